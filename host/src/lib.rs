@@ -1,1 +1,18 @@
-//! warrant
+//! # warrant: a WebAssembly plugin host for AI-agent tools
+//!
+//! Agent tools run as WebAssembly components, each able to do only what a
+//! signed manifest grants it. The host mediates every call — who is calling,
+//! for which task, under which grant and policy — runs it in a fresh sandbox,
+//! and records it in a tamper-evident audit chain.
+//!
+//! This crate is the whole host as a library; the `warrant` binary and the
+//! agent-facing servers are thin shells over it.
+
+pub mod sandbox;
+mod tool;
+
+pub use sandbox::{
+    CallFailure, CallReport, CancelToken, Capabilities, LoadError, LoadedPlugin, Sandbox,
+    SandboxConfig,
+};
+pub use tool::{Impact, ToolSpec, valid_plugin_id, valid_tool_name};

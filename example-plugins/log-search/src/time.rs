@@ -1,0 +1,387 @@
+//! Timestamps in log lines: RFC 3339 (`2026-11-27T08:14:02.123456+00:00`)
+//! and classic syslog (`Nov 27 08:14:02`), converted to UTC. Calendar
+//! arithmetic is proleptic Gregorian, days counted from 1970-01-01.
+
+use std::fmt;
+
+/// A point in time, UTC, to the nanosecond. Orders chronologically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    secs: i64,
+    /// Nanoseconds into that second.
+    nanos: u32,
+}
+
+impl Timestamp {
+    /// Seconds since 1970-01-01T00:00:00Z.
+    pub fn unix_seconds(self) -> i64 {
+        self.secs
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`; sub-second digits are dropped.
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days = self.secs.div_euclid(86_400);
+        let rem = self.secs.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        let (hh, mm, ss) = (rem / 3600, rem % 3600 / 60, rem % 60);
+        write!(f, "{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+    }
+}
+
+/// Days from 1970-01-01 to the given civil date (Howard Hinnant's
+/// `days_from_civil`). `month` is 1–12, `day` 1–31; not validated here.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400; // [0, 399]
+    let mp = (i64::from(month) + 9) % 12; // March = 0
+    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1; // [0, 365]
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy; // [0, 146096]
+    era * 146_097 + doe - 719_468
+}
+
+/// The civil date `(year, month, day)` that is `days` after 1970-01-01.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097; // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365]
+    let mp = (5 * doy + 2) / 153; // [0, 11]
+    let day = doy - (153 * mp + 2) / 5 + 1; // [1, 31]
+    let month = if mp < 10 { mp + 3 } else { mp - 9 }; // [1, 12]
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    // Both are in range by construction.
+    (year, month as u32, day as u32)
+}
+
+/// Days in `month` (1–12) of `year`, or 0 for a month out of range.
+pub fn days_in_month(year: i64, month: u32) -> u32 {
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// A calendar date and wall-clock time, before conversion to UTC.
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    nanos: u32,
+}
+
+impl Civil {
+    /// Validate the fields and convert, subtracting `offset` seconds (the
+    /// local time's offset east of UTC). Second 60 (a leap second) is
+    /// accepted and lands on the next minute's second 0.
+    fn to_utc(&self, offset: i64) -> Option<Timestamp> {
+        let valid = (1..=12).contains(&self.month)
+            && (1..=days_in_month(self.year, self.month)).contains(&self.day)
+            && self.hour <= 23
+            && self.minute <= 59
+            && self.second <= 60;
+        valid.then(|| Timestamp {
+            secs: days_from_civil(self.year, self.month, self.day) * 86_400
+                + i64::from(self.hour * 3600 + self.minute * 60 + self.second)
+                - offset,
+            nanos: self.nanos,
+        })
+    }
+}
+
+/// A cursor over ASCII bytes.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Cursor<'_> {
+    /// Exactly `n` decimal digits as a number.
+    fn digits(&mut self, n: usize) -> Option<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + n)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        self.pos += n;
+        Some(
+            digits
+                .iter()
+                .fold(0, |acc, d| acc * 10 + u32::from(d - b'0')),
+        )
+    }
+
+    /// Consume one byte if it is one of `options`; return it.
+    fn byte(&mut self, options: &[u8]) -> Option<u8> {
+        let b = *self.bytes.get(self.pos).filter(|b| options.contains(b))?;
+        self.pos += 1;
+        Some(b)
+    }
+
+    /// Whether the cursor is at the end or at white space.
+    fn at_boundary(&self) -> bool {
+        self.bytes.get(self.pos).is_none_or(u8::is_ascii_whitespace)
+    }
+}
+
+/// Parse an RFC 3339 timestamp that makes up all of `s`, e.g. an input's
+/// `since`: `2026-11-27T08:00:00Z`, `2026-11-27T09:00:00.5+01:00`.
+pub fn parse_rfc3339(s: &str) -> Option<Timestamp> {
+    let mut cursor = Cursor {
+        bytes: s.as_bytes(),
+        pos: 0,
+    };
+    let ts = rfc3339(&mut cursor)?;
+    (cursor.pos == s.len()).then_some(ts)
+}
+
+/// Parse `YYYY-MM-DD(T|t| )HH:MM:SS[.frac](Z|z|±HH:MM)` at the cursor.
+fn rfc3339(c: &mut Cursor<'_>) -> Option<Timestamp> {
+    let year = c.digits(4)?;
+    c.byte(b"-")?;
+    let month = c.digits(2)?;
+    c.byte(b"-")?;
+    let day = c.digits(2)?;
+    c.byte(b"Tt ")?;
+    let hour = c.digits(2)?;
+    c.byte(b":")?;
+    let minute = c.digits(2)?;
+    c.byte(b":")?;
+    let second = c.digits(2)?;
+    let mut nanos = 0;
+    if c.byte(b".").is_some() {
+        let start = c.pos;
+        while c.bytes.get(c.pos).is_some_and(u8::is_ascii_digit) {
+            // Digits past nanoseconds are dropped.
+            if c.pos - start < 9 {
+                nanos = nanos * 10 + u32::from(c.bytes[c.pos] - b'0');
+            }
+            c.pos += 1;
+        }
+        let n = c.pos - start;
+        if n == 0 {
+            return None;
+        }
+        nanos *= 10u32.pow(9usize.saturating_sub(n) as u32);
+    }
+    let offset = match c.byte(b"Zz+-")? {
+        b'Z' | b'z' => 0,
+        sign => {
+            let hours = c.digits(2)?;
+            c.byte(b":")?;
+            let minutes = c.digits(2)?;
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let offset = i64::from(hours * 3600 + minutes * 60);
+            if sign == b'-' { -offset } else { offset }
+        }
+    };
+    let civil = Civil {
+        year: i64::from(year),
+        month,
+        day,
+        hour,
+        minute,
+        second,
+        nanos,
+    };
+    civil.to_utc(offset)
+}
+
+/// English month abbreviations as syslog writes them.
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// Parse a classic syslog (RFC 3164) timestamp, `Mmm dd HH:MM:SS`, at the
+/// cursor. The day may be space-padded (`Nov  7`). The format has no year
+/// and no zone: `year` supplies the one, and the time is taken as UTC.
+fn syslog(c: &mut Cursor<'_>, year: i64) -> Option<Timestamp> {
+    let name = c.bytes.get(c.pos..c.pos + 3)?;
+    let month = MONTHS
+        .iter()
+        .position(|m| m.as_bytes().eq_ignore_ascii_case(name))?;
+    c.pos += 3;
+    c.byte(b" ")?;
+    let day = if c.byte(b" ").is_some() {
+        c.digits(1)?
+    } else {
+        c.digits(2)?
+    };
+    c.byte(b" ")?;
+    let hour = c.digits(2)?;
+    c.byte(b":")?;
+    let minute = c.digits(2)?;
+    c.byte(b":")?;
+    let second = c.digits(2)?;
+    let civil = Civil {
+        year,
+        month: month as u32 + 1,
+        day,
+        hour,
+        minute,
+        second,
+        nanos: 0,
+    };
+    civil.to_utc(0)
+}
+
+/// The timestamp at the start of a log line, RFC 3339 or syslog (with
+/// `year` for the latter), followed by white space or the end of the line.
+pub fn line_time(line: &str, year: i64) -> Option<Timestamp> {
+    let try_format = |parse: &dyn Fn(&mut Cursor<'_>) -> Option<Timestamp>| {
+        let mut cursor = Cursor {
+            bytes: line.as_bytes(),
+            pos: 0,
+        };
+        parse(&mut cursor).filter(|_| cursor.at_boundary())
+    };
+    try_format(&rfc3339).or_else(|| try_format(&|c| syslog(c, year)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(s: &str) -> String {
+        parse_rfc3339(s).map(|t| t.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn civil_day_arithmetic() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(days_from_civil(2026, 11, 27), 20_784);
+        for days in [-800_000, -1, 0, 59, 11_016, 20_784, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+        assert_eq!(civil_from_days(20_784), (2026, 11, 27));
+    }
+
+    #[test]
+    fn month_lengths_and_leap_years() {
+        assert_eq!(days_in_month(2024, 2), 29);
+        assert_eq!(days_in_month(2026, 2), 28);
+        assert_eq!(days_in_month(1900, 2), 28);
+        assert_eq!(days_in_month(2000, 2), 29);
+        assert_eq!(days_in_month(2026, 11), 30);
+        assert_eq!(days_in_month(2026, 13), 0);
+    }
+
+    #[test]
+    fn rfc3339_whole_strings() {
+        assert_eq!(utc("2026-11-27T08:00:00Z"), "2026-11-27T08:00:00Z");
+        assert_eq!(utc("2026-11-27t08:00:00z"), "2026-11-27T08:00:00Z");
+        assert_eq!(utc("2026-11-27 08:00:00Z"), "2026-11-27T08:00:00Z");
+        assert_eq!(utc("2026-11-27T09:30:00+01:30"), "2026-11-27T08:00:00Z");
+        assert_eq!(utc("2026-11-26T23:00:00-09:00"), "2026-11-27T08:00:00Z");
+        assert_eq!(utc("2026-12-31T23:59:60Z"), "2027-01-01T00:00:00Z");
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:00Z")
+                .unwrap()
+                .unix_seconds(),
+            0
+        );
+    }
+
+    #[test]
+    fn rfc3339_fractions_order_within_a_second() {
+        let a = parse_rfc3339("2026-11-27T08:14:02.123456+00:00").unwrap();
+        let b = parse_rfc3339("2026-11-27T08:14:02.5Z").unwrap();
+        let c = parse_rfc3339("2026-11-27T08:14:02.1234567891Z").unwrap();
+        assert!(a < c && c < b);
+        // Digits past the nanosecond are dropped, not rounded.
+        assert_eq!(c, parse_rfc3339("2026-11-27T08:14:02.123456789Z").unwrap());
+        assert_eq!(a.to_string(), "2026-11-27T08:14:02Z");
+    }
+
+    #[test]
+    fn rfc3339_rejects_malformed() {
+        for bad in [
+            "",
+            "2026-11-27",
+            "2026-11-27T08:00:00",
+            "2026-11-27T08:00Z",
+            "2026-11-27T08:00:00.Z",
+            "2026-11-27T08:00:00+0100",
+            "2026-11-27T08:00:00+24:00",
+            "2026-02-29T08:00:00Z",
+            "2026-11-31T08:00:00Z",
+            "2026-13-01T08:00:00Z",
+            "2026-11-27T24:00:00Z",
+            "2026-11-27T08:60:00Z",
+            "2026-11-27T08:00:00Z trailing",
+            "26-11-27T08:00:00Z",
+        ] {
+            assert!(parse_rfc3339(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn line_start_rfc3339() {
+        let line = "2026-11-27T08:14:02.123456+00:00 bastion-01 sshd[1042]: Failed password";
+        assert_eq!(
+            line_time(line, 2026).unwrap().to_string(),
+            "2026-11-27T08:14:02Z"
+        );
+        let shifted = "2026-11-27T10:14:02+02:00 bastion-01 sshd[1042]: x";
+        assert_eq!(
+            line_time(shifted, 2026).unwrap().to_string(),
+            "2026-11-27T08:14:02Z"
+        );
+        assert!(line_time("2026-11-27T08:14:02Zbastion", 2026).is_none());
+        assert!(line_time("[2026-11-27T08:14:02Z] x", 2026).is_none());
+    }
+
+    #[test]
+    fn line_start_syslog() {
+        let line = "Nov 26 06:25:01 bastion-01 CRON[811]: pam_unix(cron:session): opened";
+        assert_eq!(
+            line_time(line, 2026).unwrap().to_string(),
+            "2026-11-26T06:25:01Z"
+        );
+        assert_eq!(
+            line_time(line, 2025).unwrap().to_string(),
+            "2025-11-26T06:25:01Z"
+        );
+        let padded = "Nov  7 23:59:59 host kernel: x";
+        assert_eq!(
+            line_time(padded, 2026).unwrap().to_string(),
+            "2026-11-07T23:59:59Z"
+        );
+        assert_eq!(
+            line_time("Feb 29 00:00:00", 2024).unwrap().to_string(),
+            "2024-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn line_start_syslog_rejects_malformed() {
+        for bad in [
+            "Feb 29 00:00:00 x",
+            "Nov 31 00:00:00 x",
+            "Foo 26 06:25:01 x",
+            "Nov 6 06:25:01 x",
+            "Nov 26 6:25:01 x",
+            "Nov 26 06:25 x",
+            "Nov 26 06:25:01.5 x",
+            "  Nov 26 06:25:01 x",
+            "pam_unix(sshd:session): session opened",
+        ] {
+            assert!(line_time(bad, 2026).is_none(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,463 @@
+//! Outbound HTTP mediation: the one place where a plugin's `wasi:http`
+//! requests are checked against its grant.
+//!
+//! Every request is parsed once, its `scheme://host:port` must equal a granted
+//! origin exactly, and a host name must resolve only to public addresses
+//! (private, loopback and link-local addresses are reachable only when the
+//! grant names that IP literal or `localhost` itself). Redirects are never
+//! followed by the host: a 3xx goes back to the plugin, and any request it
+//! makes next is checked again. Response bodies are capped, requests have a
+//! deadline, and every request — sent or refused — is recorded as a
+//! [`CapabilityUse::Http`].
+
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body::{Body, Frame};
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
+
+use crate::sandbox::CapabilityUse;
+use crate::sandbox::capabilities::HttpOrigin;
+
+/// Largest response body a plugin may read, per request.
+pub const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+/// Deadline for connecting and for the first response byte.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The HTTP hooks of one call's store.
+pub(crate) struct HttpGate {
+    allowed: Arc<[HttpOrigin]>,
+    uses: Arc<Mutex<Vec<HttpRecord>>>,
+}
+
+/// One request as seen by the gate; `bytes` is filled as the body streams.
+#[derive(Debug)]
+pub(crate) struct HttpRecord {
+    method: String,
+    origin: String,
+    path: String,
+    status: Option<u16>,
+    bytes: Arc<AtomicU64>,
+    refused: Option<String>,
+}
+
+impl HttpGate {
+    pub(crate) fn new(allowed: Arc<[HttpOrigin]>) -> Self {
+        Self {
+            allowed,
+            uses: Arc::default(),
+        }
+    }
+
+    /// The requests made so far, as capability uses.
+    pub(crate) fn take_uses(&self) -> Vec<CapabilityUse> {
+        let Ok(mut uses) = self.uses.lock() else {
+            return Vec::new();
+        };
+        uses.drain(..)
+            .map(|r| CapabilityUse::Http {
+                method: r.method,
+                origin: r.origin,
+                path: r.path,
+                status: r.status,
+                bytes: r.bytes.load(Ordering::Relaxed),
+                refused: r.refused,
+            })
+            .collect()
+    }
+
+    fn record(&self, record: HttpRecord) -> usize {
+        match self.uses.lock() {
+            Ok(mut uses) => {
+                uses.push(record);
+                uses.len() - 1
+            }
+            Err(_) => usize::MAX,
+        }
+    }
+}
+
+/// The parsed target of a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Target {
+    pub(crate) scheme: String,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+}
+
+/// Parse the request's URI into scheme, normalised host and port.
+pub(crate) fn parse_target(uri: &http::Uri) -> Result<Target, String> {
+    let scheme = uri
+        .scheme_str()
+        .ok_or("the request has no scheme")?
+        .to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        other => {
+            return Err(format!(
+                "scheme `{other}` is not allowed; use http or https"
+            ));
+        }
+    };
+    let authority = uri.authority().ok_or("the request has no host")?;
+    if authority.as_str().contains('@') {
+        return Err("user names in URLs are not allowed".into());
+    }
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("the request has an empty host".into());
+    }
+    Ok(Target {
+        scheme,
+        host,
+        port: authority.port_u16().unwrap_or(default_port),
+    })
+}
+
+/// Whether an address is on the public internet (not loopback, private,
+/// link-local, shared, multicast, unspecified or reserved).
+pub(crate) fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let o = v4.octets();
+            !(v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || o[0] == 0
+                || (o[0] == 100 && (o[1] & 0xc0) == 64)
+                || o[0] >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let s = v6.segments();
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (s[0] & 0xfe00) == 0xfc00
+                || (s[0] & 0xffc0) == 0xfe80)
+        }
+    }
+}
+
+/// Check a target against the grant and resolve it to the address to use.
+///
+/// Returns `None` as the address when the connection may resolve the name
+/// itself (`https`, whose certificate check needs the name).
+pub(crate) async fn authorize(
+    allowed: &[HttpOrigin],
+    target: &Target,
+) -> Result<Option<SocketAddr>, String> {
+    let granted = allowed
+        .iter()
+        .any(|o| o.scheme == target.scheme && o.host == target.host && o.port == target.port);
+    if !granted {
+        let list: Vec<String> = allowed.iter().map(ToString::to_string).collect();
+        return Err(format!(
+            "{}://{}:{} is not in this plugin's http grant ({})",
+            target.scheme,
+            target.host,
+            target.port,
+            if list.is_empty() {
+                "it may not use the network".to_owned()
+            } else {
+                format!("granted: {}", list.join(", "))
+            }
+        ));
+    }
+    // An IP literal or `localhost` granted exactly is the operator's explicit
+    // choice; anything else must resolve to public addresses only.
+    if let Ok(ip) = target.host.parse::<IpAddr>() {
+        return Ok(Some(SocketAddr::new(ip, target.port)));
+    }
+    let explicit_local = target.host == "localhost";
+    let addrs: Vec<SocketAddr> = tokio::time::timeout(
+        REQUEST_TIMEOUT,
+        tokio::net::lookup_host((target.host.as_str(), target.port)),
+    )
+    .await
+    .map_err(|_| format!("resolving {} timed out", target.host))?
+    .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
+    .collect();
+    let first = *addrs
+        .first()
+        .ok_or_else(|| format!("{} has no addresses", target.host))?;
+    if !explicit_local {
+        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+            return Err(format!(
+                "{} resolves to {}, a non-public address; grant that address explicitly to allow it",
+                target.host,
+                bad.ip()
+            ));
+        }
+    }
+    Ok(if target.scheme == "http" {
+        Some(first)
+    } else {
+        None
+    })
+}
+
+type SendFuture = Box<
+    dyn Future<
+            Output = Result<
+                (
+                    http::Response<WasiBody>,
+                    Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+                ),
+                HttpError,
+            >,
+        > + Send,
+>;
+
+impl WasiHttpHooks for HttpGate {
+    fn send_request(
+        &mut self,
+        mut request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        fut: Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+    ) -> SendFuture {
+        drop(fut);
+        let allowed = Arc::clone(&self.allowed);
+        let method = request.method().to_string();
+        let path: String = request
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .chars()
+            .take(512)
+            .collect();
+        let bytes = Arc::new(AtomicU64::new(0));
+        let target = parse_target(request.uri());
+        let origin = match &target {
+            Ok(t) => format!("{}://{}:{}", t.scheme, t.host, t.port),
+            Err(_) => request.uri().to_string().chars().take(256).collect(),
+        };
+        let index = self.record(HttpRecord {
+            method,
+            origin,
+            path,
+            status: None,
+            bytes: Arc::clone(&bytes),
+            refused: None,
+        });
+        let uses = Arc::clone(&self.uses);
+        let set = move |f: &dyn Fn(&mut HttpRecord)| {
+            if let Ok(mut uses) = uses.lock() {
+                if let Some(r) = uses.get_mut(index) {
+                    f(r);
+                }
+            }
+        };
+        Box::new(async move {
+            let target = match target {
+                Ok(t) => t,
+                Err(why) => {
+                    set(&|r| r.refused = Some(why.clone()));
+                    return Err(HttpError::HttpRequestUriInvalid);
+                }
+            };
+            let addr = match authorize(&allowed, &target).await {
+                Ok(addr) => addr,
+                Err(why) => {
+                    tracing::warn!(target: "warrant::sandbox", "http request refused: {why}");
+                    set(&|r| r.refused = Some(why.clone()));
+                    return Err(HttpError::HttpRequestDenied);
+                }
+            };
+            if let Some(addr) = addr {
+                // Connect to the address that was checked, not a second lookup.
+                let pq = request
+                    .uri()
+                    .path_and_query()
+                    .map(|p| p.as_str().to_owned())
+                    .unwrap_or_else(|| "/".into());
+                let uri = http::Uri::builder()
+                    .scheme(target.scheme.as_str())
+                    .authority(addr.to_string())
+                    .path_and_query(pq)
+                    .build()
+                    .map_err(|_| HttpError::HttpRequestUriInvalid)?;
+                *request.uri_mut() = uri;
+            }
+            let options = RequestOptions {
+                connect_timeout: Some(
+                    options
+                        .and_then(|o| o.connect_timeout)
+                        .unwrap_or(REQUEST_TIMEOUT)
+                        .min(REQUEST_TIMEOUT),
+                ),
+                first_byte_timeout: Some(
+                    options
+                        .and_then(|o| o.first_byte_timeout)
+                        .unwrap_or(REQUEST_TIMEOUT)
+                        .min(REQUEST_TIMEOUT),
+                ),
+                between_bytes_timeout: Some(
+                    options
+                        .and_then(|o| o.between_bytes_timeout)
+                        .unwrap_or(REQUEST_TIMEOUT)
+                        .min(REQUEST_TIMEOUT),
+                ),
+            };
+            let (response, io) =
+                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            let status = response.status().as_u16();
+            set(&|r| r.status = Some(status));
+            let response = response.map(|body| {
+                CappedBody {
+                    inner: body.boxed_unsync(),
+                    seen: bytes,
+                    cap: MAX_RESPONSE_BYTES,
+                }
+                .boxed_unsync()
+            });
+            Ok((
+                response,
+                Box::new(io) as Box<dyn Future<Output = Result<(), HttpError>> + Send>,
+            ))
+        })
+    }
+}
+
+/// A response body that fails once more than `cap` bytes arrive.
+struct CappedBody {
+    inner: WasiBody,
+    seen: Arc<AtomicU64>,
+    cap: u64,
+}
+
+impl Body for CappedBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled {
+            if let Some(data) = frame.data_ref() {
+                let total =
+                    self.seen.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
+                if total > self.cap {
+                    return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(total)))));
+                }
+            }
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(s: &str, h: &str, p: u16) -> HttpOrigin {
+        HttpOrigin {
+            scheme: s.into(),
+            host: h.into(),
+            port: p,
+        }
+    }
+
+    #[test]
+    fn parses_targets() {
+        let t = parse_target(&"https://Intel.Example.COM./v1?q=1".parse().unwrap()).unwrap();
+        assert_eq!(
+            (t.scheme.as_str(), t.host.as_str(), t.port),
+            ("https", "intel.example.com", 443)
+        );
+        let t = parse_target(&"http://[::1]:8080/".parse().unwrap()).unwrap();
+        assert_eq!((t.host.as_str(), t.port), ("::1", 8080));
+        assert!(parse_target(&"ftp://x.example/".parse().unwrap()).is_err());
+        assert!(parse_target(&"http://user@x.example/".parse().unwrap()).is_err());
+    }
+
+    #[test]
+    fn classifies_addresses() {
+        for private in [
+            "10.0.0.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "192.168.1.1",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn grant_must_match_exactly() {
+        let allowed = [origin("http", "127.0.0.1", 8080)];
+        let ok = Target {
+            scheme: "http".into(),
+            host: "127.0.0.1".into(),
+            port: 8080,
+        };
+        assert!(authorize(&allowed, &ok).await.is_ok());
+        for (s, h, p) in [
+            ("http", "127.0.0.1", 8081),
+            ("https", "127.0.0.1", 8080),
+            ("http", "127.0.0.2", 8080),
+            ("http", "localhost", 8080),
+        ] {
+            let t = Target {
+                scheme: s.into(),
+                host: h.into(),
+                port: p,
+            };
+            let err = authorize(&allowed, &t).await.unwrap_err();
+            assert!(err.contains("not in this plugin's http grant"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn names_resolving_to_private_addresses_are_refused() {
+        // `localhost.` normalises to `localhost`, which is allowed only as an
+        // explicit grant; a different name that resolves to loopback is not.
+        let allowed = [origin("http", "ip6-localhost", 80)];
+        let t = Target {
+            scheme: "http".into(),
+            host: "ip6-localhost".into(),
+            port: 80,
+        };
+        if let Err(err) = authorize(&allowed, &t).await {
+            assert!(
+                err.contains("non-public") || err.contains("cannot resolve"),
+                "{err}"
+            );
+        } else {
+            panic!("a name resolving to loopback was allowed");
+        }
+    }
+}

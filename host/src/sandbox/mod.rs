@@ -1,0 +1,30 @@
+//! The sandbox: one wasmtime engine, components compiled once, and a fresh
+//! store and instance for every call, built only from the plugin's grants.
+//!
+//! The sandbox knows nothing of agents, tokens or policy: it is handed
+//! [`Capabilities`] and runs calls within them, reporting what the plugin
+//! used ([`CapabilityUse`]) and how the call ended ([`CallFailure`]).
+
+mod bindings;
+mod cache;
+mod cancel;
+mod capabilities;
+mod engine;
+mod error;
+mod http;
+mod imports;
+mod limits;
+mod plugin;
+mod state;
+mod stdio;
+mod wasi;
+
+pub use cache::CacheOutcome;
+pub use cancel::CancelToken;
+pub use capabilities::{Access, Capabilities, FileGrant, HttpOrigin, Secret};
+pub use engine::SandboxConfig;
+pub use error::{CallFailure, LoadError};
+pub use http::{MAX_RESPONSE_BYTES, REQUEST_TIMEOUT};
+pub use imports::{ComponentInterface, ImportClass, check_imports, classify, component_interface};
+pub use limits::{Bytes, Limits, Span, UnitError, parse_duration, parse_size};
+pub use plugin::{CallReport, CapabilityUse, LoadedPlugin, Sandbox};

@@ -1,0 +1,589 @@
+//! Loading a component as a plugin, and running one call in a fresh store.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Semaphore;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Engine, Store, Trap, UpdateDeadline};
+use wasmtime_wasi_http::WasiHttpCtx;
+
+use crate::sandbox::bindings::{CallError, PluginPre, WitImpact, WitTool};
+use crate::sandbox::cache::{CacheOutcome, ComponentCache};
+use crate::sandbox::capabilities::Capabilities;
+use crate::sandbox::engine::{EpochTicker, SandboxConfig, build_engine};
+use crate::sandbox::http::HttpGate;
+use crate::sandbox::imports::{
+    ComponentInterface, ImportClass, check_imports, classify, component_interface,
+};
+use crate::sandbox::limits::Bytes;
+use crate::sandbox::state::{CallState, Interrupt, Limiter, add_host_api};
+use crate::sandbox::stdio::BoundedPipe;
+use crate::sandbox::wasi::build_wasi;
+use crate::sandbox::{CallFailure, CancelToken, LoadError};
+use crate::tool::{Impact, ToolSpec};
+
+/// Largest `tools()` answer accepted from a component.
+const MAX_TOOLS_BYTES: u64 = 1024 * 1024;
+
+/// The host's sandbox: one engine, its epoch ticker, the compiled-component
+/// cache and the linkers.
+pub struct Sandbox {
+    engine: Engine,
+    config: SandboxConfig,
+    cache: ComponentCache,
+    base_linker: Linker<CallState>,
+    http_linker: Linker<CallState>,
+    _ticker: EpochTicker,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl Sandbox {
+    /// Create the engine, start its epoch ticker and prepare the linkers.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError`] when the engine or the cache directory cannot be set up.
+    pub fn new(config: SandboxConfig) -> Result<Self, LoadError> {
+        let engine = build_engine(&config).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let cache = ComponentCache::new(&engine, config.cache_dir.clone())?;
+        let base_linker = base_linker(&engine).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let mut http_linker = base_linker.clone();
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut http_linker)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let ticker = EpochTicker::start(engine.clone(), config.epoch_tick);
+        Ok(Self {
+            engine,
+            config,
+            cache,
+            base_linker,
+            http_linker,
+            _ticker: ticker,
+        })
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The configuration this sandbox was built with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// Load a component as a plugin with the given capabilities: check its
+    /// imports against the grants, compile it (or take it from the cache),
+    /// pre-instantiate it and ask it for its tools.
+    ///
+    /// `digest_hex` is the SHA-256 of `bytes` (the cache key); the caller has
+    /// already checked it against the signed manifest.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError`] naming the refused import, the unusable grant or limit,
+    /// or why the component is not a plugin.
+    pub async fn load(
+        &self,
+        id: &str,
+        bytes: &[u8],
+        digest_hex: &str,
+        caps: Capabilities,
+    ) -> Result<LoadedPlugin, LoadError> {
+        let interface = component_interface(bytes)?;
+        check_imports(&interface, !caps.http.is_empty())?;
+        self.check_limits(&caps)?;
+        for grant in &caps.files {
+            if !grant.host.is_dir() {
+                return Err(LoadError::Grant(format!(
+                    "granted directory {} (for {}) does not exist or is not a directory",
+                    grant.host.display(),
+                    grant.guest
+                )));
+            }
+        }
+        let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, digest_hex)?;
+        let linker = if caps.http.is_empty() {
+            &self.base_linker
+        } else {
+            &self.http_linker
+        };
+        self.prepare(id, component, linker, caps, interface, cache)
+            .await
+    }
+
+    /// Compile a component with no grants at all and ask it for its tools,
+    /// for review (`warrant inspect`, `warrant sign`). Imports that a grant
+    /// could allow are linked inert; imports the host never provides are
+    /// reported as the error.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError`] when the component cannot be loaded even for review.
+    pub async fn probe(&self, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        let interface = component_interface(bytes)?;
+        let wants_http = interface
+            .imports
+            .iter()
+            .any(|i| classify(i) == ImportClass::Http);
+        check_imports(&interface, true)?;
+        let component = Component::new(&self.engine, bytes)
+            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let linker = if wants_http {
+            &self.http_linker
+        } else {
+            &self.base_linker
+        };
+        self.prepare(
+            "(review)",
+            component,
+            linker,
+            Capabilities::default(),
+            interface,
+            CacheOutcome::Compiled,
+        )
+        .await
+    }
+
+    fn check_limits(&self, caps: &Capabilities) -> Result<(), LoadError> {
+        if caps.limits.memory > self.config.max_memory {
+            return Err(LoadError::Limit(format!(
+                "memory {} is above this host's per-plugin maximum of {}",
+                Bytes(caps.limits.memory),
+                Bytes(self.config.max_memory)
+            )));
+        }
+        if caps.limits.fuel.is_some() && !self.config.fuel {
+            return Err(LoadError::Limit(
+                "a fuel limit needs fuel metering, which this host has off \
+                 (set `fuel = true` under [sandbox] in the host config)"
+                    .into(),
+            ));
+        }
+        if caps.limits.max_instances == 0 || caps.limits.timeout.is_zero() {
+            return Err(LoadError::Limit(
+                "timeout and max-instances must be above zero".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    async fn prepare(
+        &self,
+        id: &str,
+        component: Component,
+        linker: &Linker<CallState>,
+        caps: Capabilities,
+        interface: ComponentInterface,
+        cache: CacheOutcome,
+    ) -> Result<LoadedPlugin, LoadError> {
+        let pre = linker
+            .instantiate_pre(&component)
+            .map_err(|e| LoadError::Invalid(format!("cannot link: {e:#}")))?;
+        let pre = PluginPre::new(pre).map_err(|e| LoadError::NotAPlugin(format!("{e:#}")))?;
+        let mut plugin = LoadedPlugin {
+            inner: Arc::new(PluginInner {
+                id: id.into(),
+                pre,
+                instances: Arc::new(Semaphore::new(caps.limits.max_instances as usize)),
+                http: caps.http.clone().into(),
+                caps: Arc::new(caps),
+                fuel: self.config.fuel,
+                tools: Vec::new(),
+                interface,
+                cache,
+            }),
+        };
+        let tools = plugin.list_tools().await.map_err(LoadError::Tools)?;
+        if let Some(inner) = Arc::get_mut(&mut plugin.inner) {
+            inner.tools = tools;
+        }
+        Ok(plugin)
+    }
+}
+
+fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
+    use wasmtime_wasi::WasiView as _;
+    use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
+    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
+    use wasmtime_wasi::p2::bindings::{cli, filesystem, random};
+    use wasmtime_wasi::random::WasiRandom;
+
+    let mut l: Linker<CallState> = Linker::new(engine);
+    // The baseline every Rust wasip2 component imports (io, clocks, random,
+    // stdio, filesystem, environment, exit, terminals); no sockets, ever.
+    wasmtime_wasi::p2::add_to_linker_proxy_interfaces_async(&mut l)?;
+    filesystem::types::add_to_linker::<CallState, WasiFilesystem>(&mut l, CallState::filesystem)?;
+    filesystem::preopens::add_to_linker::<CallState, WasiFilesystem>(
+        &mut l,
+        CallState::filesystem,
+    )?;
+    random::insecure::add_to_linker::<CallState, WasiRandom>(&mut l, |t| t.ctx().ctx.random())?;
+    random::insecure_seed::add_to_linker::<CallState, WasiRandom>(&mut l, |t| {
+        t.ctx().ctx.random()
+    })?;
+    cli::exit::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    cli::environment::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    cli::terminal_input::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    cli::terminal_output::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    cli::terminal_stdin::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    cli::terminal_stdout::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    cli::terminal_stderr::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    add_host_api(&mut l)?;
+    Ok(l)
+}
+
+/// Something a plugin did that its grants allowed (or tried and was refused),
+/// recorded for the audit chain.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum CapabilityUse {
+    /// An outbound HTTP request.
+    Http {
+        /// Request method.
+        method: String,
+        /// `scheme://host:port` as requested.
+        origin: String,
+        /// Path and query, cut at 512 characters.
+        path: String,
+        /// Response status, when one arrived.
+        status: Option<u16>,
+        /// Response body bytes the plugin read.
+        bytes: u64,
+        /// Why the host refused the request, when it did.
+        refused: Option<String>,
+    },
+    /// A secret read, by name only.
+    Secret {
+        /// The secret's name.
+        name: String,
+        /// Whether it was granted (and so delivered).
+        granted: bool,
+    },
+}
+
+/// How one call went.
+#[derive(Debug, Clone)]
+pub struct CallReport {
+    /// The output (JSON text) or why there is none.
+    pub outcome: Result<String, CallFailure>,
+    /// What the plugin used during the call.
+    pub uses: Vec<CapabilityUse>,
+    /// Wall-clock time of the call, including instantiation.
+    pub duration: Duration,
+}
+
+/// A loaded plugin: its pre-instantiated component, capabilities and tools.
+/// Cheap to clone.
+#[derive(Clone)]
+pub struct LoadedPlugin {
+    inner: Arc<PluginInner>,
+}
+
+struct PluginInner {
+    id: Arc<str>,
+    pre: PluginPre<CallState>,
+    caps: Arc<Capabilities>,
+    http: Arc<[crate::sandbox::HttpOrigin]>,
+    instances: Arc<Semaphore>,
+    fuel: bool,
+    tools: Vec<ToolSpec>,
+    interface: ComponentInterface,
+    cache: CacheOutcome,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("id", &self.inner.id)
+            .field("tools", &self.inner.tools)
+            .field("caps", &self.inner.caps)
+            .finish()
+    }
+}
+
+enum Op<'a> {
+    Tools,
+    Call { tool: &'a str, input: &'a str },
+}
+
+enum OpOutput {
+    Tools(Vec<WitTool>),
+    Call(Result<String, CallError>),
+}
+
+impl LoadedPlugin {
+    /// The plugin id.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The tools the component reported when it was loaded.
+    pub fn tools(&self) -> &[ToolSpec] {
+        &self.inner.tools
+    }
+
+    /// The capabilities every call runs with.
+    pub fn capabilities(&self) -> &Capabilities {
+        &self.inner.caps
+    }
+
+    /// The component's imports and exports.
+    pub fn interface(&self) -> &ComponentInterface {
+        &self.inner.interface
+    }
+
+    /// Whether the compiled component came from the on-disk cache.
+    pub fn cache_outcome(&self) -> CacheOutcome {
+        self.inner.cache
+    }
+
+    /// Run `tool` on `input` (JSON text) in a fresh instance.
+    ///
+    /// Never panics and never leaves state behind: the store, the instance
+    /// and everything the guest allocated are dropped when the call ends,
+    /// however it ends.
+    pub async fn call(&self, tool: &str, input: &str, cancel: &CancelToken) -> CallReport {
+        let start = Instant::now();
+        if !self.inner.tools.iter().any(|t| t.name == tool) {
+            return CallReport {
+                outcome: Err(CallFailure::UnknownTool {
+                    plugin: self.id().to_owned(),
+                    tool: tool.to_owned(),
+                }),
+                uses: Vec::new(),
+                duration: start.elapsed(),
+            };
+        }
+        let (result, uses) = self.run(Op::Call { tool, input }, cancel).await;
+        let limit = self.inner.caps.limits.output;
+        let outcome = match result {
+            Ok(OpOutput::Call(Ok(out))) if out.len() as u64 > limit => {
+                Err(CallFailure::OutputTooLarge {
+                    size: out.len() as u64,
+                    limit,
+                })
+            }
+            Ok(OpOutput::Call(Ok(out))) => Ok(out),
+            Ok(OpOutput::Call(Err(CallError::InvalidInput(m)))) => {
+                Err(CallFailure::InvalidInput(m))
+            }
+            Ok(OpOutput::Call(Err(CallError::Failed(m)))) => Err(CallFailure::ToolFailed(m)),
+            Ok(OpOutput::Tools(_)) => Err(CallFailure::Host("unexpected answer".into())),
+            Err(f) => Err(f),
+        };
+        CallReport {
+            outcome,
+            uses,
+            duration: start.elapsed(),
+        }
+    }
+
+    /// Ask a fresh instance for its tools.
+    ///
+    /// # Errors
+    ///
+    /// [`CallFailure`] when the component traps or answers nonsense.
+    pub async fn list_tools(&self) -> Result<Vec<ToolSpec>, CallFailure> {
+        let (result, _) = self.run(Op::Tools, &CancelToken::new()).await;
+        let OpOutput::Tools(tools) = result? else {
+            return Err(CallFailure::Host("unexpected answer".into()));
+        };
+        let size: u64 = tools
+            .iter()
+            .map(|t| (t.name.len() + t.description.len() + t.input_schema.len()) as u64)
+            .sum();
+        if size > MAX_TOOLS_BYTES {
+            return Err(CallFailure::OutputTooLarge {
+                size,
+                limit: MAX_TOOLS_BYTES,
+            });
+        }
+        Ok(tools
+            .into_iter()
+            .map(|t| ToolSpec {
+                name: t.name,
+                description: t.description,
+                input_schema: t.input_schema,
+                impact: match t.impact {
+                    WitImpact::Read => Impact::Read,
+                    WitImpact::Write => Impact::Write,
+                    WitImpact::High => Impact::High,
+                },
+            })
+            .collect())
+    }
+
+    async fn run(
+        &self,
+        op: Op<'_>,
+        cancel: &CancelToken,
+    ) -> (
+        Result<OpOutput, CallFailure>,
+        Vec<crate::sandbox::CapabilityUse>,
+    ) {
+        let inner = &self.inner;
+        let limits = inner.caps.limits;
+        let Ok(_permit) = Arc::clone(&inner.instances).try_acquire_owned() else {
+            return (
+                Err(CallFailure::Busy {
+                    plugin: inner.id.to_string(),
+                    limit: limits.max_instances,
+                }),
+                Vec::new(),
+            );
+        };
+        if cancel.is_cancelled() {
+            return (Err(CallFailure::Cancelled(cancel.reason())), Vec::new());
+        }
+        let mut store = match self.new_store(cancel) {
+            Ok(s) => s,
+            Err(f) => return (Err(f), Vec::new()),
+        };
+        let result = {
+            let pre = &inner.pre;
+            let store = &mut store;
+            let work = async move {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                match op {
+                    Op::Tools => instance.call_tools(&mut *store).await.map(OpOutput::Tools),
+                    Op::Call { tool, input } => instance
+                        .call_call(&mut *store, tool, input)
+                        .await
+                        .map(OpOutput::Call),
+                }
+            };
+            tokio::select! {
+                biased;
+                r = work => Some(r),
+                () = cancel.cancelled() => None,
+                () = tokio::time::sleep(limits.timeout) => None,
+            }
+        };
+        let outcome = match result {
+            Some(Ok(out)) => Ok(out),
+            Some(Err(e)) => Err(classify_error(&store, &e, cancel)),
+            None if cancel.is_cancelled() => Err(CallFailure::Cancelled(cancel.reason())),
+            None => Err(CallFailure::Timeout {
+                limit: limits.timeout,
+            }),
+        };
+        let data = store.data();
+        data.stdout.drain_to_tracing(&inner.id, "stdout");
+        data.stderr.drain_to_tracing(&inner.id, "stderr");
+        let mut uses = data.uses.clone();
+        uses.extend(data.http_gate.take_uses());
+        (outcome, uses)
+    }
+
+    fn new_store(&self, cancel: &CancelToken) -> Result<Store<CallState>, CallFailure> {
+        let inner = &self.inner;
+        let limits = inner.caps.limits;
+        let stdout = BoundedPipe::default();
+        let stderr = BoundedPipe::default();
+        let wasi = build_wasi(&inner.caps, &stdout, &stderr)
+            .map_err(|e| CallFailure::Host(e.to_string()))?;
+        let mut table = ResourceTable::new();
+        table.set_max_capacity(1024);
+        let mut http = WasiHttpCtx::new();
+        http.set_field_size_limit(16 * 1024);
+        let state = CallState {
+            plugin: Arc::clone(&inner.id),
+            caps: Arc::clone(&inner.caps),
+            wasi,
+            http,
+            http_gate: HttpGate::new(Arc::clone(&inner.http)),
+            table,
+            limiter: Limiter {
+                memory: usize::try_from(limits.memory).unwrap_or(usize::MAX),
+                memory_hit: false,
+            },
+            stdout,
+            stderr,
+            uses: Vec::new(),
+            log_lines: 0,
+            deadline: Instant::now() + limits.timeout,
+            cancel: cancel.clone(),
+            interrupt: None,
+        };
+        let mut store = Store::new(pre_engine(&inner.pre), state);
+        store.limiter(|s| &mut s.limiter);
+        if inner.fuel {
+            store
+                .set_fuel(limits.fuel.unwrap_or(u64::MAX))
+                .map_err(|e| CallFailure::Host(format!("{e:#}")))?;
+        }
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(|mut ctx| {
+            let state = ctx.data_mut();
+            if state.cancel.is_cancelled() {
+                state.interrupt = Some(Interrupt::Cancelled);
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            if Instant::now() >= state.deadline {
+                state.interrupt = Some(Interrupt::Timeout);
+                return Ok(UpdateDeadline::Interrupt);
+            }
+            Ok(UpdateDeadline::Yield(1))
+        });
+        Ok(store)
+    }
+}
+
+fn pre_engine(pre: &PluginPre<CallState>) -> &Engine {
+    pre.engine()
+}
+
+/// Turn a wasmtime error into the outcome an operator can act on.
+fn classify_error(
+    store: &Store<CallState>,
+    err: &wasmtime::Error,
+    cancel: &CancelToken,
+) -> CallFailure {
+    let data = store.data();
+    let limits = data.caps.limits;
+    match data.interrupt {
+        Some(Interrupt::Cancelled) => return CallFailure::Cancelled(cancel.reason()),
+        Some(Interrupt::Timeout) => {
+            return CallFailure::Timeout {
+                limit: limits.timeout,
+            };
+        }
+        None => {}
+    }
+    if data.limiter.memory_hit {
+        return CallFailure::MemoryLimit {
+            limit: limits.memory,
+        };
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::OutOfFuel) => CallFailure::FuelExhausted {
+            limit: limits.fuel.unwrap_or(0),
+        },
+        Some(Trap::StackOverflow) => {
+            CallFailure::Trap("stack overflow (recursion too deep)".into())
+        }
+        Some(Trap::Interrupt) if cancel.is_cancelled() => CallFailure::Cancelled(cancel.reason()),
+        Some(Trap::Interrupt) => CallFailure::Timeout {
+            limit: limits.timeout,
+        },
+        Some(trap) => {
+            let mut msg = trap.to_string();
+            if let Some(line) = data.stderr.last_line() {
+                msg.push_str(&format!(" (stderr: {line})"));
+            }
+            CallFailure::Trap(msg)
+        }
+        None => {
+            let first = format!("{err}");
+            CallFailure::Trap(first.lines().next().unwrap_or("unknown error").to_owned())
+        }
+    }
+}

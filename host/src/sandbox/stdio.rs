@@ -1,0 +1,95 @@
+//! The guest's stdout and stderr: captured, bounded, and routed to `tracing`.
+
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use tokio::io::AsyncWrite;
+use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+
+/// Bytes kept per stream and call; the rest is counted and dropped.
+pub(crate) const STDIO_CAP: usize = 16 * 1024;
+
+/// A bounded in-memory pipe: writes always succeed (so a chatty plugin does
+/// not crash), but only the first [`STDIO_CAP`] bytes are kept.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BoundedPipe {
+    inner: Arc<Mutex<PipeInner>>,
+}
+
+#[derive(Debug, Default)]
+struct PipeInner {
+    kept: Vec<u8>,
+    dropped: u64,
+}
+
+impl BoundedPipe {
+    /// Emit what was captured to `tracing`, one event per line.
+    pub(crate) fn drain_to_tracing(&self, plugin: &str, stream: &'static str) {
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        let text = String::from_utf8_lossy(&inner.kept).into_owned();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            tracing::info!(target: "warrant::plugin", plugin, stream, "{}", line.escape_debug());
+        }
+        if inner.dropped > 0 {
+            tracing::warn!(
+                target: "warrant::plugin",
+                plugin,
+                stream,
+                dropped = inner.dropped,
+                "plugin output beyond {STDIO_CAP} bytes was dropped"
+            );
+        }
+        inner.kept.clear();
+        inner.dropped = 0;
+    }
+}
+
+impl IsTerminal for BoundedPipe {
+    fn is_terminal(&self) -> bool {
+        false
+    }
+}
+
+impl StdoutStream for BoundedPipe {
+    fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
+        Box::new(self.clone())
+    }
+}
+
+impl AsyncWrite for BoundedPipe {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if let Ok(mut inner) = self.inner.lock() {
+            let room = STDIO_CAP.saturating_sub(inner.kept.len());
+            let take = room.min(buf.len());
+            inner.kept.extend_from_slice(&buf[..take]);
+            inner.dropped += (buf.len() - take) as u64;
+        }
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl BoundedPipe {
+    /// The last non-empty line written, escaped and cut to 300 characters
+    /// (a panicking Rust guest writes its panic message here).
+    pub(crate) fn last_line(&self) -> Option<String> {
+        let inner = self.inner.lock().ok()?;
+        let text = String::from_utf8_lossy(&inner.kept);
+        let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
+        Some(line.escape_debug().take(300).collect())
+    }
+}
