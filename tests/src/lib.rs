@@ -1,1 +1,34 @@
+//! Shared helpers for warrant's integration tests: the plugin components
+//! built by `build.rs`, and ways to stand up a real host around them.
 
+include!(concat!(env!("OUT_DIR"), "/components.rs"));
+
+/// The path of a built component by package name.
+///
+/// # Panics
+///
+/// When no component of that name was built (a typo in a test).
+pub fn component_path(package: &str) -> &'static str {
+    COMPONENTS
+        .iter()
+        .find(|(p, _)| *p == package)
+        .map(|(_, path)| *path)
+        .unwrap_or_else(|| panic!("no component named {package} was built"))
+}
+
+/// The bytes of a built component.
+///
+/// # Panics
+///
+/// When the component is missing.
+pub fn component_bytes(package: &str) -> Vec<u8> {
+    std::fs::read(component_path(package)).expect("built component is readable")
+}
+
+/// The workspace root.
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}

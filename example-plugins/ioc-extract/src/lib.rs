@@ -12,11 +12,12 @@
 //! The scanners are plain Rust modules, tested natively:
 //! [`refang`] (undo defanging), [`network`] (IP addresses), [`domain`]
 //! (domain names, e-mail addresses), [`url`], [`hash`], and [`extract`],
-//! which runs them. This file is only the glue to the warrant SDK.
+//! which runs them over the types in [`model`]. This file is only the glue to the warrant SDK.
 
 pub mod domain;
 pub mod extract;
 pub mod hash;
+pub mod model;
 pub mod network;
 pub mod refang;
 pub mod url;
@@ -24,7 +25,7 @@ pub mod url;
 use serde::Deserialize;
 use warrant_sdk::{Impact, JsonSchema, Tool, ToolError};
 
-use crate::extract::{IocType, Iocs, Options};
+use crate::model::{IocType, Iocs, Options};
 
 /// Input of the `extract` tool.
 #[derive(Debug, Deserialize, JsonSchema)]

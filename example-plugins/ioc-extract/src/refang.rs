@@ -52,6 +52,12 @@ pub fn refang(text: &str) -> (String, bool) {
 /// If a defanged form starts at byte `i`, its length and replacement.
 fn defanged_at(text: &str, out: &str, i: usize, copied_to: usize) -> Option<(usize, String)> {
     let bytes = text.as_bytes();
+    if !matches!(
+        bytes[i],
+        b'[' | b'(' | b'{' | b'h' | b'H' | b'f' | b'F' | b' '
+    ) {
+        return None;
+    }
     let rest = &bytes[i..];
     for (from, to) in BRACKETED {
         if starts_with_ignore_case(rest, from.as_bytes()) {
@@ -65,28 +71,16 @@ fn defanged_at(text: &str, out: &str, i: usize, copied_to: usize) -> Option<(usi
         out.as_bytes().last().copied()
     };
     let at_word_start = prev.is_none_or(|b| !b.is_ascii_alphanumeric());
-    // hxxp / hxxps -> http / https, keeping the case of each letter.
+    // hxxp / hxxps -> http / https, and fxp -> ftp only as a scheme, keeping
+    // the case of each letter.
     if at_word_start && starts_with_ignore_case(rest, b"hxxp") {
-        let plain: String = text[i..i + 4]
-            .chars()
-            .map(|c| match c {
-                'x' => 't',
-                'X' => 'T',
-                other => other,
-            })
-            .collect();
-        return Some((4, plain));
+        return Some((4, x_to_t(&text[i..i + 4])));
     }
-    // fxp -> ftp, only as a scheme.
-    if at_word_start
-        && starts_with_ignore_case(rest, b"fxp")
-        && (rest[3..].starts_with(b"://")
-            || rest[3..].starts_with(b"[:")
-            || rest[3..].starts_with(b":/"))
-    {
-        let f = &text[i..=i];
-        let t = if rest[1] == b'X' { "T" } else { "t" };
-        return Some((3, format!("{f}{t}{}", &text[i + 2..i + 3])));
+    let fxp_scheme = [b"://".as_slice(), b"[:", b":/"]
+        .iter()
+        .any(|sep| rest.get(3..).is_some_and(|after| after.starts_with(sep)));
+    if at_word_start && starts_with_ignore_case(rest, b"fxp") && fxp_scheme {
+        return Some((3, x_to_t(&text[i..i + 3])));
     }
     // "evil . com" -> "evil.com", only between two alphanumerics.
     if rest.starts_with(b" . ")
@@ -96,6 +90,17 @@ fn defanged_at(text: &str, out: &str, i: usize, copied_to: usize) -> Option<(usi
         return Some((3, ".".to_owned()));
     }
     None
+}
+
+/// `s` with each `x` turned into `t`, keeping case.
+fn x_to_t(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'x' => 't',
+            'X' => 'T',
+            other => other,
+        })
+        .collect()
 }
 
 /// ASCII case-insensitive prefix test.
@@ -120,6 +125,7 @@ mod tests {
         assert_eq!(refang("HXXPS://a.com").0, "HTTPS://a.com");
         assert_eq!(refang("fxp://files.a.com").0, "ftp://files.a.com");
         assert_eq!(refang("fxp[:]//files.a.com").0, "ftp://files.a.com");
+        assert_eq!(refang("FXP://files.a.com").0, "FTP://files.a.com");
         assert_eq!(refang("hxxps[://]a[.]com").0, "https://a.com");
     }
 

@@ -11,10 +11,13 @@
 //!
 //! The logic is plain Rust, tested natively against `sample-logs/`:
 //! [`query`] (input and its validation), [`files`] (which files to read),
-//! [`search`] (the scan) and [`time`] (timestamp parsing). This file is only
+//! [`lines`] (bounded line reading), [`search`] (the scan), [`time`]
+//! (timestamp parsing) and [`calendar`] (date arithmetic). This file is only
 //! the glue to the warrant SDK.
 
+pub mod calendar;
 pub mod files;
+pub mod lines;
 pub mod query;
 pub mod search;
 pub mod time;
