@@ -7,12 +7,22 @@
 //!
 //! This crate is the whole host as a library; the `warrant` binary and the
 //! agent-facing servers are thin shells over it.
+//!
+//! The layers, from the bottom: [`manifest`] and [`keys`] (what is signed
+//! and who is trusted), [`config`] (the operator's `warrant.toml`),
+//! [`sandbox`] (wasmtime, grants, limits), [`registry`] (verified plugins by
+//! tool), [`state`] (shared state in SQLite).
 
+pub mod config;
+pub mod keys;
+pub mod manifest;
+pub mod registry;
 pub mod sandbox;
+pub mod state;
 mod tool;
 
-pub use sandbox::{
-    CallFailure, CallReport, CancelToken, Capabilities, LoadError, LoadedPlugin, Sandbox,
-    SandboxConfig,
-};
+pub use config::HostConfig;
+pub use registry::{LoadOptions, RegisteredPlugin, Registry, RegistryError};
+pub use sandbox::{CallFailure, CallReport, CancelToken, Capabilities, LoadError, LoadedPlugin, Sandbox, SandboxConfig};
+pub use state::StateDb;
 pub use tool::{Impact, ToolSpec, valid_plugin_id, valid_tool_name};

@@ -1,0 +1,229 @@
+//! The operator's host configuration (`warrant.toml`), as parsed. Unknown
+//! fields are refused.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::keys::Algorithm;
+
+/// The whole host configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    /// Host-wide settings.
+    #[serde(default)]
+    pub host: HostSection,
+    /// Sandbox settings.
+    #[serde(default)]
+    pub sandbox: SandboxSection,
+    /// Keys trusted to sign manifests.
+    #[serde(default)]
+    pub trust: TrustSection,
+    /// Plugins to load.
+    #[serde(default)]
+    pub plugins: Vec<PluginEntry>,
+    /// Agents: separate identities with their owners and grants.
+    #[serde(default)]
+    pub agents: Vec<AgentEntry>,
+    /// Who may approve high-impact calls.
+    #[serde(default)]
+    pub approvals: ApprovalsSection,
+    /// Who may halt, quarantine, release, revoke.
+    #[serde(default)]
+    pub operators: OperatorsSection,
+    /// Policy files.
+    #[serde(default)]
+    pub policy: PolicySection,
+    /// Per-tool rate limits.
+    #[serde(default)]
+    pub rates: RatesSection,
+}
+
+/// `[host]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct HostSection {
+    /// Directory for shared state, the compile cache, keys and the audit
+    /// chain; relative to the config file. Default `.warrant`.
+    pub state_dir: Option<String>,
+    /// Longest lifetime of a task token. Default `1h`.
+    pub max_token_ttl: Option<String>,
+    /// Clock skew allowed when checking token times. Default `30s`.
+    pub clock_skew: Option<String>,
+}
+
+/// `[sandbox]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SandboxSection {
+    /// Meter fuel so manifests may set CPU budgets. Default off.
+    #[serde(default)]
+    pub fuel: bool,
+    /// Most memory any plugin may have. Default `1GiB`.
+    pub max_memory: Option<String>,
+    /// Instances alive at once across plugins. Default 512.
+    pub max_instances: Option<u32>,
+}
+
+/// `[trust]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TrustSection {
+    /// Trusted keys.
+    #[serde(default)]
+    pub keys: Vec<KeyEntry>,
+    /// Revoked key ids: nothing they signed loads.
+    #[serde(default)]
+    pub revoked: Vec<String>,
+}
+
+/// `[[trust.keys]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct KeyEntry {
+    /// Key id.
+    pub id: String,
+    /// The key's one algorithm.
+    pub algorithm: Algorithm,
+    /// Ed25519 public key, base64.
+    pub public_key: Option<String>,
+    /// HMAC: a key file (`warrant keygen` output) holding the secret.
+    pub secret_file: Option<String>,
+    /// HMAC: an environment variable holding the secret, base64.
+    pub secret_env: Option<String>,
+    /// Start of validity, RFC 3339.
+    pub not_before: Option<String>,
+    /// End of validity, RFC 3339.
+    pub not_after: Option<String>,
+}
+
+/// `[[plugins]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PluginEntry {
+    /// The manifest file, relative to the config file.
+    pub manifest: String,
+    /// Load it. Default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Values for the environment variables the manifest grants.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Where the values of granted secrets come from.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, SecretSource>,
+    /// Host directories for granted guest paths, overriding the manifest's.
+    #[serde(default)]
+    pub dirs: BTreeMap<String, String>,
+    /// Tighter limits than the manifest's (never looser).
+    #[serde(default)]
+    pub limits: LimitOverrides,
+    /// Action owners overriding the manifest's, by tool name.
+    #[serde(default)]
+    pub action_owners: BTreeMap<String, String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where a secret's value comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct SecretSource {
+    /// An environment variable of the host process.
+    pub env: Option<String>,
+    /// A file (its contents, trimmed).
+    pub file: Option<String>,
+}
+
+/// Limits an operator may tighten.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct LimitOverrides {
+    /// Memory.
+    pub memory: Option<String>,
+    /// Timeout.
+    pub timeout: Option<String>,
+    /// Output.
+    pub output: Option<String>,
+    /// Concurrent instances.
+    pub instances: Option<u32>,
+}
+
+/// `[[agents]]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AgentEntry {
+    /// Agent id.
+    pub id: String,
+    /// The person or team that owns the agent.
+    pub owner: String,
+    /// The model the agent runs on.
+    pub model: String,
+    /// Who owns (operates) that model.
+    pub model_owner: String,
+    /// Tools the agent may use: `plugin.tool` or `plugin.*`.
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// Calls per period, e.g. `120/min`.
+    pub rate: Option<String>,
+    /// Calls in flight at once.
+    pub max_concurrent: Option<u32>,
+}
+
+/// `[approvals]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ApprovalsSection {
+    /// Approvers by impact level (`read`, `write`, `high`).
+    #[serde(default)]
+    pub impact: BTreeMap<String, Vec<String>>,
+    /// Approvers by tool (`plugin.tool`), replacing the impact list.
+    #[serde(default)]
+    pub tools: BTreeMap<String, Vec<String>>,
+    /// How long a caller waits for a decision. Default `30s`.
+    pub wait: Option<String>,
+    /// How long an approval request stays open. Default `15m`.
+    pub expiry: Option<String>,
+}
+
+/// `[operators]`: who may use each stop button.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OperatorsSection {
+    /// May halt and resume the host.
+    #[serde(default)]
+    pub halt: Vec<String>,
+    /// May quarantine agents and disable plugins.
+    #[serde(default)]
+    pub quarantine: Vec<String>,
+    /// May release agents and re-enable plugins.
+    #[serde(default)]
+    pub release: Vec<String>,
+    /// May issue and revoke task tokens.
+    #[serde(default)]
+    pub tokens: Vec<String>,
+}
+
+/// `[policy]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PolicySection {
+    /// Cedar policy files, relative to the config file.
+    #[serde(default)]
+    pub files: Vec<String>,
+}
+
+/// `[rates]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct RatesSection {
+    /// Calls per period for each tool (`plugin.tool`) across all agents.
+    #[serde(default)]
+    pub tools: BTreeMap<String, String>,
+    /// Calls in flight at once for each tool.
+    #[serde(default)]
+    pub concurrent: BTreeMap<String, u32>,
+}

@@ -1,0 +1,318 @@
+//! Reading a manifest from TOML and checking every field.
+
+use std::collections::BTreeSet;
+
+use crate::manifest::model::{MANIFEST_VERSION, Manifest};
+use crate::sandbox::{HttpOrigin, Limits, parse_duration, parse_size};
+use crate::tool::{valid_plugin_id, valid_tool_name};
+
+/// Why a manifest could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// Not valid TOML, an unknown or duplicate field, or a value of the
+    /// wrong type. The message names the line and the field.
+    #[error("{0}")]
+    Syntax(String),
+    /// A manifest format this host does not read.
+    #[error("manifest-version {0} is not supported; this host reads version {MANIFEST_VERSION}")]
+    Version(u32),
+    /// A field whose value is not acceptable.
+    #[error("field `{field}`: {why}")]
+    Invalid {
+        /// The field, e.g. `tools[1].name`.
+        field: String,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+fn invalid(field: impl Into<String>, why: impl Into<String>) -> ManifestError {
+    ManifestError::Invalid {
+        field: field.into(),
+        why: why.into(),
+    }
+}
+
+impl Manifest {
+    /// Parse and check a manifest.
+    ///
+    /// # Errors
+    ///
+    /// [`ManifestError`] naming the line or the field at fault.
+    pub fn from_toml(text: &str) -> Result<Self, ManifestError> {
+        let m: Manifest = toml::from_str(text)
+            .map_err(|e| ManifestError::Syntax(e.to_string().trim_end().to_owned()))?;
+        m.validate()?;
+        Ok(m)
+    }
+
+    /// Write the manifest as TOML.
+    pub fn to_toml(&self) -> String {
+        // Plain data: serialisation to TOML cannot fail.
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// Check every field.
+    ///
+    /// # Errors
+    ///
+    /// The first field that is not acceptable.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        if self.manifest_version != MANIFEST_VERSION {
+            return Err(ManifestError::Version(self.manifest_version));
+        }
+        let p = &self.plugin;
+        if !valid_plugin_id(&p.id) {
+            return Err(invalid(
+                "plugin.id",
+                format!("{:?} must be 1-32 of a-z, 0-9 and '-', starting with a letter", p.id),
+            ));
+        }
+        parse_version(&p.version).map_err(|why| invalid("plugin.version", why))?;
+        if p.publisher.trim().is_empty() || p.publisher.len() > 64 {
+            return Err(invalid("plugin.publisher", "must be 1-64 characters"));
+        }
+        if p.component.is_empty()
+            || p.component.starts_with('/')
+            || p.component.split(['/', '\\']).any(|c| c == "..")
+        {
+            return Err(invalid(
+                "plugin.component",
+                "must be a path relative to the manifest, without '..'",
+            ));
+        }
+        if let Some(d) = &p.digest {
+            parse_digest(d).map_err(|why| invalid("plugin.digest", why))?;
+        }
+        let mut names = BTreeSet::new();
+        for (i, t) in self.tools.iter().enumerate() {
+            if !valid_tool_name(&t.name) {
+                return Err(invalid(
+                    format!("tools[{i}].name"),
+                    format!("{:?} must be 1-30 of a-z, 0-9, '-' and '_', starting with a letter", t.name),
+                ));
+            }
+            if !names.insert(t.name.as_str()) {
+                return Err(invalid(format!("tools[{i}].name"), format!("tool {:?} is listed twice", t.name)));
+            }
+            if t.description.trim().is_empty() || t.description.len() > 2048 {
+                return Err(invalid(format!("tools[{i}].description"), "must be 1-2048 characters"));
+            }
+            if t.action_owner.trim().is_empty() {
+                return Err(invalid(format!("tools[{i}].action-owner"), "names who answers for this tool's actions; it must not be empty"));
+            }
+            match serde_json::from_str::<serde_json::Value>(&t.input_schema) {
+                Ok(v) if v.is_object() => {}
+                Ok(_) => return Err(invalid(format!("tools[{i}].input-schema"), "must be a JSON object")),
+                Err(e) => return Err(invalid(format!("tools[{i}].input-schema"), format!("is not JSON: {e}"))),
+            }
+        }
+        let mut guests = BTreeSet::new();
+        for (i, f) in self.grants.files.iter().enumerate() {
+            let field = format!("grants.files[{i}]");
+            if f.host.trim().is_empty() {
+                return Err(invalid(format!("{field}.host"), "must name a directory"));
+            }
+            if !valid_guest_path(&f.guest) {
+                return Err(invalid(
+                    format!("{field}.guest"),
+                    format!("{:?} must be an absolute path like /logs, without '.', '..' or empty parts", f.guest),
+                ));
+            }
+            if !guests.insert(f.guest.as_str()) {
+                return Err(invalid(format!("{field}.guest"), format!("{:?} is granted twice", f.guest)));
+            }
+        }
+        for (i, o) in self.grants.http.iter().enumerate() {
+            parse_origin(o).map_err(|why| invalid(format!("grants.http[{i}]"), why))?;
+        }
+        for (kind, list) in [("env", &self.grants.env), ("secrets", &self.grants.secrets)] {
+            let mut seen = BTreeSet::new();
+            for (i, n) in list.iter().enumerate() {
+                if !valid_var_name(n) {
+                    return Err(invalid(
+                        format!("grants.{kind}[{i}]"),
+                        format!("{n:?} must be 1-64 of A-Z, 0-9 and '_', not starting with a digit"),
+                    ));
+                }
+                if !seen.insert(n) {
+                    return Err(invalid(format!("grants.{kind}[{i}]"), format!("{n:?} is listed twice")));
+                }
+            }
+        }
+        self.limits()?;
+        if let Some(rate) = &self.limits.rate {
+            parse_rate(rate).map_err(|why| invalid("limits.rate", why))?;
+        }
+        Ok(())
+    }
+
+    /// The limits, with the host's defaults for what the manifest leaves out.
+    ///
+    /// # Errors
+    ///
+    /// The limit that cannot be read.
+    pub fn limits(&self) -> Result<Limits, ManifestError> {
+        let mut l = Limits::default();
+        let m = &self.limits;
+        if let Some(v) = &m.memory {
+            l.memory = parse_size(v).map_err(|e| invalid("limits.memory", e.to_string()))?;
+        }
+        if let Some(v) = &m.timeout {
+            l.timeout = parse_duration(v).map_err(|e| invalid("limits.timeout", e.to_string()))?;
+        }
+        if let Some(v) = &m.output {
+            l.output = parse_size(v).map_err(|e| invalid("limits.output", e.to_string()))?;
+        }
+        if let Some(v) = m.instances {
+            if v == 0 {
+                return Err(invalid("limits.instances", "must be at least 1"));
+            }
+            l.max_instances = v;
+        }
+        l.fuel = m.fuel;
+        if l.memory < 1 << 20 {
+            return Err(invalid("limits.memory", "must be at least 1MiB"));
+        }
+        if l.timeout.is_zero() {
+            return Err(invalid("limits.timeout", "must be above zero"));
+        }
+        Ok(l)
+    }
+
+    /// The granted HTTP origins.
+    ///
+    /// # Errors
+    ///
+    /// The origin that cannot be read.
+    pub fn http_origins(&self) -> Result<Vec<HttpOrigin>, ManifestError> {
+        self.grants
+            .http
+            .iter()
+            .enumerate()
+            .map(|(i, o)| parse_origin(o).map_err(|why| invalid(format!("grants.http[{i}]"), why)))
+            .collect()
+    }
+}
+
+/// Parse `MAJOR.MINOR.PATCH` into numbers, for rollback checks.
+///
+/// # Errors
+///
+/// A message when it is not three dot-separated whole numbers.
+pub fn parse_version(v: &str) -> Result<(u64, u64, u64), String> {
+    let parts: Vec<&str> = v.split('.').collect();
+    let nums: Option<Vec<u64>> = (parts.len() == 3)
+        .then(|| parts.iter().map(|p| p.parse().ok()).collect())
+        .flatten();
+    match nums.as_deref() {
+        Some([a, b, c]) => Ok((*a, *b, *c)),
+        _ => Err(format!("{v:?} must be MAJOR.MINOR.PATCH, e.g. \"1.4.0\"")),
+    }
+}
+
+/// Parse `sha256:<64 hex>`; returns the hex.
+///
+/// # Errors
+///
+/// A message when it is not in that form.
+pub fn parse_digest(d: &str) -> Result<&str, String> {
+    match d.strip_prefix("sha256:") {
+        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => Ok(h),
+        _ => Err(format!("{d:?} must be \"sha256:\" and 64 lower-case hex digits")),
+    }
+}
+
+/// Parse a granted origin, `scheme://host[:port]`, with nothing after it.
+///
+/// # Errors
+///
+/// A message saying what is wrong.
+pub fn parse_origin(o: &str) -> Result<HttpOrigin, String> {
+    let uri: http::Uri = o.parse().map_err(|_| format!("{o:?} is not a URL"))?;
+    let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
+    let port_default = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return Err(format!("{o:?} must start with http:// or https://")),
+    };
+    let auth = uri.authority().ok_or_else(|| format!("{o:?} has no host"))?;
+    if auth.as_str().contains('@') {
+        return Err(format!("{o:?} must not contain a user name"));
+    }
+    if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
+        return Err(format!("{o:?} must be an origin only (scheme://host[:port]), without a path"));
+    }
+    let host = auth.host().trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() {
+        return Err(format!("{o:?} has an empty host"));
+    }
+    Ok(HttpOrigin {
+        scheme,
+        host,
+        port: auth.port_u16().unwrap_or(port_default),
+    })
+}
+
+/// Parse a rate such as `60/min`: (calls, period in seconds).
+///
+/// # Errors
+///
+/// A message when it is not in that form.
+pub fn parse_rate(r: &str) -> Result<(u32, u64), String> {
+    let err = || format!("{r:?} must be calls per period, e.g. \"60/min\", \"10/s\", \"500/h\"");
+    let (n, per) = r.split_once('/').ok_or_else(err)?;
+    let n: u32 = n.trim().parse().map_err(|_| err())?;
+    let secs = match per.trim() {
+        "s" | "sec" => 1,
+        "min" | "m" => 60,
+        "h" | "hour" => 3600,
+        "d" | "day" => 86_400,
+        _ => return Err(err()),
+    };
+    if n == 0 {
+        return Err(err());
+    }
+    Ok((n, secs))
+}
+
+fn valid_guest_path(p: &str) -> bool {
+    p.starts_with('/')
+        && p.len() > 1
+        && p.len() <= 256
+        && !p.ends_with('/')
+        && p[1..].split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+}
+
+fn valid_var_name(n: &str) -> bool {
+    (1..=64).contains(&n.len())
+        && !n.starts_with(|c: char| c.is_ascii_digit())
+        && n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        let o = parse_origin("https://URLhaus-API.abuse.ch").unwrap();
+        assert_eq!((o.scheme.as_str(), o.host.as_str(), o.port), ("https", "urlhaus-api.abuse.ch", 443));
+        assert_eq!(parse_origin("http://127.0.0.1:8080/").unwrap().port, 8080);
+        assert!(parse_origin("https://x.example/api").is_err());
+        assert!(parse_origin("ftp://x.example").is_err());
+        assert!(parse_origin("https://u@x.example").is_err());
+    }
+
+    #[test]
+    fn versions_rates_paths() {
+        assert_eq!(parse_version("1.10.0"), Ok((1, 10, 0)));
+        assert!(parse_version("1.0").is_err());
+        assert_eq!(parse_rate("60/min"), Ok((60, 60)));
+        assert!(parse_rate("0/min").is_err());
+        assert!(valid_guest_path("/logs"));
+        assert!(!valid_guest_path("/logs/../etc"));
+        assert!(!valid_guest_path("logs"));
+        assert!(!valid_guest_path("/"));
+    }
+}
