@@ -16,6 +16,7 @@
 pub mod config;
 pub mod keys;
 pub mod manifest;
+pub mod publish;
 pub mod registry;
 pub mod sandbox;
 pub mod state;

@@ -5,6 +5,7 @@
 mod canonical;
 mod model;
 mod parse;
+mod review;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ pub use model::{
     FileGrantSpec, Grants, MANIFEST_VERSION, Manifest, ManifestLimits, ManifestTool,
     PluginSection, SignatureSection,
 };
+pub use review::capability_review;
 pub use parse::{ManifestError, parse_digest, parse_origin, parse_rate, parse_version};
 
 /// Why a manifest was refused. Each variant is one check.

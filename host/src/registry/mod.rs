@@ -75,6 +75,8 @@ pub struct LoadOptions {
     pub insecure: bool,
     /// The time signatures are checked at.
     pub now: DateTime<Utc>,
+    /// Check only: do not record the loaded version (for `warrant verify`).
+    pub dry_run: bool,
 }
 
 impl Default for LoadOptions {
@@ -82,6 +84,7 @@ impl Default for LoadOptions {
         Self {
             insecure: false,
             now: Utc::now(),
+            dry_run: false,
         }
     }
 }
@@ -228,7 +231,7 @@ pub async fn load_plugin(
             (t.name.clone(), owner.clone())
         })
         .collect();
-    if !opts.insecure {
+    if !opts.insecure && !opts.dry_run {
         state.record_version(&id, &m.plugin.version, version, verified.digest_hex())?;
     }
     Ok(RegisteredPlugin {

@@ -1,7 +1,7 @@
 //! What a component imports and exports, read from its bytes before anything
 //! is compiled or run, and the load-time check of imports against grants.
 
-use wasmparser::{Encoding, Parser, Payload};
+use wasmparser::{ComponentExternalKind, ComponentTypeRef, Encoding, Parser, Payload};
 
 use crate::sandbox::LoadError;
 
@@ -37,13 +37,19 @@ pub fn component_interface(bytes: &[u8]) -> Result<ComponentInterface, LoadError
             Payload::ComponentImportSection(reader) if depth == 1 => {
                 for import in reader {
                     let import = import.map_err(|e| LoadError::Invalid(e.to_string()))?;
-                    out.imports.push(import.name.name.to_owned());
+                    // Imported type names (from `use` in the world) carry
+                    // no authority; everything else is checked.
+                    if !matches!(import.ty, ComponentTypeRef::Type(_)) {
+                        out.imports.push(import.name.name.to_owned());
+                    }
                 }
             }
             Payload::ComponentExportSection(reader) if depth == 1 => {
                 for export in reader {
                     let export = export.map_err(|e| LoadError::Invalid(e.to_string()))?;
-                    out.exports.push(export.name.name.to_owned());
+                    if export.kind != ComponentExternalKind::Type {
+                        out.exports.push(export.name.name.to_owned());
+                    }
                 }
             }
             _ => {}
@@ -119,6 +125,30 @@ pub fn classify(import: &str) -> ImportClass {
             "plugins get no sockets; outbound HTTP goes through wasi:http with an http grant",
         ),
         _ => ImportClass::Refused("the host does not provide this interface"),
+    }
+}
+
+/// What an import lets a component do under this host, in plain words.
+pub fn describe_import(import: &str) -> String {
+    let name = import.split_once('@').map_or(import, |(n, _)| n);
+    match classify(import) {
+        ImportClass::Baseline => match name {
+            "wasi:filesystem/types" | "wasi:filesystem/preopens" => {
+                "files — only directories the manifest grants; none otherwise".into()
+            }
+            "wasi:cli/environment" => "environment — only variables the manifest grants".into(),
+            "wasi:clocks/wall-clock" | "wasi:clocks/monotonic-clock" => {
+                "clock — frozen unless the manifest grants the clock".into()
+            }
+            n if n.starts_with("wasi:random/") => {
+                "randomness — a fixed sequence unless the manifest grants randomness".into()
+            }
+            n if n.starts_with("wasi:io/") => "streams and polling (needed by everything else)".into(),
+            _ => "standard I/O and exit (captured, bounded; stdin is closed)".into(),
+        },
+        ImportClass::HostApi => "the warrant host API: log lines and granted secrets".into(),
+        ImportClass::Http => "outbound HTTP — only to origins the manifest grants, checked per request".into(),
+        ImportClass::Refused(why) => format!("REFUSED at load: {why}"),
     }
 }
 

@@ -1,0 +1,55 @@
+//! `warrant inspect`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use warrant::manifest::{capability_review, component_path, read_manifest};
+use warrant::sandbox::{component_interface, describe_import};
+use warrant::{Sandbox, SandboxConfig};
+
+/// Explain a component or a manifest in plain words.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// A component (.wasm) or a plugin manifest (.toml).
+    pub file: PathBuf,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let is_manifest = a.file.extension().is_some_and(|e| e == "toml");
+    if is_manifest {
+        let m = read_manifest(&a.file)?;
+        print!("{}", capability_review(&m));
+        let cpath = component_path(&a.file, &m);
+        if cpath.is_file() {
+            println!();
+            describe_component(&cpath).await?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    describe_component(&a.file).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn describe_component(path: &PathBuf) -> anyhow::Result<()> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let iface = component_interface(&bytes)?;
+    println!("Component {} ({} bytes, sha256:{})", path.display(), bytes.len(), warrant::keys::sha256_hex(&bytes));
+    println!("\nImports ({}):", iface.imports.len());
+    for i in &iface.imports {
+        println!("  {i:<44} {}", describe_import(i));
+    }
+    println!("\nExports: {}", iface.exports.join(", "));
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    match sandbox.probe(&bytes).await {
+        Ok(plugin) => {
+            println!("\nTools ({}):", plugin.tools().len());
+            for t in plugin.tools() {
+                println!("  {} [{}] — {}", t.name, t.impact, t.description);
+                println!("      input: {}", t.input_schema);
+            }
+        }
+        Err(e) => println!("\nTools: cannot be listed: {e}"),
+    }
+    Ok(())
+}

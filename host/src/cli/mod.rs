@@ -1,0 +1,86 @@
+//! Argument parsing and dispatch; one file per subcommand, no logic beyond
+//! parsing and printing.
+
+mod call;
+mod inspect;
+mod keygen;
+mod sign;
+mod verify;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// warrant — a WebAssembly plugin host for AI-agent tools.
+///
+/// Tools run as WebAssembly components that may do only what a signed
+/// manifest grants. Every call is checked (task token, agent grant, policy,
+/// approval), run in a fresh sandbox, and recorded in a tamper-evident audit
+/// chain.
+#[derive(Debug, Parser)]
+#[command(name = "warrant", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the host config is, for commands that need one.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// The host config (warrant.toml).
+    #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Explain a component (.wasm) or a manifest (.toml): what it imports,
+    /// which tools it offers, and everything it could do once loaded.
+    Inspect(inspect::Args),
+    /// Create a signing key: ed25519 for publishers, hmac-sha256 for keys
+    /// the operator holds.
+    Keygen(keygen::Args),
+    /// Sign a manifest: fill in the component's digest and the tools it
+    /// reports, then sign with a key file.
+    Sign(sign::Args),
+    /// Check that a manifest would load under a host config; exit 0 if so.
+    Verify(verify::Args),
+    /// Call one tool through the host and print its JSON output.
+    Call(call::Args),
+}
+
+/// Run a parsed command.
+///
+/// # Errors
+///
+/// Any failure, for `main` to print.
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Inspect(a) => inspect::run(a).await,
+        Command::Keygen(a) => keygen::run(a),
+        Command::Sign(a) => sign::run(a).await,
+        Command::Verify(a) => verify::run(a).await,
+        Command::Call(a) => call::run(a).await,
+    }
+}
+
+/// Log to stderr, never stdout (stdout carries results and, for `serve
+/// --stdio`, the MCP protocol).
+pub fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info,warrant=info",
+        _ => "debug,wasmtime=info,cranelift_codegen=info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,33 @@
+//! `warrant sign`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow};
+use warrant::keys::read_key_file;
+use warrant::publish::sign_manifest;
+use warrant::{Sandbox, SandboxConfig};
+
+/// Fill in the component digest and the reported tools, then sign the
+/// manifest in place.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The manifest to sign; its `component` is read relative to it.
+    pub manifest: PathBuf,
+    /// The key file from `warrant keygen`.
+    #[arg(long)]
+    pub key: PathBuf,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let key = read_key_file(&a.key).map_err(|e| anyhow!(e))?;
+    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    let signed = sign_manifest(&a.manifest, &key, &sandbox).await?;
+    std::fs::write(&a.manifest, signed.manifest.to_toml())
+        .with_context(|| format!("cannot write {}", a.manifest.display()))?;
+    for c in &signed.changes {
+        println!("{c}");
+    }
+    println!("wrote {}", a.manifest.display());
+    Ok(ExitCode::SUCCESS)
+}

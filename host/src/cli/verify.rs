@@ -1,0 +1,65 @@
+//! `warrant verify`
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use warrant::config::PluginEntry;
+use warrant::registry::load_plugin;
+use warrant::{HostConfig, LoadOptions, Sandbox, StateDb};
+
+use crate::cli::ConfigArg;
+
+/// Check that a manifest would load under the host config: signature,
+/// trusted key, component digest, imports against grants, the tools the
+/// component reports, rollback. Exit 0 if it would load, 1 with the reason
+/// otherwise. Changes nothing.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The manifest to check.
+    pub manifest: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let config = HostConfig::load(&a.config.config)?;
+    let wanted = std::fs::canonicalize(&a.manifest).unwrap_or(a.manifest.clone());
+    let entry = config
+        .file
+        .plugins
+        .iter()
+        .find(|p| std::fs::canonicalize(config.resolve(&p.manifest)).ok().as_ref() == Some(&wanted))
+        .cloned()
+        .unwrap_or_else(|| PluginEntry {
+            manifest: wanted.display().to_string(),
+            enabled: true,
+            env: Default::default(),
+            secrets: Default::default(),
+            dirs: Default::default(),
+            limits: Default::default(),
+            action_owners: Default::default(),
+        });
+    let sandbox = Sandbox::new(config.sandbox.clone())?;
+    let state = StateDb::open(&config.state_dir)?;
+    let opts = LoadOptions {
+        dry_run: true,
+        ..LoadOptions::default()
+    };
+    match load_plugin(&entry, &config, &sandbox, &state, opts).await {
+        Ok(p) => {
+            println!(
+                "OK: {} {} would load (signed by {}, component sha256:{}, {} tools)",
+                p.id(),
+                p.manifest.manifest().plugin.version,
+                p.manifest.signer().unwrap_or("-"),
+                p.manifest.digest_hex(),
+                p.plugin.tools().len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            println!("REFUSED: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}

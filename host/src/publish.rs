@@ -1,0 +1,93 @@
+//! The author's side: filling in a manifest from its component and signing
+//! it.
+
+use std::path::Path;
+
+use crate::keys::KeyFile;
+use crate::manifest::{self, Manifest, ManifestTool, VerifyError};
+use crate::sandbox::{LoadError, Sandbox};
+
+/// Why a manifest could not be signed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The manifest or component could not be read.
+    #[error(transparent)]
+    Manifest(#[from] VerifyError),
+    /// The component could not be loaded for review.
+    #[error("the component cannot be loaded: {0}")]
+    Component(#[from] LoadError),
+    /// The key file is unusable.
+    #[error("key: {0}")]
+    Key(String),
+    /// The manifest leaves something for the author to decide.
+    #[error("{0}")]
+    Incomplete(String),
+}
+
+/// What signing did.
+#[derive(Debug)]
+pub struct Signed {
+    /// The signed manifest.
+    pub manifest: Manifest,
+    /// Changes made to the manifest, in words.
+    pub changes: Vec<String>,
+}
+
+/// Fill in the component's digest and the tools it reports (keeping the
+/// manifest's action owners), then sign with `key`.
+///
+/// # Errors
+///
+/// [`SignError`] naming what is missing or unreadable. A tool the component
+/// reports that the manifest does not list yet needs an `action-owner`
+/// chosen by the author, so signing stops and says so.
+pub async fn sign_manifest(path: &Path, key: &KeyFile, sandbox: &Sandbox) -> Result<Signed, SignError> {
+    let mut m = manifest::read_manifest(path)?;
+    let signing = key.signing_key().map_err(SignError::Key)?;
+    let cpath = manifest::component_path(path, &m);
+    let bytes = std::fs::read(&cpath).map_err(|e| VerifyError::Component {
+        path: path.to_owned(),
+        component: cpath.clone(),
+        why: e.to_string(),
+    })?;
+    let mut changes = Vec::new();
+    let digest = format!("sha256:{}", crate::keys::sha256_hex(&bytes));
+    if m.plugin.digest.as_deref() != Some(digest.as_str()) {
+        changes.push(format!("digest set to {digest}"));
+        m.plugin.digest = Some(digest);
+    }
+    let reported = sandbox.probe(&bytes).await?;
+    let mut tools = Vec::new();
+    for t in reported.tools() {
+        let owner = match m.tools.iter().find(|x| x.name == t.name) {
+            Some(existing) => existing.action_owner.clone(),
+            None => {
+                return Err(SignError::Incomplete(format!(
+                    "the component reports tool `{}`, which the manifest does not list: add\n\n[[tools]]\nname = {:?}\naction-owner = \"<who answers for its actions>\"\ndescription = \"\"\nimpact = \"{}\"\ninput-schema = \"{{}}\"\n\nthen sign again (description, impact and schema are filled in from the component)",
+                    t.name, t.name, t.impact
+                )));
+            }
+        };
+        let new = ManifestTool {
+            name: t.name.clone(),
+            description: t.description.clone(),
+            impact: t.impact,
+            action_owner: owner,
+            input_schema: t.input_schema.clone(),
+        };
+        if m.tools.iter().find(|x| x.name == t.name) != Some(&new) {
+            changes.push(format!("tool `{}` updated from the component", t.name));
+        }
+        tools.push(new);
+    }
+    for old in &m.tools {
+        if tools.iter().all(|t| t.name != old.name) {
+            changes.push(format!("tool `{}` removed: the component no longer reports it", old.name));
+        }
+    }
+    m.tools = tools;
+    m.validate().map_err(|e| SignError::Incomplete(e.to_string()))?;
+    manifest::sign(&mut m, &key.id, &signing);
+    changes.push(format!("signed with key {} ({})", key.id, signing.algorithm()));
+    Ok(Signed { manifest: m, changes })
+}
