@@ -13,6 +13,7 @@
 //! [`sandbox`] (wasmtime, grants, limits), [`registry`] (verified plugins by
 //! tool), [`state`] (shared state in SQLite).
 
+pub mod authz;
 pub mod config;
 pub mod keys;
 pub mod manifest;

@@ -1,0 +1,150 @@
+//! Every way a call can be refused before it runs, typed, naming the layer.
+
+/// Why a call was refused. `layer()` names the layer that refused it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// No token, or not a valid one.
+    #[error("task token refused: {0}")]
+    Token(String),
+    /// The token's time window does not include now.
+    #[error("task token {token_id} refused: {why}")]
+    TokenTime {
+        /// Token id.
+        token_id: String,
+        /// Expired or not yet valid, with the time.
+        why: String,
+    },
+    /// The token was revoked.
+    #[error("task token {token_id} was revoked by {by} ({reason})")]
+    Revoked {
+        /// Token id.
+        token_id: String,
+        /// Who revoked it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// The tool is outside the token's scope.
+    #[error("tool {tool} is outside the scope of task token {token_id} (it allows: {allowed})")]
+    Scope {
+        /// Token id.
+        token_id: String,
+        /// The tool asked for.
+        tool: String,
+        /// What the token allows.
+        allowed: String,
+    },
+    /// The agent's grant in the host config does not include the tool (or
+    /// the agent is not configured).
+    #[error("agent {agent} is not granted {tool} in the host config")]
+    AgentGrant {
+        /// Agent id.
+        agent: String,
+        /// Tool.
+        tool: String,
+    },
+    /// The agent is quarantined.
+    #[error("agent {agent} is quarantined by {by} ({reason}); an operator must release it")]
+    Quarantined {
+        /// Agent id.
+        agent: String,
+        /// Who quarantined it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// The host is halted.
+    #[error("the host is halted by {by} ({reason}); every call is refused until an operator resumes it")]
+    Halted {
+        /// Who halted it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// The plugin is disabled.
+    #[error("plugin {plugin} is disabled by {by} ({reason})")]
+    PluginDisabled {
+        /// Plugin id.
+        plugin: String,
+        /// Who disabled it.
+        by: String,
+        /// Why.
+        reason: String,
+    },
+    /// No loaded plugin offers the tool.
+    #[error("no loaded plugin offers tool {0}")]
+    UnknownTool(String),
+    /// A rate limit or concurrency cap.
+    #[error("rate limit: {0}")]
+    Rate(String),
+    /// Policy denied the call.
+    #[error("denied by policy: {reason}{}", fmt_ids(policies))]
+    Policy {
+        /// Deciding policy ids.
+        policies: Vec<String>,
+        /// In words.
+        reason: String,
+    },
+    /// A human denied the approval request.
+    #[error("approval {approval_id} was denied by {by}{}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]
+    ApprovalDenied {
+        /// Approval id.
+        approval_id: String,
+        /// Approver.
+        by: String,
+        /// Their reason.
+        reason: Option<String>,
+    },
+    /// The call is held for approval; retry the same call after a human
+    /// approves it.
+    #[error("pending approval {approval_id}: this call needs approval by one of {approvers} ({why}); retry the same call once approved")]
+    PendingApproval {
+        /// Approval id.
+        approval_id: String,
+        /// Who may approve.
+        approvers: String,
+        /// Why approval is needed.
+        why: String,
+    },
+    /// Something on the host side failed (state database, audit log).
+    #[error("refused, failing closed: {0}")]
+    Host(String),
+}
+
+fn fmt_ids(ids: &[String]) -> String {
+    if ids.is_empty() {
+        String::new()
+    } else {
+        format!(" [policy: {}]", ids.join(", "))
+    }
+}
+
+impl Refusal {
+    /// The layer that refused: `token`, `revoked`, `scope`, `agent-grant`,
+    /// `quarantine`, `halt`, `plugin-disabled`, `unknown-tool`, `rate`,
+    /// `policy`, `approval`, `host`.
+    pub fn layer(&self) -> &'static str {
+        match self {
+            Self::Token(_) | Self::TokenTime { .. } => "token",
+            Self::Revoked { .. } => "revoked",
+            Self::Scope { .. } => "scope",
+            Self::AgentGrant { .. } => "agent-grant",
+            Self::Quarantined { .. } => "quarantine",
+            Self::Halted { .. } => "halt",
+            Self::PluginDisabled { .. } => "plugin-disabled",
+            Self::UnknownTool(_) => "unknown-tool",
+            Self::Rate(_) => "rate",
+            Self::Policy { .. } => "policy",
+            Self::ApprovalDenied { .. } | Self::PendingApproval { .. } => "approval",
+            Self::Host(_) => "host",
+        }
+    }
+
+    /// The policy ids that decided, if policy refused.
+    pub fn policies(&self) -> &[String] {
+        match self {
+            Self::Policy { policies, .. } => policies,
+            _ => &[],
+        }
+    }
+}

@@ -1,0 +1,208 @@
+//! Task tokens: short-lived, per task, signed by the host's token key
+//! (HMAC-SHA256). Compact form: `wt1.<payload>.<signature>`, both base64url.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::keys::{Algorithm, KeyFile, Purpose, SigningKey, generate, read_key_file, signed_bytes, write_key_files};
+
+const PREFIX: &str = "wt1.";
+/// Longest token accepted, in bytes.
+const MAX_TOKEN: usize = 8 * 1024;
+
+/// The claims of a task token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskToken {
+    /// Token id (for revocation and the audit chain).
+    pub id: String,
+    /// The agent it was issued to.
+    pub agent: String,
+    /// The task it is for.
+    pub task: String,
+    /// Tools it may call: `plugin.tool` or `plugin.*`.
+    pub tools: Vec<String>,
+    /// Issued at, seconds since the epoch.
+    pub iat: i64,
+    /// Not valid before, seconds since the epoch.
+    pub nbf: i64,
+    /// Expires at, seconds since the epoch.
+    pub exp: i64,
+}
+
+/// The host's token key.
+#[derive(Clone)]
+pub struct TokenKey {
+    secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for TokenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenKey(..)")
+    }
+}
+
+/// Why a token string was not accepted (before any time or scope check).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenFormatError {
+    /// Not a warrant task token.
+    #[error("not a warrant task token (expected wt1.<payload>.<signature>)")]
+    Malformed,
+    /// The signature does not match: forged, altered, or from another host.
+    #[error("the token's signature does not verify (altered, forged, or issued by another host)")]
+    BadSignature,
+}
+
+impl TokenKey {
+    /// Load the token key from `dir/tokens.key`, creating it on first use.
+    ///
+    /// # Errors
+    ///
+    /// A message when the key cannot be read or created.
+    pub fn load_or_create(dir: &Path) -> Result<Self, String> {
+        let path = dir.join("tokens.key");
+        if !path.exists() {
+            let key = generate("tokens", Algorithm::HmacSha256)?;
+            if let Err(e) = write_key_files(&key, dir) {
+                // Another process may have created it at the same moment.
+                if !path.exists() {
+                    return Err(e);
+                }
+            }
+        }
+        Self::from_file(&read_key_file(&path)?)
+    }
+
+    /// A token key from a key file.
+    ///
+    /// # Errors
+    ///
+    /// A message when the file holds no HMAC key.
+    pub fn from_file(f: &KeyFile) -> Result<Self, String> {
+        match f.signing_key()? {
+            SigningKey::Hmac(secret) => Ok(Self { secret }),
+            SigningKey::Ed25519(_) => Err(format!("token key {} must be hmac-sha256", f.id)),
+        }
+    }
+
+    fn mac(&self, payload: &str) -> Hmac<Sha256> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(&signed_bytes(Purpose::TaskToken, payload.as_bytes()));
+        mac
+    }
+
+    /// Encode and sign a token.
+    pub fn encode(&self, t: &TaskToken) -> String {
+        // Plain data: serialisation cannot fail.
+        let json = serde_json::to_vec(t).unwrap_or_default();
+        let payload = B64URL.encode(json);
+        let sig = B64URL.encode(self.mac(&payload).finalize().into_bytes());
+        format!("{PREFIX}{payload}.{sig}")
+    }
+
+    /// Check a token's signature and decode its claims. Time, revocation and
+    /// scope are checked by the caller.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenFormatError`].
+    pub fn decode(&self, token: &str) -> Result<TaskToken, TokenFormatError> {
+        let token = token.trim();
+        if token.len() > MAX_TOKEN {
+            return Err(TokenFormatError::Malformed);
+        }
+        let rest = token.strip_prefix(PREFIX).ok_or(TokenFormatError::Malformed)?;
+        let (payload, sig) = rest.split_once('.').ok_or(TokenFormatError::Malformed)?;
+        let sig = B64URL.decode(sig).map_err(|_| TokenFormatError::Malformed)?;
+        self.mac(payload)
+            .verify_slice(&sig)
+            .map_err(|_| TokenFormatError::BadSignature)?;
+        let json = B64URL.decode(payload).map_err(|_| TokenFormatError::Malformed)?;
+        serde_json::from_slice(&json).map_err(|_| TokenFormatError::Malformed)
+    }
+}
+
+/// Whether `qualified` (`plugin.tool`) matches a pattern (`plugin.tool` or
+/// `plugin.*`).
+pub fn tool_matches(pattern: &str, qualified: &str) -> bool {
+    match pattern.strip_suffix(".*") {
+        Some(plugin) => qualified
+            .split_once('.')
+            .is_some_and(|(p, _)| p == plugin),
+        None => pattern == qualified,
+    }
+}
+
+/// Whether every tool `requested` (patterns too) is within `granted`.
+pub fn within(granted: &[String], requested: &str) -> bool {
+    granted.iter().any(|g| {
+        if requested.ends_with(".*") {
+            g == requested
+        } else {
+            tool_matches(g, requested)
+        }
+    })
+}
+
+/// A random token id.
+pub fn new_token_id() -> String {
+    let mut b = [0u8; 9];
+    if getrandom::fill(&mut b).is_err() {
+        b.copy_from_slice(&chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0).to_be_bytes()[..9].try_into().unwrap_or([0; 9]));
+    }
+    format!("tok-{}", hex::encode(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> TokenKey {
+        TokenKey { secret: vec![5; 32] }
+    }
+
+    fn token() -> TaskToken {
+        TaskToken {
+            id: "tok-1".into(),
+            agent: "triage-bot".into(),
+            task: "INC-2026-0042".into(),
+            tools: vec!["log-search.*".into()],
+            iat: 1,
+            nbf: 1,
+            exp: 2,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_tamper() {
+        let k = key();
+        let s = k.encode(&token());
+        assert_eq!(k.decode(&s).unwrap(), token());
+        let mut other = token();
+        other.agent = "other".into();
+        let forged_payload = k.encode(&other);
+        let (_, fsig) = forged_payload.rsplit_once('.').unwrap();
+        let (orig_head, _) = s.rsplit_once('.').unwrap();
+        assert_eq!(k.decode(&format!("{orig_head}.{fsig}")), Err(TokenFormatError::BadSignature));
+        assert_eq!(TokenKey { secret: vec![6; 32] }.decode(&s), Err(TokenFormatError::BadSignature));
+        assert_eq!(k.decode("Bearer xyz"), Err(TokenFormatError::Malformed));
+    }
+
+    #[test]
+    fn patterns() {
+        assert!(tool_matches("log-search.*", "log-search.search"));
+        assert!(!tool_matches("log-search.*", "log-searchx.search"));
+        assert!(tool_matches("ioc-extract.extract", "ioc-extract.extract"));
+        let granted = vec!["log-search.*".to_string(), "ioc-extract.extract".to_string()];
+        assert!(within(&granted, "log-search.search"));
+        assert!(within(&granted, "log-search.*"));
+        assert!(!within(&granted, "case-note.append"));
+        assert!(!within(&granted, "ioc-extract.*"));
+    }
+}
