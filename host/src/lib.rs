@@ -13,7 +13,9 @@
 //! [`sandbox`] (wasmtime, grants, limits), [`registry`] (verified plugins by
 //! tool), [`state`] (shared state in SQLite).
 
+pub mod audit;
 pub mod authz;
+mod canonical;
 pub mod config;
 pub mod keys;
 pub mod manifest;
