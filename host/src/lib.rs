@@ -13,10 +13,12 @@
 //! [`sandbox`] (wasmtime, grants, limits), [`registry`] (verified plugins by
 //! tool), [`state`] (shared state in SQLite).
 
+pub mod admin;
 pub mod audit;
 pub mod authz;
 mod canonical;
 pub mod config;
+mod host;
 pub mod keys;
 pub mod manifest;
 pub mod publish;
@@ -26,6 +28,7 @@ pub mod state;
 mod tool;
 
 pub use config::HostConfig;
+pub use host::{CallError, CallRequest, CallResponse, Host, HostError, HostOptions, ToolView};
 pub use registry::{LoadOptions, RegisteredPlugin, Registry, RegistryError};
 pub use sandbox::{CallFailure, CallReport, CancelToken, Capabilities, LoadError, LoadedPlugin, Sandbox, SandboxConfig};
 pub use state::StateDb;

@@ -14,7 +14,6 @@ use chrono::{DateTime, Utc};
 
 use crate::config::{AgentEntry, HostConfig};
 use crate::manifest::parse_rate;
-use crate::registry::Registry;
 use crate::sandbox::parse_duration;
 use crate::state::StateDb;
 use crate::tool::Impact;
@@ -41,6 +40,89 @@ pub struct Agent {
     pub rate: Option<RateRule>,
     /// Its concurrency cap.
     pub max_concurrent: Option<u32>,
+}
+
+/// The configured agents: separate identities, nothing shared.
+#[derive(Debug, Clone, Default)]
+pub struct Agents {
+    map: BTreeMap<String, Agent>,
+    max_ttl: Duration,
+}
+
+impl Agents {
+    /// The agents of a config.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthzError::Config`] naming the agent field at fault.
+    pub fn from_config(config: &HostConfig) -> Result<Self, AuthzError> {
+        let mut map = BTreeMap::new();
+        for (i, a) in config.file.agents.iter().enumerate() {
+            let agent = build_agent(a).map_err(|(f, why)| AuthzError::Config { field: format!("agents[{i}].{f}"), why })?;
+            if map.insert(agent.id.clone(), agent).is_some() {
+                return Err(AuthzError::Config { field: format!("agents[{i}].id"), why: format!("agent {} is defined twice; separate agents need separate ids", a.id) });
+            }
+        }
+        Ok(Self { map, max_ttl: config.max_token_ttl })
+    }
+
+    /// One agent.
+    pub fn get(&self, id: &str) -> Option<&Agent> {
+        self.map.get(id)
+    }
+
+    /// All agents.
+    pub fn iter(&self) -> impl Iterator<Item = &Agent> {
+        self.map.values()
+    }
+
+    /// Issue a task token for `agent` and `task`, scoped to `tools` (all the
+    /// agent's grant when empty), valid for `ttl` from `now`.
+    ///
+    /// # Errors
+    ///
+    /// A message when the agent is unknown, a tool is outside its grant, the
+    /// task id is unusable, or the lifetime is above the host's maximum.
+    pub fn issue_token(&self, key: &TokenKey, agent: &str, task: &str, tools: &[String], ttl: Duration, now: DateTime<Utc>) -> Result<(String, TaskToken), String> {
+        let a = self.map.get(agent).ok_or_else(|| format!("no agent {agent} in the host config"))?;
+        if !valid_task(task) {
+            return Err(format!("task {task:?} must be 1-64 of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"));
+        }
+        if ttl.is_zero() || ttl > self.max_ttl {
+            return Err(format!("a token may live at most {} (host.max-token-ttl); asked for {}", crate::sandbox::Span(self.max_ttl), crate::sandbox::Span(ttl)));
+        }
+        let scope = if tools.is_empty() {
+            a.tools.clone()
+        } else {
+            for t in tools {
+                if !within(&a.tools, t) {
+                    return Err(format!("agent {agent} is not granted {t}; its grant is: {}", a.tools.join(", ")));
+                }
+            }
+            tools.to_vec()
+        };
+        if scope.is_empty() {
+            return Err(format!("agent {agent} is granted no tools"));
+        }
+        let iat = now.timestamp();
+        let token = TaskToken {
+            id: new_token_id(),
+            agent: agent.to_owned(),
+            task: task.to_owned(),
+            tools: scope,
+            iat,
+            nbf: iat,
+            exp: iat + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+        };
+        Ok((key.encode(&token), token))
+    }
+}
+
+/// Who may approve calls of `tool` (`plugin.tool`) at `impact`: the tool's
+/// list if configured, else the impact level's.
+pub fn approvers_for(config: &HostConfig, tool: &str, impact: &str) -> Vec<String> {
+    let ap = &config.file.approvals;
+    ap.tools.get(tool).or_else(|| ap.impact.get(impact)).cloned().unwrap_or_default()
 }
 
 /// Why the accountability configuration cannot be used: a start-up error.
@@ -78,7 +160,7 @@ pub enum OperatorAction {
 /// The authorization layer of one host.
 #[derive(Debug)]
 pub struct Authz {
-    agents: BTreeMap<String, Agent>,
+    agents: Agents,
     token_key: TokenKey,
     policy: PolicyEngine,
     config: HostConfig,
@@ -111,47 +193,24 @@ impl Authz {
     /// # Errors
     ///
     /// [`AuthzError`] naming the field, policy file and line at fault.
-    pub fn new(config: &HostConfig, registry: &Registry) -> Result<Self, AuthzError> {
+    pub fn new(config: &HostConfig, plugins: &[PolicyEntity], tools: &[PolicyTool], plugin_rates: &BTreeMap<String, String>) -> Result<Self, AuthzError> {
         let cfg = |field: String, why: String| AuthzError::Config { field, why };
-        let mut agents = BTreeMap::new();
-        for (i, a) in config.file.agents.iter().enumerate() {
-            let agent = build_agent(a).map_err(|(f, why)| cfg(format!("agents[{i}].{f}"), why))?;
-            if agents.insert(agent.id.clone(), agent).is_some() {
-                return Err(cfg(format!("agents[{i}].id"), format!("agent {} is defined twice; separate agents need separate ids", a.id)));
-            }
-        }
+        let agents = Agents::from_config(config)?;
         let token_key = TokenKey::load_or_create(&config.state_dir.join("keys")).map_err(AuthzError::TokenKey)?;
-
-        let mut tools = Vec::new();
-        let mut plugins = Vec::new();
-        let mut plugin_rates = BTreeMap::new();
-        for p in registry.plugins() {
-            let m = p.manifest.manifest();
-            plugins.push(PolicyEntity {
-                id: m.plugin.id.clone(),
-                attrs: [
-                    ("publisher".to_string(), m.plugin.publisher.clone()),
-                    ("version".to_string(), m.plugin.version.clone()),
-                    ("signer".to_string(), p.manifest.signer().unwrap_or("").to_owned()),
-                ]
-                .into(),
-            });
-            for t in &m.tools {
-                tools.push(PolicyTool { qualified: format!("{}.{}", m.plugin.id, t.name), input_schema: t.input_schema.clone() });
-            }
-            if let Some(r) = &m.limits.rate {
-                plugin_rates.insert(m.plugin.id.clone(), rate_rule(format!("plugin:{}", m.plugin.id), r).map_err(|why| cfg("limits.rate".into(), why))?);
-            }
+        let mut rates = BTreeMap::new();
+        for (plugin, r) in plugin_rates {
+            rates.insert(plugin.clone(), rate_rule(format!("plugin:{plugin}"), r).map_err(|why| cfg(format!("{plugin}: limits.rate"), why))?);
         }
+        let plugin_rates = rates;
         let agent_entities: Vec<PolicyEntity> = agents
-            .values()
+            .iter()
             .map(|a| PolicyEntity {
                 id: a.id.clone(),
                 attrs: [("owner".to_string(), a.owner.clone()), ("model".to_string(), a.model.clone()), ("model_owner".to_string(), a.model_owner.clone())].into(),
             })
             .collect();
         let files: Vec<_> = config.file.policy.files.iter().map(|f| config.resolve(f)).collect();
-        let policy = PolicyEngine::load(&files, &agent_entities, &plugins, &tools)?;
+        let policy = PolicyEngine::load(&files, &agent_entities, plugins, tools)?;
 
         let mut tool_rates = BTreeMap::new();
         for (tool, r) in &config.file.rates.tools {
@@ -192,7 +251,7 @@ impl Authz {
 
     /// All agents.
     pub fn agents(&self) -> impl Iterator<Item = &Agent> {
-        self.agents.values()
+        self.agents.iter()
     }
 
     /// The policy engine.
@@ -200,45 +259,18 @@ impl Authz {
         &self.policy
     }
 
-    /// Issue a task token for `agent` and `task`, scoped to `tools` (all the
-    /// agent's grant when empty), valid for `ttl` from `now`.
+    /// The agents.
+    pub fn agents_table(&self) -> &Agents {
+        &self.agents
+    }
+
+    /// Issue a task token (see [`Agents::issue_token`]).
     ///
     /// # Errors
     ///
-    /// A message when the agent is unknown, a tool is outside its grant, the
-    /// task id is unusable, or the lifetime is above the host's maximum.
+    /// A message saying why no token was issued.
     pub fn issue_token(&self, agent: &str, task: &str, tools: &[String], ttl: Duration, now: DateTime<Utc>) -> Result<(String, TaskToken), String> {
-        let a = self.agents.get(agent).ok_or_else(|| format!("no agent {agent} in the host config"))?;
-        if !valid_task(task) {
-            return Err(format!("task {task:?} must be 1-64 of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"));
-        }
-        if ttl.is_zero() || ttl > self.config.max_token_ttl {
-            return Err(format!("a token may live at most {} (host.max-token-ttl); asked for {}", crate::sandbox::Span(self.config.max_token_ttl), crate::sandbox::Span(ttl)));
-        }
-        let scope = if tools.is_empty() {
-            a.tools.clone()
-        } else {
-            for t in tools {
-                if !within(&a.tools, t) {
-                    return Err(format!("agent {agent} is not granted {t}; its grant is: {}", a.tools.join(", ")));
-                }
-            }
-            tools.to_vec()
-        };
-        if scope.is_empty() {
-            return Err(format!("agent {agent} is granted no tools"));
-        }
-        let iat = now.timestamp();
-        let token = TaskToken {
-            id: new_token_id(),
-            agent: agent.to_owned(),
-            task: task.to_owned(),
-            tools: scope,
-            iat,
-            nbf: iat,
-            exp: iat + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
-        };
-        Ok((self.token_key.encode(&token), token))
+        self.agents.issue_token(&self.token_key, agent, task, tools, ttl, now)
     }
 
     /// Check a presented token: signature, time window (with the allowed
@@ -297,12 +329,7 @@ impl Authz {
     /// Who may approve calls of `tool` (`plugin.tool`) at `impact`: the
     /// tool's list if configured, else the impact level's.
     pub fn approvers(&self, tool: &str, impact: Impact) -> Vec<String> {
-        let ap = &self.config.file.approvals;
-        ap.tools
-            .get(tool)
-            .or_else(|| ap.impact.get(impact.as_str()))
-            .cloned()
-            .unwrap_or_default()
+        approvers_for(&self.config, tool, impact.as_str())
     }
 
     /// Whether `name` may take `action`.

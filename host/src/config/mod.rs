@@ -140,6 +140,15 @@ impl HostConfig {
         })
     }
 
+    /// Where the audit chain lives: `host.audit-dir`, else `audit` in the
+    /// state directory.
+    pub fn audit_dir(&self) -> PathBuf {
+        match &self.file.host.audit_dir {
+            Some(d) => self.dir.join(d),
+            None => self.state_dir.join("audit"),
+        }
+    }
+
     /// Resolve a path from the config against the config's directory.
     pub fn resolve(&self, p: &str) -> PathBuf {
         self.dir.join(p)

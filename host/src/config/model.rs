@@ -47,6 +47,9 @@ pub struct HostSection {
     /// Directory for shared state, the compile cache, keys and the audit
     /// chain; relative to the config file. Default `.warrant`.
     pub state_dir: Option<String>,
+    /// Directory of the audit chain, relative to the config file. Default
+    /// `audit` in the state directory.
+    pub audit_dir: Option<String>,
     /// Longest lifetime of a task token. Default `1h`.
     pub max_token_ttl: Option<String>,
     /// Clock skew allowed when checking token times. Default `30s`.

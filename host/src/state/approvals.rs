@@ -53,6 +53,8 @@ pub struct NewApproval {
     pub args_digest: String,
     /// The task token's id.
     pub token_id: String,
+    /// The tool's impact level.
+    pub impact: String,
     /// Why approval is needed (policy ids, impact).
     pub why: String,
     /// A short, escaped view of the arguments for the approver.
@@ -76,6 +78,8 @@ pub struct Approval {
     pub args_digest: String,
     /// The task token's id.
     pub token_id: String,
+    /// The tool's impact level.
+    pub impact: String,
     /// Why approval was needed.
     pub why: String,
     /// A view of the arguments.
@@ -111,7 +115,7 @@ impl Approval {
     }
 }
 
-const COLUMNS: &str = "id, agent, task, tool, args_digest, token_id, why, summary, status, requested_at, expires_at, decided_by, decided_at, decision_reason, used_at";
+const COLUMNS: &str = "id, agent, task, tool, args_digest, token_id, impact, why, summary, status, requested_at, expires_at, decided_by, decided_at, decision_reason, used_at";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<Approval> {
     Ok(Approval {
@@ -121,15 +125,16 @@ fn row(r: &Row<'_>) -> rusqlite::Result<Approval> {
         tool: r.get(3)?,
         args_digest: r.get(4)?,
         token_id: r.get(5)?,
-        why: r.get(6)?,
-        summary: r.get(7)?,
-        status: ApprovalStatus::parse(&r.get::<_, String>(8)?),
-        requested_at: r.get(9)?,
-        expires_at: r.get(10)?,
-        decided_by: r.get(11)?,
-        decided_at: r.get(12)?,
-        decision_reason: r.get(13)?,
-        used_at: r.get(14)?,
+        impact: r.get(6)?,
+        why: r.get(7)?,
+        summary: r.get(8)?,
+        status: ApprovalStatus::parse(&r.get::<_, String>(9)?),
+        requested_at: r.get(10)?,
+        expires_at: r.get(11)?,
+        decided_by: r.get(12)?,
+        decided_at: r.get(13)?,
+        decision_reason: r.get(14)?,
+        used_at: r.get(15)?,
     })
 }
 
@@ -153,9 +158,9 @@ impl StateDb {
         let now = now_ms();
         self.conn()
             .execute(
-                "INSERT INTO approvals (id, agent, task, tool, args_digest, token_id, why, summary, status, requested_at, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'pending', ?9, ?10)",
-                params![id, new.agent, new.task, new.tool, new.args_digest, new.token_id, new.why, new.summary, now, new.expires_at],
+                "INSERT INTO approvals (id, agent, task, tool, args_digest, token_id, impact, why, summary, status, requested_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 'pending', ?10, ?11)",
+                params![id, new.agent, new.task, new.tool, new.args_digest, new.token_id, new.impact, new.why, new.summary, now, new.expires_at],
             )
             .map_err(|e| self.err(e))?;
         self.approval(&id)?.ok_or_else(|| self.err(rusqlite::Error::QueryReturnedNoRows))
@@ -268,6 +273,7 @@ mod tests {
             tool: "case-note.append".into(),
             args_digest: args.into(),
             token_id: "tok".into(),
+            impact: "high".into(),
             why: "high impact".into(),
             summary: "{}".into(),
             expires_at: now_ms() + 60_000,

@@ -44,6 +44,7 @@ pub enum StateError {
 pub struct StateDb {
     conn: Mutex<Connection>,
     path: PathBuf,
+    local_changes: std::sync::atomic::AtomicU64,
 }
 
 const SCHEMA: &str = r"
@@ -75,6 +76,7 @@ CREATE TABLE IF NOT EXISTS approvals (
     tool TEXT NOT NULL,
     args_digest TEXT NOT NULL,
     token_id TEXT NOT NULL,
+    impact TEXT NOT NULL,
     why TEXT NOT NULL,
     summary TEXT NOT NULL,
     status TEXT NOT NULL,
@@ -112,6 +114,7 @@ impl StateDb {
         let db = Self {
             conn: Mutex::new(conn),
             path,
+            local_changes: std::sync::atomic::AtomicU64::new(0),
         };
         {
             let c = db.conn();
@@ -141,15 +144,23 @@ impl StateDb {
         &self.path
     }
 
-    /// A number that changes whenever another connection commits a change.
+    /// A number that changes whenever the stop state may have changed: a
+    /// commit by another connection (`PRAGMA data_version`) or a change made
+    /// through this one.
     ///
     /// # Errors
     ///
     /// [`StateError::Db`].
-    pub fn data_version(&self) -> Result<i64, StateError> {
-        self.conn()
+    pub fn data_version(&self) -> Result<(i64, u64), StateError> {
+        let v: i64 = self
+            .conn()
             .query_row("PRAGMA data_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        Ok((v, self.local_changes.load(std::sync::atomic::Ordering::SeqCst)))
+    }
+
+    pub(crate) fn changed_locally(&self) {
+        self.local_changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The highest version of `plugin` this host has loaded, if any.

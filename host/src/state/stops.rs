@@ -47,6 +47,8 @@ impl StateDb {
         } else {
             conn.execute("DELETE FROM stops WHERE kind = ?1 AND target = ?2", params![kind, target])
         };
+        drop(conn);
+        self.changed_locally();
         n.map(|n| n > 0).map_err(|e| self.err(e))
     }
 
@@ -96,6 +98,7 @@ impl StateDb {
     ///
     /// [`StateError::Db`].
     pub fn revoke_token(&self, token_id: &str, by: &str, reason: &str) -> Result<bool, StateError> {
+        self.changed_locally();
         self.conn()
             .execute(
                 "INSERT OR IGNORE INTO revoked_tokens (token_id, by, reason, at) VALUES (?1, ?2, ?3, ?4)",
