@@ -17,6 +17,7 @@ pub mod admin;
 pub mod audit;
 pub mod authz;
 mod canonical;
+pub mod cli;
 pub mod config;
 mod host;
 pub mod keys;

@@ -42,7 +42,8 @@ pub struct Signed {
 /// reports that the manifest does not list yet needs an `action-owner`
 /// chosen by the author, so signing stops and says so.
 pub async fn sign_manifest(path: &Path, key: &KeyFile, sandbox: &Sandbox) -> Result<Signed, SignError> {
-    let mut m = manifest::read_manifest(path)?;
+    let text = std::fs::read_to_string(path).map_err(|e| VerifyError::Read { path: path.to_owned(), why: e.to_string() })?;
+    let mut m = Manifest::from_toml_draft(&text).map_err(|error| VerifyError::Parse { path: path.to_owned(), error })?;
     let signing = key.signing_key().map_err(SignError::Key)?;
     let cpath = manifest::component_path(path, &m);
     let bytes = std::fs::read(&cpath).map_err(|e| VerifyError::Component {

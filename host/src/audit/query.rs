@@ -81,7 +81,7 @@ pub fn timeline(records: &[Record]) -> String {
             "call.decided" => {
                 let dec = &d["decision"];
                 let _ = writeln!(out, "{when}  #{:<5} CALL      {} → {} [{}]  task {}  token {}", r.seq, s(r, "agent"), s(r, "tool"), s(r, "impact"), s(r, "task"), s(r, "token_id"));
-                let _ = writeln!(out, "{:28}agent owner {}, model {} (owner {}); plugin {} {} sha256:{} signed by {}; action owner {}", "", s(r, "agent_owner"), s(r, "model"), s(r, "model_owner"), s(r, "plugin"), s(r, "plugin_version"), s(r, "component_digest").get(..12).unwrap_or("-"), s(r, "signer"), s(r, "action_owner"));
+                let _ = writeln!(out, "{:28}agent owner {}, model {} (owner {}); plugin {} {} {} signed by {}; action owner {}", "", s(r, "agent_owner"), s(r, "model"), s(r, "model_owner"), s(r, "plugin"), s(r, "plugin_version"), s(r, "component_digest").get(..19).unwrap_or("-"), s(r, "signer"), s(r, "action_owner"));
                 if let Some(p) = d["prompt"].as_str().filter(|p| !p.is_empty()) {
                     let _ = writeln!(out, "{:28}prompt: {}", "", safe(p));
                 }

@@ -2,12 +2,14 @@
 
 use std::process::ExitCode;
 
-use anyhow::anyhow;
-use warrant::{CancelToken, HostConfig, LoadOptions, Registry, Sandbox, StateDb};
+use anyhow::Context as _;
+use crate::{CallError, CallRequest, Host, HostConfig, HostOptions};
 
 use crate::cli::ConfigArg;
 
-/// Call one tool and print its JSON output (or the refusal) .
+/// Call one tool through the host — token, policy, approval, sandbox,
+/// audit — and print its JSON output. Exit 0 with output, 1 when refused or
+/// failed, 3 when held for approval (retry the same call once approved).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The tool, as plugin.tool (e.g. ioc-extract.extract).
@@ -15,6 +17,15 @@ pub struct Args {
     /// The input, a JSON object.
     #[arg(long, default_value = "{}")]
     pub input: String,
+    /// The task token (from `warrant token issue`).
+    #[arg(long, env = "WARRANT_TOKEN", hide_env_values = true)]
+    pub token: String,
+    /// What the agent says it is doing; recorded in the audit chain.
+    #[arg(long)]
+    pub prompt: Option<String>,
+    /// More context, as JSON; recorded in the audit chain.
+    #[arg(long)]
+    pub context: Option<String>,
     /// DEVELOPMENT ONLY: load unsigned manifests. Never on a real host.
     #[arg(long)]
     pub insecure: bool,
@@ -25,26 +36,34 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let config = HostConfig::load(&a.config.config)?;
     if a.insecure {
-        eprintln!("WARNING: --insecure: unsigned manifests are accepted; do not use this outside development");
+        eprintln!("WARNING: --insecure: unsigned manifests are accepted; never use this outside development");
     }
-    let sandbox = Sandbox::new(config.sandbox.clone())?;
-    let state = StateDb::open(&config.state_dir)?;
-    let opts = LoadOptions { insecure: a.insecure, ..LoadOptions::default() };
-    let registry = Registry::load(&config, &sandbox, &state, opts).await;
-    for r in registry.refusals() {
-        eprintln!("warning: {r}");
+    let context = a.context.as_deref().map(serde_json::from_str).transpose().context("--context must be JSON")?;
+    let host = Host::open(config, HostOptions { insecure: a.insecure, record_loads: false }).await?;
+    for r in host.registry().refusals() {
+        eprintln!("warning: plugin not loaded: {r}");
     }
-    let (plugin, tool) = registry
-        .resolve(&a.tool)
-        .ok_or_else(|| anyhow!("no loaded plugin offers tool {}", a.tool))?;
-    let report = plugin.plugin.call(&tool.name, &a.input, &CancelToken::new()).await;
-    match report.outcome {
+    let resp = host
+        .call(CallRequest { token: a.token, tool: a.tool, input: a.input, prompt: a.prompt, context, channel: "cli" })
+        .await;
+    host.shutdown("the command finished").await;
+    let record = resp.audit_seq.map(|s| format!(" (audit record #{s}, call {})", resp.call_id)).unwrap_or_default();
+    match resp.outcome {
         Ok(out) => {
             println!("{out}");
+            eprintln!("ok{record}");
             Ok(ExitCode::SUCCESS)
         }
+        Err(CallError::Refused(r @ crate::authz::Refusal::PendingApproval { .. })) => {
+            eprintln!("held: {r}{record}");
+            Ok(ExitCode::from(3))
+        }
+        Err(CallError::Refused(r)) => {
+            eprintln!("refused by {}: {r}{record}", r.layer());
+            Ok(ExitCode::from(1))
+        }
         Err(e) => {
-            eprintln!("refused: {e}");
+            eprintln!("failed ({}): {e}{record}", e.kind());
             Ok(ExitCode::from(1))
         }
     }

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::anyhow;
-use warrant::keys::{Algorithm, generate, write_key_files};
+use crate::keys::{Algorithm, generate, write_key_files};
 
 /// Create a key and write it to DIR/ID.key (private, mode 0600) and, for
 /// ed25519, DIR/ID.pub (a [[trust.keys]] entry for warrant.toml).

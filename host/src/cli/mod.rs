@@ -1,10 +1,19 @@
-//! Argument parsing and dispatch; one file per subcommand, no logic beyond
-//! parsing and printing.
+//! The `warrant` command line: argument parsing and printing, one file per
+//! subcommand, no logic beyond that — every action is a library call. It
+//! lives in the library so that tests can build the same CLI as a binary.
 
+mod approvals;
+mod audit;
 mod call;
+mod halt;
 mod inspect;
 mod keygen;
+mod plugin;
+mod quarantine;
+mod release;
+mod resume;
 mod sign;
+mod token;
 mod verify;
 
 use std::path::PathBuf;
@@ -36,6 +45,18 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
+/// The operator taking a stop-button action.
+#[derive(Debug, clap::Args)]
+pub struct Operator {
+    /// Your operator name; must be listed for this action under
+    /// [operators] in warrant.toml.
+    #[arg(long = "as", env = "WARRANT_OPERATOR")]
+    pub by: String,
+    /// Why (recorded in the audit chain).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Explain a component (.wasm) or a manifest (.toml): what it imports,
@@ -49,8 +70,50 @@ pub enum Command {
     Sign(sign::Args),
     /// Check that a manifest would load under a host config; exit 0 if so.
     Verify(verify::Args),
-    /// Call one tool through the host and print its JSON output.
+    /// Call one tool through the host (token, policy, approval, sandbox,
+    /// audit) and print its JSON output.
     Call(call::Args),
+    /// Issue or revoke per-task tokens.
+    #[command(subcommand)]
+    Token(token::Command),
+    /// List, approve or deny calls held for a human's approval.
+    #[command(subcommand)]
+    Approvals(approvals::Command),
+    /// Quarantine an agent: refuse its calls, cancel those in flight.
+    Quarantine(quarantine::Args),
+    /// Release a quarantined agent.
+    Release(release::Args),
+    /// Halt the host: refuse every call, cancel those in flight.
+    Halt(halt::Args),
+    /// Resume after a halt.
+    Resume(resume::Args),
+    /// Disable or re-enable a plugin.
+    #[command(subcommand)]
+    Plugin(plugin::Command),
+    /// Verify, show or export the audit chain.
+    #[command(subcommand)]
+    Audit(audit::Command),
+}
+
+/// The whole program: parse arguments, run, print errors, give the exit
+/// code.
+pub fn main() -> ExitCode {
+    let args = Cli::parse();
+    init_tracing(args.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
 }
 
 /// Run a parsed command.
@@ -65,6 +128,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Sign(a) => sign::run(a).await,
         Command::Verify(a) => verify::run(a).await,
         Command::Call(a) => call::run(a).await,
+        Command::Token(c) => token::run(c).await,
+        Command::Approvals(c) => approvals::run(c).await,
+        Command::Quarantine(a) => quarantine::run(a).await,
+        Command::Release(a) => release::run(a).await,
+        Command::Halt(a) => halt::run(a).await,
+        Command::Resume(a) => resume::run(a).await,
+        Command::Plugin(c) => plugin::run(c).await,
+        Command::Audit(c) => audit::run(c),
     }
 }
 

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, anyhow};
-use warrant::keys::read_key_file;
-use warrant::publish::sign_manifest;
-use warrant::{Sandbox, SandboxConfig};
+use crate::keys::read_key_file;
+use crate::publish::sign_manifest;
+use crate::{Sandbox, SandboxConfig};
 
 /// Fill in the component digest and the reported tools, then sign the
 /// manifest in place.

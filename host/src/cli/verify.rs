@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use warrant::config::PluginEntry;
-use warrant::registry::load_plugin;
-use warrant::{HostConfig, LoadOptions, Sandbox, StateDb};
+use crate::config::PluginEntry;
+use crate::registry::load_plugin;
+use crate::{HostConfig, LoadOptions, Sandbox, StateDb};
 
 use crate::cli::ConfigArg;
 

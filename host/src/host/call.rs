@@ -119,12 +119,14 @@ impl Host {
         let decision = self.authorize(&req, &mut attr, &cancel, n, &mut registered).await;
         let prompt = req.prompt.as_deref().map(|p| crate::audit::cap_at(p, MAX_PROMPT));
         let context = req.context.as_ref().map(|c| crate::audit::cap_at(&c.to_string(), MAX_PROMPT));
+        let input_digest = format!("sha256:{}", sha256_hex(req.input.as_bytes()));
+        attr.set("input_digest", input_digest);
+        attr.set("input_size", req.input.len());
         let mut decided = attr.fields.clone();
         decided.insert("prompt".into(), json!(prompt));
         decided.insert("context".into(), json!(context));
-        decided.insert("input_digest".into(), json!(format!("sha256:{}", sha256_hex(req.input.as_bytes()))));
-        decided.insert("input_size".into(), json!(req.input.len()));
         let (result_name, layer, policies, reason) = match &decision {
+            Ok(a) if a.approval.is_some() => ("allow-with-approval", "approval", a.policies.clone(), String::new()),
             Ok(a) => ("allow", "policy", a.policies.clone(), String::new()),
             Err(Refusal::PendingApproval { .. }) => ("held", "approval", Vec::new(), decision.as_ref().err().map(ToString::to_string).unwrap_or_default()),
             Err(r) => ("deny", r.layer(), r.policies().to_vec(), r.to_string()),

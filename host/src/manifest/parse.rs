@@ -46,6 +46,17 @@ impl Manifest {
         Ok(m)
     }
 
+    /// Parse a draft for `warrant sign`: syntax and fields only; the values
+    /// the component supplies (digest, tool descriptions and schemas) may
+    /// still be placeholders.
+    ///
+    /// # Errors
+    ///
+    /// [`ManifestError::Syntax`].
+    pub fn from_toml_draft(text: &str) -> Result<Self, ManifestError> {
+        toml::from_str(text).map_err(|e| ManifestError::Syntax(e.to_string().trim_end().to_owned()))
+    }
+
     /// Write the manifest as TOML.
     pub fn to_toml(&self) -> String {
         // Plain data: serialisation to TOML cannot fail.

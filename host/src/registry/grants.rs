@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use crate::config::{HostConfig, PluginEntry};
 use crate::manifest::Manifest;
-use crate::sandbox::{Bytes, Capabilities, FileGrant, Limits, Secret, Span, parse_duration, parse_size};
+use crate::sandbox::{Access, Bytes, Capabilities, FileGrant, Limits, Secret, Span, parse_duration, parse_size};
 
 /// Build the capabilities of one plugin.
 ///
@@ -21,15 +21,16 @@ pub(crate) fn capabilities(manifest: &Manifest, entry: &PluginEntry, config: &Ho
             return Err(format!("dirs names {guest}, which the manifest does not grant"));
         }
     }
-    let files = g
-        .files
-        .iter()
-        .map(|f| FileGrant {
-            host: config.resolve(entry.dirs.get(&f.guest).unwrap_or(&f.host)),
-            guest: f.guest.clone(),
-            access: f.access,
-        })
-        .collect();
+    let mut files = Vec::new();
+    for f in &g.files {
+        let host = config.resolve(entry.dirs.get(&f.guest).unwrap_or(&f.host));
+        // A read-write directory (e.g. for case files) is created on first
+        // load; a read-only one must exist.
+        if f.access == Access::ReadWrite && !host.exists() {
+            std::fs::create_dir_all(&host).map_err(|e| format!("cannot create read-write directory {} for {}: {e}", host.display(), f.guest))?;
+        }
+        files.push(FileGrant { host, guest: f.guest.clone(), access: f.access });
+    }
     let mut env = Vec::new();
     for (k, v) in &entry.env {
         if !g.env.contains(k) {

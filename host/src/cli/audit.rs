@@ -1,0 +1,176 @@
+//! `warrant audit verify|show|export`
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, anyhow};
+use crate::HostConfig;
+use crate::audit::{AuditPaths, Filter, VerifyKeys, keys_dir, parse_public_key, read_records, timeline, to_ocsf, verify_chain};
+use crate::keys::{SigningKey, read_key_file};
+
+/// Verify, read and export the audit chain.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Check every hash, link, MAC (when the host's audit key is readable)
+    /// and signed checkpoint. Exit 0 if intact; 1 naming the first bad
+    /// record and what is wrong (edited, missing, reordered, truncated).
+    Verify {
+        /// The log (default: the config's audit directory).
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// The checkpoint public key: base64, or a file holding it (default:
+        /// the host's). Lets anyone verify without the MAC key.
+        #[arg(long)]
+        key: Option<String>,
+        /// Skip the MAC check even if the host's audit key is readable.
+        #[arg(long)]
+        no_mac: bool,
+        /// The host config.
+        #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+        config: PathBuf,
+    },
+    /// A readable timeline: prompt → decision (policy ids) → approval (who)
+    /// → capability uses → outcome.
+    Show {
+        /// Only this task.
+        #[arg(long)]
+        task: Option<String>,
+        /// Only this agent.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Only records at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Print the records as JSON lines.
+        #[arg(long)]
+        json: bool,
+        /// The log (default: the config's audit directory).
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// The host config.
+        #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+        config: PathBuf,
+    },
+    /// Export for a SIEM, one event per line.
+    Export {
+        /// The format: ocsf (OCSF 1.3.0 API Activity events).
+        #[arg(long, value_parser = ["ocsf"], default_value = "ocsf")]
+        format: String,
+        /// Write to this file instead of stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The log (default: the config's audit directory).
+        #[arg(long)]
+        log: Option<PathBuf>,
+        /// The host config.
+        #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+        config: PathBuf,
+    },
+}
+
+fn paths(log: Option<PathBuf>, config: &std::path::Path) -> anyhow::Result<(AuditPaths, Option<HostConfig>)> {
+    let cfg = HostConfig::load(config).ok();
+    let paths = match (log, &cfg) {
+        (Some(l), _) => AuditPaths { checkpoints: l.with_file_name("checkpoints.jsonl"), log: l },
+        (None, Some(c)) => AuditPaths::in_dir(&c.audit_dir()),
+        (None, None) => return Err(anyhow!("no --log given and no usable config at {}", config.display())),
+    };
+    Ok((paths, cfg))
+}
+
+fn progress(label: &'static str) -> impl FnMut(u64, u64) {
+    let start = std::time::Instant::now();
+    move |done, total| {
+        if start.elapsed().as_millis() > 300 && total > 0 {
+            eprint!("\r{label}: {:>3}% ({done} of {total} bytes)", done * 100 / total);
+            if done == total {
+                eprintln!();
+            }
+        }
+    }
+}
+
+pub fn run(c: Command) -> anyhow::Result<ExitCode> {
+    match c {
+        Command::Verify { log, key, no_mac, config } => {
+            let (paths, cfg) = paths(log, &config)?;
+            let mut keys = VerifyKeys::default();
+            if let Some(c) = &cfg {
+                let dir = keys_dir(&c.state_dir);
+                if !no_mac {
+                    if let Ok(SigningKey::Hmac(k)) = read_key_file(&dir.join("audit-mac.key")).and_then(|f| f.signing_key()) {
+                        keys.mac = Some(k);
+                    }
+                }
+                if let Ok(SigningKey::Ed25519(k)) = read_key_file(&dir.join("audit-checkpoint.key")).and_then(|f| f.signing_key()) {
+                    keys.checkpoint = Some(k.verifying_key());
+                }
+            }
+            if let Some(k) = key {
+                keys.checkpoint = Some(parse_public_key(&k).map_err(|e| anyhow!(e))?);
+            }
+            match verify_chain(&paths.log, &paths.checkpoints, &keys, &mut progress("verifying")) {
+                Ok(s) => {
+                    println!(
+                        "OK: {} records intact ({} MACs checked{}; {} checkpoints verified, last at seq {})",
+                        s.records,
+                        s.macs_checked,
+                        if keys.mac.is_none() { ", MAC key not available" } else { "" },
+                        s.checkpoints,
+                        s.last_checkpoint
+                    );
+                    if keys.checkpoint.is_none() {
+                        println!("warning: no checkpoint key: truncation of the tail cannot be detected (pass --key)");
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(fault) => {
+                    println!("TAMPERED: {fault}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
+        Command::Show { task, agent, since, json, log, config } => {
+            let (paths, _) = paths(log, &config)?;
+            let since = since
+                .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc)))
+                .transpose()
+                .context("--since must be an RFC 3339 time, e.g. 2026-11-28T08:00:00Z")?;
+            let records = read_records(&paths.log, &Filter { task, agent, since }).with_context(|| format!("cannot read {}", paths.log.display()))?;
+            if json {
+                for r in &records {
+                    println!("{}", serde_json::to_string(r)?);
+                }
+            } else if records.is_empty() {
+                println!("no matching records");
+            } else {
+                print!("{}", timeline(&records));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export { format: _, out, log, config } => {
+            let (paths, _) = paths(log, &config)?;
+            let records = read_records(&paths.log, &Filter::default()).with_context(|| format!("cannot read {}", paths.log.display()))?;
+            let mut sink: Box<dyn std::io::Write> = match &out {
+                Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            let mut report = progress("exporting");
+            let total = records.len() as u64;
+            for (i, r) in records.iter().enumerate() {
+                serde_json::to_writer(&mut sink, &to_ocsf(r))?;
+                sink.write_all(b"\n")?;
+                if i % 5000 == 0 {
+                    report(i as u64, total);
+                }
+            }
+            report(total, total);
+            sink.flush()?;
+            if let Some(p) = out {
+                eprintln!("wrote {total} OCSF events to {}", p.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `warrant token issue|revoke`
+
+use std::process::ExitCode;
+
+use crate::HostConfig;
+use crate::admin::Admin;
+use crate::sandbox::parse_duration;
+
+use crate::cli::{ConfigArg, Operator};
+
+/// Issue or revoke task tokens.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Issue a short-lived token for one agent and one task; prints only the
+    /// token on stdout, so `export WARRANT_TOKEN=$(warrant token issue ...)`.
+    Issue {
+        /// The agent (from [[agents]] in warrant.toml).
+        #[arg(long)]
+        agent: String,
+        /// The task, e.g. INC-2026-0042.
+        #[arg(long)]
+        task: String,
+        /// Limit the token to these tools (plugin.tool or plugin.*); default:
+        /// the agent's whole grant.
+        #[arg(long = "tool")]
+        tools: Vec<String>,
+        /// Lifetime, e.g. 15m (at most host.max-token-ttl).
+        #[arg(long, default_value = "15m")]
+        ttl: String,
+        /// Who issues it (recorded).
+        #[arg(long = "as", env = "WARRANT_OPERATOR")]
+        by: Option<String>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Revoke a token by id: every later call with it is refused.
+    Revoke {
+        /// The token id (tok-…), printed when it was issued.
+        token_id: String,
+        #[command(flatten)]
+        op: Operator,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+}
+
+pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
+    match c {
+        Command::Issue { agent, task, tools, ttl, by, config } => {
+            let admin = Admin::open(HostConfig::load(&config.config)?)?;
+            let ttl = parse_duration(&ttl)?;
+            let by = by.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
+            let (token, t) = admin.issue_token(&agent, &task, &tools, ttl, &by).await?;
+            println!("{token}");
+            eprintln!(
+                "issued {} to {} for task {}: {} until {}",
+                t.id,
+                t.agent,
+                t.task,
+                t.tools.join(", "),
+                chrono::DateTime::<chrono::Utc>::from_timestamp(t.exp, 0).map(|x| x.to_rfc3339()).unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Revoke { token_id, op, config } => {
+            let admin = Admin::open(HostConfig::load(&config.config)?)?;
+            let changed = admin.revoke_token(&token_id, &op.by, &op.reason).await?;
+            println!("{}", if changed { format!("revoked {token_id}") } else { format!("{token_id} was already revoked") });
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
