@@ -1,5 +1,10 @@
 //! Shared helpers for warrant's integration tests: the plugin components
-//! built by `build.rs`, and ways to stand up a real host around them.
+//! built by `build.rs`, and [`Fixture`], a real host around them — signed
+//! manifests, a host config, agents, policies — in a temporary directory.
+
+mod fixture;
+
+pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, probe_tools};
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 

@@ -108,7 +108,10 @@ impl HostConfig {
         };
         let state_dir = dir.join(file.host.state_dir.as_deref().unwrap_or(".warrant"));
         let mut sandbox = SandboxConfig {
-            cache_dir: Some(state_dir.join("cache")),
+            cache_dir: Some(match &file.sandbox.cache_dir {
+                Some(d) => dir.join(d),
+                None => state_dir.join("cache"),
+            }),
             fuel: file.sandbox.fuel,
             ..SandboxConfig::default()
         };

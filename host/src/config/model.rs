@@ -67,6 +67,9 @@ pub struct SandboxSection {
     pub max_memory: Option<String>,
     /// Instances alive at once across plugins. Default 512.
     pub max_instances: Option<u32>,
+    /// Where compiled components are cached, relative to the config file.
+    /// Default `cache` in the state directory.
+    pub cache_dir: Option<String>,
 }
 
 /// `[trust]`

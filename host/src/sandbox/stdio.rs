@@ -84,12 +84,21 @@ impl AsyncWrite for BoundedPipe {
 }
 
 impl BoundedPipe {
-    /// The last non-empty line written, escaped and cut to 300 characters
-    /// (a panicking Rust guest writes its panic message here).
+    /// What a panicking Rust guest wrote about its panic ("panicked at
+    /// FILE:LINE: message"), else the last non-empty line; escaped and cut
+    /// to 300 characters.
     pub(crate) fn last_line(&self) -> Option<String> {
         let inner = self.inner.lock().ok()?;
         let text = String::from_utf8_lossy(&inner.kept);
-        let line = text.lines().rev().find(|l| !l.trim().is_empty())?;
-        Some(line.escape_debug().take(300).collect())
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let found = match lines.iter().rposition(|l| l.contains("panicked at")) {
+            Some(i) => {
+                let at = lines[i].split_once("panicked at").map_or("", |(_, r)| r.trim().trim_end_matches(':'));
+                let msg: Vec<&str> = lines[i + 1..].iter().take_while(|l| !l.starts_with("note:")).copied().collect();
+                format!("panicked at {at}: {}", msg.join(" "))
+            }
+            None => (*lines.last()?).to_owned(),
+        };
+        Some(found.escape_debug().take(300).collect())
     }
 }

@@ -1,0 +1,309 @@
+//! A real host in a temporary directory: components copied in, manifests
+//! written and signed with a fresh publisher key, a host config with agents,
+//! approvers, operators and policies.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use warrant::admin::Admin;
+use warrant::keys::{Algorithm, KeyFile, generate};
+use warrant::manifest::{Manifest, ManifestTool, sign};
+use warrant::{Host, HostConfig, HostOptions, Sandbox, SandboxConfig, ToolSpec};
+
+/// One plugin in a fixture.
+#[derive(Debug, Clone)]
+pub struct PluginSpec {
+    /// The component package (see `COMPONENTS`).
+    pub package: &'static str,
+    /// Plugin id.
+    pub id: String,
+    /// Version.
+    pub version: String,
+    /// The body of `[grants]`, as TOML.
+    pub grants: String,
+    /// The body of `[limits]`, as TOML.
+    pub limits: String,
+    /// Extra lines in this plugin's `[[plugins]]` entry of the host config.
+    pub entry: String,
+}
+
+impl PluginSpec {
+    /// A plugin with no grants and default limits; its id is the package.
+    pub fn new(package: &'static str) -> Self {
+        Self { package, id: package.to_owned(), version: "1.0.0".into(), grants: String::new(), limits: String::new(), entry: String::new() }
+    }
+
+    /// Set `[grants]`.
+    #[must_use]
+    pub fn grants(mut self, toml: &str) -> Self {
+        self.grants = toml.to_owned();
+        self
+    }
+
+    /// Set `[limits]`.
+    #[must_use]
+    pub fn limits(mut self, toml: &str) -> Self {
+        self.limits = toml.to_owned();
+        self
+    }
+
+    /// Add lines to the config's plugin entry.
+    #[must_use]
+    pub fn entry(mut self, toml: &str) -> Self {
+        self.entry = toml.to_owned();
+        self
+    }
+
+    /// Set the version.
+    #[must_use]
+    pub fn version(mut self, v: &str) -> Self {
+        self.version = v.to_owned();
+        self
+    }
+}
+
+/// The tools a built component reports (probed once per test process).
+///
+/// # Panics
+///
+/// When the component cannot be probed.
+pub async fn probe_tools(package: &'static str) -> Vec<ToolSpec> {
+    static CACHE: OnceLock<Mutex<HashMap<&'static str, Vec<ToolSpec>>>> = OnceLock::new();
+    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(t) = cache.lock().unwrap().get(package) {
+        return t.clone();
+    }
+    let sandbox = SANDBOX.get_or_init(|| Sandbox::new(SandboxConfig { max_instances: 16, ..SandboxConfig::default() }).expect("sandbox"));
+    let tools = sandbox.probe(&crate::component_bytes(package)).await.expect("probe").tools().to_vec();
+    cache.lock().unwrap().insert(package, tools.clone());
+    tools
+}
+
+/// Builds a [`Fixture`].
+#[derive(Debug, Default)]
+pub struct FixtureBuilder {
+    plugins: Vec<PluginSpec>,
+    agents: String,
+    policy: Option<String>,
+    extra: String,
+    host: String,
+}
+
+/// Allow every call (the host still checks tokens, grants and scope).
+pub const PERMIT_ALL: &str = "@id(\"test-permit-all\")\npermit (principal, action, resource);\n";
+
+impl FixtureBuilder {
+    /// Add a plugin.
+    #[must_use]
+    pub fn plugin(mut self, p: PluginSpec) -> Self {
+        self.plugins.push(p);
+        self
+    }
+
+    /// Add an agent owned by `<id>-owner` with these tool patterns.
+    #[must_use]
+    pub fn agent(mut self, id: &str, tools: &[&str]) -> Self {
+        let _ = writeln!(
+            self.agents,
+            "[[agents]]\nid = {id:?}\nowner = \"{id}-owner\"\nmodel = \"test-model\"\nmodel-owner = \"test-model-owner\"\ntools = {tools:?}\n"
+        );
+        self
+    }
+
+    /// Add an agent as raw TOML.
+    #[must_use]
+    pub fn agent_toml(mut self, toml: &str) -> Self {
+        self.agents.push_str(toml);
+        self.agents.push('\n');
+        self
+    }
+
+    /// The Cedar policies (default: permit all).
+    #[must_use]
+    pub fn policy(mut self, cedar: &str) -> Self {
+        self.policy = Some(cedar.to_owned());
+        self
+    }
+
+    /// Extra host-config TOML (tables after the generated ones).
+    #[must_use]
+    pub fn config(mut self, toml: &str) -> Self {
+        self.extra.push_str(toml);
+        self.extra.push('\n');
+        self
+    }
+
+    /// Extra lines in the `[host]` table.
+    #[must_use]
+    pub fn host_lines(mut self, toml: &str) -> Self {
+        self.host.push_str(toml);
+        self.host.push('\n');
+        self
+    }
+
+    /// Write everything and sign the manifests.
+    ///
+    /// # Panics
+    ///
+    /// On any I/O error: tests want to stop there.
+    pub async fn build(self) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().to_path_buf();
+        let key = generate("test-publisher", Algorithm::Ed25519).expect("key");
+        std::fs::create_dir_all(root.join("components")).unwrap();
+        let cache = crate::workspace_root().join("target").join("warrant-test-cache");
+        let public = match key.signing_key().unwrap() {
+            warrant::keys::SigningKey::Ed25519(k) => base64_encode(&k.verifying_key().to_bytes()),
+            warrant::keys::SigningKey::Hmac(_) => unreachable!(),
+        };
+        let mut cfg = format!(
+            "[host]\nstate-dir = \"state\"\n{}\n[sandbox]\ncache-dir = {:?}\nmax-instances = 96\n\n[[trust.keys]]\nid = \"test-publisher\"\nalgorithm = \"ed25519\"\npublic-key = {public:?}\n\n",
+            self.host,
+            cache.display().to_string()
+        );
+        for p in &self.plugins {
+            let fixture = Fixture { dir: None, root: root.clone(), key: key.clone() };
+            fixture.write_manifest(p).await;
+            let _ = writeln!(cfg, "[[plugins]]\nmanifest = \"{}.toml\"\n{}\n", p.id, p.entry);
+        }
+        cfg.push_str(&self.agents);
+        cfg.push_str(
+            "[approvals]\nwait = \"3s\"\nexpiry = \"10m\"\n[approvals.impact]\nhigh = [\"carol\", \"dave\"]\nwrite = [\"carol\"]\n\n[operators]\nhalt = [\"carol\"]\nquarantine = [\"carol\"]\nrelease = [\"carol\"]\ntokens = [\"carol\"]\n\n[policy]\nfiles = [\"policy.cedar\"]\n\n",
+        );
+        cfg.push_str(&self.extra);
+        std::fs::write(root.join("warrant.toml"), cfg).unwrap();
+        std::fs::write(root.join("policy.cedar"), self.policy.as_deref().unwrap_or(PERMIT_ALL)).unwrap();
+        Fixture { dir: Some(dir), root, key }
+    }
+}
+
+fn base64_encode(b: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(b)
+}
+
+/// A host's files in a temporary directory.
+#[derive(Debug)]
+pub struct Fixture {
+    dir: Option<tempfile::TempDir>,
+    root: PathBuf,
+    /// The publisher key that signed the manifests.
+    pub key: KeyFile,
+}
+
+impl Fixture {
+    /// Start building.
+    pub fn builder() -> FixtureBuilder {
+        FixtureBuilder::default()
+    }
+
+    /// The fixture's directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A path inside the fixture.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    /// The host config file.
+    pub fn config_path(&self) -> PathBuf {
+        self.root.join("warrant.toml")
+    }
+
+    /// The loaded host config.
+    ///
+    /// # Panics
+    ///
+    /// When it does not load.
+    pub fn config(&self) -> HostConfig {
+        HostConfig::load(&self.config_path()).expect("config loads")
+    }
+
+    /// Start a host on this fixture.
+    ///
+    /// # Panics
+    ///
+    /// When it does not start.
+    pub async fn host(&self) -> Host {
+        Host::open(self.config(), HostOptions { insecure: false, record_loads: true }).await.expect("host starts")
+    }
+
+    /// Operator actions on this fixture's state.
+    ///
+    /// # Panics
+    ///
+    /// When the state cannot be opened.
+    pub fn admin(&self) -> Admin {
+        Admin::open(self.config()).expect("admin opens")
+    }
+
+    /// Issue a token.
+    ///
+    /// # Panics
+    ///
+    /// When no token is issued.
+    pub async fn token(&self, agent: &str, task: &str, tools: &[&str]) -> String {
+        let tools: Vec<String> = tools.iter().map(|s| (*s).to_owned()).collect();
+        self.admin().issue_token(agent, task, &tools, std::time::Duration::from_secs(600), "test").await.expect("token").0
+    }
+
+    /// Write `<id>.toml` for a plugin, signed with the fixture's key, and
+    /// copy its component beside it.
+    ///
+    /// # Panics
+    ///
+    /// On I/O errors.
+    pub async fn write_manifest(&self, p: &PluginSpec) -> Manifest {
+        let bytes = crate::component_bytes(p.package);
+        let file = format!("components/{}-{}.wasm", p.id, p.version);
+        std::fs::write(self.root.join(&file), &bytes).unwrap();
+        let tools = probe_tools(p.package).await;
+        let mut text = format!(
+            "manifest-version = 1\n\n[plugin]\nid = {:?}\nversion = {:?}\npublisher = \"test-publisher\"\ncomponent = {file:?}\n\n[grants]\n{}\n\n[limits]\n{}\n",
+            p.id, p.version, p.grants, p.limits
+        );
+        text.push('\n');
+        let mut m = Manifest::from_toml_draft(&text).expect("draft manifest parses");
+        m.plugin.digest = Some(format!("sha256:{}", warrant::keys::sha256_hex(&bytes)));
+        m.tools = tools
+            .into_iter()
+            .map(|t| ManifestTool { name: t.name, description: t.description, impact: t.impact, action_owner: "test-owner".into(), input_schema: t.input_schema })
+            .collect();
+        m.validate().expect("manifest is valid");
+        sign(&mut m, &self.key.id, &self.key.signing_key().unwrap());
+        std::fs::write(self.root.join(format!("{}.toml", p.id)), m.to_toml()).unwrap();
+        m
+    }
+
+    /// Run the `warrant` CLI (built by this crate) with this fixture's config.
+    pub fn cli(&self, args: &[&str]) -> std::process::Output {
+        self.cli_command(args).output().expect("the CLI runs")
+    }
+
+    /// A `warrant` CLI command with this fixture's config.
+    pub fn cli_command(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(cli_path());
+        c.args(args).env("WARRANT_CONFIG", self.config_path()).env_remove("WARRANT_TOKEN").env_remove("WARRANT_OPERATOR").env("RUST_LOG", "warn");
+        c
+    }
+
+    /// Keep the directory after the test (for debugging).
+    pub fn keep(mut self) -> PathBuf {
+        if let Some(d) = self.dir.take() {
+            let _ = d.keep();
+        }
+        self.root.clone()
+    }
+}
+
+/// The test build of the `warrant` CLI, next to the test executable.
+pub fn cli_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    dir.join("warrant-test-cli")
+}
