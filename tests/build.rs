@@ -15,11 +15,16 @@ const COMPONENTS: &[(&str, &str)] = &[
 
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest_dir.parent().expect("tests/ is inside the workspace");
+    let root = manifest_dir
+        .parent()
+        .expect("tests/ is inside the workspace");
     for dir in ["example-plugins", "plugin-sdk", "tests/guests"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    println!("cargo:rerun-if-changed={}", root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        root.join("Cargo.lock").display()
+    );
 
     // A target directory of its own: the outer cargo holds the lock on
     // `target/debug` while this script runs.
@@ -27,7 +32,13 @@ fn main() {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(&target_dir);
     for (package, _) in COMPONENTS {
         cmd.args(["-p", package]);
@@ -44,7 +55,9 @@ fn main() {
     ] {
         cmd.env_remove(var);
     }
-    let status = cmd.status().expect("could not run cargo to build the test components");
+    let status = cmd
+        .status()
+        .expect("could not run cargo to build the test components");
     if !status.success() {
         panic!(
             "building the plugin components for wasm32-wasip2 failed. If the target is \
@@ -59,7 +72,10 @@ fn main() {
     for (package, stem) in COMPONENTS {
         let path = wasm_dir.join(format!("{stem}.wasm"));
         assert!(exists(&path), "{} was not built", path.display());
-        code.push_str(&format!("    ({package:?}, {:?}),\n", path.display().to_string()));
+        code.push_str(&format!(
+            "    ({package:?}, {:?}),\n",
+            path.display().to_string()
+        ));
     }
     code.push_str("];\n");
     std::fs::write(out_dir.join("components.rs"), code).expect("OUT_DIR is writable");

@@ -10,7 +10,9 @@ use chrono::Utc;
 use serde_json::json;
 
 use crate::audit::{AuditError, AuditKeys, AuditLog, CheckpointPolicy, cap, keys_dir};
-use crate::authz::{Agents, AuthzError, OperatorAction, TaskToken, TokenKey, approvers_for, operator_may};
+use crate::authz::{
+    Agents, AuthzError, OperatorAction, TaskToken, TokenKey, approvers_for, operator_may,
+};
 use crate::config::HostConfig;
 use crate::state::{Approval, ApprovalStatus, StateDb, StateError, now_ms};
 
@@ -63,8 +65,16 @@ pub struct Admin {
 /// When either cannot be opened.
 pub fn open_state(config: &HostConfig) -> Result<(Arc<StateDb>, Arc<AuditLog>), AdminError> {
     let state = Arc::new(StateDb::open(&config.state_dir)?);
-    let keys = AuditKeys::load_or_create(&keys_dir(&config.state_dir)).map_err(|why| AuditError::Io { path: keys_dir(&config.state_dir), why })?;
-    let audit = Arc::new(AuditLog::open(&config.audit_dir(), keys, CheckpointPolicy::default())?);
+    let keys =
+        AuditKeys::load_or_create(&keys_dir(&config.state_dir)).map_err(|why| AuditError::Io {
+            path: keys_dir(&config.state_dir),
+            why,
+        })?;
+    let audit = Arc::new(AuditLog::open(
+        &config.audit_dir(),
+        keys,
+        CheckpointPolicy::default(),
+    )?);
     Ok((state, audit))
 }
 
@@ -84,10 +94,21 @@ impl Admin {
     /// # Errors
     ///
     /// When the agents or the token key cannot be used.
-    pub fn with(config: HostConfig, state: Arc<StateDb>, audit: Arc<AuditLog>) -> Result<Self, AdminError> {
+    pub fn with(
+        config: HostConfig,
+        state: Arc<StateDb>,
+        audit: Arc<AuditLog>,
+    ) -> Result<Self, AdminError> {
         let agents = Agents::from_config(&config)?;
-        let token_key = TokenKey::load_or_create(&config.state_dir.join("keys")).map_err(AuthzError::TokenKey)?;
-        Ok(Self { config, state, audit, agents, token_key })
+        let token_key = TokenKey::load_or_create(&config.state_dir.join("keys"))
+            .map_err(AuthzError::TokenKey)?;
+        Ok(Self {
+            config,
+            state,
+            audit,
+            agents,
+            token_key,
+        })
     }
 
     /// The config.
@@ -115,7 +136,12 @@ impl Admin {
             OperatorAction::Release => ("release agents or enable plugins", "release"),
             OperatorAction::Tokens => ("revoke task tokens", "tokens"),
         };
-        Err(AdminError::NotPermitted { who: who.to_owned(), action: verb.into(), list, config: self.config.path.display().to_string() })
+        Err(AdminError::NotPermitted {
+            who: who.to_owned(),
+            action: verb.into(),
+            list,
+            config: self.config.path.display().to_string(),
+        })
     }
 
     /// Issue a task token; recorded in the chain before it is handed out.
@@ -123,8 +149,18 @@ impl Admin {
     /// # Errors
     ///
     /// [`AdminError`] saying why no token was issued.
-    pub async fn issue_token(&self, agent: &str, task: &str, tools: &[String], ttl: Duration, by: &str) -> Result<(String, TaskToken), AdminError> {
-        let (text, t) = self.agents.issue_token(&self.token_key, agent, task, tools, ttl, Utc::now()).map_err(AdminError::Invalid)?;
+    pub async fn issue_token(
+        &self,
+        agent: &str,
+        task: &str,
+        tools: &[String],
+        ttl: Duration,
+        by: &str,
+    ) -> Result<(String, TaskToken), AdminError> {
+        let (text, t) = self
+            .agents
+            .issue_token(&self.token_key, agent, task, tools, ttl, Utc::now())
+            .map_err(AdminError::Invalid)?;
         let a = self.agents.get(agent);
         self.audit
             .append(
@@ -147,10 +183,19 @@ impl Admin {
     /// # Errors
     ///
     /// When `by` may not revoke tokens, or the state cannot be written.
-    pub async fn revoke_token(&self, token_id: &str, by: &str, reason: &str) -> Result<bool, AdminError> {
+    pub async fn revoke_token(
+        &self,
+        token_id: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, AdminError> {
         self.require(OperatorAction::Tokens, by)?;
         let changed = self.state.revoke_token(token_id, by, reason)?;
-        self.record("token.revoked", json!({"token_id": token_id, "by": by, "reason": cap(reason), "changed": changed})).await;
+        self.record(
+            "token.revoked",
+            json!({"token_id": token_id, "by": by, "reason": cap(reason), "changed": changed}),
+        )
+        .await;
         Ok(changed)
     }
 
@@ -160,13 +205,24 @@ impl Admin {
     /// # Errors
     ///
     /// When `by` may not, the agent is unknown, or the state fails.
-    pub async fn quarantine(&self, agent: &str, by: &str, reason: &str) -> Result<bool, AdminError> {
+    pub async fn quarantine(
+        &self,
+        agent: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, AdminError> {
         self.require(OperatorAction::Quarantine, by)?;
         if self.agents.get(agent).is_none() {
-            return Err(AdminError::Invalid(format!("no agent {agent} in the host config")));
+            return Err(AdminError::Invalid(format!(
+                "no agent {agent} in the host config"
+            )));
         }
         let changed = self.state.set_stop("agent", agent, true, by, reason)?;
-        self.record("agent.quarantined", json!({"agent": agent, "by": by, "reason": cap(reason), "changed": changed})).await;
+        self.record(
+            "agent.quarantined",
+            json!({"agent": agent, "by": by, "reason": cap(reason), "changed": changed}),
+        )
+        .await;
         Ok(changed)
     }
 
@@ -178,7 +234,11 @@ impl Admin {
     pub async fn release(&self, agent: &str, by: &str, reason: &str) -> Result<bool, AdminError> {
         self.require(OperatorAction::Release, by)?;
         let changed = self.state.set_stop("agent", agent, false, by, reason)?;
-        self.record("agent.released", json!({"agent": agent, "by": by, "reason": cap(reason), "changed": changed})).await;
+        self.record(
+            "agent.released",
+            json!({"agent": agent, "by": by, "reason": cap(reason), "changed": changed}),
+        )
+        .await;
         Ok(changed)
     }
 
@@ -190,7 +250,11 @@ impl Admin {
     pub async fn halt(&self, by: &str, reason: &str) -> Result<bool, AdminError> {
         self.require(OperatorAction::Halt, by)?;
         let changed = self.state.set_stop("halt", "", true, by, reason)?;
-        self.record("host.halted", json!({"by": by, "reason": cap(reason), "changed": changed})).await;
+        self.record(
+            "host.halted",
+            json!({"by": by, "reason": cap(reason), "changed": changed}),
+        )
+        .await;
         Ok(changed)
     }
 
@@ -202,7 +266,11 @@ impl Admin {
     pub async fn resume(&self, by: &str, reason: &str) -> Result<bool, AdminError> {
         self.require(OperatorAction::Halt, by)?;
         let changed = self.state.set_stop("halt", "", false, by, reason)?;
-        self.record("host.resumed", json!({"by": by, "reason": cap(reason), "changed": changed})).await;
+        self.record(
+            "host.resumed",
+            json!({"by": by, "reason": cap(reason), "changed": changed}),
+        )
+        .await;
         Ok(changed)
     }
 
@@ -211,11 +279,34 @@ impl Admin {
     /// # Errors
     ///
     /// When `by` may not, or the state fails.
-    pub async fn set_plugin_disabled(&self, plugin: &str, disabled: bool, by: &str, reason: &str) -> Result<bool, AdminError> {
-        self.require(if disabled { OperatorAction::Quarantine } else { OperatorAction::Release }, by)?;
-        let changed = self.state.set_stop("plugin", plugin, disabled, by, reason)?;
-        let kind = if disabled { "plugin.disabled" } else { "plugin.enabled" };
-        self.record(kind, json!({"plugin": plugin, "by": by, "reason": cap(reason), "changed": changed})).await;
+    pub async fn set_plugin_disabled(
+        &self,
+        plugin: &str,
+        disabled: bool,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, AdminError> {
+        self.require(
+            if disabled {
+                OperatorAction::Quarantine
+            } else {
+                OperatorAction::Release
+            },
+            by,
+        )?;
+        let changed = self
+            .state
+            .set_stop("plugin", plugin, disabled, by, reason)?;
+        let kind = if disabled {
+            "plugin.disabled"
+        } else {
+            "plugin.enabled"
+        };
+        self.record(
+            kind,
+            json!({"plugin": plugin, "by": by, "reason": cap(reason), "changed": changed}),
+        )
+        .await;
         Ok(changed)
     }
 
@@ -243,10 +334,21 @@ impl Admin {
     /// # Errors
     ///
     /// [`AdminError`] naming why the decision was refused.
-    pub async fn decide(&self, id: &str, approve: bool, by: &str, reason: &str) -> Result<Approval, AdminError> {
-        let a = self.state.approval(id)?.ok_or_else(|| AdminError::Invalid(format!("no approval request {id}")))?;
+    pub async fn decide(
+        &self,
+        id: &str,
+        approve: bool,
+        by: &str,
+        reason: &str,
+    ) -> Result<Approval, AdminError> {
+        let a = self
+            .state
+            .approval(id)?
+            .ok_or_else(|| AdminError::Invalid(format!("no approval request {id}")))?;
         if by == a.agent {
-            return Err(AdminError::NotApprover(format!("{by} is the agent that made the call; an agent never approves its own calls")));
+            return Err(AdminError::NotApprover(format!(
+                "{by} is the agent that made the call; an agent never approves its own calls"
+            )));
         }
         let approvers = approvers_for(&self.config, &a.tool, &a.impact);
         if !approvers.iter().any(|x| x == by) {
@@ -254,18 +356,31 @@ impl Admin {
                 "{by} may not approve {} ({} impact); approvers: {}",
                 a.tool,
                 a.impact,
-                if approvers.is_empty() { "none configured".into() } else { approvers.join(", ") }
+                if approvers.is_empty() {
+                    "none configured".into()
+                } else {
+                    approvers.join(", ")
+                }
             )));
         }
         if a.status != ApprovalStatus::Pending || a.expired(now_ms()) {
-            return Err(AdminError::Invalid(format!("approval {id} is {}, not pending", a.shown_status(now_ms()))));
+            return Err(AdminError::Invalid(format!(
+                "approval {id} is {}, not pending",
+                a.shown_status(now_ms())
+            )));
         }
-        let kind = if approve { "approval.approved" } else { "approval.denied" };
+        let kind = if approve {
+            "approval.approved"
+        } else {
+            "approval.denied"
+        };
         self.audit
             .append(kind, json!({"approval_id": id, "agent": a.agent, "task": a.task, "tool": a.tool, "args_digest": a.args_digest, "by": by, "reason": cap(reason)}), true)
             .await?;
         self.state
             .decide_approval(id, approve, by, reason)?
-            .ok_or_else(|| AdminError::Invalid(format!("approval {id} was decided or expired meanwhile")))
+            .ok_or_else(|| {
+                AdminError::Invalid(format!("approval {id} was decided or expired meanwhile"))
+            })
     }
 }

@@ -31,6 +31,9 @@ mod tool;
 pub use config::HostConfig;
 pub use host::{CallError, CallRequest, CallResponse, Host, HostError, HostOptions, ToolView};
 pub use registry::{LoadOptions, RegisteredPlugin, Registry, RegistryError};
-pub use sandbox::{CallFailure, CallReport, CancelToken, Capabilities, LoadError, LoadedPlugin, Sandbox, SandboxConfig};
+pub use sandbox::{
+    CallFailure, CallReport, CancelToken, Capabilities, LoadError, LoadedPlugin, Sandbox,
+    SandboxConfig,
+};
 pub use state::StateDb;
 pub use tool::{Impact, ToolSpec, valid_plugin_id, valid_tool_name};

@@ -41,9 +41,19 @@ pub struct Signed {
 /// [`SignError`] naming what is missing or unreadable. A tool the component
 /// reports that the manifest does not list yet needs an `action-owner`
 /// chosen by the author, so signing stops and says so.
-pub async fn sign_manifest(path: &Path, key: &KeyFile, sandbox: &Sandbox) -> Result<Signed, SignError> {
-    let text = std::fs::read_to_string(path).map_err(|e| VerifyError::Read { path: path.to_owned(), why: e.to_string() })?;
-    let mut m = Manifest::from_toml_draft(&text).map_err(|error| VerifyError::Parse { path: path.to_owned(), error })?;
+pub async fn sign_manifest(
+    path: &Path,
+    key: &KeyFile,
+    sandbox: &Sandbox,
+) -> Result<Signed, SignError> {
+    let text = std::fs::read_to_string(path).map_err(|e| VerifyError::Read {
+        path: path.to_owned(),
+        why: e.to_string(),
+    })?;
+    let mut m = Manifest::from_toml_draft(&text).map_err(|error| VerifyError::Parse {
+        path: path.to_owned(),
+        error,
+    })?;
     let signing = key.signing_key().map_err(SignError::Key)?;
     let cpath = manifest::component_path(path, &m);
     let bytes = std::fs::read(&cpath).map_err(|e| VerifyError::Component {
@@ -83,12 +93,23 @@ pub async fn sign_manifest(path: &Path, key: &KeyFile, sandbox: &Sandbox) -> Res
     }
     for old in &m.tools {
         if tools.iter().all(|t| t.name != old.name) {
-            changes.push(format!("tool `{}` removed: the component no longer reports it", old.name));
+            changes.push(format!(
+                "tool `{}` removed: the component no longer reports it",
+                old.name
+            ));
         }
     }
     m.tools = tools;
-    m.validate().map_err(|e| SignError::Incomplete(e.to_string()))?;
+    m.validate()
+        .map_err(|e| SignError::Incomplete(e.to_string()))?;
     manifest::sign(&mut m, &key.id, &signing);
-    changes.push(format!("signed with key {} ({})", key.id, signing.algorithm()));
-    Ok(Signed { manifest: m, changes })
+    changes.push(format!(
+        "signed with key {} ({})",
+        key.id,
+        signing.algorithm()
+    ));
+    Ok(Signed {
+        manifest: m,
+        changes,
+    })
 }

@@ -32,7 +32,14 @@ pub struct PluginSpec {
 impl PluginSpec {
     /// A plugin with no grants and default limits; its id is the package.
     pub fn new(package: &'static str) -> Self {
-        Self { package, id: package.to_owned(), version: "1.0.0".into(), grants: String::new(), limits: String::new(), entry: String::new() }
+        Self {
+            package,
+            id: package.to_owned(),
+            version: "1.0.0".into(),
+            grants: String::new(),
+            limits: String::new(),
+            entry: String::new(),
+        }
     }
 
     /// Set `[grants]`.
@@ -76,8 +83,19 @@ pub async fn probe_tools(package: &'static str) -> Vec<ToolSpec> {
     if let Some(t) = cache.lock().unwrap().get(package) {
         return t.clone();
     }
-    let sandbox = SANDBOX.get_or_init(|| Sandbox::new(SandboxConfig { max_instances: 16, ..SandboxConfig::default() }).expect("sandbox"));
-    let tools = sandbox.probe(&crate::component_bytes(package)).await.expect("probe").tools().to_vec();
+    let sandbox = SANDBOX.get_or_init(|| {
+        Sandbox::new(SandboxConfig {
+            max_instances: 16,
+            ..SandboxConfig::default()
+        })
+        .expect("sandbox")
+    });
+    let tools = sandbox
+        .probe(&crate::component_bytes(package))
+        .await
+        .expect("probe")
+        .tools()
+        .to_vec();
     cache.lock().unwrap().insert(package, tools.clone());
     tools
 }
@@ -154,7 +172,9 @@ impl FixtureBuilder {
         let root = dir.path().to_path_buf();
         let key = generate("test-publisher", Algorithm::Ed25519).expect("key");
         std::fs::create_dir_all(root.join("components")).unwrap();
-        let cache = crate::workspace_root().join("target").join("warrant-test-cache");
+        let cache = crate::workspace_root()
+            .join("target")
+            .join("warrant-test-cache");
         let public = match key.signing_key().unwrap() {
             warrant::keys::SigningKey::Ed25519(k) => base64_encode(&k.verifying_key().to_bytes()),
             warrant::keys::SigningKey::Hmac(_) => unreachable!(),
@@ -165,9 +185,17 @@ impl FixtureBuilder {
             cache.display().to_string()
         );
         for p in &self.plugins {
-            let fixture = Fixture { dir: None, root: root.clone(), key: key.clone() };
+            let fixture = Fixture {
+                dir: None,
+                root: root.clone(),
+                key: key.clone(),
+            };
             fixture.write_manifest(p).await;
-            let _ = writeln!(cfg, "[[plugins]]\nmanifest = \"{}.toml\"\n{}\n", p.id, p.entry);
+            let _ = writeln!(
+                cfg,
+                "[[plugins]]\nmanifest = \"{}.toml\"\n{}\n",
+                p.id, p.entry
+            );
         }
         cfg.push_str(&self.agents);
         cfg.push_str(
@@ -175,8 +203,16 @@ impl FixtureBuilder {
         );
         cfg.push_str(&self.extra);
         std::fs::write(root.join("warrant.toml"), cfg).unwrap();
-        std::fs::write(root.join("policy.cedar"), self.policy.as_deref().unwrap_or(PERMIT_ALL)).unwrap();
-        Fixture { dir: Some(dir), root, key }
+        std::fs::write(
+            root.join("policy.cedar"),
+            self.policy.as_deref().unwrap_or(PERMIT_ALL),
+        )
+        .unwrap();
+        Fixture {
+            dir: Some(dir),
+            root,
+            key,
+        }
     }
 }
 
@@ -230,7 +266,15 @@ impl Fixture {
     ///
     /// When it does not start.
     pub async fn host(&self) -> Host {
-        Host::open(self.config(), HostOptions { insecure: false, record_loads: true }).await.expect("host starts")
+        Host::open(
+            self.config(),
+            HostOptions {
+                insecure: false,
+                record_loads: true,
+            },
+        )
+        .await
+        .expect("host starts")
     }
 
     /// Operator actions on this fixture's state.
@@ -249,7 +293,17 @@ impl Fixture {
     /// When no token is issued.
     pub async fn token(&self, agent: &str, task: &str, tools: &[&str]) -> String {
         let tools: Vec<String> = tools.iter().map(|s| (*s).to_owned()).collect();
-        self.admin().issue_token(agent, task, &tools, std::time::Duration::from_secs(600), "test").await.expect("token").0
+        self.admin()
+            .issue_token(
+                agent,
+                task,
+                &tools,
+                std::time::Duration::from_secs(600),
+                "test",
+            )
+            .await
+            .expect("token")
+            .0
     }
 
     /// Write `<id>.toml` for a plugin, signed with the fixture's key, and
@@ -272,7 +326,13 @@ impl Fixture {
         m.plugin.digest = Some(format!("sha256:{}", warrant::keys::sha256_hex(&bytes)));
         m.tools = tools
             .into_iter()
-            .map(|t| ManifestTool { name: t.name, description: t.description, impact: t.impact, action_owner: "test-owner".into(), input_schema: t.input_schema })
+            .map(|t| ManifestTool {
+                name: t.name,
+                description: t.description,
+                impact: t.impact,
+                action_owner: "test-owner".into(),
+                input_schema: t.input_schema,
+            })
             .collect();
         m.validate().expect("manifest is valid");
         sign(&mut m, &self.key.id, &self.key.signing_key().unwrap());
@@ -288,7 +348,11 @@ impl Fixture {
     /// A `warrant` CLI command with this fixture's config.
     pub fn cli_command(&self, args: &[&str]) -> std::process::Command {
         let mut c = std::process::Command::new(cli_path());
-        c.args(args).env("WARRANT_CONFIG", self.config_path()).env_remove("WARRANT_TOKEN").env_remove("WARRANT_OPERATOR").env("RUST_LOG", "warn");
+        c.args(args)
+            .env("WARRANT_CONFIG", self.config_path())
+            .env_remove("WARRANT_TOKEN")
+            .env_remove("WARRANT_OPERATOR")
+            .env("RUST_LOG", "warn");
         c
     }
 

@@ -4,7 +4,9 @@
 
 mod fixture;
 
-pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, probe_tools};
+pub use fixture::{
+    Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, probe_tools,
+};
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 

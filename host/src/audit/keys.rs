@@ -74,9 +74,20 @@ pub fn parse_public_key(arg: &str) -> Result<ed25519_dalek::VerifyingKey, String
     };
     let b64 = text
         .lines()
-        .find_map(|l| l.trim().strip_prefix("public-key").map(|r| r.trim_start_matches([' ', '=']).trim().trim_matches('"').to_owned()))
+        .find_map(|l| {
+            l.trim().strip_prefix("public-key").map(|r| {
+                r.trim_start_matches([' ', '='])
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned()
+            })
+        })
         .unwrap_or_else(|| text.trim().to_owned());
-    let bytes = B64.decode(b64.trim()).map_err(|_| "the checkpoint key is not base64".to_string())?;
-    let arr = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| "an ed25519 public key is 32 bytes".to_string())?;
-    ed25519_dalek::VerifyingKey::from_bytes(&arr).map_err(|e| format!("not an ed25519 public key: {e}"))
+    let bytes = B64
+        .decode(b64.trim())
+        .map_err(|_| "the checkpoint key is not base64".to_string())?;
+    let arr = <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| "an ed25519 public key is 32 bytes".to_string())?;
+    ed25519_dalek::VerifyingKey::from_bytes(&arr)
+        .map_err(|e| format!("not an ed25519 public key: {e}"))
 }

@@ -28,12 +28,23 @@ mod tests {
 
     fn open(dir: &std::path::Path) -> (AuditLog, AuditKeys) {
         let keys = AuditKeys::load_or_create(&dir.join("keys")).unwrap();
-        let log = AuditLog::open(&dir.join("audit"), keys.clone(), CheckpointPolicy { every: 3, interval: std::time::Duration::from_secs(60) }).unwrap();
+        let log = AuditLog::open(
+            &dir.join("audit"),
+            keys.clone(),
+            CheckpointPolicy {
+                every: 3,
+                interval: std::time::Duration::from_secs(60),
+            },
+        )
+        .unwrap();
         (log, keys)
     }
 
     fn vkeys(k: &AuditKeys) -> VerifyKeys {
-        VerifyKeys { mac: Some(k.mac.clone()), checkpoint: Some(k.checkpoint.verifying_key()) }
+        VerifyKeys {
+            mac: Some(k.mac.clone()),
+            checkpoint: Some(k.checkpoint.verifying_key()),
+        }
     }
 
     #[test]
@@ -41,18 +52,34 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (log, keys) = open(dir.path());
         for i in 0..7 {
-            assert_eq!(log.append_blocking("test", json!({"i": i, "task": "T"}), true).unwrap(), i + 1);
+            assert_eq!(
+                log.append_blocking("test", json!({"i": i, "task": "T"}), true)
+                    .unwrap(),
+                i + 1
+            );
         }
         log.close();
         let paths = AuditPaths::in_dir(&dir.path().join("audit"));
-        let summary = verify_chain(&paths.log, &paths.checkpoints, &vkeys(&keys), &mut |_, _| {}).unwrap();
+        let summary = verify_chain(
+            &paths.log,
+            &paths.checkpoints,
+            &vkeys(&keys),
+            &mut |_, _| {},
+        )
+        .unwrap();
         assert_eq!(summary.records, 7);
         assert!(summary.checkpoints >= 2);
 
         let text = std::fs::read_to_string(&paths.log).unwrap();
         let edited = text.replacen("\"i\":3", "\"i\":4", 1);
         std::fs::write(&paths.log, &edited).unwrap();
-        let err = verify_chain(&paths.log, &paths.checkpoints, &vkeys(&keys), &mut |_, _| {}).unwrap_err();
+        let err = verify_chain(
+            &paths.log,
+            &paths.checkpoints,
+            &vkeys(&keys),
+            &mut |_, _| {},
+        )
+        .unwrap_err();
         assert!(matches!(err, ChainFault::Edited { seq: 4, .. }), "{err}");
         std::fs::write(&paths.log, &text).unwrap();
     }
@@ -66,13 +93,22 @@ mod tests {
             log.append_blocking("b", json!({}), true).unwrap();
         }
         let paths = AuditPaths::in_dir(&dir.path().join("audit"));
-        let mut f = std::fs::OpenOptions::new().append(true).open(&paths.log).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&paths.log)
+            .unwrap();
         std::io::Write::write_all(&mut f, b"{\"seq\":3,\"time\":\"2026").unwrap();
         drop(f);
         let (log, keys) = open(dir.path());
         assert_eq!(log.append_blocking("c", json!({}), true).unwrap(), 4);
         log.close();
-        let summary = verify_chain(&paths.log, &paths.checkpoints, &vkeys(&keys), &mut |_, _| {}).unwrap();
+        let summary = verify_chain(
+            &paths.log,
+            &paths.checkpoints,
+            &vkeys(&keys),
+            &mut |_, _| {},
+        )
+        .unwrap();
         assert_eq!(summary.records, 4);
         let recs = read_records(&paths.log, &Filter::default()).unwrap();
         assert_eq!(recs[2].kind, "audit.recovered");
@@ -90,7 +126,17 @@ mod tests {
         a.close();
         b.close();
         let paths = AuditPaths::in_dir(&dir.path().join("audit"));
-        assert_eq!(verify_chain(&paths.log, &paths.checkpoints, &vkeys(&keys), &mut |_, _| {}).unwrap().records, 10);
+        assert_eq!(
+            verify_chain(
+                &paths.log,
+                &paths.checkpoints,
+                &vkeys(&keys),
+                &mut |_, _| {}
+            )
+            .unwrap()
+            .records,
+            10
+        );
     }
 
     #[test]

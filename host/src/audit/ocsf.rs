@@ -16,7 +16,9 @@ pub const CATEGORY_UID: u64 = 6;
 /// One audit record as an OCSF API Activity event.
 pub fn to_ocsf(r: &Record) -> Value {
     let d = &r.data;
-    let time = DateTime::parse_from_rfc3339(&r.time).map(|t| t.timestamp_millis()).unwrap_or(0);
+    let time = DateTime::parse_from_rfc3339(&r.time)
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0);
     let is_call = r.kind.starts_with("call.");
     let (activity_id, activity_name) = if is_call {
         match d["impact"].as_str() {
@@ -28,16 +30,36 @@ pub fn to_ocsf(r: &Record) -> Value {
         (99, "Other")
     };
     let failed = match r.kind.as_str() {
-        "call.decided" => d["decision"]["result"].as_str().is_some_and(|x| x != "allow"),
+        "call.decided" => d["decision"]["result"]
+            .as_str()
+            .is_some_and(|x| x != "allow"),
         "call.completed" => d["outcome"].as_str() != Some("ok"),
         "approval.denied" | "plugin.refused" => true,
         _ => false,
     };
-    let actor_name = d["agent"].as_str().or_else(|| d["by"].as_str()).unwrap_or("warrant");
-    let operation = if is_call { d["tool"].as_str().unwrap_or(&r.kind).to_owned() } else { r.kind.clone() };
+    let actor_name = d["agent"]
+        .as_str()
+        .or_else(|| d["by"].as_str())
+        .unwrap_or("warrant");
+    let operation = if is_call {
+        d["tool"].as_str().unwrap_or(&r.kind).to_owned()
+    } else {
+        r.kind.clone()
+    };
     let message = match r.kind.as_str() {
-        "call.decided" => format!("{} {} {}: {}", actor_name, d["decision"]["result"].as_str().unwrap_or("-"), operation, d["decision"]["reason"].as_str().unwrap_or("")),
-        "call.completed" => format!("{} {} {}", actor_name, operation, d["outcome"].as_str().unwrap_or("-")),
+        "call.decided" => format!(
+            "{} {} {}: {}",
+            actor_name,
+            d["decision"]["result"].as_str().unwrap_or("-"),
+            operation,
+            d["decision"]["reason"].as_str().unwrap_or("")
+        ),
+        "call.completed" => format!(
+            "{} {} {}",
+            actor_name,
+            operation,
+            d["outcome"].as_str().unwrap_or("-")
+        ),
         k => k.to_owned(),
     };
     json!({
@@ -81,5 +103,14 @@ pub fn to_ocsf(r: &Record) -> Value {
 /// The attributes an API Activity event must carry (OCSF 1.3.0 base event
 /// plus the class's required attributes).
 pub const REQUIRED: &[&str] = &[
-    "activity_id", "category_uid", "class_uid", "type_uid", "severity_id", "time", "metadata", "actor", "api", "src_endpoint",
+    "activity_id",
+    "category_uid",
+    "class_uid",
+    "type_uid",
+    "severity_id",
+    "time",
+    "metadata",
+    "actor",
+    "api",
+    "src_endpoint",
 ];

@@ -33,7 +33,9 @@ pub enum ChainFault {
         line: u64,
     },
     /// A record's MAC does not match (edited and re-hashed without the key).
-    #[error("record {seq} (line {line}): edited — its MAC does not verify under the host's audit key")]
+    #[error(
+        "record {seq} (line {line}): edited — its MAC does not verify under the host's audit key"
+    )]
     BadMac {
         /// Sequence number.
         seq: u64,
@@ -61,7 +63,9 @@ pub enum ChainFault {
         expected: u64,
     },
     /// The link to the previous record is broken.
-    #[error("record {seq} (line {line}): broken link — its `prev` is not the previous record's hash")]
+    #[error(
+        "record {seq} (line {line}): broken link — its `prev` is not the previous record's hash"
+    )]
     BrokenLink {
         /// Sequence number.
         seq: u64,
@@ -69,7 +73,9 @@ pub enum ChainFault {
         line: u64,
     },
     /// The log ends before a checkpoint's sequence number.
-    #[error("truncated after checkpoint {checkpoint}: the checkpoint covers seq {checkpoint} but the log ends at seq {last}")]
+    #[error(
+        "truncated after checkpoint {checkpoint}: the checkpoint covers seq {checkpoint} but the log ends at seq {last}"
+    )]
     Truncated {
         /// The checkpoint's seq.
         checkpoint: u64,
@@ -77,7 +83,9 @@ pub enum ChainFault {
         last: u64,
     },
     /// A checkpoint disagrees with the record at its seq.
-    #[error("checkpoint {checkpoint}: the record at that seq has another hash — history was rewritten")]
+    #[error(
+        "checkpoint {checkpoint}: the record at that seq has another hash — history was rewritten"
+    )]
     CheckpointMismatch {
         /// The checkpoint's seq.
         checkpoint: u64,
@@ -121,7 +129,12 @@ pub struct VerifyKeys {
 /// # Errors
 ///
 /// The first [`ChainFault`].
-pub fn verify_chain(log: &Path, checkpoints: &Path, keys: &VerifyKeys, progress: &mut dyn FnMut(u64, u64)) -> Result<ChainSummary, ChainFault> {
+pub fn verify_chain(
+    log: &Path,
+    checkpoints: &Path,
+    keys: &VerifyKeys,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ChainSummary, ChainFault> {
     let cps = match &keys.checkpoint {
         Some(pk) => read_checkpoints(checkpoints, pk)?,
         None => Vec::new(),
@@ -130,7 +143,8 @@ pub fn verify_chain(log: &Path, checkpoints: &Path, keys: &VerifyKeys, progress:
     for (seq, head) in &cps {
         wanted.insert(*seq, head.as_str());
     }
-    let file = std::fs::File::open(log).map_err(|e| ChainFault::Io(format!("{}: {e}", log.display())))?;
+    let file =
+        std::fs::File::open(log).map_err(|e| ChainFault::Io(format!("{}: {e}", log.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = BufReader::new(file);
     let mut summary = ChainSummary::default();
@@ -139,7 +153,9 @@ pub fn verify_chain(log: &Path, checkpoints: &Path, keys: &VerifyKeys, progress:
     let mut line = String::new();
     loop {
         line.clear();
-        let n = reader.read_line(&mut line).map_err(|e| ChainFault::Io(e.to_string()))?;
+        let n = reader
+            .read_line(&mut line)
+            .map_err(|e| ChainFault::Io(e.to_string()))?;
         if n == 0 {
             break;
         }
@@ -148,23 +164,45 @@ pub fn verify_chain(log: &Path, checkpoints: &Path, keys: &VerifyKeys, progress:
         if line_no % 5000 == 0 {
             progress(done, total);
         }
-        let r: Record = serde_json::from_str(line.trim_end_matches('\n')).map_err(|e| ChainFault::Unreadable { line: line_no, why: e.to_string() })?;
+        let r: Record = serde_json::from_str(line.trim_end_matches('\n')).map_err(|e| {
+            ChainFault::Unreadable {
+                line: line_no,
+                why: e.to_string(),
+            }
+        })?;
         let expected = summary.records + 1;
         if r.seq > expected {
-            return Err(ChainFault::Missing { seq: r.seq, line: line_no, expected });
+            return Err(ChainFault::Missing {
+                seq: r.seq,
+                line: line_no,
+                expected,
+            });
         }
         if r.seq < expected {
-            return Err(ChainFault::Reordered { seq: r.seq, line: line_no, expected });
+            return Err(ChainFault::Reordered {
+                seq: r.seq,
+                line: line_no,
+                expected,
+            });
         }
         if r.compute_hash() != r.hash {
-            return Err(ChainFault::Edited { seq: r.seq, line: line_no });
+            return Err(ChainFault::Edited {
+                seq: r.seq,
+                line: line_no,
+            });
         }
         if r.prev != prev {
-            return Err(ChainFault::BrokenLink { seq: r.seq, line: line_no });
+            return Err(ChainFault::BrokenLink {
+                seq: r.seq,
+                line: line_no,
+            });
         }
         if let Some(k) = &keys.mac {
             if r.compute_mac(k) != r.mac {
-                return Err(ChainFault::BadMac { seq: r.seq, line: line_no });
+                return Err(ChainFault::BadMac {
+                    seq: r.seq,
+                    line: line_no,
+                });
             }
             summary.macs_checked += 1;
         }
@@ -179,7 +217,10 @@ pub fn verify_chain(log: &Path, checkpoints: &Path, keys: &VerifyKeys, progress:
     progress(total, total);
     for (seq, _) in &cps {
         if *seq > summary.records {
-            return Err(ChainFault::Truncated { checkpoint: *seq, last: summary.records });
+            return Err(ChainFault::Truncated {
+                checkpoint: *seq,
+                last: summary.records,
+            });
         }
         summary.checkpoints += 1;
         summary.last_checkpoint = summary.last_checkpoint.max(*seq);
@@ -188,7 +229,10 @@ pub fn verify_chain(log: &Path, checkpoints: &Path, keys: &VerifyKeys, progress:
 }
 
 /// Read and check the signature of every checkpoint: (seq, head hash).
-fn read_checkpoints(path: &Path, pk: &ed25519_dalek::VerifyingKey) -> Result<Vec<(u64, String)>, ChainFault> {
+fn read_checkpoints(
+    path: &Path,
+    pk: &ed25519_dalek::VerifyingKey,
+) -> Result<Vec<(u64, String)>, ChainFault> {
     let Ok(f) = std::fs::File::open(path) else {
         return Ok(Vec::new());
     };
@@ -196,14 +240,27 @@ fn read_checkpoints(path: &Path, pk: &ed25519_dalek::VerifyingKey) -> Result<Vec
     for (i, l) in BufReader::new(f).lines().enumerate() {
         let l = l.map_err(|e| ChainFault::Io(e.to_string()))?;
         let cp_line = i as u64 + 1;
-        let v: Value = serde_json::from_str(&l).map_err(|_| ChainFault::BadCheckpoint { line: cp_line })?;
-        let (Some(seq), Some(head), Some(time), Some(sig)) = (v["seq"].as_u64(), v["head"].as_str(), v["time"].as_str(), v["sig"].as_str()) else {
+        let v: Value =
+            serde_json::from_str(&l).map_err(|_| ChainFault::BadCheckpoint { line: cp_line })?;
+        let (Some(seq), Some(head), Some(time), Some(sig)) = (
+            v["seq"].as_u64(),
+            v["head"].as_str(),
+            v["time"].as_str(),
+            v["sig"].as_str(),
+        ) else {
             return Err(ChainFault::BadCheckpoint { line: cp_line });
         };
         let body = json!({"seq": seq, "head": head, "time": time});
-        let sig = B64.decode(sig).ok().and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok()).ok_or(ChainFault::BadCheckpoint { line: cp_line })?;
-        pk.verify_strict(&signed_bytes(Purpose::AuditCheckpoint, &to_canonical(&body)), &ed25519_dalek::Signature::from_bytes(&sig))
-            .map_err(|_| ChainFault::BadCheckpoint { line: cp_line })?;
+        let sig = B64
+            .decode(sig)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
+            .ok_or(ChainFault::BadCheckpoint { line: cp_line })?;
+        pk.verify_strict(
+            &signed_bytes(Purpose::AuditCheckpoint, &to_canonical(&body)),
+            &ed25519_dalek::Signature::from_bytes(&sig),
+        )
+        .map_err(|_| ChainFault::BadCheckpoint { line: cp_line })?;
         if seq > 0 {
             out.push((seq, head.to_owned()));
         }

@@ -76,7 +76,12 @@ impl Default for CheckpointPolicy {
 type Ack = tokio::sync::oneshot::Sender<Result<u64, AuditError>>;
 
 enum Msg {
-    Append { kind: String, data: Value, durable: bool, ack: Ack },
+    Append {
+        kind: String,
+        data: Value,
+        durable: bool,
+        ack: Ack,
+    },
     Stop,
 }
 
@@ -97,7 +102,10 @@ impl AuditLog {
     /// [`AuditError`] when the log cannot be opened or its tail is corrupt.
     pub fn open(dir: &Path, keys: AuditKeys, policy: CheckpointPolicy) -> Result<Self, AuditError> {
         let paths = AuditPaths::in_dir(dir);
-        let io = |why: String| AuditError::Io { path: paths.log.clone(), why };
+        let io = |why: String| AuditError::Io {
+            path: paths.log.clone(),
+            why,
+        };
         create_private_dir(dir).map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
         let file = OpenOptions::new()
             .read(true)
@@ -122,8 +130,11 @@ impl AuditLog {
         let discarded = recovered.map_err(io)?;
         if discarded > 0 {
             let data = json!({"discarded_bytes": discarded, "reason": "the last line was torn (a crash during a write); no acknowledged record was affected"});
-            w.write_batch(&mut [("audit.recovered".into(), data, true)]).map_err(io)?;
-            tracing::warn!("audit log: recovered from a torn final line ({discarded} bytes discarded)");
+            w.write_batch(&mut [("audit.recovered".into(), data, true)])
+                .map_err(io)?;
+            tracing::warn!(
+                "audit log: recovered from a torn final line ({discarded} bytes discarded)"
+            );
         }
         let (tx, rx) = channel();
         let thread = std::thread::Builder::new()
@@ -142,12 +153,22 @@ impl AuditLog {
         &self.paths
     }
 
-    fn send(&self, kind: &str, data: Value, durable: bool) -> Result<tokio::sync::oneshot::Receiver<Result<u64, AuditError>>, AuditError> {
+    fn send(
+        &self,
+        kind: &str,
+        data: Value,
+        durable: bool,
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, AuditError>>, AuditError> {
         let (ack, rx) = tokio::sync::oneshot::channel();
         let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
         let tx = guard.as_ref().ok_or(AuditError::Closed)?;
-        tx.send(Msg::Append { kind: kind.to_owned(), data, durable, ack })
-            .map_err(|_| AuditError::Closed)?;
+        tx.send(Msg::Append {
+            kind: kind.to_owned(),
+            data,
+            durable,
+            ack,
+        })
+        .map_err(|_| AuditError::Closed)?;
         Ok(rx)
     }
 
@@ -158,7 +179,9 @@ impl AuditLog {
     ///
     /// [`AuditError`]: the caller must fail closed.
     pub async fn append(&self, kind: &str, data: Value, durable: bool) -> Result<u64, AuditError> {
-        self.send(kind, data, durable)?.await.map_err(|_| AuditError::Closed)?
+        self.send(kind, data, durable)?
+            .await
+            .map_err(|_| AuditError::Closed)?
     }
 
     /// [`AuditLog::append`] for code that is not async.
@@ -166,8 +189,15 @@ impl AuditLog {
     /// # Errors
     ///
     /// [`AuditError`]: the caller must fail closed.
-    pub fn append_blocking(&self, kind: &str, data: Value, durable: bool) -> Result<u64, AuditError> {
-        self.send(kind, data, durable)?.blocking_recv().map_err(|_| AuditError::Closed)?
+    pub fn append_blocking(
+        &self,
+        kind: &str,
+        data: Value,
+        durable: bool,
+    ) -> Result<u64, AuditError> {
+        self.send(kind, data, durable)?
+            .blocking_recv()
+            .map_err(|_| AuditError::Closed)?
     }
 
     /// Flush, write a final checkpoint and stop the writer.
@@ -222,7 +252,12 @@ impl Writer {
             let mut acks = Vec::new();
             for m in msgs {
                 match m {
-                    Msg::Append { kind, data, durable, ack } => {
+                    Msg::Append {
+                        kind,
+                        data,
+                        durable,
+                        ack,
+                    } => {
                         items.push((kind, data, durable));
                         acks.push(ack);
                     }
@@ -234,7 +269,10 @@ impl Writer {
                 for (i, ack) in acks.into_iter().enumerate() {
                     let r = match &result {
                         Ok(first_seq) => Ok(first_seq + i as u64),
-                        Err(why) => Err(AuditError::Io { path: self.paths.log.clone(), why: why.clone() }),
+                        Err(why) => Err(AuditError::Io {
+                            path: self.paths.log.clone(),
+                            why: why.clone(),
+                        }),
                     };
                     let _ = ack.send(r);
                 }
@@ -286,7 +324,9 @@ impl Writer {
             return Err(format!("cannot write: {e}"));
         }
         if durable {
-            self.file.sync_data().map_err(|e| format!("cannot sync to disk: {e}"))?;
+            self.file
+                .sync_data()
+                .map_err(|e| format!("cannot sync to disk: {e}"))?;
         }
         self.known_len += buf.len() as u64;
         self.last_seq = seq;
@@ -309,8 +349,13 @@ impl Writer {
         loop {
             let start = len.saturating_sub(window);
             let mut tail = Vec::new();
-            self.file.seek(SeekFrom::Start(start)).map_err(|e| e.to_string())?;
-            (&self.file).take(len - start).read_to_end(&mut tail).map_err(|e| e.to_string())?;
+            self.file
+                .seek(SeekFrom::Start(start))
+                .map_err(|e| e.to_string())?;
+            (&self.file)
+                .take(len - start)
+                .read_to_end(&mut tail)
+                .map_err(|e| e.to_string())?;
             let complete_end = tail.iter().rposition(|b| *b == b'\n').map(|i| i + 1);
             let torn = tail.len() - complete_end.unwrap_or(0);
             let Some(end) = complete_end else {
@@ -345,7 +390,9 @@ impl Writer {
             self.last_hash = GENESIS.to_owned();
         }
         if repair && keep < len {
-            self.file.set_len(keep).map_err(|e| format!("cannot cut the torn line: {e}"))?;
+            self.file
+                .set_len(keep)
+                .map_err(|e| format!("cannot cut the torn line: {e}"))?;
             self.file.sync_data().map_err(|e| e.to_string())?;
         } else if keep < len {
             return Err("torn line".into());
@@ -356,7 +403,8 @@ impl Writer {
 
     fn maybe_checkpoint(&mut self, force: bool) {
         let due = self.since_checkpoint >= self.policy.every
-            || (self.since_checkpoint > 0 && (force || self.last_checkpoint.elapsed() >= self.policy.interval));
+            || (self.since_checkpoint > 0
+                && (force || self.last_checkpoint.elapsed() >= self.policy.interval));
         if !due {
             return;
         }
@@ -371,10 +419,20 @@ impl Writer {
     fn checkpoint(&mut self) -> Result<(), String> {
         let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
         let body = json!({"seq": self.last_seq, "head": self.last_hash, "time": time});
-        let sig = self.keys.checkpoint.sign(&signed_bytes(Purpose::AuditCheckpoint, &to_canonical(&body)));
+        let sig = self.keys.checkpoint.sign(&signed_bytes(
+            Purpose::AuditCheckpoint,
+            &to_canonical(&body),
+        ));
         let mut line = body;
-        line["sig"] = json!(base64::Engine::encode(&base64::engine::general_purpose::STANDARD, sig.to_bytes()));
-        let mut f = OpenOptions::new().append(true).create(true).open(&self.paths.checkpoints).map_err(|e| e.to_string())?;
+        line["sig"] = json!(base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            sig.to_bytes()
+        ));
+        let mut f = OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&self.paths.checkpoints)
+            .map_err(|e| e.to_string())?;
         let mut text = serde_json::to_vec(&line).map_err(|e| e.to_string())?;
         text.push(b'\n');
         f.write_all(&text).map_err(|e| e.to_string())?;
@@ -385,7 +443,10 @@ impl Writer {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]

@@ -18,7 +18,9 @@ use crate::sandbox::parse_duration;
 use crate::state::StateDb;
 use crate::tool::Impact;
 
-pub use policy::{PolicyDecision, PolicyEngine, PolicyEntity, PolicyError, PolicyInput, PolicyTool};
+pub use policy::{
+    PolicyDecision, PolicyEngine, PolicyEntity, PolicyError, PolicyInput, PolicyTool,
+};
 pub use rate::{ConcurrencyRule, InflightGuard, Limiter, RateRule};
 pub use refusal::Refusal;
 pub use token::{TaskToken, TokenFormatError, TokenKey, new_token_id, tool_matches, within};
@@ -58,12 +60,24 @@ impl Agents {
     pub fn from_config(config: &HostConfig) -> Result<Self, AuthzError> {
         let mut map = BTreeMap::new();
         for (i, a) in config.file.agents.iter().enumerate() {
-            let agent = build_agent(a).map_err(|(f, why)| AuthzError::Config { field: format!("agents[{i}].{f}"), why })?;
+            let agent = build_agent(a).map_err(|(f, why)| AuthzError::Config {
+                field: format!("agents[{i}].{f}"),
+                why,
+            })?;
             if map.insert(agent.id.clone(), agent).is_some() {
-                return Err(AuthzError::Config { field: format!("agents[{i}].id"), why: format!("agent {} is defined twice; separate agents need separate ids", a.id) });
+                return Err(AuthzError::Config {
+                    field: format!("agents[{i}].id"),
+                    why: format!(
+                        "agent {} is defined twice; separate agents need separate ids",
+                        a.id
+                    ),
+                });
             }
         }
-        Ok(Self { map, max_ttl: config.max_token_ttl })
+        Ok(Self {
+            map,
+            max_ttl: config.max_token_ttl,
+        })
     }
 
     /// One agent.
@@ -83,20 +97,40 @@ impl Agents {
     ///
     /// A message when the agent is unknown, a tool is outside its grant, the
     /// task id is unusable, or the lifetime is above the host's maximum.
-    pub fn issue_token(&self, key: &TokenKey, agent: &str, task: &str, tools: &[String], ttl: Duration, now: DateTime<Utc>) -> Result<(String, TaskToken), String> {
-        let a = self.map.get(agent).ok_or_else(|| format!("no agent {agent} in the host config"))?;
+    pub fn issue_token(
+        &self,
+        key: &TokenKey,
+        agent: &str,
+        task: &str,
+        tools: &[String],
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(String, TaskToken), String> {
+        let a = self
+            .map
+            .get(agent)
+            .ok_or_else(|| format!("no agent {agent} in the host config"))?;
         if !valid_task(task) {
-            return Err(format!("task {task:?} must be 1-64 of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"));
+            return Err(format!(
+                "task {task:?} must be 1-64 of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+            ));
         }
         if ttl.is_zero() || ttl > self.max_ttl {
-            return Err(format!("a token may live at most {} (host.max-token-ttl); asked for {}", crate::sandbox::Span(self.max_ttl), crate::sandbox::Span(ttl)));
+            return Err(format!(
+                "a token may live at most {} (host.max-token-ttl); asked for {}",
+                crate::sandbox::Span(self.max_ttl),
+                crate::sandbox::Span(ttl)
+            ));
         }
         let scope = if tools.is_empty() {
             a.tools.clone()
         } else {
             for t in tools {
                 if !within(&a.tools, t) {
-                    return Err(format!("agent {agent} is not granted {t}; its grant is: {}", a.tools.join(", ")));
+                    return Err(format!(
+                        "agent {agent} is not granted {t}; its grant is: {}",
+                        a.tools.join(", ")
+                    ));
                 }
             }
             tools.to_vec()
@@ -122,7 +156,11 @@ impl Agents {
 /// list if configured, else the impact level's.
 pub fn approvers_for(config: &HostConfig, tool: &str, impact: &str) -> Vec<String> {
     let ap = &config.file.approvals;
-    ap.tools.get(tool).or_else(|| ap.impact.get(impact)).cloned().unwrap_or_default()
+    ap.tools
+        .get(tool)
+        .or_else(|| ap.impact.get(impact))
+        .cloned()
+        .unwrap_or_default()
 }
 
 /// Why the accountability configuration cannot be used: a start-up error.
@@ -193,41 +231,73 @@ impl Authz {
     /// # Errors
     ///
     /// [`AuthzError`] naming the field, policy file and line at fault.
-    pub fn new(config: &HostConfig, plugins: &[PolicyEntity], tools: &[PolicyTool], plugin_rates: &BTreeMap<String, String>) -> Result<Self, AuthzError> {
+    pub fn new(
+        config: &HostConfig,
+        plugins: &[PolicyEntity],
+        tools: &[PolicyTool],
+        plugin_rates: &BTreeMap<String, String>,
+    ) -> Result<Self, AuthzError> {
         let cfg = |field: String, why: String| AuthzError::Config { field, why };
         let agents = Agents::from_config(config)?;
-        let token_key = TokenKey::load_or_create(&config.state_dir.join("keys")).map_err(AuthzError::TokenKey)?;
+        let token_key = TokenKey::load_or_create(&config.state_dir.join("keys"))
+            .map_err(AuthzError::TokenKey)?;
         let mut rates = BTreeMap::new();
         for (plugin, r) in plugin_rates {
-            rates.insert(plugin.clone(), rate_rule(format!("plugin:{plugin}"), r).map_err(|why| cfg(format!("{plugin}: limits.rate"), why))?);
+            rates.insert(
+                plugin.clone(),
+                rate_rule(format!("plugin:{plugin}"), r)
+                    .map_err(|why| cfg(format!("{plugin}: limits.rate"), why))?,
+            );
         }
         let plugin_rates = rates;
         let agent_entities: Vec<PolicyEntity> = agents
             .iter()
             .map(|a| PolicyEntity {
                 id: a.id.clone(),
-                attrs: [("owner".to_string(), a.owner.clone()), ("model".to_string(), a.model.clone()), ("model_owner".to_string(), a.model_owner.clone())].into(),
+                attrs: [
+                    ("owner".to_string(), a.owner.clone()),
+                    ("model".to_string(), a.model.clone()),
+                    ("model_owner".to_string(), a.model_owner.clone()),
+                ]
+                .into(),
             })
             .collect();
-        let files: Vec<_> = config.file.policy.files.iter().map(|f| config.resolve(f)).collect();
+        let files: Vec<_> = config
+            .file
+            .policy
+            .files
+            .iter()
+            .map(|f| config.resolve(f))
+            .collect();
         let policy = PolicyEngine::load(&files, &agent_entities, plugins, tools)?;
 
         let mut tool_rates = BTreeMap::new();
         for (tool, r) in &config.file.rates.tools {
-            tool_rates.insert(tool.clone(), rate_rule(format!("tool:{tool}"), r).map_err(|why| cfg(format!("rates.tools.{tool}"), why))?);
+            tool_rates.insert(
+                tool.clone(),
+                rate_rule(format!("tool:{tool}"), r)
+                    .map_err(|why| cfg(format!("rates.tools.{tool}"), why))?,
+            );
         }
         let ap = &config.file.approvals;
         let approval_wait = match &ap.wait {
-            Some(w) => parse_duration(w).map_err(|e| cfg("approvals.wait".into(), e.to_string()))?,
+            Some(w) => {
+                parse_duration(w).map_err(|e| cfg("approvals.wait".into(), e.to_string()))?
+            }
             None => Duration::from_secs(30),
         };
         let approval_expiry = match &ap.expiry {
-            Some(w) => parse_duration(w).map_err(|e| cfg("approvals.expiry".into(), e.to_string()))?,
+            Some(w) => {
+                parse_duration(w).map_err(|e| cfg("approvals.expiry".into(), e.to_string()))?
+            }
             None => Duration::from_secs(900),
         };
         for k in ap.impact.keys() {
             if !["read", "write", "high"].contains(&k.as_str()) {
-                return Err(cfg(format!("approvals.impact.{k}"), "impact levels are read, write and high".into()));
+                return Err(cfg(
+                    format!("approvals.impact.{k}"),
+                    "impact levels are read, write and high".into(),
+                ));
             }
         }
         Ok(Self {
@@ -269,8 +339,16 @@ impl Authz {
     /// # Errors
     ///
     /// A message saying why no token was issued.
-    pub fn issue_token(&self, agent: &str, task: &str, tools: &[String], ttl: Duration, now: DateTime<Utc>) -> Result<(String, TaskToken), String> {
-        self.agents.issue_token(&self.token_key, agent, task, tools, ttl, now)
+    pub fn issue_token(
+        &self,
+        agent: &str,
+        task: &str,
+        tools: &[String],
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(String, TaskToken), String> {
+        self.agents
+            .issue_token(&self.token_key, agent, task, tools, ttl, now)
     }
 
     /// Check a presented token: signature, time window (with the allowed
@@ -279,23 +357,53 @@ impl Authz {
     /// # Errors
     ///
     /// The [`Refusal`] naming what failed.
-    pub fn check_token(&self, token: &str, now: DateTime<Utc>, state: &StateDb) -> Result<(TaskToken, &Agent), Refusal> {
+    pub fn check_token(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        state: &StateDb,
+    ) -> Result<(TaskToken, &Agent), Refusal> {
         if token.trim().is_empty() {
-            return Err(Refusal::Token("no task token presented (use --token or WARRANT_TOKEN, or Authorization: Bearer)".into()));
+            return Err(Refusal::Token(
+                "no task token presented (use --token or WARRANT_TOKEN, or Authorization: Bearer)"
+                    .into(),
+            ));
         }
-        let t = self.token_key.decode(token).map_err(|e| Refusal::Token(e.to_string()))?;
+        let t = self
+            .token_key
+            .decode(token)
+            .map_err(|e| Refusal::Token(e.to_string()))?;
         let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
         let now_s = now.timestamp();
         if now_s + skew < t.nbf {
-            return Err(Refusal::TokenTime { token_id: t.id, why: format!("not valid before {}", fmt_time(t.nbf)) });
+            return Err(Refusal::TokenTime {
+                token_id: t.id,
+                why: format!("not valid before {}", fmt_time(t.nbf)),
+            });
         }
         if now_s - skew >= t.exp {
-            return Err(Refusal::TokenTime { token_id: t.id, why: format!("expired at {}", fmt_time(t.exp)) });
+            return Err(Refusal::TokenTime {
+                token_id: t.id,
+                why: format!("expired at {}", fmt_time(t.exp)),
+            });
         }
-        if let Some(r) = state.token_revocation(&t.id).map_err(|e| Refusal::Host(e.to_string()))? {
-            return Err(Refusal::Revoked { token_id: t.id, by: r.by, reason: r.reason });
+        if let Some(r) = state
+            .token_revocation(&t.id)
+            .map_err(|e| Refusal::Host(e.to_string()))?
+        {
+            return Err(Refusal::Revoked {
+                token_id: t.id,
+                by: r.by,
+                reason: r.reason,
+            });
         }
-        let agent = self.agents.get(&t.agent).ok_or_else(|| Refusal::AgentGrant { agent: t.agent.clone(), tool: "any tool".into() })?;
+        let agent = self
+            .agents
+            .get(&t.agent)
+            .ok_or_else(|| Refusal::AgentGrant {
+                agent: t.agent.clone(),
+                tool: "any tool".into(),
+            })?;
         Ok((t, agent))
     }
 
@@ -318,10 +426,16 @@ impl Authz {
     pub fn concurrency_rules(&self, agent: &Agent, tool: &str) -> Vec<ConcurrencyRule> {
         let mut rules = Vec::new();
         if let Some(n) = agent.max_concurrent {
-            rules.push(ConcurrencyRule { key: format!("agent:{}", agent.id), max: n });
+            rules.push(ConcurrencyRule {
+                key: format!("agent:{}", agent.id),
+                max: n,
+            });
         }
         if let Some(n) = self.tool_concurrency.get(tool) {
-            rules.push(ConcurrencyRule { key: format!("tool:{tool}"), max: *n });
+            rules.push(ConcurrencyRule {
+                key: format!("tool:{tool}"),
+                max: *n,
+            });
         }
         rules
     }
@@ -352,20 +466,43 @@ pub fn operator_may(config: &HostConfig, action: OperatorAction, name: &str) -> 
 
 fn build_agent(a: &AgentEntry) -> Result<Agent, (String, String)> {
     if !valid_task(&a.id) {
-        return Err(("id".into(), format!("{:?} must be 1-64 of letters, digits, '.', '_', ':' or '-'", a.id)));
+        return Err((
+            "id".into(),
+            format!(
+                "{:?} must be 1-64 of letters, digits, '.', '_', ':' or '-'",
+                a.id
+            ),
+        ));
     }
-    for (f, v) in [("owner", &a.owner), ("model", &a.model), ("model-owner", &a.model_owner)] {
+    for (f, v) in [
+        ("owner", &a.owner),
+        ("model", &a.model),
+        ("model-owner", &a.model_owner),
+    ] {
         if v.trim().is_empty() {
-            return Err((f.into(), "must not be empty: accountability needs a name here".into()));
+            return Err((
+                f.into(),
+                "must not be empty: accountability needs a name here".into(),
+            ));
         }
     }
     for t in &a.tools {
-        let ok = t.split_once('.').is_some_and(|(p, tool)| crate::valid_plugin_id(p) && (tool == "*" || crate::valid_tool_name(tool)));
+        let ok = t.split_once('.').is_some_and(|(p, tool)| {
+            crate::valid_plugin_id(p) && (tool == "*" || crate::valid_tool_name(tool))
+        });
         if !ok {
-            return Err(("tools".into(), format!("{t:?} must be plugin.tool or plugin.*")));
+            return Err((
+                "tools".into(),
+                format!("{t:?} must be plugin.tool or plugin.*"),
+            ));
         }
     }
-    let rate = a.rate.as_deref().map(|r| rate_rule(format!("agent:{}", a.id), r)).transpose().map_err(|why| ("rate".to_string(), why))?;
+    let rate = a
+        .rate
+        .as_deref()
+        .map(|r| rate_rule(format!("agent:{}", a.id), r))
+        .transpose()
+        .map_err(|why| ("rate".to_string(), why))?;
     Ok(Agent {
         id: a.id.clone(),
         owner: a.owner.clone(),
@@ -381,7 +518,8 @@ fn build_agent(a: &AgentEntry) -> Result<Agent, (String, String)> {
 pub fn valid_task(t: &str) -> bool {
     (1..=64).contains(&t.len())
         && t.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && t.chars().all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
+        && t.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
 }
 
 fn fmt_time(secs: i64) -> String {

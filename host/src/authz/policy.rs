@@ -165,37 +165,57 @@ impl PolicyEngine {
     /// # Errors
     ///
     /// [`PolicyError`] naming the file and line of the first bad policy.
-    pub fn load(files: &[PathBuf], agents: &[PolicyEntity], plugins: &[PolicyEntity], tools: &[PolicyTool]) -> Result<Self, PolicyError> {
+    pub fn load(
+        files: &[PathBuf],
+        agents: &[PolicyEntity],
+        plugins: &[PolicyEntity],
+        tools: &[PolicyTool],
+    ) -> Result<Self, PolicyError> {
         let mut set = PolicySet::new();
         let mut origin: HashMap<String, (PathBuf, String, usize)> = HashMap::new();
         for path in files {
-            let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read { path: path.clone(), why: e.to_string() })?;
+            let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+                path: path.clone(),
+                why: e.to_string(),
+            })?;
             let parsed = PolicySet::from_str(&text).map_err(|e| PolicyError::Parse {
                 path: path.clone(),
                 line: first_line(&e, &text),
                 why: first_message(&e),
             })?;
             for (n, p) in parsed.policies().enumerate() {
-                let id = p.annotation("id").map_or_else(|| format!("{}#{}", file_stem(path), n + 1), str::to_owned);
+                let id = p
+                    .annotation("id")
+                    .map_or_else(|| format!("{}#{}", file_stem(path), n + 1), str::to_owned);
                 if origin.contains_key(&id) {
-                    return Err(PolicyError::DuplicateId { id, path: path.clone() });
+                    return Err(PolicyError::DuplicateId {
+                        id,
+                        path: path.clone(),
+                    });
                 }
                 let line = policy_start_line(&text, n);
                 origin.insert(id.clone(), (path.clone(), text.clone(), line));
-                set.add(p.new_id(PolicyId::new(&id))).map_err(|e| PolicyError::Setup(e.to_string()))?;
+                set.add(p.new_id(PolicyId::new(&id)))
+                    .map_err(|e| PolicyError::Setup(e.to_string()))?;
             }
         }
         let mut args = HashMap::new();
         for t in tools {
             args.insert(t.qualified.clone(), arg_types(&t.input_schema));
         }
-        let schema = Schema::from_json_value(schema_json(tools, &args)).map_err(|e| PolicyError::Setup(e.to_string()))?;
+        let schema = Schema::from_json_value(schema_json(tools, &args))
+            .map_err(|e| PolicyError::Setup(e.to_string()))?;
         let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
         if let Some(e) = result.validation_errors().next() {
             let id = e.policy_id().to_string();
             let (path, text, start) = origin.get(&id).cloned().unwrap_or_default();
             let line = first_line(e, &text).max(start);
-            return Err(PolicyError::Validate { path, line, policy: id, why: e.to_string() });
+            return Err(PolicyError::Validate {
+                path,
+                line,
+                policy: id,
+                why: e.to_string(),
+            });
         }
         let entities = entities(agents, plugins, &schema)?;
         Ok(Self {
@@ -223,13 +243,20 @@ impl PolicyEngine {
         }
         let first = match self.evaluate(input, false) {
             Ok(r) => r,
-            Err(why) => return PolicyDecision::Deny { policies: Vec::new(), reason: why },
+            Err(why) => {
+                return PolicyDecision::Deny {
+                    policies: Vec::new(),
+                    reason: why,
+                };
+            }
         };
         if first.0 == Decision::Allow {
             return PolicyDecision::Allow { policies: first.1 };
         }
         match self.evaluate(input, true) {
-            Ok((Decision::Allow, _)) if !first.1.is_empty() => PolicyDecision::NeedsApproval { policies: first.1 },
+            Ok((Decision::Allow, _)) if !first.1.is_empty() => {
+                PolicyDecision::NeedsApproval { policies: first.1 }
+            }
             _ => PolicyDecision::Deny {
                 reason: if first.1.is_empty() {
                     "no policy permits it".into()
@@ -241,7 +268,11 @@ impl PolicyEngine {
         }
     }
 
-    fn evaluate(&self, i: &PolicyInput<'_>, approved: bool) -> Result<(Decision, Vec<String>), String> {
+    fn evaluate(
+        &self,
+        i: &PolicyInput<'_>,
+        approved: bool,
+    ) -> Result<(Decision, Vec<String>), String> {
         let principal = uid("Agent", i.agent)?;
         let action = uid("Action", i.tool)?;
         let resource = uid("Plugin", i.plugin)?;
@@ -258,13 +289,21 @@ impl PolicyEngine {
             "weekday": i64::from(i.now.weekday().num_days_from_monday()),
             "args": typed_args(i.args, &types),
         });
-        let context = Context::from_json_value(ctx, Some((&self.schema, &action))).map_err(|e| format!("the call's context does not fit the policy schema: {e}"))?;
-        let request = Request::new(principal, action, resource, context, Some(&self.schema)).map_err(|e| format!("the call does not fit the policy schema: {e}"))?;
-        let response = self.authorizer.is_authorized(&request, &self.set, &self.entities);
+        let context = Context::from_json_value(ctx, Some((&self.schema, &action)))
+            .map_err(|e| format!("the call's context does not fit the policy schema: {e}"))?;
+        let request = Request::new(principal, action, resource, context, Some(&self.schema))
+            .map_err(|e| format!("the call does not fit the policy schema: {e}"))?;
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.set, &self.entities);
         if let Some(err) = response.diagnostics().errors().next() {
             tracing::warn!("policy evaluation error: {err}");
         }
-        let mut ids: Vec<String> = response.diagnostics().reason().map(ToString::to_string).collect();
+        let mut ids: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(ToString::to_string)
+            .collect();
         ids.sort();
         Ok((response.decision(), ids))
     }
@@ -272,22 +311,33 @@ impl PolicyEngine {
 
 fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
     let escaped = id.replace('\\', "\\\\").replace('"', "\\\"");
-    EntityUid::from_str(&format!("{kind}::\"{escaped}\"")).map_err(|e| format!("bad {kind} id {id:?}: {e}"))
+    EntityUid::from_str(&format!("{kind}::\"{escaped}\""))
+        .map_err(|e| format!("bad {kind} id {id:?}: {e}"))
 }
 
 fn file_stem(p: &Path) -> String {
-    p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// The line of the first label of a diagnostic, in `text`.
 fn first_line(d: &dyn miette::Diagnostic, text: &str) -> usize {
     let offset = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
-    let offset = offset.or_else(|| d.related().and_then(|mut r| r.next()).and_then(|r| r.labels()).and_then(|mut l| l.next()).map(|l| l.offset()));
+    let offset = offset.or_else(|| {
+        d.related()
+            .and_then(|mut r| r.next())
+            .and_then(|r| r.labels())
+            .and_then(|mut l| l.next())
+            .map(|l| l.offset())
+    });
     offset.map_or(0, |o| text[..o.min(text.len())].matches('\n').count() + 1)
 }
 
 fn first_message(e: &cedar_policy::ParseErrors) -> String {
-    e.iter().next().map_or_else(|| e.to_string(), ToString::to_string)
+    e.iter()
+        .next()
+        .map_or_else(|| e.to_string(), ToString::to_string)
 }
 
 /// The line where the `n`th policy of a file starts (1-based), found by
@@ -349,7 +399,9 @@ fn arg_types(schema: &str) -> BTreeMap<String, ArgType> {
         return out;
     };
     for (name, p) in props {
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') || name.starts_with(|c: char| c.is_ascii_digit()) {
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            || name.starts_with(|c: char| c.is_ascii_digit())
+        {
             continue;
         }
         let t = match json_type(p) {
@@ -443,7 +495,11 @@ fn schema_json(tools: &[PolicyTool], args: &HashMap<String, BTreeMap<String, Arg
     }})
 }
 
-fn entities(agents: &[PolicyEntity], plugins: &[PolicyEntity], schema: &Schema) -> Result<Entities, PolicyError> {
+fn entities(
+    agents: &[PolicyEntity],
+    plugins: &[PolicyEntity],
+    schema: &Schema,
+) -> Result<Entities, PolicyError> {
     let mut all = Vec::new();
     for (kind, list) in [("Agent", agents), ("Plugin", plugins)] {
         for e in list {
@@ -453,7 +509,10 @@ fn entities(agents: &[PolicyEntity], plugins: &[PolicyEntity], schema: &Schema) 
                 .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone())))
                 .collect();
             let id = uid(kind, &e.id).map_err(PolicyError::Setup)?;
-            all.push(Entity::new(id, attrs, HashSet::new()).map_err(|e| PolicyError::Setup(e.to_string()))?);
+            all.push(
+                Entity::new(id, attrs, HashSet::new())
+                    .map_err(|e| PolicyError::Setup(e.to_string()))?,
+            );
         }
     }
     Entities::from_entities(all, Some(schema)).map_err(|e| PolicyError::Setup(e.to_string()))
@@ -467,14 +526,40 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.cedar");
         std::fs::write(&path, policy).unwrap();
-        let agent = PolicyEntity { id: "bot".into(), attrs: [("owner", "alice"), ("model", "m"), ("model_owner", "vendor")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
-        let plugin = PolicyEntity { id: "case-note".into(), attrs: [("publisher", "p"), ("version", "1.0.0"), ("signer", "k")].iter().map(|(k, v)| (k.to_string(), v.to_string())).collect() };
+        let agent = PolicyEntity {
+            id: "bot".into(),
+            attrs: [
+                ("owner", "alice"),
+                ("model", "m"),
+                ("model_owner", "vendor"),
+            ]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        };
+        let plugin = PolicyEntity {
+            id: "case-note".into(),
+            attrs: [("publisher", "p"), ("version", "1.0.0"), ("signer", "k")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        };
         let tools = [PolicyTool { qualified: "case-note.append".into(), input_schema: r#"{"type":"object","properties":{"case_id":{"type":"string"},"n":{"type":["integer","null"]}}}"#.into() }];
         PolicyEngine::load(&[path], &[agent], &[plugin], &tools)
     }
 
     fn input<'a>(task: &'a str, args: &'a Value) -> PolicyInput<'a> {
-        PolicyInput { agent: "bot", plugin: "case-note", tool: "case-note.append", task, impact: "high", action_owner: "soc", token_id: "t", args, now: Utc::now() }
+        PolicyInput {
+            agent: "bot",
+            plugin: "case-note",
+            tool: "case-note.append",
+            task,
+            impact: "high",
+            action_owner: "soc",
+            token_id: "t",
+            args,
+            now: Utc::now(),
+        }
     }
 
     const SOC: &str = r#"
@@ -495,26 +580,45 @@ forbid (principal, action, resource) when { context.args has case_id && context.
     fn three_outcomes_with_ids() {
         let e = engine(SOC).unwrap();
         let args = json!({"case_id": "INC-1"});
-        assert_eq!(e.decide(&input("INC-2026-1", &args)), PolicyDecision::NeedsApproval { policies: vec!["high-needs-approval".into()] });
+        assert_eq!(
+            e.decide(&input("INC-2026-1", &args)),
+            PolicyDecision::NeedsApproval {
+                policies: vec!["high-needs-approval".into()]
+            }
+        );
         match e.decide(&input("chore-7", &args)) {
-            PolicyDecision::Deny { policies, .. } => assert!(policies.contains(&"incidents-only".to_string())),
+            PolicyDecision::Deny { policies, .. } => {
+                assert!(policies.contains(&"incidents-only".to_string()))
+            }
             other => panic!("{other:?}"),
         }
         let x = json!({"case_id": "X"});
         match e.decide(&input("INC-1", &x)) {
-            PolicyDecision::Deny { policies, .. } => assert!(policies.contains(&"no-case-x".to_string())),
+            PolicyDecision::Deny { policies, .. } => {
+                assert!(policies.contains(&"no-case-x".to_string()))
+            }
             other => panic!("{other:?}"),
         }
         let e2 = engine("@id(\"p\") permit (principal, action, resource);").unwrap();
-        assert_eq!(e2.decide(&input("t", &args)), PolicyDecision::Allow { policies: vec!["p".into()] });
+        assert_eq!(
+            e2.decide(&input("t", &args)),
+            PolicyDecision::Allow {
+                policies: vec!["p".into()]
+            }
+        );
     }
 
     #[test]
     fn nothing_permitted_is_denied() {
         let e = engine("").unwrap();
-        assert!(matches!(e.decide(&input("t", &json!({}))), PolicyDecision::Deny { .. }));
+        assert!(matches!(
+            e.decide(&input("t", &json!({}))),
+            PolicyDecision::Deny { .. }
+        ));
         let e = engine("@id(\"only-other\") permit (principal == Agent::\"bot\", action, resource) when { context.task == \"x\" };").unwrap();
-        assert!(matches!(e.decide(&input("t", &json!({}))), PolicyDecision::Deny { policies, .. } if policies.is_empty()));
+        assert!(
+            matches!(e.decide(&input("t", &json!({}))), PolicyDecision::Deny { policies, .. } if policies.is_empty())
+        );
     }
 
     #[test]
@@ -524,9 +628,11 @@ forbid (principal, action, resource) when { context.args has case_id && context.
             PolicyError::Validate { line, .. } => assert!(line >= 4, "{line}"),
             other => panic!("{other}"),
         }
-        let err = engine("permit (principal, action, resource);\npermit (principal action);").unwrap_err();
+        let err = engine("permit (principal, action, resource);\npermit (principal action);")
+            .unwrap_err();
         assert!(matches!(err, PolicyError::Parse { line: 2, .. }), "{err}");
-        let err = engine("permit (principal, action == Action::\"nope.x\", resource);").unwrap_err();
+        let err =
+            engine("permit (principal, action == Action::\"nope.x\", resource);").unwrap_err();
         assert!(matches!(err, PolicyError::Validate { .. }), "{err}");
     }
 }

@@ -70,7 +70,11 @@ impl Limiter {
                 w.pop_front();
             }
             if w.len() >= r.calls as usize {
-                return Err(format!("{} is limited to {}", r.key.replacen(':', " ", 1), r.text));
+                return Err(format!(
+                    "{} is limited to {}",
+                    r.key.replacen(':', " ", 1),
+                    r.text
+                ));
             }
         }
         for r in rules {
@@ -88,7 +92,11 @@ impl Limiter {
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         for r in rules {
             if map.get(&r.key).copied().unwrap_or(0) >= r.max {
-                return Err(format!("{} may have at most {} calls in flight", r.key.replacen(':', " ", 1), r.max));
+                return Err(format!(
+                    "{} may have at most {} calls in flight",
+                    r.key.replacen(':', " ", 1),
+                    r.max
+                ));
             }
         }
         for r in rules {
@@ -108,7 +116,12 @@ mod tests {
     #[test]
     fn windows_slide() {
         let l = Limiter::default();
-        let rule = [RateRule { key: "agent:a".into(), calls: 2, per: Duration::from_secs(60), text: "2/min".into() }];
+        let rule = [RateRule {
+            key: "agent:a".into(),
+            calls: 2,
+            per: Duration::from_secs(60),
+            text: "2/min".into(),
+        }];
         let t0 = Instant::now();
         assert!(l.admit(&rule, t0).is_ok());
         assert!(l.admit(&rule, t0).is_ok());
@@ -120,7 +133,10 @@ mod tests {
     #[test]
     fn inflight_is_released() {
         let l = Limiter::default();
-        let rule = [ConcurrencyRule { key: "tool:x.y".into(), max: 1 }];
+        let rule = [ConcurrencyRule {
+            key: "tool:x.y".into(),
+            max: 1,
+        }];
         let g = l.enter(&rule).unwrap();
         assert!(l.enter(&rule).is_err());
         drop(g);

@@ -54,7 +54,9 @@ pub enum Refusal {
         reason: String,
     },
     /// The host is halted.
-    #[error("the host is halted by {by} ({reason}); every call is refused until an operator resumes it")]
+    #[error(
+        "the host is halted by {by} ({reason}); every call is refused until an operator resumes it"
+    )]
     Halted {
         /// Who halted it.
         by: String,
@@ -97,7 +99,9 @@ pub enum Refusal {
     },
     /// The call is held for approval; retry the same call after a human
     /// approves it.
-    #[error("pending approval {approval_id}: this call needs approval by one of {approvers} ({why}); retry the same call once approved")]
+    #[error(
+        "pending approval {approval_id}: this call needs approval by one of {approvers} ({why}); retry the same call once approved"
+    )]
     PendingApproval {
         /// Approval id.
         approval_id: String,

@@ -9,7 +9,9 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::keys::{Algorithm, KeyFile, Purpose, SigningKey, generate, read_key_file, signed_bytes, write_key_files};
+use crate::keys::{
+    Algorithm, KeyFile, Purpose, SigningKey, generate, read_key_file, signed_bytes, write_key_files,
+};
 
 const PREFIX: &str = "wt1.";
 /// Longest token accepted, in bytes.
@@ -117,13 +119,19 @@ impl TokenKey {
         if token.len() > MAX_TOKEN {
             return Err(TokenFormatError::Malformed);
         }
-        let rest = token.strip_prefix(PREFIX).ok_or(TokenFormatError::Malformed)?;
+        let rest = token
+            .strip_prefix(PREFIX)
+            .ok_or(TokenFormatError::Malformed)?;
         let (payload, sig) = rest.split_once('.').ok_or(TokenFormatError::Malformed)?;
-        let sig = B64URL.decode(sig).map_err(|_| TokenFormatError::Malformed)?;
+        let sig = B64URL
+            .decode(sig)
+            .map_err(|_| TokenFormatError::Malformed)?;
         self.mac(payload)
             .verify_slice(&sig)
             .map_err(|_| TokenFormatError::BadSignature)?;
-        let json = B64URL.decode(payload).map_err(|_| TokenFormatError::Malformed)?;
+        let json = B64URL
+            .decode(payload)
+            .map_err(|_| TokenFormatError::Malformed)?;
         serde_json::from_slice(&json).map_err(|_| TokenFormatError::Malformed)
     }
 }
@@ -132,9 +140,7 @@ impl TokenKey {
 /// `plugin.*`).
 pub fn tool_matches(pattern: &str, qualified: &str) -> bool {
     match pattern.strip_suffix(".*") {
-        Some(plugin) => qualified
-            .split_once('.')
-            .is_some_and(|(p, _)| p == plugin),
+        Some(plugin) => qualified.split_once('.').is_some_and(|(p, _)| p == plugin),
         None => pattern == qualified,
     }
 }
@@ -154,7 +160,14 @@ pub fn within(granted: &[String], requested: &str) -> bool {
 pub fn new_token_id() -> String {
     let mut b = [0u8; 9];
     if getrandom::fill(&mut b).is_err() {
-        b.copy_from_slice(&chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0).to_be_bytes()[..9].try_into().unwrap_or([0; 9]));
+        b.copy_from_slice(
+            &chrono::Utc::now()
+                .timestamp_nanos_opt()
+                .unwrap_or(0)
+                .to_be_bytes()[..9]
+                .try_into()
+                .unwrap_or([0; 9]),
+        );
     }
     format!("tok-{}", hex::encode(b))
 }
@@ -164,7 +177,9 @@ mod tests {
     use super::*;
 
     fn key() -> TokenKey {
-        TokenKey { secret: vec![5; 32] }
+        TokenKey {
+            secret: vec![5; 32],
+        }
     }
 
     fn token() -> TaskToken {
@@ -189,8 +204,17 @@ mod tests {
         let forged_payload = k.encode(&other);
         let (_, fsig) = forged_payload.rsplit_once('.').unwrap();
         let (orig_head, _) = s.rsplit_once('.').unwrap();
-        assert_eq!(k.decode(&format!("{orig_head}.{fsig}")), Err(TokenFormatError::BadSignature));
-        assert_eq!(TokenKey { secret: vec![6; 32] }.decode(&s), Err(TokenFormatError::BadSignature));
+        assert_eq!(
+            k.decode(&format!("{orig_head}.{fsig}")),
+            Err(TokenFormatError::BadSignature)
+        );
+        assert_eq!(
+            TokenKey {
+                secret: vec![6; 32]
+            }
+            .decode(&s),
+            Err(TokenFormatError::BadSignature)
+        );
         assert_eq!(k.decode("Bearer xyz"), Err(TokenFormatError::Malformed));
     }
 
@@ -199,7 +223,10 @@ mod tests {
         assert!(tool_matches("log-search.*", "log-search.search"));
         assert!(!tool_matches("log-search.*", "log-searchx.search"));
         assert!(tool_matches("ioc-extract.extract", "ioc-extract.extract"));
-        let granted = vec!["log-search.*".to_string(), "ioc-extract.extract".to_string()];
+        let granted = vec![
+            "log-search.*".to_string(),
+            "ioc-extract.extract".to_string(),
+        ];
         assert!(within(&granted, "log-search.search"));
         assert!(within(&granted, "log-search.*"));
         assert!(!within(&granted, "case-note.append"));

@@ -52,11 +52,26 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             let now = now_ms();
             for a in list {
                 let age = (now - a.requested_at) / 1000;
-                println!("{}  {:<8} {} wants {} for task {} ({}s ago)", a.id, a.shown_status(now), a.agent, a.tool, a.task, age);
+                println!(
+                    "{}  {:<8} {} wants {} for task {} ({}s ago)",
+                    a.id,
+                    a.shown_status(now),
+                    a.agent,
+                    a.tool,
+                    a.task,
+                    age
+                );
                 println!("    args: {}", safe(&a.summary));
                 println!("    why:  {}", safe(&a.why));
                 if let Some(by) = &a.decided_by {
-                    println!("    decided by {by}{}", a.decision_reason.as_deref().filter(|r| !r.is_empty()).map(|r| format!(": {}", safe(r))).unwrap_or_default());
+                    println!(
+                        "    decided by {by}{}",
+                        a.decision_reason
+                            .as_deref()
+                            .filter(|r| !r.is_empty())
+                            .map(|r| format!(": {}", safe(r)))
+                            .unwrap_or_default()
+                    );
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -69,6 +84,13 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
 async fn decide(d: Decide, approve: bool) -> anyhow::Result<ExitCode> {
     let admin = Admin::open(HostConfig::load(&d.config.config)?)?;
     let a = admin.decide(&d.id, approve, &d.by, &d.reason).await?;
-    println!("{} {} for {} → {} (task {})", a.status.as_str(), a.id, a.agent, a.tool, a.task);
+    println!(
+        "{} {} for {} → {} (task {})",
+        a.status.as_str(),
+        a.id,
+        a.agent,
+        a.tool,
+        a.task
+    );
     Ok(ExitCode::SUCCESS)
 }

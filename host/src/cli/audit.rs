@@ -4,10 +4,13 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow};
 use crate::HostConfig;
-use crate::audit::{AuditPaths, Filter, VerifyKeys, keys_dir, parse_public_key, read_records, timeline, to_ocsf, verify_chain};
+use crate::audit::{
+    AuditPaths, Filter, VerifyKeys, keys_dir, parse_public_key, read_records, timeline, to_ocsf,
+    verify_chain,
+};
 use crate::keys::{SigningKey, read_key_file};
+use anyhow::{Context as _, anyhow};
 
 /// Verify, read and export the audit chain.
 #[derive(Debug, clap::Subcommand)]
@@ -27,7 +30,12 @@ pub enum Command {
         #[arg(long)]
         no_mac: bool,
         /// The host config.
-        #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+        #[arg(
+            long,
+            short = 'c',
+            env = "WARRANT_CONFIG",
+            default_value = "warrant.toml"
+        )]
         config: PathBuf,
     },
     /// A readable timeline: prompt → decision (policy ids) → approval (who)
@@ -49,7 +57,12 @@ pub enum Command {
         #[arg(long)]
         log: Option<PathBuf>,
         /// The host config.
-        #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+        #[arg(
+            long,
+            short = 'c',
+            env = "WARRANT_CONFIG",
+            default_value = "warrant.toml"
+        )]
         config: PathBuf,
     },
     /// Export for a SIEM, one event per line.
@@ -64,17 +77,33 @@ pub enum Command {
         #[arg(long)]
         log: Option<PathBuf>,
         /// The host config.
-        #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+        #[arg(
+            long,
+            short = 'c',
+            env = "WARRANT_CONFIG",
+            default_value = "warrant.toml"
+        )]
         config: PathBuf,
     },
 }
 
-fn paths(log: Option<PathBuf>, config: &std::path::Path) -> anyhow::Result<(AuditPaths, Option<HostConfig>)> {
+fn paths(
+    log: Option<PathBuf>,
+    config: &std::path::Path,
+) -> anyhow::Result<(AuditPaths, Option<HostConfig>)> {
     let cfg = HostConfig::load(config).ok();
     let paths = match (log, &cfg) {
-        (Some(l), _) => AuditPaths { checkpoints: l.with_file_name("checkpoints.jsonl"), log: l },
+        (Some(l), _) => AuditPaths {
+            checkpoints: l.with_file_name("checkpoints.jsonl"),
+            log: l,
+        },
         (None, Some(c)) => AuditPaths::in_dir(&c.audit_dir()),
-        (None, None) => return Err(anyhow!("no --log given and no usable config at {}", config.display())),
+        (None, None) => {
+            return Err(anyhow!(
+                "no --log given and no usable config at {}",
+                config.display()
+            ));
+        }
     };
     Ok((paths, cfg))
 }
@@ -83,7 +112,10 @@ fn progress(label: &'static str) -> impl FnMut(u64, u64) {
     let start = std::time::Instant::now();
     move |done, total| {
         if start.elapsed().as_millis() > 300 && total > 0 {
-            eprint!("\r{label}: {:>3}% ({done} of {total} bytes)", done * 100 / total);
+            eprint!(
+                "\r{label}: {:>3}% ({done} of {total} bytes)",
+                done * 100 / total
+            );
             if done == total {
                 eprintln!();
             }
@@ -93,35 +125,55 @@ fn progress(label: &'static str) -> impl FnMut(u64, u64) {
 
 pub fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
-        Command::Verify { log, key, no_mac, config } => {
+        Command::Verify {
+            log,
+            key,
+            no_mac,
+            config,
+        } => {
             let (paths, cfg) = paths(log, &config)?;
             let mut keys = VerifyKeys::default();
             if let Some(c) = &cfg {
                 let dir = keys_dir(&c.state_dir);
                 if !no_mac {
-                    if let Ok(SigningKey::Hmac(k)) = read_key_file(&dir.join("audit-mac.key")).and_then(|f| f.signing_key()) {
+                    if let Ok(SigningKey::Hmac(k)) =
+                        read_key_file(&dir.join("audit-mac.key")).and_then(|f| f.signing_key())
+                    {
                         keys.mac = Some(k);
                     }
                 }
-                if let Ok(SigningKey::Ed25519(k)) = read_key_file(&dir.join("audit-checkpoint.key")).and_then(|f| f.signing_key()) {
+                if let Ok(SigningKey::Ed25519(k)) =
+                    read_key_file(&dir.join("audit-checkpoint.key")).and_then(|f| f.signing_key())
+                {
                     keys.checkpoint = Some(k.verifying_key());
                 }
             }
             if let Some(k) = key {
                 keys.checkpoint = Some(parse_public_key(&k).map_err(|e| anyhow!(e))?);
             }
-            match verify_chain(&paths.log, &paths.checkpoints, &keys, &mut progress("verifying")) {
+            match verify_chain(
+                &paths.log,
+                &paths.checkpoints,
+                &keys,
+                &mut progress("verifying"),
+            ) {
                 Ok(s) => {
                     println!(
                         "OK: {} records intact ({} MACs checked{}; {} checkpoints verified, last at seq {})",
                         s.records,
                         s.macs_checked,
-                        if keys.mac.is_none() { ", MAC key not available" } else { "" },
+                        if keys.mac.is_none() {
+                            ", MAC key not available"
+                        } else {
+                            ""
+                        },
                         s.checkpoints,
                         s.last_checkpoint
                     );
                     if keys.checkpoint.is_none() {
-                        println!("warning: no checkpoint key: truncation of the tail cannot be detected (pass --key)");
+                        println!(
+                            "warning: no checkpoint key: truncation of the tail cannot be detected (pass --key)"
+                        );
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -131,13 +183,23 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Show { task, agent, since, json, log, config } => {
+        Command::Show {
+            task,
+            agent,
+            since,
+            json,
+            log,
+            config,
+        } => {
             let (paths, _) = paths(log, &config)?;
             let since = since
-                .map(|s| chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc)))
+                .map(|s| {
+                    chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc))
+                })
                 .transpose()
                 .context("--since must be an RFC 3339 time, e.g. 2026-11-28T08:00:00Z")?;
-            let records = read_records(&paths.log, &Filter { task, agent, since }).with_context(|| format!("cannot read {}", paths.log.display()))?;
+            let records = read_records(&paths.log, &Filter { task, agent, since })
+                .with_context(|| format!("cannot read {}", paths.log.display()))?;
             if json {
                 for r in &records {
                     println!("{}", serde_json::to_string(r)?);
@@ -149,11 +211,20 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Export { format: _, out, log, config } => {
+        Command::Export {
+            format: _,
+            out,
+            log,
+            config,
+        } => {
             let (paths, _) = paths(log, &config)?;
-            let records = read_records(&paths.log, &Filter::default()).with_context(|| format!("cannot read {}", paths.log.display()))?;
+            let records = read_records(&paths.log, &Filter::default())
+                .with_context(|| format!("cannot read {}", paths.log.display()))?;
             let mut sink: Box<dyn std::io::Write> = match &out {
-                Some(p) => Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?)),
+                Some(p) => Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create {}", p.display()))?,
+                )),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
             let mut report = progress("exporting");

@@ -2,8 +2,8 @@
 
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use crate::{CallError, CallRequest, Host, HostConfig, HostOptions};
+use anyhow::Context as _;
 
 use crate::cli::ConfigArg;
 
@@ -36,18 +36,42 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let config = HostConfig::load(&a.config.config)?;
     if a.insecure {
-        eprintln!("WARNING: --insecure: unsigned manifests are accepted; never use this outside development");
+        eprintln!(
+            "WARNING: --insecure: unsigned manifests are accepted; never use this outside development"
+        );
     }
-    let context = a.context.as_deref().map(serde_json::from_str).transpose().context("--context must be JSON")?;
-    let host = Host::open(config, HostOptions { insecure: a.insecure, record_loads: false }).await?;
+    let context = a
+        .context
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .context("--context must be JSON")?;
+    let host = Host::open(
+        config,
+        HostOptions {
+            insecure: a.insecure,
+            record_loads: false,
+        },
+    )
+    .await?;
     for r in host.registry().refusals() {
         eprintln!("warning: plugin not loaded: {r}");
     }
     let resp = host
-        .call(CallRequest { token: a.token, tool: a.tool, input: a.input, prompt: a.prompt, context, channel: "cli" })
+        .call(CallRequest {
+            token: a.token,
+            tool: a.tool,
+            input: a.input,
+            prompt: a.prompt,
+            context,
+            channel: "cli",
+        })
         .await;
     host.shutdown("the command finished").await;
-    let record = resp.audit_seq.map(|s| format!(" (audit record #{s}, call {})", resp.call_id)).unwrap_or_default();
+    let record = resp
+        .audit_seq
+        .map(|s| format!(" (audit record #{s}, call {})", resp.call_id))
+        .unwrap_or_default();
     match resp.outcome {
         Ok(out) => {
             println!("{out}");

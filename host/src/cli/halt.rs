@@ -20,6 +20,13 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let admin = Admin::open(HostConfig::load(&a.config.config)?)?;
     let changed = admin.halt(&a.op.by, &a.op.reason).await?;
-    println!("{}", if changed { "host halted" } else { "host was already halted" });
+    println!(
+        "{}",
+        if changed {
+            "host halted"
+        } else {
+            "host was already halted"
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context as _;
 use crate::manifest::{capability_review, component_path, read_manifest};
 use crate::sandbox::{component_interface, describe_import};
 use crate::{Sandbox, SandboxConfig};
+use anyhow::Context as _;
 
 /// Explain a component or a manifest in plain words.
 #[derive(Debug, clap::Args)]
@@ -34,7 +34,12 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 async fn describe_component(path: &PathBuf) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let iface = component_interface(&bytes)?;
-    println!("Component {} ({} bytes, sha256:{})", path.display(), bytes.len(), crate::keys::sha256_hex(&bytes));
+    println!(
+        "Component {} ({} bytes, sha256:{})",
+        path.display(),
+        bytes.len(),
+        crate::keys::sha256_hex(&bytes)
+    );
     println!("\nImports ({}):", iface.imports.len());
     for i in &iface.imports {
         println!("  {i:<44} {}", describe_import(i));

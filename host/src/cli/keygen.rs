@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::anyhow;
 use crate::keys::{Algorithm, generate, write_key_files};
+use anyhow::anyhow;
 
 /// Create a key and write it to DIR/ID.key (private, mode 0600) and, for
 /// ed25519, DIR/ID.pub (a [[trust.keys]] entry for warrant.toml).
@@ -24,8 +24,16 @@ pub struct Args {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let algorithm: Algorithm = a.algorithm.parse().map_err(|e: String| anyhow!(e))?;
-    if a.id.is_empty() || !a.id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-        return Err(anyhow!("key id {:?} must be letters, digits, '-', '_' or '.'", a.id));
+    if a.id.is_empty()
+        || !a
+            .id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    {
+        return Err(anyhow!(
+            "key id {:?} must be letters, digits, '-', '_' or '.'",
+            a.id
+        ));
     }
     let key = generate(&a.id, algorithm).map_err(|e| anyhow!(e))?;
     for path in write_key_files(&key, &a.out).map_err(|e| anyhow!(e))? {

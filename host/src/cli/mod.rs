@@ -41,7 +41,12 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct ConfigArg {
     /// The host config (warrant.toml).
-    #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "warrant.toml")]
+    #[arg(
+        long,
+        short = 'c',
+        env = "WARRANT_CONFIG",
+        default_value = "warrant.toml"
+    )]
     pub config: PathBuf,
 }
 
@@ -100,7 +105,10 @@ pub enum Command {
 pub fn main() -> ExitCode {
     let args = Cli::parse();
     init_tracing(args.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

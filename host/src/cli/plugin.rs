@@ -36,8 +36,13 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
         Command::Enable { plugin, op, config } => (plugin, false, op, config),
     };
     let admin = Admin::open(HostConfig::load(&config.config)?)?;
-    let changed = admin.set_plugin_disabled(&plugin, disable, &op.by, &op.reason).await?;
+    let changed = admin
+        .set_plugin_disabled(&plugin, disable, &op.by, &op.reason)
+        .await?;
     let what = if disable { "disabled" } else { "enabled" };
-    println!("plugin {plugin} {}{what}", if changed { "" } else { "was already " });
+    println!(
+        "plugin {plugin} {}{what}",
+        if changed { "" } else { "was already " }
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,13 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let admin = Admin::open(HostConfig::load(&a.config.config)?)?;
     let changed = admin.quarantine(&a.agent, &a.op.by, &a.op.reason).await?;
-    println!("{}", if changed { format!("agent {} quarantined", a.agent) } else { format!("agent {} was already quarantined", a.agent) });
+    println!(
+        "{}",
+        if changed {
+            format!("agent {} quarantined", a.agent)
+        } else {
+            format!("agent {} was already quarantined", a.agent)
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }

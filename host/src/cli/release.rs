@@ -21,6 +21,13 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let admin = Admin::open(HostConfig::load(&a.config.config)?)?;
     let changed = admin.release(&a.agent, &a.op.by, &a.op.reason).await?;
-    println!("{}", if changed { format!("agent {} released", a.agent) } else { format!("agent {} was not quarantined", a.agent) });
+    println!(
+        "{}",
+        if changed {
+            format!("agent {} released", a.agent)
+        } else {
+            format!("agent {} was not quarantined", a.agent)
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -19,6 +19,13 @@ pub struct Args {
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let admin = Admin::open(HostConfig::load(&a.config.config)?)?;
     let changed = admin.resume(&a.op.by, &a.op.reason).await?;
-    println!("{}", if changed { "host resumed" } else { "host was not halted" });
+    println!(
+        "{}",
+        if changed {
+            "host resumed"
+        } else {
+            "host was not halted"
+        }
+    );
     Ok(ExitCode::SUCCESS)
 }

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context as _, anyhow};
 use crate::keys::read_key_file;
 use crate::publish::sign_manifest;
 use crate::{Sandbox, SandboxConfig};
+use anyhow::{Context as _, anyhow};
 
 /// Fill in the component digest and the reported tools, then sign the
 /// manifest in place.

@@ -46,10 +46,19 @@ pub enum Command {
 
 pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
-        Command::Issue { agent, task, tools, ttl, by, config } => {
+        Command::Issue {
+            agent,
+            task,
+            tools,
+            ttl,
+            by,
+            config,
+        } => {
             let admin = Admin::open(HostConfig::load(&config.config)?)?;
             let ttl = parse_duration(&ttl)?;
-            let by = by.or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".into());
+            let by = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "cli".into());
             let (token, t) = admin.issue_token(&agent, &task, &tools, ttl, &by).await?;
             println!("{token}");
             eprintln!(
@@ -58,14 +67,27 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                 t.agent,
                 t.task,
                 t.tools.join(", "),
-                chrono::DateTime::<chrono::Utc>::from_timestamp(t.exp, 0).map(|x| x.to_rfc3339()).unwrap_or_default()
+                chrono::DateTime::<chrono::Utc>::from_timestamp(t.exp, 0)
+                    .map(|x| x.to_rfc3339())
+                    .unwrap_or_default()
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Revoke { token_id, op, config } => {
+        Command::Revoke {
+            token_id,
+            op,
+            config,
+        } => {
             let admin = Admin::open(HostConfig::load(&config.config)?)?;
             let changed = admin.revoke_token(&token_id, &op.by, &op.reason).await?;
-            println!("{}", if changed { format!("revoked {token_id}") } else { format!("{token_id} was already revoked") });
+            println!(
+                "{}",
+                if changed {
+                    format!("revoked {token_id}")
+                } else {
+                    format!("{token_id} was already revoked")
+                }
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -28,7 +28,12 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         .file
         .plugins
         .iter()
-        .find(|p| std::fs::canonicalize(config.resolve(&p.manifest)).ok().as_ref() == Some(&wanted))
+        .find(|p| {
+            std::fs::canonicalize(config.resolve(&p.manifest))
+                .ok()
+                .as_ref()
+                == Some(&wanted)
+        })
         .cloned()
         .unwrap_or_else(|| PluginEntry {
             manifest: wanted.display().to_string(),

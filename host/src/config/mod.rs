@@ -123,7 +123,9 @@ impl HostConfig {
             sandbox.max_instances = n;
         }
         let max_token_ttl = match &file.host.max_token_ttl {
-            Some(t) => parse_duration(t).map_err(|e| invalid("host.max-token-ttl", e.to_string()))?,
+            Some(t) => {
+                parse_duration(t).map_err(|e| invalid("host.max-token-ttl", e.to_string()))?
+            }
             None => Duration::from_secs(3600),
         };
         let clock_skew = match &file.host.clock_skew {
@@ -165,10 +167,16 @@ fn trust_store(section: &TrustSection, dir: &Path) -> Result<TrustStore, (String
         let key = match k.algorithm {
             Algorithm::Ed25519 => {
                 let pk = k.public_key.as_deref().ok_or_else(|| {
-                    (field("public-key"), format!("key {} is ed25519 and needs a public-key", k.id))
+                    (
+                        field("public-key"),
+                        format!("key {} is ed25519 and needs a public-key", k.id),
+                    )
                 })?;
                 if k.secret_file.is_some() || k.secret_env.is_some() {
-                    return Err((field("secret-file"), "an ed25519 key is trusted by its public key only".into()));
+                    return Err((
+                        field("secret-file"),
+                        "an ed25519 key is trusted by its public key only".into(),
+                    ));
                 }
                 let bytes = B64
                     .decode(pk.trim())
@@ -181,40 +189,71 @@ fn trust_store(section: &TrustSection, dir: &Path) -> Result<TrustStore, (String
             }
             Algorithm::HmacSha256 => {
                 if k.public_key.is_some() {
-                    return Err((field("public-key"), "an hmac-sha256 key has no public key; use secret-file or secret-env".into()));
+                    return Err((
+                        field("public-key"),
+                        "an hmac-sha256 key has no public key; use secret-file or secret-env"
+                            .into(),
+                    ));
                 }
                 let secret = match (&k.secret_file, &k.secret_env) {
                     (Some(f), None) => {
-                        let kf = read_key_file(&dir.join(f)).map_err(|e| (field("secret-file"), e))?;
+                        let kf =
+                            read_key_file(&dir.join(f)).map_err(|e| (field("secret-file"), e))?;
                         if kf.algorithm != Algorithm::HmacSha256 || kf.id != k.id {
-                            return Err((field("secret-file"), format!("{f} holds key {} ({}), not {} (hmac-sha256)", kf.id, kf.algorithm, k.id)));
+                            return Err((
+                                field("secret-file"),
+                                format!(
+                                    "{f} holds key {} ({}), not {} (hmac-sha256)",
+                                    kf.id, kf.algorithm, k.id
+                                ),
+                            ));
                         }
                         match kf.signing_key().map_err(|e| (field("secret-file"), e))? {
                             crate::keys::SigningKey::Hmac(s) => s,
-                            crate::keys::SigningKey::Ed25519(_) => unreachable!("algorithm checked above"),
+                            crate::keys::SigningKey::Ed25519(_) => {
+                                unreachable!("algorithm checked above")
+                            }
                         }
                     }
                     (None, Some(var)) => {
-                        let v = std::env::var(var).map_err(|_| (field("secret-env"), format!("environment variable {var} is not set")))?;
-                        B64.decode(v.trim()).map_err(|_| (field("secret-env"), format!("{var} is not base64")))?
+                        let v = std::env::var(var).map_err(|_| {
+                            (
+                                field("secret-env"),
+                                format!("environment variable {var} is not set"),
+                            )
+                        })?;
+                        B64.decode(v.trim())
+                            .map_err(|_| (field("secret-env"), format!("{var} is not base64")))?
                     }
-                    _ => return Err((field("secret-file"), format!("key {} needs exactly one of secret-file or secret-env", k.id))),
+                    _ => {
+                        return Err((
+                            field("secret-file"),
+                            format!(
+                                "key {} needs exactly one of secret-file or secret-env",
+                                k.id
+                            ),
+                        ));
+                    }
                 };
                 if secret.len() < 32 {
-                    return Err((field("secret-file"), "an hmac-sha256 secret needs at least 32 bytes".into()));
+                    return Err((
+                        field("secret-file"),
+                        "an hmac-sha256 secret needs at least 32 bytes".into(),
+                    ));
                 }
                 VerifyingKey::Hmac(secret)
             }
         };
-        let time = |v: &Option<String>, f: &str| -> Result<Option<DateTime<Utc>>, (String, String)> {
-            v.as_deref()
-                .map(|s| {
-                    DateTime::parse_from_rfc3339(s)
-                        .map(|t| t.with_timezone(&Utc))
-                        .map_err(|e| (field(f), format!("{s:?} is not an RFC 3339 time: {e}")))
-                })
-                .transpose()
-        };
+        let time =
+            |v: &Option<String>, f: &str| -> Result<Option<DateTime<Utc>>, (String, String)> {
+                v.as_deref()
+                    .map(|s| {
+                        DateTime::parse_from_rfc3339(s)
+                            .map(|t| t.with_timezone(&Utc))
+                            .map_err(|e| (field(f), format!("{s:?} is not an RFC 3339 time: {e}")))
+                    })
+                    .transpose()
+            };
         if keys.iter().any(|t: &TrustedKey| t.id == k.id) {
             return Err((field("id"), format!("key id {} is listed twice", k.id)));
         }

@@ -40,17 +40,25 @@ impl Host {
         let inner = &self.inner;
         let state = inner.admin.state();
         let approvers = inner.authz.approvers(tool, impact);
-        let why = format!("policy {} holds {impact}-impact calls until a named human approves", policies.join(", "));
+        let why = format!(
+            "policy {} holds {impact}-impact calls until a named human approves",
+            policies.join(", ")
+        );
         if approvers.is_empty() {
             return Err(Refusal::Policy {
                 policies: policies.to_vec(),
-                reason: format!("{why}, and no approver is configured for {tool} (set [approvals] in the host config)"),
+                reason: format!(
+                    "{why}, and no approver is configured for {tool} (set [approvals] in the host config)"
+                ),
             });
         }
         let host_err = |e: crate::state::StateError| Refusal::Host(e.to_string());
         let deadline = Instant::now() + inner.authz.approval_wait;
         loop {
-            let request = match state.open_approval_for(&agent.id, &token.task, tool, args_digest).map_err(host_err)? {
+            let request = match state
+                .open_approval_for(&agent.id, &token.task, tool, args_digest)
+                .map_err(host_err)?
+            {
                 Some(a) => a,
                 None => {
                     let new = NewApproval {
@@ -62,11 +70,20 @@ impl Host {
                         impact: impact.as_str().to_owned(),
                         why: why.clone(),
                         summary: cap_at(&args.to_string(), 2048),
-                        expires_at: now_ms() + i64::try_from(inner.authz.approval_expiry.as_millis()).unwrap_or(i64::MAX / 4),
+                        expires_at: now_ms()
+                            + i64::try_from(inner.authz.approval_expiry.as_millis())
+                                .unwrap_or(i64::MAX / 4),
                     };
                     let a = state.request_approval(&new).map_err(host_err)?;
                     let data = json!({"approval_id": a.id, "call_id": attr.get("call_id"), "agent": a.agent, "task": a.task, "tool": a.tool, "args_digest": a.args_digest, "token_id": a.token_id, "approvers": approvers, "why": cap(&why)});
-                    inner.admin.audit().append("approval.requested", data, false).await.map_err(|e| Refusal::Host(format!("the audit chain cannot be written: {e}")))?;
+                    inner
+                        .admin
+                        .audit()
+                        .append("approval.requested", data, false)
+                        .await
+                        .map_err(|e| {
+                            Refusal::Host(format!("the audit chain cannot be written: {e}"))
+                        })?;
                     a
                 }
             };
@@ -74,20 +91,32 @@ impl Host {
             match request.status {
                 ApprovalStatus::Approved => {
                     if state.consume_approval(&request.id).map_err(host_err)? {
-                        return Ok(Approved { id: request.id, by: request.decided_by.unwrap_or_default(), reason: request.decision_reason });
+                        return Ok(Approved {
+                            id: request.id,
+                            by: request.decided_by.unwrap_or_default(),
+                            reason: request.decision_reason,
+                        });
                     }
                     // Another identical call used it first: this one needs
                     // its own approval.
                     continue;
                 }
                 ApprovalStatus::Denied => {
-                    return Err(Refusal::ApprovalDenied { approval_id: request.id, by: request.decided_by.unwrap_or_default(), reason: request.decision_reason });
+                    return Err(Refusal::ApprovalDenied {
+                        approval_id: request.id,
+                        by: request.decided_by.unwrap_or_default(),
+                        reason: request.decision_reason,
+                    });
                 }
                 ApprovalStatus::Used => continue,
                 ApprovalStatus::Pending => {}
             }
             if Instant::now() >= deadline || cancel.is_cancelled() {
-                return Err(Refusal::PendingApproval { approval_id: request.id, approvers: approvers.join(", "), why });
+                return Err(Refusal::PendingApproval {
+                    approval_id: request.id,
+                    approvers: approvers.join(", "),
+                    why,
+                });
             }
             tokio::select! {
                 () = tokio::time::sleep(POLL) => {}
@@ -96,7 +125,11 @@ impl Host {
             // A decision may also have been a denial of this very request.
             if let Some(a) = state.approval(&request.id).map_err(host_err)? {
                 if a.status == ApprovalStatus::Denied {
-                    return Err(Refusal::ApprovalDenied { approval_id: a.id, by: a.decided_by.unwrap_or_default(), reason: a.decision_reason });
+                    return Err(Refusal::ApprovalDenied {
+                        approval_id: a.id,
+                        by: a.decided_by.unwrap_or_default(),
+                        reason: a.decision_reason,
+                    });
                 }
             }
         }

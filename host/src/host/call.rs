@@ -116,9 +116,17 @@ impl Host {
         let cancel = CancelToken::new();
         let mut registered: Option<u64> = None;
 
-        let decision = self.authorize(&req, &mut attr, &cancel, n, &mut registered).await;
-        let prompt = req.prompt.as_deref().map(|p| crate::audit::cap_at(p, MAX_PROMPT));
-        let context = req.context.as_ref().map(|c| crate::audit::cap_at(&c.to_string(), MAX_PROMPT));
+        let decision = self
+            .authorize(&req, &mut attr, &cancel, n, &mut registered)
+            .await;
+        let prompt = req
+            .prompt
+            .as_deref()
+            .map(|p| crate::audit::cap_at(p, MAX_PROMPT));
+        let context = req
+            .context
+            .as_ref()
+            .map(|c| crate::audit::cap_at(&c.to_string(), MAX_PROMPT));
         let input_digest = format!("sha256:{}", sha256_hex(req.input.as_bytes()));
         attr.set("input_digest", input_digest);
         attr.set("input_size", req.input.len());
@@ -126,24 +134,59 @@ impl Host {
         decided.insert("prompt".into(), json!(prompt));
         decided.insert("context".into(), json!(context));
         let (result_name, layer, policies, reason) = match &decision {
-            Ok(a) if a.approval.is_some() => ("allow-with-approval", "approval", a.policies.clone(), String::new()),
+            Ok(a) if a.approval.is_some() => (
+                "allow-with-approval",
+                "approval",
+                a.policies.clone(),
+                String::new(),
+            ),
             Ok(a) => ("allow", "policy", a.policies.clone(), String::new()),
-            Err(Refusal::PendingApproval { .. }) => ("held", "approval", Vec::new(), decision.as_ref().err().map(ToString::to_string).unwrap_or_default()),
+            Err(Refusal::PendingApproval { .. }) => (
+                "held",
+                "approval",
+                Vec::new(),
+                decision
+                    .as_ref()
+                    .err()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            ),
             Err(r) => ("deny", r.layer(), r.policies().to_vec(), r.to_string()),
         };
         decided.insert("decision".into(), json!({"result": result_name, "layer": layer, "policies": policies, "reason": cap(&reason)}));
-        if let Ok(Authorized { approval: Some(a), .. }) = &decision {
-            decided.insert("approval".into(), json!({"id": a.id, "approver": a.by, "reason": a.reason}));
+        if let Ok(Authorized {
+            approval: Some(a), ..
+        }) = &decision
+        {
+            decided.insert(
+                "approval".into(),
+                json!({"id": a.id, "approver": a.by, "reason": a.reason}),
+            );
         }
         // The decision is written before the tool runs; if it cannot be, the
         // tool does not run.
-        let written = inner.admin.audit().append("call.decided", Value::Object(decided), false).await;
+        let written = inner
+            .admin
+            .audit()
+            .append("call.decided", Value::Object(decided), false)
+            .await;
 
         let (outcome, uses, output_digest, output_size) = match (decision, written) {
-            (_, Err(e)) => (Err(CallError::Refused(Refusal::Host(format!("the audit chain cannot be written ({e}), so no call runs")))), Vec::new(), None, 0),
+            (_, Err(e)) => (
+                Err(CallError::Refused(Refusal::Host(format!(
+                    "the audit chain cannot be written ({e}), so no call runs"
+                )))),
+                Vec::new(),
+                None,
+                0,
+            ),
             (Err(r), Ok(_)) => (Err(CallError::Refused(r)), Vec::new(), None, 0),
             (Ok(auth), Ok(_)) => {
-                let report = auth.plugin.plugin.call(&auth.tool, &req.input, &cancel).await;
+                let report = auth
+                    .plugin
+                    .plugin
+                    .call(&auth.tool, &req.input, &cancel)
+                    .await;
                 drop(auth);
                 match report.outcome {
                     Ok(out) => {
@@ -161,27 +204,61 @@ impl Host {
             }
         }
         let mut done = attr.fields;
-        done.insert("outcome".into(), json!(match &outcome { Ok(_) => "ok", Err(e) => e.kind() }));
+        done.insert(
+            "outcome".into(),
+            json!(match &outcome {
+                Ok(_) => "ok",
+                Err(e) => e.kind(),
+            }),
+        );
         if let Err(e) = &outcome {
             done.insert("error".into(), json!(cap(&e.to_string())));
         }
-        done.insert("duration_ms".into(), json!(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)));
+        done.insert(
+            "duration_ms".into(),
+            json!(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+        );
         done.insert("output_digest".into(), json!(output_digest));
         done.insert("output_size".into(), json!(output_size));
-        done.insert("uses".into(), serde_json::to_value(&uses).unwrap_or_default());
-        match inner.admin.audit().append("call.completed", Value::Object(done), true).await {
-            Ok(seq) => CallResponse { call_id, audit_seq: Some(seq), outcome },
-            Err(e) => CallResponse { call_id, audit_seq: None, outcome: Err(CallError::Unaudited(e)) },
+        done.insert(
+            "uses".into(),
+            serde_json::to_value(&uses).unwrap_or_default(),
+        );
+        match inner
+            .admin
+            .audit()
+            .append("call.completed", Value::Object(done), true)
+            .await
+        {
+            Ok(seq) => CallResponse {
+                call_id,
+                audit_seq: Some(seq),
+                outcome,
+            },
+            Err(e) => CallResponse {
+                call_id,
+                audit_seq: None,
+                outcome: Err(CallError::Unaudited(e)),
+            },
         }
     }
 
-    async fn authorize<'a>(&'a self, req: &CallRequest, attr: &mut Attribution, cancel: &CancelToken, n: u64, registered: &mut Option<u64>) -> Result<Authorized<'a>, Refusal> {
+    async fn authorize<'a>(
+        &'a self,
+        req: &CallRequest,
+        attr: &mut Attribution,
+        cancel: &CancelToken,
+        n: u64,
+        registered: &mut Option<u64>,
+    ) -> Result<Authorized<'a>, Refusal> {
         let inner: &'a Inner = &self.inner;
         if inner.shutdown.is_cancelled() {
             return Err(Refusal::Host("the host is shutting down".into()));
         }
         let now = chrono::Utc::now();
-        let (token, agent) = inner.authz.check_token(&req.token, now, inner.admin.state())?;
+        let (token, agent) = inner
+            .authz
+            .check_token(&req.token, now, inner.admin.state())?;
         attr.set("token_id", token.id.clone());
         attr.set("agent", agent.id.clone());
         attr.set("agent_owner", agent.owner.clone());
@@ -189,47 +266,108 @@ impl Host {
         attr.set("model_owner", agent.model_owner.clone());
         attr.set("task", token.task.clone());
 
-        let (plugin, tool) = inner.registry.resolve(&req.tool).ok_or_else(|| Refusal::UnknownTool(req.tool.clone()))?;
+        let (plugin, tool) = inner
+            .registry
+            .resolve(&req.tool)
+            .ok_or_else(|| Refusal::UnknownTool(req.tool.clone()))?;
         let m = plugin.manifest.manifest();
-        let action_owner = plugin.action_owners.get(&tool.name).cloned().unwrap_or_default();
+        let action_owner = plugin
+            .action_owners
+            .get(&tool.name)
+            .cloned()
+            .unwrap_or_default();
         attr.set("plugin", m.plugin.id.clone());
         attr.set("plugin_version", m.plugin.version.clone());
-        attr.set("component_digest", format!("sha256:{}", plugin.manifest.digest_hex()));
+        attr.set(
+            "component_digest",
+            format!("sha256:{}", plugin.manifest.digest_hex()),
+        );
         attr.set("signer", json!(plugin.manifest.signer()));
         attr.set("action_owner", action_owner.clone());
         attr.set("impact", tool.impact.as_str());
 
-        let stops = inner.stops.get().map_err(|e| Refusal::Host(e.to_string()))?;
+        let stops = inner
+            .stops
+            .get()
+            .map_err(|e| Refusal::Host(e.to_string()))?;
         if let Some(h) = &stops.halted {
-            return Err(Refusal::Halted { by: h.by.clone(), reason: h.reason.clone() });
+            return Err(Refusal::Halted {
+                by: h.by.clone(),
+                reason: h.reason.clone(),
+            });
         }
         if let Some(q) = stops.agents.get(&agent.id) {
-            return Err(Refusal::Quarantined { agent: agent.id.clone(), by: q.by.clone(), reason: q.reason.clone() });
+            return Err(Refusal::Quarantined {
+                agent: agent.id.clone(),
+                by: q.by.clone(),
+                reason: q.reason.clone(),
+            });
         }
         if let Some(d) = stops.plugins.get(plugin.id()) {
-            return Err(Refusal::PluginDisabled { plugin: plugin.id().to_owned(), by: d.by.clone(), reason: d.reason.clone() });
+            return Err(Refusal::PluginDisabled {
+                plugin: plugin.id().to_owned(),
+                by: d.by.clone(),
+                reason: d.reason.clone(),
+            });
         }
         if !token.tools.iter().any(|p| tool_matches(p, &req.tool)) {
-            return Err(Refusal::Scope { token_id: token.id.clone(), tool: req.tool.clone(), allowed: token.tools.join(", ") });
+            return Err(Refusal::Scope {
+                token_id: token.id.clone(),
+                tool: req.tool.clone(),
+                allowed: token.tools.join(", "),
+            });
         }
         if !agent.tools.iter().any(|p| tool_matches(p, &req.tool)) {
-            return Err(Refusal::AgentGrant { agent: agent.id.clone(), tool: req.tool.clone() });
+            return Err(Refusal::AgentGrant {
+                agent: agent.id.clone(),
+                tool: req.tool.clone(),
+            });
         }
         if req.input.len() > MAX_INPUT {
-            return Err(Refusal::Policy { policies: Vec::new(), reason: format!("the input is {} bytes; the host accepts at most {MAX_INPUT}", req.input.len()) });
+            return Err(Refusal::Policy {
+                policies: Vec::new(),
+                reason: format!(
+                    "the input is {} bytes; the host accepts at most {MAX_INPUT}",
+                    req.input.len()
+                ),
+            });
         }
-        let args: Value = serde_json::from_str(&req.input).map_err(|e| Refusal::Policy { policies: Vec::new(), reason: format!("the input is not JSON: {e}") })?;
+        let args: Value = serde_json::from_str(&req.input).map_err(|e| Refusal::Policy {
+            policies: Vec::new(),
+            reason: format!("the input is not JSON: {e}"),
+        })?;
         if !args.is_object() {
-            return Err(Refusal::Policy { policies: Vec::new(), reason: "the input must be a JSON object".into() });
+            return Err(Refusal::Policy {
+                policies: Vec::new(),
+                reason: "the input must be a JSON object".into(),
+            });
         }
         // From here the call can be stopped by halt, quarantine or disable.
-        inner.inflight.lock().map_err(|_| Refusal::Host("internal lock poisoned".into()))?.insert(n, Inflight { agent: agent.id.clone(), plugin: plugin.id().to_owned(), cancel: cancel.clone() });
+        inner
+            .inflight
+            .lock()
+            .map_err(|_| Refusal::Host("internal lock poisoned".into()))?
+            .insert(
+                n,
+                Inflight {
+                    agent: agent.id.clone(),
+                    plugin: plugin.id().to_owned(),
+                    cancel: cancel.clone(),
+                },
+            );
         *registered = Some(n);
         if let Some(why) = stop_reason(&stops, &agent.id, plugin.id()) {
             cancel.cancel(why);
         }
 
-        inner.authz.limiter.admit(&inner.authz.rate_rules(agent, plugin.id(), &req.tool), Instant::now()).map_err(Refusal::Rate)?;
+        inner
+            .authz
+            .limiter
+            .admit(
+                &inner.authz.rate_rules(agent, plugin.id(), &req.tool),
+                Instant::now(),
+            )
+            .map_err(Refusal::Rate)?;
 
         let input = PolicyInput {
             agent: &agent.id,
@@ -244,14 +382,38 @@ impl Host {
         };
         let (policies, approval) = match inner.authz.policy().decide(&input) {
             PolicyDecision::Allow { policies } => (policies, None),
-            PolicyDecision::Deny { policies, reason } => return Err(Refusal::Policy { policies, reason }),
+            PolicyDecision::Deny { policies, reason } => {
+                return Err(Refusal::Policy { policies, reason });
+            }
             PolicyDecision::NeedsApproval { policies } => {
                 let args_digest = sha256_hex(&to_canonical(&args));
-                let approved = self.approval_gate(&token, agent, &req.tool, tool.impact, &args, &args_digest, &policies, cancel, attr).await?;
+                let approved = self
+                    .approval_gate(
+                        &token,
+                        agent,
+                        &req.tool,
+                        tool.impact,
+                        &args,
+                        &args_digest,
+                        &policies,
+                        cancel,
+                        attr,
+                    )
+                    .await?;
                 (policies, Some(approved))
             }
         };
-        let slots = inner.authz.limiter.enter(&inner.authz.concurrency_rules(agent, &req.tool)).map_err(Refusal::Rate)?;
-        Ok(Authorized { plugin, tool: tool.name.clone(), approval, policies, _slots: slots })
+        let slots = inner
+            .authz
+            .limiter
+            .enter(&inner.authz.concurrency_rules(agent, &req.tool))
+            .map_err(Refusal::Rate)?;
+        Ok(Authorized {
+            plugin,
+            tool: tool.name.clone(),
+            approval,
+            policies,
+            _slots: slots,
+        })
     }
 }

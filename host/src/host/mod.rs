@@ -95,7 +95,10 @@ impl Host {
     pub async fn open(config: HostConfig, opts: HostOptions) -> Result<Self, HostError> {
         let sandbox = Sandbox::new(config.sandbox.clone())?;
         let (state, audit) = open_state(&config)?;
-        let load = LoadOptions { insecure: opts.insecure, ..LoadOptions::default() };
+        let load = LoadOptions {
+            insecure: opts.insecure,
+            ..LoadOptions::default()
+        };
         let registry = Registry::load(&config, &sandbox, &state, load).await;
         let (entities, tools, rates) = policy_view(&config, &registry);
         let authz = Authz::new(&config, &entities, &tools, &rates)?;
@@ -107,7 +110,13 @@ impl Host {
                 let _ = audit.append("plugin.loaded", data, false).await;
             }
             for r in registry.refusals() {
-                let _ = audit.append("plugin.refused", json!({"reason": cap(&r.to_string())}), false).await;
+                let _ = audit
+                    .append(
+                        "plugin.refused",
+                        json!({"reason": cap(&r.to_string())}),
+                        false,
+                    )
+                    .await;
             }
         }
         let host = Self {
@@ -176,13 +185,25 @@ impl Host {
     /// or the host is stopped.
     pub fn tools_for(&self, token: &str) -> Result<Vec<ToolView>, Refusal> {
         let inner = &self.inner;
-        let (t, agent) = inner.authz.check_token(token, chrono::Utc::now(), inner.admin.state())?;
-        let stops = inner.stops.get().map_err(|e| Refusal::Host(e.to_string()))?;
+        let (t, agent) = inner
+            .authz
+            .check_token(token, chrono::Utc::now(), inner.admin.state())?;
+        let stops = inner
+            .stops
+            .get()
+            .map_err(|e| Refusal::Host(e.to_string()))?;
         if let Some(h) = &stops.halted {
-            return Err(Refusal::Halted { by: h.by.clone(), reason: h.reason.clone() });
+            return Err(Refusal::Halted {
+                by: h.by.clone(),
+                reason: h.reason.clone(),
+            });
         }
         if let Some(q) = stops.agents.get(&agent.id) {
-            return Err(Refusal::Quarantined { agent: agent.id.clone(), by: q.by.clone(), reason: q.reason.clone() });
+            return Err(Refusal::Quarantined {
+                agent: agent.id.clone(),
+                by: q.by.clone(),
+                reason: q.reason.clone(),
+            });
         }
         let mut out = Vec::new();
         for p in inner.registry.plugins() {
@@ -191,7 +212,9 @@ impl Host {
             }
             for tool in &p.manifest.manifest().tools {
                 let q = format!("{}.{}", p.id(), tool.name);
-                if t.tools.iter().any(|pat| tool_matches(pat, &q)) && agent.tools.iter().any(|pat| tool_matches(pat, &q)) {
+                if t.tools.iter().any(|pat| tool_matches(pat, &q))
+                    && agent.tools.iter().any(|pat| tool_matches(pat, &q))
+                {
                     out.push(ToolView {
                         qualified: q,
                         plugin: p.id().to_owned(),
@@ -210,7 +233,13 @@ impl Host {
     /// and flush the audit chain with a final checkpoint.
     pub async fn shutdown(&self, reason: &str) {
         self.inner.shutdown.cancel(reason);
-        for f in self.inner.inflight.lock().map(|m| m.values().map(|f| f.cancel.clone()).collect::<Vec<_>>()).unwrap_or_default() {
+        for f in self
+            .inner
+            .inflight
+            .lock()
+            .map(|m| m.values().map(|f| f.cancel.clone()).collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
             f.cancel(reason);
         }
         for _ in 0..200 {
@@ -226,7 +255,10 @@ impl Host {
 /// What policies can speak of: every plugin and tool the config declares —
 /// from loaded plugins, and from the manifests of refused ones, so that one
 /// refused plugin does not make its policies fail to type-check.
-fn policy_view(config: &HostConfig, registry: &Registry) -> (Vec<PolicyEntity>, Vec<PolicyTool>, BTreeMap<String, String>) {
+fn policy_view(
+    config: &HostConfig,
+    registry: &Registry,
+) -> (Vec<PolicyEntity>, Vec<PolicyTool>, BTreeMap<String, String>) {
     let mut entities = Vec::new();
     let mut tools = Vec::new();
     let mut rates = BTreeMap::new();
@@ -237,10 +269,18 @@ fn policy_view(config: &HostConfig, registry: &Registry) -> (Vec<PolicyEntity>, 
         }
         entities.push(PolicyEntity {
             id: m.plugin.id.clone(),
-            attrs: [("publisher".to_string(), m.plugin.publisher.clone()), ("version".to_string(), m.plugin.version.clone()), ("signer".to_string(), signer.to_owned())].into(),
+            attrs: [
+                ("publisher".to_string(), m.plugin.publisher.clone()),
+                ("version".to_string(), m.plugin.version.clone()),
+                ("signer".to_string(), signer.to_owned()),
+            ]
+            .into(),
         });
         for t in &m.tools {
-            tools.push(PolicyTool { qualified: format!("{}.{}", m.plugin.id, t.name), input_schema: t.input_schema.clone() });
+            tools.push(PolicyTool {
+                qualified: format!("{}.{}", m.plugin.id, t.name),
+                input_schema: t.input_schema.clone(),
+            });
         }
         if let Some(r) = &m.limits.rate {
             rates.insert(m.plugin.id.clone(), r.clone());

@@ -29,7 +29,10 @@ pub(crate) struct StopCache {
 
 impl StopCache {
     pub(crate) fn new(state: Arc<StateDb>) -> Self {
-        Self { state, cached: Mutex::new(None) }
+        Self {
+            state,
+            cached: Mutex::new(None),
+        }
     }
 
     /// The current stop state.
@@ -53,10 +56,16 @@ pub(crate) fn stop_reason(s: &StopState, agent: &str, plugin: &str) -> Option<St
         return Some(format!("the host was halted by {} ({})", h.by, h.reason));
     }
     if let Some(q) = s.agents.get(agent) {
-        return Some(format!("agent {agent} was quarantined by {} ({})", q.by, q.reason));
+        return Some(format!(
+            "agent {agent} was quarantined by {} ({})",
+            q.by, q.reason
+        ));
     }
     if let Some(d) = s.plugins.get(plugin) {
-        return Some(format!("plugin {plugin} was disabled by {} ({})", d.by, d.reason));
+        return Some(format!(
+            "plugin {plugin} was disabled by {} ({})",
+            d.by, d.reason
+        ));
     }
     None
 }
@@ -75,8 +84,12 @@ pub(crate) fn spawn_watcher(host: Weak<Inner>) {
             if inner.shutdown.is_cancelled() {
                 return;
             }
-            let Ok(stops) = inner.stops.get() else { continue };
-            let Ok(map) = inner.inflight.lock() else { continue };
+            let Ok(stops) = inner.stops.get() else {
+                continue;
+            };
+            let Ok(map) = inner.inflight.lock() else {
+                continue;
+            };
             for call in map.values() {
                 if call.cancel.is_cancelled() {
                     continue;

@@ -33,9 +33,8 @@ impl KeyFile {
             .map_err(|e| format!("key {}: secret is not base64: {e}", self.id))?;
         match self.algorithm {
             Algorithm::Ed25519 => {
-                let seed = <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| {
-                    format!("key {}: an ed25519 secret is 32 bytes", self.id)
-                })?;
+                let seed = <[u8; 32]>::try_from(bytes.as_slice())
+                    .map_err(|_| format!("key {}: an ed25519 secret is 32 bytes", self.id))?;
                 Ok(SigningKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(
                     &seed,
                 )))
@@ -121,7 +120,10 @@ fn write_new(path: &Path, text: &str, private: bool) -> Result<(), String> {
     let _ = private;
     let mut f = opts.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            format!("{} exists already; refusing to overwrite a key", path.display())
+            format!(
+                "{} exists already; refusing to overwrite a key",
+                path.display()
+            )
         } else {
             format!("cannot write {}: {e}", path.display())
         }

@@ -64,7 +64,9 @@ pub enum TrustError {
         claimed: Algorithm,
     },
     /// The signature does not match the signed content.
-    #[error("bad signature: the signature does not match the content under key `{id}` (the content was changed after signing, or signed by another key)")]
+    #[error(
+        "bad signature: the signature does not match the content under key `{id}` (the content was changed after signing, or signed by another key)"
+    )]
     BadSignature {
         /// The key id.
         id: String,
@@ -181,14 +183,28 @@ mod tests {
         let key = SigningKey::Hmac(vec![3; 32]);
         let sig = key.sign(Purpose::Manifest, b"m");
         let now: DateTime<Utc> = "2026-06-01T00:00:00Z".parse().unwrap();
-        let s = store(&key, Some("2026-01-01T00:00:00Z"), Some("2026-12-31T00:00:00Z"));
-        assert!(s.verify(Purpose::Manifest, "k1", None, b"m", &sig, now).is_ok());
+        let s = store(
+            &key,
+            Some("2026-01-01T00:00:00Z"),
+            Some("2026-12-31T00:00:00Z"),
+        );
+        assert!(
+            s.verify(Purpose::Manifest, "k1", None, b"m", &sig, now)
+                .is_ok()
+        );
         assert!(matches!(
             s.verify(Purpose::Manifest, "k2", None, b"m", &sig, now),
             Err(TrustError::UnknownKey { .. })
         ));
         assert!(matches!(
-            s.verify(Purpose::Manifest, "k1", Some(Algorithm::Ed25519), b"m", &sig, now),
+            s.verify(
+                Purpose::Manifest,
+                "k1",
+                Some(Algorithm::Ed25519),
+                b"m",
+                &sig,
+                now
+            ),
             Err(TrustError::AlgorithmMismatch { .. })
         ));
         assert!(matches!(

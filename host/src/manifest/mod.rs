@@ -15,11 +15,11 @@ use crate::keys::{Purpose, SigningKey, TrustError, TrustStore, sha256_hex};
 
 pub use canonical::canonical_bytes;
 pub use model::{
-    FileGrantSpec, Grants, MANIFEST_VERSION, Manifest, ManifestLimits, ManifestTool,
-    PluginSection, SignatureSection,
+    FileGrantSpec, Grants, MANIFEST_VERSION, Manifest, ManifestLimits, ManifestTool, PluginSection,
+    SignatureSection,
 };
-pub use review::capability_review;
 pub use parse::{ManifestError, parse_digest, parse_origin, parse_rate, parse_version};
+pub use review::capability_review;
 
 /// Why a manifest was refused. Each variant is one check.
 #[derive(Debug, thiserror::Error)]
@@ -65,7 +65,9 @@ pub enum VerifyError {
         why: String,
     },
     /// The component's bytes are not the ones the manifest pins.
-    #[error("manifest {path}: digest mismatch: the component {component} has sha256:{actual} but the signed manifest pins {expected}")]
+    #[error(
+        "manifest {path}: digest mismatch: the component {component} has sha256:{actual} but the signed manifest pins {expected}"
+    )]
     DigestMismatch {
         /// The manifest path.
         path: PathBuf,

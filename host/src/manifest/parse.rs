@@ -76,7 +76,10 @@ impl Manifest {
         if !valid_plugin_id(&p.id) {
             return Err(invalid(
                 "plugin.id",
-                format!("{:?} must be 1-32 of a-z, 0-9 and '-', starting with a letter", p.id),
+                format!(
+                    "{:?} must be 1-32 of a-z, 0-9 and '-', starting with a letter",
+                    p.id
+                ),
             ));
         }
         parse_version(&p.version).map_err(|why| invalid("plugin.version", why))?;
@@ -100,22 +103,44 @@ impl Manifest {
             if !valid_tool_name(&t.name) {
                 return Err(invalid(
                     format!("tools[{i}].name"),
-                    format!("{:?} must be 1-30 of a-z, 0-9, '-' and '_', starting with a letter", t.name),
+                    format!(
+                        "{:?} must be 1-30 of a-z, 0-9, '-' and '_', starting with a letter",
+                        t.name
+                    ),
                 ));
             }
             if !names.insert(t.name.as_str()) {
-                return Err(invalid(format!("tools[{i}].name"), format!("tool {:?} is listed twice", t.name)));
+                return Err(invalid(
+                    format!("tools[{i}].name"),
+                    format!("tool {:?} is listed twice", t.name),
+                ));
             }
             if t.description.trim().is_empty() || t.description.len() > 2048 {
-                return Err(invalid(format!("tools[{i}].description"), "must be 1-2048 characters"));
+                return Err(invalid(
+                    format!("tools[{i}].description"),
+                    "must be 1-2048 characters",
+                ));
             }
             if t.action_owner.trim().is_empty() {
-                return Err(invalid(format!("tools[{i}].action-owner"), "names who answers for this tool's actions; it must not be empty"));
+                return Err(invalid(
+                    format!("tools[{i}].action-owner"),
+                    "names who answers for this tool's actions; it must not be empty",
+                ));
             }
             match serde_json::from_str::<serde_json::Value>(&t.input_schema) {
                 Ok(v) if v.is_object() => {}
-                Ok(_) => return Err(invalid(format!("tools[{i}].input-schema"), "must be a JSON object")),
-                Err(e) => return Err(invalid(format!("tools[{i}].input-schema"), format!("is not JSON: {e}"))),
+                Ok(_) => {
+                    return Err(invalid(
+                        format!("tools[{i}].input-schema"),
+                        "must be a JSON object",
+                    ));
+                }
+                Err(e) => {
+                    return Err(invalid(
+                        format!("tools[{i}].input-schema"),
+                        format!("is not JSON: {e}"),
+                    ));
+                }
             }
         }
         let mut guests = BTreeSet::new();
@@ -127,11 +152,17 @@ impl Manifest {
             if !valid_guest_path(&f.guest) {
                 return Err(invalid(
                     format!("{field}.guest"),
-                    format!("{:?} must be an absolute path like /logs, without '.', '..' or empty parts", f.guest),
+                    format!(
+                        "{:?} must be an absolute path like /logs, without '.', '..' or empty parts",
+                        f.guest
+                    ),
                 ));
             }
             if !guests.insert(f.guest.as_str()) {
-                return Err(invalid(format!("{field}.guest"), format!("{:?} is granted twice", f.guest)));
+                return Err(invalid(
+                    format!("{field}.guest"),
+                    format!("{:?} is granted twice", f.guest),
+                ));
             }
         }
         for (i, o) in self.grants.http.iter().enumerate() {
@@ -143,11 +174,16 @@ impl Manifest {
                 if !valid_var_name(n) {
                     return Err(invalid(
                         format!("grants.{kind}[{i}]"),
-                        format!("{n:?} must be 1-64 of A-Z, 0-9 and '_', not starting with a digit"),
+                        format!(
+                            "{n:?} must be 1-64 of A-Z, 0-9 and '_', not starting with a digit"
+                        ),
                     ));
                 }
                 if !seen.insert(n) {
-                    return Err(invalid(format!("grants.{kind}[{i}]"), format!("{n:?} is listed twice")));
+                    return Err(invalid(
+                        format!("grants.{kind}[{i}]"),
+                        format!("{n:?} is listed twice"),
+                    ));
                 }
             }
         }
@@ -229,8 +265,16 @@ pub fn parse_version(v: &str) -> Result<(u64, u64, u64), String> {
 /// A message when it is not in that form.
 pub fn parse_digest(d: &str) -> Result<&str, String> {
     match d.strip_prefix("sha256:") {
-        Some(h) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) => Ok(h),
-        _ => Err(format!("{d:?} must be \"sha256:\" and 64 lower-case hex digits")),
+        Some(h)
+            if h.len() == 64
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            Ok(h)
+        }
+        _ => Err(format!(
+            "{d:?} must be \"sha256:\" and 64 lower-case hex digits"
+        )),
     }
 }
 
@@ -247,14 +291,23 @@ pub fn parse_origin(o: &str) -> Result<HttpOrigin, String> {
         "https" => 443,
         _ => return Err(format!("{o:?} must start with http:// or https://")),
     };
-    let auth = uri.authority().ok_or_else(|| format!("{o:?} has no host"))?;
+    let auth = uri
+        .authority()
+        .ok_or_else(|| format!("{o:?} has no host"))?;
     if auth.as_str().contains('@') {
         return Err(format!("{o:?} must not contain a user name"));
     }
     if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
-        return Err(format!("{o:?} must be an origin only (scheme://host[:port]), without a path"));
+        return Err(format!(
+            "{o:?} must be an origin only (scheme://host[:port]), without a path"
+        ));
     }
-    let host = auth.host().trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase();
+    let host = auth
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
     if host.is_empty() {
         return Err(format!("{o:?} has an empty host"));
     }
@@ -292,13 +345,16 @@ fn valid_guest_path(p: &str) -> bool {
         && p.len() > 1
         && p.len() <= 256
         && !p.ends_with('/')
-        && p[1..].split('/').all(|c| !c.is_empty() && c != "." && c != "..")
+        && p[1..]
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..")
 }
 
 fn valid_var_name(n: &str) -> bool {
     (1..=64).contains(&n.len())
         && !n.starts_with(|c: char| c.is_ascii_digit())
-        && n.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+        && n.chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
 #[cfg(test)]
@@ -308,7 +364,10 @@ mod tests {
     #[test]
     fn origins() {
         let o = parse_origin("https://URLhaus-API.abuse.ch").unwrap();
-        assert_eq!((o.scheme.as_str(), o.host.as_str(), o.port), ("https", "urlhaus-api.abuse.ch", 443));
+        assert_eq!(
+            (o.scheme.as_str(), o.host.as_str(), o.port),
+            ("https", "urlhaus-api.abuse.ch", 443)
+        );
         assert_eq!(parse_origin("http://127.0.0.1:8080/").unwrap().port, 8080);
         assert!(parse_origin("https://x.example/api").is_err());
         assert!(parse_origin("ftp://x.example").is_err());

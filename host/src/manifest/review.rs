@@ -15,7 +15,9 @@ pub fn capability_review(m: &Manifest) -> String {
     let _ = writeln!(
         out,
         "  pinned bytes: {}",
-        p.digest.as_deref().unwrap_or("NONE — not signed yet (run `warrant sign`)")
+        p.digest
+            .as_deref()
+            .unwrap_or("NONE — not signed yet (run `warrant sign`)")
     );
     match &m.signature {
         Some(s) => {
@@ -47,33 +49,58 @@ pub fn capability_review(m: &Manifest) -> String {
             Access::Read => "may READ (list, stat, read) files",
             Access::ReadWrite => "may READ AND WRITE (create, modify, rename, delete) files",
         };
-        let _ = writeln!(out, "  - {what} under host directory {} (seen inside as {}); nothing outside it, symlinks included", f.host, f.guest);
+        let _ = writeln!(
+            out,
+            "  - {what} under host directory {} (seen inside as {}); nothing outside it, symlinks included",
+            f.host, f.guest
+        );
     }
     if g.http.is_empty() {
         let _ = writeln!(out, "  - cannot use the network at all");
     } else {
-        let _ = writeln!(out, "  - may send HTTP requests to exactly: {} — every request is checked, redirects are not followed, responses are capped at {}", g.http.join(", "), Bytes(crate::sandbox::MAX_RESPONSE_BYTES));
+        let _ = writeln!(
+            out,
+            "  - may send HTTP requests to exactly: {} — every request is checked, redirects are not followed, responses are capped at {}",
+            g.http.join(", "),
+            Bytes(crate::sandbox::MAX_RESPONSE_BYTES)
+        );
     }
     let _ = writeln!(out, "  - cannot open sockets or look up names itself");
     if g.env.is_empty() {
         let _ = writeln!(out, "  - sees no environment variables");
     } else {
-        let _ = writeln!(out, "  - sees environment variables {} with values the operator sets", g.env.join(", "));
+        let _ = writeln!(
+            out,
+            "  - sees environment variables {} with values the operator sets",
+            g.env.join(", ")
+        );
     }
     if g.secrets.is_empty() {
         let _ = writeln!(out, "  - can read no secrets");
     } else {
-        let _ = writeln!(out, "  - may read secrets {} through the host (each read is audited by name; values are never logged)", g.secrets.join(", "));
+        let _ = writeln!(
+            out,
+            "  - may read secrets {} through the host (each read is audited by name; values are never logged)",
+            g.secrets.join(", ")
+        );
     }
     let _ = writeln!(
         out,
         "  - {}",
-        if g.clock { "sees the real clock" } else { "sees a frozen clock (1970-01-01)" }
+        if g.clock {
+            "sees the real clock"
+        } else {
+            "sees a frozen clock (1970-01-01)"
+        }
     );
     let _ = writeln!(
         out,
         "  - {}",
-        if g.random { "gets real randomness" } else { "gets a fixed, predictable random sequence" }
+        if g.random {
+            "gets real randomness"
+        } else {
+            "gets a fixed, predictable random sequence"
+        }
     );
     match m.limits() {
         Ok(l) => {

@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 
 use crate::config::{HostConfig, PluginEntry};
 use crate::manifest::Manifest;
-use crate::sandbox::{Access, Bytes, Capabilities, FileGrant, Limits, Secret, Span, parse_duration, parse_size};
+use crate::sandbox::{
+    Access, Bytes, Capabilities, FileGrant, Limits, Secret, Span, parse_duration, parse_size,
+};
 
 /// Build the capabilities of one plugin.
 ///
@@ -14,11 +16,17 @@ use crate::sandbox::{Access, Bytes, Capabilities, FileGrant, Limits, Secret, Spa
 ///
 /// A message naming the setting that would widen the manifest's grant, or
 /// a secret or limit that cannot be read.
-pub(crate) fn capabilities(manifest: &Manifest, entry: &PluginEntry, config: &HostConfig) -> Result<Capabilities, String> {
+pub(crate) fn capabilities(
+    manifest: &Manifest,
+    entry: &PluginEntry,
+    config: &HostConfig,
+) -> Result<Capabilities, String> {
     let g = &manifest.grants;
     for guest in entry.dirs.keys() {
         if !g.files.iter().any(|f| &f.guest == guest) {
-            return Err(format!("dirs names {guest}, which the manifest does not grant"));
+            return Err(format!(
+                "dirs names {guest}, which the manifest does not grant"
+            ));
         }
     }
     let mut files = Vec::new();
@@ -27,9 +35,19 @@ pub(crate) fn capabilities(manifest: &Manifest, entry: &PluginEntry, config: &Ho
         // A read-write directory (e.g. for case files) is created on first
         // load; a read-only one must exist.
         if f.access == Access::ReadWrite && !host.exists() {
-            std::fs::create_dir_all(&host).map_err(|e| format!("cannot create read-write directory {} for {}: {e}", host.display(), f.guest))?;
+            std::fs::create_dir_all(&host).map_err(|e| {
+                format!(
+                    "cannot create read-write directory {} for {}: {e}",
+                    host.display(),
+                    f.guest
+                )
+            })?;
         }
-        files.push(FileGrant { host, guest: f.guest.clone(), access: f.access });
+        files.push(FileGrant {
+            host,
+            guest: f.guest.clone(),
+            access: f.access,
+        });
     }
     let mut env = Vec::new();
     for (k, v) in &entry.env {
@@ -41,7 +59,9 @@ pub(crate) fn capabilities(manifest: &Manifest, entry: &PluginEntry, config: &Ho
     let mut secrets = BTreeMap::new();
     for name in entry.secrets.keys() {
         if !g.secrets.contains(name) {
-            return Err(format!("secrets supplies {name}, which the manifest does not grant"));
+            return Err(format!(
+                "secrets supplies {name}, which the manifest does not grant"
+            ));
         }
     }
     for name in &g.secrets {
@@ -49,12 +69,17 @@ pub(crate) fn capabilities(manifest: &Manifest, entry: &PluginEntry, config: &Ho
             format!("the manifest grants secret {name} but the config supplies no value for it (add it under this plugin's `secrets`)")
         })?;
         let value = match (&source.env, &source.file) {
-            (Some(var), None) => std::env::var(var).map_err(|_| format!("secret {name}: environment variable {var} is not set"))?,
+            (Some(var), None) => std::env::var(var)
+                .map_err(|_| format!("secret {name}: environment variable {var} is not set"))?,
             (None, Some(file)) => std::fs::read_to_string(config.resolve(file))
                 .map_err(|e| format!("secret {name}: cannot read {file}: {e}"))?
                 .trim()
                 .to_owned(),
-            _ => return Err(format!("secret {name}: give exactly one of `env` or `file`")),
+            _ => {
+                return Err(format!(
+                    "secret {name}: give exactly one of `env` or `file`"
+                ));
+            }
         };
         secrets.insert(name.clone(), Secret::new(value));
     }
@@ -75,27 +100,42 @@ fn tighten(mut l: Limits, entry: &PluginEntry) -> Result<Limits, String> {
     if let Some(m) = &o.memory {
         let v = parse_size(m).map_err(|e| format!("limits.memory: {e}"))?;
         if v > l.memory {
-            return Err(format!("limits.memory {} is above the manifest's {}; the config may only tighten limits", Bytes(v), Bytes(l.memory)));
+            return Err(format!(
+                "limits.memory {} is above the manifest's {}; the config may only tighten limits",
+                Bytes(v),
+                Bytes(l.memory)
+            ));
         }
         l.memory = v;
     }
     if let Some(t) = &o.timeout {
         let v = parse_duration(t).map_err(|e| format!("limits.timeout: {e}"))?;
         if v > l.timeout {
-            return Err(format!("limits.timeout {} is above the manifest's {}; the config may only tighten limits", Span(v), Span(l.timeout)));
+            return Err(format!(
+                "limits.timeout {} is above the manifest's {}; the config may only tighten limits",
+                Span(v),
+                Span(l.timeout)
+            ));
         }
         l.timeout = v;
     }
     if let Some(s) = &o.output {
         let v = parse_size(s).map_err(|e| format!("limits.output: {e}"))?;
         if v > l.output {
-            return Err(format!("limits.output {} is above the manifest's {}; the config may only tighten limits", Bytes(v), Bytes(l.output)));
+            return Err(format!(
+                "limits.output {} is above the manifest's {}; the config may only tighten limits",
+                Bytes(v),
+                Bytes(l.output)
+            ));
         }
         l.output = v;
     }
     if let Some(n) = o.instances {
         if n == 0 || n > l.max_instances {
-            return Err(format!("limits.instances {n} must be between 1 and the manifest's {}", l.max_instances));
+            return Err(format!(
+                "limits.instances {n} must be between 1 and the manifest's {}",
+                l.max_instances
+            ));
         }
         l.max_instances = n;
     }

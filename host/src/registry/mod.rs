@@ -20,7 +20,9 @@ pub enum RegistryError {
     #[error(transparent)]
     Verify(#[from] VerifyError),
     /// A newer version of this plugin was loaded before.
-    #[error("plugin {plugin}: rollback refused: version {version} is older than {highest}, which this host has already loaded")]
+    #[error(
+        "plugin {plugin}: rollback refused: version {version} is older than {highest}, which this host has already loaded"
+    )]
     Rollback {
         /// Plugin id.
         plugin: String,
@@ -108,7 +110,11 @@ impl RegisteredPlugin {
 
     /// The manifest entry of a tool.
     pub fn tool(&self, name: &str) -> Option<&ManifestTool> {
-        self.manifest.manifest().tools.iter().find(|t| t.name == name)
+        self.manifest
+            .manifest()
+            .tools
+            .iter()
+            .find(|t| t.name == name)
     }
 }
 
@@ -122,7 +128,12 @@ pub struct Registry {
 impl Registry {
     /// Load every enabled plugin of the config. A plugin that is refused is
     /// recorded in [`Registry::refusals`]; the others still load.
-    pub async fn load(config: &HostConfig, sandbox: &Sandbox, state: &StateDb, opts: LoadOptions) -> Self {
+    pub async fn load(
+        config: &HostConfig,
+        sandbox: &Sandbox,
+        state: &StateDb,
+        opts: LoadOptions,
+    ) -> Self {
         let mut reg = Self::default();
         for entry in config.file.plugins.iter().filter(|p| p.enabled) {
             match load_plugin(entry, config, sandbox, state, opts).await {
@@ -247,7 +258,11 @@ pub async fn load_plugin(
 /// # Errors
 ///
 /// [`VerifyError`] naming the failed check.
-pub fn verify_entry(path: &std::path::Path, config: &HostConfig, opts: LoadOptions) -> Result<VerifiedManifest, VerifyError> {
+pub fn verify_entry(
+    path: &std::path::Path,
+    config: &HostConfig,
+    opts: LoadOptions,
+) -> Result<VerifiedManifest, VerifyError> {
     let m = manifest::read_manifest(path)?;
     if opts.insecure {
         manifest::accept_unsigned(m, path)
@@ -264,7 +279,10 @@ pub fn verify_entry(path: &std::path::Path, config: &HostConfig, opts: LoadOptio
 pub fn compare_tools(signed: &[ManifestTool], reported: &[ToolSpec]) -> Result<(), String> {
     for r in reported {
         let Some(s) = signed.iter().find(|s| s.name == r.name) else {
-            return Err(format!("the component reports tool `{}`, which the manifest does not list", r.name));
+            return Err(format!(
+                "the component reports tool `{}`, which the manifest does not list",
+                r.name
+            ));
         };
         if s.description != r.description {
             return Err(format!(
@@ -273,15 +291,24 @@ pub fn compare_tools(signed: &[ManifestTool], reported: &[ToolSpec]) -> Result<(
             ));
         }
         if s.impact != r.impact {
-            return Err(format!("tool `{}`: impact differs (manifest: {}; component: {})", r.name, s.impact, r.impact));
+            return Err(format!(
+                "tool `{}`: impact differs (manifest: {}; component: {})",
+                r.name, s.impact, r.impact
+            ));
         }
         if s.input_schema != r.input_schema {
-            return Err(format!("tool `{}`: input schema differs from the component's", r.name));
+            return Err(format!(
+                "tool `{}`: input schema differs from the component's",
+                r.name
+            ));
         }
     }
     for s in signed {
         if reported.iter().all(|r| r.name != s.name) {
-            return Err(format!("the manifest lists tool `{}`, which the component does not report", s.name));
+            return Err(format!(
+                "the manifest lists tool `{}`, which the component does not report",
+                s.name
+            ));
         }
     }
     Ok(())

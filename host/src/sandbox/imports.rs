@@ -143,11 +143,15 @@ pub fn describe_import(import: &str) -> String {
             n if n.starts_with("wasi:random/") => {
                 "randomness — a fixed sequence unless the manifest grants randomness".into()
             }
-            n if n.starts_with("wasi:io/") => "streams and polling (needed by everything else)".into(),
+            n if n.starts_with("wasi:io/") => {
+                "streams and polling (needed by everything else)".into()
+            }
             _ => "standard I/O and exit (captured, bounded; stdin is closed)".into(),
         },
         ImportClass::HostApi => "the warrant host API: log lines and granted secrets".into(),
-        ImportClass::Http => "outbound HTTP — only to origins the manifest grants, checked per request".into(),
+        ImportClass::Http => {
+            "outbound HTTP — only to origins the manifest grants, checked per request".into()
+        }
         ImportClass::Refused(why) => format!("REFUSED at load: {why}"),
     }
 }

@@ -25,6 +25,8 @@ pub use capabilities::{Access, Capabilities, FileGrant, HttpOrigin, Secret};
 pub use engine::SandboxConfig;
 pub use error::{CallFailure, LoadError};
 pub use http::{MAX_RESPONSE_BYTES, REQUEST_TIMEOUT};
-pub use imports::{ComponentInterface, ImportClass, check_imports, classify, component_interface, describe_import};
+pub use imports::{
+    ComponentInterface, ImportClass, check_imports, classify, component_interface, describe_import,
+};
 pub use limits::{Bytes, Limits, Span, UnitError, parse_duration, parse_size};
 pub use plugin::{CallReport, CapabilityUse, LoadedPlugin, Sandbox};

@@ -93,8 +93,14 @@ impl BoundedPipe {
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         let found = match lines.iter().rposition(|l| l.contains("panicked at")) {
             Some(i) => {
-                let at = lines[i].split_once("panicked at").map_or("", |(_, r)| r.trim().trim_end_matches(':'));
-                let msg: Vec<&str> = lines[i + 1..].iter().take_while(|l| !l.starts_with("note:")).copied().collect();
+                let at = lines[i]
+                    .split_once("panicked at")
+                    .map_or("", |(_, r)| r.trim().trim_end_matches(':'));
+                let msg: Vec<&str> = lines[i + 1..]
+                    .iter()
+                    .take_while(|l| !l.starts_with("note:"))
+                    .copied()
+                    .collect();
                 format!("panicked at {at}: {}", msg.join(" "))
             }
             None => (*lines.last()?).to_owned(),

@@ -163,7 +163,8 @@ impl StateDb {
                 params![id, new.agent, new.task, new.tool, new.args_digest, new.token_id, new.impact, new.why, new.summary, now, new.expires_at],
             )
             .map_err(|e| self.err(e))?;
-        self.approval(&id)?.ok_or_else(|| self.err(rusqlite::Error::QueryReturnedNoRows))
+        self.approval(&id)?
+            .ok_or_else(|| self.err(rusqlite::Error::QueryReturnedNoRows))
     }
 
     /// One request by id.
@@ -173,7 +174,11 @@ impl StateDb {
     /// [`StateError::Db`].
     pub fn approval(&self, id: &str) -> Result<Option<Approval>, StateError> {
         self.conn()
-            .query_row(&format!("SELECT {COLUMNS} FROM approvals WHERE id = ?1"), params![id], row)
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM approvals WHERE id = ?1"),
+                params![id],
+                row,
+            )
             .optional()
             .map_err(|e| self.err(e))
     }
@@ -184,7 +189,13 @@ impl StateDb {
     /// # Errors
     ///
     /// [`StateError::Db`].
-    pub fn open_approval_for(&self, agent: &str, task: &str, tool: &str, args_digest: &str) -> Result<Option<Approval>, StateError> {
+    pub fn open_approval_for(
+        &self,
+        agent: &str,
+        task: &str,
+        tool: &str,
+        args_digest: &str,
+    ) -> Result<Option<Approval>, StateError> {
         self.conn()
             .query_row(
                 &format!(
@@ -205,7 +216,13 @@ impl StateDb {
     /// # Errors
     ///
     /// [`StateError::Db`].
-    pub fn decide_approval(&self, id: &str, approve: bool, by: &str, reason: &str) -> Result<Option<Approval>, StateError> {
+    pub fn decide_approval(
+        &self,
+        id: &str,
+        approve: bool,
+        by: &str,
+        reason: &str,
+    ) -> Result<Option<Approval>, StateError> {
         let status = if approve { "approved" } else { "denied" };
         let n = self
             .conn()
@@ -248,7 +265,9 @@ impl StateDb {
         let sql = if all {
             format!("SELECT {COLUMNS} FROM approvals ORDER BY requested_at DESC LIMIT 500")
         } else {
-            format!("SELECT {COLUMNS} FROM approvals WHERE status = 'pending' AND expires_at > ?1 ORDER BY requested_at DESC")
+            format!(
+                "SELECT {COLUMNS} FROM approvals WHERE status = 'pending' AND expires_at > ?1 ORDER BY requested_at DESC"
+            )
         };
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql).map_err(|e| self.err(e))?;
@@ -286,13 +305,28 @@ mod tests {
         let db = StateDb::open(dir.path()).unwrap();
         let a = db.request_approval(&new("d1")).unwrap();
         assert_eq!(a.status, ApprovalStatus::Pending);
-        assert!(!db.consume_approval(&a.id).unwrap(), "pending cannot be used");
-        let a2 = db.decide_approval(&a.id, true, "carol", "ok").unwrap().unwrap();
+        assert!(
+            !db.consume_approval(&a.id).unwrap(),
+            "pending cannot be used"
+        );
+        let a2 = db
+            .decide_approval(&a.id, true, "carol", "ok")
+            .unwrap()
+            .unwrap();
         assert_eq!(a2.status, ApprovalStatus::Approved);
-        assert!(db.decide_approval(&a.id, false, "dave", "no").unwrap().is_none(), "decided once");
+        assert!(
+            db.decide_approval(&a.id, false, "dave", "no")
+                .unwrap()
+                .is_none(),
+            "decided once"
+        );
         assert!(db.consume_approval(&a.id).unwrap());
         assert!(!db.consume_approval(&a.id).unwrap(), "used once");
-        assert!(db.open_approval_for("a", "t", "case-note.append", "d1").unwrap().is_none());
+        assert!(
+            db.open_approval_for("a", "t", "case-note.append", "d1")
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
@@ -302,7 +336,11 @@ mod tests {
         let mut n = new("d2");
         n.expires_at = now_ms() - 1;
         let a = db.request_approval(&n).unwrap();
-        assert!(db.decide_approval(&a.id, true, "carol", "").unwrap().is_none());
+        assert!(
+            db.decide_approval(&a.id, true, "carol", "")
+                .unwrap()
+                .is_none()
+        );
         assert_eq!(a.shown_status(now_ms()), "expired");
     }
 }

@@ -118,9 +118,12 @@ impl StateDb {
         };
         {
             let c = db.conn();
-            c.busy_timeout(Duration::from_secs(10)).map_err(|e| db.err(e))?;
-            c.pragma_update(None, "journal_mode", "WAL").map_err(|e| db.err(e))?;
-            c.pragma_update(None, "synchronous", "FULL").map_err(|e| db.err(e))?;
+            c.busy_timeout(Duration::from_secs(10))
+                .map_err(|e| db.err(e))?;
+            c.pragma_update(None, "journal_mode", "WAL")
+                .map_err(|e| db.err(e))?;
+            c.pragma_update(None, "synchronous", "FULL")
+                .map_err(|e| db.err(e))?;
             c.execute_batch(SCHEMA).map_err(|e| db.err(e))?;
         }
         Ok(db)
@@ -156,11 +159,15 @@ impl StateDb {
             .conn()
             .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
-        Ok((v, self.local_changes.load(std::sync::atomic::Ordering::SeqCst)))
+        Ok((
+            v,
+            self.local_changes.load(std::sync::atomic::Ordering::SeqCst),
+        ))
     }
 
     pub(crate) fn changed_locally(&self) {
-        self.local_changes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.local_changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// The highest version of `plugin` this host has loaded, if any.
@@ -168,7 +175,10 @@ impl StateDb {
     /// # Errors
     ///
     /// [`StateError::Db`].
-    pub fn highest_version(&self, plugin: &str) -> Result<Option<(String, (u64, u64, u64))>, StateError> {
+    pub fn highest_version(
+        &self,
+        plugin: &str,
+    ) -> Result<Option<(String, (u64, u64, u64))>, StateError> {
         self.conn()
             .query_row(
                 "SELECT version, major, minor, patch FROM plugin_versions WHERE plugin = ?1",
@@ -176,7 +186,11 @@ impl StateDb {
                 |r| {
                     Ok((
                         r.get::<_, String>(0)?,
-                        (r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64, r.get::<_, i64>(3)? as u64),
+                        (
+                            r.get::<_, i64>(1)? as u64,
+                            r.get::<_, i64>(2)? as u64,
+                            r.get::<_, i64>(3)? as u64,
+                        ),
                     ))
                 },
             )
@@ -189,7 +203,13 @@ impl StateDb {
     /// # Errors
     ///
     /// [`StateError::Db`].
-    pub fn record_version(&self, plugin: &str, version: &str, v: (u64, u64, u64), digest: &str) -> Result<(), StateError> {
+    pub fn record_version(
+        &self,
+        plugin: &str,
+        version: &str,
+        v: (u64, u64, u64),
+        digest: &str,
+    ) -> Result<(), StateError> {
         let to_i = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
         self.conn()
             .execute(
@@ -199,7 +219,15 @@ impl StateDb {
                    version = excluded.version, major = excluded.major, minor = excluded.minor,
                    patch = excluded.patch, digest = excluded.digest, at = excluded.at
                  WHERE (excluded.major, excluded.minor, excluded.patch) > (major, minor, patch)",
-                params![plugin, version, to_i(v.0), to_i(v.1), to_i(v.2), digest, now_ms()],
+                params![
+                    plugin,
+                    version,
+                    to_i(v.0),
+                    to_i(v.1),
+                    to_i(v.2),
+                    digest,
+                    now_ms()
+                ],
             )
             .map(|_| ())
             .map_err(|e| self.err(e))
@@ -209,7 +237,10 @@ impl StateDb {
 #[cfg(unix)]
 fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
 }
 
 #[cfg(not(unix))]

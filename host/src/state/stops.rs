@@ -37,7 +37,14 @@ impl StateDb {
     /// # Errors
     ///
     /// [`StateError::Db`].
-    pub fn set_stop(&self, kind: &str, target: &str, on: bool, by: &str, reason: &str) -> Result<bool, StateError> {
+    pub fn set_stop(
+        &self,
+        kind: &str,
+        target: &str,
+        on: bool,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, StateError> {
         let conn = self.conn();
         let n = if on {
             conn.execute(
@@ -45,7 +52,10 @@ impl StateDb {
                 params![kind, target, by, reason, now_ms()],
             )
         } else {
-            conn.execute("DELETE FROM stops WHERE kind = ?1 AND target = ?2", params![kind, target])
+            conn.execute(
+                "DELETE FROM stops WHERE kind = ?1 AND target = ?2",
+                params![kind, target],
+            )
         };
         drop(conn);
         self.changed_locally();

@@ -6,7 +6,10 @@ use warrant::{CallError, CallFailure, CallRequest, Host};
 use warrant_tests::{Fixture, PluginSpec};
 
 fn sample_logs() -> String {
-    warrant_tests::workspace_root().join("example-plugins/log-search/sample-logs").display().to_string()
+    warrant_tests::workspace_root()
+        .join("example-plugins/log-search/sample-logs")
+        .display()
+        .to_string()
 }
 
 async fn fixture() -> Fixture {
@@ -20,9 +23,18 @@ async fn fixture() -> Fixture {
 }
 
 async fn call(host: &Host, token: &str, tool: &str, input: Value) -> Result<Value, CallError> {
-    let resp = host.call(CallRequest { token: token.into(), tool: tool.into(), input: input.to_string(), channel: "lib", ..CallRequest::default() }).await;
+    let resp = host
+        .call(CallRequest {
+            token: token.into(),
+            tool: tool.into(),
+            input: input.to_string(),
+            channel: "lib",
+            ..CallRequest::default()
+        })
+        .await;
     assert!(resp.audit_seq.is_some(), "every call is recorded");
-    resp.outcome.map(|o| serde_json::from_str(&o).expect("output is JSON"))
+    resp.outcome
+        .map(|o| serde_json::from_str(&o).expect("output is JSON"))
 }
 
 #[tokio::test]
@@ -32,19 +44,48 @@ async fn ioc_extract_finds_refanged_indicators() {
     let t = fx.token("analyst", "INC-2026-0001", &[]).await;
     let text = "Phish from billing@invoice-portal[.]top linked hxxps://cdn-update[.]top/payload.bin; C2 198.51.100.77; \
                 hash 44d88612fea8a8f36de82e1278abb02f and e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855. Note: report.pdf is not a domain.";
-    let out = call(&host, &t, "ioc-extract.extract", json!({ "text": text })).await.unwrap();
+    let out = call(&host, &t, "ioc-extract.extract", json!({ "text": text }))
+        .await
+        .unwrap();
     assert_eq!(out["ipv4"], json!(["198.51.100.77"]));
     assert_eq!(out["urls"], json!(["https://cdn-update.top/payload.bin"]));
     assert_eq!(out["emails"], json!(["billing@invoice-portal.top"]));
     assert_eq!(out["md5"], json!(["44d88612fea8a8f36de82e1278abb02f"]));
-    assert_eq!(out["sha256"], json!(["e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]));
-    assert!(out["domains"].as_array().unwrap().iter().all(|d| d != "report.pdf"));
+    assert_eq!(
+        out["sha256"],
+        json!(["e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"])
+    );
+    assert!(
+        out["domains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d != "report.pdf")
+    );
     assert_eq!(out["defanged"], json!(true));
 
-    let err = call(&host, &t, "ioc-extract.extract", json!({ "text": 42 })).await.unwrap_err();
-    assert!(matches!(err, CallError::Failed(CallFailure::InvalidInput(_))), "{err}");
-    let err = call(&host, &t, "ioc-extract.extract", json!({ "text": "x".repeat(1_100_000) })).await.unwrap_err();
-    assert!(matches!(err, CallError::Failed(CallFailure::InvalidInput(_)) | CallError::Refused(_)), "{err}");
+    let err = call(&host, &t, "ioc-extract.extract", json!({ "text": 42 }))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CallError::Failed(CallFailure::InvalidInput(_))),
+        "{err}"
+    );
+    let err = call(
+        &host,
+        &t,
+        "ioc-extract.extract",
+        json!({ "text": "x".repeat(1_100_000) }),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CallError::Failed(CallFailure::InvalidInput(_)) | CallError::Refused(_)
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -52,18 +93,47 @@ async fn log_search_searches_the_granted_logs() {
     let fx = fixture().await;
     let host = fx.host().await;
     let t = fx.token("analyst", "INC-2026-0002", &[]).await;
-    let out = call(&host, &t, "log-search.search", json!({"pattern": "Failed password for invalid user", "file": "auth.log", "limit": 1000})).await.unwrap();
+    let out = call(
+        &host,
+        &t,
+        "log-search.search",
+        json!({"pattern": "Failed password for invalid user", "file": "auth.log", "limit": 1000}),
+    )
+    .await
+    .unwrap();
     let matches = out["matches"].as_array().unwrap();
-    assert!(matches.len() >= 20, "the brute-force burst is in the sample: {}", matches.len());
-    assert!(matches.iter().all(|m| m["text"].as_str().unwrap().contains("203.0.113.45") || m["text"].as_str().unwrap().contains("Failed password")));
+    assert!(
+        matches.len() >= 20,
+        "the brute-force burst is in the sample: {}",
+        matches.len()
+    );
+    assert!(
+        matches
+            .iter()
+            .all(|m| m["text"].as_str().unwrap().contains("203.0.113.45")
+                || m["text"].as_str().unwrap().contains("Failed password"))
+    );
     let window = call(&host, &t, "log-search.search", json!({"pattern": "Accepted", "since": "2026-11-27T08:00:00Z", "until": "2026-11-27T09:00:00Z"})).await.unwrap();
     for m in window["matches"].as_array().unwrap() {
         let time = m["time"].as_str().unwrap();
-        assert!(("2026-11-27T08:00:00Z".."2026-11-27T09:00:00Z").contains(&time), "{time}");
+        assert!(
+            ("2026-11-27T08:00:00Z".."2026-11-27T09:00:00Z").contains(&time),
+            "{time}"
+        );
     }
-    for bad in [json!({"pattern": "("}), json!({"pattern": "x", "file": "../../etc/passwd"}), json!({"pattern": "x", "file": "/etc/passwd"}), json!({"pattern": "x", "file": "missing.log"})] {
-        let err = call(&host, &t, "log-search.search", bad.clone()).await.unwrap_err();
-        assert!(matches!(err, CallError::Failed(CallFailure::InvalidInput(_))), "{bad}: {err}");
+    for bad in [
+        json!({"pattern": "("}),
+        json!({"pattern": "x", "file": "../../etc/passwd"}),
+        json!({"pattern": "x", "file": "/etc/passwd"}),
+        json!({"pattern": "x", "file": "missing.log"}),
+    ] {
+        let err = call(&host, &t, "log-search.search", bad.clone())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Failed(CallFailure::InvalidInput(_))),
+            "{bad}: {err}"
+        );
     }
 }
 
@@ -74,14 +144,33 @@ async fn case_note_appends_to_the_granted_case_directory() {
     let t = fx.token("analyst", "INC-2026-0003", &[]).await;
     let out = call(&host, &t, "case-note.append", json!({"case_id": "INC-2026-0003", "note": "Isolated host bastion-01", "author": "analyst"})).await.unwrap();
     assert_eq!(out["entry"], 1);
-    let out = call(&host, &t, "case-note.append", json!({"case_id": "INC-2026-0003", "note": "Reset admin credentials"})).await.unwrap();
+    let out = call(
+        &host,
+        &t,
+        "case-note.append",
+        json!({"case_id": "INC-2026-0003", "note": "Reset admin credentials"}),
+    )
+    .await
+    .unwrap();
     assert_eq!(out["entry"], 2);
     let text = std::fs::read_to_string(fx.path("cases/INC-2026-0003.md")).unwrap();
     assert!(text.contains("Isolated host bastion-01") && text.contains("Reset admin credentials"));
-    assert!(!text.contains("1970-01-01"), "the clock grant gives a real time: {text}");
-    for bad in [json!({"case_id": "../escape", "note": "x"}), json!({"case_id": "INC-1", "note": ""}), json!({"case_id": "INC-1"})] {
-        let err = call(&host, &t, "case-note.append", bad.clone()).await.unwrap_err();
-        assert!(matches!(err, CallError::Failed(CallFailure::InvalidInput(_))), "{bad}: {err}");
+    assert!(
+        !text.contains("1970-01-01"),
+        "the clock grant gives a real time: {text}"
+    );
+    for bad in [
+        json!({"case_id": "../escape", "note": "x"}),
+        json!({"case_id": "INC-1", "note": ""}),
+        json!({"case_id": "INC-1"}),
+    ] {
+        let err = call(&host, &t, "case-note.append", bad.clone())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CallError::Failed(CallFailure::InvalidInput(_))),
+            "{bad}: {err}"
+        );
     }
     assert!(!fx.path("escape.md").exists());
 }
@@ -89,8 +178,15 @@ async fn case_note_appends_to_the_granted_case_directory() {
 #[test]
 fn the_cli_inspects_and_calls_each_example() {
     // `warrant inspect` on each built example names its tools and imports.
-    for (package, tool) in [("ioc-extract", "extract"), ("log-search", "search"), ("case-note", "append")] {
-        let out = std::process::Command::new(warrant_tests::fixture_cli()).args(["inspect", warrant_tests::component_path(package)]).output().unwrap();
+    for (package, tool) in [
+        ("ioc-extract", "extract"),
+        ("log-search", "search"),
+        ("case-note", "append"),
+    ] {
+        let out = std::process::Command::new(warrant_tests::fixture_cli())
+            .args(["inspect", warrant_tests::component_path(package)])
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success(), "{text}");
         assert!(text.contains(&format!("  {tool} [")), "{package}: {text}");

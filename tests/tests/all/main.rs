@@ -1,17 +1,36 @@
 //! warrant's integration tests: one binary, real components built by
 //! `tests/build.rs`, real hosts, real signatures, real clients.
 
+mod accountability;
 mod examples;
+mod grants;
+mod manifests;
 mod sandbox;
 
 /// Every component the build produces must have tests that use it.
 #[test]
 fn every_component_is_tested() {
-    let sources: String = ["examples.rs", "sandbox.rs"]
-        .iter()
-        .map(|f| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/all").join(f)).unwrap())
-        .collect();
+    let sources: String = [
+        "accountability.rs",
+        "examples.rs",
+        "grants.rs",
+        "manifests.rs",
+        "sandbox.rs",
+    ]
+    .iter()
+    .map(|f| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/all")
+                .join(f),
+        )
+        .unwrap()
+    })
+    .collect();
     for (package, _) in warrant_tests::COMPONENTS {
-        assert!(sources.contains(&format!("\"{package}\"")), "component {package} has no test");
+        assert!(
+            sources.contains(&format!("\"{package}\"")),
+            "component {package} has no test"
+        );
     }
 }

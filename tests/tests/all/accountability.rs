@@ -1,0 +1,582 @@
+//! Accountability: task tokens, agent grants, policy, approvals (decided
+//! from a second process), rate limits, and the stop buttons — quarantine
+//! and halt from another process cancelling a call in flight.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use warrant::authz::{Refusal, TaskToken, TokenKey};
+use warrant::keys::read_key_file;
+use warrant::{CallError, CallFailure, CallRequest, CallResponse, Host};
+use warrant_tests::{Fixture, PluginSpec};
+
+const SOC: &str = r#"
+@id("baseline-permit")
+permit (principal, action, resource);
+
+@id("high-impact-needs-approval")
+forbid (principal, action, resource) when { context.impact == "high" } unless { context.approved };
+
+@id("case-note-only-for-incidents")
+forbid (principal, action == Action::"case-note.append", resource) unless { context.task like "INC-*" };
+"#;
+
+async fn soc(wait: &str) -> Fixture {
+    Fixture::builder()
+        .plugin(PluginSpec::new("ioc-extract"))
+        .plugin(PluginSpec::new("case-note").grants("files = [{ host = \"cases\", guest = \"/cases\", access = \"read-write\" }]"))
+        .plugin(PluginSpec::new("adversary").limits("timeout = \"60s\""))
+        .agent("triage-bot", &["ioc-extract.*", "case-note.append", "adversary.*"])
+        .agent("intel-bot", &["ioc-extract.extract"])
+        .agent_toml("[[agents]]\nid = \"slow-bot\"\nowner = \"o\"\nmodel = \"m\"\nmodel-owner = \"mo\"\ntools = [\"ioc-extract.*\"]\nrate = \"2/min\"\n")
+        .policy(SOC)
+        .build()
+        .await
+        .with_wait(wait)
+}
+
+trait WithWait {
+    fn with_wait(self, wait: &str) -> Self;
+}
+
+impl WithWait for Fixture {
+    fn with_wait(self, wait: &str) -> Self {
+        let cfg = std::fs::read_to_string(self.config_path()).unwrap();
+        std::fs::write(
+            self.config_path(),
+            cfg.replace("wait = \"3s\"", &format!("wait = \"{wait}\"")),
+        )
+        .unwrap();
+        self
+    }
+}
+
+async fn call(host: &Host, token: &str, tool: &str, input: Value) -> CallResponse {
+    host.call(CallRequest {
+        token: token.into(),
+        tool: tool.into(),
+        input: input.to_string(),
+        channel: "lib",
+        ..CallRequest::default()
+    })
+    .await
+}
+
+fn refusal(r: &CallResponse) -> &Refusal {
+    match &r.outcome {
+        Err(CallError::Refused(x)) => x,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+fn token_key(fx: &Fixture) -> TokenKey {
+    TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
+    let fx = soc("1s").await;
+    let host = fx.host().await;
+    let good = fx.token("triage-bot", "INC-2026-0100", &[]).await;
+    assert!(
+        call(
+            &host,
+            &good,
+            "ioc-extract.extract",
+            json!({"text": "1.2.3.4"})
+        )
+        .await
+        .outcome
+        .is_ok()
+    );
+
+    let key = token_key(&fx);
+    let now = chrono::Utc::now().timestamp();
+    let mk = |nbf: i64, exp: i64| {
+        key.encode(&TaskToken {
+            id: format!("tok-test-{nbf}"),
+            agent: "triage-bot".into(),
+            task: "INC-1".into(),
+            tools: vec!["ioc-extract.*".into()],
+            iat: nbf,
+            nbf,
+            exp,
+        })
+    };
+    let r = call(
+        &host,
+        &mk(now - 7200, now - 3600),
+        "ioc-extract.extract",
+        json!({"text": "x"}),
+    )
+    .await;
+    assert!(
+        matches!(refusal(&r), Refusal::TokenTime { why, .. } if why.starts_with("expired")),
+        "{:?}",
+        r.outcome
+    );
+    let r = call(
+        &host,
+        &mk(now + 3600, now + 7200),
+        "ioc-extract.extract",
+        json!({"text": "x"}),
+    )
+    .await;
+    assert!(
+        matches!(refusal(&r), Refusal::TokenTime { why, .. } if why.starts_with("not valid before")),
+        "{:?}",
+        r.outcome
+    );
+    // Within the clock-skew allowance a token just issued elsewhere works.
+    assert!(
+        call(
+            &host,
+            &mk(now + 10, now + 600),
+            "ioc-extract.extract",
+            json!({"text": "x"})
+        )
+        .await
+        .outcome
+        .is_ok()
+    );
+
+    // A token for one agent never works for another: the agent is signed.
+    let (payload, sig) = good.rsplit_once('.').unwrap();
+    let claims: Value = {
+        use base64::Engine as _;
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload.trim_start_matches("wt1."))
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let mut other = claims.clone();
+    other["agent"] = json!("intel-bot");
+    let forged = {
+        use base64::Engine as _;
+        format!(
+            "wt1.{}.{sig}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(other.to_string())
+        )
+    };
+    let r = call(&host, &forged, "ioc-extract.extract", json!({"text": "x"})).await;
+    assert_eq!(refusal(&r).layer(), "token");
+    // Nor does a token from another host's key.
+    let stranger = Fixture::builder()
+        .agent("triage-bot", &["ioc-extract.*"])
+        .build()
+        .await;
+    let foreign = stranger.token("triage-bot", "INC-1", &[]).await;
+    let r = call(&host, &foreign, "ioc-extract.extract", json!({"text": "x"})).await;
+    assert!(
+        refusal(&r)
+            .to_string()
+            .contains("signature does not verify"),
+        "{:?}",
+        r.outcome
+    );
+
+    // Out of scope: the token was issued for one tool only.
+    let narrow = fx
+        .token("triage-bot", "INC-2026-0100", &["ioc-extract.extract"])
+        .await;
+    let r = call(&host, &narrow, "adversary.echo", json!({"text": "x"})).await;
+    assert_eq!(refusal(&r).layer(), "scope", "{:?}", r.outcome);
+    // Beyond the agent's grant, no token is issued at all.
+    let e = fx
+        .admin()
+        .issue_token(
+            "intel-bot",
+            "INC-1",
+            &["case-note.append".into()],
+            Duration::from_secs(60),
+            "t",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("not granted case-note.append"),
+        "{e}"
+    );
+
+    // Revoked from a second process.
+    let out = fx.cli(&[
+        "token",
+        "revoke",
+        &claims["id"].as_str().unwrap(),
+        "--as",
+        "carol",
+        "--reason",
+        "laptop stolen",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = call(&host, &good, "ioc-extract.extract", json!({"text": "x"})).await;
+    assert!(
+        matches!(refusal(&r), Refusal::Revoked { by, reason, .. } if by == "carol" && reason == "laptop stolen"),
+        "{:?}",
+        r.outcome
+    );
+    // No token at all.
+    let r = call(&host, "", "ioc-extract.extract", json!({"text": "x"})).await;
+    assert!(refusal(&r).to_string().contains("no task token presented"));
+}
+
+#[tokio::test]
+async fn policy_denials_name_the_policy() {
+    let fx = soc("1s").await;
+    let host = fx.host().await;
+    let t = fx.token("triage-bot", "chore-7", &[]).await;
+    let r = call(
+        &host,
+        &t,
+        "case-note.append",
+        json!({"case_id": "C-1", "note": "x"}),
+    )
+    .await;
+    let refusal = refusal(&r);
+    assert_eq!(refusal.layer(), "policy");
+    assert!(
+        refusal
+            .policies()
+            .contains(&"case-note-only-for-incidents".to_string()),
+        "{refusal}"
+    );
+    assert!(
+        refusal.to_string().contains("case-note-only-for-incidents"),
+        "{refusal}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_flow_end_to_end_from_a_second_process() {
+    let fx = soc("30s").await;
+    let host = fx.host().await;
+    let t = fx.token("triage-bot", "INC-2026-0042", &[]).await;
+    let args = json!({"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45"});
+    let spawn = |input: Value| {
+        let (h, t) = (host.clone(), t.clone());
+        tokio::spawn(async move { call(&h, &t, "case-note.append", input).await })
+    };
+
+    // Held: a second process sees the request.
+    let held = spawn(args.clone());
+    let id1 = wait_for_request(&fx).await;
+    // The agent itself, and a non-approver, cannot approve it.
+    let out = fx.cli(&["approvals", "approve", &id1, "--as", "triage-bot"]);
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("never approves its own calls"),
+        "{out:?}"
+    );
+    let out = fx.cli(&["approvals", "approve", &id1, "--as", "mallory"]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("may not approve"),
+        "{out:?}"
+    );
+    assert!(!held.is_finished(), "still held");
+    // A named approver approves it from another process: it runs, once.
+    let out = fx.cli(&[
+        "approvals",
+        "approve",
+        &id1,
+        "--as",
+        "carol",
+        "--reason",
+        "containment confirmed",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = held.await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(first.outcome.as_ref().unwrap()).unwrap()["entry"],
+        1
+    );
+
+    // The same call again cannot reuse that approval: it is held anew.
+    let again = spawn(args.clone());
+    let id2 = wait_for_request(&fx).await;
+    assert_ne!(id1, id2);
+    let out = fx.cli(&[
+        "approvals",
+        "deny",
+        &id2,
+        "--as",
+        "dave",
+        "--reason",
+        "one note is enough",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let denied = again.await.unwrap();
+    assert!(
+        matches!(refusal(&denied), Refusal::ApprovalDenied { by, .. } if by == "dave"),
+        "{:?}",
+        denied.outcome
+    );
+
+    // Other arguments need their own approval.
+    let other = spawn(json!({"case_id": "INC-2026-0042", "note": "Something else entirely"}));
+    let id3 = wait_for_request(&fx).await;
+    assert!(![&id1, &id2].contains(&&id3));
+    let listed = String::from_utf8_lossy(&fx.cli(&["approvals", "list"]).stdout).to_string();
+    assert!(
+        listed.contains("Something else entirely") && listed.contains("triage-bot"),
+        "{listed}"
+    );
+    assert!(
+        fx.cli(&["approvals", "approve", &id3, "--as", "dave"])
+            .status
+            .success()
+    );
+    assert!(other.await.unwrap().outcome.is_ok());
+    // A used approval cannot be decided again.
+    let out = fx.cli(&["approvals", "approve", &id1, "--as", "carol"]);
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("is used, not pending"),
+        "{out:?}"
+    );
+    let text = std::fs::read_to_string(fx.path("cases/INC-2026-0042.md")).unwrap();
+    assert_eq!(
+        text.matches("## Entry").count(),
+        2,
+        "exactly the two approved calls ran: {text}"
+    );
+}
+
+#[tokio::test]
+async fn a_held_call_reports_its_approval_id_and_can_be_retried() {
+    let fx = soc("1s").await;
+    let host = fx.host().await;
+    let t = fx.token("triage-bot", "INC-2026-0050", &[]).await;
+    let args = json!({"case_id": "INC-2026-0050", "note": "Escalated to tier 2"});
+    let r = call(&host, &t, "case-note.append", args.clone()).await;
+    let Refusal::PendingApproval {
+        approval_id,
+        approvers,
+        ..
+    } = refusal(&r).clone()
+    else {
+        panic!("{:?}", r.outcome)
+    };
+    assert_eq!(approvers, "carol, dave");
+    assert!(
+        r.outcome
+            .as_ref()
+            .unwrap_err()
+            .to_string()
+            .contains(&format!("pending approval {approval_id}"))
+    );
+    assert!(
+        fx.cli(&["approvals", "approve", &approval_id, "--as", "carol"])
+            .status
+            .success()
+    );
+    let retried = call(&host, &t, "case-note.append", args.clone()).await;
+    assert!(retried.outcome.is_ok(), "{:?}", retried.outcome);
+    let third = call(&host, &t, "case-note.append", args).await;
+    assert!(
+        matches!(refusal(&third), Refusal::PendingApproval { approval_id: id, .. } if *id != approval_id)
+    );
+}
+
+#[tokio::test]
+async fn rate_limits_name_the_limit() {
+    let fx = soc("1s").await;
+    let host = fx.host().await;
+    let t = fx.token("slow-bot", "T-1", &[]).await;
+    for _ in 0..2 {
+        assert!(
+            call(&host, &t, "ioc-extract.extract", json!({"text": "x"}))
+                .await
+                .outcome
+                .is_ok()
+        );
+    }
+    let r = call(&host, &t, "ioc-extract.extract", json!({"text": "x"})).await;
+    assert_eq!(
+        refusal(&r).to_string(),
+        "rate limit: agent slow-bot is limited to 2/min"
+    );
+    // Another agent is not affected.
+    let other = fx.token("intel-bot", "T-1", &[]).await;
+    assert!(
+        call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
+            .await
+            .outcome
+            .is_ok()
+    );
+}
+
+async fn spin(host: &Host, t: &str) -> tokio::task::JoinHandle<CallResponse> {
+    let (h, t) = (host.clone(), t.to_owned());
+    let task = tokio::spawn(async move { call(&h, &t, "adversary.spin", json!({})).await });
+    // Let it start running.
+    for _ in 0..100 {
+        if host.inflight() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    task
+}
+
+fn cancelled_because(r: &CallResponse, needle: &str) {
+    match &r.outcome {
+        Err(CallError::Failed(CallFailure::Cancelled(why))) => {
+            assert!(why.contains(needle), "{why}")
+        }
+        other => panic!("expected a cancelled call, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quarantine_from_another_process_stops_the_agent_in_flight() {
+    let fx = soc("1s").await;
+    let host = fx.host().await;
+    let t = fx.token("triage-bot", "INC-9", &[]).await;
+    let other = fx.token("intel-bot", "INC-9", &[]).await;
+    let running = spin(&host, &t).await;
+    let out = fx.cli(&[
+        "quarantine",
+        "triage-bot",
+        "--as",
+        "carol",
+        "--reason",
+        "prompt injection suspected",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    cancelled_because(&running.await.unwrap(), "quarantined by carol");
+    let r = call(&host, &t, "ioc-extract.extract", json!({"text": "x"})).await;
+    assert!(
+        matches!(refusal(&r), Refusal::Quarantined { by, reason, .. } if by == "carol" && reason == "prompt injection suspected")
+    );
+    assert!(
+        call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
+            .await
+            .outcome
+            .is_ok(),
+        "other agents keep working"
+    );
+    // Only listed operators may release.
+    assert!(
+        !fx.cli(&["release", "triage-bot", "--as", "mallory"])
+            .status
+            .success()
+    );
+    assert!(
+        fx.cli(&["release", "triage-bot", "--as", "carol"])
+            .status
+            .success()
+    );
+    assert!(
+        call(&host, &t, "ioc-extract.extract", json!({"text": "x"}))
+            .await
+            .outcome
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn halt_from_another_process_stops_everything_until_resumed() {
+    let fx = soc("1s").await;
+    let host = fx.host().await;
+    let t = fx.token("triage-bot", "INC-9", &[]).await;
+    let other = fx.token("intel-bot", "INC-9", &[]).await;
+    let out = fx.cli(&["halt", "--as", "mallory"]);
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("mallory may not halt"),
+        "{out:?}"
+    );
+    let running = spin(&host, &t).await;
+    assert!(
+        fx.cli(&["halt", "--as", "carol", "--reason", "incident bridge"])
+            .status
+            .success()
+    );
+    cancelled_because(&running.await.unwrap(), "halted by carol");
+    for tok in [&t, &other] {
+        let r = call(&host, tok, "ioc-extract.extract", json!({"text": "x"})).await;
+        assert_eq!(refusal(&r).layer(), "halt");
+    }
+    assert!(fx.cli(&["resume", "--as", "carol"]).status.success());
+    assert!(
+        call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
+            .await
+            .outcome
+            .is_ok()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disabled_plugin_is_refused_and_its_calls_cancelled() {
+    let fx = soc("1s").await;
+    let host = fx.host().await;
+    let t = fx.token("triage-bot", "INC-9", &[]).await;
+    let running = spin(&host, &t).await;
+    assert!(
+        fx.cli(&[
+            "plugin",
+            "disable",
+            "adversary",
+            "--as",
+            "carol",
+            "--reason",
+            "CVE in dependency"
+        ])
+        .status
+        .success()
+    );
+    cancelled_because(
+        &running.await.unwrap(),
+        "plugin adversary was disabled by carol",
+    );
+    let r = call(&host, &t, "adversary.echo", json!({"text": "x"})).await;
+    assert_eq!(refusal(&r).layer(), "plugin-disabled");
+    assert!(
+        call(&host, &t, "ioc-extract.extract", json!({"text": "x"}))
+            .await
+            .outcome
+            .is_ok()
+    );
+    assert!(
+        fx.cli(&["plugin", "enable", "adversary", "--as", "carol"])
+            .status
+            .success()
+    );
+    assert!(
+        call(&host, &t, "adversary.echo", json!({"text": "x"}))
+            .await
+            .outcome
+            .is_ok()
+    );
+}
+
+async fn wait_for_request(fx: &Fixture) -> String {
+    for _ in 0..400 {
+        let out = fx.cli(&["approvals", "list"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        if let Some(id) = text.split_whitespace().find(|w| w.starts_with("apr-")) {
+            return id.to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no approval request appeared");
+}
