@@ -10,6 +10,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("ioc-extract", "ioc_extract"),
     ("log-search", "log_search"),
     ("case-note", "case_note"),
+    ("http-lookup", "http_lookup"),
     ("adversary", "adversary"),
 ];
 

@@ -98,7 +98,10 @@ fn parse_authority(authority: &str) -> Result<String, String> {
             .map_err(|_| "the bracketed host is not an IPv6 address".to_owned())?;
         let port = match after {
             "" => None,
-            p => Some(p.strip_prefix(':').ok_or("expected `:port` after the IPv6 host")?),
+            p => Some(
+                p.strip_prefix(':')
+                    .ok_or("expected `:port` after the IPv6 host")?,
+            ),
         };
         (&authority[..addr.len() + 2], port)
     } else {
@@ -164,7 +167,10 @@ mod tests {
             (Scheme::Https, "intel.example.com", "/api/v2")
         );
         assert_eq!(base("http://[::1]:8080/").authority, "[::1]:8080");
-        assert_eq!(base("https://[2001:DB8::1]").origin(), "https://[2001:db8::1]");
+        assert_eq!(
+            base("https://[2001:DB8::1]").origin(),
+            "https://[2001:db8::1]"
+        );
         assert_eq!(base("http://localhost/").prefix, "");
     }
 
@@ -190,7 +196,11 @@ mod tests {
             assert!(err.contains(why), "{text}: {err}");
         }
         // The value itself is never echoed: it could carry a password.
-        assert!(!ApiBase::parse("http://u:hunter2@x").unwrap_err().contains("hunter2"));
+        assert!(
+            !ApiBase::parse("http://u:hunter2@x")
+                .unwrap_err()
+                .contains("hunter2")
+        );
     }
 
     #[test]

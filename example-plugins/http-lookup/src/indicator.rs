@@ -176,7 +176,10 @@ fn hash(text: &str) -> Option<String> {
 /// A URL: a scheme, `://` and a non-empty host; the scheme is lower-cased.
 fn url(text: &str) -> Option<String> {
     let (scheme, rest) = text.split_once("://")?;
-    let scheme_ok = scheme.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    let scheme_ok = scheme
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic())
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
@@ -226,7 +229,10 @@ mod tests {
 
     #[test]
     fn refangs_common_forms() {
-        assert_eq!(refang("hxxps://cdn-update[.]top/payload.bin"), "https://cdn-update.top/payload.bin");
+        assert_eq!(
+            refang("hxxps://cdn-update[.]top/payload.bin"),
+            "https://cdn-update.top/payload.bin"
+        );
         assert_eq!(refang("HXXP[://]evil(.)com"), "HTTP://evil.com");
         assert_eq!(refang("203.0.113[.]45"), "203.0.113.45");
         assert_eq!(refang("evil[DOT]top{.}com"), "evil.top.com");
@@ -237,7 +243,10 @@ mod tests {
 
     #[test]
     fn infers_kinds() {
-        assert_eq!(ok("203.0.113[.]45", None), ("203.0.113.45".into(), Kind::Ip));
+        assert_eq!(
+            ok("203.0.113[.]45", None),
+            ("203.0.113.45".into(), Kind::Ip)
+        );
         assert_eq!(ok("[2001:DB8::1]", None), ("2001:db8::1".into(), Kind::Ip));
         assert_eq!(
             ok("44D88612FEA8A8F36DE82E1278ABB02F", None),
@@ -249,7 +258,10 @@ mod tests {
             ok("hxxps://cdn-update[.]top/payload.bin", None),
             ("https://cdn-update.top/payload.bin".into(), Kind::Url)
         );
-        assert_eq!(ok("Invoice-Portal[.]TOP.", None), ("invoice-portal.top".into(), Kind::Domain));
+        assert_eq!(
+            ok("Invoice-Portal[.]TOP.", None),
+            ("invoice-portal.top".into(), Kind::Domain)
+        );
         // 33 hex digits is no digest, and a single label is no domain.
         assert!(invalid(&"a".repeat(33), None).contains("not a domain"));
     }
@@ -257,9 +269,15 @@ mod tests {
     #[test]
     fn explicit_kind_is_checked() {
         assert_eq!(ok(" example.org ", Some(Kind::Domain)).0, "example.org");
-        assert_eq!(ok("ftp://files.darkdrop.ru/x", Some(Kind::Url)).0, "ftp://files.darkdrop.ru/x");
+        assert_eq!(
+            ok("ftp://files.darkdrop.ru/x", Some(Kind::Url)).0,
+            "ftp://files.darkdrop.ru/x"
+        );
         let m = invalid("example.org", Some(Kind::Ip));
-        assert!(m.contains("`indicator`") && m.contains("IPv4 or IPv6") && m.contains("`kind`"), "{m}");
+        assert!(
+            m.contains("`indicator`") && m.contains("IPv4 or IPv6") && m.contains("`kind`"),
+            "{m}"
+        );
         assert!(invalid("abc", Some(Kind::Hash)).contains("hex digits"));
         assert!(invalid("example.org", Some(Kind::Url)).contains("scheme"));
         assert!(invalid("http:///path", Some(Kind::Url)).contains("host"));
@@ -274,6 +292,20 @@ mod tests {
         assert!(invalid("1.2.3.999", None).contains("set `kind`"));
         assert!(invalid("localhost", None).contains("not a domain"));
         assert!(invalid("bücher.de", None).contains("not a domain"));
+    }
+
+    #[test]
+    fn sample_data_is_stored_in_normal_form() {
+        // The test server answers by exact match, so every sample entry must
+        // be what `parse` makes of it, with and without its kind.
+        let sample: serde_json::Value =
+            serde_json::from_str(include_str!("../sample-intel.json")).unwrap();
+        for entry in sample["indicators"].as_array().unwrap() {
+            let value = entry["indicator"].as_str().unwrap();
+            let kind: Kind = serde_json::from_value(entry["kind"].clone()).unwrap();
+            assert_eq!(ok(value, None), (value.to_owned(), kind), "{entry}");
+            assert_eq!(ok(value, Some(kind)).0, value);
+        }
     }
 
     #[test]

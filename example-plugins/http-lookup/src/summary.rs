@@ -102,10 +102,10 @@ pub fn summarise(
         200 => {}
         404 => return Ok(output),
         status @ 300..=399 => {
-            let to = response
-                .location
-                .as_deref()
-                .map_or_else(|| "nowhere (no location header)".to_owned(), |l| snippet(l.as_bytes()));
+            let to = response.location.as_deref().map_or_else(
+                || "nowhere (no location header)".to_owned(),
+                |l| snippet(l.as_bytes()),
+            );
             return Err(ToolError::failed(format!(
                 "the intel API answered {status} redirecting to {to}; redirects are not followed"
             )));
@@ -177,6 +177,18 @@ fn text(value: Option<&Value>) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// `error` with every occurrence of `secret` replaced by `[redacted]`: an
+/// API may echo a rejected key in the body that an error quotes.
+pub fn redact(error: ToolError, secret: Option<&str>) -> ToolError {
+    let Some(secret) = secret.filter(|s| !s.is_empty()) else {
+        return error;
+    };
+    match error {
+        ToolError::InvalidInput(m) => ToolError::InvalidInput(m.replace(secret, "[redacted]")),
+        ToolError::Failed(m) => ToolError::Failed(m.replace(secret, "[redacted]")),
+    }
+}
+
 /// At most [`SNIPPET_CHARS`] characters of `body` as one line, for errors.
 pub fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
@@ -232,9 +244,12 @@ mod tests {
             "tags": ["c2", "", 7], "first_seen": "2026-11-20T00:00:00Z",
             "last_seen": "2026-11-27T08:40:00Z", "sources": ["abuse-feed", {"name": "ir-2026-1127"}]
         });
-        let out =
-            summarise(&ind("198.51.100.77", Kind::Ip), API, &answer(200, &body.to_string()))
-                .unwrap();
+        let out = summarise(
+            &ind("198.51.100.77", Kind::Ip),
+            API,
+            &answer(200, &body.to_string()),
+        )
+        .unwrap();
         assert_eq!(
             serde_json::to_value(&out).unwrap(),
             json!({
@@ -248,8 +263,16 @@ mod tests {
 
     #[test]
     fn is_lenient_about_missing_and_odd_fields() {
-        let out = summarise(&ind("a.top", Kind::Domain), API, &answer(200, r#"{"verdict":"weird","score":250.4,"tags":"x"}"#)).unwrap();
-        assert_eq!((out.found, out.verdict, out.score), (true, Verdict::Unknown, Some(100)));
+        let out = summarise(
+            &ind("a.top", Kind::Domain),
+            API,
+            &answer(200, r#"{"verdict":"weird","score":250.4,"tags":"x"}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            (out.found, out.verdict, out.score),
+            (true, Verdict::Unknown, Some(100))
+        );
         assert!(out.tags.is_empty() && out.sources.is_empty() && out.first_seen.is_none());
         let out = summarise(&ind("a.top", Kind::Domain), API, &answer(200, "{}")).unwrap();
         let json = serde_json::to_value(&out).unwrap();
@@ -260,7 +283,10 @@ mod tests {
     #[test]
     fn not_found_is_an_answer() {
         let out = summarise(&ind("example.org", Kind::Domain), API, &answer(404, "nope")).unwrap();
-        assert_eq!((out.found, out.verdict, out.api.as_str()), (false, Verdict::Unknown, API));
+        assert_eq!(
+            (out.found, out.verdict, out.api.as_str()),
+            (false, Verdict::Unknown, API)
+        );
     }
 
     #[test]
@@ -283,13 +309,36 @@ mod tests {
     fn other_statuses_quote_the_body() {
         let long = format!("boom\n\t{}", "x".repeat(500));
         let err = summarise(&ind("a.top", Kind::Domain), API, &answer(500, &long)).unwrap_err();
-        let ToolError::Failed(m) = err else { panic!("{err:?}") };
+        let ToolError::Failed(m) = err else {
+            panic!("{err:?}")
+        };
         assert!(m.starts_with("the intel API answered 500: boom xxx"), "{m}");
         assert!(m.ends_with('…') && m.chars().count() < 240, "{m}");
         let err = summarise(&ind("a.top", Kind::Domain), API, &answer(401, "")).unwrap_err();
-        assert!(err.to_string().contains("INTEL_API_KEY") && err.to_string().contains("(empty body)"));
+        assert!(
+            err.to_string().contains("INTEL_API_KEY") && err.to_string().contains("(empty body)")
+        );
         let err = summarise(&ind("a.top", Kind::Domain), API, &answer(200, "[1,2]")).unwrap_err();
-        assert!(err.to_string().contains("not a JSON object: [1,2]"), "{err}");
+        assert!(
+            err.to_string().contains("not a JSON object: [1,2]"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn redacts_an_echoed_key() {
+        let body = r#"{"error":"key s3cr3t-k3y is revoked"}"#;
+        let err = summarise(&ind("a.top", Kind::Domain), API, &answer(403, body)).unwrap_err();
+        let err = redact(err, Some("s3cr3t-k3y"));
+        assert!(
+            err.to_string().contains("key [redacted] is revoked"),
+            "{err}"
+        );
+        assert_eq!(
+            redact(ToolError::failed("x"), Some("")),
+            ToolError::failed("x")
+        );
+        assert_eq!(redact(ToolError::failed("x"), None), ToolError::failed("x"));
     }
 
     #[test]

@@ -59,9 +59,9 @@ pub fn describe(code: &ErrorCode, origin: &str) -> String {
             "the host refused the request ({name}): the origin {origin} is not in this \
              plugin's http grant, or its name resolves to a non-public address"
         ),
-        E::HttpRequestUriInvalid => format!(
-            "the host refused the request ({name}): the URL is malformed or not http(s)"
-        ),
+        E::HttpRequestUriInvalid => {
+            format!("the host refused the request ({name}): the URL is malformed or not http(s)")
+        }
         E::DestinationIpProhibited => {
             format!("the host refused the request ({name}): connecting to {origin} is prohibited")
         }
@@ -85,7 +85,9 @@ pub fn describe(code: &ErrorCode, origin: &str) -> String {
             format!("the intel API at {origin} did not answer in time ({name})")
         }
         E::ConnectionTerminated | E::HttpResponseIncomplete => {
-            format!("the intel API at {origin} closed the connection before answering in full ({name})")
+            format!(
+                "the intel API at {origin} closed the connection before answering in full ({name})"
+            )
         }
         E::TlsProtocolError | E::TlsCertificateError | E::TlsAlertReceived(_) => {
             let alert = match code {
@@ -145,11 +147,26 @@ mod tests {
         for (code, words) in [
             (dns, "could not be resolved (DNS-error, NXDOMAIN)"),
             (tls, "(TLS-alert-received: bad certificate)"),
-            (ErrorCode::ConnectionRefused, "(connection-refused); is it running?"),
-            (ErrorCode::ConnectionTimeout, "did not answer in time (connection-timeout)"),
-            (ErrorCode::HttpResponseBodySize(Some(5)), "larger than the host allows"),
-            (ErrorCode::HttpRequestUriInvalid, "refused the request (HTTP-request-URI-invalid)"),
-            (ErrorCode::InternalError(Some("oops".into())), "(internal-error: oops)"),
+            (
+                ErrorCode::ConnectionRefused,
+                "(connection-refused); is it running?",
+            ),
+            (
+                ErrorCode::ConnectionTimeout,
+                "did not answer in time (connection-timeout)",
+            ),
+            (
+                ErrorCode::HttpResponseBodySize(Some(5)),
+                "larger than the host allows",
+            ),
+            (
+                ErrorCode::HttpRequestUriInvalid,
+                "refused the request (HTTP-request-URI-invalid)",
+            ),
+            (
+                ErrorCode::InternalError(Some("oops".into())),
+                "(internal-error: oops)",
+            ),
             (ErrorCode::LoopDetected, "failed (loop-detected)"),
         ] {
             let m = describe(&code, API);

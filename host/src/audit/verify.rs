@@ -172,6 +172,19 @@ pub fn verify_chain(
         })?;
         let expected = summary.records + 1;
         if r.seq > expected {
+            // A gap: the expected record is either later in the file
+            // (reordered) or gone (deleted).
+            let later = (&mut reader)
+                .lines()
+                .map_while(Result::ok)
+                .any(|l| serde_json::from_str::<Record>(&l).is_ok_and(|x| x.seq == expected));
+            if later {
+                return Err(ChainFault::Reordered {
+                    seq: r.seq,
+                    line: line_no,
+                    expected,
+                });
+            }
             return Err(ChainFault::Missing {
                 seq: r.seq,
                 line: line_no,

@@ -235,10 +235,17 @@ impl Host {
                 audit_seq: Some(seq),
                 outcome,
             },
-            Err(e) => CallResponse {
+            // An output whose record is not durable is withheld; a refusal
+            // or failure is returned as it is (nothing is released).
+            Err(e) if outcome.is_ok() => CallResponse {
                 call_id,
                 audit_seq: None,
                 outcome: Err(CallError::Unaudited(e)),
+            },
+            Err(_) => CallResponse {
+                call_id,
+                audit_seq: None,
+                outcome,
             },
         }
     }

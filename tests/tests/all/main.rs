@@ -2,6 +2,7 @@
 //! `tests/build.rs`, real hosts, real signatures, real clients.
 
 mod accountability;
+mod audit;
 mod examples;
 mod grants;
 mod manifests;
