@@ -64,6 +64,15 @@ pub struct Admin {
 ///
 /// When either cannot be opened.
 pub fn open_state(config: &HostConfig) -> Result<(Arc<StateDb>, Arc<AuditLog>), AdminError> {
+    open_state_with(config, CheckpointPolicy::default())
+}
+
+/// [`open_state`] with explicit audit-chain options.
+///
+/// # Errors
+///
+/// When either cannot be opened.
+pub fn open_state_with(config: &HostConfig, policy: CheckpointPolicy) -> Result<(Arc<StateDb>, Arc<AuditLog>), AdminError> {
     let state = Arc::new(StateDb::open(&config.state_dir)?);
     let keys =
         AuditKeys::load_or_create(&keys_dir(&config.state_dir)).map_err(|why| AuditError::Io {
@@ -73,7 +82,7 @@ pub fn open_state(config: &HostConfig) -> Result<(Arc<StateDb>, Arc<AuditLog>), 
     let audit = Arc::new(AuditLog::open(
         &config.audit_dir(),
         keys,
-        CheckpointPolicy::default(),
+        policy,
     )?);
     Ok((state, audit))
 }

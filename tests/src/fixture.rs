@@ -271,6 +271,7 @@ impl Fixture {
             HostOptions {
                 insecure: false,
                 record_loads: true,
+                ..HostOptions::default()
             },
         )
         .await

@@ -13,7 +13,7 @@ use wasi::http::types::{
 use wasi::io::streams::StreamError;
 
 use crate::api::{ApiBase, Scheme};
-use crate::summary::Response;
+use crate::model::Response;
 use crate::transport;
 
 /// Largest response body the plugin reads.

@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use warrant_sdk::{JsonSchema, ToolError};
 
+use crate::refang::{refang, starts_with_ignore_case};
+
 /// Longest indicator accepted, in characters.
 pub const MAX_LEN: usize = 512;
 
@@ -50,47 +52,6 @@ pub struct Indicator {
     pub value: String,
     /// Its kind, as given or inferred.
     pub kind: Kind,
-}
-
-/// Defanged forms and what they stand for, matched case-insensitively.
-const DEFANGED: &[(&str, &str)] = &[
-    ("[://]", "://"),
-    ("[:]", ":"),
-    ("[.]", "."),
-    ("(.)", "."),
-    ("{.}", "."),
-    ("[dot]", "."),
-    ("(dot)", "."),
-    ("{dot}", "."),
-];
-
-/// Undo common defanging: a leading `hxxp`/`hxxps` becomes `http`/`https`,
-/// and `[.]`, `(.)`, `{.}`, `[dot]`, `[:]` and `[://]` their plain forms.
-pub fn refang(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    if starts_with_ignore_case(rest, "hxxp") {
-        out.extend(rest[..4].chars().map(|c| match c {
-            'x' => 't',
-            'X' => 'T',
-            other => other,
-        }));
-        rest = &rest[4..];
-    }
-    while let Some(c) = rest.chars().next() {
-        // Every pattern is ASCII, so the slices below fall on char boundaries.
-        if let Some((from, to)) = DEFANGED
-            .iter()
-            .find(|(from, _)| starts_with_ignore_case(rest, from))
-        {
-            out.push_str(to);
-            rest = &rest[from.len()..];
-        } else {
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        }
-    }
-    out
 }
 
 /// The kind an (already refanged) indicator looks like: an IP literal, a hex
@@ -205,12 +166,6 @@ fn domain(text: &str) -> Option<String> {
         .then_some(name)
 }
 
-/// ASCII case-insensitive prefix test.
-fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
-    text.len() >= prefix.len()
-        && text.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,20 +180,6 @@ mod tests {
             Err(ToolError::InvalidInput(m)) => m,
             other => panic!("{raw:?} was not rejected: {other:?}"),
         }
-    }
-
-    #[test]
-    fn refangs_common_forms() {
-        assert_eq!(
-            refang("hxxps://cdn-update[.]top/payload.bin"),
-            "https://cdn-update.top/payload.bin"
-        );
-        assert_eq!(refang("HXXP[://]evil(.)com"), "HTTP://evil.com");
-        assert_eq!(refang("203.0.113[.]45"), "203.0.113.45");
-        assert_eq!(refang("evil[DOT]top{.}com"), "evil.top.com");
-        assert_eq!(refang("1.2.3.4[:]80"), "1.2.3.4:80");
-        assert_eq!(refang("café[.]fr"), "café.fr");
-        assert_eq!(refang("example.com"), "example.com");
     }
 
     #[test]

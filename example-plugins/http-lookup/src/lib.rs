@@ -20,14 +20,17 @@
 //! returned. `sample-intel.json` next to this crate is a data set for a local
 //! test server.
 //!
-//! The logic lives in plain modules tested natively: [`indicator`] (refang,
-//! infer, check), [`api`] (the base URL and the request path), [`summary`]
-//! (the response to the output) and [`transport`] (`wasi:http` error codes in
-//! words); [`http`] makes the request. This file is only the glue.
+//! The logic lives in plain modules tested natively: [`refang`] and
+//! [`indicator`] (undo defanging, infer the kind, check), [`api`] (the base
+//! URL and the request path), [`summary`] (the response to the [`model`]'s
+//! output) and [`transport`] (`wasi:http` error codes in words); [`http`]
+//! makes the request. This file is only the glue.
 
 pub mod api;
 pub mod http;
 pub mod indicator;
+pub mod model;
+pub mod refang;
 pub mod summary;
 pub mod transport;
 
@@ -36,7 +39,7 @@ use warrant_sdk::{Impact, JsonSchema, Tool, ToolError, log};
 
 use crate::api::ApiBase;
 use crate::indicator::Kind;
-use crate::summary::Output;
+use crate::model::Output;
 
 /// Input of `lookup`.
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -61,14 +61,18 @@ pub struct CheckpointPolicy {
     pub every: u64,
     /// Or after this long with new records.
     pub interval: Duration,
+    /// Wait for the disk (fsync) before acknowledging a durable record.
+    /// Only benchmarks turn this off, to measure everything but the disk.
+    pub fsync: bool,
 }
 
 impl Default for CheckpointPolicy {
-    /// Every 256 records or 5 seconds.
+    /// Every 256 records or 5 seconds; fsync on.
     fn default() -> Self {
         Self {
             every: 256,
             interval: Duration::from_secs(5),
+            fsync: true,
         }
     }
 }
@@ -323,7 +327,7 @@ impl Writer {
             let _ = self.file.set_len(self.known_len);
             return Err(format!("cannot write: {e}"));
         }
-        if durable {
+        if durable && self.policy.fsync {
             self.file
                 .sync_data()
                 .map_err(|e| format!("cannot sync to disk: {e}"))?;

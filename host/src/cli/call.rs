@@ -51,6 +51,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         HostOptions {
             insecure: a.insecure,
             record_loads: false,
+            ..HostOptions::default()
         },
     )
     .await?;

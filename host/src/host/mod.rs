@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 
-use crate::admin::{Admin, AdminError, open_state};
+use crate::admin::{Admin, AdminError, open_state_with};
+use crate::audit::CheckpointPolicy;
 use crate::audit::{AuditLog, cap};
 use crate::authz::{Authz, AuthzError, PolicyEntity, PolicyTool, Refusal, tool_matches};
 use crate::config::HostConfig;
@@ -45,6 +46,9 @@ pub struct HostOptions {
     /// Record each plugin loaded or refused in the audit chain (a server
     /// does; a one-shot CLI call does not).
     pub record_loads: bool,
+    /// BENCHMARKS ONLY: acknowledge audit records without waiting for the
+    /// disk, to measure the mediation's own cost. Never on a real host.
+    pub unsafe_no_fsync: bool,
 }
 
 /// A tool as an agent sees it.
@@ -94,7 +98,8 @@ impl Host {
     /// parse or type-check, an unusable state directory, ...).
     pub async fn open(config: HostConfig, opts: HostOptions) -> Result<Self, HostError> {
         let sandbox = Sandbox::new(config.sandbox.clone())?;
-        let (state, audit) = open_state(&config)?;
+        let policy = CheckpointPolicy { fsync: !opts.unsafe_no_fsync, ..CheckpointPolicy::default() };
+        let (state, audit) = open_state_with(&config, policy)?;
         let load = LoadOptions {
             insecure: opts.insecure,
             ..LoadOptions::default()

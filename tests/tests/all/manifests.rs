@@ -374,6 +374,7 @@ async fn unsigned_development_manifests_load_only_with_insecure() {
         HostOptions {
             insecure: true,
             record_loads: false,
+            ..HostOptions::default()
         },
     )
     .await
