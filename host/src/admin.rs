@@ -72,18 +72,17 @@ pub fn open_state(config: &HostConfig) -> Result<(Arc<StateDb>, Arc<AuditLog>), 
 /// # Errors
 ///
 /// When either cannot be opened.
-pub fn open_state_with(config: &HostConfig, policy: CheckpointPolicy) -> Result<(Arc<StateDb>, Arc<AuditLog>), AdminError> {
+pub fn open_state_with(
+    config: &HostConfig,
+    policy: CheckpointPolicy,
+) -> Result<(Arc<StateDb>, Arc<AuditLog>), AdminError> {
     let state = Arc::new(StateDb::open(&config.state_dir)?);
     let keys =
         AuditKeys::load_or_create(&keys_dir(&config.state_dir)).map_err(|why| AuditError::Io {
             path: keys_dir(&config.state_dir),
             why,
         })?;
-    let audit = Arc::new(AuditLog::open(
-        &config.audit_dir(),
-        keys,
-        policy,
-    )?);
+    let audit = Arc::new(AuditLog::open(&config.audit_dir(), keys, policy)?);
     Ok((state, audit))
 }
 

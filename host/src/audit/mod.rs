@@ -34,6 +34,7 @@ mod tests {
             CheckpointPolicy {
                 every: 3,
                 interval: std::time::Duration::from_secs(60),
+                fsync: true,
             },
         )
         .unwrap();

@@ -105,6 +105,14 @@ struct Authorized<'a> {
 impl Host {
     /// Make one call through the whole mediated path.
     pub async fn call(&self, req: CallRequest) -> CallResponse {
+        self.call_cancellable(req, CancelToken::new()).await
+    }
+
+    /// [`Host::call`] that the caller can also stop through `cancel` (a
+    /// client that went away): a cancelled call is stopped in the approval
+    /// gate or the sandbox and audited like any other. Drive the future to
+    /// completion (e.g. in its own task) so that its outcome is recorded.
+    pub async fn call_cancellable(&self, req: CallRequest, cancel: CancelToken) -> CallResponse {
         let inner = &self.inner;
         let n = inner.next_call.fetch_add(1, Ordering::Relaxed);
         let call_id = format!("call-{}-{n}", &crate::authz::new_token_id()[4..12]);
@@ -113,7 +121,6 @@ impl Host {
         attr.set("call_id", call_id.clone());
         attr.set("channel", req.channel);
         attr.set("tool", cap(&req.tool));
-        let cancel = CancelToken::new();
         let mut registered: Option<u64> = None;
 
         let decision = self

@@ -98,7 +98,10 @@ impl Host {
     /// parse or type-check, an unusable state directory, ...).
     pub async fn open(config: HostConfig, opts: HostOptions) -> Result<Self, HostError> {
         let sandbox = Sandbox::new(config.sandbox.clone())?;
-        let policy = CheckpointPolicy { fsync: !opts.unsafe_no_fsync, ..CheckpointPolicy::default() };
+        let policy = CheckpointPolicy {
+            fsync: !opts.unsafe_no_fsync,
+            ..CheckpointPolicy::default()
+        };
         let (state, audit) = open_state_with(&config, policy)?;
         let load = LoadOptions {
             insecure: opts.insecure,

@@ -417,6 +417,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn response_bodies_are_capped() {
+        let body = |n: usize| {
+            http_body_util::Full::new(Bytes::from(vec![b'x'; n]))
+                .map_err(|never| match never {})
+                .boxed_unsync()
+        };
+        let seen = Arc::new(AtomicU64::new(0));
+        let small = CappedBody {
+            inner: body(10),
+            seen: Arc::clone(&seen),
+            cap: 16,
+        };
+        assert_eq!(
+            small.collect().await.map(|c| c.to_bytes().len()).ok(),
+            Some(10)
+        );
+        let big = CappedBody {
+            inner: body(17),
+            seen: Arc::new(AtomicU64::new(0)),
+            cap: 16,
+        };
+        assert!(matches!(
+            big.collect().await,
+            Err(HttpError::HttpResponseBodySize(Some(17)))
+        ));
+    }
+
+    #[tokio::test]
     async fn grant_must_match_exactly() {
         let allowed = [origin("http", "127.0.0.1", 8080)];
         let ok = Target {

@@ -5,6 +5,7 @@ mod accountability;
 mod audit;
 mod examples;
 mod grants;
+mod http;
 mod manifests;
 mod sandbox;
 
@@ -13,8 +14,10 @@ mod sandbox;
 fn every_component_is_tested() {
     let sources: String = [
         "accountability.rs",
+        "audit.rs",
         "examples.rs",
         "grants.rs",
+        "http.rs",
         "manifests.rs",
         "sandbox.rs",
     ]
