@@ -366,9 +366,13 @@ impl Fixture {
     }
 }
 
-/// The test build of the `warrant` CLI, next to the test executable.
+/// The test build of the `warrant` CLI (`warrant-test-cli`), found next to
+/// the running executable (`target/<profile>/` or its `deps/`).
 pub fn cli_path() -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
+    let mut dir = exe.parent().expect("exe has a directory").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
     dir.join("warrant-test-cli")
 }

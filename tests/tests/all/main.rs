@@ -2,6 +2,7 @@
 //! `tests/build.rs`, real hosts, real signatures, real clients.
 
 mod accountability;
+mod api;
 mod audit;
 mod examples;
 mod grants;
@@ -14,6 +15,7 @@ mod sandbox;
 fn every_component_is_tested() {
     let sources: String = [
         "accountability.rs",
+        "api.rs",
         "audit.rs",
         "examples.rs",
         "grants.rs",

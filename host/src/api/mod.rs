@@ -1,0 +1,76 @@
+//! The agent-facing API: MCP (stdio and streamable HTTP), a plain HTTP/JSON
+//! API, the operator's admin API, `/healthz` and Prometheus `/metrics`.
+//!
+//! Everything here is a thin shell over [`Host`](crate::Host): every tool
+//! call goes through [`Host::call_cancellable`](crate::Host::call_cancellable)
+//! — token, scope, grant, stop state, rate, policy, approval, sandbox, audit —
+//! and every operator action through [`Admin`](crate::admin::Admin). There is
+//! no second path.
+//!
+//! ```no_run
+//! # async fn run(host: warrant::Host) -> Result<(), warrant::api::ApiError> {
+//! // One HTTP server on 127.0.0.1: MCP at /mcp, HTTP/JSON at /v1, admin at /v1/admin.
+//! let server = warrant::api::serve_http(host, warrant::api::ServeOptions::default()).await?;
+//! eprintln!("listening on {}", server.local_addr());
+//! server.wait().await // until Ctrl-C / SIGTERM
+//! # }
+//! ```
+//!
+//! How a task token reaches a call: over stdio it is fixed for the process
+//! (`WARRANT_TOKEN` / `--token`); over HTTP every request carries its own
+//! `Authorization: Bearer <task token>`, so nothing is trusted because of an
+//! earlier request in the same MCP session.
+
+mod admin;
+mod call;
+mod http;
+mod mcp;
+mod metrics;
+mod security;
+mod stdio;
+mod v1;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+pub use admin::{ADMIN_TOKEN_FILE, admin_token_path, load_or_create_admin_token};
+pub use http::{Running, ServeOptions, serve_http};
+pub use mcp::{McpServer, mcp_tool_name, qualified_tool_name};
+pub use metrics::Metrics;
+pub use stdio::serve_stdio;
+
+/// Why a server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The listen address is not loopback and remote access was not asked for.
+    #[error(
+        "refusing to listen on {addr}: it is not a loopback address. Pass --allow-remote \
+         (ServeOptions::allow_remote) only with TLS or a reverse proxy in front"
+    )]
+    NotLoopback {
+        /// The address asked for.
+        addr: SocketAddr,
+    },
+    /// The socket could not be bound.
+    #[error("cannot listen on {addr}: {why}")]
+    Bind {
+        /// The address asked for.
+        addr: SocketAddr,
+        /// The OS error.
+        why: String,
+    },
+    /// The admin credential could not be read or created.
+    #[error("admin token {}: {why}", path.display())]
+    AdminToken {
+        /// The token file.
+        path: PathBuf,
+        /// What went wrong.
+        why: String,
+    },
+    /// No task token for an MCP stdio session.
+    #[error("no task token: pass --token or set WARRANT_TOKEN (from `warrant token issue`)")]
+    NoToken,
+    /// The server failed while running.
+    #[error("the server failed: {0}")]
+    Serve(String),
+}

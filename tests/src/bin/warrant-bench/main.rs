@@ -1,0 +1,107 @@
+//! `warrant-bench`: mediation measured against the raw wasmtime floor, side
+//! by side, in one run.
+//!
+//! ```text
+//! cargo run --release -p warrant-tests --bin warrant-bench            # full run
+//! cargo run -p warrant-tests --bin warrant-bench -- --smoke           # CI smoke
+//! ```
+//!
+//! Variants run interleaved in rounds so that machine noise hits all of them
+//! alike; the table prints p50/p99 and the ratios against the targets, and a
+//! JSON result is written beside it.
+
+mod load;
+mod loopback;
+mod raw;
+mod scenarios;
+mod stats;
+
+use std::path::PathBuf;
+
+use serde_json::json;
+
+/// Parsed arguments.
+#[derive(Debug)]
+pub struct Opts {
+    /// A few hundred iterations only: proves the benchmark works.
+    pub smoke: bool,
+    /// Rounds of interleaved variants.
+    pub rounds: usize,
+    /// Calls per variant per round.
+    pub per_round: usize,
+    /// Where to write the JSON result.
+    pub out: PathBuf,
+}
+
+fn parse() -> Result<Opts, String> {
+    let mut smoke = false;
+    let mut rounds = None;
+    let mut per_round = None;
+    let mut out = warrant_tests::workspace_root().join("target/bench/warrant-bench.json");
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--smoke" => smoke = true,
+            "--rounds" => {
+                rounds = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or("--rounds needs a number")?,
+                )
+            }
+            "--per-round" => {
+                per_round = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or("--per-round needs a number")?,
+                )
+            }
+            "--out" => out = args.next().map(PathBuf::from).ok_or("--out needs a path")?,
+            "-h" | "--help" => {
+                println!(
+                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE]\n\nMeasures raw wasmtime vs the mediated call (library, HTTP/JSON, MCP), throughput\nat 1/2/64 callers, cold load from cache vs compile, and halt/quarantine latency."
+                );
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}; see --help")),
+        }
+    }
+    Ok(Opts {
+        smoke,
+        rounds: rounds.unwrap_or(if smoke { 2 } else { 12 }),
+        per_round: per_round.unwrap_or(if smoke { 60 } else { 400 }),
+        out,
+    })
+}
+
+fn main() -> std::process::ExitCode {
+    let opts = match parse() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    match rt.block_on(scenarios::run(&opts)) {
+        Ok(result) => {
+            if let Some(dir) = opts.out.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let text = serde_json::to_string_pretty(&json!(result)).unwrap_or_default();
+            match std::fs::write(&opts.out, text) {
+                Ok(()) => println!("\nresult written to {}", opts.out.display()),
+                Err(e) => eprintln!("cannot write {}: {e}", opts.out.display()),
+            }
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("benchmark failed: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
