@@ -98,7 +98,7 @@ async fn the_shipped_manifests_verify_and_load_under_the_example_config() {
     let host = open(&config).await;
     assert!(refusals(&host).is_empty(), "{:?}", refusals(&host));
     let ids: Vec<&str> = host.registry().plugins().map(|p| p.id()).collect();
-    for id in ["ioc-extract", "log-search", "case-note"] {
+    for id in ["ioc-extract", "log-search", "http-lookup", "case-note"] {
         assert!(ids.contains(&id), "{id} loaded: {ids:?}");
         assert_eq!(
             host.registry().get(id).unwrap().manifest.signer(),
@@ -116,6 +116,7 @@ async fn the_shipped_manifests_match_the_components_built_from_source() {
         ("ioc-extract", "ioc-extract.toml"),
         ("log-search", "log-search.toml"),
         ("case-note", "case-note.toml"),
+        ("http-lookup", "http-lookup.toml"),
     ] {
         let m = read_manifest(&root.join("manifests").join(manifest)).unwrap();
         let built = warrant_tests::probe_tools(package).await;
