@@ -14,11 +14,13 @@
 //! tool), [`state`] (shared state in SQLite).
 
 pub mod admin;
+pub mod api;
 pub mod audit;
 pub mod authz;
 mod canonical;
 pub mod cli;
 pub mod config;
+pub mod demo;
 mod host;
 pub mod keys;
 pub mod manifest;

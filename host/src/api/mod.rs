@@ -35,7 +35,7 @@ use std::path::PathBuf;
 
 pub use admin::{ADMIN_TOKEN_FILE, admin_token_path, load_or_create_admin_token};
 pub use http::{Running, ServeOptions, serve_http};
-pub use mcp::{McpServer, mcp_tool_name, qualified_tool_name};
+pub use mcp::{McpServer, REFUSED, mcp_tool_name, qualified_tool_name};
 pub use metrics::Metrics;
 pub use stdio::serve_stdio;
 

@@ -261,7 +261,7 @@ impl PolicyEngine {
                 reason: if first.1.is_empty() {
                     "no policy permits it".into()
                 } else {
-                    format!("forbidden by policy {}", first.1.join(", "))
+                    "a forbid policy matched this call".into()
                 },
                 policies: first.1,
             },

@@ -80,7 +80,7 @@ pub enum Refusal {
     #[error("rate limit: {0}")]
     Rate(String),
     /// Policy denied the call.
-    #[error("denied by policy: {reason}{}", fmt_ids(policies))]
+    #[error("denied by policy{}: {reason}", fmt_ids(policies))]
     Policy {
         /// Deciding policy ids.
         policies: Vec<String>,
@@ -119,7 +119,7 @@ fn fmt_ids(ids: &[String]) -> String {
     if ids.is_empty() {
         String::new()
     } else {
-        format!(" [policy: {}]", ids.join(", "))
+        format!(" {}", ids.join(", "))
     }
 }
 

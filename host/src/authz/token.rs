@@ -160,14 +160,9 @@ pub fn within(granted: &[String], requested: &str) -> bool {
 pub fn new_token_id() -> String {
     let mut b = [0u8; 9];
     if getrandom::fill(&mut b).is_err() {
-        b.copy_from_slice(
-            &chrono::Utc::now()
-                .timestamp_nanos_opt()
-                .unwrap_or(0)
-                .to_be_bytes()[..9]
-                .try_into()
-                .unwrap_or([0; 9]),
-        );
+        // Without OS randomness, ids need only be unique: use the clock.
+        let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
+        b[..8].copy_from_slice(&nanos.to_be_bytes());
     }
     format!("tok-{}", hex::encode(b))
 }

@@ -5,6 +5,7 @@
 mod approvals;
 mod audit;
 mod call;
+mod demo;
 mod halt;
 mod inspect;
 mod keygen;
@@ -12,6 +13,7 @@ mod plugin;
 mod quarantine;
 mod release;
 mod resume;
+mod serve;
 mod sign;
 mod token;
 mod verify;
@@ -75,6 +77,12 @@ pub enum Command {
     Sign(sign::Args),
     /// Check that a manifest would load under a host config; exit 0 if so.
     Verify(verify::Args),
+    // The help text is on `serve::Args`.
+    Serve(serve::Args),
+    /// The main job with a walkthrough: load the signed example plugins,
+    /// make real calls as two agents (allowed, refused, held), then serve
+    /// the host to agents over MCP and HTTP until Ctrl-C.
+    Demo(demo::Args),
     /// Call one tool through the host (token, policy, approval, sandbox,
     /// audit) and print its JSON output.
     Call(call::Args),
@@ -135,6 +143,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keygen(a) => keygen::run(a),
         Command::Sign(a) => sign::run(a).await,
         Command::Verify(a) => verify::run(a).await,
+        Command::Serve(a) => serve::run(a).await,
+        Command::Demo(a) => demo::run(a).await,
         Command::Call(a) => call::run(a).await,
         Command::Token(c) => token::run(c).await,
         Command::Approvals(c) => approvals::run(c).await,

@@ -94,6 +94,21 @@ impl Attribution {
 
 pub(crate) type AttributionRef = Attribution;
 
+/// A call's entry among the calls in flight; removed when dropped, however
+/// the call ends (even if its future is dropped).
+pub(crate) struct InflightEntry<'a> {
+    map: &'a std::sync::Mutex<std::collections::HashMap<u64, Inflight>>,
+    id: u64,
+}
+
+impl Drop for InflightEntry<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.map.lock() {
+            m.remove(&self.id);
+        }
+    }
+}
+
 struct Authorized<'a> {
     plugin: &'a RegisteredPlugin,
     tool: String,
@@ -121,7 +136,7 @@ impl Host {
         attr.set("call_id", call_id.clone());
         attr.set("channel", req.channel);
         attr.set("tool", cap(&req.tool));
-        let mut registered: Option<u64> = None;
+        let mut registered: Option<InflightEntry<'_>> = None;
 
         let decision = self
             .authorize(&req, &mut attr, &cancel, n, &mut registered)
@@ -205,11 +220,8 @@ impl Host {
                 }
             }
         };
-        if let Some(id) = registered {
-            if let Ok(mut m) = inner.inflight.lock() {
-                m.remove(&id);
-            }
-        }
+        // The call is no longer in flight (also if this future is dropped).
+        drop(registered);
         let mut done = attr.fields;
         done.insert(
             "outcome".into(),
@@ -263,7 +275,7 @@ impl Host {
         attr: &mut Attribution,
         cancel: &CancelToken,
         n: u64,
-        registered: &mut Option<u64>,
+        registered: &mut Option<InflightEntry<'a>>,
     ) -> Result<Authorized<'a>, Refusal> {
         let inner: &'a Inner = &self.inner;
         if inner.shutdown.is_cancelled() {
@@ -369,7 +381,7 @@ impl Host {
                     cancel: cancel.clone(),
                 },
             );
-        *registered = Some(n);
+        *registered = Some(InflightEntry { map: &inner.inflight, id: n });
         if let Some(why) = stop_reason(&stops, &agent.id, plugin.id()) {
             cancel.cancel(why);
         }

@@ -1,0 +1,259 @@
+//! One HTTP server: MCP streamable HTTP at `/mcp`, the HTTP/JSON API at
+//! `/v1`, the admin API at `/v1/admin`, `/healthz` and `/metrics`.
+//!
+//! It binds to loopback unless told otherwise, checks `Host` and `Origin` on
+//! every request, and on Ctrl-C / SIGTERM (or [`Running::stop`]) stops
+//! accepting connections, cancels calls in flight (each is audited as
+//! cancelled), flushes the audit chain, and closes MCP sessions.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::task::JoinHandle;
+
+use crate::Host;
+use crate::api::mcp::McpServer;
+use crate::api::metrics::Metrics;
+use crate::api::security::{Guard, check_origin, require_bearer};
+use crate::api::{ApiError, admin, load_or_create_admin_token, v1};
+use crate::sandbox::CancelToken;
+
+/// How long a stopping server waits for open connections to finish.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// How to serve.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen (port 0: any free port; see [`Running::local_addr`]).
+    /// Default `127.0.0.1:8787`.
+    pub listen: SocketAddr,
+    /// Allow a non-loopback `listen` address. Off by default: the server
+    /// speaks plain HTTP, so put TLS or a reverse proxy in front.
+    pub allow_remote: bool,
+    /// More names accepted in the `Host` header (besides loopback names and
+    /// the listen address), e.g. the name a reverse proxy forwards.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed besides local pages, as `scheme://host[:port]`.
+    pub allowed_origins: Vec<String>,
+    /// Stop on Ctrl-C / SIGTERM (a CLI wants this; a test does not).
+    pub handle_signals: bool,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            allow_remote: false,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            handle_signals: true,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub(crate) struct AppState {
+    pub(crate) host: Host,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) admin_token: Arc<str>,
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    addr: SocketAddr,
+    admin_token_path: PathBuf,
+    stop: CancelToken,
+    task: JoinHandle<Result<(), ApiError>>,
+}
+
+impl Running {
+    /// The address it listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The file holding the admin API's credential.
+    pub fn admin_token_path(&self) -> &Path {
+        &self.admin_token_path
+    }
+
+    /// Begin a graceful stop (as Ctrl-C would).
+    pub fn stop(&self) {
+        self.stop.cancel("the server was asked to stop");
+    }
+
+    /// Wait until the server has stopped — calls finished or cancelled, the
+    /// audit chain flushed.
+    ///
+    /// # Errors
+    ///
+    /// [`ApiError::Serve`] when the server failed.
+    pub async fn wait(self) -> Result<(), ApiError> {
+        self.task
+            .await
+            .map_err(|e| ApiError::Serve(format!("the server task failed: {e}")))?
+    }
+
+    /// [`Running::stop`], then [`Running::wait`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Running::wait`].
+    pub async fn shutdown(self) -> Result<(), ApiError> {
+        self.stop();
+        self.wait().await
+    }
+}
+
+/// Bind and start serving `host`; returns once the socket is bound.
+///
+/// # Errors
+///
+/// [`ApiError`] when the address is refused or cannot be bound, or the admin
+/// credential cannot be created.
+pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiError> {
+    if !opts.listen.ip().is_loopback() && !opts.allow_remote {
+        return Err(ApiError::NotLoopback { addr: opts.listen });
+    }
+    let (admin_token, admin_token_path) = load_or_create_admin_token(&host.config().state_dir)?;
+    let bind_err = |e: std::io::Error| ApiError::Bind {
+        addr: opts.listen,
+        why: e.to_string(),
+    };
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    let guard = Arc::new(Guard::new(addr, &opts.allowed_hosts, &opts.allowed_origins));
+    let metrics = Arc::new(Metrics::default());
+
+    let mcp_config = StreamableHttpServerConfig::default()
+        .with_allowed_hosts(guard.hosts())
+        .with_allowed_origins(guard.rmcp_origins(&opts.allowed_origins))
+        .enforce_origin_validation();
+    let mcp_stop = mcp_config.cancellation_token.clone();
+    let (h, m) = (host.clone(), Arc::clone(&metrics));
+    let mcp = StreamableHttpService::new(
+        move || Ok(McpServer::per_request(h.clone(), Arc::clone(&m))),
+        Arc::new(LocalSessionManager::default()),
+        mcp_config,
+    );
+
+    let state = AppState {
+        host: host.clone(),
+        metrics,
+        admin_token: admin_token.into(),
+    };
+    let router = Router::new()
+        .merge(
+            Router::new()
+                .route_service("/mcp", mcp)
+                .layer(middleware::from_fn(require_bearer)),
+        )
+        .merge(v1::routes())
+        .nest("/v1/admin", admin::routes(state.clone()))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .layer(middleware::from_fn_with_state(guard, check_origin))
+        .with_state(state);
+
+    let stop = CancelToken::new();
+    let draining = CancelToken::new();
+    let server = {
+        let draining = draining.clone();
+        axum::serve(listener, router).with_graceful_shutdown(async move {
+            draining.cancelled().await;
+        })
+    };
+    let mut serving = tokio::spawn(async move { server.await });
+    let signals = opts.handle_signals;
+    let stopper = stop.clone();
+    let task = tokio::spawn(async move {
+        let why = if signals {
+            tokio::select! {
+                () = stopper.cancelled() => stopper.reason(),
+                why = shutdown_signal() => why,
+            }
+        } else {
+            stopper.cancelled().await;
+            stopper.reason()
+        };
+        tracing::info!("{why}: stopping");
+        // No new connections; calls in flight are cancelled and audited,
+        // and their answers still reach their clients; then the chain is
+        // flushed and the MCP sessions are closed.
+        draining.cancel(why.clone());
+        host.shutdown(&format!("the server is stopping ({why})"))
+            .await;
+        mcp_stop.cancel();
+        match tokio::time::timeout(DRAIN, &mut serving).await {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(ApiError::Serve(e.to_string())),
+            Ok(Err(e)) => Err(ApiError::Serve(format!("the server task failed: {e}"))),
+            Err(_) => {
+                tracing::warn!("connections still open after {DRAIN:?}; closing them");
+                serving.abort();
+                Ok(())
+            }
+        }
+    });
+    Ok(Running {
+        addr,
+        admin_token_path,
+        stop,
+        task,
+    })
+}
+
+async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
+    axum::Json(serde_json::json!({
+        "status": "ok",
+        "version": env!("CARGO_PKG_VERSION"),
+        "plugins": s.host.registry().plugins().count(),
+        "calls_in_flight": s.host.inflight(),
+    }))
+}
+
+async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        s.metrics.render(&s.host),
+    )
+}
+
+/// Resolves on Ctrl-C or SIGTERM, saying which.
+pub(crate) async fn shutdown_signal() -> String {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => tokio::select! {
+                _ = tokio::signal::ctrl_c() => "interrupted (Ctrl-C)".to_owned(),
+                _ = term.recv() => "terminated (SIGTERM)".to_owned(),
+            },
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                "interrupted (Ctrl-C)".to_owned()
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+        "interrupted (Ctrl-C)".to_owned()
+    }
+}

@@ -1,0 +1,228 @@
+//! The HTTP server's front door: DNS-rebinding protection (the `Host` and
+//! `Origin` of every request), bearer credentials, constant-time compares.
+//!
+//! A request without `Origin` (curl, SDK clients, agents) is fine; a request
+//! with one — a browser — must come from a local page or an origin the
+//! operator allowed. The `Host` must name this server: a loopback name, the
+//! address it listens on, or a host the operator allowed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::keys::sha256_hex;
+
+/// Loopback host names, always accepted in `Host` and in local `Origin`s.
+const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
+
+/// Which `Host` and `Origin` values this server accepts.
+#[derive(Debug, Clone)]
+pub(crate) struct Guard {
+    hosts: Vec<String>,
+    origins: Vec<(String, String, Option<u16>)>,
+}
+
+impl Guard {
+    /// Loopback names, the listening address (when it is a specific one),
+    /// and what the operator added.
+    pub(crate) fn new(bound: SocketAddr, extra_hosts: &[String], extra_origins: &[String]) -> Self {
+        let mut hosts: Vec<String> = LOOPBACK.iter().map(|h| (*h).to_owned()).collect();
+        if !bound.ip().is_unspecified() {
+            hosts.push(bound.ip().to_string());
+        }
+        hosts.extend(extra_hosts.iter().map(|h| h.trim().to_ascii_lowercase()));
+        let origins = extra_origins
+            .iter()
+            .filter_map(|o| parse_origin(o))
+            .collect();
+        Self { hosts, origins }
+    }
+
+    /// The hosts, for rmcp's own `Host` check on `/mcp`.
+    pub(crate) fn hosts(&self) -> Vec<String> {
+        self.hosts.clone()
+    }
+
+    /// The origins, in rmcp's syntax, for its own check on `/mcp`.
+    pub(crate) fn rmcp_origins(&self, extra: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for scheme in ["http", "https"] {
+            for h in ["localhost", "127.0.0.1", "[::1]"] {
+                out.push(format!("{scheme}://{h}:*"));
+            }
+        }
+        out.extend(extra.iter().cloned());
+        out
+    }
+
+    fn host_ok(&self, headers: &HeaderMap) -> bool {
+        let Some(value) = headers.get(header::HOST) else {
+            // HTTP/1.1 requires Host; HTTP/1.0 clients may omit it.
+            return true;
+        };
+        let Ok(text) = value.to_str() else {
+            return false;
+        };
+        match text.parse::<http::uri::Authority>() {
+            Ok(a) => self.hosts.iter().any(|h| *h == normal_host(a.host())),
+            Err(_) => false,
+        }
+    }
+
+    fn origin_ok(&self, headers: &HeaderMap) -> bool {
+        let Some(value) = headers.get(header::ORIGIN) else {
+            return true;
+        };
+        let Some((scheme, host, port)) = value.to_str().ok().and_then(parse_origin) else {
+            return false;
+        };
+        let local = LOOPBACK.contains(&host.as_str()) && (scheme == "http" || scheme == "https");
+        local
+            || self
+                .origins
+                .iter()
+                .any(|(s, h, p)| *s == scheme && *h == host && *p == port)
+    }
+}
+
+fn normal_host(h: &str) -> String {
+    h.trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase()
+}
+
+/// `scheme://host[:port]` → its parts; `None` for anything else (including
+/// the opaque origin `null`).
+fn parse_origin(text: &str) -> Option<(String, String, Option<u16>)> {
+    let uri = text.trim().parse::<http::Uri>().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let authority = uri.authority()?;
+    if uri.path_and_query().is_some_and(|p| p.as_str() != "/") {
+        return None;
+    }
+    Some((scheme, normal_host(authority.host()), authority.port_u16()))
+}
+
+/// Middleware: refuse a request whose `Host` or `Origin` is not accepted.
+pub(crate) async fn check_origin(
+    State(guard): State<Arc<Guard>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !guard.host_ok(req.headers()) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "host",
+            "the Host header does not name this server (DNS-rebinding protection); \
+             an operator can allow a name with --allow-host",
+        );
+    }
+    if !guard.origin_ok(req.headers()) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "origin",
+            "requests from this Origin are refused (only local pages and origins allowed \
+             with --allow-origin may call this server)",
+        );
+    }
+    next.run(req).await
+}
+
+/// The credential in `Authorization: Bearer <credential>`.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| rest.trim())
+        .filter(|t| !t.is_empty())
+}
+
+/// Middleware: `/mcp` needs a task token on every request (checked by the
+/// host on each tools/list and tools/call).
+pub(crate) async fn require_bearer(req: Request, next: Next) -> Response {
+    if bearer(req.headers()).is_none() {
+        let mut r = error(
+            StatusCode::UNAUTHORIZED,
+            "token",
+            "no task token: send Authorization: Bearer <task token> (from `warrant token issue`)",
+        );
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            http::HeaderValue::from_static("Bearer realm=\"warrant\""),
+        );
+        return r;
+    }
+    next.run(req).await
+}
+
+/// Compare two secrets in time independent of where they differ (both are
+/// hashed first, so their lengths do not show either).
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    let (x, y) = (sha256_hex(a.as_bytes()), sha256_hex(b.as_bytes()));
+    x.bytes()
+        .zip(y.bytes())
+        .fold(0u8, |acc, (p, q)| acc | (p ^ q))
+        == 0
+}
+
+/// A JSON error body: `{"error": {"layer", "message"}}`.
+pub(crate) fn error(status: StatusCode, layer: &str, message: &str) -> Response {
+    (
+        status,
+        axum::Json(json!({"error": {"layer": layer, "message": message}})),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(k.clone(), v.parse().unwrap());
+        }
+        h
+    }
+
+    #[test]
+    fn origins_and_hosts() {
+        let g = Guard::new(
+            "127.0.0.1:0".parse().unwrap(),
+            &["warrant.example".into()],
+            &["https://console.example".into()],
+        );
+        let ok = |o: &str| g.origin_ok(&headers(&[(header::ORIGIN, o)]));
+        assert!(g.origin_ok(&HeaderMap::new()));
+        assert!(ok("http://localhost:3000"));
+        assert!(ok("http://[::1]:8080"));
+        assert!(ok("https://console.example"));
+        assert!(!ok("https://console.example:8443"));
+        assert!(!ok("https://evil.example"));
+        assert!(!ok("http://localhost.evil.example"));
+        assert!(!ok("null"));
+        let host = |h: &str| g.host_ok(&headers(&[(header::HOST, h)]));
+        assert!(host("127.0.0.1:8787") && host("localhost") && host("warrant.example:443"));
+        assert!(!host("evil.example:8787"));
+    }
+
+    #[test]
+    fn bearer_and_secrets() {
+        let h = headers(&[(header::AUTHORIZATION, "Bearer  abc ")]);
+        assert_eq!(bearer(&h), Some("abc"));
+        assert_eq!(
+            bearer(&headers(&[(header::AUTHORIZATION, "Basic abc")])),
+            None
+        );
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cret", "s3cres"));
+        assert!(!same_secret("s3cret", ""));
+    }
+}

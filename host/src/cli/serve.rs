@@ -1,0 +1,114 @@
+//! `warrant serve`
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use crate::api::{ServeOptions, serve_http, serve_stdio};
+use crate::cli::ConfigArg;
+use crate::{Host, HostConfig, HostOptions};
+
+/// Serve agents: MCP over stdio, or MCP, HTTP/JSON and admin APIs over HTTP.
+///
+/// --stdio: an MCP server on stdin/stdout for a desktop agent that launches
+/// warrant itself; every call acts under the task token from --token or
+/// WARRANT_TOKEN. stdout carries only the protocol; logs go to stderr.
+///
+/// --listen ADDR: one HTTP server with MCP streamable HTTP at /mcp, an
+/// HTTP/JSON API at /v1 (GET /v1/tools, POST /v1/tools/PLUGIN.TOOL/call,
+/// GET /v1/calls/CALL_ID), the admin API at /v1/admin, /healthz and
+/// /metrics (Prometheus). Agents send their task token as
+/// `Authorization: Bearer <token>`; the admin API takes the operator
+/// credential from STATE_DIR/keys/admin.token instead (created on first
+/// start, mode 0600), and still checks the operator name against
+/// [operators] and the approvers in warrant.toml.
+///
+/// Security: the server speaks plain HTTP and listens on loopback only.
+/// Every request's Host must name this server and a browser's Origin must be
+/// a local page (or one allowed with --allow-origin). To listen beyond
+/// loopback pass --allow-remote, and put TLS or a reverse proxy that
+/// authenticates clients in front of it; allow the name clients use with
+/// --allow-host.
+///
+/// Ctrl-C or SIGTERM stops it gracefully: calls in flight are cancelled and
+/// audited, and the audit chain is flushed.
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("mode").required(true).args(["stdio", "listen"])))]
+pub struct Args {
+    /// Serve MCP over stdin/stdout.
+    #[arg(long)]
+    pub stdio: bool,
+    /// The task token for --stdio (from `warrant token issue`).
+    #[arg(long, env = "WARRANT_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Serve HTTP on this address, e.g. 127.0.0.1:8787 (port 0: any free port).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Allow --listen on a non-loopback address. Only with TLS or a reverse
+    /// proxy in front: the server itself speaks plain HTTP.
+    #[arg(long, requires = "listen")]
+    pub allow_remote: bool,
+    /// Also accept this name in the Host header (e.g. the name a reverse
+    /// proxy forwards). Repeatable.
+    #[arg(long = "allow-host", value_name = "NAME", requires = "listen")]
+    pub allow_hosts: Vec<String>,
+    /// Also accept browser requests from this origin (scheme://host[:port]).
+    /// Repeatable.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "listen")]
+    pub allow_origins: Vec<String>,
+    /// DEVELOPMENT ONLY: load unsigned manifests. Never on a real host.
+    #[arg(long)]
+    pub insecure: bool,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let config = HostConfig::load(&a.config.config)?;
+    if a.insecure {
+        eprintln!(
+            "WARNING: --insecure: unsigned manifests are accepted; never use this outside development"
+        );
+    }
+    let opts = HostOptions {
+        insecure: a.insecure,
+        record_loads: true,
+        ..HostOptions::default()
+    };
+    let host = Host::open(config, opts).await?;
+    for r in host.registry().refusals() {
+        eprintln!("warning: plugin not loaded: {r}");
+    }
+    let Some(listen) = a.listen else {
+        serve_stdio(host, a.token.unwrap_or_default()).await?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    if a.allow_remote && !listen.ip().is_loopback() {
+        eprintln!(
+            "WARNING: --allow-remote: listening on {listen}, beyond this machine. warrant speaks \
+             plain HTTP: put TLS or an authenticating reverse proxy in front of it."
+        );
+    }
+    let server = serve_http(
+        host,
+        ServeOptions {
+            listen,
+            allow_remote: a.allow_remote,
+            allowed_hosts: a.allow_hosts,
+            allowed_origins: a.allow_origins,
+            handle_signals: true,
+        },
+    )
+    .await?;
+    let addr = server.local_addr();
+    eprintln!("warrant: serving on http://{addr}");
+    eprintln!("  MCP (streamable HTTP): http://{addr}/mcp   (Authorization: Bearer <task token>)");
+    eprintln!("  HTTP/JSON API:         http://{addr}/v1/tools");
+    eprintln!(
+        "  admin API:             http://{addr}/v1/admin   (credential: {})",
+        server.admin_token_path().display()
+    );
+    eprintln!("  health, metrics:       http://{addr}/healthz, http://{addr}/metrics");
+    server.wait().await?;
+    eprintln!("warrant: stopped; the audit chain is flushed");
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,186 @@
+//! The HTTP/JSON API with `reqwest`: calls and their statuses, audit record
+//! lookup, concurrency, metrics; the Origin and Host checks.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use warrant::api::{ApiError, ServeOptions, serve_http};
+
+use super::support::{serve, soc};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_json_api_calls_tools_and_finds_their_audit_records() {
+    let fx = soc().await;
+    let srv = serve(&fx).await;
+    let token = fx.token("triage-bot", "INC-2026-0007", &[]).await;
+    let http = reqwest::Client::new();
+    let call = |tool: &str, body: Value| {
+        http.post(format!("{}/v1/tools/{tool}/call", srv.base))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    let r = call(
+        "ioc-extract.extract",
+        json!({"input": {"text": "see 198.51.100.7"}, "prompt": "enrich"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let ok: Value = r.json().await.unwrap();
+    assert!(ok["output"].is_object() && ok["audit_seq"].is_u64(), "{ok}");
+    let found: Value = http
+        .get(format!(
+            "{}/v1/calls/{}",
+            srv.base,
+            ok["call_id"].as_str().unwrap()
+        ))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["outcome"], "ok");
+    let seqs: Vec<u64> = found["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["seq"].as_u64())
+        .collect();
+    assert!(seqs.contains(&ok["audit_seq"].as_u64().unwrap()), "{found}");
+    // Another agent's token cannot read this call's records.
+    let other = fx.token("intel-bot", "T", &[]).await;
+    let r = http
+        .get(format!(
+            "{}/v1/calls/{}",
+            srv.base,
+            ok["call_id"].as_str().unwrap()
+        ))
+        .bearer_auth(&other)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+    let r = call("ioc-extract.extract", json!({"input": {"text": 5}}))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let r = call(
+        "case-note.append",
+        json!({"input": {"case_id": "INC-2026-0007", "note": "x"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let held: Value = r.json().await.unwrap();
+    assert!(
+        held["error"]["approval_id"]
+            .as_str()
+            .unwrap()
+            .starts_with("apr-"),
+        "{held}"
+    );
+    assert_eq!(held["error"]["layer"], "approval");
+    let r = http
+        .post(format!("{}/v1/tools/ioc-extract.extract/call", srv.base))
+        .json(&json!({"input": {"text": "x"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    let metrics = http
+        .get(format!("{}/metrics", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "warrant_calls_total{plugin=\"ioc-extract\",decision=\"allow\",outcome=\"ok\"} 1",
+        "warrant_calls_total{plugin=\"ioc-extract\",decision=\"allow\",outcome=\"invalid-input\"} 1",
+        "warrant_calls_total{plugin=\"case-note\",decision=\"held\",outcome=\"held\"} 1",
+        "warrant_calls_total{plugin=\"ioc-extract\",decision=\"deny\",outcome=\"refused\"} 1",
+        "warrant_call_duration_seconds_count 4",
+        "warrant_approvals_pending 1",
+        "warrant_calls_in_flight 0",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line}:\n{metrics}"
+        );
+    }
+    // Many calls at once, each through the whole path, each on record.
+    let mut calls = tokio::task::JoinSet::new();
+    for i in 0..16 {
+        let req = http
+            .post(format!("{}/v1/tools/ioc-extract.extract/call", srv.base))
+            .bearer_auth(&token)
+            .json(&json!({"input": {"text": format!("host 192.0.2.{i} seen")}}));
+        calls.spawn(async move { req.send().await.unwrap().json::<Value>().await.unwrap() });
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    while let Some(done) = calls.join_next().await {
+        let v = done.unwrap();
+        assert!(v["output"]["ipv4"].is_array(), "{v}");
+        ids.insert(v["call_id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 16);
+    let health: Value = http
+        .get(format!("{}/healthz", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_origins_and_hosts_are_refused() {
+    let fx = soc().await;
+    let srv = serve(&fx).await;
+    let token = fx.token("intel-bot", "T", &[]).await;
+    let http = reqwest::Client::new();
+    for path in ["/healthz", "/v1/tools", "/mcp", "/v1/admin/approvals"] {
+        let r = http
+            .get(format!("{}{path}", srv.base))
+            .bearer_auth(&token)
+            .header("Origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+        let r = http
+            .get(format!("{}{path}", srv.base))
+            .bearer_auth(&token)
+            .header("Host", "evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
+    }
+    let r = http
+        .get(format!("{}/v1/tools", srv.base))
+        .bearer_auth(&token)
+        .header("Origin", "http://localhost:5173")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // Beyond loopback only when asked for explicitly.
+    let opts = ServeOptions {
+        listen: "0.0.0.0:0".parse().unwrap(),
+        handle_signals: false,
+        ..ServeOptions::default()
+    };
+    let refused = serve_http(srv.host.clone(), opts).await;
+    assert!(
+        matches!(refused, Err(ApiError::NotLoopback { .. })),
+        "{refused:?}"
+    );
+}
