@@ -46,7 +46,10 @@ impl IntelServer {
     ///
     /// [`DemoError`] when the data cannot be read or the address bound.
     pub async fn start(data: &Path, addr: SocketAddr) -> Result<Self, DemoError> {
-        let err = |why: String| DemoError::Data { path: data.display().to_string(), why };
+        let err = |why: String| DemoError::Data {
+            path: data.display().to_string(),
+            why,
+        };
         let text = std::fs::read_to_string(data).map_err(|e| err(e.to_string()))?;
         let value: Value = serde_json::from_str(&text).map_err(|e| err(e.to_string()))?;
         if !value["indicators"].is_array() {
@@ -57,8 +60,14 @@ impl IntelServer {
             .with_state(Arc::new(value));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
-            .map_err(|e| DemoError::Bind { addr, why: e.to_string() })?;
-        let addr = listener.local_addr().map_err(|e| DemoError::Bind { addr, why: e.to_string() })?;
+            .map_err(|e| DemoError::Bind {
+                addr,
+                why: e.to_string(),
+            })?;
+        let addr = listener.local_addr().map_err(|e| DemoError::Bind {
+            addr,
+            why: e.to_string(),
+        })?;
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::warn!("example intel API stopped: {e}");
@@ -79,10 +88,14 @@ impl Drop for IntelServer {
     }
 }
 
-async fn lookup(State(data): State<Arc<Value>>, UrlPath((kind, value)): UrlPath<(String, String)>) -> Response {
-    let found = data["indicators"]
-        .as_array()
-        .and_then(|list| list.iter().find(|i| i["kind"] == kind.as_str() && i["indicator"] == value.as_str()));
+async fn lookup(
+    State(data): State<Arc<Value>>,
+    UrlPath((kind, value)): UrlPath<(String, String)>,
+) -> Response {
+    let found = data["indicators"].as_array().and_then(|list| {
+        list.iter()
+            .find(|i| i["kind"] == kind.as_str() && i["indicator"] == value.as_str())
+    });
     match found {
         Some(i) => axum::Json(i.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),

@@ -27,10 +27,10 @@ fn load_or_create(dir: &Path, id: &str, alg: Algorithm) -> Result<SigningKey, St
     let path = dir.join(format!("{id}.key"));
     if !path.exists() {
         let key = generate(id, alg)?;
-        if let Err(e) = write_key_files(&key, dir) {
-            if !path.exists() {
-                return Err(e);
-            }
+        if let Err(e) = write_key_files(&key, dir)
+            && !path.exists()
+        {
+            return Err(e);
         }
     }
     read_key_file(&path)?.signing_key()

@@ -24,15 +24,15 @@ pub struct Filter {
 impl Filter {
     /// Whether a record passes.
     pub fn matches(&self, r: &Record) -> bool {
-        if let Some(t) = &self.task {
-            if r.str("task") != Some(t) {
-                return false;
-            }
+        if let Some(t) = &self.task
+            && r.str("task") != Some(t)
+        {
+            return false;
         }
-        if let Some(a) = &self.agent {
-            if r.str("agent") != Some(a) {
-                return false;
-            }
+        if let Some(a) = &self.agent
+            && r.str("agent") != Some(a)
+        {
+            return false;
         }
         if let Some(s) = &self.since {
             match DateTime::parse_from_rfc3339(&r.time) {

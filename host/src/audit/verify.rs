@@ -219,10 +219,10 @@ pub fn verify_chain(
             }
             summary.macs_checked += 1;
         }
-        if let Some(head) = wanted.get(&r.seq) {
-            if *head != r.hash {
-                return Err(ChainFault::CheckpointMismatch { checkpoint: r.seq });
-            }
+        if let Some(head) = wanted.get(&r.seq)
+            && *head != r.hash
+        {
+            return Err(ChainFault::CheckpointMismatch { checkpoint: r.seq });
         }
         prev = r.hash;
         summary.records += 1;

@@ -135,12 +135,11 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             let mut keys = VerifyKeys::default();
             if let Some(c) = &cfg {
                 let dir = keys_dir(&c.state_dir);
-                if !no_mac {
-                    if let Ok(SigningKey::Hmac(k)) =
+                if !no_mac
+                    && let Ok(SigningKey::Hmac(k)) =
                         read_key_file(&dir.join("audit-mac.key")).and_then(|f| f.signing_key())
-                    {
-                        keys.mac = Some(k);
-                    }
+                {
+                    keys.mac = Some(k);
                 }
                 if let Ok(SigningKey::Ed25519(k)) =
                     read_key_file(&dir.join("audit-checkpoint.key")).and_then(|f| f.signing_key())

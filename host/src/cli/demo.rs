@@ -17,7 +17,12 @@ use crate::{CallError, CallRequest, Host, HostConfig, HostOptions};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The host config.
-    #[arg(long, short = 'c', env = "WARRANT_CONFIG", default_value = "manifests/warrant.toml")]
+    #[arg(
+        long,
+        short = 'c',
+        env = "WARRANT_CONFIG",
+        default_value = "manifests/warrant.toml"
+    )]
     pub config: PathBuf,
     /// Where to serve MCP (/mcp), HTTP/JSON (/v1) and the admin API.
     #[arg(long, default_value = "127.0.0.1:8787")]
@@ -39,8 +44,20 @@ fn step(n: u32, title: &str) {
 }
 
 async fn show(host: &Host, token: &str, tool: &str, input: Value, prompt: &str) -> Option<Value> {
-    let r = host.call(CallRequest { token: token.into(), tool: tool.into(), input: input.to_string(), prompt: Some(prompt.into()), context: None, channel: "cli" }).await;
-    let seq = r.audit_seq.map(|s| format!("audit #{s}")).unwrap_or_else(|| "not recorded".into());
+    let r = host
+        .call(CallRequest {
+            token: token.into(),
+            tool: tool.into(),
+            input: input.to_string(),
+            prompt: Some(prompt.into()),
+            context: None,
+            channel: "cli",
+        })
+        .await;
+    let seq = r
+        .audit_seq
+        .map(|s| format!("audit #{s}"))
+        .unwrap_or_else(|| "not recorded".into());
     match r.outcome {
         Ok(out) => {
             println!("   {tool}: ok ({seq})");
@@ -65,10 +82,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     println!("warrant demo — config {}", config.path.display());
 
     step(1, "Load the signed example plugins");
-    let intel_data = config.dir.join("../example-plugins/http-lookup/sample-intel.json");
+    let intel_data = config
+        .dir
+        .join("../example-plugins/http-lookup/sample-intel.json");
     let _intel = match IntelServer::start(&intel_data, a.intel).await {
         Ok(s) => {
-            println!("   example threat-intel API on http://{} (for http-lookup)", s.addr());
+            println!(
+                "   example threat-intel API on http://{} (for http-lookup)",
+                s.addr()
+            );
             Some(s)
         }
         Err(e) => {
@@ -76,26 +98,77 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             None
         }
     };
-    let host = Host::open(config.clone(), HostOptions { record_loads: true, ..HostOptions::default() }).await?;
-    let state = std::fs::canonicalize(&config.state_dir).unwrap_or_else(|_| config.state_dir.clone());
-    println!("   embedded state (SQLite, compiled cache, keys, audit chain) in {}", state.display());
+    let host = Host::open(
+        config.clone(),
+        HostOptions {
+            record_loads: true,
+            ..HostOptions::default()
+        },
+    )
+    .await?;
+    let state =
+        std::fs::canonicalize(&config.state_dir).unwrap_or_else(|_| config.state_dir.clone());
+    println!(
+        "   embedded state (SQLite, compiled cache, keys, audit chain) in {}",
+        state.display()
+    );
     for p in host.registry().plugins() {
         let m = p.manifest.manifest();
-        let tools: Vec<String> = m.tools.iter().map(|t| format!("{}.{} [{}]", m.plugin.id, t.name, t.impact)).collect();
-        println!("   {} {} — signed by {}, component sha256:{}… — {}", m.plugin.id, m.plugin.version, p.manifest.signer().unwrap_or("-"), &p.manifest.digest_hex()[..12], tools.join(", "));
+        let tools: Vec<String> = m
+            .tools
+            .iter()
+            .map(|t| format!("{}.{} [{}]", m.plugin.id, t.name, t.impact))
+            .collect();
+        println!(
+            "   {} {} — signed by {}, component sha256:{}… — {}",
+            m.plugin.id,
+            m.plugin.version,
+            p.manifest.signer().unwrap_or("-"),
+            &p.manifest.digest_hex()[..12],
+            tools.join(", ")
+        );
     }
     for r in host.registry().refusals() {
         println!("   NOT LOADED: {r}");
     }
 
-    step(2, "A task token for triage-bot (owner alice@soc.example), task INC-2026-0042");
+    step(
+        2,
+        "A task token for triage-bot (owner alice@soc.example), task INC-2026-0042",
+    );
     let admin = host.admin();
-    let (token, t) = admin.issue_token("triage-bot", "INC-2026-0042", &[], Duration::from_secs(3600), "demo").await?;
-    println!("   {} scoped to {} (expires in 1h)", t.id, t.tools.join(", "));
+    let (token, t) = admin
+        .issue_token(
+            "triage-bot",
+            "INC-2026-0042",
+            &[],
+            Duration::from_secs(3600),
+            "demo",
+        )
+        .await?;
+    println!(
+        "   {} scoped to {} (expires in 1h)",
+        t.id,
+        t.tools.join(", ")
+    );
 
-    step(3, "Real calls through the mediated path: token → grant → policy → sandbox → audit");
-    if let Some(out) = show(&host, &token, "ioc-extract.extract", json!({ "text": REPORT }), "extract the indicators from the phishing report").await {
-        println!("     ipv4 {}  domains {}  urls {}  md5 {}", out["ipv4"], out["domains"], out["urls"], out["md5"]);
+    step(
+        3,
+        "Real calls through the mediated path: token → grant → policy → sandbox → audit",
+    );
+    if let Some(out) = show(
+        &host,
+        &token,
+        "ioc-extract.extract",
+        json!({ "text": REPORT }),
+        "extract the indicators from the phishing report",
+    )
+    .await
+    {
+        println!(
+            "     ipv4 {}  domains {}  urls {}  md5 {}",
+            out["ipv4"], out["domains"], out["urls"], out["md5"]
+        );
     }
     if let Some(out) = show(&host, &token, "log-search.search", json!({"pattern": "(Accepted|Failed password for invalid user).*203\\.0\\.113\\.45", "file": "auth.log", "limit": 1000}), "did the attacker get in?").await {
         println!("     {} matching lines in the sshd logs, e.g.:", out["matches"].as_array().map_or(0, Vec::len));
@@ -106,25 +179,86 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             println!("       …\n       {}:{}  {}", last["file"].as_str().unwrap_or(""), last["line"], last["text"].as_str().unwrap_or("").chars().take(100).collect::<String>());
         }
     }
-    if let Some(out) = show(&host, &token, "http-lookup.lookup", json!({"indicator": "203.0.113.45"}), "what does threat intel say about the source?").await {
-        println!("     verdict {} (score {}), tags {}", out["verdict"], out["score"], out["tags"]);
+    if let Some(out) = show(
+        &host,
+        &token,
+        "http-lookup.lookup",
+        json!({"indicator": "203.0.113.45"}),
+        "what does threat intel say about the source?",
+    )
+    .await
+    {
+        println!(
+            "     verdict {} (score {}), tags {}",
+            out["verdict"], out["score"], out["tags"]
+        );
     }
 
     step(4, "Refusals name the layer that refused");
-    let (other, _) = admin.issue_token("intel-enricher", "INC-2026-0042", &[], Duration::from_secs(600), "demo").await?;
-    show(&host, &other, "log-search.search", json!({"pattern": "root"}), "read the auth logs").await;
-    let (chore, _) = admin.issue_token("triage-bot", "chore-17", &[], Duration::from_secs(600), "demo").await?;
-    show(&host, &chore, "case-note.append", json!({"case_id": "INC-2026-0042", "note": "tidy up"}), "write a note outside an incident").await;
+    let (other, _) = admin
+        .issue_token(
+            "intel-enricher",
+            "INC-2026-0042",
+            &[],
+            Duration::from_secs(600),
+            "demo",
+        )
+        .await?;
+    show(
+        &host,
+        &other,
+        "log-search.search",
+        json!({"pattern": "root"}),
+        "read the auth logs",
+    )
+    .await;
+    let (chore, _) = admin
+        .issue_token(
+            "triage-bot",
+            "chore-17",
+            &[],
+            Duration::from_secs(600),
+            "demo",
+        )
+        .await?;
+    show(
+        &host,
+        &chore,
+        "case-note.append",
+        json!({"case_id": "INC-2026-0042", "note": "tidy up"}),
+        "write a note outside an incident",
+    )
+    .await;
 
     step(5, "A high-impact call is held for a named human");
     let note = json!({"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45 at the edge; admin password reset.", "author": "triage-bot"});
     let (h, tk) = (host.clone(), token.clone());
-    let held = tokio::spawn(async move { show(&h, &tk, "case-note.append", note, "record the containment in the case file").await });
+    let held = tokio::spawn(async move {
+        show(
+            &h,
+            &tk,
+            "case-note.append",
+            note,
+            "record the containment in the case file",
+        )
+        .await
+    });
     let mut shown = false;
     for _ in 0..100 {
-        if let Some(req) = admin.approvals(false)?.into_iter().find(|r| r.task == "INC-2026-0042") {
-            println!("   held as {} — approvers: carol, dave. In another terminal:", req.id);
-            println!("     WARRANT_CONFIG={} cargo run -q -- approvals approve {} --as carol --reason \"containment confirmed\"", a.config.display(), req.id);
+        if let Some(req) = admin
+            .approvals(false)?
+            .into_iter()
+            .find(|r| r.task == "INC-2026-0042")
+        {
+            println!(
+                "   held as {} — approvers: carol, dave. In another terminal:",
+                req.id
+            );
+            println!(
+                "     WARRANT_CONFIG={} cargo run -q -- approvals approve {} --as carol --reason \"containment confirmed\"",
+                a.config.display(),
+                req.id
+            );
             shown = true;
             break;
         }
@@ -137,21 +271,43 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.once {
         let _ = held.await;
         host.shutdown("the demo finished").await;
-        println!("\nThe story so far: cargo run -q -- audit show --task INC-2026-0042 --config {}", a.config.display());
+        println!(
+            "\nThe story so far: cargo run -q -- audit show --task INC-2026-0042 --config {}",
+            a.config.display()
+        );
         return Ok(ExitCode::SUCCESS);
     }
 
     step(6, "Serve the host to agents");
-    let server = serve_http(host.clone(), ServeOptions { listen: a.listen, ..ServeOptions::default() }).await?;
+    let server = serve_http(
+        host.clone(),
+        ServeOptions {
+            listen: a.listen,
+            ..ServeOptions::default()
+        },
+    )
+    .await?;
     let addr = server.local_addr();
-    println!("   MCP (streamable HTTP): http://{addr}/mcp   header  Authorization: Bearer <task token>");
-    println!("   HTTP/JSON:             http://{addr}/v1/tools   POST http://{addr}/v1/tools/<plugin.tool>/call");
-    println!("   admin API:             http://{addr}/v1/admin   (credential in {})", server.admin_token_path().display());
+    println!(
+        "   MCP (streamable HTTP): http://{addr}/mcp   header  Authorization: Bearer <task token>"
+    );
+    println!(
+        "   HTTP/JSON:             http://{addr}/v1/tools   POST http://{addr}/v1/tools/<plugin.tool>/call"
+    );
+    println!(
+        "   admin API:             http://{addr}/v1/admin   (credential in {})",
+        server.admin_token_path().display()
+    );
     println!("   metrics, health:       http://{addr}/metrics   http://{addr}/healthz");
     println!("\n   triage-bot's token for task INC-2026-0042:\n   {token}");
-    println!("\n   Try, in another terminal (WARRANT_CONFIG={}):", a.config.display());
+    println!(
+        "\n   Try, in another terminal (WARRANT_CONFIG={}):",
+        a.config.display()
+    );
     println!("     cargo run -q -- approvals list");
-    println!("     cargo run -q -- quarantine triage-bot --as carol --reason \"prompt injection suspected\"");
+    println!(
+        "     cargo run -q -- quarantine triage-bot --as carol --reason \"prompt injection suspected\""
+    );
     println!("     cargo run -q -- audit show --task INC-2026-0042");
     println!("     cargo run -q -- audit verify");
     println!("\n   Serving until Ctrl-C.");

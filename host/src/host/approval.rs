@@ -123,14 +123,14 @@ impl Host {
                 () = cancel.cancelled() => {}
             }
             // A decision may also have been a denial of this very request.
-            if let Some(a) = state.approval(&request.id).map_err(host_err)? {
-                if a.status == ApprovalStatus::Denied {
-                    return Err(Refusal::ApprovalDenied {
-                        approval_id: a.id,
-                        by: a.decided_by.unwrap_or_default(),
-                        reason: a.decision_reason,
-                    });
-                }
+            if let Some(a) = state.approval(&request.id).map_err(host_err)?
+                && a.status == ApprovalStatus::Denied
+            {
+                return Err(Refusal::ApprovalDenied {
+                    approval_id: a.id,
+                    by: a.decided_by.unwrap_or_default(),
+                    reason: a.decision_reason,
+                });
             }
         }
     }

@@ -57,7 +57,7 @@ impl CallError {
     /// A stable name for the outcome.
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Refused(r) if matches!(r, Refusal::PendingApproval { .. }) => "held",
+            Self::Refused(Refusal::PendingApproval { .. }) => "held",
             Self::Refused(_) => "refused",
             Self::Failed(f) => f.kind(),
             Self::Unaudited(_) => "unaudited",
@@ -381,7 +381,10 @@ impl Host {
                     cancel: cancel.clone(),
                 },
             );
-        *registered = Some(InflightEntry { map: &inner.inflight, id: n });
+        *registered = Some(InflightEntry {
+            map: &inner.inflight,
+            id: n,
+        });
         if let Some(why) = stop_reason(&stops, &agent.id, plugin.id()) {
             cancel.cancel(why);
         }

@@ -20,11 +20,14 @@ pub(crate) struct Inflight {
     pub(crate) cancel: CancelToken,
 }
 
+/// What `StateDb::data_version` returns.
+type DataVersion = (i64, u64);
+
 /// The stop state, reloaded when the database changes.
 #[derive(Debug)]
 pub(crate) struct StopCache {
     state: Arc<StateDb>,
-    cached: Mutex<Option<((i64, u64), Arc<StopState>)>>,
+    cached: Mutex<Option<(DataVersion, Arc<StopState>)>>,
 }
 
 impl StopCache {
@@ -39,10 +42,10 @@ impl StopCache {
     pub(crate) fn get(&self) -> Result<Arc<StopState>, StateError> {
         let version = self.state.data_version()?;
         let mut cached = self.cached.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((v, s)) = cached.as_ref() {
-            if *v == version {
-                return Ok(Arc::clone(s));
-            }
+        if let Some((v, s)) = cached.as_ref()
+            && *v == version
+        {
+            return Ok(Arc::clone(s));
         }
         let fresh = Arc::new(self.state.stop_state()?);
         *cached = Some((version, Arc::clone(&fresh)));

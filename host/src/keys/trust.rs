@@ -129,30 +129,30 @@ impl TrustStore {
             .iter()
             .find(|k| k.id == key_id)
             .ok_or_else(|| TrustError::UnknownKey { id: id.clone() })?;
-        if let Some(claimed) = claimed {
-            if claimed != key.key.algorithm() {
-                return Err(TrustError::AlgorithmMismatch {
-                    id,
-                    actual: key.key.algorithm(),
-                    claimed,
-                });
-            }
+        if let Some(claimed) = claimed
+            && claimed != key.key.algorithm()
+        {
+            return Err(TrustError::AlgorithmMismatch {
+                id,
+                actual: key.key.algorithm(),
+                claimed,
+            });
         }
-        if let Some(nb) = key.not_before {
-            if now < nb {
-                return Err(TrustError::NotYetValid {
-                    id,
-                    not_before: nb.to_rfc3339(),
-                });
-            }
+        if let Some(nb) = key.not_before
+            && now < nb
+        {
+            return Err(TrustError::NotYetValid {
+                id,
+                not_before: nb.to_rfc3339(),
+            });
         }
-        if let Some(na) = key.not_after {
-            if now > na {
-                return Err(TrustError::Expired {
-                    id,
-                    not_after: na.to_rfc3339(),
-                });
-            }
+        if let Some(na) = key.not_after
+            && now > na
+        {
+            return Err(TrustError::Expired {
+                id,
+                not_after: na.to_rfc3339(),
+            });
         }
         if !key.key.verify(purpose, body, signature) {
             return Err(TrustError::BadSignature { id });

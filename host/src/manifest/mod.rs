@@ -207,16 +207,15 @@ fn check_component(manifest: Manifest, path: &Path) -> Result<VerifiedManifest, 
     })?;
     let actual = sha256_hex(&bytes);
     match &manifest.plugin.digest {
-        Some(d) => {
-            if parse_digest(d).ok() != Some(actual.as_str()) {
-                return Err(VerifyError::DigestMismatch {
-                    path: path.to_owned(),
-                    component: component_path,
-                    expected: d.clone(),
-                    actual,
-                });
-            }
+        Some(d) if parse_digest(d).ok() != Some(actual.as_str()) => {
+            return Err(VerifyError::DigestMismatch {
+                path: path.to_owned(),
+                component: component_path,
+                expected: d.clone(),
+                actual,
+            });
         }
+        Some(_) => {}
         None if manifest.signature.is_some() => {
             return Err(VerifyError::NoDigest {
                 path: path.to_owned(),

@@ -202,14 +202,14 @@ pub async fn load_plugin(
         plugin: id.clone(),
         why,
     })?;
-    if let Some((highest, hv)) = state.highest_version(&id)? {
-        if version < hv {
-            return Err(RegistryError::Rollback {
-                plugin: id,
-                version: m.plugin.version.clone(),
-                highest,
-            });
-        }
+    if let Some((highest, hv)) = state.highest_version(&id)?
+        && version < hv
+    {
+        return Err(RegistryError::Rollback {
+            plugin: id,
+            version: m.plugin.version.clone(),
+            highest,
+        });
     }
     let caps = grants::capabilities(m, entry, config).map_err(|why| RegistryError::Config {
         plugin: id.clone(),

@@ -45,23 +45,23 @@ impl ComponentCache {
         bytes: &[u8],
         digest_hex: &str,
     ) -> Result<(Component, CacheOutcome), LoadError> {
-        if let Some(path) = self.path_for(digest_hex) {
-            if path.exists() {
-                match load_cached(engine, &path) {
-                    Ok(c) => return Ok((c, CacheOutcome::Hit)),
-                    Err(e) => {
-                        tracing::warn!("ignoring cached {}: {e}", path.display());
-                        let _ = std::fs::remove_file(&path);
-                    }
+        if let Some(path) = self.path_for(digest_hex)
+            && path.exists()
+        {
+            match load_cached(engine, &path) {
+                Ok(c) => return Ok((c, CacheOutcome::Hit)),
+                Err(e) => {
+                    tracing::warn!("ignoring cached {}: {e}", path.display());
+                    let _ = std::fs::remove_file(&path);
                 }
             }
         }
         let component =
             Component::new(engine, bytes).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        if let Some(path) = self.path_for(digest_hex) {
-            if let Err(e) = store(&component, &path) {
-                tracing::warn!("could not cache compiled component: {e}");
-            }
+        if let Some(path) = self.path_for(digest_hex)
+            && let Err(e) = store(&component, &path)
+        {
+            tracing::warn!("could not cache compiled component: {e}");
         }
         Ok((component, CacheOutcome::Compiled))
     }

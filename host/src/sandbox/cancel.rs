@@ -28,10 +28,10 @@ impl CancelToken {
 
     /// Cancel, with a reason an operator will read.
     pub fn cancel(&self, reason: impl Into<String>) {
-        if let Ok(mut r) = self.inner.reason.lock() {
-            if r.is_empty() {
-                *r = reason.into();
-            }
+        if let Ok(mut r) = self.inner.reason.lock()
+            && r.is_empty()
+        {
+            *r = reason.into();
         }
         self.inner.cancelled.store(true, Ordering::SeqCst);
         self.inner.notify.notify_waiters();

@@ -198,14 +198,12 @@ pub(crate) async fn authorize(
     let first = *addrs
         .first()
         .ok_or_else(|| format!("{} has no addresses", target.host))?;
-    if !explicit_local {
-        if let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(format!(
-                "{} resolves to {}, a non-public address; grant that address explicitly to allow it",
-                target.host,
-                bad.ip()
-            ));
-        }
+    if !explicit_local && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
+        return Err(format!(
+            "{} resolves to {}, a non-public address; grant that address explicitly to allow it",
+            target.host,
+            bad.ip()
+        ));
     }
     Ok(if target.scheme == "http" {
         Some(first)
@@ -260,10 +258,10 @@ impl WasiHttpHooks for HttpGate {
         });
         let uses = Arc::clone(&self.uses);
         let set = move |f: &dyn Fn(&mut HttpRecord)| {
-            if let Ok(mut uses) = uses.lock() {
-                if let Some(r) = uses.get_mut(index) {
-                    f(r);
-                }
+            if let Ok(mut uses) = uses.lock()
+                && let Some(r) = uses.get_mut(index)
+            {
+                f(r);
             }
         };
         Box::new(async move {
@@ -353,13 +351,13 @@ impl Body for CappedBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         let polled = Pin::new(&mut self.inner).poll_frame(cx);
-        if let Poll::Ready(Some(Ok(frame))) = &polled {
-            if let Some(data) = frame.data_ref() {
-                let total =
-                    self.seen.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
-                if total > self.cap {
-                    return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(total)))));
-                }
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            let total =
+                self.seen.fetch_add(data.len() as u64, Ordering::Relaxed) + data.len() as u64;
+            if total > self.cap {
+                return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(total)))));
             }
         }
         polled

@@ -108,11 +108,11 @@ pub struct Bytes(pub u64);
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.0;
-        if n >= GIB && n % GIB == 0 {
+        if n >= GIB && n.is_multiple_of(GIB) {
             write!(f, "{}GiB", n / GIB)
-        } else if n >= MIB && n % MIB == 0 {
+        } else if n >= MIB && n.is_multiple_of(MIB) {
             write!(f, "{}MiB", n / MIB)
-        } else if n >= KIB && n % KIB == 0 {
+        } else if n >= KIB && n.is_multiple_of(KIB) {
             write!(f, "{}KiB", n / KIB)
         } else {
             write!(f, "{n}B")
@@ -127,7 +127,7 @@ pub struct Span(pub Duration);
 impl fmt::Display for Span {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms % 1000 == 0 {
+        if ms.is_multiple_of(1000) {
             write!(f, "{}s", ms / 1000)
         } else {
             write!(f, "{ms}ms")

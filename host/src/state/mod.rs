@@ -90,6 +90,9 @@ CREATE TABLE IF NOT EXISTS approvals (
 CREATE INDEX IF NOT EXISTS approvals_call ON approvals (agent, task, tool, args_digest);
 ";
 
+/// A plugin version as numbers: (major, minor, patch).
+pub type Version = (u64, u64, u64);
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -175,10 +178,7 @@ impl StateDb {
     /// # Errors
     ///
     /// [`StateError::Db`].
-    pub fn highest_version(
-        &self,
-        plugin: &str,
-    ) -> Result<Option<(String, (u64, u64, u64))>, StateError> {
+    pub fn highest_version(&self, plugin: &str) -> Result<Option<(String, Version)>, StateError> {
         self.conn()
             .query_row(
                 "SELECT version, major, minor, patch FROM plugin_versions WHERE plugin = ?1",

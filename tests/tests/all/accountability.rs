@@ -204,7 +204,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
     let out = fx.cli(&[
         "token",
         "revoke",
-        &claims["id"].as_str().unwrap(),
+        claims["id"].as_str().unwrap(),
         "--as",
         "carol",
         "--reason",

@@ -33,17 +33,17 @@ async fn lookup(
         .get("x-api-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    if value == "203.0.113.99" {
-        if let Some(to) = &s.redirect_to {
-            return (
-                StatusCode::FOUND,
-                [(
-                    header::LOCATION,
-                    format!("{to}/v1/indicators/ip/203.0.113.45"),
-                )],
-            )
-                .into_response();
-        }
+    if value == "203.0.113.99"
+        && let Some(to) = &s.redirect_to
+    {
+        return (
+            StatusCode::FOUND,
+            [(
+                header::LOCATION,
+                format!("{to}/v1/indicators/ip/203.0.113.45"),
+            )],
+        )
+            .into_response();
     }
     let found = s.data["indicators"]
         .as_array()
