@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn formats_times() {
         assert_eq!(format_time(0), "1970-01-01T00:00:00Z");
-        assert_eq!(format_time(1_795_852_800), "2026-11-27T00:00:00Z");
+        assert_eq!(format_time(1_795_737_600), "2026-11-27T00:00:00Z");
         assert_eq!(format_time(951_782_400), "2000-02-29T00:00:00Z");
     }
 

@@ -7,5 +7,5 @@ wasmtime::component::bindgen!({
     exports: { default: async },
 });
 
-pub(crate) use warrant::plugin::host::Level;
-pub(crate) use warrant::plugin::types::{Impact as WitImpact, Tool as WitTool};
+pub(crate) use self::warrant::plugin::host::Level;
+pub(crate) use self::warrant::plugin::types::{Impact as WitImpact, Tool as WitTool};
