@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use crate::config::{AgentEntry, HostConfig};
 use crate::manifest::parse_rate;
 use crate::sandbox::parse_duration;
-use crate::state::StateDb;
+use crate::state::{StateDb, StopState, Stopped};
 use crate::tool::Impact;
 
 pub use policy::{
@@ -363,6 +363,34 @@ impl Authz {
         now: DateTime<Utc>,
         state: &StateDb,
     ) -> Result<(TaskToken, &Agent), Refusal> {
+        self.check_token_with(token, now, |id| {
+            state
+                .token_revocation(id)
+                .map_err(|e| Refusal::Host(e.to_string()))
+        })
+    }
+
+    /// [`Authz::check_token`] against a snapshot of the stop state (the
+    /// serving path: no database query per call).
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] naming what failed.
+    pub fn check_token_cached(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        stops: &StopState,
+    ) -> Result<(TaskToken, &Agent), Refusal> {
+        self.check_token_with(token, now, |id| Ok(stops.tokens.get(id).cloned()))
+    }
+
+    fn check_token_with(
+        &self,
+        token: &str,
+        now: DateTime<Utc>,
+        revocation: impl FnOnce(&str) -> Result<Option<Stopped>, Refusal>,
+    ) -> Result<(TaskToken, &Agent), Refusal> {
         if token.trim().is_empty() {
             return Err(Refusal::Token(
                 "no task token presented (use --token or WARRANT_TOKEN, or Authorization: Bearer)"
@@ -387,10 +415,7 @@ impl Authz {
                 why: format!("expired at {}", fmt_time(t.exp)),
             });
         }
-        if let Some(r) = state
-            .token_revocation(&t.id)
-            .map_err(|e| Refusal::Host(e.to_string()))?
-        {
+        if let Some(r) = revocation(&t.id)? {
             return Err(Refusal::Revoked {
                 token_id: t.id,
                 by: r.by,

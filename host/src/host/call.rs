@@ -282,9 +282,11 @@ impl Host {
             return Err(Refusal::Host("the host is shutting down".into()));
         }
         let now = chrono::Utc::now();
-        let (token, agent) = inner
-            .authz
-            .check_token(&req.token, now, inner.admin.state())?;
+        let stops = inner
+            .stops
+            .get()
+            .map_err(|e| Refusal::Host(e.to_string()))?;
+        let (token, agent) = inner.authz.check_token_cached(&req.token, now, &stops)?;
         attr.set("token_id", token.id.clone());
         attr.set("agent", agent.id.clone());
         attr.set("agent_owner", agent.owner.clone());
@@ -312,10 +314,6 @@ impl Host {
         attr.set("action_owner", action_owner.clone());
         attr.set("impact", tool.impact.as_str());
 
-        let stops = inner
-            .stops
-            .get()
-            .map_err(|e| Refusal::Host(e.to_string()))?;
         if let Some(h) = &stops.halted {
             return Err(Refusal::Halted {
                 by: h.by.clone(),

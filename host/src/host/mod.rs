@@ -193,13 +193,13 @@ impl Host {
     /// or the host is stopped.
     pub fn tools_for(&self, token: &str) -> Result<Vec<ToolView>, Refusal> {
         let inner = &self.inner;
-        let (t, agent) = inner
-            .authz
-            .check_token(token, chrono::Utc::now(), inner.admin.state())?;
         let stops = inner
             .stops
             .get()
             .map_err(|e| Refusal::Host(e.to_string()))?;
+        let (t, agent) = inner
+            .authz
+            .check_token_cached(token, chrono::Utc::now(), &stops)?;
         if let Some(h) = &stops.halted {
             return Err(Refusal::Halted {
                 by: h.by.clone(),

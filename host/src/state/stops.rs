@@ -27,6 +27,8 @@ pub struct StopState {
     pub agents: BTreeMap<String, Stopped>,
     /// Disabled plugins.
     pub plugins: BTreeMap<String, Stopped>,
+    /// Revoked task tokens, by token id.
+    pub tokens: BTreeMap<String, Stopped>,
 }
 
 impl StateDb {
@@ -98,6 +100,26 @@ impl StateDb {
                 }
                 _ => {}
             }
+        }
+        drop(stmt);
+        let mut stmt = conn
+            .prepare_cached("SELECT token_id, by, reason, at FROM revoked_tokens")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    Stopped {
+                        by: r.get(1)?,
+                        reason: r.get(2)?,
+                        at: r.get(3)?,
+                    },
+                ))
+            })
+            .map_err(|e| self.err(e))?;
+        for row in rows {
+            let (id, stopped) = row.map_err(|e| self.err(e))?;
+            state.tokens.insert(id, stopped);
         }
         Ok(state)
     }
