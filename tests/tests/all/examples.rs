@@ -176,12 +176,13 @@ async fn case_note_appends_to_the_granted_case_directory() {
 }
 
 #[test]
-fn the_cli_inspects_and_calls_each_example() {
+fn the_cli_inspects_each_example() {
     // `warrant inspect` on each built example names its tools and imports.
     for (package, tool) in [
         ("ioc-extract", "extract"),
         ("log-search", "search"),
         ("case-note", "append"),
+        ("http-lookup", "lookup"),
     ] {
         let out = std::process::Command::new(warrant_tests::fixture_cli())
             .args(["inspect", warrant_tests::component_path(package)])
@@ -192,4 +193,85 @@ fn the_cli_inspects_and_calls_each_example() {
         assert!(text.contains(&format!("  {tool} [")), "{package}: {text}");
         assert!(text.contains("wasi:io/streams"), "{package}: {text}");
     }
+    // On a manifest, it is the operator's plain-words review.
+    let manifest = warrant_tests::workspace_root().join("manifests/log-search.toml");
+    let out = std::process::Command::new(warrant_tests::fixture_cli())
+        .args(["inspect", manifest.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "Plugin log-search 0.1.0 by example-secops",
+        "signed by key: example-secops-2026",
+        "may READ (list, stat, read) files under host directory",
+        "seen inside as /logs",
+        "cannot use the network at all",
+        "sees a frozen clock",
+        "runs in a fresh sandbox with at most 64MiB memory",
+    ] {
+        assert!(text.contains(needle), "{needle:?} not in:\n{text}");
+    }
+}
+
+#[tokio::test]
+async fn the_cli_calls_each_example_and_prints_json() {
+    let fx = fixture().await;
+    let token = fx.cli(&[
+        "token",
+        "issue",
+        "--agent",
+        "analyst",
+        "--task",
+        "INC-2026-0004",
+    ]);
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let token = String::from_utf8(token.stdout).unwrap().trim().to_owned();
+    for (tool, input, key) in [
+        (
+            "ioc-extract.extract",
+            r#"{"text":"ping 198.51.100.7"}"#,
+            "ipv4",
+        ),
+        (
+            "log-search.search",
+            r#"{"pattern":"sudo","limit":2}"#,
+            "matches",
+        ),
+        (
+            "case-note.append",
+            r#"{"case_id":"INC-2026-0004","note":"from the CLI"}"#,
+            "entry",
+        ),
+    ] {
+        let out = fx
+            .cli_command(&["call", tool, "--input", input, "--prompt", "cli test"])
+            .env("WARRANT_TOKEN", &token)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{tool}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let json: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{tool} printed no JSON: {e}"));
+        assert!(!json[key].is_null(), "{tool}: {json}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("audit record #"));
+    }
+    // A refusal exits 1 and names the layer.
+    let out = fx
+        .cli_command(&["call", "ioc-extract.extract", "--input", "{}"])
+        .env("WARRANT_TOKEN", "wt1.forged.token")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused by token"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -31,6 +31,9 @@ pub struct Opts {
     pub per_round: usize,
     /// Where to write the JSON result.
     pub out: PathBuf,
+    /// Only loop mediated calls for this many seconds (to run under a
+    /// profiler such as `perf record`).
+    pub profile: Option<u64>,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -38,6 +41,7 @@ fn parse() -> Result<Opts, String> {
     let mut rounds = None;
     let mut per_round = None;
     let mut out = warrant_tests::workspace_root().join("target/bench/warrant-bench.json");
+    let mut profile = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -57,9 +61,16 @@ fn parse() -> Result<Opts, String> {
                 )
             }
             "--out" => out = args.next().map(PathBuf::from).ok_or("--out needs a path")?,
+            "--profile" => {
+                profile = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or("--profile needs seconds")?,
+                )
+            }
             "-h" | "--help" => {
                 println!(
-                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE]\n\nMeasures raw wasmtime vs the mediated call (library, HTTP/JSON, MCP), throughput\nat 1/2/64 callers, cold load from cache vs compile, and halt/quarantine latency."
+                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE] [--profile SECS]\n\nMeasures raw wasmtime vs the mediated call (library, HTTP/JSON, MCP), throughput\nat 1/2/64 callers, cold load from cache vs compile, and halt/quarantine latency."
                 );
                 std::process::exit(0);
             }
@@ -68,6 +79,7 @@ fn parse() -> Result<Opts, String> {
     }
     Ok(Opts {
         smoke,
+        profile,
         rounds: rounds.unwrap_or(if smoke { 2 } else { 12 }),
         per_round: per_round.unwrap_or(if smoke { 60 } else { 400 }),
         out,
@@ -87,6 +99,18 @@ fn main() -> std::process::ExitCode {
         .enable_all()
         .build()
         .expect("runtime");
+    if let Some(secs) = opts.profile {
+        return match rt.block_on(scenarios::profile_loop(secs)) {
+            Ok(n) => {
+                println!("{n} mediated calls");
+                std::process::ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("benchmark failed: {e:#}");
+                std::process::ExitCode::from(1)
+            }
+        };
+    }
     match rt.block_on(scenarios::run(&opts)) {
         Ok(result) => {
             if let Some(dir) = opts.out.parent() {

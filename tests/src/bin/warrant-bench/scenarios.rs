@@ -57,6 +57,21 @@ fn fsync_once(path: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Loop mediated calls (audit not fsynced) for `secs`, for a profiler.
+pub async fn profile_loop(secs: u64) -> anyhow::Result<u64> {
+    let fx = fixture().await;
+    let host = open(&fx, true).await?;
+    let token = fx.token("bench", "BENCH-PROFILE", &[]).await;
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut n = 0;
+    while Instant::now() < deadline {
+        mediated(&host, &token).await?;
+        n += 1;
+    }
+    host.shutdown("profile done").await;
+    Ok(n)
+}
+
 /// Run everything; returns the JSON result.
 pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     println!(
