@@ -313,5 +313,6 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     println!("\n   Serving until Ctrl-C.");
     server.wait().await?;
     held.abort();
+    println!("\nStopped: calls finished or cancelled, the audit chain flushed and checkpointed.");
     Ok(ExitCode::SUCCESS)
 }

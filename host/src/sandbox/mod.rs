@@ -14,6 +14,7 @@ mod error;
 mod http;
 mod imports;
 mod limits;
+mod loader;
 mod plugin;
 mod state;
 mod stdio;
@@ -29,4 +30,5 @@ pub use imports::{
     ComponentInterface, ImportClass, check_imports, classify, component_interface, describe_import,
 };
 pub use limits::{Bytes, Limits, Span, UnitError, parse_duration, parse_size};
-pub use plugin::{CallReport, CapabilityUse, LoadedPlugin, Sandbox};
+pub use loader::Sandbox;
+pub use plugin::{CallReport, CapabilityUse, LoadedPlugin};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use warrant::authz::{Refusal, TaskToken, TokenKey};
 use warrant::keys::read_key_file;
-use warrant::{CallError, CallFailure, CallRequest, CallResponse, Host};
+use warrant::{CallError, CallRequest, CallResponse, Host};
 use warrant_tests::{Fixture, PluginSpec};
 
 const SOC: &str = r#"
@@ -21,7 +21,7 @@ forbid (principal, action, resource) when { context.impact == "high" } unless { 
 forbid (principal, action == Action::"case-note.append", resource) unless { context.task like "INC-*" };
 "#;
 
-async fn soc(wait: &str) -> Fixture {
+pub(crate) async fn soc(wait: &str) -> Fixture {
     Fixture::builder()
         .plugin(PluginSpec::new("ioc-extract"))
         .plugin(PluginSpec::new("case-note").grants("files = [{ host = \"cases\", guest = \"/cases\", access = \"read-write\" }]"))
@@ -51,7 +51,7 @@ impl WithWait for Fixture {
     }
 }
 
-async fn call(host: &Host, token: &str, tool: &str, input: Value) -> CallResponse {
+pub(crate) async fn call(host: &Host, token: &str, tool: &str, input: Value) -> CallResponse {
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
@@ -62,7 +62,7 @@ async fn call(host: &Host, token: &str, tool: &str, input: Value) -> CallRespons
     .await
 }
 
-fn refusal(r: &CallResponse) -> &Refusal {
+pub(crate) fn refusal(r: &CallResponse) -> &Refusal {
     match &r.outcome {
         Err(CallError::Refused(x)) => x,
         other => panic!("expected a refusal, got {other:?}"),
@@ -413,156 +413,6 @@ async fn rate_limits_name_the_limit() {
     let other = fx.token("intel-bot", "T-1", &[]).await;
     assert!(
         call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
-            .await
-            .outcome
-            .is_ok()
-    );
-}
-
-async fn spin(host: &Host, t: &str) -> tokio::task::JoinHandle<CallResponse> {
-    let (h, t) = (host.clone(), t.to_owned());
-    let task = tokio::spawn(async move { call(&h, &t, "adversary.spin", json!({})).await });
-    // Let it start running.
-    for _ in 0..100 {
-        if host.inflight() > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    task
-}
-
-fn cancelled_because(r: &CallResponse, needle: &str) {
-    match &r.outcome {
-        Err(CallError::Failed(CallFailure::Cancelled(why))) => {
-            assert!(why.contains(needle), "{why}")
-        }
-        other => panic!("expected a cancelled call, got {other:?}"),
-    }
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn quarantine_from_another_process_stops_the_agent_in_flight() {
-    let fx = soc("1s").await;
-    let host = fx.host().await;
-    let t = fx.token("triage-bot", "INC-9", &[]).await;
-    let other = fx.token("intel-bot", "INC-9", &[]).await;
-    let running = spin(&host, &t).await;
-    let out = fx.cli(&[
-        "quarantine",
-        "triage-bot",
-        "--as",
-        "carol",
-        "--reason",
-        "prompt injection suspected",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    cancelled_because(&running.await.unwrap(), "quarantined by carol");
-    let r = call(&host, &t, "ioc-extract.extract", json!({"text": "x"})).await;
-    assert!(
-        matches!(refusal(&r), Refusal::Quarantined { by, reason, .. } if by == "carol" && reason == "prompt injection suspected")
-    );
-    assert!(
-        call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
-            .await
-            .outcome
-            .is_ok(),
-        "other agents keep working"
-    );
-    // Only listed operators may release.
-    assert!(
-        !fx.cli(&["release", "triage-bot", "--as", "mallory"])
-            .status
-            .success()
-    );
-    assert!(
-        fx.cli(&["release", "triage-bot", "--as", "carol"])
-            .status
-            .success()
-    );
-    assert!(
-        call(&host, &t, "ioc-extract.extract", json!({"text": "x"}))
-            .await
-            .outcome
-            .is_ok()
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn halt_from_another_process_stops_everything_until_resumed() {
-    let fx = soc("1s").await;
-    let host = fx.host().await;
-    let t = fx.token("triage-bot", "INC-9", &[]).await;
-    let other = fx.token("intel-bot", "INC-9", &[]).await;
-    let out = fx.cli(&["halt", "--as", "mallory"]);
-    assert!(
-        !out.status.success()
-            && String::from_utf8_lossy(&out.stderr).contains("mallory may not halt"),
-        "{out:?}"
-    );
-    let running = spin(&host, &t).await;
-    assert!(
-        fx.cli(&["halt", "--as", "carol", "--reason", "incident bridge"])
-            .status
-            .success()
-    );
-    cancelled_because(&running.await.unwrap(), "halted by carol");
-    for tok in [&t, &other] {
-        let r = call(&host, tok, "ioc-extract.extract", json!({"text": "x"})).await;
-        assert_eq!(refusal(&r).layer(), "halt");
-    }
-    assert!(fx.cli(&["resume", "--as", "carol"]).status.success());
-    assert!(
-        call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
-            .await
-            .outcome
-            .is_ok()
-    );
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_disabled_plugin_is_refused_and_its_calls_cancelled() {
-    let fx = soc("1s").await;
-    let host = fx.host().await;
-    let t = fx.token("triage-bot", "INC-9", &[]).await;
-    let running = spin(&host, &t).await;
-    assert!(
-        fx.cli(&[
-            "plugin",
-            "disable",
-            "adversary",
-            "--as",
-            "carol",
-            "--reason",
-            "CVE in dependency"
-        ])
-        .status
-        .success()
-    );
-    cancelled_because(
-        &running.await.unwrap(),
-        "plugin adversary was disabled by carol",
-    );
-    let r = call(&host, &t, "adversary.echo", json!({"text": "x"})).await;
-    assert_eq!(refusal(&r).layer(), "plugin-disabled");
-    assert!(
-        call(&host, &t, "ioc-extract.extract", json!({"text": "x"}))
-            .await
-            .outcome
-            .is_ok()
-    );
-    assert!(
-        fx.cli(&["plugin", "enable", "adversary", "--as", "carol"])
-            .status
-            .success()
-    );
-    assert!(
-        call(&host, &t, "adversary.echo", json!({"text": "x"}))
             .await
             .outcome
             .is_ok()

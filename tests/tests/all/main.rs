@@ -9,6 +9,7 @@ mod grants;
 mod http;
 mod manifests;
 mod sandbox;
+mod stops;
 
 /// Every component the build produces must have tests that use it.
 #[test]
@@ -22,6 +23,7 @@ fn every_component_is_tested() {
         "http.rs",
         "manifests.rs",
         "sandbox.rs",
+        "stops.rs",
     ]
     .iter()
     .map(|f| {

@@ -15,13 +15,19 @@
 //! the second permits, a human's approval is what is missing. Every decision
 //! carries the ids (`@id("…")`) of the policies that decided it.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+
+mod schema;
+mod source;
+
+use schema::{ArgType, arg_types, entities, schema_json, typed_args};
+use source::{first_line, first_message, policy_start_line};
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, Entity, EntityUid, PolicyId, PolicySet, Request,
-    RestrictedExpression, Schema, ValidationMode, Validator,
+    Authorizer, Context, Decision, Entities, EntityUid, PolicyId, PolicySet, Request, Schema,
+    ValidationMode, Validator,
 };
 use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde_json::{Value, json};
@@ -94,16 +100,6 @@ pub enum PolicyDecision {
         /// In words.
         reason: String,
     },
-}
-
-/// The types of a tool's arguments that policies can see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ArgType {
-    String,
-    Long,
-    Bool,
-    SetString,
-    SetLong,
 }
 
 /// One tool as policy sees it.
@@ -309,7 +305,7 @@ impl PolicyEngine {
     }
 }
 
-fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
+pub(super) fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
     let escaped = id.replace('\\', "\\\\").replace('"', "\\\"");
     EntityUid::from_str(&format!("{kind}::\"{escaped}\""))
         .map_err(|e| format!("bad {kind} id {id:?}: {e}"))
@@ -319,203 +315,6 @@ fn file_stem(p: &Path) -> String {
     p.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-/// The line of the first label of a diagnostic, in `text`.
-fn first_line(d: &dyn miette::Diagnostic, text: &str) -> usize {
-    let offset = d.labels().and_then(|mut l| l.next()).map(|l| l.offset());
-    let offset = offset.or_else(|| {
-        d.related()
-            .and_then(|mut r| r.next())
-            .and_then(|r| r.labels())
-            .and_then(|mut l| l.next())
-            .map(|l| l.offset())
-    });
-    offset.map_or(0, |o| text[..o.min(text.len())].matches('\n').count() + 1)
-}
-
-fn first_message(e: &cedar_policy::ParseErrors) -> String {
-    e.iter()
-        .next()
-        .map_or_else(|| e.to_string(), ToString::to_string)
-}
-
-/// The line where the `n`th policy of a file starts (1-based), found by
-/// counting statement ends outside strings and comments.
-fn policy_start_line(text: &str, n: usize) -> usize {
-    let mut count = 0;
-    let mut line = 1;
-    let mut start_line = None;
-    let mut in_str = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\n' {
-            line += 1;
-            continue;
-        }
-        if in_str {
-            if c == '\\' {
-                chars.next();
-            } else if c == '"' {
-                in_str = false;
-            }
-            continue;
-        }
-        if c == '/' && chars.peek() == Some(&'/') {
-            for c2 in chars.by_ref() {
-                if c2 == '\n' {
-                    line += 1;
-                    break;
-                }
-            }
-            continue;
-        }
-        if c.is_whitespace() {
-            continue;
-        }
-        if start_line.is_none() {
-            start_line = Some(line);
-        }
-        if c == '"' {
-            in_str = true;
-        } else if c == ';' {
-            if count == n {
-                return start_line.unwrap_or(line);
-            }
-            count += 1;
-            start_line = None;
-        }
-    }
-    start_line.unwrap_or(line)
-}
-
-/// Map a JSON Schema's top-level properties to types policy can use.
-fn arg_types(schema: &str) -> BTreeMap<String, ArgType> {
-    let mut out = BTreeMap::new();
-    let Ok(v) = serde_json::from_str::<Value>(schema) else {
-        return out;
-    };
-    let Some(props) = v.get("properties").and_then(Value::as_object) else {
-        return out;
-    };
-    for (name, p) in props {
-        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            || name.starts_with(|c: char| c.is_ascii_digit())
-        {
-            continue;
-        }
-        let t = match json_type(p) {
-            Some("string") => Some(ArgType::String),
-            Some("integer") => Some(ArgType::Long),
-            Some("boolean") => Some(ArgType::Bool),
-            Some("array") => match p.get("items").and_then(json_type) {
-                Some("string") => Some(ArgType::SetString),
-                Some("integer") => Some(ArgType::SetLong),
-                _ => None,
-            },
-            _ => None,
-        };
-        if let Some(t) = t {
-            out.insert(name.clone(), t);
-        }
-    }
-    out
-}
-
-fn json_type(p: &Value) -> Option<&str> {
-    match p.get("type") {
-        Some(Value::String(s)) => Some(s.as_str()),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).find(|t| *t != "null"),
-        _ => None,
-    }
-}
-
-/// Keep the arguments that have a policy type and a value of that type.
-fn typed_args(args: &Value, types: &BTreeMap<String, ArgType>) -> Value {
-    let mut out = serde_json::Map::new();
-    let Some(obj) = args.as_object() else {
-        return Value::Object(out);
-    };
-    for (name, ty) in types {
-        let Some(v) = obj.get(name) else { continue };
-        let keep = match ty {
-            ArgType::String => v.is_string(),
-            ArgType::Long => v.is_i64(),
-            ArgType::Bool => v.is_boolean(),
-            ArgType::SetString => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
-            ArgType::SetLong => v.as_array().is_some_and(|a| a.iter().all(Value::is_i64)),
-        };
-        if keep {
-            out.insert(name.clone(), v.clone());
-        }
-    }
-    Value::Object(out)
-}
-
-fn schema_json(tools: &[PolicyTool], args: &HashMap<String, BTreeMap<String, ArgType>>) -> Value {
-    let s = |t: &str| json!({"type": t});
-    let mut actions = serde_json::Map::new();
-    for t in tools {
-        let mut arg_attrs = serde_json::Map::new();
-        for (name, ty) in args.get(&t.qualified).into_iter().flatten() {
-            let mut v = match ty {
-                ArgType::String => s("String"),
-                ArgType::Long => s("Long"),
-                ArgType::Bool => s("Boolean"),
-                ArgType::SetString => json!({"type": "Set", "element": {"type": "String"}}),
-                ArgType::SetLong => json!({"type": "Set", "element": {"type": "Long"}}),
-            };
-            v["required"] = json!(false);
-            arg_attrs.insert(name.clone(), v);
-        }
-        actions.insert(
-            t.qualified.clone(),
-            json!({
-                "appliesTo": {
-                    "principalTypes": ["Agent"],
-                    "resourceTypes": ["Plugin"],
-                    "context": {"type": "Record", "attributes": {
-                        "task": s("String"), "tool": s("String"), "impact": s("String"),
-                        "action_owner": s("String"), "token_id": s("String"),
-                        "approved": s("Boolean"), "now": s("Long"), "hour": s("Long"), "weekday": s("Long"),
-                        "args": {"type": "Record", "attributes": arg_attrs}
-                    }}
-                }
-            }),
-        );
-    }
-    json!({"": {
-        "entityTypes": {
-            "Agent": {"shape": {"type": "Record", "attributes": {
-                "owner": s("String"), "model": s("String"), "model_owner": s("String")}}},
-            "Plugin": {"shape": {"type": "Record", "attributes": {
-                "publisher": s("String"), "version": s("String"), "signer": s("String")}}}
-        },
-        "actions": actions
-    }})
-}
-
-fn entities(
-    agents: &[PolicyEntity],
-    plugins: &[PolicyEntity],
-    schema: &Schema,
-) -> Result<Entities, PolicyError> {
-    let mut all = Vec::new();
-    for (kind, list) in [("Agent", agents), ("Plugin", plugins)] {
-        for e in list {
-            let attrs: HashMap<String, RestrictedExpression> = e
-                .attrs
-                .iter()
-                .map(|(k, v)| (k.clone(), RestrictedExpression::new_string(v.clone())))
-                .collect();
-            let id = uid(kind, &e.id).map_err(PolicyError::Setup)?;
-            all.push(
-                Entity::new(id, attrs, HashSet::new())
-                    .map_err(|e| PolicyError::Setup(e.to_string()))?,
-            );
-        }
-    }
-    Entities::from_entities(all, Some(schema)).map_err(|e| PolicyError::Setup(e.to_string()))
 }
 
 #[cfg(test)]
