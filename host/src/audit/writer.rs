@@ -1,12 +1,18 @@
-//! The audit log writer: a dedicated thread, group commit (many concurrent
-//! records share one fsync), a file lock so a CLI and a server can append to
-//! one chain, torn-tail recovery on open, and signed checkpoints.
+//! The audit log writer: records are hashed, MACed and written by the
+//! calling thread under a lock (and a file lock, so a CLI and a server can
+//! append to one chain); a dedicated sync thread does group commit — many
+//! concurrent records share one fsync; torn-tail recovery on open; signed
+//! checkpoints.
+//!
+//! Writing in the caller and syncing in a dedicated thread keeps a call's
+//! decision record (which must be written before the tool runs) free of a
+//! thread hop; only durability waits for the sync thread.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -77,29 +83,42 @@ impl Default for CheckpointPolicy {
     }
 }
 
-type Ack = tokio::sync::oneshot::Sender<Result<u64, AuditError>>;
+type Ack = tokio::sync::oneshot::Sender<Result<(), AuditError>>;
 
-enum Msg {
-    Append {
-        kind: String,
-        data: Value,
-        durable: bool,
-        ack: Ack,
-    },
-    Stop,
+/// A request to the sync thread: make the log durable up to `offset`.
+struct SyncRequest {
+    offset: u64,
+    ack: Ack,
+}
+
+/// What the appending side and the sync thread share.
+struct Shared {
+    writer: Mutex<Writer>,
+    /// A second handle on the log, for fsync without holding the writer.
+    sync_file: File,
+    path: PathBuf,
 }
 
 /// The append side of the audit chain.
-#[derive(Debug)]
 pub struct AuditLog {
-    tx: Mutex<Option<Sender<Msg>>>,
+    shared: Arc<Shared>,
+    tx: Mutex<Option<Sender<SyncRequest>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     paths: AuditPaths,
 }
 
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("paths", &self.paths)
+            .finish()
+    }
+}
+
 impl AuditLog {
     /// Open (creating) the log in `dir`, recover a torn tail left by a
-    /// crash (recording the recovery in the chain), and start the writer.
+    /// crash (recording the recovery in the chain), and start the sync
+    /// thread.
     ///
     /// # Errors
     ///
@@ -117,6 +136,7 @@ impl AuditLog {
             .create(true)
             .open(&paths.log)
             .map_err(|e| io(e.to_string()))?;
+        let sync_file = file.try_clone().map_err(|e| io(e.to_string()))?;
         let mut w = Writer {
             file,
             paths: paths.clone(),
@@ -134,18 +154,26 @@ impl AuditLog {
         let discarded = recovered.map_err(io)?;
         if discarded > 0 {
             let data = json!({"discarded_bytes": discarded, "reason": "the last line was torn (a crash during a write); no acknowledged record was affected"});
-            w.write_batch(&mut [("audit.recovered".into(), data, true)])
+            w.write_batch(&mut [("audit.recovered".into(), data)])
                 .map_err(io)?;
+            w.file.sync_data().map_err(|e| io(e.to_string()))?;
             tracing::warn!(
                 "audit log: recovered from a torn final line ({discarded} bytes discarded)"
             );
         }
+        let shared = Arc::new(Shared {
+            writer: Mutex::new(w),
+            sync_file,
+            path: paths.log.clone(),
+        });
         let (tx, rx) = channel();
+        let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
-            .name("warrant-audit".into())
-            .spawn(move || w.run(rx))
-            .map_err(|e| io(format!("cannot start the writer thread: {e}")))?;
+            .name("warrant-audit-sync".into())
+            .spawn(move || sync_loop(&for_thread, &rx, policy))
+            .map_err(|e| io(format!("cannot start the sync thread: {e}")))?;
         Ok(Self {
+            shared,
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
             paths,
@@ -157,23 +185,28 @@ impl AuditLog {
         &self.paths
     }
 
-    fn send(
-        &self,
-        kind: &str,
-        data: Value,
-        durable: bool,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<u64, AuditError>>, AuditError> {
-        let (ack, rx) = tokio::sync::oneshot::channel();
-        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = guard.as_ref().ok_or(AuditError::Closed)?;
-        tx.send(Msg::Append {
-            kind: kind.to_owned(),
-            data,
-            durable,
-            ack,
-        })
-        .map_err(|_| AuditError::Closed)?;
-        Ok(rx)
+    /// Write one record in the calling thread; returns (seq, end offset).
+    fn write(&self, kind: &str, data: Value) -> Result<(u64, u64), AuditError> {
+        let mut w = self.shared.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if self.tx.lock().map(|t| t.is_none()).unwrap_or(true) {
+            return Err(AuditError::Closed);
+        }
+        let seq = w
+            .write_batch(&mut [(kind.to_owned(), data)])
+            .map_err(|why| AuditError::Io {
+                path: self.shared.path.clone(),
+                why,
+            })?;
+        w.maybe_checkpoint(false);
+        Ok((seq, w.known_len))
+    }
+
+    fn fsync_on(&self) -> bool {
+        self.shared
+            .writer
+            .lock()
+            .map(|w| w.policy.fsync)
+            .unwrap_or(true)
     }
 
     /// Append a record. Returns its sequence number once it is written —
@@ -183,9 +216,13 @@ impl AuditLog {
     ///
     /// [`AuditError`]: the caller must fail closed.
     pub async fn append(&self, kind: &str, data: Value, durable: bool) -> Result<u64, AuditError> {
-        self.send(kind, data, durable)?
-            .await
-            .map_err(|_| AuditError::Closed)?
+        let (seq, end) = self.write(kind, data)?;
+        if durable && self.fsync_on() {
+            let (ack, rx) = tokio::sync::oneshot::channel();
+            self.request_sync(end, ack)?;
+            rx.await.map_err(|_| AuditError::Closed)??;
+        }
+        Ok(seq)
     }
 
     /// [`AuditLog::append`] for code that is not async.
@@ -199,16 +236,27 @@ impl AuditLog {
         data: Value,
         durable: bool,
     ) -> Result<u64, AuditError> {
-        self.send(kind, data, durable)?
-            .blocking_recv()
-            .map_err(|_| AuditError::Closed)?
+        let (seq, end) = self.write(kind, data)?;
+        if durable && self.fsync_on() {
+            let (ack, rx) = tokio::sync::oneshot::channel();
+            self.request_sync(end, ack)?;
+            rx.blocking_recv().map_err(|_| AuditError::Closed)??;
+        }
+        Ok(seq)
     }
 
-    /// Flush, write a final checkpoint and stop the writer.
+    fn request_sync(&self, offset: u64, ack: Ack) -> Result<(), AuditError> {
+        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
+        guard
+            .as_ref()
+            .ok_or(AuditError::Closed)?
+            .send(SyncRequest { offset, ack })
+            .map_err(|_| AuditError::Closed)
+    }
+
+    /// Sync, write a final checkpoint and stop the sync thread.
     pub fn close(&self) {
-        if let Some(tx) = self.tx.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            let _ = tx.send(Msg::Stop);
-        }
+        drop(self.tx.lock().unwrap_or_else(|p| p.into_inner()).take());
         if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
         }
@@ -219,6 +267,50 @@ impl Drop for AuditLog {
     fn drop(&mut self) {
         self.close();
     }
+}
+
+/// The dedicated sync thread: batch every pending request behind one fsync;
+/// write time-based checkpoints when idle; a final one on close.
+fn sync_loop(shared: &Shared, rx: &Receiver<SyncRequest>, policy: CheckpointPolicy) {
+    let mut synced: u64 = 0;
+    loop {
+        let first = match rx.recv_timeout(policy.interval) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => {
+                shared
+                    .writer
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .maybe_checkpoint(false);
+                continue;
+            }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        let mut batch = vec![first];
+        while let Ok(r) = rx.try_recv() {
+            batch.push(r);
+        }
+        let needed = batch.iter().map(|r| r.offset).max().unwrap_or(0);
+        let result = if needed <= synced {
+            Ok(())
+        } else {
+            shared.sync_file.sync_data().map_err(|e| AuditError::Io {
+                path: shared.path.clone(),
+                why: format!("cannot sync to disk: {e}"),
+            })
+        };
+        if result.is_ok() {
+            synced = synced.max(needed);
+        }
+        for r in batch {
+            let _ = r.ack.send(result.clone());
+        }
+    }
+    let mut w = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
+    if w.policy.fsync {
+        let _ = w.file.sync_data();
+    }
+    w.maybe_checkpoint(true);
 }
 
 struct Writer {
@@ -234,67 +326,15 @@ struct Writer {
 }
 
 impl Writer {
-    fn run(mut self, rx: Receiver<Msg>) {
-        let mut stop = false;
-        while !stop {
-            let first = match rx.recv_timeout(self.policy.interval) {
-                Ok(m) => m,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-                    self.maybe_checkpoint(false);
-                    continue;
-                }
-                Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
-            };
-            let mut msgs = vec![first];
-            while msgs.len() < 4096 {
-                match rx.try_recv() {
-                    Ok(m) => msgs.push(m),
-                    Err(_) => break,
-                }
-            }
-            let mut items = Vec::new();
-            let mut acks = Vec::new();
-            for m in msgs {
-                match m {
-                    Msg::Append {
-                        kind,
-                        data,
-                        durable,
-                        ack,
-                    } => {
-                        items.push((kind, data, durable));
-                        acks.push(ack);
-                    }
-                    Msg::Stop => stop = true,
-                }
-            }
-            if !items.is_empty() {
-                let result = self.write_batch(&mut items);
-                for (i, ack) in acks.into_iter().enumerate() {
-                    let r = match &result {
-                        Ok(first_seq) => Ok(first_seq + i as u64),
-                        Err(why) => Err(AuditError::Io {
-                            path: self.paths.log.clone(),
-                            why: why.clone(),
-                        }),
-                    };
-                    let _ = ack.send(r);
-                }
-                self.maybe_checkpoint(false);
-            }
-        }
-        self.maybe_checkpoint(true);
-    }
-
     /// Write records, under the file lock; returns the first one's seq.
-    fn write_batch(&mut self, items: &mut [(String, Value, bool)]) -> Result<u64, String> {
+    fn write_batch(&mut self, items: &mut [(String, Value)]) -> Result<u64, String> {
         self.file.lock().map_err(|e| format!("cannot lock: {e}"))?;
         let result = self.write_locked(items);
         let _ = self.file.unlock();
         result
     }
 
-    fn write_locked(&mut self, items: &mut [(String, Value, bool)]) -> Result<u64, String> {
+    fn write_locked(&mut self, items: &mut [(String, Value)]) -> Result<u64, String> {
         let len = self.file.metadata().map_err(|e| e.to_string())?.len();
         if len != self.known_len {
             // Another process appended since our last write.
@@ -303,9 +343,7 @@ impl Writer {
         let first = self.last_seq + 1;
         let mut buf = Vec::new();
         let (mut seq, mut prev) = (self.last_seq, self.last_hash.clone());
-        let mut durable = false;
-        for (kind, data, d) in items.iter_mut() {
-            durable |= *d;
+        for (kind, data) in items.iter_mut() {
             seq += 1;
             let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
             let hash = record_hash(seq, &time, kind, &prev, data);
@@ -326,11 +364,6 @@ impl Writer {
             // Leave no partial line behind for the next writer.
             let _ = self.file.set_len(self.known_len);
             return Err(format!("cannot write: {e}"));
-        }
-        if durable && self.policy.fsync {
-            self.file
-                .sync_data()
-                .map_err(|e| format!("cannot sync to disk: {e}"))?;
         }
         self.known_len += buf.len() as u64;
         self.last_seq = seq;

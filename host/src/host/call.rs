@@ -130,7 +130,7 @@ impl Host {
     pub async fn call_cancellable(&self, req: CallRequest, cancel: CancelToken) -> CallResponse {
         let inner = &self.inner;
         let n = inner.next_call.fetch_add(1, Ordering::Relaxed);
-        let call_id = format!("call-{}-{n}", &crate::authz::new_token_id()[4..12]);
+        let call_id = format!("call-{}-{n}", inner.call_prefix);
         let started = Instant::now();
         let mut attr = Attribution::default();
         attr.set("call_id", call_id.clone());

@@ -84,6 +84,9 @@ struct Inner {
     stops: stops::StopCache,
     inflight: Mutex<HashMap<u64, stops::Inflight>>,
     next_call: AtomicU64,
+    /// Random per host process, so call ids from different processes never
+    /// collide: `call-<prefix>-<n>`.
+    call_prefix: String,
     shutdown: CancelToken,
 }
 
@@ -137,6 +140,7 @@ impl Host {
                 admin,
                 inflight: Mutex::new(HashMap::new()),
                 next_call: AtomicU64::new(1),
+                call_prefix: crate::authz::new_token_id()[4..12].to_owned(),
                 shutdown: CancelToken::new(),
             }),
         };

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::AsyncWrite;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
+use wasmtime_wasi::p2::{OutputStream, Pollable, StreamResult};
 
 /// Bytes kept per stream and call; the rest is counted and dropped.
 pub(crate) const STDIO_CAP: usize = 16 * 1024;
@@ -57,6 +58,44 @@ impl StdoutStream for BoundedPipe {
     fn async_stream(&self) -> Box<dyn AsyncWrite + Send + Sync> {
         Box::new(self.clone())
     }
+
+    /// A synchronous stream: writes land in memory at once, so no
+    /// background task is spawned per call (the default adapter would).
+    fn p2_stream(&self) -> Box<dyn OutputStream> {
+        Box::new(self.clone())
+    }
+}
+
+impl BoundedPipe {
+    fn keep(&self, buf: &[u8]) {
+        if let Ok(mut inner) = self.inner.lock() {
+            let room = STDIO_CAP.saturating_sub(inner.kept.len());
+            let take = room.min(buf.len());
+            inner.kept.extend_from_slice(&buf[..take]);
+            inner.dropped += (buf.len() - take) as u64;
+        }
+    }
+}
+
+#[wasmtime_wasi::async_trait]
+impl Pollable for BoundedPipe {
+    async fn ready(&mut self) {}
+}
+
+impl OutputStream for BoundedPipe {
+    fn write(&mut self, bytes: bytes::Bytes) -> StreamResult<()> {
+        self.keep(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        Ok(())
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        // Always accept: what does not fit is counted and dropped.
+        Ok(64 * 1024)
+    }
 }
 
 impl AsyncWrite for BoundedPipe {
@@ -65,12 +104,7 @@ impl AsyncWrite for BoundedPipe {
         _cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        if let Ok(mut inner) = self.inner.lock() {
-            let room = STDIO_CAP.saturating_sub(inner.kept.len());
-            let take = room.min(buf.len());
-            inner.kept.extend_from_slice(&buf[..take]);
-            inner.dropped += (buf.len() - take) as u64;
-        }
+        self.keep(buf);
         Poll::Ready(Ok(buf.len()))
     }
 
