@@ -20,7 +20,7 @@ fn write_canonical(v: &Value, out: &mut Vec<u8>) {
                 if i > 0 {
                     out.push(b',');
                 }
-                write_canonical(&Value::String((*k).clone()), out);
+                write_str(k, out);
                 out.push(b':');
                 write_canonical(&map[*k], out);
             }
@@ -36,6 +36,29 @@ fn write_canonical(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        Value::String(text) => write_str(text, out),
+        other => {
+            // Numbers, booleans and null serialise into a Vec infallibly.
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
+    }
+}
+
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    // Serialising a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_sorted_and_strings_escaped() {
+        let v = serde_json::json!({"b": [1, true, null], "a": {"d": "x\ny", "c": 1.5}});
+        assert_eq!(
+            String::from_utf8(to_canonical(&v)).unwrap(),
+            r#"{"a":{"c":1.5,"d":"x\ny"},"b":[1,true,null]}"#
+        );
     }
 }

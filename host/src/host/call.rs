@@ -220,8 +220,6 @@ impl Host {
                 }
             }
         };
-        // The call is no longer in flight (also if this future is dropped).
-        drop(registered);
         let mut done = attr.fields;
         done.insert(
             "outcome".into(),
@@ -243,12 +241,15 @@ impl Host {
             "uses".into(),
             serde_json::to_value(&uses).unwrap_or_default(),
         );
-        match inner
+        let recorded = inner
             .admin
             .audit()
             .append("call.completed", Value::Object(done), true)
-            .await
-        {
+            .await;
+        // In flight until its outcome is recorded (the entry also goes if
+        // this future is dropped).
+        drop(registered);
+        match recorded {
             Ok(seq) => CallResponse {
                 call_id,
                 audit_seq: Some(seq),

@@ -26,11 +26,11 @@ use source::{first_line, first_message, policy_start_line};
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Decision, Entities, EntityUid, PolicyId, PolicySet, Request, Schema,
-    ValidationMode, Validator,
+    Authorizer, Context, Decision, Entities, EntityId, EntityTypeName, EntityUid, PolicyId,
+    PolicySet, Request, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 use chrono::{DateTime, Datelike, Timelike, Utc};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Why the policies could not be loaded: a start-up error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -146,8 +146,8 @@ pub struct PolicyInput<'a> {
 /// Loaded, validated policies and the entities they speak of.
 #[derive(Debug)]
 pub struct PolicyEngine {
+    types: EntityTypes,
     set: PolicySet,
-    schema: Schema,
     entities: Entities,
     authorizer: Authorizer,
     args: HashMap<String, BTreeMap<String, ArgType>>,
@@ -215,9 +215,9 @@ impl PolicyEngine {
         }
         let entities = entities(agents, plugins, &schema)?;
         Ok(Self {
+            types: EntityTypes::new()?,
             empty: set.is_empty(),
             set,
-            schema,
             entities,
             authorizer: Authorizer::new(),
             args,
@@ -269,25 +269,38 @@ impl PolicyEngine {
         i: &PolicyInput<'_>,
         approved: bool,
     ) -> Result<(Decision, Vec<String>), String> {
-        let principal = uid("Agent", i.agent)?;
-        let action = uid("Action", i.tool)?;
-        let resource = uid("Plugin", i.plugin)?;
-        let types = self.args.get(i.tool).cloned().unwrap_or_default();
-        let ctx = json!({
-            "task": i.task,
-            "tool": i.tool,
-            "impact": i.impact,
-            "action_owner": i.action_owner,
-            "token_id": i.token_id,
-            "approved": approved,
-            "now": i.now.timestamp(),
-            "hour": i64::from(i.now.hour()),
-            "weekday": i64::from(i.now.weekday().num_days_from_monday()),
-            "args": typed_args(i.args, &types),
-        });
-        let context = Context::from_json_value(ctx, Some((&self.schema, &action)))
-            .map_err(|e| format!("the call's context does not fit the policy schema: {e}"))?;
-        let request = Request::new(principal, action, resource, context, Some(&self.schema))
+        // Entity ids are built directly (no Cedar parsing per call) and the
+        // context from typed values (no JSON round trip); both match the
+        // schema the policies were validated against at start.
+        let principal = fast_uid(&self.types.agent, i.agent);
+        let action = fast_uid(&self.types.action, i.tool);
+        let resource = fast_uid(&self.types.plugin, i.plugin);
+        let string = |v: &str| RestrictedExpression::new_string(v.to_owned());
+        let long = |v: i64| RestrictedExpression::new_long(v);
+        let args = match self.args.get(i.tool) {
+            Some(types) => typed_args(i.args, types)?,
+            None => RestrictedExpression::new_record(Vec::new()).map_err(|e| e.to_string())?,
+        };
+        let pairs = vec![
+            ("task".to_owned(), string(i.task)),
+            ("tool".to_owned(), string(i.tool)),
+            ("impact".to_owned(), string(i.impact)),
+            ("action_owner".to_owned(), string(i.action_owner)),
+            ("token_id".to_owned(), string(i.token_id)),
+            (
+                "approved".to_owned(),
+                RestrictedExpression::new_bool(approved),
+            ),
+            ("now".to_owned(), long(i.now.timestamp())),
+            ("hour".to_owned(), long(i64::from(i.now.hour()))),
+            (
+                "weekday".to_owned(),
+                long(i64::from(i.now.weekday().num_days_from_monday())),
+            ),
+            ("args".to_owned(), args),
+        ];
+        let context = Context::from_pairs(pairs).map_err(|e| format!("the call's context: {e}"))?;
+        let request = Request::new(principal, action, resource, context, None)
             .map_err(|e| format!("the call does not fit the policy schema: {e}"))?;
         let response = self
             .authorizer
@@ -305,6 +318,30 @@ impl PolicyEngine {
     }
 }
 
+/// The entity type names, parsed once.
+#[derive(Debug)]
+struct EntityTypes {
+    agent: EntityTypeName,
+    action: EntityTypeName,
+    plugin: EntityTypeName,
+}
+
+impl EntityTypes {
+    fn new() -> Result<Self, PolicyError> {
+        let t =
+            |n: &str| EntityTypeName::from_str(n).map_err(|e| PolicyError::Setup(e.to_string()));
+        Ok(Self {
+            agent: t("Agent")?,
+            action: t("Action")?,
+            plugin: t("Plugin")?,
+        })
+    }
+}
+
+fn fast_uid(kind: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
+}
+
 pub(super) fn uid(kind: &str, id: &str) -> Result<EntityUid, String> {
     let escaped = id.replace('\\', "\\\\").replace('"', "\\\"");
     EntityUid::from_str(&format!("{kind}::\"{escaped}\""))
@@ -320,6 +357,7 @@ fn file_stem(p: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn engine(policy: &str) -> Result<PolicyEngine, PolicyError> {
         let dir = tempfile::tempdir().unwrap();

@@ -59,26 +59,48 @@ fn json_type(p: &Value) -> Option<&str> {
     }
 }
 
-/// Keep the arguments that have a policy type and a value of that type.
-pub(super) fn typed_args(args: &Value, types: &BTreeMap<String, ArgType>) -> Value {
-    let mut out = serde_json::Map::new();
-    let Some(obj) = args.as_object() else {
-        return Value::Object(out);
-    };
-    for (name, ty) in types {
-        let Some(v) = obj.get(name) else { continue };
-        let keep = match ty {
-            ArgType::String => v.is_string(),
-            ArgType::Long => v.is_i64(),
-            ArgType::Bool => v.is_boolean(),
-            ArgType::SetString => v.as_array().is_some_and(|a| a.iter().all(Value::is_string)),
-            ArgType::SetLong => v.as_array().is_some_and(|a| a.iter().all(Value::is_i64)),
-        };
-        if keep {
-            out.insert(name.clone(), v.clone());
+/// The arguments that have a policy type and a value of that type, as a
+/// Cedar record.
+pub(super) fn typed_args(
+    args: &Value,
+    types: &BTreeMap<String, ArgType>,
+) -> Result<RestrictedExpression, String> {
+    let mut fields = Vec::new();
+    if let Some(obj) = args.as_object() {
+        for (name, ty) in types {
+            let Some(v) = obj.get(name) else { continue };
+            let value = match ty {
+                ArgType::String => v
+                    .as_str()
+                    .map(|s| RestrictedExpression::new_string(s.to_owned())),
+                ArgType::Long => v.as_i64().map(RestrictedExpression::new_long),
+                ArgType::Bool => v.as_bool().map(RestrictedExpression::new_bool),
+                ArgType::SetString => v
+                    .as_array()
+                    .and_then(|a| {
+                        a.iter()
+                            .map(|x| {
+                                x.as_str()
+                                    .map(|s| RestrictedExpression::new_string(s.to_owned()))
+                            })
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .map(RestrictedExpression::new_set),
+                ArgType::SetLong => v
+                    .as_array()
+                    .and_then(|a| {
+                        a.iter()
+                            .map(|x| x.as_i64().map(RestrictedExpression::new_long))
+                            .collect::<Option<Vec<_>>>()
+                    })
+                    .map(RestrictedExpression::new_set),
+            };
+            if let Some(value) = value {
+                fields.push((name.clone(), value));
+            }
         }
     }
-    Value::Object(out)
+    RestrictedExpression::new_record(fields).map_err(|e| e.to_string())
 }
 
 pub(super) fn schema_json(
