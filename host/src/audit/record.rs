@@ -2,7 +2,7 @@
 //! the previous record's hash, this record's hash, and a keyed MAC.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::canonical::to_canonical;
 use crate::keys::{hmac_sha256, sha256_hex};
@@ -52,8 +52,69 @@ impl Record {
 
 /// The hash of a record's content.
 pub fn record_hash(seq: u64, time: &str, kind: &str, prev: &str, data: &Value) -> String {
-    let body = json!({"seq": seq, "time": time, "kind": kind, "prev": prev, "data": data});
-    sha256_hex(&to_canonical(&body))
+    hash_parts(
+        Head {
+            seq,
+            time,
+            kind,
+            prev,
+        },
+        &to_canonical(data),
+    )
+}
+
+/// The fields of a record besides its data and chain values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Head<'a> {
+    pub(crate) seq: u64,
+    pub(crate) time: &'a str,
+    pub(crate) kind: &'a str,
+    pub(crate) prev: &'a str,
+}
+
+/// The hash of a record whose data is already in canonical form: the
+/// canonical JSON of `{seq, time, kind, prev, data}`, keys sorted, written
+/// without building the object.
+pub(crate) fn hash_parts(h: Head<'_>, canonical_data: &[u8]) -> String {
+    let mut b = Vec::with_capacity(canonical_data.len() + 160);
+    b.extend_from_slice(b"{\"data\":");
+    b.extend_from_slice(canonical_data);
+    b.extend_from_slice(b",\"kind\":");
+    write_json_str(h.kind, &mut b);
+    b.extend_from_slice(b",\"prev\":");
+    write_json_str(h.prev, &mut b);
+    b.extend_from_slice(format!(",\"seq\":{},\"time\":", h.seq).as_bytes());
+    write_json_str(h.time, &mut b);
+    b.push(b'}');
+    sha256_hex(&b)
+}
+
+/// One stored line (without the newline), reusing the canonical data.
+pub(crate) fn encode_line(
+    h: Head<'_>,
+    canonical_data: &[u8],
+    hash: &str,
+    mac: &str,
+    out: &mut Vec<u8>,
+) {
+    out.extend_from_slice(format!("{{\"seq\":{},\"time\":", h.seq).as_bytes());
+    write_json_str(h.time, out);
+    out.extend_from_slice(b",\"kind\":");
+    write_json_str(h.kind, out);
+    out.extend_from_slice(b",\"prev\":");
+    write_json_str(h.prev, out);
+    out.extend_from_slice(b",\"data\":");
+    out.extend_from_slice(canonical_data);
+    out.extend_from_slice(b",\"hash\":");
+    write_json_str(hash, out);
+    out.extend_from_slice(b",\"mac\":");
+    write_json_str(mac, out);
+    out.push(b'}');
+}
+
+fn write_json_str(s: &str, out: &mut Vec<u8>) {
+    // Serialising a string into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
 }
 
 /// The MAC of a record hash.
@@ -85,6 +146,41 @@ pub fn cap_at(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn fast_paths_match_the_definition() {
+        let data = json!({"b": [1, "x\ny"], "a": {"z": null}});
+        let canon = to_canonical(&data);
+        let body = json!({"seq": 7, "time": "2026-11-28T08:00:00.000Z", "kind": "call.decided", "prev": GENESIS, "data": data});
+        assert_eq!(
+            hash_parts(
+                Head {
+                    seq: 7,
+                    time: "2026-11-28T08:00:00.000Z",
+                    kind: "call.decided",
+                    prev: GENESIS,
+                },
+                &canon
+            ),
+            sha256_hex(&to_canonical(&body))
+        );
+        let mut line = Vec::new();
+        encode_line(
+            Head {
+                seq: 7,
+                time: "t",
+                kind: "k",
+                prev: GENESIS,
+            },
+            &canon,
+            "h",
+            "m",
+            &mut line,
+        );
+        let r: Record = serde_json::from_slice(&line).unwrap();
+        assert_eq!((r.seq, r.data, r.hash.as_str()), (7, data, "h"));
+    }
 
     #[test]
     fn control_characters_cannot_split_a_line() {

@@ -21,7 +21,7 @@ use ed25519_dalek::Signer as _;
 use serde_json::{Value, json};
 
 use crate::audit::keys::AuditKeys;
-use crate::audit::record::{GENESIS, Record, mac, record_hash};
+use crate::audit::record::{GENESIS, Head, Record, encode_line, hash_parts, mac};
 use crate::canonical::to_canonical;
 use crate::keys::{Purpose, signed_bytes};
 
@@ -346,17 +346,16 @@ impl Writer {
         for (kind, data) in items.iter_mut() {
             seq += 1;
             let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-            let hash = record_hash(seq, &time, kind, &prev, data);
-            let record = Record {
+            let canonical = to_canonical(data);
+            let head = Head {
                 seq,
-                time,
-                kind: std::mem::take(kind),
-                prev: prev.clone(),
-                data: std::mem::take(data),
-                mac: mac(&self.keys.mac, &hash),
-                hash: hash.clone(),
+                time: &time,
+                kind,
+                prev: &prev,
             };
-            serde_json::to_writer(&mut buf, &record).map_err(|e| e.to_string())?;
+            let hash = hash_parts(head, &canonical);
+            let mac = mac(&self.keys.mac, &hash);
+            encode_line(head, &canonical, &hash, &mac, &mut buf);
             buf.push(b'\n');
             prev = hash;
         }

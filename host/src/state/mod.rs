@@ -160,7 +160,8 @@ impl StateDb {
     pub fn data_version(&self) -> Result<(i64, u64), StateError> {
         let v: i64 = self
             .conn()
-            .query_row("PRAGMA data_version", [], |r| r.get(0))
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut st| st.query_row([], |r| r.get(0)))
             .map_err(|e| self.err(e))?;
         Ok((
             v,

@@ -10,6 +10,7 @@
 //! alike; the table prints p50/p99 and the ratios against the targets, and a
 //! JSON result is written beside it.
 
+mod breakdown;
 mod load;
 mod loopback;
 mod raw;

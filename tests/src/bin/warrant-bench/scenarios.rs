@@ -150,6 +150,8 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     );
     row("this disk: write + fdatasync", &fsync_s);
 
+    let stages = crate::breakdown::breakdown(&fast, &t_fast, opts.per_round * 2).await?;
+
     let (http_json, mcp) = crate::loopback::loopback(&fx_fast, &fast, &t_fast, opts).await?;
     if let Some(s) = &http_json {
         row("HTTP/JSON API on loopback (reqwest)", s);
@@ -237,6 +239,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
             "loopback": json_loopback,
         },
         "ratios": { "mediated_over_raw_p50": round(med_ratio), "durable_minus_raw_minus_fsync_us": round(over_fsync), "throughput_64": round(t64) },
+        "stages": stages,
         "throughput_per_s": throughput,
         "cold_load": cold,
         "stop_buttons": stops,
