@@ -1,12 +1,12 @@
 //! The audit log writer: records are hashed, MACed and written by the
 //! calling thread under a lock (and a file lock, so a CLI and a server can
-//! append to one chain); a dedicated sync thread does group commit — many
-//! concurrent records share one fsync; torn-tail recovery on open; signed
-//! checkpoints.
+//! append to one chain); group commit by leader and followers — many
+//! concurrent records share one fsync, done by the first of them; torn-tail
+//! recovery on open; signed checkpoints, also from an idle-time thread.
 //!
-//! Writing in the caller and syncing in a dedicated thread keeps a call's
-//! decision record (which must be written before the tool runs) free of a
-//! thread hop; only durability waits for the sync thread.
+//! No record waits for another thread: on this machine a thread round trip
+//! costs more than the policy decision and two record writes together (see
+//! `warrant-bench`), so the callers themselves write and sync.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use chrono::{SecondsFormat, Utc};
 use ed25519_dalek::Signer as _;
 use serde_json::{Value, json};
+use tokio::sync::Notify;
 
 use crate::audit::keys::AuditKeys;
 use crate::audit::record::{GENESIS, Head, Record, encode_line, hash_parts, mac};
@@ -83,26 +84,52 @@ impl Default for CheckpointPolicy {
     }
 }
 
-type Ack = tokio::sync::oneshot::Sender<Result<(), AuditError>>;
-
-/// A request to the sync thread: make the log durable up to `offset`.
-struct SyncRequest {
-    offset: u64,
-    ack: Ack,
+/// Group commit state: how far the log is known to be on disk, and whether
+/// a caller is syncing now.
+#[derive(Debug, Default)]
+struct SyncState {
+    synced: u64,
+    in_progress: bool,
 }
 
-/// What the appending side and the sync thread share.
+/// What the appending callers and the checkpoint thread share.
 struct Shared {
     writer: Mutex<Writer>,
     /// A second handle on the log, for fsync without holding the writer.
     sync_file: File,
+    sync: Mutex<SyncState>,
+    synced: Notify,
     path: PathBuf,
+}
+
+impl Shared {
+    /// One fsync covering everything written so far (the caller has set
+    /// `in_progress`).
+    fn sync_all(&self) -> Result<(), AuditError> {
+        let target = self
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .known_len;
+        let result = self.sync_file.sync_data().map_err(|e| AuditError::Io {
+            path: self.path.clone(),
+            why: format!("cannot sync to disk: {e}"),
+        });
+        let mut s = self.sync.lock().unwrap_or_else(|p| p.into_inner());
+        s.in_progress = false;
+        if result.is_ok() {
+            s.synced = s.synced.max(target);
+        }
+        drop(s);
+        self.synced.notify_waiters();
+        result
+    }
 }
 
 /// The append side of the audit chain.
 pub struct AuditLog {
     shared: Arc<Shared>,
-    tx: Mutex<Option<Sender<SyncRequest>>>,
+    tx: Mutex<Option<Sender<()>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     paths: AuditPaths,
 }
@@ -164,14 +191,16 @@ impl AuditLog {
         let shared = Arc::new(Shared {
             writer: Mutex::new(w),
             sync_file,
+            sync: Mutex::new(SyncState::default()),
+            synced: Notify::new(),
             path: paths.log.clone(),
         });
         let (tx, rx) = channel();
         let for_thread = Arc::clone(&shared);
         let thread = std::thread::Builder::new()
-            .name("warrant-audit-sync".into())
-            .spawn(move || sync_loop(&for_thread, &rx, policy))
-            .map_err(|e| io(format!("cannot start the sync thread: {e}")))?;
+            .name("warrant-audit-checkpoints".into())
+            .spawn(move || checkpoint_loop(&for_thread, &rx, policy))
+            .map_err(|e| io(format!("cannot start the checkpoint thread: {e}")))?;
         Ok(Self {
             shared,
             tx: Mutex::new(Some(tx)),
@@ -218,11 +247,32 @@ impl AuditLog {
     pub async fn append(&self, kind: &str, data: Value, durable: bool) -> Result<u64, AuditError> {
         let (seq, end) = self.write(kind, data)?;
         if durable && self.fsync_on() {
-            let (ack, rx) = tokio::sync::oneshot::channel();
-            self.request_sync(end, ack)?;
-            rx.await.map_err(|_| AuditError::Closed)??;
+            self.durable(end).await?;
         }
         Ok(seq)
+    }
+
+    /// Group commit, leader and followers: the first caller to find no sync
+    /// running does one fsync for everything written so far; the others
+    /// wait for it and are covered by it. No thread hop for a lone caller.
+    async fn durable(&self, end: u64) -> Result<(), AuditError> {
+        loop {
+            let notified = self.shared.synced.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let lead = {
+                let mut s = self.shared.sync.lock().unwrap_or_else(|p| p.into_inner());
+                if s.synced >= end {
+                    return Ok(());
+                }
+                !std::mem::replace(&mut s.in_progress, true)
+            };
+            if lead {
+                self.shared.sync_all()?;
+            } else {
+                notified.await;
+            }
+        }
     }
 
     /// [`AuditLog::append`] for code that is not async.
@@ -236,25 +286,19 @@ impl AuditLog {
         data: Value,
         durable: bool,
     ) -> Result<u64, AuditError> {
-        let (seq, end) = self.write(kind, data)?;
+        let (seq, _) = self.write(kind, data)?;
         if durable && self.fsync_on() {
-            let (ack, rx) = tokio::sync::oneshot::channel();
-            self.request_sync(end, ack)?;
-            rx.blocking_recv().map_err(|_| AuditError::Closed)??;
+            self.shared
+                .sync
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .in_progress = true;
+            self.shared.sync_all()?;
         }
         Ok(seq)
     }
 
-    fn request_sync(&self, offset: u64, ack: Ack) -> Result<(), AuditError> {
-        let guard = self.tx.lock().unwrap_or_else(|p| p.into_inner());
-        guard
-            .as_ref()
-            .ok_or(AuditError::Closed)?
-            .send(SyncRequest { offset, ack })
-            .map_err(|_| AuditError::Closed)
-    }
-
-    /// Sync, write a final checkpoint and stop the sync thread.
+    /// Sync, write a final checkpoint and stop the checkpoint thread.
     pub fn close(&self) {
         drop(self.tx.lock().unwrap_or_else(|p| p.into_inner()).take());
         if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
@@ -269,42 +313,15 @@ impl Drop for AuditLog {
     }
 }
 
-/// The dedicated sync thread: batch every pending request behind one fsync;
-/// write time-based checkpoints when idle; a final one on close.
-fn sync_loop(shared: &Shared, rx: &Receiver<SyncRequest>, policy: CheckpointPolicy) {
-    let mut synced: u64 = 0;
-    loop {
-        let first = match rx.recv_timeout(policy.interval) {
-            Ok(r) => r,
-            Err(RecvTimeoutError::Timeout) => {
-                shared
-                    .writer
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .maybe_checkpoint(false);
-                continue;
-            }
-            Err(RecvTimeoutError::Disconnected) => break,
-        };
-        let mut batch = vec![first];
-        while let Ok(r) = rx.try_recv() {
-            batch.push(r);
-        }
-        let needed = batch.iter().map(|r| r.offset).max().unwrap_or(0);
-        let result = if needed <= synced {
-            Ok(())
-        } else {
-            shared.sync_file.sync_data().map_err(|e| AuditError::Io {
-                path: shared.path.clone(),
-                why: format!("cannot sync to disk: {e}"),
-            })
-        };
-        if result.is_ok() {
-            synced = synced.max(needed);
-        }
-        for r in batch {
-            let _ = r.ack.send(result.clone());
-        }
+/// The checkpoint thread: a signed checkpoint after `interval` with new
+/// records even when no more calls come; a final one (after a sync) on close.
+fn checkpoint_loop(shared: &Shared, rx: &Receiver<()>, policy: CheckpointPolicy) {
+    while let Err(RecvTimeoutError::Timeout) = rx.recv_timeout(policy.interval) {
+        shared
+            .writer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .maybe_checkpoint(false);
     }
     let mut w = shared.writer.lock().unwrap_or_else(|p| p.into_inner());
     if w.policy.fsync {

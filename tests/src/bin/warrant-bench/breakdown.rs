@@ -35,6 +35,7 @@ pub async fn breakdown(host: &Host, token: &str, n: usize) -> anyhow::Result<ser
         "input_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "input_size": 15,
         "decision": {"result": "allow", "layer": "policy", "policies": ["test-permit-all"], "reason": ""},
     });
+    let (syscall_s, hop_s) = platform(n)?;
     let mut token_s = Samples::default();
     let mut stop_s = Samples::default();
     let mut policy_s = Samples::default();
@@ -71,8 +72,43 @@ pub async fn breakdown(host: &Host, token: &str, n: usize) -> anyhow::Result<ser
         &audit_s,
     );
     println!("  (a call writes two audit records: its decision and its outcome)");
+    crate::stats::row("this machine: one system call (fstat)", &syscall_s);
+    crate::stats::row("this machine: wake another thread and back", &hop_s);
     Ok(json!({
         "token_p50_us": round(token_s.p50()), "stop_state_p50_us": round(stop_s.p50()),
         "policy_p50_us": round(policy_s.p50()), "audit_record_p50_us": round(audit_s.p50()),
+        "syscall_p50_us": round(syscall_s.p50()), "thread_round_trip_p50_us": round(hop_s.p50()),
     }))
+}
+
+/// What the platform charges for a system call and for a thread hop: the
+/// unit costs the audit write (lock, stat, write, unlock) and the durable
+/// wait (a hop to the sync thread and back) are made of.
+fn platform(n: usize) -> anyhow::Result<(Samples, Samples)> {
+    let file = std::fs::File::open(std::env::current_exe()?)?;
+    let mut syscall = Samples::default();
+    for _ in 0..n {
+        let t = Instant::now();
+        file.metadata()?;
+        syscall.push(t.elapsed());
+    }
+    let (to_tx, to_rx) = std::sync::mpsc::channel::<()>();
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<()>();
+    let echo = std::thread::spawn(move || {
+        while to_rx.recv().is_ok() {
+            if back_tx.send(()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut hop = Samples::default();
+    for _ in 0..n {
+        let t = Instant::now();
+        to_tx.send(())?;
+        back_rx.recv()?;
+        hop.push(t.elapsed());
+    }
+    drop(to_tx);
+    let _ = echo.join();
+    Ok((syscall, hop))
 }
