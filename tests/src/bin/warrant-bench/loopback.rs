@@ -9,8 +9,8 @@ use rmcp::model::CallToolRequestParams;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use serde_json::json;
-use warrant::Host;
 use warrant::api::{ServeOptions, serve_http};
+use warrant::{Host, HostOptions};
 use warrant_tests::Fixture;
 
 use crate::Opts;
@@ -18,13 +18,18 @@ use crate::stats::Samples;
 
 /// HTTP/JSON and MCP latencies, interleaved in rounds.
 pub async fn loopback(
-    _fx: &Fixture,
-    host: &Host,
+    fx: &Fixture,
     token: &str,
     opts: &Opts,
 ) -> anyhow::Result<(Option<Samples>, Option<Samples>)> {
+    // A host of its own on the same config: stopping the server stops it.
+    let options = HostOptions {
+        unsafe_no_fsync: true,
+        ..HostOptions::default()
+    };
+    let host = Host::open(fx.config(), options).await?;
     let server = serve_http(
-        host.clone(),
+        host,
         ServeOptions {
             listen: "127.0.0.1:0".parse()?,
             handle_signals: false,

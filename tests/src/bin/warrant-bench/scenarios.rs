@@ -152,7 +152,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
 
     let stages = crate::breakdown::breakdown(&fast, &t_fast, opts.per_round * 2).await?;
 
-    let (http_json, mcp) = crate::loopback::loopback(&fx_fast, &fast, &t_fast, opts).await?;
+    let (http_json, mcp) = crate::loopback::loopback(&fx_fast, &t_fast, opts).await?;
     if let Some(s) = &http_json {
         row("HTTP/JSON API on loopback (reqwest)", s);
     }
@@ -160,7 +160,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         row("MCP streamable HTTP on loopback", s);
     }
 
-    let throughput = throughput(&raw, &durable, &t_durable, opts).await?;
+    let throughput = throughput(&raw, &durable, &t_durable, (&fast, &t_fast), opts).await?;
     let cold = crate::load::cold_load(opts).await?;
     let stops = crate::load::stop_latency(&fx_durable, &durable, opts).await?;
 
@@ -247,24 +247,38 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
 }
 
 /// Calls per second with `n` concurrent callers, for `secs`.
-async fn throughput(raw: &Raw, host: &Host, token: &str, opts: &Opts) -> anyhow::Result<Value> {
+async fn throughput(
+    raw: &Raw,
+    host: &Host,
+    token: &str,
+    fast: (&Host, &str),
+    opts: &Opts,
+) -> anyhow::Result<Value> {
     let secs = if opts.smoke {
         Duration::from_millis(300)
     } else {
         Duration::from_secs(3)
     };
-    let mut out = json!({"raw": {}, "mediated_durable": {}});
+    let mut out = json!({"raw": {}, "mediated_durable": {}, "mediated_nofsync": {}});
     println!("\nthroughput (calls/s)                                  callers=1        2       64");
     let mut lines = [
         String::from("  raw wasmtime, fresh instance per call                "),
         String::from("  mediated, durable audit                              "),
+        String::from("  mediated, audit not fsynced (CPU-bound ceiling)      "),
     ];
     for n in [1usize, 2, 64] {
-        for (k, which) in ["raw", "mediated_durable"].iter().enumerate() {
+        for (k, which) in ["raw", "mediated_durable", "mediated_nofsync"]
+            .iter()
+            .enumerate()
+        {
             let deadline = Instant::now() + secs;
             let mut tasks = Vec::new();
             for _ in 0..n {
-                let (raw, host, token) = (raw.clone(), host.clone(), token.to_owned());
+                let (raw, host, token) = if *which == "mediated_nofsync" {
+                    (raw.clone(), fast.0.clone(), fast.1.to_owned())
+                } else {
+                    (raw.clone(), host.clone(), token.to_owned())
+                };
                 let which = *which;
                 tasks.push(tokio::spawn(async move {
                     let mut done = 0u64;
