@@ -21,6 +21,7 @@ mod canonical;
 pub mod cli;
 pub mod config;
 pub mod demo;
+mod fsutil;
 mod host;
 pub mod keys;
 pub mod manifest;

@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 use crate::audit::keys::AuditKeys;
 use crate::audit::record::{GENESIS, Head, Record, encode_line, hash_parts, mac};
 use crate::canonical::to_canonical;
+use crate::fsutil::create_private_dir;
 use crate::keys::{Purpose, signed_bytes};
 
 /// Why the audit log could not be written. Calls fail closed on it.
@@ -491,18 +492,4 @@ impl Writer {
         f.write_all(&text).map_err(|e| e.to_string())?;
         f.sync_data().map_err(|e| e.to_string())
     }
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
 }

@@ -11,7 +11,7 @@ use crate::audit::{AuditError, cap};
 use crate::authz::{InflightGuard, PolicyDecision, PolicyInput, Refusal, tool_matches};
 use crate::canonical::to_canonical;
 use crate::host::approval::Approved;
-use crate::host::stops::{Inflight, stop_reason};
+use crate::host::stops::{self, Inflight, stop_reason};
 use crate::host::{Host, Inner};
 use crate::keys::sha256_hex;
 use crate::registry::RegisteredPlugin;
@@ -315,18 +315,8 @@ impl Host {
         attr.set("action_owner", action_owner.clone());
         attr.set("impact", tool.impact.as_str());
 
-        if let Some(h) = &stops.halted {
-            return Err(Refusal::Halted {
-                by: h.by.clone(),
-                reason: h.reason.clone(),
-            });
-        }
-        if let Some(q) = stops.agents.get(&agent.id) {
-            return Err(Refusal::Quarantined {
-                agent: agent.id.clone(),
-                by: q.by.clone(),
-                reason: q.reason.clone(),
-            });
+        if let Some(r) = stops::agent_stopped(&stops, &agent.id) {
+            return Err(r);
         }
         if let Some(d) = stops.plugins.get(plugin.id()) {
             return Err(Refusal::PluginDisabled {

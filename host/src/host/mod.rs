@@ -204,18 +204,8 @@ impl Host {
         let (t, agent) = inner
             .authz
             .check_token_cached(token, chrono::Utc::now(), &stops)?;
-        if let Some(h) = &stops.halted {
-            return Err(Refusal::Halted {
-                by: h.by.clone(),
-                reason: h.reason.clone(),
-            });
-        }
-        if let Some(q) = stops.agents.get(&agent.id) {
-            return Err(Refusal::Quarantined {
-                agent: agent.id.clone(),
-                by: q.by.clone(),
-                reason: q.reason.clone(),
-            });
+        if let Some(r) = stops::agent_stopped(&stops, &agent.id) {
+            return Err(r);
         }
         let mut out = Vec::new();
         for p in inner.registry.plugins() {

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
+use crate::authz::Refusal;
 use crate::host::Inner;
 use crate::sandbox::CancelToken;
 use crate::state::{StateDb, StateError, StopState};
@@ -71,6 +72,22 @@ pub(crate) fn stop_reason(s: &StopState, agent: &str, plugin: &str) -> Option<St
         ));
     }
     None
+}
+
+/// The refusal for an agent when the host is halted or the agent is
+/// quarantined.
+pub(crate) fn agent_stopped(s: &StopState, agent: &str) -> Option<Refusal> {
+    if let Some(h) = &s.halted {
+        return Some(Refusal::Halted {
+            by: h.by.clone(),
+            reason: h.reason.clone(),
+        });
+    }
+    s.agents.get(agent).map(|q| Refusal::Quarantined {
+        agent: agent.to_owned(),
+        by: q.by.clone(),
+        reason: q.reason.clone(),
+    })
 }
 
 /// Watch the stop state and cancel affected calls; ends with the host.
