@@ -11,7 +11,12 @@ use warrant::state::StopState;
 use crate::stats::{Samples, round};
 
 /// Time `n` runs of each stage; prints a table and returns JSON.
-pub async fn breakdown(host: &Host, token: &str, n: usize) -> anyhow::Result<serde_json::Value> {
+pub async fn breakdown(
+    host: &Host,
+    durable: &Host,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<serde_json::Value> {
     let stops = StopState::default();
     let args = json!({"text": "ping"});
     let now = chrono::Utc::now();
@@ -40,6 +45,7 @@ pub async fn breakdown(host: &Host, token: &str, n: usize) -> anyhow::Result<ser
     let mut stop_s = Samples::default();
     let mut policy_s = Samples::default();
     let mut audit_s = Samples::default();
+    let mut durable_s = Samples::default();
     for _ in 0..n {
         let t = Instant::now();
         host.authz()
@@ -57,6 +63,12 @@ pub async fn breakdown(host: &Host, token: &str, n: usize) -> anyhow::Result<ser
             .append("bench.probe", record.clone(), false)
             .await?;
         audit_s.push(t.elapsed());
+        let t = Instant::now();
+        durable
+            .audit()
+            .append("bench.probe", record.clone(), true)
+            .await?;
+        durable_s.push(t.elapsed());
     }
     println!(
         "\nwhere the mediation's time goes (µs, each stage alone)          p50        p99        n"
@@ -72,11 +84,15 @@ pub async fn breakdown(host: &Host, token: &str, n: usize) -> anyhow::Result<ser
         &audit_s,
     );
     println!("  (a call writes two audit records: its decision and its outcome)");
+    crate::stats::row(
+        "one durable audit record: write + group-commit fsync",
+        &durable_s,
+    );
     crate::stats::row("this machine: one system call (fstat)", &syscall_s);
     crate::stats::row("this machine: wake another thread and back", &hop_s);
     Ok(json!({
         "token_p50_us": round(token_s.p50()), "stop_state_p50_us": round(stop_s.p50()),
-        "policy_p50_us": round(policy_s.p50()), "audit_record_p50_us": round(audit_s.p50()),
+        "policy_p50_us": round(policy_s.p50()), "audit_record_p50_us": round(audit_s.p50()), "durable_record_p50_us": round(durable_s.p50()),
         "syscall_p50_us": round(syscall_s.p50()), "thread_round_trip_p50_us": round(hop_s.p50()),
     }))
 }

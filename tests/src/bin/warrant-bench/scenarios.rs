@@ -150,7 +150,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     );
     row("this disk: write + fdatasync", &fsync_s);
 
-    let stages = crate::breakdown::breakdown(&fast, &t_fast, opts.per_round * 2).await?;
+    let stages = crate::breakdown::breakdown(&fast, &durable, &t_fast, opts.per_round * 2).await?;
 
     let (http_json, mcp) = crate::loopback::loopback(&fx_fast, &t_fast, opts).await?;
     if let Some(s) = &http_json {
