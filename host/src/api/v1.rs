@@ -49,6 +49,7 @@ fn refusal_status(r: &Refusal) -> StatusCode {
         }
         Refusal::PendingApproval { .. } => StatusCode::ACCEPTED,
         Refusal::UnknownTool(_) => StatusCode::NOT_FOUND,
+        Refusal::Input(_) => StatusCode::UNPROCESSABLE_ENTITY,
         Refusal::Rate(_) => StatusCode::TOO_MANY_REQUESTS,
         Refusal::Host(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,

@@ -76,6 +76,10 @@ pub enum Refusal {
     /// No loaded plugin offers the tool.
     #[error("no loaded plugin offers tool {0}")]
     UnknownTool(String),
+    /// The input is not a JSON object the host can read (before any tool
+    /// sees it).
+    #[error("input refused: {0}")]
+    Input(String),
     /// A rate limit or concurrency cap.
     #[error("rate limit: {0}")]
     Rate(String),
@@ -126,7 +130,7 @@ fn fmt_ids(ids: &[String]) -> String {
 impl Refusal {
     /// The layer that refused: `token`, `revoked`, `scope`, `agent-grant`,
     /// `quarantine`, `halt`, `plugin-disabled`, `unknown-tool`, `rate`,
-    /// `policy`, `approval`, `host`.
+    /// `input`, `policy`, `approval`, `host`.
     pub fn layer(&self) -> &'static str {
         match self {
             Self::Token(_) | Self::TokenTime { .. } => "token",
@@ -137,6 +141,7 @@ impl Refusal {
             Self::Halted { .. } => "halt",
             Self::PluginDisabled { .. } => "plugin-disabled",
             Self::UnknownTool(_) => "unknown-tool",
+            Self::Input(_) => "input",
             Self::Rate(_) => "rate",
             Self::Policy { .. } => "policy",
             Self::ApprovalDenied { .. } | Self::PendingApproval { .. } => "approval",

@@ -11,7 +11,7 @@ use crate::audit::{AuditError, cap};
 use crate::authz::{InflightGuard, PolicyDecision, PolicyInput, Refusal, tool_matches};
 use crate::canonical::to_canonical;
 use crate::host::approval::Approved;
-use crate::host::stops::{self, Inflight, stop_reason};
+use crate::host::stops::{self, Inflight};
 use crate::host::{Host, Inner};
 use crate::keys::sha256_hex;
 use crate::registry::RegisteredPlugin;
@@ -339,23 +339,15 @@ impl Host {
             });
         }
         if req.input.len() > MAX_INPUT {
-            return Err(Refusal::Policy {
-                policies: Vec::new(),
-                reason: format!(
-                    "the input is {} bytes; the host accepts at most {MAX_INPUT}",
-                    req.input.len()
-                ),
-            });
+            return Err(Refusal::Input(format!(
+                "it is {} bytes; the host accepts at most {MAX_INPUT}",
+                req.input.len()
+            )));
         }
-        let args: Value = serde_json::from_str(&req.input).map_err(|e| Refusal::Policy {
-            policies: Vec::new(),
-            reason: format!("the input is not JSON: {e}"),
-        })?;
+        let args: Value = serde_json::from_str(&req.input)
+            .map_err(|e| Refusal::Input(format!("it is not JSON: {e}")))?;
         if !args.is_object() {
-            return Err(Refusal::Policy {
-                policies: Vec::new(),
-                reason: "the input must be a JSON object".into(),
-            });
+            return Err(Refusal::Input("it must be a JSON object".into()));
         }
         // From here the call can be stopped by halt, quarantine or disable.
         inner
@@ -374,9 +366,6 @@ impl Host {
             map: &inner.inflight,
             id: n,
         });
-        if let Some(why) = stop_reason(&stops, &agent.id, plugin.id()) {
-            cancel.cancel(why);
-        }
 
         inner
             .authz
