@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use crate::keys::{Algorithm, SigningKey, generate, read_key_file, write_key_files};
+use crate::keys::{Algorithm, SigningKey};
 
 /// The keys a writer needs.
 #[derive(Debug, Clone)]
@@ -24,16 +24,7 @@ pub fn keys_dir(state_dir: &Path) -> PathBuf {
 }
 
 fn load_or_create(dir: &Path, id: &str, alg: Algorithm) -> Result<SigningKey, String> {
-    let path = dir.join(format!("{id}.key"));
-    if !path.exists() {
-        let key = generate(id, alg)?;
-        if let Err(e) = write_key_files(&key, dir)
-            && !path.exists()
-        {
-            return Err(e);
-        }
-    }
-    read_key_file(&path)?.signing_key()
+    crate::keys::load_or_create(dir, id, alg)?.signing_key()
 }
 
 impl AuditKeys {

@@ -9,9 +9,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::keys::{
-    Algorithm, KeyFile, Purpose, SigningKey, generate, read_key_file, signed_bytes, write_key_files,
-};
+use crate::keys::{Algorithm, KeyFile, Purpose, SigningKey, signed_bytes};
 
 const PREFIX: &str = "wt1.";
 /// Longest token accepted, in bytes.
@@ -67,17 +65,11 @@ impl TokenKey {
     ///
     /// A message when the key cannot be read or created.
     pub fn load_or_create(dir: &Path) -> Result<Self, String> {
-        let path = dir.join("tokens.key");
-        if !path.exists() {
-            let key = generate("tokens", Algorithm::HmacSha256)?;
-            if let Err(e) = write_key_files(&key, dir) {
-                // Another process may have created it at the same moment.
-                if !path.exists() {
-                    return Err(e);
-                }
-            }
-        }
-        Self::from_file(&read_key_file(&path)?)
+        Self::from_file(&crate::keys::load_or_create(
+            dir,
+            "tokens",
+            Algorithm::HmacSha256,
+        )?)
     }
 
     /// A token key from a key file.

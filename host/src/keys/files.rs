@@ -67,6 +67,25 @@ pub fn generate(id: &str, algorithm: Algorithm) -> Result<KeyFile, String> {
     })
 }
 
+/// Read `dir/ID.key`, generating and writing it first if it does not exist
+/// (another process creating it at the same moment is fine).
+///
+/// # Errors
+///
+/// A message when the key can be neither read nor created.
+pub fn load_or_create(dir: &Path, id: &str, algorithm: Algorithm) -> Result<KeyFile, String> {
+    let path = dir.join(format!("{id}.key"));
+    if !path.exists() {
+        let key = generate(id, algorithm)?;
+        if let Err(e) = write_key_files(&key, dir)
+            && !path.exists()
+        {
+            return Err(e);
+        }
+    }
+    read_key_file(&path)
+}
+
 /// Read a key file.
 ///
 /// # Errors

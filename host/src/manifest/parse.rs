@@ -285,37 +285,12 @@ pub fn parse_digest(d: &str) -> Result<&str, String> {
 /// A message saying what is wrong.
 pub fn parse_origin(o: &str) -> Result<HttpOrigin, String> {
     let uri: http::Uri = o.parse().map_err(|_| format!("{o:?} is not a URL"))?;
-    let scheme = uri.scheme_str().unwrap_or("").to_ascii_lowercase();
-    let port_default = match scheme.as_str() {
-        "http" => 80,
-        "https" => 443,
-        _ => return Err(format!("{o:?} must start with http:// or https://")),
-    };
-    let auth = uri
-        .authority()
-        .ok_or_else(|| format!("{o:?} has no host"))?;
-    if auth.as_str().contains('@') {
-        return Err(format!("{o:?} must not contain a user name"));
-    }
     if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
         return Err(format!(
             "{o:?} must be an origin only (scheme://host[:port]), without a path"
         ));
     }
-    let host = auth
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    if host.is_empty() {
-        return Err(format!("{o:?} has an empty host"));
-    }
-    Ok(HttpOrigin {
-        scheme,
-        host,
-        port: auth.port_u16().unwrap_or(port_default),
-    })
+    crate::sandbox::parse_target(&uri).map_err(|why| format!("{o:?}: {why}"))
 }
 
 /// Parse a rate such as `60/min`: (calls, period in seconds).

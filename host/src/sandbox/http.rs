@@ -83,16 +83,9 @@ impl HttpGate {
     }
 }
 
-/// The parsed target of a request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Target {
-    pub(crate) scheme: String,
-    pub(crate) host: String,
-    pub(crate) port: u16,
-}
-
-/// Parse the request's URI into scheme, normalised host and port.
-pub(crate) fn parse_target(uri: &http::Uri) -> Result<Target, String> {
+/// Parse a URI into scheme, normalised host and port: the one
+/// normalisation used for granted origins and for every request.
+pub(crate) fn parse_target(uri: &http::Uri) -> Result<HttpOrigin, String> {
     let scheme = uri
         .scheme_str()
         .ok_or("the request has no scheme")?
@@ -119,7 +112,7 @@ pub(crate) fn parse_target(uri: &http::Uri) -> Result<Target, String> {
     if host.is_empty() {
         return Err("the request has an empty host".into());
     }
-    Ok(Target {
+    Ok(HttpOrigin {
         scheme,
         host,
         port: authority.port_u16().unwrap_or(default_port),
@@ -162,7 +155,7 @@ pub(crate) fn is_public(ip: IpAddr) -> bool {
 /// itself (`https`, whose certificate check needs the name).
 pub(crate) async fn authorize(
     allowed: &[HttpOrigin],
-    target: &Target,
+    target: &HttpOrigin,
 ) -> Result<Option<SocketAddr>, String> {
     let granted = allowed
         .iter()
@@ -445,7 +438,7 @@ mod tests {
     #[tokio::test]
     async fn grant_must_match_exactly() {
         let allowed = [origin("http", "127.0.0.1", 8080)];
-        let ok = Target {
+        let ok = HttpOrigin {
             scheme: "http".into(),
             host: "127.0.0.1".into(),
             port: 8080,
@@ -457,7 +450,7 @@ mod tests {
             ("http", "127.0.0.2", 8080),
             ("http", "localhost", 8080),
         ] {
-            let t = Target {
+            let t = HttpOrigin {
                 scheme: s.into(),
                 host: h.into(),
                 port: p,
@@ -472,7 +465,7 @@ mod tests {
         // `localhost.` normalises to `localhost`, which is allowed only as an
         // explicit grant; a different name that resolves to loopback is not.
         let allowed = [origin("http", "ip6-localhost", 80)];
-        let t = Target {
+        let t = HttpOrigin {
             scheme: "http".into(),
             host: "ip6-localhost".into(),
             port: 80,

@@ -25,6 +25,7 @@ pub use cancel::CancelToken;
 pub use capabilities::{Access, Capabilities, FileGrant, HttpOrigin, Secret};
 pub use engine::SandboxConfig;
 pub use error::{CallFailure, LoadError};
+pub(crate) use http::parse_target;
 pub use http::{MAX_RESPONSE_BYTES, REQUEST_TIMEOUT};
 pub use imports::{
     ComponentInterface, ImportClass, check_imports, classify, component_interface, describe_import,
