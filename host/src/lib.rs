@@ -8,35 +8,56 @@
 //! This crate is the whole host as a library; the `warrant` binary and the
 //! agent-facing servers are thin shells over it.
 //!
-//! The layers, from the bottom: [`manifest`] and [`keys`] (what is signed
-//! and who is trusted), [`config`] (the operator's `warrant.toml`),
-//! [`sandbox`] (wasmtime, grants, limits), [`registry`] (verified plugins by
-//! tool), [`state`] (shared state in SQLite).
+//! ```no_run
+//! # async fn run() -> anyhow::Result<()> {
+//! use warrant::{CallRequest, Host, HostConfig, HostOptions};
+//!
+//! let host = Host::open(HostConfig::load("warrant.toml".as_ref())?, HostOptions::default()).await?;
+//! let answer = host
+//!     .call(CallRequest {
+//!         token: std::env::var("WARRANT_TOKEN")?,
+//!         tool: "ioc-extract.extract".into(),
+//!         input: r#"{"text": "beacon to 198.51.100.77"}"#.into(),
+//!         channel: "lib",
+//!         ..CallRequest::default()
+//!     })
+//!     .await;
+//! println!("{} → {:?}", answer.call_id, answer.outcome);
+//! # Ok(()) }
+//! ```
+//!
+//! The layers, from the top (each module imports only modules below it):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | shells | [`api`] (MCP, HTTP/JSON, operator API, metrics), [`cli`] |
+//! | call path | [`mediation`] (the [`Host`]: one path for every call), [`operator`] (operator actions) |
+//! | authorization | [`authz`] (one function: token, stops, scope, grant, input, rate, policy) |
+//! | plugins | [`registry`] (verified plugins, loaded, by tool) |
+//! | execution and record | [`sandbox`] (wasmtime, grants, limits), [`audit`] (the chain) |
+//! | what is configured and shared | [`manifest`], [`config`], [`state`] |
+//! | bottom | [`keys`], [`statedir`], [`vocab`] (shared vocabulary) |
 
-pub mod admin;
 pub mod api;
 pub mod audit;
 pub mod authz;
-mod canonical;
 pub mod cli;
 pub mod config;
-pub mod demo;
-mod fsutil;
-mod host;
 pub mod keys;
 pub mod manifest;
+pub mod mediation;
+pub mod operator;
 pub mod publish;
 pub mod registry;
 pub mod sandbox;
 pub mod state;
-mod tool;
+pub mod statedir;
+pub mod vocab;
 
 pub use config::HostConfig;
-pub use host::{CallError, CallRequest, CallResponse, Host, HostError, HostOptions, ToolView};
+pub use mediation::{CallError, CallRequest, CallResponse, Host, HostError, HostOptions, ToolView};
 pub use registry::{LoadOptions, RegisteredPlugin, Registry, RegistryError};
 pub use sandbox::{
-    CallFailure, CallReport, CancelToken, Capabilities, LoadError, LoadedPlugin, Sandbox,
-    SandboxConfig,
+    CallFailure, CallReport, Capabilities, LoadError, LoadedPlugin, Sandbox, SandboxConfig,
 };
-pub use state::StateDb;
-pub use tool::{Impact, ToolSpec, valid_plugin_id, valid_tool_name};
+pub use vocab::{CancelToken, Impact, ToolSpec};

@@ -18,7 +18,7 @@ pub enum SignError {
     Component(#[from] LoadError),
     /// The key file is unusable.
     #[error("key: {0}")]
-    Key(String),
+    Key(#[from] crate::keys::KeyError),
     /// The manifest leaves something for the author to decide.
     #[error("{0}")]
     Incomplete(String),
@@ -54,7 +54,7 @@ pub async fn sign_manifest(
         path: path.to_owned(),
         error,
     })?;
-    let signing = key.signing_key().map_err(SignError::Key)?;
+    let signing = key.signing_key()?;
     let cpath = manifest::component_path(path, &m);
     let bytes = std::fs::read(&cpath).map_err(|e| VerifyError::Component {
         path: path.to_owned(),

@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use warrant::admin::Admin;
 use warrant::keys::{Algorithm, KeyFile, generate};
 use warrant::manifest::{Manifest, ManifestTool, sign};
+use warrant::operator::OperatorActions;
 use warrant::{Host, HostConfig, HostOptions, Sandbox, SandboxConfig, ToolSpec};
 
 /// One plugin in a fixture.
@@ -283,8 +283,8 @@ impl Fixture {
     /// # Panics
     ///
     /// When the state cannot be opened.
-    pub fn admin(&self) -> Admin {
-        Admin::open(self.config()).expect("admin opens")
+    pub fn admin(&self) -> OperatorActions {
+        OperatorActions::open(self.config()).expect("operator actions open")
     }
 
     /// Issue a token.
@@ -300,7 +300,7 @@ impl Fixture {
                 task,
                 &tools,
                 std::time::Duration::from_secs(600),
-                "test",
+                "carol",
             )
             .await
             .expect("token")

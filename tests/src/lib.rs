@@ -3,10 +3,13 @@
 //! manifests, a host config, agents, policies — in a temporary directory.
 
 mod fixture;
+mod volume;
 
 pub use fixture::{
     Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, probe_tools,
 };
+
+pub use volume::SmallVolume;
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 

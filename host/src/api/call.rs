@@ -9,7 +9,7 @@ use tokio::task::JoinHandle;
 
 use crate::api::metrics::Metrics;
 use crate::authz::Refusal;
-use crate::sandbox::CancelToken;
+use crate::vocab::CancelToken;
 use crate::{CallError, CallRequest, CallResponse, Host};
 
 /// Why a call is stopped when the client's request is dropped mid-call.

@@ -23,9 +23,10 @@ use tokio::task::JoinHandle;
 use crate::Host;
 use crate::api::mcp::McpServer;
 use crate::api::metrics::Metrics;
-use crate::api::security::{Guard, check_origin, require_bearer};
-use crate::api::{ApiError, admin, load_or_create_admin_token, v1};
-use crate::sandbox::CancelToken;
+use crate::api::security::{Guard, check_origin, require_bearer, same_secret};
+use crate::api::{ApiError, operator_api, v1};
+use crate::audit::CallIndex;
+use crate::vocab::CancelToken;
 
 /// How long a stopping server waits for open connections to finish.
 const DRAIN: Duration = Duration::from_secs(10);
@@ -66,6 +67,10 @@ pub(crate) struct AppState {
     pub(crate) host: Host,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) admin_token: Arc<str>,
+    /// `/metrics`' bearer token, when the config asks for one.
+    pub(crate) metrics_token: Option<Arc<str>>,
+    /// The audit chain by call id.
+    pub(crate) index: Arc<CallIndex>,
 }
 
 /// A running server.
@@ -126,7 +131,32 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     if !opts.listen.ip().is_loopback() && !opts.allow_remote {
         return Err(ApiError::NotLoopback { addr: opts.listen });
     }
-    let (admin_token, admin_token_path) = load_or_create_admin_token(&host.config().state_dir)?;
+    let admin_token = host
+        .state_dir()
+        .admin_token()
+        .map_err(|e| ApiError::AdminToken {
+            path: host.state_dir().admin_token_path(),
+            why: e.to_string(),
+        })?;
+    let admin_token_path = host.state_dir().admin_token_path();
+    let metrics_token = match &host.config().metrics_token_file {
+        None => None,
+        Some(f) => {
+            // A file the operator's config names: ambient authority.
+            let t = std::fs::read_to_string(f).map_err(|e| ApiError::AdminToken {
+                path: f.clone(),
+                why: format!("the metrics token file cannot be read: {e}"),
+            })?;
+            let t = t.trim().to_owned();
+            if t.len() < 16 {
+                return Err(ApiError::AdminToken {
+                    path: f.clone(),
+                    why: "the metrics token must be at least 16 characters".into(),
+                });
+            }
+            Some(Arc::from(t.as_str()))
+        }
+    };
     let bind_err = |e: std::io::Error| ApiError::Bind {
         addr: opts.listen,
         why: e.to_string(),
@@ -151,9 +181,11 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     );
 
     let state = AppState {
+        index: Arc::new(CallIndex::new(host.audit().paths().log.clone())),
         host: host.clone(),
         metrics,
         admin_token: admin_token.into(),
+        metrics_token,
     };
     let router = Router::new()
         .merge(
@@ -162,7 +194,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
                 .layer(middleware::from_fn(require_bearer)),
         )
         .merge(v1::routes())
-        .nest("/v1/admin", admin::routes(state.clone()))
+        .nest("/v1/admin", operator_api::routes(state.clone()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .layer(middleware::from_fn_with_state(guard, check_origin))
@@ -216,23 +248,44 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     })
 }
 
-async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    axum::Json(serde_json::json!({
-        "status": "ok",
-        "version": env!("CARGO_PKG_VERSION"),
-        "plugins": s.host.registry().plugins().count(),
-        "calls_in_flight": s.host.inflight(),
-    }))
+#[derive(Debug, serde::Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    plugins: usize,
+    calls_in_flight: usize,
 }
 
-async fn metrics_text(State(s): State<AppState>) -> impl IntoResponse {
+async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
+    axum::Json(Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        plugins: s.host.registry().plugins().count(),
+        calls_in_flight: s.host.inflight(),
+    })
+}
+
+async fn metrics_text(
+    State(s): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    if let Some(want) = &s.metrics_token
+        && !crate::api::security::bearer(&headers).is_some_and(|t| same_secret(t, want))
+    {
+        return crate::api::security::error(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "metrics",
+            "/metrics needs the bearer token from the file api.metrics-token-file names",
+        );
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        s.metrics.render(&s.host),
+        s.metrics.render(&s.host).await,
     )
+        .into_response()
 }
 
 /// Resolves on Ctrl-C or SIGTERM, saying which.

@@ -23,7 +23,7 @@ use crate::api::call;
 use crate::api::metrics::Metrics;
 use crate::api::security::bearer;
 use crate::authz::Refusal;
-use crate::tool::Impact;
+use crate::vocab::Impact;
 use crate::{CallError, CallRequest, CallResponse, Host, ToolView};
 
 /// JSON-RPC error code for a task token (or agent, or host state) that does
@@ -184,7 +184,7 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = self.host.tools_for(&self.token(&ctx)).map_err(|r| {
+        let tools = self.host.tools_for(&self.token(&ctx)).await.map_err(|r| {
             ErrorData::new(REFUSED, r.to_string(), Some(json!({"layer": r.layer()})))
         })?;
         // The list depends on the token: nobody else may cache it.

@@ -62,7 +62,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition, with the gauges read from `host` now.
-    pub fn render(&self, host: &Host) -> String {
+    pub async fn render(&self, host: &Host) -> String {
         let mut out = String::new();
         out.push_str("# HELP warrant_calls_total Tool calls made through this server, by plugin, policy decision and outcome.\n# TYPE warrant_calls_total counter\n");
         if let Ok(m) = self.calls.lock() {
@@ -102,8 +102,9 @@ impl Metrics {
         );
         let now = now_ms();
         let pending = host
-            .admin()
+            .operator()
             .approvals(false)
+            .await
             .map(|l| l.iter().filter(|a| !a.expired(now)).count());
         if let Ok(pending) = pending {
             let _ = writeln!(

@@ -4,8 +4,9 @@
 //! Everything here is a thin shell over [`Host`](crate::Host): every tool
 //! call goes through [`Host::call_cancellable`](crate::Host::call_cancellable)
 //! — token, scope, grant, stop state, rate, policy, approval, sandbox, audit —
-//! and every operator action through [`Admin`](crate::admin::Admin). There is
-//! no second path.
+//! and every operator action through
+//! [`OperatorActions`](crate::operator::OperatorActions). There is no second
+//! path.
 //!
 //! ```no_run
 //! # async fn run(host: warrant::Host) -> Result<(), warrant::api::ApiError> {
@@ -21,11 +22,11 @@
 //! `Authorization: Bearer <task token>`, so nothing is trusted because of an
 //! earlier request in the same MCP session.
 
-mod admin;
 mod call;
 mod http;
 mod mcp;
 mod metrics;
+mod operator_api;
 mod security;
 mod stdio;
 mod v1;
@@ -33,7 +34,6 @@ mod v1;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-pub use admin::{ADMIN_TOKEN_FILE, admin_token_path, load_or_create_admin_token};
 pub use http::{Running, ServeOptions, serve_http};
 pub use mcp::{McpServer, REFUSED, mcp_tool_name, qualified_tool_name};
 pub use metrics::Metrics;
@@ -59,7 +59,8 @@ pub enum ApiError {
         /// The OS error.
         why: String,
     },
-    /// The admin credential could not be read or created.
+    /// A credential file (the admin API's, `/metrics`') could not be read
+    /// or created.
     #[error("admin token {}: {why}", path.display())]
     AdminToken {
         /// The token file.

@@ -13,7 +13,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::keys::sha256_hex;
 
@@ -171,13 +170,54 @@ pub(crate) fn same_secret(a: &str, b: &str) -> bool {
         == 0
 }
 
+/// A refusal of the HTTP layer, as a JSON body
+/// `{"error": {"layer", "message"}}` with its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ApiFault {
+    status: StatusCode,
+    layer: String,
+    message: String,
+}
+
+impl ApiFault {
+    pub(crate) fn new(status: StatusCode, layer: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            layer: layer.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct FaultBody<'a> {
+    error: FaultDetail<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct FaultDetail<'a> {
+    layer: &'a str,
+    message: &'a str,
+}
+
+impl IntoResponse for ApiFault {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            axum::Json(FaultBody {
+                error: FaultDetail {
+                    layer: &self.layer,
+                    message: &self.message,
+                },
+            }),
+        )
+            .into_response()
+    }
+}
+
 /// A JSON error body: `{"error": {"layer", "message"}}`.
 pub(crate) fn error(status: StatusCode, layer: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": {"layer": layer, "message": message}})),
-    )
-        .into_response()
+    ApiFault::new(status, layer, message).into_response()
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ pub async fn serve_stdio(host: Host, token: String) -> Result<(), ApiError> {
     if token.trim().is_empty() {
         return Err(ApiError::NoToken);
     }
-    if let Err(r) = host.tools_for(&token) {
+    if let Err(r) = host.tools_for(&token).await {
         // Not fatal: tools/list will tell the client the same.
         tracing::warn!("the task token is not accepted now: {r}");
     }

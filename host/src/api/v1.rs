@@ -4,12 +4,12 @@
 //! - `GET /v1/tools` — the tools the token may call.
 //! - `POST /v1/tools/{plugin.tool}/call` with `{"input": {…}, "prompt"?, "context"?}`
 //!   → `200 {"call_id", "audit_seq", "output"}`, or an error body
-//!   `{"error": {"layer", "message", "approval_id"?}, "call_id", "audit_seq"}`:
+//!   `{"error": {"layer", "message", "outcome", "approval_id"?}, "call_id", "audit_seq"}`:
 //!   401 token refused, 403 refused by another layer, 202 held for approval,
-//!   404 unknown tool, 429 rate limit or busy, 422 the tool rejected its
-//!   input, 502 the tool failed or crashed, 504 it ran out of time,
+//!   404 unknown tool, 429 rate limit or busy, 422 the input or the tool
+//!   rejected it, 502 the tool failed or crashed, 504 it ran out of time,
 //!   503 cancelled or the host cannot serve, 500 the outcome could not be
-//!   audited.
+//!   audited. A body naming one key twice is refused (400).
 //! - `GET /v1/calls/{call_id}` — the audit records of one of the token's
 //!   agent's calls.
 
@@ -18,15 +18,15 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 use crate::api::call;
 use crate::api::http::AppState;
 use crate::api::mcp::mcp_tool_name;
-use crate::api::security::{bearer, error};
-use crate::audit::{Filter, read_records};
+use crate::api::security::{ApiFault, bearer};
 use crate::authz::Refusal;
+use crate::vocab::parse_strict;
 use crate::{CallError, CallFailure, CallRequest};
 
 /// The agent routes.
@@ -42,7 +42,7 @@ fn token(headers: &HeaderMap) -> String {
 }
 
 /// The HTTP status of a refusal.
-fn refusal_status(r: &Refusal) -> StatusCode {
+pub(crate) fn refusal_status(r: &Refusal) -> StatusCode {
     match r {
         Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. } => {
             StatusCode::UNAUTHORIZED
@@ -53,6 +53,12 @@ fn refusal_status(r: &Refusal) -> StatusCode {
         Refusal::Rate(_) => StatusCode::TOO_MANY_REQUESTS,
         Refusal::Host(_) => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
+    }
+}
+
+impl From<Refusal> for ApiFault {
+    fn from(r: Refusal) -> Self {
+        ApiFault::new(refusal_status(&r), r.layer(), r.to_string())
     }
 }
 
@@ -73,24 +79,41 @@ fn error_status(e: &CallError) -> StatusCode {
     }
 }
 
-async fn tools(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    match s.host.tools_for(&token(&headers)) {
-        Ok(list) => {
-            let tools: Vec<Value> = list
-                .iter()
-                .map(|t| {
-                    json!({
-                        "name": t.qualified, "mcp_name": mcp_tool_name(&t.qualified),
-                        "plugin": t.plugin, "tool": t.name, "description": t.description,
-                        "impact": t.impact.as_str(),
-                        "input_schema": serde_json::from_str::<Value>(&t.input_schema).unwrap_or(Value::Null),
-                    })
-                })
-                .collect();
-            axum::Json(json!({"tools": tools})).into_response()
-        }
-        Err(r) => error(refusal_status(&r), r.layer(), &r.to_string()),
-    }
+#[derive(Debug, Serialize)]
+struct ToolItem {
+    name: String,
+    mcp_name: String,
+    plugin: String,
+    tool: String,
+    description: String,
+    impact: &'static str,
+    input_schema: Value,
+}
+
+#[derive(Debug, Serialize)]
+struct ToolList {
+    tools: Vec<ToolItem>,
+}
+
+async fn tools(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+) -> Result<axum::Json<ToolList>, ApiFault> {
+    let list = s.host.tools_for(&token(&headers)).await?;
+    Ok(axum::Json(ToolList {
+        tools: list
+            .into_iter()
+            .map(|t| ToolItem {
+                mcp_name: mcp_tool_name(&t.qualified),
+                name: t.qualified,
+                plugin: t.plugin,
+                tool: t.name,
+                description: t.description,
+                impact: t.impact.as_str(),
+                input_schema: serde_json::from_str(&t.input_schema).unwrap_or(Value::Null),
+            })
+            .collect(),
+    }))
 }
 
 /// The body of a call.
@@ -106,7 +129,30 @@ struct CallBody {
 }
 
 fn empty_object() -> Value {
-    json!({})
+    Value::Object(serde_json::Map::new())
+}
+
+#[derive(Debug, Serialize)]
+struct CallOk {
+    call_id: String,
+    audit_seq: Option<u64>,
+    output: Value,
+}
+
+#[derive(Debug, Serialize)]
+struct CallFault {
+    error: CallFaultDetail,
+    call_id: String,
+    audit_seq: Option<u64>,
+}
+
+#[derive(Debug, Serialize)]
+struct CallFaultDetail {
+    layer: &'static str,
+    message: String,
+    outcome: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    approval_id: Option<String>,
 }
 
 async fn call_tool(
@@ -114,19 +160,20 @@ async fn call_tool(
     Path(tool): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
-    let body: CallBody = match serde_json::from_slice(&body) {
-        Ok(b) => b,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "request",
-                &format!(
-                    "the body must be {{\"input\": {{…}}, \"prompt\"?: \"…\", \"context\"?: …}}: {e}"
-                ),
-            );
-        }
+) -> Result<Response, ApiFault> {
+    let shape = "the body must be {\"input\": {…}, \"prompt\"?: \"…\", \"context\"?: …}";
+    let bad = |why: String| {
+        ApiFault::new(
+            StatusCode::BAD_REQUEST,
+            "request",
+            format!("{shape}: {why}"),
+        )
     };
+    let text = std::str::from_utf8(&body).map_err(|e| bad(e.to_string()))?;
+    // Parsed strictly: a key named twice (at any depth) is refused here,
+    // before anything reads the arguments.
+    let value = parse_strict(text).map_err(|e| bad(e.to_string()))?;
+    let body: CallBody = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
     let req = CallRequest {
         token: token(&headers),
         tool,
@@ -138,29 +185,36 @@ async fn call_tool(
     // If the client disconnects, axum drops this future and the call is
     // cancelled (and audited as such).
     let resp = call::spawn(&s.host, &s.metrics, req).finish().await;
-    match resp.outcome {
-        Ok(out) => {
-            let output = serde_json::from_str::<Value>(&out).unwrap_or(Value::String(out));
-            axum::Json(
-                json!({"call_id": resp.call_id, "audit_seq": resp.audit_seq, "output": output}),
-            )
-            .into_response()
-        }
+    Ok(match resp.outcome {
+        Ok(out) => axum::Json(CallOk {
+            call_id: resp.call_id,
+            audit_seq: resp.audit_seq,
+            output: serde_json::from_str::<Value>(&out).unwrap_or(Value::String(out)),
+        })
+        .into_response(),
         Err(e) => {
-            let mut err =
-                json!({"layer": layer(&e), "message": e.to_string(), "outcome": e.kind()});
-            if let CallError::Refused(Refusal::PendingApproval { approval_id, .. }) = &e {
-                err["approval_id"] = json!(approval_id);
-            }
+            let approval_id = match &e {
+                CallError::Refused(Refusal::PendingApproval { approval_id, .. }) => {
+                    Some(approval_id.clone())
+                }
+                _ => None,
+            };
             (
                 error_status(&e),
-                axum::Json(
-                    json!({"error": err, "call_id": resp.call_id, "audit_seq": resp.audit_seq}),
-                ),
+                axum::Json(CallFault {
+                    error: CallFaultDetail {
+                        layer: layer(&e),
+                        message: e.to_string(),
+                        outcome: e.kind(),
+                        approval_id,
+                    },
+                    call_id: resp.call_id,
+                    audit_seq: resp.audit_seq,
+                }),
             )
                 .into_response()
         }
-    }
+    })
 }
 
 /// The layer an error is reported under: the refusing layer, else
@@ -173,61 +227,70 @@ fn layer(e: &CallError) -> &'static str {
     }
 }
 
+#[derive(Debug, Serialize)]
+struct RecordRef {
+    seq: u64,
+    kind: String,
+    time: String,
+}
+
+#[derive(Debug, Serialize)]
+struct CallRecords {
+    call_id: String,
+    outcome: Option<String>,
+    records: Vec<RecordRef>,
+}
+
 async fn call_records(
     State(s): State<AppState>,
     Path(call_id): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let agent =
-        match s
-            .host
-            .authz()
-            .check_token(&token(&headers), chrono::Utc::now(), s.host.state())
-        {
-            Ok((_, agent)) => agent.id.clone(),
-            Err(r) => return error(refusal_status(&r), r.layer(), &r.to_string()),
-        };
-    // Only the token's own agent's records are searched.
-    let filter = Filter {
-        agent: Some(agent),
-        ..Filter::default()
-    };
-    let log = s.host.audit().paths().log.clone();
+) -> Result<axum::Json<CallRecords>, ApiFault> {
+    let agent = s.host.token_agent(&token(&headers)).await?;
+    let index = std::sync::Arc::clone(&s.index);
     let id = call_id.clone();
-    let found = tokio::task::spawn_blocking(move || {
-        read_records(&log, &filter).map(|rs| {
-            rs.into_iter()
-                .filter(|r| r.str("call_id") == Some(id.as_str()))
-                .collect::<Vec<_>>()
-        })
-    })
-    .await;
-    let records = match found {
-        Ok(Ok(r)) => r,
-        Ok(Err(e)) => {
-            return error(
+    let found = tokio::task::spawn_blocking(move || index.records_of(&id))
+        .await
+        .map_err(|e| ApiFault::new(StatusCode::INTERNAL_SERVER_ERROR, "audit", e.to_string()))?
+        .map_err(|e| {
+            ApiFault::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "audit",
-                &format!("cannot read the audit chain: {e}"),
-            );
-        }
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, "audit", &e.to_string()),
-    };
+                format!("cannot read the audit chain: {e}"),
+            )
+        })?;
+    // Only the token's own agent's records are shown.
+    let records: Vec<_> = found
+        .into_iter()
+        .filter(|r| {
+            r.event()
+                .and_then(|e| e.agent().map(str::to_owned))
+                .as_deref()
+                == Some(agent.as_str())
+        })
+        .collect();
     if records.is_empty() {
-        return error(
+        return Err(ApiFault::new(
             StatusCode::NOT_FOUND,
             "audit",
-            &format!("no call {call_id} of this token's agent in the audit chain"),
-        );
+            format!("no call {call_id} of this token's agent in the audit chain"),
+        ));
     }
     let outcome = records
         .iter()
         .rev()
         .find_map(|r| r.str("outcome"))
         .map(str::to_owned);
-    let list: Vec<Value> = records
-        .iter()
-        .map(|r| json!({"seq": r.seq, "kind": r.kind, "time": r.time}))
-        .collect();
-    axum::Json(json!({"call_id": call_id, "outcome": outcome, "records": list})).into_response()
+    Ok(axum::Json(CallRecords {
+        call_id,
+        outcome,
+        records: records
+            .iter()
+            .map(|r| RecordRef {
+                seq: r.seq,
+                kind: r.kind.clone(),
+                time: r.time.clone(),
+            })
+            .collect(),
+    }))
 }

@@ -2,12 +2,14 @@
 //! host) and an Ed25519 key for checkpoints (its public half lets anyone
 //! verify integrity and truncation without the MAC key).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 
-use crate::keys::{Algorithm, SigningKey};
+use crate::audit::verify::VerifyKeys;
+use crate::keys::SigningKey;
+use crate::statedir::{HostKey, StateDir, StateDirError};
 
 /// The keys a writer needs.
 #[derive(Debug, Clone)]
@@ -18,29 +20,18 @@ pub struct AuditKeys {
     pub checkpoint: ed25519_dalek::SigningKey,
 }
 
-/// Where the audit keys live in a state directory.
-pub fn keys_dir(state_dir: &Path) -> PathBuf {
-    state_dir.join("keys")
-}
-
-fn load_or_create(dir: &Path, id: &str, alg: Algorithm) -> Result<SigningKey, String> {
-    crate::keys::load_or_create(dir, id, alg)?.signing_key()
-}
-
 impl AuditKeys {
-    /// Load the keys from `dir`, creating them on first use.
+    /// The keys of a state directory, created on first use.
     ///
     /// # Errors
     ///
-    /// A message when a key cannot be read or created.
-    pub fn load_or_create(dir: &Path) -> Result<Self, String> {
-        let mac = match load_or_create(dir, "audit-mac", Algorithm::HmacSha256)? {
-            SigningKey::Hmac(s) => s,
-            SigningKey::Ed25519(_) => return Err("audit-mac.key must be hmac-sha256".into()),
+    /// [`StateDirError`] when a key can be neither read nor created.
+    pub fn load_or_create(dir: &StateDir) -> Result<Self, StateDirError> {
+        let SigningKey::Hmac(mac) = dir.host_key(HostKey::AuditMac)? else {
+            unreachable!("the state directory checks the key's algorithm")
         };
-        let checkpoint = match load_or_create(dir, "audit-checkpoint", Algorithm::Ed25519)? {
-            SigningKey::Ed25519(k) => k,
-            SigningKey::Hmac(_) => return Err("audit-checkpoint.key must be ed25519".into()),
+        let SigningKey::Ed25519(checkpoint) = dir.host_key(HostKey::AuditCheckpoint)? else {
+            unreachable!("the state directory checks the key's algorithm")
         };
         Ok(Self { mac, checkpoint })
     }
@@ -48,6 +39,33 @@ impl AuditKeys {
     /// The checkpoint public key, base64.
     pub fn checkpoint_public(&self) -> String {
         B64.encode(self.checkpoint.verifying_key().to_bytes())
+    }
+
+    /// A stable id for the host that holds these keys: `host-` and the
+    /// first 16 hex digits of the SHA-256 of its checkpoint public key.
+    pub fn host_id(&self) -> String {
+        let hex = crate::keys::sha256_hex(&self.checkpoint.verifying_key().to_bytes());
+        format!("host-{}", &hex[..16])
+    }
+}
+
+impl VerifyKeys {
+    /// The keys a state directory holds, for verifying its chain; the MAC
+    /// key only when `with_mac`. Missing keys are left out (nothing is
+    /// created).
+    ///
+    /// # Errors
+    ///
+    /// [`StateDirError`] when a key exists but cannot be read.
+    pub fn from_state_dir(dir: &StateDir, with_mac: bool) -> Result<Self, StateDirError> {
+        let mut keys = Self::default();
+        if with_mac && let Some(SigningKey::Hmac(k)) = dir.read_host_key(HostKey::AuditMac)? {
+            keys.mac = Some(k);
+        }
+        if let Some(SigningKey::Ed25519(k)) = dir.read_host_key(HostKey::AuditCheckpoint)? {
+            keys.checkpoint = Some(k.verifying_key());
+        }
+        Ok(keys)
     }
 }
 

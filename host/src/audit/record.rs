@@ -1,33 +1,38 @@
-//! One audit record: sequence, time, kind, data, and the chain fields —
-//! the previous record's hash, this record's hash, and a keyed MAC.
+//! One audit record: format version, sequence, time, host, kind, data, and
+//! the chain fields — the previous record's hash, this record's hash, and a
+//! keyed MAC. The rules are in `host/docs/audit-format.md`.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::canonical::to_canonical;
+use crate::audit::event::Event;
 use crate::keys::{hmac_sha256, sha256_hex};
+use crate::vocab::to_canonical;
 
 /// The hash before the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// Longest free-text string kept in a record; the rest is cut and counted.
-pub const MAX_TEXT: usize = 4096;
 
 /// A record as stored (one JSON line).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Record {
+    /// The record format version; absent in version-1 records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<u32>,
     /// Position in the chain, from 1.
     pub seq: u64,
     /// When it was written, RFC 3339 UTC with milliseconds.
     pub time: String,
+    /// The host that wrote it (from version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// What happened, e.g. `call.decided`.
     pub kind: String,
     /// The previous record's hash.
     pub prev: String,
     /// The details.
     pub data: Value,
-    /// SHA-256 of the canonical form of the fields above.
+    /// SHA-256 of the canonical form of every field above.
     pub hash: String,
     /// HMAC-SHA256 of the hash under the host's audit key.
     pub mac: String,
@@ -36,7 +41,7 @@ pub struct Record {
 impl Record {
     /// The hash the record should have.
     pub fn compute_hash(&self) -> String {
-        record_hash(self.seq, &self.time, &self.kind, &self.prev, &self.data)
+        hash_parts(self.head(), &to_canonical(&self.data))
     }
 
     /// The MAC the record should have under `key`.
@@ -48,43 +53,56 @@ impl Record {
     pub fn str(&self, field: &str) -> Option<&str> {
         self.data.get(field).and_then(Value::as_str)
     }
-}
 
-/// The hash of a record's content.
-pub fn record_hash(seq: u64, time: &str, kind: &str, prev: &str, data: &Value) -> String {
-    hash_parts(
+    /// The typed event, when the kind and data are ones this host knows.
+    pub fn event(&self) -> Option<Event> {
+        Event::from_parts(&self.kind, &self.data).ok()
+    }
+
+    pub(crate) fn head(&self) -> Head<'_> {
         Head {
-            seq,
-            time,
-            kind,
-            prev,
-        },
-        &to_canonical(data),
-    )
+            v: self.v,
+            seq: self.seq,
+            time: &self.time,
+            host: self.host.as_deref(),
+            kind: &self.kind,
+            prev: &self.prev,
+        }
+    }
 }
 
 /// The fields of a record besides its data and chain values.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Head<'a> {
+    pub(crate) v: Option<u32>,
     pub(crate) seq: u64,
     pub(crate) time: &'a str,
+    pub(crate) host: Option<&'a str>,
     pub(crate) kind: &'a str,
     pub(crate) prev: &'a str,
 }
 
-/// The hash of a record whose data is already in canonical form: the
-/// canonical JSON of `{seq, time, kind, prev, data}`, keys sorted, written
+/// The hash of a record whose data is already in canonical form: SHA-256
+/// of the canonical JSON of the record without `hash` and `mac` — keys
+/// sorted: `data`, `host`, `kind`, `prev`, `seq`, `time`, `v` — written
 /// without building the object.
 pub(crate) fn hash_parts(h: Head<'_>, canonical_data: &[u8]) -> String {
-    let mut b = Vec::with_capacity(canonical_data.len() + 160);
+    let mut b = Vec::with_capacity(canonical_data.len() + 200);
     b.extend_from_slice(b"{\"data\":");
     b.extend_from_slice(canonical_data);
+    if let Some(host) = h.host {
+        b.extend_from_slice(b",\"host\":");
+        write_json_str(host, &mut b);
+    }
     b.extend_from_slice(b",\"kind\":");
     write_json_str(h.kind, &mut b);
     b.extend_from_slice(b",\"prev\":");
     write_json_str(h.prev, &mut b);
     b.extend_from_slice(format!(",\"seq\":{},\"time\":", h.seq).as_bytes());
     write_json_str(h.time, &mut b);
+    if let Some(v) = h.v {
+        b.extend_from_slice(format!(",\"v\":{v}").as_bytes());
+    }
     b.push(b'}');
     sha256_hex(&b)
 }
@@ -97,8 +115,16 @@ pub(crate) fn encode_line(
     mac: &str,
     out: &mut Vec<u8>,
 ) {
-    out.extend_from_slice(format!("{{\"seq\":{},\"time\":", h.seq).as_bytes());
+    out.push(b'{');
+    if let Some(v) = h.v {
+        out.extend_from_slice(format!("\"v\":{v},").as_bytes());
+    }
+    out.extend_from_slice(format!("\"seq\":{},\"time\":", h.seq).as_bytes());
     write_json_str(h.time, out);
+    if let Some(host) = h.host {
+        out.extend_from_slice(b",\"host\":");
+        write_json_str(host, out);
+    }
     out.extend_from_slice(b",\"kind\":");
     write_json_str(h.kind, out);
     out.extend_from_slice(b",\"prev\":");
@@ -117,30 +143,12 @@ fn write_json_str(s: &str, out: &mut Vec<u8>) {
     let _ = serde_json::to_writer(&mut *out, s);
 }
 
-/// The MAC of a record hash.
+/// The MAC of a record hash: HMAC-SHA256 under the audit key of
+/// `warrant/v1 audit-record\n` followed by the hash in hex.
 pub fn mac(key: &[u8], hash: &str) -> String {
     let mut msg = b"warrant/v1 audit-record\n".to_vec();
     msg.extend_from_slice(hash.as_bytes());
     hex::encode(hmac_sha256(key, &msg))
-}
-
-/// Cap a string from an agent or plugin: at most [`MAX_TEXT`] bytes, with
-/// the cut counted. JSON encoding escapes control characters, so no string
-/// can split or forge a record.
-pub fn cap(s: &str) -> String {
-    cap_at(s, MAX_TEXT)
-}
-
-/// Cap a string at `max` bytes (on a character boundary).
-pub fn cap_at(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…[cut {} bytes]", &s[..end], s.len() - end)
 }
 
 #[cfg(test)]
@@ -152,34 +160,32 @@ mod tests {
     fn fast_paths_match_the_definition() {
         let data = json!({"b": [1, "x\ny"], "a": {"z": null}});
         let canon = to_canonical(&data);
-        let body = json!({"seq": 7, "time": "2026-11-28T08:00:00.000Z", "kind": "call.decided", "prev": GENESIS, "data": data});
-        assert_eq!(
-            hash_parts(
-                Head {
-                    seq: 7,
-                    time: "2026-11-28T08:00:00.000Z",
-                    kind: "call.decided",
-                    prev: GENESIS,
-                },
-                &canon
-            ),
-            sha256_hex(&to_canonical(&body))
-        );
-        let mut line = Vec::new();
-        encode_line(
-            Head {
+        for (v, host) in [(None, None), (Some(2), Some("host-1"))] {
+            let mut body = json!({"seq": 7, "time": "2026-11-28T08:00:00.000Z", "kind": "call.decided", "prev": GENESIS, "data": data});
+            if let Some(v) = v {
+                body["v"] = json!(v);
+            }
+            if let Some(h) = host {
+                body["host"] = json!(h);
+            }
+            let head = Head {
+                v,
                 seq: 7,
-                time: "t",
-                kind: "k",
+                time: "2026-11-28T08:00:00.000Z",
+                host,
+                kind: "call.decided",
                 prev: GENESIS,
-            },
-            &canon,
-            "h",
-            "m",
-            &mut line,
-        );
-        let r: Record = serde_json::from_slice(&line).unwrap();
-        assert_eq!((r.seq, r.data, r.hash.as_str()), (7, data, "h"));
+            };
+            assert_eq!(hash_parts(head, &canon), sha256_hex(&to_canonical(&body)));
+            let mut line = Vec::new();
+            encode_line(head, &canon, "h", "m", &mut line);
+            let r: Record = serde_json::from_slice(&line).unwrap();
+            assert_eq!((r.seq, r.v, r.host.as_deref()), (7, v, host));
+            assert_eq!(r.data, data);
+            let mut r = r;
+            r.hash = r.compute_hash();
+            assert_eq!(r.hash, sha256_hex(&to_canonical(&body)));
+        }
     }
 
     #[test]
@@ -187,11 +193,5 @@ mod tests {
         let data = json!({"prompt": "ok\n{\"seq\":99}\r\u{1b}[31mred"});
         let line = serde_json::to_string(&data).unwrap();
         assert!(!line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'));
-    }
-
-    #[test]
-    fn caps() {
-        assert_eq!(cap_at("héllo", 2), "h…[cut 5 bytes]");
-        assert_eq!(cap("short"), "short");
     }
 }

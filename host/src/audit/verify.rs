@@ -1,17 +1,14 @@
 //! Verifying the chain: every hash and link, every MAC when the key is
-//! available, every checkpoint's signature, and truncation after a
-//! checkpoint.
+//! available, every checkpoint's signature — from the chain's own
+//! checkpoints file and from a witness copy kept elsewhere — truncation
+//! after a checkpoint, a forked history, and how much of the chain's end no
+//! checkpoint covers.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use serde_json::{Value, json};
-
+use crate::audit::checkpoint::{Checkpoint, read_checkpoints};
 use crate::audit::record::{GENESIS, Record};
-use crate::canonical::to_canonical;
-use crate::keys::{Purpose, signed_bytes};
 
 /// What was wrong with the chain: the first problem found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,10 +88,34 @@ pub enum ChainFault {
         checkpoint: u64,
     },
     /// A checkpoint's signature does not verify.
-    #[error("checkpoints line {line}: bad signature — forged or edited checkpoint")]
+    #[error("{file} line {line}: bad signature — forged or edited checkpoint")]
     BadCheckpoint {
-        /// Line in the checkpoints file.
+        /// The checkpoints file (the chain's own, or the witness).
+        file: String,
+        /// Line in that file.
         line: u64,
+    },
+    /// The witness holds a checkpoint the log does not reach or disagrees
+    /// with: the chain was truncated, or its history forked.
+    #[error("the witness {witness} has a checkpoint at seq {checkpoint} that the log {why}")]
+    Witness {
+        /// The witness file.
+        witness: String,
+        /// The checkpoint's seq.
+        checkpoint: u64,
+        /// `does not reach (it ends at seq N): truncated` or `contradicts: forked`.
+        why: String,
+    },
+    /// Asked to require it, and the chain's end is not covered by a
+    /// checkpoint.
+    #[error("the last {uncovered} record(s) (up to seq {last}) are not covered by a signed checkpoint{}; their truncation could not be detected", if *last_checkpoint == 0 { String::new() } else { format!(" (the last checkpoint is at seq {last_checkpoint})") })]
+    Uncovered {
+        /// Records after the last checkpoint.
+        uncovered: u64,
+        /// The last seq.
+        last: u64,
+        /// The last checkpointed seq (0: none).
+        last_checkpoint: u64,
     },
     /// The files could not be read.
     #[error("cannot read {0}")]
@@ -112,6 +133,11 @@ pub struct ChainSummary {
     pub checkpoints: u64,
     /// The highest checkpointed seq.
     pub last_checkpoint: u64,
+    /// Checkpoints checked from the witness.
+    pub witness_checkpoints: u64,
+    /// Records after the last checkpoint: their truncation would not be
+    /// noticed.
+    pub uncovered: u64,
 }
 
 /// Keys for verification; each is optional.
@@ -121,6 +147,15 @@ pub struct VerifyKeys {
     pub mac: Option<Vec<u8>>,
     /// The checkpoint public key (anyone may have it).
     pub checkpoint: Option<ed25519_dalek::VerifyingKey>,
+}
+
+/// What else to check.
+#[derive(Debug, Clone, Default)]
+pub struct VerifyOptions {
+    /// A witness copy of the checkpoints, kept elsewhere.
+    pub witness: Option<PathBuf>,
+    /// Fail when the chain's end is not covered by a checkpoint.
+    pub require_checkpoint: bool,
 }
 
 /// Verify the chain in `log` and the checkpoints in `checkpoints`, calling
@@ -133,16 +168,32 @@ pub fn verify_chain(
     log: &Path,
     checkpoints: &Path,
     keys: &VerifyKeys,
+    opts: &VerifyOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ChainSummary, ChainFault> {
-    let cps = match &keys.checkpoint {
-        Some(pk) => read_checkpoints(checkpoints, pk)?,
-        None => Vec::new(),
+    let (cps, witness) = match &keys.checkpoint {
+        Some(pk) => (
+            checked(checkpoints, pk)?,
+            match &opts.witness {
+                Some(w) => checked(w, pk)?,
+                None => Vec::new(),
+            },
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     let mut wanted: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
     for (seq, head) in &cps {
         wanted.insert(*seq, head.as_str());
     }
+    let mut witnessed: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
+    for (seq, head) in &witness {
+        witnessed.insert(*seq, head.as_str());
+    }
+    let witness_name = opts
+        .witness
+        .as_ref()
+        .map(|w| w.display().to_string())
+        .unwrap_or_default();
     let file =
         std::fs::File::open(log).map_err(|e| ChainFault::Io(format!("{}: {e}", log.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -224,6 +275,17 @@ pub fn verify_chain(
         {
             return Err(ChainFault::CheckpointMismatch { checkpoint: r.seq });
         }
+        if let Some(head) = witnessed.get(&r.seq)
+            && *head != r.hash
+        {
+            return Err(ChainFault::Witness {
+                witness: witness_name,
+                checkpoint: r.seq,
+                why:
+                    "contradicts (another record has that seq): the history forked or was rewritten"
+                        .into(),
+            });
+        }
         prev = r.hash;
         summary.records += 1;
     }
@@ -238,44 +300,55 @@ pub fn verify_chain(
         summary.checkpoints += 1;
         summary.last_checkpoint = summary.last_checkpoint.max(*seq);
     }
+    for (seq, _) in &witness {
+        if *seq > summary.records {
+            return Err(ChainFault::Witness {
+                witness: witness_name,
+                checkpoint: *seq,
+                why: format!(
+                    "does not reach (it ends at seq {}): records were deleted from its end",
+                    summary.records
+                ),
+            });
+        }
+        summary.witness_checkpoints += 1;
+        summary.last_checkpoint = summary.last_checkpoint.max(*seq);
+    }
+    summary.uncovered = summary.records - summary.last_checkpoint.min(summary.records);
+    if opts.require_checkpoint && summary.uncovered > 0 {
+        return Err(ChainFault::Uncovered {
+            uncovered: summary.uncovered,
+            last: summary.records,
+            last_checkpoint: summary.last_checkpoint,
+        });
+    }
     Ok(summary)
 }
 
-/// Read and check the signature of every checkpoint: (seq, head hash).
-fn read_checkpoints(
+/// Read and check the signature of every checkpoint in `path`: (seq, head
+/// hash).
+fn checked(
     path: &Path,
     pk: &ed25519_dalek::VerifyingKey,
 ) -> Result<Vec<(u64, String)>, ChainFault> {
-    let Ok(f) = std::fs::File::open(path) else {
-        return Ok(Vec::new());
-    };
+    let file = path.display().to_string();
+    let cps: Vec<Checkpoint> = read_checkpoints(path).map_err(|e| match e {
+        Ok(line) => ChainFault::BadCheckpoint {
+            file: file.clone(),
+            line,
+        },
+        Err(why) => ChainFault::Io(why),
+    })?;
     let mut out = Vec::new();
-    for (i, l) in BufReader::new(f).lines().enumerate() {
-        let l = l.map_err(|e| ChainFault::Io(e.to_string()))?;
-        let cp_line = i as u64 + 1;
-        let v: Value =
-            serde_json::from_str(&l).map_err(|_| ChainFault::BadCheckpoint { line: cp_line })?;
-        let (Some(seq), Some(head), Some(time), Some(sig)) = (
-            v["seq"].as_u64(),
-            v["head"].as_str(),
-            v["time"].as_str(),
-            v["sig"].as_str(),
-        ) else {
-            return Err(ChainFault::BadCheckpoint { line: cp_line });
-        };
-        let body = json!({"seq": seq, "head": head, "time": time});
-        let sig = B64
-            .decode(sig)
-            .ok()
-            .and_then(|b| <[u8; 64]>::try_from(b.as_slice()).ok())
-            .ok_or(ChainFault::BadCheckpoint { line: cp_line })?;
-        pk.verify_strict(
-            &signed_bytes(Purpose::AuditCheckpoint, &to_canonical(&body)),
-            &ed25519_dalek::Signature::from_bytes(&sig),
-        )
-        .map_err(|_| ChainFault::BadCheckpoint { line: cp_line })?;
-        if seq > 0 {
-            out.push((seq, head.to_owned()));
+    for (i, cp) in cps.into_iter().enumerate() {
+        if !cp.verifies(pk) {
+            return Err(ChainFault::BadCheckpoint {
+                file,
+                line: i as u64 + 1,
+            });
+        }
+        if cp.seq > 0 {
+            out.push((cp.seq, cp.head));
         }
     }
     Ok(out)

@@ -1,142 +1,104 @@
-//! Authorization: who is calling (task token, agent identity), whether the
-//! call is in scope and granted, rate limits, policy on the actual
-//! arguments, and who may approve or stop what.
+//! Authorization: ONE function, [`Authz::authorize`], decides whether a
+//! call may run — token, stop state, scope, agent grant, tool, input, rate,
+//! policy on the actual arguments, approval requirement — and returns a
+//! typed [`Grant`] or a [`Denied`] naming the layer. The call path, the
+//! tool listings of MCP and HTTP, and the v1 endpoints all use it (the
+//! listings through [`Authz::admit_token`], its first layers).
+//!
+//! The layers, in order (pinned by a test):
+//!
+//! 1. `token` — present, signed by this host, within its time window and
+//!    the host's maximum lifetime; `revoked` — not revoked;
+//! 2. `agent-grant` — its agent is configured;
+//! 3. `halt`, then `quarantine` — the stop buttons;
+//! 4. `scope` — the tool is within the token's scope (checked on the name,
+//!    before the tool is looked up, so a token cannot probe for tools);
+//! 5. `agent-grant` — within the agent's grant;
+//! 6. `unknown-tool` — a loaded plugin offers it; `plugin-disabled`;
+//! 7. `input` — a JSON object, without duplicate keys, within size;
+//! 8. `rate` — the agent's, the tool's and the plugin's rate limits;
+//! 9. `policy` — Cedar on the actual arguments: allow, deny, or allow only
+//!    with a named human's approval.
 
-mod agents;
+mod grant;
+mod issue;
 mod policy;
 mod rate;
 mod refusal;
 mod token;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::HostConfig;
-use crate::manifest::parse_rate;
-use crate::sandbox::parse_duration;
-use crate::state::{StateDb, StopState, Stopped};
-use crate::tool::Impact;
+use crate::config::{Agent, HostConfig};
+use crate::registry::{PolicyView, Registry};
+use crate::state::{RateRule, SharedState, StopState};
+use crate::statedir::{StateDir, StateDirError};
+use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
-pub use agents::{Agent, Agents, valid_task};
-pub use policy::{
-    PolicyDecision, PolicyEngine, PolicyEntity, PolicyError, PolicyInput, PolicyTool,
-};
-pub use rate::{ConcurrencyRule, InflightGuard, Limiter, RateRule};
+pub use grant::{ApprovalNeed, Denied, Grant, Known};
+pub use issue::{IssueError, Issuer};
+pub use policy::{PolicyDecision, PolicyEngine, PolicyError, PolicyInput};
+pub use rate::{CapHit, ConcurrencyRule, InflightGuard, Limiter};
 pub use refusal::Refusal;
 pub use token::{TaskToken, TokenFormatError, TokenKey, new_token_id, tool_matches, within};
 
-/// Who may approve calls of `tool` (`plugin.tool`) at `impact`: the tool's
-/// list if configured, else the impact level's.
-pub fn approvers_for(config: &HostConfig, tool: &str, impact: &str) -> Vec<String> {
-    let ap = &config.file.approvals;
-    ap.tools
-        .get(tool)
-        .or_else(|| ap.impact.get(impact))
-        .cloned()
-        .unwrap_or_default()
-}
+/// Longest input accepted, in bytes.
+pub const MAX_INPUT: usize = 1024 * 1024;
 
 /// Why the accountability configuration cannot be used: a start-up error.
 #[derive(Debug, thiserror::Error)]
 pub enum AuthzError {
-    /// A value in the config.
-    #[error("config `{field}`: {why}")]
-    Config {
-        /// The field.
-        field: String,
-        /// What is wrong.
-        why: String,
-    },
     /// The policies.
     #[error(transparent)]
     Policy(#[from] PolicyError),
     /// The token key.
     #[error("token key: {0}")]
-    TokenKey(String),
+    TokenKey(#[from] StateDirError),
 }
 
-/// A stop-button or approval permission.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OperatorAction {
-    /// Halt and resume.
-    Halt,
-    /// Quarantine agents, disable plugins.
-    Quarantine,
-    /// Release agents, enable plugins.
-    Release,
-    /// Revoke task tokens.
-    Tokens,
+/// One call to authorize.
+#[derive(Debug, Clone, Copy)]
+pub struct CallAsk<'a> {
+    /// The presented task token.
+    pub token: &'a str,
+    /// `plugin.tool`.
+    pub tool: &'a str,
+    /// The input, JSON text.
+    pub input: &'a str,
+    /// Now.
+    pub now: DateTime<Utc>,
 }
 
 /// The authorization layer of one host.
 #[derive(Debug)]
 pub struct Authz {
-    agents: Agents,
+    config: Arc<HostConfig>,
     token_key: TokenKey,
     policy: PolicyEngine,
-    config: HostConfig,
-    tool_rates: BTreeMap<String, RateRule>,
-    tool_concurrency: BTreeMap<String, u32>,
-    plugin_rates: BTreeMap<String, RateRule>,
-    /// Rate windows and in-flight counters.
+    plugin_rates: BTreeMap<String, Rate>,
+    state: Arc<dyn SharedState>,
+    /// In-flight counters (concurrency caps) of this process.
     pub limiter: Limiter,
-    /// How long a held call waits for approval.
-    pub approval_wait: Duration,
-    /// How long an approval request stays open.
-    pub approval_expiry: Duration,
-}
-
-pub(crate) fn rate_rule(key: String, text: &str) -> Result<RateRule, String> {
-    let (calls, secs) = parse_rate(text)?;
-    Ok(RateRule {
-        key,
-        calls,
-        per: Duration::from_secs(secs),
-        text: text.to_owned(),
-    })
 }
 
 impl Authz {
-    /// Build the layer from the config and the loaded plugins: agents,
-    /// token key (created on first use under the state directory), policies
-    /// checked against the plugins' tools, rate limits.
+    /// Build the layer: the token key (created on first use in the state
+    /// directory), the policies checked against the agents and `view`'s
+    /// plugins and tools, the plugins' rate limits.
     ///
     /// # Errors
     ///
-    /// [`AuthzError`] naming the field, policy file and line at fault.
+    /// [`AuthzError`] naming the policy file and line at fault.
     pub fn new(
-        config: &HostConfig,
-        plugins: &[PolicyEntity],
-        tools: &[PolicyTool],
-        plugin_rates: &BTreeMap<String, String>,
+        config: Arc<HostConfig>,
+        state_dir: &StateDir,
+        state: Arc<dyn SharedState>,
+        view: &PolicyView,
     ) -> Result<Self, AuthzError> {
-        let cfg = |field: String, why: String| AuthzError::Config { field, why };
-        let agents = Agents::from_config(config)?;
-        let token_key = TokenKey::load_or_create(&config.state_dir.join("keys"))
-            .map_err(AuthzError::TokenKey)?;
-        let mut rates = BTreeMap::new();
-        for (plugin, r) in plugin_rates {
-            rates.insert(
-                plugin.clone(),
-                rate_rule(format!("plugin:{plugin}"), r)
-                    .map_err(|why| cfg(format!("{plugin}: limits.rate"), why))?,
-            );
-        }
-        let plugin_rates = rates;
-        let agent_entities: Vec<PolicyEntity> = agents
-            .iter()
-            .map(|a| PolicyEntity {
-                id: a.id.clone(),
-                attrs: [
-                    ("owner".to_string(), a.owner.clone()),
-                    ("model".to_string(), a.model.clone()),
-                    ("model_owner".to_string(), a.model_owner.clone()),
-                ]
-                .into(),
-            })
-            .collect();
+        let token_key = TokenKey::from_state_dir(state_dir)?;
         let files: Vec<_> = config
             .file
             .policy
@@ -144,59 +106,25 @@ impl Authz {
             .iter()
             .map(|f| config.resolve(f))
             .collect();
-        let policy = PolicyEngine::load(&files, &agent_entities, plugins, tools)?;
-
-        let mut tool_rates = BTreeMap::new();
-        for (tool, r) in &config.file.rates.tools {
-            tool_rates.insert(
-                tool.clone(),
-                rate_rule(format!("tool:{tool}"), r)
-                    .map_err(|why| cfg(format!("rates.tools.{tool}"), why))?,
-            );
-        }
-        let ap = &config.file.approvals;
-        let approval_wait = match &ap.wait {
-            Some(w) => {
-                parse_duration(w).map_err(|e| cfg("approvals.wait".into(), e.to_string()))?
-            }
-            None => Duration::from_secs(30),
-        };
-        let approval_expiry = match &ap.expiry {
-            Some(w) => {
-                parse_duration(w).map_err(|e| cfg("approvals.expiry".into(), e.to_string()))?
-            }
-            None => Duration::from_secs(900),
-        };
-        for k in ap.impact.keys() {
-            if !["read", "write", "high"].contains(&k.as_str()) {
-                return Err(cfg(
-                    format!("approvals.impact.{k}"),
-                    "impact levels are read, write and high".into(),
-                ));
-            }
-        }
+        let policy = PolicyEngine::load(&files, &config.agents, view)?;
+        let plugin_rates = view
+            .plugins
+            .iter()
+            .filter_map(|p| p.rate.clone().map(|r| (p.id.clone(), r)))
+            .collect();
         Ok(Self {
-            agents,
+            config,
             token_key,
             policy,
-            config: config.clone(),
-            tool_rates,
-            tool_concurrency: config.file.rates.concurrent.clone(),
             plugin_rates,
+            state,
             limiter: Limiter::default(),
-            approval_wait,
-            approval_expiry,
         })
     }
 
-    /// A configured agent.
-    pub fn agent(&self, id: &str) -> Option<&Agent> {
-        self.agents.get(id)
-    }
-
-    /// All agents.
-    pub fn agents(&self) -> impl Iterator<Item = &Agent> {
-        self.agents.iter()
+    /// The config this layer was built from.
+    pub fn config(&self) -> &HostConfig {
+        &self.config
     }
 
     /// The policy engine.
@@ -204,120 +132,304 @@ impl Authz {
         &self.policy
     }
 
-    /// The agents.
-    pub fn agents_table(&self) -> &Agents {
-        &self.agents
+    /// The token key.
+    pub fn token_key(&self) -> &TokenKey {
+        &self.token_key
     }
 
-    /// Issue a task token (see [`Agents::issue_token`]).
+    /// Decide one call: every layer in order. See the module docs.
     ///
     /// # Errors
     ///
-    /// A message saying why no token was issued.
-    pub fn issue_token(
-        &self,
-        agent: &str,
-        task: &str,
-        tools: &[String],
-        ttl: Duration,
-        now: DateTime<Utc>,
-    ) -> Result<(String, TaskToken), String> {
-        self.agents
-            .issue_token(&self.token_key, agent, task, tools, ttl, now)
-    }
-
-    /// Check a presented token: signature, time window (with the allowed
-    /// skew), revocation, and that its agent exists.
-    ///
-    /// # Errors
-    ///
-    /// The [`Refusal`] naming what failed.
-    pub fn check_token(
-        &self,
-        token: &str,
-        now: DateTime<Utc>,
-        state: &StateDb,
-    ) -> Result<(TaskToken, &Agent), Refusal> {
-        self.check_token_with(token, now, |id| {
-            state
-                .token_revocation(id)
-                .map_err(|e| Refusal::Host(e.to_string()))
+    /// [`Denied`]: the refusal, naming its layer, and what was known.
+    pub async fn authorize<'r>(
+        &'r self,
+        registry: &'r Registry,
+        stops: &StopState,
+        ask: CallAsk<'_>,
+    ) -> Result<Grant<'r>, Box<Denied<'r>>> {
+        let mut known = Known::default();
+        let deny = |refusal: Refusal, known: &Known<'r>| {
+            Box::new(Denied {
+                refusal,
+                known: known.clone(),
+            })
+        };
+        let (token, agent) = match self.admit_token(ask.token, stops, ask.now) {
+            Ok(ok) => ok,
+            Err(d) => return Err(Box::new(*d)),
+        };
+        known.token = Some(token.clone());
+        known.agent = Some(agent);
+        if !token.tools.iter().any(|p| tool_matches(p, ask.tool)) {
+            return Err(deny(
+                Refusal::Scope {
+                    token_id: token.id.clone(),
+                    tool: crate::vocab::cap_at(ask.tool, 200),
+                    allowed: token.tools.join(", "),
+                },
+                &known,
+            ));
+        }
+        if !agent.tools.iter().any(|p| tool_matches(p, ask.tool)) {
+            return Err(deny(
+                Refusal::AgentGrant {
+                    agent: agent.id.clone(),
+                    tool: ask.tool.to_owned(),
+                },
+                &known,
+            ));
+        }
+        let Some((plugin, tool)) = registry.resolve(ask.tool) else {
+            return Err(deny(Refusal::UnknownTool(ask.tool.to_owned()), &known));
+        };
+        known.plugin = Some((plugin, tool));
+        if let Some(d) = stops.plugins.get(plugin.id()) {
+            return Err(deny(
+                Refusal::PluginDisabled {
+                    plugin: plugin.id().to_owned(),
+                    by: d.by.clone(),
+                    reason: d.reason.clone(),
+                },
+                &known,
+            ));
+        }
+        let args = match input(ask.input) {
+            Ok(v) => v,
+            Err(r) => return Err(deny(r, &known)),
+        };
+        let rules = self.rate_rules(agent, plugin.id(), ask.tool);
+        match self.state.admit(&rules, ask.now.timestamp_millis()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(hit)) => return Err(deny(Refusal::Rate(hit.to_string()), &known)),
+            Err(e) => return Err(deny(Refusal::Host(e.to_string()), &known)),
+        }
+        let action_owner = plugin
+            .action_owners
+            .get(&tool.name)
+            .map_or(tool.action_owner.as_str(), String::as_str);
+        let decision = self.policy.decide(&PolicyInput {
+            agent: &agent.id,
+            plugin: plugin.id(),
+            tool: ask.tool,
+            task: &token.task,
+            impact: tool.impact.as_str(),
+            action_owner,
+            token_id: &token.id,
+            args: &args,
+            now: ask.now,
+        });
+        let (policies, approval) = match decision {
+            PolicyDecision::Allow { policies } => (policies, None),
+            PolicyDecision::Deny { policies, reason } => {
+                return Err(deny(Refusal::Policy { policies, reason }, &known));
+            }
+            PolicyDecision::NeedsApproval { policies } => {
+                let approvers = self.config.approvals.approvers(ask.tool, tool.impact);
+                let why = format!(
+                    "policy {} holds {}-impact calls until a named human approves",
+                    policies.join(", "),
+                    tool.impact
+                );
+                if approvers.is_empty() {
+                    return Err(deny(
+                        Refusal::Policy {
+                            policies,
+                            reason: format!(
+                                "{why}, and no approver is configured for {} (set [approvals] in the host config)",
+                                ask.tool
+                            ),
+                        },
+                        &known,
+                    ));
+                }
+                let need = ApprovalNeed {
+                    policies: policies.clone(),
+                    approvers,
+                    why,
+                };
+                (policies, Some(need))
+            }
+        };
+        let input = String::from_utf8(to_canonical(&args)).unwrap_or_default();
+        Ok(Grant {
+            token,
+            agent,
+            plugin,
+            tool,
+            qualified: ask.tool.to_owned(),
+            args,
+            input,
+            policies,
+            approval,
         })
     }
 
-    /// [`Authz::check_token`] against a snapshot of the stop state (the
-    /// serving path: no database query per call).
+    /// The first layers: the token (signature, time window, lifetime,
+    /// revocation), its agent, and the stop buttons (halt, quarantine).
     ///
     /// # Errors
     ///
-    /// The [`Refusal`] naming what failed.
-    pub fn check_token_cached(
-        &self,
+    /// [`Denied`] naming the layer.
+    pub fn admit_token<'r>(
+        &'r self,
         token: &str,
-        now: DateTime<Utc>,
         stops: &StopState,
-    ) -> Result<(TaskToken, &Agent), Refusal> {
-        self.check_token_with(token, now, |id| Ok(stops.tokens.get(id).cloned()))
+        now: DateTime<Utc>,
+    ) -> Result<(TaskToken, &'r Agent), Box<Denied<'r>>> {
+        let t = self.check_token(token, stops, now).map_err(|e| {
+            let (refusal, token) = *e;
+            Box::new(Denied {
+                refusal,
+                known: Known {
+                    token,
+                    ..Known::default()
+                },
+            })
+        })?;
+        let Some(agent) = self.config.agent(&t.agent) else {
+            return Err(Box::new(Denied {
+                refusal: Refusal::AgentGrant {
+                    agent: t.agent.clone(),
+                    tool: "any tool".into(),
+                },
+                known: Known {
+                    token: Some(t),
+                    ..Known::default()
+                },
+            }));
+        };
+        if let Some(r) = stopped(stops, &agent.id) {
+            return Err(Box::new(Denied {
+                refusal: r,
+                known: Known {
+                    token: Some(t),
+                    agent: Some(agent),
+                    plugin: None,
+                },
+            }));
+        }
+        Ok((t, agent))
     }
 
-    fn check_token_with(
+    /// Check a presented token: signature, time window (with the allowed
+    /// skew) and the host's maximum lifetime, revocation. A token whose
+    /// signature verified is returned with the refusal.
+    fn check_token(
         &self,
         token: &str,
+        stops: &StopState,
         now: DateTime<Utc>,
-        revocation: impl FnOnce(&str) -> Result<Option<Stopped>, Refusal>,
-    ) -> Result<(TaskToken, &Agent), Refusal> {
+    ) -> Result<TaskToken, Box<(Refusal, Option<TaskToken>)>> {
         if token.trim().is_empty() {
-            return Err(Refusal::Token(
-                "no task token presented (use --token or WARRANT_TOKEN, or Authorization: Bearer)"
-                    .into(),
-            ));
+            return Err(Box::new((
+                Refusal::Token(
+                    "no task token presented (use --token or WARRANT_TOKEN, or Authorization: Bearer)"
+                        .into(),
+                ),
+                None,
+            )));
         }
         let t = self
             .token_key
             .decode(token)
-            .map_err(|e| Refusal::Token(e.to_string()))?;
+            .map_err(|e| Box::new((Refusal::Token(e.to_string()), None)))?;
         let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
+        let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
         let now_s = now.timestamp();
+        let time = |why: String, t: TaskToken| {
+            Err(Box::new((
+                Refusal::TokenTime {
+                    token_id: t.id.clone(),
+                    why,
+                },
+                Some(t),
+            )))
+        };
+        if t.exp.saturating_sub(t.nbf.min(t.iat)) > max.saturating_add(skew) {
+            let why = format!(
+                "it is valid for {}s, longer than this host's maximum token lifetime of {} (host.max-token-ttl)",
+                t.exp.saturating_sub(t.nbf.min(t.iat)),
+                crate::vocab::Span(self.config.max_token_ttl)
+            );
+            return time(why, t);
+        }
         if now_s + skew < t.nbf {
-            return Err(Refusal::TokenTime {
-                token_id: t.id,
-                why: format!("not valid before {}", fmt_time(t.nbf)),
-            });
+            return time(format!("not valid before {}", fmt_time(t.nbf)), t);
         }
         if now_s - skew >= t.exp {
+            return time(format!("expired at {}", fmt_time(t.exp)), t);
+        }
+        if let Some(r) = stops.tokens.get(&t.id) {
+            return Err(Box::new((
+                Refusal::Revoked {
+                    token_id: t.id.clone(),
+                    by: r.by.clone(),
+                    reason: r.reason.clone(),
+                },
+                Some(t),
+            )));
+        }
+        Ok(t)
+    }
+
+    /// Whether a call that was allowed (and perhaps held) may still run
+    /// now: its token neither revoked nor expired, its agent not
+    /// quarantined, the host not halted, its plugin not disabled.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] that now applies.
+    pub fn recheck(
+        &self,
+        grant: &Grant<'_>,
+        stops: &StopState,
+        now: DateTime<Utc>,
+    ) -> Result<(), Refusal> {
+        let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
+        if now.timestamp() - skew >= grant.token.exp {
             return Err(Refusal::TokenTime {
-                token_id: t.id,
-                why: format!("expired at {}", fmt_time(t.exp)),
+                token_id: grant.token.id.clone(),
+                why: format!("expired at {}", fmt_time(grant.token.exp)),
             });
         }
-        if let Some(r) = revocation(&t.id)? {
+        if let Some(r) = stops.tokens.get(&grant.token.id) {
             return Err(Refusal::Revoked {
-                token_id: t.id,
-                by: r.by,
-                reason: r.reason,
+                token_id: grant.token.id.clone(),
+                by: r.by.clone(),
+                reason: r.reason.clone(),
             });
         }
-        let agent = self
-            .agents
-            .get(&t.agent)
-            .ok_or_else(|| Refusal::AgentGrant {
-                agent: t.agent.clone(),
-                tool: "any tool".into(),
-            })?;
-        Ok((t, agent))
+        if let Some(r) = stopped(stops, &grant.agent.id) {
+            return Err(r);
+        }
+        if let Some(d) = stops.plugins.get(grant.plugin.id()) {
+            return Err(Refusal::PluginDisabled {
+                plugin: grant.plugin.id().to_owned(),
+                by: d.by.clone(),
+                reason: d.reason.clone(),
+            });
+        }
+        Ok(())
     }
 
     /// The rate rules for a call.
-    pub fn rate_rules(&self, agent: &Agent, plugin: &str, tool: &str) -> Vec<RateRule> {
+    fn rate_rules(&self, agent: &Agent, plugin: &str, tool: &str) -> Vec<RateRule> {
+        let rule = |key: String, r: &Rate| RateRule {
+            key,
+            calls: r.calls,
+            per: r.per,
+            text: r.text.clone(),
+        };
         let mut rules = Vec::new();
         if let Some(r) = &agent.rate {
-            rules.push(r.clone());
+            rules.push(rule(format!("agent:{}", agent.id), r));
         }
-        if let Some(r) = self.tool_rates.get(tool) {
-            rules.push(r.clone());
+        if let Some(r) = self.config.tool_rates.get(tool) {
+            rules.push(rule(format!("tool:{tool}"), r));
         }
         if let Some(r) = self.plugin_rates.get(plugin) {
-            rules.push(r.clone());
+            rules.push(rule(format!("plugin:{plugin}"), r));
         }
         rules
     }
@@ -331,7 +443,7 @@ impl Authz {
                 max: n,
             });
         }
-        if let Some(n) = self.tool_concurrency.get(tool) {
+        if let Some(n) = self.config.file.rates.concurrent.get(tool) {
             rules.push(ConcurrencyRule {
                 key: format!("tool:{tool}"),
                 max: *n,
@@ -340,28 +452,41 @@ impl Authz {
         rules
     }
 
-    /// Who may approve calls of `tool` (`plugin.tool`) at `impact`: the
-    /// tool's list if configured, else the impact level's.
+    /// Who may approve calls of `tool` at `impact`.
     pub fn approvers(&self, tool: &str, impact: Impact) -> Vec<String> {
-        approvers_for(&self.config, tool, impact.as_str())
-    }
-
-    /// Whether `name` may take `action`.
-    pub fn operator_may(&self, action: OperatorAction, name: &str) -> bool {
-        operator_may(&self.config, action, name)
+        self.config.approvals.approvers(tool, impact)
     }
 }
 
-/// Whether `name` may take `action` under `config` (deny unless listed).
-pub fn operator_may(config: &HostConfig, action: OperatorAction, name: &str) -> bool {
-    let o = &config.file.operators;
-    let list = match action {
-        OperatorAction::Halt => &o.halt,
-        OperatorAction::Quarantine => &o.quarantine,
-        OperatorAction::Release => &o.release,
-        OperatorAction::Tokens => &o.tokens,
-    };
-    list.iter().any(|n| n == name)
+/// The refusal for an agent when the host is halted or the agent is
+/// quarantined — the one place a halt and a quarantine are enforced.
+pub fn stopped(s: &StopState, agent: &str) -> Option<Refusal> {
+    if let Some(h) = &s.halted {
+        return Some(Refusal::Halted {
+            by: h.by.clone(),
+            reason: h.reason.clone(),
+        });
+    }
+    s.agents.get(agent).map(|q| Refusal::Quarantined {
+        agent: agent.to_owned(),
+        by: q.by.clone(),
+        reason: q.reason.clone(),
+    })
+}
+
+/// The input layer: size, strict JSON (no duplicate keys), an object.
+fn input(text: &str) -> Result<serde_json::Value, Refusal> {
+    if text.len() > MAX_INPUT {
+        return Err(Refusal::Input(format!(
+            "it is {} bytes; the host accepts at most {MAX_INPUT}",
+            text.len()
+        )));
+    }
+    let args = parse_strict(text).map_err(|e| Refusal::Input(e.to_string()))?;
+    if !args.is_object() {
+        return Err(Refusal::Input("it must be a JSON object".into()));
+    }
+    Ok(args)
 }
 
 fn fmt_time(secs: i64) -> String {

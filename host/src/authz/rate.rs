@@ -1,31 +1,13 @@
-//! Rate limits (sliding windows) and concurrency caps, per agent, per tool
-//! and per plugin, kept in the serving process.
+//! Concurrency caps, per agent and per tool, kept in the serving process.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
-/// A limit that was hit, in words (`agent triage-bot: 120/min`).
-pub type LimitHit = String;
-
-/// Sliding-window counters and in-flight counters.
+/// In-flight counters of this process (concurrency caps). Rate windows
+/// live in the shared state, so that they hold across processes.
 #[derive(Debug, Default)]
 pub struct Limiter {
-    windows: Mutex<HashMap<String, VecDeque<Instant>>>,
     inflight: Arc<Mutex<HashMap<String, u32>>>,
-}
-
-/// One limit to apply to a call.
-#[derive(Debug, Clone)]
-pub struct RateRule {
-    /// Counter key, e.g. `agent:triage-bot`.
-    pub key: String,
-    /// Calls allowed per period.
-    pub calls: u32,
-    /// The period.
-    pub per: Duration,
-    /// The limit as configured, for messages.
-    pub text: String,
 }
 
 /// One concurrency cap to apply to a call.
@@ -34,6 +16,16 @@ pub struct ConcurrencyRule {
     /// Counter key.
     pub key: String,
     /// Calls in flight allowed.
+    pub max: u32,
+}
+
+/// A concurrency cap that was full.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} may have at most {max} calls in flight", key.replacen(':', " ", 1))]
+pub struct CapHit {
+    /// The counter key.
+    pub key: String,
+    /// The cap.
     pub max: u32,
 }
 
@@ -56,47 +48,19 @@ impl Drop for InflightGuard {
 }
 
 impl Limiter {
-    /// Count a call against every rule, or refuse naming the first limit hit
-    /// (and count nothing).
-    ///
-    /// # Errors
-    ///
-    /// The limit that was hit.
-    pub fn admit(&self, rules: &[RateRule], now: Instant) -> Result<(), LimitHit> {
-        let mut windows = self.windows.lock().unwrap_or_else(|p| p.into_inner());
-        for r in rules {
-            let w = windows.entry(r.key.clone()).or_default();
-            while w.front().is_some_and(|t| now.duration_since(*t) >= r.per) {
-                w.pop_front();
-            }
-            if w.len() >= r.calls as usize {
-                return Err(format!(
-                    "{} is limited to {}",
-                    r.key.replacen(':', " ", 1),
-                    r.text
-                ));
-            }
-        }
-        for r in rules {
-            windows.entry(r.key.clone()).or_default().push_back(now);
-        }
-        Ok(())
-    }
-
     /// Take an in-flight slot under every cap, or refuse naming the first.
     ///
     /// # Errors
     ///
     /// The cap that was hit.
-    pub fn enter(&self, rules: &[ConcurrencyRule]) -> Result<InflightGuard, LimitHit> {
+    pub fn enter(&self, rules: &[ConcurrencyRule]) -> Result<InflightGuard, CapHit> {
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         for r in rules {
             if map.get(&r.key).copied().unwrap_or(0) >= r.max {
-                return Err(format!(
-                    "{} may have at most {} calls in flight",
-                    r.key.replacen(':', " ", 1),
-                    r.max
-                ));
+                return Err(CapHit {
+                    key: r.key.clone(),
+                    max: r.max,
+                });
             }
         }
         for r in rules {
@@ -112,23 +76,6 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn windows_slide() {
-        let l = Limiter::default();
-        let rule = [RateRule {
-            key: "agent:a".into(),
-            calls: 2,
-            per: Duration::from_secs(60),
-            text: "2/min".into(),
-        }];
-        let t0 = Instant::now();
-        assert!(l.admit(&rule, t0).is_ok());
-        assert!(l.admit(&rule, t0).is_ok());
-        let err = l.admit(&rule, t0).unwrap_err();
-        assert_eq!(err, "agent a is limited to 2/min");
-        assert!(l.admit(&rule, t0 + Duration::from_secs(61)).is_ok());
-    }
 
     #[test]
     fn inflight_is_released() {

@@ -1,15 +1,14 @@
 //! Task tokens: short-lived, per task, signed by the host's token key
 //! (HMAC-SHA256). Compact form: `wt1.<payload>.<signature>`, both base64url.
 
-use std::path::Path;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::keys::{Algorithm, KeyFile, Purpose, SigningKey, signed_bytes};
+use crate::keys::{KeyError, KeyFile, Purpose, SigningKey, signed_bytes};
+use crate::statedir::{HostKey, StateDir, StateDirError};
 
 const PREFIX: &str = "wt1.";
 /// Longest token accepted, in bytes.
@@ -59,28 +58,32 @@ pub enum TokenFormatError {
 }
 
 impl TokenKey {
-    /// Load the token key from `dir/tokens.key`, creating it on first use.
+    /// The token key of a state directory, created on first use.
     ///
     /// # Errors
     ///
-    /// A message when the key cannot be read or created.
-    pub fn load_or_create(dir: &Path) -> Result<Self, String> {
-        Self::from_file(&crate::keys::load_or_create(
-            dir,
-            "tokens",
-            Algorithm::HmacSha256,
-        )?)
+    /// [`StateDirError`] when the key can be neither read nor created.
+    pub fn from_state_dir(dir: &StateDir) -> Result<Self, StateDirError> {
+        match dir.host_key(HostKey::Tokens)? {
+            SigningKey::Hmac(secret) => Ok(Self { secret }),
+            SigningKey::Ed25519(_) => {
+                unreachable!("the state directory checks the key's algorithm")
+            }
+        }
     }
 
     /// A token key from a key file.
     ///
     /// # Errors
     ///
-    /// A message when the file holds no HMAC key.
-    pub fn from_file(f: &KeyFile) -> Result<Self, String> {
+    /// [`KeyError::Material`] when the file holds no HMAC key.
+    pub fn from_file(f: &KeyFile) -> Result<Self, KeyError> {
         match f.signing_key()? {
             SigningKey::Hmac(secret) => Ok(Self { secret }),
-            SigningKey::Ed25519(_) => Err(format!("token key {} must be hmac-sha256", f.id)),
+            SigningKey::Ed25519(_) => Err(KeyError::Material {
+                id: f.id.clone(),
+                why: "a token key must be hmac-sha256".into(),
+            }),
         }
     }
 
@@ -150,13 +153,7 @@ pub fn within(granted: &[String], requested: &str) -> bool {
 
 /// A random token id.
 pub fn new_token_id() -> String {
-    let mut b = [0u8; 9];
-    if getrandom::fill(&mut b).is_err() {
-        // Without OS randomness, ids need only be unique: use the clock.
-        let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or(0);
-        b[..8].copy_from_slice(&nanos.to_be_bytes());
-    }
-    format!("tok-{}", hex::encode(b))
+    crate::vocab::random_id("tok", 9)
 }
 
 #[cfg(test)]

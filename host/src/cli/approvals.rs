@@ -3,9 +3,9 @@
 use std::process::ExitCode;
 
 use crate::HostConfig;
-use crate::admin::Admin;
-use crate::audit::safe;
+use crate::operator::OperatorActions;
 use crate::state::now_ms;
+use crate::vocab::safe;
 
 use crate::cli::ConfigArg;
 
@@ -44,28 +44,36 @@ pub struct Decide {
 pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::List { all, config } => {
-            let admin = Admin::open(HostConfig::load(&config.config)?)?;
-            let list = admin.approvals(all)?;
+            let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
+            let list = ops.approvals(all).await?;
             if list.is_empty() {
                 println!("no {}approval requests", if all { "" } else { "open " });
             }
             let now = now_ms();
             for a in list {
                 let age = (now - a.requested_at) / 1000;
+                let b = &a.binding;
                 println!(
                     "{}  {:<8} {} wants {} for task {} ({}s ago)",
-                    a.id,
+                    safe(&a.id),
                     a.shown_status(now),
-                    a.agent,
-                    a.tool,
-                    a.task,
+                    safe(&b.agent),
+                    safe(&b.tool),
+                    safe(&b.task),
                     age
+                );
+                println!(
+                    "    bound to: plugin version {}, component {}, tool definition {}",
+                    safe(&b.plugin_version),
+                    safe(&b.component_digest),
+                    safe(&b.tool_digest)
                 );
                 println!("    args: {}", safe(&a.summary));
                 println!("    why:  {}", safe(&a.why));
                 if let Some(by) = &a.decided_by {
                     println!(
-                        "    decided by {by}{}",
+                        "    decided by {}{}",
+                        safe(by),
                         a.decision_reason
                             .as_deref()
                             .filter(|r| !r.is_empty())
@@ -82,15 +90,15 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
 }
 
 async fn decide(d: Decide, approve: bool) -> anyhow::Result<ExitCode> {
-    let admin = Admin::open(HostConfig::load(&d.config.config)?)?;
-    let a = admin.decide(&d.id, approve, &d.by, &d.reason).await?;
+    let ops = OperatorActions::open(HostConfig::load(&d.config.config)?)?;
+    let a = ops.decide(&d.id, approve, &d.by, &d.reason).await?;
     println!(
         "{} {} for {} → {} (task {})",
         a.status.as_str(),
-        a.id,
-        a.agent,
-        a.tool,
-        a.task
+        safe(&a.id),
+        safe(&a.binding.agent),
+        safe(&a.binding.tool),
+        safe(&a.binding.task)
     );
     Ok(ExitCode::SUCCESS)
 }

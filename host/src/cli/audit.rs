@@ -6,10 +6,11 @@ use std::process::ExitCode;
 
 use crate::HostConfig;
 use crate::audit::{
-    AuditPaths, Filter, VerifyKeys, keys_dir, parse_public_key, read_records, timeline, to_ocsf,
-    verify_chain,
+    AuditPaths, Filter, VerifyKeys, VerifyOptions, parse_public_key, read_records, timeline,
+    to_ocsf, verify_chain,
 };
-use crate::keys::{SigningKey, read_key_file};
+use crate::statedir::StateDir;
+use crate::vocab::safe_json;
 use anyhow::{Context as _, anyhow};
 
 /// Verify, read and export the audit chain.
@@ -29,6 +30,14 @@ pub enum Command {
         /// Skip the MAC check even if the host's audit key is readable.
         #[arg(long)]
         no_mac: bool,
+        /// A witness copy of the checkpoints (default: the config's
+        /// `audit.witness`): truncation and forks are checked against it.
+        #[arg(long)]
+        witness: Option<PathBuf>,
+        /// Fail unless the chain's last record is covered by a signed
+        /// checkpoint (otherwise that is only reported).
+        #[arg(long)]
+        require_checkpoint: bool,
         /// The host config.
         #[arg(
             long,
@@ -129,36 +138,34 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             log,
             key,
             no_mac,
+            witness,
+            require_checkpoint,
             config,
         } => {
             let (paths, cfg) = paths(log, &config)?;
             let mut keys = VerifyKeys::default();
-            if let Some(c) = &cfg {
-                let dir = keys_dir(&c.state_dir);
-                if !no_mac
-                    && let Ok(SigningKey::Hmac(k)) =
-                        read_key_file(&dir.join("audit-mac.key")).and_then(|f| f.signing_key())
-                {
-                    keys.mac = Some(k);
-                }
-                if let Ok(SigningKey::Ed25519(k)) =
-                    read_key_file(&dir.join("audit-checkpoint.key")).and_then(|f| f.signing_key())
-                {
-                    keys.checkpoint = Some(k.verifying_key());
-                }
+            if let Some(c) = &cfg
+                && let Ok(dir) = StateDir::open_existing(&c.state_dir)
+            {
+                keys = VerifyKeys::from_state_dir(&dir, !no_mac)?;
             }
             if let Some(k) = key {
                 keys.checkpoint = Some(parse_public_key(&k).map_err(|e| anyhow!(e))?);
             }
+            let opts = VerifyOptions {
+                witness: witness.or_else(|| cfg.as_ref().and_then(|c| c.audit.witness.clone())),
+                require_checkpoint,
+            };
             match verify_chain(
                 &paths.log,
                 &paths.checkpoints,
                 &keys,
+                &opts,
                 &mut progress("verifying"),
             ) {
                 Ok(s) => {
                     println!(
-                        "OK: {} records intact ({} MACs checked{}; {} checkpoints verified, last at seq {})",
+                        "OK: {} records intact ({} MACs checked{}; {} checkpoints verified{}, last at seq {})",
                         s.records,
                         s.macs_checked,
                         if keys.mac.is_none() {
@@ -167,17 +174,32 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                             ""
                         },
                         s.checkpoints,
+                        if opts.witness.is_some() {
+                            format!(", {} against the witness", s.witness_checkpoints)
+                        } else {
+                            String::new()
+                        },
                         s.last_checkpoint
                     );
                     if keys.checkpoint.is_none() {
                         println!(
                             "warning: no checkpoint key: truncation of the tail cannot be detected (pass --key)"
                         );
+                    } else if s.uncovered > 0 {
+                        println!(
+                            "note: the last {} record(s) are not covered by a signed checkpoint yet: their deletion would not be detected{}",
+                            s.uncovered,
+                            if opts.witness.is_none() {
+                                "; a witness (audit.witness) also catches a deleted checkpoints file"
+                            } else {
+                                ""
+                            }
+                        );
                     }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(fault) => {
-                    println!("TAMPERED: {fault}");
+                    println!("TAMPERED: {}", crate::vocab::safe(&fault.to_string()));
                     Ok(ExitCode::from(1))
                 }
             }
@@ -197,17 +219,27 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                 })
                 .transpose()
                 .context("--since must be an RFC 3339 time, e.g. 2026-11-28T08:00:00Z")?;
-            let records = read_records(&paths.log, &Filter { task, agent, since })
-                .with_context(|| format!("cannot read {}", paths.log.display()))?;
+            let records = read_records(
+                &paths.log,
+                &Filter {
+                    task,
+                    agent,
+                    since,
+                    call_id: None,
+                },
+            )
+            .with_context(|| format!("cannot read {}", paths.log.display()))?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if json {
                 for r in &records {
-                    println!("{}", serde_json::to_string(r)?);
+                    writeln!(out, "{}", safe_json(&serde_json::to_string(r)?))?;
                 }
             } else if records.is_empty() {
-                println!("no matching records");
+                writeln!(out, "no matching records")?;
             } else {
-                print!("{}", timeline(&records));
+                write!(out, "{}", timeline(&records))?;
             }
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export {
@@ -229,7 +261,8 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             let mut report = progress("exporting");
             let total = records.len() as u64;
             for (i, r) in records.iter().enumerate() {
-                serde_json::to_writer(&mut sink, &to_ocsf(r))?;
+                let line = safe_json(&serde_json::to_string(&to_ocsf(r))?);
+                sink.write_all(line.as_bytes())?;
                 sink.write_all(b"\n")?;
                 if i % 5000 == 0 {
                     report(i as u64, total);

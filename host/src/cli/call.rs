@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use crate::vocab::{safe, safe_json};
 use crate::{CallError, CallRequest, Host, HostConfig, HostOptions};
 use anyhow::Context as _;
 
@@ -56,7 +57,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     )
     .await?;
     for r in host.registry().refusals() {
-        eprintln!("warning: plugin not loaded: {r}");
+        eprintln!("warning: plugin not loaded: {}", safe(&r.error.to_string()));
     }
     let resp = host
         .call(CallRequest {
@@ -75,20 +76,22 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         .unwrap_or_default();
     match resp.outcome {
         Ok(out) => {
-            println!("{out}");
+            // The same JSON value, with characters that could drive a
+            // terminal written as escapes.
+            println!("{}", safe_json(&out));
             eprintln!("ok{record}");
             Ok(ExitCode::SUCCESS)
         }
         Err(CallError::Refused(r @ crate::authz::Refusal::PendingApproval { .. })) => {
-            eprintln!("held: {r}{record}");
+            eprintln!("held: {}{record}", safe(&r.to_string()));
             Ok(ExitCode::from(3))
         }
         Err(CallError::Refused(r)) => {
-            eprintln!("refused by {}: {r}{record}", r.layer());
+            eprintln!("refused by {}: {}{record}", r.layer(), safe(&r.to_string()));
             Ok(ExitCode::from(1))
         }
         Err(e) => {
-            eprintln!("failed ({}): {e}{record}", e.kind());
+            eprintln!("failed ({}): {}{record}", e.kind(), safe(&e.to_string()));
             Ok(ExitCode::from(1))
         }
     }

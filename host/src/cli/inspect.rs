@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::manifest::{capability_review, component_path, read_manifest};
 use crate::sandbox::{component_interface, describe_import};
+use crate::vocab::safe;
 use crate::{Sandbox, SandboxConfig};
 use anyhow::Context as _;
 
@@ -42,19 +43,24 @@ async fn describe_component(path: &PathBuf) -> anyhow::Result<()> {
     );
     println!("\nImports ({}):", iface.imports.len());
     for i in &iface.imports {
-        println!("  {i:<44} {}", describe_import(i));
+        println!("  {:<44} {}", safe(i), describe_import(i));
     }
-    println!("\nExports: {}", iface.exports.join(", "));
+    println!("\nExports: {}", safe(&iface.exports.join(", ")));
     let sandbox = Sandbox::new(SandboxConfig::default())?;
     match sandbox.probe(&bytes).await {
         Ok(plugin) => {
             println!("\nTools ({}):", plugin.tools().len());
             for t in plugin.tools() {
-                println!("  {} [{}] — {}", t.name, t.impact, t.description);
-                println!("      input: {}", t.input_schema);
+                println!(
+                    "  {} [{}] — {}",
+                    safe(&t.name),
+                    t.impact,
+                    safe(&t.description)
+                );
+                println!("      input: {}", safe(&t.input_schema));
             }
         }
-        Err(e) => println!("\nTools: cannot be listed: {e}"),
+        Err(e) => println!("\nTools: cannot be listed: {}", safe(&e.to_string())),
     }
     Ok(())
 }

@@ -6,15 +6,11 @@ mod approvals;
 mod audit;
 mod call;
 mod demo;
-mod halt;
 mod inspect;
 mod keygen;
-mod plugin;
-mod quarantine;
-mod release;
-mod resume;
 mod serve;
 mod sign;
+mod stop;
 mod token;
 mod verify;
 
@@ -22,6 +18,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use crate::operator::Stop;
 
 /// warrant — a WebAssembly plugin host for AI-agent tools.
 ///
@@ -92,17 +90,23 @@ pub enum Command {
     /// List, approve or deny calls held for a human's approval.
     #[command(subcommand)]
     Approvals(approvals::Command),
-    /// Quarantine an agent: refuse its calls, cancel those in flight.
-    Quarantine(quarantine::Args),
+    /// Quarantine an agent: its new calls are refused and its calls in
+    /// flight cancelled, by every process sharing this state, within 100 ms.
+    Quarantine(stop::AgentArgs),
     /// Release a quarantined agent.
-    Release(release::Args),
-    /// Halt the host: refuse every call, cancel those in flight.
-    Halt(halt::Args),
+    Release(stop::AgentArgs),
+    /// Halt the host: every call is refused and calls in flight are
+    /// cancelled, within 100 ms, until `warrant resume`.
+    Halt(stop::HostArgs),
     /// Resume after a halt.
-    Resume(resume::Args),
-    /// Disable or re-enable a plugin.
+    Resume(stop::HostArgs),
+    /// Disable or re-enable a plugin, or reset its version mark.
     #[command(subcommand)]
-    Plugin(plugin::Command),
+    Plugin(stop::PluginCommand),
+    /// Make every host on this state reload its config and trust: plugins
+    /// are verified again and what no longer verifies (a revoked or expired
+    /// key, a removed entry) is unloaded and its calls cancelled.
+    Reload(stop::HostArgs),
     /// Verify, show or export the audit chain.
     #[command(subcommand)]
     Audit(audit::Command),
@@ -125,8 +129,11 @@ pub fn main() -> ExitCode {
     };
     match runtime.block_on(run(args)) {
         Ok(code) => code,
+        // A reader that went away (`| head`) is not an error.
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors can quote what a plugin, manifest or agent sent.
+            eprintln!("error: {}", crate::vocab::safe(&format!("{e:#}")));
             ExitCode::from(1)
         }
     }
@@ -148,13 +155,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Call(a) => call::run(a).await,
         Command::Token(c) => token::run(c).await,
         Command::Approvals(c) => approvals::run(c).await,
-        Command::Quarantine(a) => quarantine::run(a).await,
-        Command::Release(a) => release::run(a).await,
-        Command::Halt(a) => halt::run(a).await,
-        Command::Resume(a) => resume::run(a).await,
-        Command::Plugin(c) => plugin::run(c).await,
+        Command::Quarantine(a) => stop::run(Stop::Quarantine(a.agent), a.op, a.config).await,
+        Command::Release(a) => stop::run(Stop::Release(a.agent), a.op, a.config).await,
+        Command::Halt(a) => stop::run(Stop::Halt, a.op, a.config).await,
+        Command::Resume(a) => stop::run(Stop::Resume, a.op, a.config).await,
+        Command::Plugin(c) => stop::plugin(c).await,
+        Command::Reload(a) => stop::reload(a).await,
         Command::Audit(c) => audit::run(c),
     }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Log to stderr, never stdout (stdout carries results and, for `serve

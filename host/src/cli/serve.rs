@@ -72,11 +72,16 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let opts = HostOptions {
         insecure: a.insecure,
         record_loads: true,
+        watch_files: true,
         ..HostOptions::default()
     };
     let host = Host::open(config, opts).await?;
+    host.reload_on_sighup();
     for r in host.registry().refusals() {
-        eprintln!("warning: plugin not loaded: {r}");
+        eprintln!(
+            "warning: plugin not loaded: {}",
+            crate::vocab::safe(&r.error.to_string())
+        );
     }
     let Some(listen) = a.listen else {
         serve_stdio(host, a.token.unwrap_or_default()).await?;

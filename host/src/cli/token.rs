@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use crate::HostConfig;
-use crate::admin::Admin;
-use crate::sandbox::parse_duration;
+use crate::operator::{OperatorActions, Stop};
+use crate::vocab::{parse_duration, safe};
 
 use crate::cli::{ConfigArg, Operator};
 
@@ -27,9 +27,9 @@ pub enum Command {
         /// Lifetime, e.g. 15m (at most host.max-token-ttl).
         #[arg(long, default_value = "15m")]
         ttl: String,
-        /// Who issues it (recorded).
+        /// Who issues it: an operator listed under [operators] tokens.
         #[arg(long = "as", env = "WARRANT_OPERATOR")]
-        by: Option<String>,
+        by: String,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -54,19 +54,16 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             by,
             config,
         } => {
-            let admin = Admin::open(HostConfig::load(&config.config)?)?;
+            let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
             let ttl = parse_duration(&ttl)?;
-            let by = by
-                .or_else(|| std::env::var("USER").ok())
-                .unwrap_or_else(|| "cli".into());
-            let (token, t) = admin.issue_token(&agent, &task, &tools, ttl, &by).await?;
+            let (token, t) = ops.issue_token(&agent, &task, &tools, ttl, &by).await?;
             println!("{token}");
             eprintln!(
                 "issued {} to {} for task {}: {} until {}",
                 t.id,
-                t.agent,
-                t.task,
-                t.tools.join(", "),
+                safe(&t.agent),
+                safe(&t.task),
+                safe(&t.tools.join(", ")),
                 chrono::DateTime::<chrono::Utc>::from_timestamp(t.exp, 0)
                     .map(|x| x.to_rfc3339())
                     .unwrap_or_default()
@@ -77,18 +74,6 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             token_id,
             op,
             config,
-        } => {
-            let admin = Admin::open(HostConfig::load(&config.config)?)?;
-            let changed = admin.revoke_token(&token_id, &op.by, &op.reason).await?;
-            println!(
-                "{}",
-                if changed {
-                    format!("revoked {token_id}")
-                } else {
-                    format!("{token_id} was already revoked")
-                }
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        } => crate::cli::stop::run(Stop::Revoke(token_id), op, config).await,
     }
 }

@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use crate::config::PluginEntry;
 use crate::registry::load_plugin;
-use crate::{HostConfig, LoadOptions, Sandbox, StateDb};
+use crate::state::SqliteState;
+use crate::statedir::StateDir;
+use crate::vocab::safe;
+use crate::{HostConfig, LoadOptions, Sandbox};
 
 use crate::cli::ConfigArg;
 
@@ -44,8 +47,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             limits: Default::default(),
             action_owners: Default::default(),
         });
-    let sandbox = Sandbox::new(config.sandbox.clone())?;
-    let state = StateDb::open(&config.state_dir)?;
+    let sandbox = Sandbox::new(crate::mediation::sandbox_config(&config))?;
+    let dir = StateDir::create(&config.state_dir)?;
+    let state = SqliteState::open(&dir.db_path())?;
     let opts = LoadOptions {
         dry_run: true,
         ..LoadOptions::default()
@@ -55,15 +59,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             println!(
                 "OK: {} {} would load (signed by {}, component sha256:{}, {} tools)",
                 p.id(),
-                p.manifest.manifest().plugin.version,
-                p.manifest.signer().unwrap_or("-"),
+                safe(&p.manifest.manifest().plugin.version),
+                safe(p.manifest.signer().unwrap_or("-")),
                 p.manifest.digest_hex(),
                 p.plugin.tools().len()
             );
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("REFUSED: {e}");
+            println!("REFUSED: {}", safe(&e.to_string()));
             Ok(ExitCode::from(1))
         }
     }

@@ -1,23 +1,26 @@
-//! The operator's host configuration, `warrant.toml`: trusted keys, plugins,
-//! agents, approvers, operators and policies. Relative paths are relative to
-//! the config file.
+//! The operator's host configuration, `warrant.toml`: trusted keys,
+//! plugins, agents, approvers, operators, policies, ceilings. It is read
+//! and checked once; [`HostConfig`] holds the typed values the rest of the
+//! host uses. Relative paths are relative to the config file.
 
+mod agents;
+mod ceilings;
 mod model;
+mod trust;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
-use chrono::{DateTime, Utc};
+use crate::keys::TrustStore;
+use crate::vocab::{Impact, Rate, parse_duration, parse_rate, parse_size};
 
-use crate::keys::{Algorithm, TrustStore, TrustedKey, VerifyingKey, read_key_file};
-use crate::sandbox::{SandboxConfig, parse_duration, parse_size};
-
+pub use agents::{Agent, valid_id};
+pub use ceilings::{Ceilings, HttpCeiling, normal};
 pub use model::{
-    AgentEntry, ApprovalsSection, ConfigFile, HostSection, KeyEntry, LimitOverrides,
-    OperatorsSection, PluginEntry, PolicySection, RatesSection, SandboxSection, SecretSource,
-    TrustSection,
+    AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
+    EgressSection, HostSection, KeyEntry, LimitOverrides, OperatorsSection, PluginEntry,
+    PolicySection, RatesSection, SandboxSection, SecretSource, TrustSection,
 };
 
 /// Why the configuration could not be used.
@@ -51,7 +54,57 @@ pub enum ConfigError {
     },
 }
 
-/// A loaded configuration with its paths resolved.
+/// The sandbox settings of a host, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SandboxSettings {
+    /// Where compiled components are cached.
+    pub cache_dir: PathBuf,
+    /// Meter fuel so manifests may set CPU budgets.
+    pub fuel: bool,
+    /// The most memory any plugin may have, in bytes (`None`: the
+    /// sandbox's default).
+    pub max_memory: Option<u64>,
+    /// Instances alive at once across plugins (`None`: the default).
+    pub max_instances: Option<u32>,
+}
+
+/// Who may approve what, and how long a held call waits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approvals {
+    /// Approvers by impact level.
+    pub impact: BTreeMap<Impact, Vec<String>>,
+    /// Approvers by tool (`plugin.tool`), replacing the impact list.
+    pub tools: BTreeMap<String, Vec<String>>,
+    /// How long a caller waits for a decision.
+    pub wait: Duration,
+    /// How long an approval request stays open.
+    pub expiry: Duration,
+}
+
+impl Approvals {
+    /// Who may approve calls of `tool` (`plugin.tool`) at `impact`: the
+    /// tool's list if configured, else the impact level's.
+    pub fn approvers(&self, tool: &str, impact: Impact) -> Vec<String> {
+        self.tools
+            .get(tool)
+            .or_else(|| self.impact.get(&impact))
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+/// The audit chain's settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Where the chain lives.
+    pub dir: PathBuf,
+    /// Where checkpoints are copied to, if anywhere.
+    pub witness: Option<PathBuf>,
+    /// Disk space held back for the outcomes of running calls.
+    pub reserve: u64,
+}
+
+/// A loaded configuration: the file as written and its typed values.
 #[derive(Debug, Clone)]
 pub struct HostConfig {
     /// The parsed file.
@@ -65,15 +118,33 @@ pub struct HostConfig {
     /// Keys trusted to sign manifests.
     pub trust: TrustStore,
     /// Sandbox settings.
-    pub sandbox: SandboxConfig,
+    pub sandbox: SandboxSettings,
     /// Longest task-token lifetime.
     pub max_token_ttl: Duration,
     /// Allowed clock skew for token times.
     pub clock_skew: Duration,
+    /// The agents, checked.
+    pub agents: Vec<Agent>,
+    /// Approvers and waits.
+    pub approvals: Approvals,
+    /// Per-tool rate limits across all agents.
+    pub tool_rates: BTreeMap<String, Rate>,
+    /// The most any plugin may be granted.
+    pub ceilings: Ceilings,
+    /// The audit chain.
+    pub audit: AuditSettings,
+    /// Extra CA certificates trusted for plugins' HTTPS.
+    pub egress_ca_files: Vec<PathBuf>,
+    /// The file holding `/metrics`' bearer token, if it needs one.
+    pub metrics_token_file: Option<PathBuf>,
 }
 
 impl HostConfig {
     /// Read and check `warrant.toml`.
+    ///
+    /// # Ambient Authority
+    ///
+    /// Reads `path`, which the operator names.
     ///
     /// # Errors
     ///
@@ -106,34 +177,108 @@ impl HostConfig {
             field: field.to_owned(),
             why,
         };
+        let duration = |v: &Option<String>, field: &str, default: u64| match v {
+            Some(t) => parse_duration(t).map_err(|e| invalid(field, e.to_string())),
+            None => Ok(Duration::from_secs(default)),
+        };
         let state_dir = dir.join(file.host.state_dir.as_deref().unwrap_or(".warrant"));
-        let mut sandbox = SandboxConfig {
-            cache_dir: Some(match &file.sandbox.cache_dir {
+        let sandbox = SandboxSettings {
+            cache_dir: match &file.sandbox.cache_dir {
                 Some(d) => dir.join(d),
                 None => state_dir.join("cache"),
-            }),
+            },
             fuel: file.sandbox.fuel,
-            ..SandboxConfig::default()
+            max_memory: file
+                .sandbox
+                .max_memory
+                .as_deref()
+                .map(|m| parse_size(m).map_err(|e| invalid("sandbox.max-memory", e.to_string())))
+                .transpose()?,
+            max_instances: file.sandbox.max_instances,
         };
-        if let Some(m) = &file.sandbox.max_memory {
-            sandbox.max_memory =
-                parse_size(m).map_err(|e| invalid("sandbox.max-memory", e.to_string()))?;
-        }
-        if let Some(n) = file.sandbox.max_instances {
-            sandbox.max_instances = n;
-        }
-        let max_token_ttl = match &file.host.max_token_ttl {
-            Some(t) => {
-                parse_duration(t).map_err(|e| invalid("host.max-token-ttl", e.to_string()))?
+        let max_token_ttl = duration(&file.host.max_token_ttl, "host.max-token-ttl", 3600)?;
+        let clock_skew = duration(&file.host.clock_skew, "host.clock-skew", 30)?;
+        let trust =
+            trust::trust_store(&file.trust, &dir).map_err(|(field, why)| invalid(&field, why))?;
+        let mut agents: Vec<Agent> = Vec::new();
+        for (i, a) in file.agents.iter().enumerate() {
+            let agent =
+                agents::agent(a).map_err(|(f, why)| invalid(&format!("agents[{i}].{f}"), why))?;
+            if agents.iter().any(|x| x.id == agent.id) {
+                return Err(invalid(
+                    &format!("agents[{i}].id"),
+                    format!(
+                        "agent {} is defined twice; separate agents need separate ids",
+                        a.id
+                    ),
+                ));
             }
-            None => Duration::from_secs(3600),
+            agents.push(agent);
+        }
+        let ap = &file.approvals;
+        let mut impact = BTreeMap::new();
+        for (k, v) in &ap.impact {
+            let level = k.parse::<Impact>().map_err(|_| {
+                invalid(
+                    &format!("approvals.impact.{k}"),
+                    "impact levels are read, write and high".into(),
+                )
+            })?;
+            impact.insert(level, v.clone());
+        }
+        let approvals = Approvals {
+            impact,
+            tools: ap.tools.clone(),
+            wait: duration(&ap.wait, "approvals.wait", 30)?,
+            expiry: duration(&ap.expiry, "approvals.expiry", 900)?,
         };
-        let clock_skew = match &file.host.clock_skew {
-            Some(t) => parse_duration(t).map_err(|e| invalid("host.clock-skew", e.to_string()))?,
-            None => Duration::from_secs(30),
+        let mut tool_rates = BTreeMap::new();
+        for (tool, r) in &file.rates.tools {
+            tool_rates.insert(
+                tool.clone(),
+                parse_rate(r).map_err(|why| invalid(&format!("rates.tools.{tool}"), why))?,
+            );
+        }
+        let audit_dir = match &file.host.audit_dir {
+            Some(d) => dir.join(d),
+            None => state_dir.join("audit"),
         };
-        let trust = trust_store(&file.trust, &dir).map_err(|(field, why)| invalid(&field, why))?;
+        let c = &file.ceilings;
+        let ceilings = Ceilings {
+            files: c
+                .files
+                .as_ref()
+                .map(|l| l.iter().map(|f| dir.join(f)).collect()),
+            http: c
+                .http
+                .as_ref()
+                .map(|l| {
+                    l.iter()
+                        .map(|h| HttpCeiling::parse(h).map_err(|why| invalid("ceilings.http", why)))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()?,
+            secrets: c.secrets.clone(),
+            env: c.env.clone(),
+            state_dir: state_dir.clone(),
+            protected: vec![
+                state_dir.join("keys"),
+                state_dir.join("state.db"),
+                audit_dir.clone(),
+                sandbox.cache_dir.clone(),
+            ],
+        };
+        let audit = AuditSettings {
+            dir: audit_dir,
+            witness: file.audit.witness.as_ref().map(|w| dir.join(w)),
+            reserve: match &file.audit.reserve {
+                Some(r) => parse_size(r).map_err(|e| invalid("audit.reserve", e.to_string()))?,
+                None => 4 * crate::vocab::MIB,
+            },
+        };
         Ok(Self {
+            egress_ca_files: file.egress.ca_files.iter().map(|f| dir.join(f)).collect(),
+            metrics_token_file: file.api.metrics_token_file.as_ref().map(|f| dir.join(f)),
             file,
             path: path.to_owned(),
             dir,
@@ -142,127 +287,26 @@ impl HostConfig {
             sandbox,
             max_token_ttl,
             clock_skew,
+            agents,
+            approvals,
+            tool_rates,
+            ceilings,
+            audit,
         })
     }
 
-    /// Where the audit chain lives: `host.audit-dir`, else `audit` in the
-    /// state directory.
+    /// Where the audit chain lives.
     pub fn audit_dir(&self) -> PathBuf {
-        match &self.file.host.audit_dir {
-            Some(d) => self.dir.join(d),
-            None => self.state_dir.join("audit"),
-        }
+        self.audit.dir.clone()
     }
 
     /// Resolve a path from the config against the config's directory.
     pub fn resolve(&self, p: &str) -> PathBuf {
         self.dir.join(p)
     }
-}
 
-fn trust_store(section: &TrustSection, dir: &Path) -> Result<TrustStore, (String, String)> {
-    let mut keys = Vec::new();
-    for (i, k) in section.keys.iter().enumerate() {
-        let field = |f: &str| format!("trust.keys[{i}].{f}");
-        let key = match k.algorithm {
-            Algorithm::Ed25519 => {
-                let pk = k.public_key.as_deref().ok_or_else(|| {
-                    (
-                        field("public-key"),
-                        format!("key {} is ed25519 and needs a public-key", k.id),
-                    )
-                })?;
-                if k.secret_file.is_some() || k.secret_env.is_some() {
-                    return Err((
-                        field("secret-file"),
-                        "an ed25519 key is trusted by its public key only".into(),
-                    ));
-                }
-                let bytes = B64
-                    .decode(pk.trim())
-                    .ok()
-                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
-                    .ok_or_else(|| (field("public-key"), "must be 32 bytes, base64".into()))?;
-                let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-                    .map_err(|e| (field("public-key"), format!("not an ed25519 key: {e}")))?;
-                VerifyingKey::Ed25519(vk)
-            }
-            Algorithm::HmacSha256 => {
-                if k.public_key.is_some() {
-                    return Err((
-                        field("public-key"),
-                        "an hmac-sha256 key has no public key; use secret-file or secret-env"
-                            .into(),
-                    ));
-                }
-                let secret = match (&k.secret_file, &k.secret_env) {
-                    (Some(f), None) => {
-                        let kf =
-                            read_key_file(&dir.join(f)).map_err(|e| (field("secret-file"), e))?;
-                        if kf.algorithm != Algorithm::HmacSha256 || kf.id != k.id {
-                            return Err((
-                                field("secret-file"),
-                                format!(
-                                    "{f} holds key {} ({}), not {} (hmac-sha256)",
-                                    kf.id, kf.algorithm, k.id
-                                ),
-                            ));
-                        }
-                        match kf.signing_key().map_err(|e| (field("secret-file"), e))? {
-                            crate::keys::SigningKey::Hmac(s) => s,
-                            crate::keys::SigningKey::Ed25519(_) => {
-                                unreachable!("algorithm checked above")
-                            }
-                        }
-                    }
-                    (None, Some(var)) => {
-                        let v = std::env::var(var).map_err(|_| {
-                            (
-                                field("secret-env"),
-                                format!("environment variable {var} is not set"),
-                            )
-                        })?;
-                        B64.decode(v.trim())
-                            .map_err(|_| (field("secret-env"), format!("{var} is not base64")))?
-                    }
-                    _ => {
-                        return Err((
-                            field("secret-file"),
-                            format!(
-                                "key {} needs exactly one of secret-file or secret-env",
-                                k.id
-                            ),
-                        ));
-                    }
-                };
-                if secret.len() < 32 {
-                    return Err((
-                        field("secret-file"),
-                        "an hmac-sha256 secret needs at least 32 bytes".into(),
-                    ));
-                }
-                VerifyingKey::Hmac(secret)
-            }
-        };
-        let time =
-            |v: &Option<String>, f: &str| -> Result<Option<DateTime<Utc>>, (String, String)> {
-                v.as_deref()
-                    .map(|s| {
-                        DateTime::parse_from_rfc3339(s)
-                            .map(|t| t.with_timezone(&Utc))
-                            .map_err(|e| (field(f), format!("{s:?} is not an RFC 3339 time: {e}")))
-                    })
-                    .transpose()
-            };
-        if keys.iter().any(|t: &TrustedKey| t.id == k.id) {
-            return Err((field("id"), format!("key id {} is listed twice", k.id)));
-        }
-        keys.push(TrustedKey {
-            id: k.id.clone(),
-            key,
-            not_before: time(&k.not_before, "not-before")?,
-            not_after: time(&k.not_after, "not-after")?,
-        });
+    /// A configured agent.
+    pub fn agent(&self, id: &str) -> Option<&Agent> {
+        self.agents.iter().find(|a| a.id == id)
     }
-    Ok(TrustStore::new(keys, section.revoked.iter().cloned()))
 }

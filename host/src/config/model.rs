@@ -38,6 +38,69 @@ pub struct ConfigFile {
     /// Per-tool rate limits.
     #[serde(default)]
     pub rates: RatesSection,
+    /// The most any publisher's manifest may be granted on this host.
+    #[serde(default)]
+    pub ceilings: CeilingsSection,
+    /// The audit chain.
+    #[serde(default)]
+    pub audit: AuditSection,
+    /// Outbound HTTP of plugins.
+    #[serde(default)]
+    pub egress: EgressSection,
+    /// The HTTP server.
+    #[serde(default)]
+    pub api: ApiSection,
+}
+
+/// `[ceilings]`: what any plugin may be granted at most, whatever its
+/// signed manifest asks for. A list left out sets no ceiling of that kind;
+/// the root directory and the host's own state directory are refused
+/// always.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CeilingsSection {
+    /// Directories under which file grants may be placed (relative to the
+    /// config file unless absolute).
+    pub files: Option<Vec<String>>,
+    /// What HTTP grants may name: origins (`https://intel.example:443`),
+    /// host names (`intel.example`) or domains (`*.example.com`).
+    pub http: Option<Vec<String>>,
+    /// Secret names that may be granted.
+    pub secrets: Option<Vec<String>>,
+    /// Environment variable names that may be granted.
+    pub env: Option<Vec<String>>,
+}
+
+/// `[audit]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct AuditSection {
+    /// A second place every checkpoint is copied to (a file on another
+    /// volume or machine), relative to the config file unless absolute;
+    /// `warrant audit verify` checks the chain against it.
+    pub witness: Option<String>,
+    /// Disk space held back for the outcomes of running calls. Default
+    /// `4MiB`.
+    pub reserve: Option<String>,
+}
+
+/// `[egress]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct EgressSection {
+    /// PEM files of certificate authorities trusted for plugins' HTTPS, in
+    /// addition to the public web's roots (e.g. an internal CA).
+    #[serde(default)]
+    pub ca_files: Vec<String>,
+}
+
+/// `[api]`
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ApiSection {
+    /// A file holding a bearer token that `/metrics` requires; without it
+    /// `/metrics` is open to whoever can reach the listener.
+    pub metrics_token_file: Option<String>,
 }
 
 /// `[host]`

@@ -13,7 +13,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-pub use files::{KeyFile, generate, load_or_create, read_key_file, write_key_files};
+pub use files::{KeyError, KeyFile, generate, read_key_file, write_key_files};
 pub use trust::{TrustError, TrustStore, TrustedKey};
 
 /// A signature algorithm. A key has exactly one.

@@ -13,12 +13,13 @@ use chrono::{DateTime, Utc};
 
 use crate::keys::{Purpose, SigningKey, TrustError, TrustStore, sha256_hex};
 
-pub use canonical::canonical_bytes;
+pub use canonical::{canonical_bytes, manifest_digest, tool_digest};
 pub use model::{
     FileGrantSpec, Grants, MANIFEST_VERSION, Manifest, ManifestLimits, ManifestTool, PluginSection,
     SignatureSection,
 };
-pub use parse::{ManifestError, parse_digest, parse_origin, parse_rate, parse_version};
+pub(crate) use parse::parse_digest;
+pub use parse::{ManifestError, ManifestTerms};
 pub use review::capability_review;
 
 /// Why a manifest was refused. Each variant is one check.
@@ -64,6 +65,14 @@ pub enum VerifyError {
         /// The I/O error.
         why: String,
     },
+    /// The manifest's own expiry has passed.
+    #[error("manifest {path}: expired at {expires}; the publisher must sign a new one")]
+    Expired {
+        /// The manifest path.
+        path: PathBuf,
+        /// When it expired (RFC 3339).
+        expires: String,
+    },
     /// The component's bytes are not the ones the manifest pins.
     #[error(
         "manifest {path}: digest mismatch: the component {component} has sha256:{actual} but the signed manifest pins {expected}"
@@ -85,9 +94,11 @@ pub enum VerifyError {
 #[derive(Debug, Clone)]
 pub struct VerifiedManifest {
     manifest: Manifest,
+    terms: ManifestTerms,
     path: PathBuf,
     component: Vec<u8>,
     digest_hex: String,
+    manifest_digest: String,
     signer: Option<String>,
 }
 
@@ -95,6 +106,21 @@ impl VerifiedManifest {
     /// The manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.manifest
+    }
+
+    /// What its values mean, typed.
+    pub fn terms(&self) -> &ManifestTerms {
+        &self.terms
+    }
+
+    /// `sha256:` of the manifest's canonical (signed) bytes.
+    pub fn manifest_digest(&self) -> &str {
+        &self.manifest_digest
+    }
+
+    /// `sha256:` of the component's bytes.
+    pub fn component_digest(&self) -> String {
+        format!("sha256:{}", self.digest_hex)
     }
 
     /// Where it was read from.
@@ -125,11 +151,24 @@ impl VerifiedManifest {
 ///
 /// [`VerifyError::Read`] or [`VerifyError::Parse`].
 pub fn read_manifest(path: &Path) -> Result<Manifest, VerifyError> {
+    load_manifest(path).map(|(m, _)| m)
+}
+
+/// Read, parse and check a manifest file, with what its values mean.
+///
+/// # Ambient Authority
+///
+/// Reads `path`, a file the operator's config or command line names.
+///
+/// # Errors
+///
+/// [`VerifyError::Read`] or [`VerifyError::Parse`].
+pub fn load_manifest(path: &Path) -> Result<(Manifest, ManifestTerms), VerifyError> {
     let text = std::fs::read_to_string(path).map_err(|e| VerifyError::Read {
         path: path.to_owned(),
         why: e.to_string(),
     })?;
-    Manifest::from_toml(&text).map_err(|error| VerifyError::Parse {
+    Manifest::parse(&text).map_err(|error| VerifyError::Parse {
         path: path.to_owned(),
         error,
     })
@@ -151,6 +190,7 @@ pub fn component_path(manifest_path: &Path, manifest: &Manifest) -> PathBuf {
 /// [`VerifyError`] naming the check that failed.
 pub fn verify(
     manifest: Manifest,
+    terms: ManifestTerms,
     path: &Path,
     trust: &TrustStore,
     now: DateTime<Utc>,
@@ -182,7 +222,15 @@ pub fn verify(
             error,
         })?;
     let signer = key.id.clone();
-    let mut verified = check_component(manifest, path)?;
+    if let Some(exp) = terms.expires
+        && now > exp
+    {
+        return Err(VerifyError::Expired {
+            path: path.to_owned(),
+            expires: exp.to_rfc3339(),
+        });
+    }
+    let mut verified = check_component(manifest, terms, path)?;
     verified.signer = Some(signer);
     Ok(verified)
 }
@@ -194,11 +242,19 @@ pub fn verify(
 /// # Errors
 ///
 /// [`VerifyError`] for an unreadable or mismatched component.
-pub fn accept_unsigned(manifest: Manifest, path: &Path) -> Result<VerifiedManifest, VerifyError> {
-    check_component(manifest, path)
+pub fn accept_unsigned(
+    manifest: Manifest,
+    terms: ManifestTerms,
+    path: &Path,
+) -> Result<VerifiedManifest, VerifyError> {
+    check_component(manifest, terms, path)
 }
 
-fn check_component(manifest: Manifest, path: &Path) -> Result<VerifiedManifest, VerifyError> {
+fn check_component(
+    manifest: Manifest,
+    terms: ManifestTerms,
+    path: &Path,
+) -> Result<VerifiedManifest, VerifyError> {
     let component_path = component_path(path, &manifest);
     let bytes = std::fs::read(&component_path).map_err(|e| VerifyError::Component {
         path: path.to_owned(),
@@ -224,7 +280,9 @@ fn check_component(manifest: Manifest, path: &Path) -> Result<VerifiedManifest, 
         None => {}
     }
     Ok(VerifiedManifest {
+        manifest_digest: manifest_digest(&manifest),
         manifest,
+        terms,
         path: path.to_owned(),
         component: bytes,
         digest_hex: actual,

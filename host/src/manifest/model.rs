@@ -3,8 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::keys::Algorithm;
-use crate::sandbox::Access;
-use crate::tool::Impact;
+use crate::vocab::{Access, Impact};
 
 /// The manifest format this host reads.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -47,6 +46,10 @@ pub struct PluginSection {
     /// `sha256:<hex>` of the component's bytes; `warrant sign` fills it in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
+    /// When this signed manifest stops being valid (RFC 3339): the
+    /// publisher's own expiry, independent of the key's validity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
 }
 
 /// `[[tools]]`

@@ -1,10 +1,32 @@
-//! Reading a manifest from TOML and checking every field.
+//! Reading a manifest from TOML and checking every field — once: checking
+//! yields the typed [`ManifestTerms`] the rest of the host uses.
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
+
 use crate::manifest::model::{MANIFEST_VERSION, Manifest};
-use crate::sandbox::{HttpOrigin, Limits, parse_duration, parse_size};
-use crate::tool::{valid_plugin_id, valid_tool_name};
+use crate::vocab::{
+    HttpOrigin, Limits, Rate, Version, parse_duration, parse_origin, parse_rate, parse_size,
+    valid_plugin_id, valid_tool_name,
+};
+
+/// What a manifest's text means, typed: its version, limits, origins, rate
+/// and expiry, read once when the manifest is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestTerms {
+    /// The plugin's version.
+    pub version: Version,
+    /// The limits, with the host's defaults for what the manifest leaves
+    /// out.
+    pub limits: Limits,
+    /// The granted HTTP origins, in the manifest's order.
+    pub http: Vec<HttpOrigin>,
+    /// Calls per period across all agents.
+    pub rate: Option<Rate>,
+    /// When the manifest expires.
+    pub expires: Option<DateTime<Utc>>,
+}
 
 /// Why a manifest could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,10 +62,19 @@ impl Manifest {
     ///
     /// [`ManifestError`] naming the line or the field at fault.
     pub fn from_toml(text: &str) -> Result<Self, ManifestError> {
+        Self::parse(text).map(|(m, _)| m)
+    }
+
+    /// Parse and check a manifest, with what its values mean.
+    ///
+    /// # Errors
+    ///
+    /// [`ManifestError`] naming the line or the field at fault.
+    pub fn parse(text: &str) -> Result<(Self, ManifestTerms), ManifestError> {
         let m: Manifest = toml::from_str(text)
             .map_err(|e| ManifestError::Syntax(e.to_string().trim_end().to_owned()))?;
-        m.validate()?;
-        Ok(m)
+        let terms = m.validate()?;
+        Ok((m, terms))
     }
 
     /// Parse a draft for `warrant sign`: syntax and fields only; the values
@@ -63,12 +94,12 @@ impl Manifest {
         toml::to_string_pretty(self).unwrap_or_default()
     }
 
-    /// Check every field.
+    /// Check every field, and read what they mean.
     ///
     /// # Errors
     ///
     /// The first field that is not acceptable.
-    pub fn validate(&self) -> Result<(), ManifestError> {
+    pub fn validate(&self) -> Result<ManifestTerms, ManifestError> {
         if self.manifest_version != MANIFEST_VERSION {
             return Err(ManifestError::Version(self.manifest_version));
         }
@@ -82,7 +113,10 @@ impl Manifest {
                 ),
             ));
         }
-        parse_version(&p.version).map_err(|why| invalid("plugin.version", why))?;
+        let version: Version = p
+            .version
+            .parse()
+            .map_err(|why: String| invalid("plugin.version", why))?;
         if p.publisher.trim().is_empty() || p.publisher.len() > 64 {
             return Err(invalid("plugin.publisher", "must be 1-64 characters"));
         }
@@ -165,9 +199,13 @@ impl Manifest {
                 ));
             }
         }
-        for (i, o) in self.grants.http.iter().enumerate() {
-            parse_origin(o).map_err(|why| invalid(format!("grants.http[{i}]"), why))?;
-        }
+        let http = self
+            .grants
+            .http
+            .iter()
+            .enumerate()
+            .map(|(i, o)| parse_origin(o).map_err(|why| invalid(format!("grants.http[{i}]"), why)))
+            .collect::<Result<Vec<_>, _>>()?;
         for (kind, list) in [("env", &self.grants.env), ("secrets", &self.grants.secrets)] {
             let mut seen = BTreeSet::new();
             for (i, n) in list.iter().enumerate() {
@@ -187,19 +225,38 @@ impl Manifest {
                 }
             }
         }
-        self.limits()?;
-        if let Some(rate) = &self.limits.rate {
-            parse_rate(rate).map_err(|why| invalid("limits.rate", why))?;
-        }
-        Ok(())
+        let limits = self.limits()?;
+        let rate = self
+            .limits
+            .rate
+            .as_deref()
+            .map(|r| parse_rate(r).map_err(|why| invalid("limits.rate", why)))
+            .transpose()?;
+        let expires = p
+            .expires
+            .as_deref()
+            .map(|t| {
+                DateTime::parse_from_rfc3339(t)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| {
+                        invalid(
+                            "plugin.expires",
+                            format!("{t:?} is not an RFC 3339 time: {e}"),
+                        )
+                    })
+            })
+            .transpose()?;
+        Ok(ManifestTerms {
+            version,
+            limits,
+            http,
+            rate,
+            expires,
+        })
     }
 
     /// The limits, with the host's defaults for what the manifest leaves out.
-    ///
-    /// # Errors
-    ///
-    /// The limit that cannot be read.
-    pub fn limits(&self) -> Result<Limits, ManifestError> {
+    fn limits(&self) -> Result<Limits, ManifestError> {
         let mut l = Limits::default();
         let m = &self.limits;
         if let Some(v) = &m.memory {
@@ -226,44 +283,10 @@ impl Manifest {
         }
         Ok(l)
     }
-
-    /// The granted HTTP origins.
-    ///
-    /// # Errors
-    ///
-    /// The origin that cannot be read.
-    pub fn http_origins(&self) -> Result<Vec<HttpOrigin>, ManifestError> {
-        self.grants
-            .http
-            .iter()
-            .enumerate()
-            .map(|(i, o)| parse_origin(o).map_err(|why| invalid(format!("grants.http[{i}]"), why)))
-            .collect()
-    }
-}
-
-/// Parse `MAJOR.MINOR.PATCH` into numbers, for rollback checks.
-///
-/// # Errors
-///
-/// A message when it is not three dot-separated whole numbers.
-pub fn parse_version(v: &str) -> Result<(u64, u64, u64), String> {
-    let parts: Vec<&str> = v.split('.').collect();
-    let nums: Option<Vec<u64>> = (parts.len() == 3)
-        .then(|| parts.iter().map(|p| p.parse().ok()).collect())
-        .flatten();
-    match nums.as_deref() {
-        Some([a, b, c]) => Ok((*a, *b, *c)),
-        _ => Err(format!("{v:?} must be MAJOR.MINOR.PATCH, e.g. \"1.4.0\"")),
-    }
 }
 
 /// Parse `sha256:<64 hex>`; returns the hex.
-///
-/// # Errors
-///
-/// A message when it is not in that form.
-pub fn parse_digest(d: &str) -> Result<&str, String> {
+pub(crate) fn parse_digest(d: &str) -> Result<&str, String> {
     match d.strip_prefix("sha256:") {
         Some(h)
             if h.len() == 64
@@ -276,43 +299,6 @@ pub fn parse_digest(d: &str) -> Result<&str, String> {
             "{d:?} must be \"sha256:\" and 64 lower-case hex digits"
         )),
     }
-}
-
-/// Parse a granted origin, `scheme://host[:port]`, with nothing after it.
-///
-/// # Errors
-///
-/// A message saying what is wrong.
-pub fn parse_origin(o: &str) -> Result<HttpOrigin, String> {
-    let uri: http::Uri = o.parse().map_err(|_| format!("{o:?} is not a URL"))?;
-    if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
-        return Err(format!(
-            "{o:?} must be an origin only (scheme://host[:port]), without a path"
-        ));
-    }
-    crate::sandbox::parse_target(&uri).map_err(|why| format!("{o:?}: {why}"))
-}
-
-/// Parse a rate such as `60/min`: (calls, period in seconds).
-///
-/// # Errors
-///
-/// A message when it is not in that form.
-pub fn parse_rate(r: &str) -> Result<(u32, u64), String> {
-    let err = || format!("{r:?} must be calls per period, e.g. \"60/min\", \"10/s\", \"500/h\"");
-    let (n, per) = r.split_once('/').ok_or_else(err)?;
-    let n: u32 = n.trim().parse().map_err(|_| err())?;
-    let secs = match per.trim() {
-        "s" | "sec" => 1,
-        "min" | "m" => 60,
-        "h" | "hour" => 3600,
-        "d" | "day" => 86_400,
-        _ => return Err(err()),
-    };
-    if n == 0 {
-        return Err(err());
-    }
-    Ok((n, secs))
 }
 
 fn valid_guest_path(p: &str) -> bool {
@@ -337,24 +323,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn origins() {
-        let o = parse_origin("https://URLhaus-API.abuse.ch").unwrap();
-        assert_eq!(
-            (o.scheme.as_str(), o.host.as_str(), o.port),
-            ("https", "urlhaus-api.abuse.ch", 443)
-        );
-        assert_eq!(parse_origin("http://127.0.0.1:8080/").unwrap().port, 8080);
-        assert!(parse_origin("https://x.example/api").is_err());
-        assert!(parse_origin("ftp://x.example").is_err());
-        assert!(parse_origin("https://u@x.example").is_err());
-    }
-
-    #[test]
-    fn versions_rates_paths() {
-        assert_eq!(parse_version("1.10.0"), Ok((1, 10, 0)));
-        assert!(parse_version("1.0").is_err());
-        assert_eq!(parse_rate("60/min"), Ok((60, 60)));
-        assert!(parse_rate("0/min").is_err());
+    fn guest_paths() {
         assert!(valid_guest_path("/logs"));
         assert!(!valid_guest_path("/logs/../etc"));
         assert!(!valid_guest_path("logs"));

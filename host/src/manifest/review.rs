@@ -1,27 +1,37 @@
 //! A plain-words review of what a manifest lets a plugin do: the operator
-//! reads this before trusting it.
+//! reads this before trusting it. Every string from the manifest is shown
+//! escaped ([`safe`]), so a publisher cannot hide or reorder lines of the
+//! review with control or bidi characters.
 
 use std::fmt::Write as _;
 
 use crate::manifest::Manifest;
-use crate::sandbox::{Access, Bytes, Span};
+use crate::vocab::{Access, Bytes, Impact, MAX_HTTP_RESPONSE_BYTES, Span, safe};
 
 /// Everything the plugin could do once loaded, in sentences.
 pub fn capability_review(m: &Manifest) -> String {
     let mut out = String::new();
     let p = &m.plugin;
-    let _ = writeln!(out, "Plugin {} {} by {}", p.id, p.version, p.publisher);
-    let _ = writeln!(out, "  component: {}", p.component);
+    let _ = writeln!(
+        out,
+        "Plugin {} {} by {}",
+        safe(&p.id),
+        safe(&p.version),
+        safe(&p.publisher)
+    );
+    let _ = writeln!(out, "  component: {}", safe(&p.component));
     let _ = writeln!(
         out,
         "  pinned bytes: {}",
-        p.digest
-            .as_deref()
-            .unwrap_or("NONE — not signed yet (run `warrant sign`)")
+        safe(
+            p.digest
+                .as_deref()
+                .unwrap_or("NONE — not signed yet (run `warrant sign`)")
+        )
     );
     match &m.signature {
         Some(s) => {
-            let _ = writeln!(out, "  signed by key: {} ({})", s.key, s.algorithm);
+            let _ = writeln!(out, "  signed by key: {} ({})", safe(&s.key), s.algorithm);
         }
         None => {
             let _ = writeln!(out, "  signature: NONE — this manifest will not load");
@@ -30,13 +40,23 @@ pub fn capability_review(m: &Manifest) -> String {
     let _ = writeln!(out, "\nTools ({}):", m.tools.len());
     for t in &m.tools {
         let gate = match t.impact {
-            crate::Impact::High => " — high impact: needs a named approver's approval by default",
-            crate::Impact::Write => " — changes state",
-            crate::Impact::Read => " — reads only",
+            Impact::High => " — high impact: needs a named approver's approval by default",
+            Impact::Write => " — changes state",
+            Impact::Read => " — reads only",
         };
-        let _ = writeln!(out, "  {}.{} [{}]{gate}", p.id, t.name, t.impact);
-        let _ = writeln!(out, "      {}", t.description);
-        let _ = writeln!(out, "      answers for its actions: {}", t.action_owner);
+        let _ = writeln!(
+            out,
+            "  {}.{} [{}]{gate}",
+            safe(&p.id),
+            safe(&t.name),
+            t.impact
+        );
+        let _ = writeln!(out, "      {}", safe(&t.description));
+        let _ = writeln!(
+            out,
+            "      answers for its actions: {}",
+            safe(&t.action_owner)
+        );
     }
 
     let g = &m.grants;
@@ -52,7 +72,8 @@ pub fn capability_review(m: &Manifest) -> String {
         let _ = writeln!(
             out,
             "  - {what} under host directory {} (seen inside as {}); nothing outside it, symlinks included",
-            f.host, f.guest
+            safe(&f.host),
+            safe(&f.guest)
         );
     }
     if g.http.is_empty() {
@@ -61,8 +82,8 @@ pub fn capability_review(m: &Manifest) -> String {
         let _ = writeln!(
             out,
             "  - may send HTTP requests to exactly: {} — every request is checked, redirects are not followed, responses are capped at {}",
-            g.http.join(", "),
-            Bytes(crate::sandbox::MAX_RESPONSE_BYTES)
+            safe(&g.http.join(", ")),
+            Bytes(MAX_HTTP_RESPONSE_BYTES)
         );
     }
     let _ = writeln!(out, "  - cannot open sockets or look up names itself");
@@ -72,7 +93,7 @@ pub fn capability_review(m: &Manifest) -> String {
         let _ = writeln!(
             out,
             "  - sees environment variables {} with values the operator sets",
-            g.env.join(", ")
+            safe(&g.env.join(", "))
         );
     }
     if g.secrets.is_empty() {
@@ -81,7 +102,7 @@ pub fn capability_review(m: &Manifest) -> String {
         let _ = writeln!(
             out,
             "  - may read secrets {} through the host (each read is audited by name; values are never logged)",
-            g.secrets.join(", ")
+            safe(&g.secrets.join(", "))
         );
     }
     let _ = writeln!(
@@ -102,7 +123,7 @@ pub fn capability_review(m: &Manifest) -> String {
             "gets a fixed, predictable random sequence"
         }
     );
-    match m.limits() {
+    match m.validate().map(|t| t.limits) {
         Ok(l) => {
             let _ = writeln!(
                 out,
@@ -119,7 +140,14 @@ pub fn capability_review(m: &Manifest) -> String {
         }
     }
     if let Some(rate) = &m.limits.rate {
-        let _ = writeln!(out, "  - may be called at most {rate} across all agents");
+        let _ = writeln!(
+            out,
+            "  - may be called at most {} across all agents",
+            safe(rate)
+        );
+    }
+    if let Some(exp) = &m.plugin.expires {
+        let _ = writeln!(out, "  - this signed manifest expires at {}", safe(exp));
     }
     out
 }

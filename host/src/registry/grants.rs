@@ -1,46 +1,71 @@
 //! Turning a verified manifest and the operator's plugin entry into the
 //! sandbox's [`Capabilities`]. The operator may place and tighten, never
-//! widen.
+//! widen; and whatever the manifest asks for must stay within the host's
+//! ceilings.
 
 use std::collections::BTreeMap;
 
 use crate::config::{HostConfig, PluginEntry};
-use crate::manifest::Manifest;
-use crate::sandbox::{
-    Access, Bytes, Capabilities, FileGrant, Limits, Secret, Span, parse_duration, parse_size,
-};
+use crate::manifest::VerifiedManifest;
+use crate::sandbox::{Capabilities, FileGrant, Secret};
+use crate::vocab::{Access, Bytes, Limits, Span, parse_duration, parse_size};
+
+/// Why a plugin's grants cannot be set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GrantError {
+    /// The operator's entry would widen the manifest's grant, or is
+    /// incomplete.
+    #[error("{0}")]
+    Config(String),
+    /// A grant exceeds the host's ceiling.
+    #[error("grant {grant} exceeds the host's ceiling: {why}")]
+    Ceiling {
+        /// The grant, as the manifest names it.
+        grant: String,
+        /// Why.
+        why: String,
+    },
+}
 
 /// Build the capabilities of one plugin.
 ///
 /// # Errors
 ///
-/// A message naming the setting that would widen the manifest's grant, or
-/// a secret or limit that cannot be read.
+/// [`GrantError`] naming the setting that would widen the manifest's
+/// grant, the grant beyond a ceiling, or a secret or limit that cannot be
+/// read.
 pub(crate) fn capabilities(
-    manifest: &Manifest,
+    verified: &VerifiedManifest,
     entry: &PluginEntry,
     config: &HostConfig,
-) -> Result<Capabilities, String> {
+) -> Result<Capabilities, GrantError> {
+    let manifest = verified.manifest();
     let g = &manifest.grants;
+    let cfg = |s: String| GrantError::Config(s);
+    let ceil = &config.ceilings;
     for guest in entry.dirs.keys() {
         if !g.files.iter().any(|f| &f.guest == guest) {
-            return Err(format!(
+            return Err(cfg(format!(
                 "dirs names {guest}, which the manifest does not grant"
-            ));
+            )));
         }
     }
     let mut files = Vec::new();
-    for f in &g.files {
+    for (i, f) in g.files.iter().enumerate() {
         let host = config.resolve(entry.dirs.get(&f.guest).unwrap_or(&f.host));
+        ceil.check_dir(&host).map_err(|why| GrantError::Ceiling {
+            grant: format!("grants.files[{i}] ({} as {})", f.host, f.guest),
+            why,
+        })?;
         // A read-write directory (e.g. for case files) is created on first
         // load; a read-only one must exist.
         if f.access == Access::ReadWrite && !host.exists() {
-            std::fs::create_dir_all(&host).map_err(|e| {
-                format!(
+            crate::statedir::create_private_dir(&host).map_err(|e| {
+                cfg(format!(
                     "cannot create read-write directory {} for {}: {e}",
                     host.display(),
                     f.guest
-                )
+                ))
             })?;
         }
         files.push(FileGrant {
@@ -49,44 +74,70 @@ pub(crate) fn capabilities(
             access: f.access,
         });
     }
+    for (i, o) in verified.terms().http.iter().enumerate() {
+        ceil.check_http(o).map_err(|why| GrantError::Ceiling {
+            grant: format!("grants.http[{i}] ({})", g.http[i]),
+            why,
+        })?;
+    }
+    for (i, n) in g.env.iter().enumerate() {
+        ceil.check_name("environment variable", n)
+            .map_err(|why| GrantError::Ceiling {
+                grant: format!("grants.env[{i}] ({n})"),
+                why,
+            })?;
+    }
+    for (i, n) in g.secrets.iter().enumerate() {
+        ceil.check_name("secret", n)
+            .map_err(|why| GrantError::Ceiling {
+                grant: format!("grants.secrets[{i}] ({n})"),
+                why,
+            })?;
+    }
     let mut env = Vec::new();
     for (k, v) in &entry.env {
         if !g.env.contains(k) {
-            return Err(format!("env sets {k}, which the manifest does not grant"));
+            return Err(cfg(format!(
+                "env sets {k}, which the manifest does not grant"
+            )));
         }
         env.push((k.clone(), v.clone()));
     }
     let mut secrets = BTreeMap::new();
     for name in entry.secrets.keys() {
         if !g.secrets.contains(name) {
-            return Err(format!(
+            return Err(cfg(format!(
                 "secrets supplies {name}, which the manifest does not grant"
-            ));
+            )));
         }
     }
     for name in &g.secrets {
         let source = entry.secrets.get(name).ok_or_else(|| {
-            format!("the manifest grants secret {name} but the config supplies no value for it (add it under this plugin's `secrets`)")
+            cfg(format!("the manifest grants secret {name} but the config supplies no value for it (add it under this plugin's `secrets`)"))
         })?;
         let value = match (&source.env, &source.file) {
-            (Some(var), None) => std::env::var(var)
-                .map_err(|_| format!("secret {name}: environment variable {var} is not set"))?,
+            (Some(var), None) => std::env::var(var).map_err(|_| {
+                cfg(format!(
+                    "secret {name}: environment variable {var} is not set"
+                ))
+            })?,
+            // A file the operator's config names: ambient authority.
             (None, Some(file)) => std::fs::read_to_string(config.resolve(file))
-                .map_err(|e| format!("secret {name}: cannot read {file}: {e}"))?
+                .map_err(|e| cfg(format!("secret {name}: cannot read {file}: {e}")))?
                 .trim()
                 .to_owned(),
             _ => {
-                return Err(format!(
+                return Err(cfg(format!(
                     "secret {name}: give exactly one of `env` or `file`"
-                ));
+                )));
             }
         };
         secrets.insert(name.clone(), Secret::new(value));
     }
-    let limits = tighten(manifest.limits().map_err(|e| e.to_string())?, entry)?;
+    let limits = tighten(verified.terms().limits, entry).map_err(cfg)?;
     Ok(Capabilities {
         files,
-        http: manifest.http_origins().map_err(|e| e.to_string())?,
+        http: verified.terms().http.clone(),
         env,
         secrets,
         clock: g.clock,
@@ -97,13 +148,16 @@ pub(crate) fn capabilities(
 
 fn tighten(mut l: Limits, entry: &PluginEntry) -> Result<Limits, String> {
     let o = &entry.limits;
+    let above = |what: &str, v: String, m: String| {
+        format!("limits.{what} {v} is above the manifest's {m}; the config may only tighten limits")
+    };
     if let Some(m) = &o.memory {
         let v = parse_size(m).map_err(|e| format!("limits.memory: {e}"))?;
         if v > l.memory {
-            return Err(format!(
-                "limits.memory {} is above the manifest's {}; the config may only tighten limits",
-                Bytes(v),
-                Bytes(l.memory)
+            return Err(above(
+                "memory",
+                Bytes(v).to_string(),
+                Bytes(l.memory).to_string(),
             ));
         }
         l.memory = v;
@@ -111,10 +165,10 @@ fn tighten(mut l: Limits, entry: &PluginEntry) -> Result<Limits, String> {
     if let Some(t) = &o.timeout {
         let v = parse_duration(t).map_err(|e| format!("limits.timeout: {e}"))?;
         if v > l.timeout {
-            return Err(format!(
-                "limits.timeout {} is above the manifest's {}; the config may only tighten limits",
-                Span(v),
-                Span(l.timeout)
+            return Err(above(
+                "timeout",
+                Span(v).to_string(),
+                Span(l.timeout).to_string(),
             ));
         }
         l.timeout = v;
@@ -122,10 +176,10 @@ fn tighten(mut l: Limits, entry: &PluginEntry) -> Result<Limits, String> {
     if let Some(s) = &o.output {
         let v = parse_size(s).map_err(|e| format!("limits.output: {e}"))?;
         if v > l.output {
-            return Err(format!(
-                "limits.output {} is above the manifest's {}; the config may only tighten limits",
-                Bytes(v),
-                Bytes(l.output)
+            return Err(above(
+                "output",
+                Bytes(v).to_string(),
+                Bytes(l.output).to_string(),
             ));
         }
         l.output = v;

@@ -1,17 +1,28 @@
 //! The registry: verified plugins, loaded into the sandbox, indexed by tool.
+//!
+//! A plugin is loaded only when its manifest verifies (signature under a
+//! trusted, valid key; its own expiry; the component's digest), it is no
+//! rollback, its grants fit the operator's entry and the host's ceilings,
+//! the sandbox accepts its imports, and it reports exactly the signed
+//! tools.
 
 mod grants;
+mod load;
+mod view;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::{HostConfig, PluginEntry};
-use crate::manifest::{self, ManifestTool, VerifiedManifest, VerifyError, parse_version};
-use crate::sandbox::{LoadError, LoadedPlugin, Sandbox};
-use crate::state::{StateDb, StateError};
-use crate::tool::ToolSpec;
+use crate::manifest::{ManifestTool, VerifiedManifest, VerifyError};
+use crate::sandbox::{LoadError, LoadedPlugin};
+use crate::state::StateError;
+use crate::vocab::ToolSpec;
+
+pub use grants::GrantError;
+pub use load::{Refused, load_plugin, verify_entry};
+pub use view::{PolicyPlugin, PolicyTool, PolicyView};
 
 /// Why a plugin was not loaded. Each variant is one check.
 #[derive(Debug, thiserror::Error)]
@@ -31,13 +42,26 @@ pub enum RegistryError {
         /// The highest version loaded before.
         highest: String,
     },
-    /// The operator's settings for the plugin do not fit its grants.
-    #[error("plugin {plugin}: config refused: {why}")]
+    /// The same version number was loaded before with other contents.
+    #[error(
+        "plugin {plugin}: version {version} was loaded before with another {what}; a changed plugin needs a new version number"
+    )]
+    VersionReused {
+        /// Plugin id.
+        plugin: String,
+        /// The version.
+        version: String,
+        /// `manifest` or `component`.
+        what: &'static str,
+    },
+    /// The operator's settings for the plugin do not fit its grants, or its
+    /// grants exceed the host's ceilings.
+    #[error("plugin {plugin}: config refused: {error}")]
     Config {
         /// Plugin id.
         plugin: String,
         /// What is wrong.
-        why: String,
+        error: GrantError,
     },
     /// The sandbox refused the component.
     #[error("plugin {plugin}: {error}")]
@@ -55,6 +79,16 @@ pub enum RegistryError {
         /// The first difference.
         detail: String,
     },
+    /// The operator's entry names a tool the plugin does not have.
+    #[error(
+        "plugin {plugin}: config refused: action-owners names tool {tool}, which the plugin does not have"
+    )]
+    UnknownOwnedTool {
+        /// Plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+    },
     /// Two entries load the same plugin id.
     #[error("plugin {plugin}: loaded twice (from {first} and {second})")]
     Duplicate {
@@ -68,6 +102,30 @@ pub enum RegistryError {
     /// The state database failed.
     #[error(transparent)]
     State(#[from] StateError),
+}
+
+impl RegistryError {
+    /// The check that refused, for the audit chain.
+    pub fn check(&self) -> &'static str {
+        match self {
+            Self::Verify(VerifyError::Signature { .. }) => "signature",
+            Self::Verify(VerifyError::Expired { .. }) => "expiry",
+            Self::Verify(VerifyError::DigestMismatch { .. } | VerifyError::NoDigest { .. }) => {
+                "digest"
+            }
+            Self::Verify(_) => "manifest",
+            Self::Rollback { .. } | Self::VersionReused { .. } => "rollback",
+            Self::Config {
+                error: GrantError::Ceiling { .. },
+                ..
+            } => "ceiling",
+            Self::Config { .. } | Self::UnknownOwnedTool { .. } => "config",
+            Self::Load { .. } => "sandbox",
+            Self::ToolsMismatch { .. } => "tools",
+            Self::Duplicate { .. } => "duplicate",
+            Self::State(_) => "state",
+        }
+    }
 }
 
 /// How plugins are loaded.
@@ -100,6 +158,8 @@ pub struct RegisteredPlugin {
     pub plugin: LoadedPlugin,
     /// Action owner per tool, after the operator's overrides.
     pub action_owners: BTreeMap<String, String>,
+    /// SHA-256 of each signed tool definition, by tool name.
+    pub tool_digests: BTreeMap<String, String>,
 }
 
 impl RegisteredPlugin {
@@ -122,37 +182,46 @@ impl RegisteredPlugin {
 #[derive(Debug, Default)]
 pub struct Registry {
     plugins: BTreeMap<String, RegisteredPlugin>,
-    refused: Vec<RegistryError>,
+    refused: Vec<Refused>,
+    /// Manifests of entries the config lists but disables, read at load so
+    /// that policies may still name their tools.
+    disabled: Vec<(crate::manifest::Manifest, crate::manifest::ManifestTerms)>,
 }
 
 impl Registry {
     /// Load every enabled plugin of the config. A plugin that is refused is
     /// recorded in [`Registry::refusals`]; the others still load.
     pub async fn load(
-        config: &HostConfig,
-        sandbox: &Sandbox,
-        state: &StateDb,
+        config: &crate::config::HostConfig,
+        sandbox: &crate::sandbox::Sandbox,
+        state: &dyn crate::state::SharedState,
         opts: LoadOptions,
     ) -> Self {
         let mut reg = Self::default();
+        for entry in config.file.plugins.iter().filter(|p| !p.enabled) {
+            if let Ok(m) = crate::manifest::load_manifest(&config.resolve(&entry.manifest)) {
+                reg.disabled.push(m);
+            }
+        }
         for entry in config.file.plugins.iter().filter(|p| p.enabled) {
-            match load_plugin(entry, config, sandbox, state, opts).await {
+            match load::load_entry(entry, config, sandbox, state, opts).await {
                 Ok(p) => {
                     let id = p.id().to_owned();
                     if let Some(first) = reg.plugins.get(&id) {
-                        reg.refused.push(RegistryError::Duplicate {
+                        let error = RegistryError::Duplicate {
                             plugin: id,
                             first: first.manifest.path().to_owned(),
                             second: p.manifest.path().to_owned(),
-                        });
+                        };
+                        reg.refused.push(Refused::of_loaded(&p, error));
                     } else {
                         tracing::info!(plugin = %id, signer = ?p.manifest.signer(), "plugin loaded");
                         reg.plugins.insert(id, p);
                     }
                 }
-                Err(e) => {
-                    tracing::warn!("{e}");
-                    reg.refused.push(e);
+                Err(refused) => {
+                    tracing::warn!("{}", refused.error);
+                    reg.refused.push(*refused);
                 }
             }
         }
@@ -170,7 +239,7 @@ impl Registry {
     }
 
     /// The plugins that were refused, and why.
-    pub fn refusals(&self) -> &[RegistryError] {
+    pub fn refusals(&self) -> &[Refused] {
         &self.refused
     }
 
@@ -179,95 +248,6 @@ impl Registry {
         let (plugin, tool) = qualified.split_once('.')?;
         let p = self.plugins.get(plugin)?;
         Some((p, p.tool(tool)?))
-    }
-}
-
-/// Verify and load one plugin entry.
-///
-/// # Errors
-///
-/// [`RegistryError`] naming the check that refused it.
-pub async fn load_plugin(
-    entry: &PluginEntry,
-    config: &HostConfig,
-    sandbox: &Sandbox,
-    state: &StateDb,
-    opts: LoadOptions,
-) -> Result<RegisteredPlugin, RegistryError> {
-    let path = config.resolve(&entry.manifest);
-    let verified = verify_entry(&path, config, opts)?;
-    let m = verified.manifest();
-    let id = m.plugin.id.clone();
-    let version = parse_version(&m.plugin.version).map_err(|why| RegistryError::Config {
-        plugin: id.clone(),
-        why,
-    })?;
-    if let Some((highest, hv)) = state.highest_version(&id)?
-        && version < hv
-    {
-        return Err(RegistryError::Rollback {
-            plugin: id,
-            version: m.plugin.version.clone(),
-            highest,
-        });
-    }
-    let caps = grants::capabilities(m, entry, config).map_err(|why| RegistryError::Config {
-        plugin: id.clone(),
-        why,
-    })?;
-    let plugin = sandbox
-        .load(&id, verified.component(), verified.digest_hex(), caps)
-        .await
-        .map_err(|error| RegistryError::Load {
-            plugin: id.clone(),
-            error,
-        })?;
-    compare_tools(&m.tools, plugin.tools()).map_err(|detail| RegistryError::ToolsMismatch {
-        plugin: id.clone(),
-        detail,
-    })?;
-    for tool in entry.action_owners.keys() {
-        if m.tools.iter().all(|t| &t.name != tool) {
-            return Err(RegistryError::Config {
-                plugin: id,
-                why: format!("action-owners names tool {tool}, which the plugin does not have"),
-            });
-        }
-    }
-    let action_owners = m
-        .tools
-        .iter()
-        .map(|t| {
-            let owner = entry.action_owners.get(&t.name).unwrap_or(&t.action_owner);
-            (t.name.clone(), owner.clone())
-        })
-        .collect();
-    if !opts.insecure && !opts.dry_run {
-        state.record_version(&id, &m.plugin.version, version, verified.digest_hex())?;
-    }
-    Ok(RegisteredPlugin {
-        manifest: verified,
-        plugin,
-        action_owners,
-    })
-}
-
-/// Verify a manifest file under the config's trust (or accept it unsigned
-/// with `insecure`).
-///
-/// # Errors
-///
-/// [`VerifyError`] naming the failed check.
-pub fn verify_entry(
-    path: &std::path::Path,
-    config: &HostConfig,
-    opts: LoadOptions,
-) -> Result<VerifiedManifest, VerifyError> {
-    let m = manifest::read_manifest(path)?;
-    if opts.insecure {
-        manifest::accept_unsigned(m, path)
-    } else {
-        manifest::verify(m, path, &config.trust, opts.now)
     }
 }
 

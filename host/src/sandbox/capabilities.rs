@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::sandbox::Limits;
+use crate::vocab::{Access, HttpOrigin, Limits};
 
 /// Everything a plugin's sandbox is built from. The default denies all.
 #[derive(Clone, Default)]
@@ -53,42 +53,6 @@ pub struct FileGrant {
     pub guest: String,
     /// Read-only or read-write.
     pub access: Access,
-}
-
-/// File access level.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Access {
-    /// List, stat and read files; nothing else.
-    Read,
-    /// Also create, write, truncate, rename and delete under the directory.
-    ReadWrite,
-}
-
-impl fmt::Display for Access {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Read => "read",
-            Self::ReadWrite => "read-write",
-        })
-    }
-}
-
-/// One origin (`scheme://host[:port]`) a plugin may call.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HttpOrigin {
-    /// `http` or `https`.
-    pub scheme: String,
-    /// Lower-case host name or IP literal, exactly as granted.
-    pub host: String,
-    /// The port; the scheme's default when the grant names none.
-    pub port: u16,
-}
-
-impl fmt::Display for HttpOrigin {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}://{}:{}", self.scheme, self.host, self.port)
-    }
 }
 
 /// A secret value; never printed by `Debug` or `Display`.

@@ -26,11 +26,14 @@ pub struct SandboxConfig {
     /// How often the epoch ticks: the granularity of time limits and of
     /// cancellation.
     pub epoch_tick: Duration,
+    /// PEM files of CAs trusted for plugins' HTTPS besides the public web's
+    /// roots.
+    pub extra_ca_files: Vec<PathBuf>,
 }
 
 impl Default for SandboxConfig {
     /// No disk cache, 1 GiB per plugin at most, 512 instances at once, no
-    /// fuel metering, a 5 ms epoch tick.
+    /// fuel metering, a 5 ms epoch tick, the public web's TLS roots only.
     fn default() -> Self {
         Self {
             cache_dir: None,
@@ -38,6 +41,7 @@ impl Default for SandboxConfig {
             max_instances: 512,
             fuel: false,
             epoch_tick: Duration::from_millis(5),
+            extra_ca_files: Vec::new(),
         }
     }
 }

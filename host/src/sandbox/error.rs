@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::sandbox::limits::{Bytes, Span};
+use crate::vocab::{Bytes, Span};
 
 /// Why one call did not produce output. Each variant is one outcome an
 /// operator can tell apart in the audit chain.
@@ -48,6 +48,13 @@ pub enum CallFailure {
         /// The limit.
         limit: u64,
     },
+    /// The guest hit one of the host-call budgets every call runs under
+    /// (open handles, random bytes per call, HTTP field size, table size).
+    #[error("stopped: the plugin hit its budget of {budget}")]
+    Budget {
+        /// The budget, in words.
+        budget: String,
+    },
     /// The guest trapped (a crash inside the plugin: panic, stack overflow,
     /// out-of-bounds access, unreachable).
     #[error("the plugin crashed: {0}")]
@@ -79,6 +86,7 @@ impl CallFailure {
             Self::MemoryLimit { .. } => "memory-limit",
             Self::FuelExhausted { .. } => "fuel-exhausted",
             Self::OutputTooLarge { .. } => "output-limit",
+            Self::Budget { .. } => "budget",
             Self::Trap(_) => "trap",
             Self::Cancelled(_) => "cancelled",
             Self::Busy { .. } => "busy",

@@ -8,7 +8,8 @@
 //! followed by the host: a 3xx goes back to the plugin, and any request it
 //! makes next is checked again. Response bodies are capped, requests have a
 //! deadline, and every request — sent or refused — is recorded as a
-//! [`CapabilityUse::Http`].
+//! [`CapabilityUse::Http`]. The connection goes to exactly the address that
+//! was checked, for `https://` too ([`egress`](super::egress)).
 
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
@@ -22,17 +23,17 @@ use http_body::{Body, Frame};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error as HttpError, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::sandbox::CapabilityUse;
-use crate::sandbox::capabilities::HttpOrigin;
+use crate::sandbox::egress::{self, Timeouts};
 
-/// Largest response body a plugin may read, per request.
-pub const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+use crate::vocab::{CapabilityUse, HttpOrigin, MAX_HTTP_RESPONSE_BYTES, parse_target};
+
 /// Deadline for connecting and for the first response byte.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The HTTP hooks of one call's store.
 pub(crate) struct HttpGate {
     allowed: Arc<[HttpOrigin]>,
+    tls: Arc<rustls::ClientConfig>,
     uses: Arc<Mutex<Vec<HttpRecord>>>,
 }
 
@@ -48,9 +49,10 @@ pub(crate) struct HttpRecord {
 }
 
 impl HttpGate {
-    pub(crate) fn new(allowed: Arc<[HttpOrigin]>) -> Self {
+    pub(crate) fn new(allowed: Arc<[HttpOrigin]>, tls: Arc<rustls::ClientConfig>) -> Self {
         Self {
             allowed,
+            tls,
             uses: Arc::default(),
         }
     }
@@ -83,42 +85,6 @@ impl HttpGate {
     }
 }
 
-/// Parse a URI into scheme, normalised host and port: the one
-/// normalisation used for granted origins and for every request.
-pub(crate) fn parse_target(uri: &http::Uri) -> Result<HttpOrigin, String> {
-    let scheme = uri
-        .scheme_str()
-        .ok_or("the request has no scheme")?
-        .to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "http" => 80,
-        "https" => 443,
-        other => {
-            return Err(format!(
-                "scheme `{other}` is not allowed; use http or https"
-            ));
-        }
-    };
-    let authority = uri.authority().ok_or("the request has no host")?;
-    if authority.as_str().contains('@') {
-        return Err("user names in URLs are not allowed".into());
-    }
-    let host = authority
-        .host()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .trim_end_matches('.')
-        .to_ascii_lowercase();
-    if host.is_empty() {
-        return Err("the request has an empty host".into());
-    }
-    Ok(HttpOrigin {
-        scheme,
-        host,
-        port: authority.port_u16().unwrap_or(default_port),
-    })
-}
-
 /// Whether an address is on the public internet (not loopback, private,
 /// link-local, shared, multicast, unspecified or reserved).
 pub(crate) fn is_public(ip: IpAddr) -> bool {
@@ -149,14 +115,12 @@ pub(crate) fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Check a target against the grant and resolve it to the address to use.
-///
-/// Returns `None` as the address when the connection may resolve the name
-/// itself (`https`, whose certificate check needs the name).
+/// Check a target against the grant and resolve it to the one address the
+/// connection will use.
 pub(crate) async fn authorize(
     allowed: &[HttpOrigin],
     target: &HttpOrigin,
-) -> Result<Option<SocketAddr>, String> {
+) -> Result<SocketAddr, String> {
     let granted = allowed
         .iter()
         .any(|o| o.scheme == target.scheme && o.host == target.host && o.port == target.port);
@@ -177,7 +141,7 @@ pub(crate) async fn authorize(
     // An IP literal or `localhost` granted exactly is the operator's explicit
     // choice; anything else must resolve to public addresses only.
     if let Ok(ip) = target.host.parse::<IpAddr>() {
-        return Ok(Some(SocketAddr::new(ip, target.port)));
+        return Ok(SocketAddr::new(ip, target.port));
     }
     let explicit_local = target.host == "localhost";
     let addrs: Vec<SocketAddr> = tokio::time::timeout(
@@ -198,11 +162,7 @@ pub(crate) async fn authorize(
             bad.ip()
         ));
     }
-    Ok(if target.scheme == "http" {
-        Some(first)
-    } else {
-        None
-    })
+    Ok(first)
 }
 
 type SendFuture = Box<
@@ -226,6 +186,7 @@ impl WasiHttpHooks for HttpGate {
     ) -> SendFuture {
         drop(fut);
         let allowed = Arc::clone(&self.allowed);
+        let tls = Arc::clone(&self.tls);
         let method = request.method().to_string();
         let path: String = request
             .uri()
@@ -273,57 +234,37 @@ impl WasiHttpHooks for HttpGate {
                     return Err(HttpError::HttpRequestDenied);
                 }
             };
-            if let Some(addr) = addr {
-                // Connect to the address that was checked, not a second lookup.
-                let pq = request
-                    .uri()
-                    .path_and_query()
-                    .map(|p| p.as_str().to_owned())
-                    .unwrap_or_else(|| "/".into());
-                let uri = http::Uri::builder()
-                    .scheme(target.scheme.as_str())
-                    .authority(addr.to_string())
-                    .path_and_query(pq)
-                    .build()
-                    .map_err(|_| HttpError::HttpRequestUriInvalid)?;
-                *request.uri_mut() = uri;
-            }
-            let options = RequestOptions {
-                connect_timeout: Some(
-                    options
-                        .and_then(|o| o.connect_timeout)
-                        .unwrap_or(REQUEST_TIMEOUT)
-                        .min(REQUEST_TIMEOUT),
-                ),
-                first_byte_timeout: Some(
-                    options
-                        .and_then(|o| o.first_byte_timeout)
-                        .unwrap_or(REQUEST_TIMEOUT)
-                        .min(REQUEST_TIMEOUT),
-                ),
-                between_bytes_timeout: Some(
-                    options
-                        .and_then(|o| o.between_bytes_timeout)
-                        .unwrap_or(REQUEST_TIMEOUT)
-                        .min(REQUEST_TIMEOUT),
-                ),
+            // The plugin's Host header, if any, is replaced by the granted
+            // origin's name: the server sees what the grant names.
+            let host_header = if (target.scheme == "https" && target.port == 443)
+                || (target.scheme == "http" && target.port == 80)
+            {
+                target.host.clone()
+            } else {
+                format!("{}:{}", target.host, target.port)
             };
-            let (response, io) =
-                wasmtime_wasi_http::default_send_request(request, Some(options)).await?;
+            if let Ok(v) = http::HeaderValue::from_str(&host_header) {
+                request.headers_mut().insert(http::header::HOST, v);
+            }
+            let pick = |o: Option<Duration>| o.unwrap_or(REQUEST_TIMEOUT).min(REQUEST_TIMEOUT);
+            let timeouts = Timeouts {
+                connect: pick(options.and_then(|o| o.connect_timeout)),
+                first_byte: pick(options.and_then(|o| o.first_byte_timeout)),
+                between_bytes: pick(options.and_then(|o| o.between_bytes_timeout)),
+            };
+            let tls_for = (target.scheme == "https").then_some((target.host.as_str(), tls));
+            let (response, io) = egress::send(request, addr, tls_for, timeouts).await?;
             let status = response.status().as_u16();
             set(&|r| r.status = Some(status));
             let response = response.map(|body| {
                 CappedBody {
                     inner: body.boxed_unsync(),
                     seen: bytes,
-                    cap: MAX_RESPONSE_BYTES,
+                    cap: MAX_HTTP_RESPONSE_BYTES,
                 }
                 .boxed_unsync()
             });
-            Ok((
-                response,
-                Box::new(io) as Box<dyn Future<Output = Result<(), HttpError>> + Send>,
-            ))
+            Ok((response, io))
         })
     }
 }
@@ -371,19 +312,6 @@ mod tests {
             host: h.into(),
             port: p,
         }
-    }
-
-    #[test]
-    fn parses_targets() {
-        let t = parse_target(&"https://Intel.Example.COM./v1?q=1".parse().unwrap()).unwrap();
-        assert_eq!(
-            (t.scheme.as_str(), t.host.as_str(), t.port),
-            ("https", "intel.example.com", 443)
-        );
-        let t = parse_target(&"http://[::1]:8080/".parse().unwrap()).unwrap();
-        assert_eq!((t.host.as_str(), t.port), ("::1", 8080));
-        assert!(parse_target(&"ftp://x.example/".parse().unwrap()).is_err());
-        assert!(parse_target(&"http://user@x.example/".parse().unwrap()).is_err());
     }
 
     #[test]

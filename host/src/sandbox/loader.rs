@@ -12,9 +12,9 @@ use crate::sandbox::engine::{EpochTicker, SandboxConfig, build_engine};
 use crate::sandbox::imports::{
     ComponentInterface, ImportClass, check_imports, classify, component_interface,
 };
-use crate::sandbox::limits::Bytes;
 use crate::sandbox::plugin::LoadedPlugin;
 use crate::sandbox::state::{CallState, add_host_api};
+use crate::vocab::Bytes;
 
 /// The host's sandbox: one engine, its epoch ticker, the compiled-component
 /// cache and the linkers.
@@ -24,6 +24,7 @@ pub struct Sandbox {
     cache: ComponentCache,
     base_linker: Linker<CallState>,
     http_linker: Linker<CallState>,
+    tls: std::sync::Arc<rustls::ClientConfig>,
     _ticker: EpochTicker,
 }
 
@@ -48,6 +49,8 @@ impl Sandbox {
         let mut http_linker = base_linker.clone();
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut http_linker)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
+        let tls =
+            crate::sandbox::egress::tls_config(&config.extra_ca_files).map_err(LoadError::Grant)?;
         let ticker = EpochTicker::start(engine.clone(), config.epoch_tick);
         Ok(Self {
             engine,
@@ -55,6 +58,7 @@ impl Sandbox {
             cache,
             base_linker,
             http_linker,
+            tls,
             _ticker: ticker,
         })
     }
@@ -178,7 +182,16 @@ impl Sandbox {
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Invalid(format!("cannot link: {e:#}")))?;
         let pre = PluginPre::new(pre).map_err(|e| LoadError::NotAPlugin(format!("{e:#}")))?;
-        LoadedPlugin::prepare(id, pre, caps, self.config.fuel, interface, cache).await
+        LoadedPlugin::prepare(
+            id,
+            pre,
+            caps,
+            self.config.fuel,
+            interface,
+            cache,
+            std::sync::Arc::clone(&self.tls),
+        )
+        .await
     }
 }
 

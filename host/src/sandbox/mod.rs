@@ -7,13 +7,12 @@
 
 mod bindings;
 mod cache;
-mod cancel;
 mod capabilities;
+mod egress;
 mod engine;
 mod error;
 mod http;
 mod imports;
-mod limits;
 mod loader;
 mod plugin;
 mod state;
@@ -21,15 +20,12 @@ mod stdio;
 mod wasi;
 
 pub use cache::CacheOutcome;
-pub use cancel::CancelToken;
-pub use capabilities::{Access, Capabilities, FileGrant, HttpOrigin, Secret};
+pub use capabilities::{Capabilities, FileGrant, Secret};
 pub use engine::SandboxConfig;
 pub use error::{CallFailure, LoadError};
-pub(crate) use http::parse_target;
-pub use http::{MAX_RESPONSE_BYTES, REQUEST_TIMEOUT};
+pub use http::REQUEST_TIMEOUT;
 pub use imports::{
     ComponentInterface, ImportClass, check_imports, classify, component_interface, describe_import,
 };
-pub use limits::{Bytes, Limits, Span, UnitError, parse_duration, parse_size};
 pub use loader::Sandbox;
-pub use plugin::{CallReport, CapabilityUse, LoadedPlugin};
+pub use plugin::{CallReport, LoadedPlugin};

@@ -16,40 +16,11 @@ use crate::sandbox::imports::ComponentInterface;
 use crate::sandbox::state::{CallState, Interrupt, Limiter};
 use crate::sandbox::stdio::BoundedPipe;
 use crate::sandbox::wasi::build_wasi;
-use crate::sandbox::{CallFailure, CancelToken, LoadError};
-use crate::tool::{Impact, ToolSpec};
+use crate::sandbox::{CallFailure, LoadError};
+use crate::vocab::{CancelToken, CapabilityUse, HttpOrigin, Impact, ToolSpec};
 
 /// Largest `tools()` answer accepted from a component.
 const MAX_TOOLS_BYTES: u64 = 1024 * 1024;
-
-/// Something a plugin did that its grants allowed (or tried and was refused),
-/// recorded for the audit chain.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum CapabilityUse {
-    /// An outbound HTTP request.
-    Http {
-        /// Request method.
-        method: String,
-        /// `scheme://host:port` as requested.
-        origin: String,
-        /// Path and query, cut at 512 characters.
-        path: String,
-        /// Response status, when one arrived.
-        status: Option<u16>,
-        /// Response body bytes the plugin read.
-        bytes: u64,
-        /// Why the host refused the request, when it did.
-        refused: Option<String>,
-    },
-    /// A secret read, by name only.
-    Secret {
-        /// The secret's name.
-        name: String,
-        /// Whether it was granted (and so delivered).
-        granted: bool,
-    },
-}
 
 /// How one call went.
 #[derive(Debug, Clone)]
@@ -73,12 +44,13 @@ struct PluginInner {
     id: Arc<str>,
     pre: PluginPre<CallState>,
     caps: Arc<Capabilities>,
-    http: Arc<[crate::sandbox::HttpOrigin]>,
+    http: Arc<[HttpOrigin]>,
     instances: Arc<Semaphore>,
     fuel: bool,
     tools: Vec<ToolSpec>,
     interface: ComponentInterface,
     cache: CacheOutcome,
+    tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -110,6 +82,7 @@ impl LoadedPlugin {
         fuel: bool,
         interface: ComponentInterface,
         cache: CacheOutcome,
+        tls: Arc<rustls::ClientConfig>,
     ) -> Result<Self, LoadError> {
         let mut plugin = Self {
             inner: Arc::new(PluginInner {
@@ -122,6 +95,7 @@ impl LoadedPlugin {
                 tools: Vec::new(),
                 interface,
                 cache,
+                tls,
             }),
         };
         let tools = plugin.list_tools().await.map_err(LoadError::Tools)?;
@@ -236,10 +210,7 @@ impl LoadedPlugin {
         &self,
         op: Op<'_>,
         cancel: &CancelToken,
-    ) -> (
-        Result<OpOutput, CallFailure>,
-        Vec<crate::sandbox::CapabilityUse>,
-    ) {
+    ) -> (Result<OpOutput, CallFailure>, Vec<CapabilityUse>) {
         let inner = &self.inner;
         let limits = inner.caps.limits;
         let Ok(_permit) = Arc::clone(&inner.instances).try_acquire_owned() else {
@@ -302,15 +273,15 @@ impl LoadedPlugin {
         let wasi = build_wasi(&inner.caps, &stdout, &stderr)
             .map_err(|e| CallFailure::Host(e.to_string()))?;
         let mut table = ResourceTable::new();
-        table.set_max_capacity(1024);
+        table.set_max_capacity(MAX_RESOURCES);
         let mut http = WasiHttpCtx::new();
-        http.set_field_size_limit(16 * 1024);
+        http.set_field_size_limit(MAX_FIELD_BYTES);
         let state = CallState {
             plugin: Arc::clone(&inner.id),
             caps: Arc::clone(&inner.caps),
             wasi,
             http,
-            http_gate: HttpGate::new(Arc::clone(&inner.http)),
+            http_gate: HttpGate::new(Arc::clone(&inner.http), Arc::clone(&inner.tls)),
             table,
             limiter: Limiter {
                 memory: usize::try_from(limits.memory).unwrap_or(usize::MAX),
@@ -393,8 +364,42 @@ fn classify_error(
             CallFailure::Trap(msg)
         }
         None => {
-            let first = format!("{err}");
-            CallFailure::Trap(first.lines().next().unwrap_or("unknown error").to_owned())
+            if let Some(budget) = budget_hit(err) {
+                return CallFailure::Budget { budget };
+            }
+            // The root cause says what went wrong; the outer layers only
+            // say where ("error while executing at wasm backtrace").
+            let root = err.root_cause().to_string();
+            let first = root.lines().next().unwrap_or("unknown error");
+            CallFailure::Trap(first.to_owned())
         }
     }
 }
+
+/// Which host-call budget an error reports, in words, if any.
+fn budget_hit(err: &wasmtime::Error) -> Option<String> {
+    err.chain().find_map(|cause| {
+        let text = cause.to_string();
+        if text.contains("resource table has no free keys") {
+            Some(format!(
+                "{MAX_RESOURCES} open handles (files, streams, HTTP requests) at once"
+            ))
+        } else if text.contains("requested len") && text.contains("exceeds limit") {
+            Some(format!(
+                "{} random bytes per request ({text})",
+                crate::sandbox::wasi::MAX_RANDOM_BYTES
+            ))
+        } else if text.contains("field size") || text.contains("HTTP request body size exceeds") {
+            Some(format!(
+                "HTTP header fields of at most {MAX_FIELD_BYTES} bytes ({text})"
+            ))
+        } else {
+            None
+        }
+    })
+}
+
+/// Open handles (resources) one call may hold at once.
+pub(crate) const MAX_RESOURCES: usize = 1024;
+/// Largest HTTP header field a plugin may send or receive.
+pub(crate) const MAX_FIELD_BYTES: usize = 16 * 1024;

@@ -12,7 +12,7 @@ use crate::sandbox::bindings;
 use crate::sandbox::capabilities::Capabilities;
 use crate::sandbox::http::HttpGate;
 use crate::sandbox::stdio::BoundedPipe;
-use crate::sandbox::{CancelToken, CapabilityUse};
+use crate::vocab::{CancelToken, CapabilityUse};
 
 /// Why the host interrupted the guest, so a trap can be told apart from a
 /// limit the host enforced.

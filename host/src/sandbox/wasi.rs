@@ -5,11 +5,12 @@ use std::time::Duration;
 use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxBuilder};
 
 use crate::sandbox::LoadError;
-use crate::sandbox::capabilities::{Access, Capabilities};
+use crate::sandbox::capabilities::Capabilities;
 use crate::sandbox::stdio::BoundedPipe;
+use crate::vocab::Access;
 
 /// Random bytes a guest may ask for in one host call.
-const MAX_RANDOM_BYTES: u64 = 64 * 1024;
+pub(crate) const MAX_RANDOM_BYTES: u64 = 64 * 1024;
 
 /// Build the WASI context for one call.
 ///

@@ -191,7 +191,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
             "INC-1",
             &["case-note.append".into()],
             Duration::from_secs(60),
-            "t",
+            "carol",
         )
         .await
         .unwrap_err();

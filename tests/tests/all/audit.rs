@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use warrant::audit::{OCSF_REQUIRED, Record};
+use warrant::operator::Stop;
 use warrant::{CallError, CallRequest, Host};
-use warrant_tests::{Fixture, PluginSpec};
+use warrant_tests::{Fixture, PluginSpec, SmallVolume};
 
 const POLICY: &str = r#"
 @id("permit")
@@ -100,7 +101,7 @@ async fn story(fx: &Fixture) -> Host {
     });
     let admin = fx.admin();
     let id = loop {
-        if let Some(a) = admin.approvals(false).unwrap().first() {
+        if let Some(a) = admin.approvals(false).await.unwrap().first() {
             break a.id.clone();
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -118,9 +119,12 @@ async fn story(fx: &Fixture) -> Host {
     while host.inflight() == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    admin.halt("carol", "drill").await.unwrap();
+    admin.stop(&Stop::Halt, "carol", "drill").await.unwrap();
     assert!(spinning.await.unwrap().is_err());
-    admin.resume("carol", "drill over").await.unwrap();
+    admin
+        .stop(&Stop::Resume, "carol", "drill over")
+        .await
+        .unwrap();
     // Held (no decision within the wait).
     assert!(
         call(
@@ -330,28 +334,43 @@ async fn a_full_log_makes_calls_fail_closed() {
             ))
             .agent("bot", &["adversary.*"])
             .host_lines("audit-dir = \"full-audit\"")
+            .config("[audit]\nreserve = \"64KiB\"")
             .build()
             .await;
+    // A real volume that fills up.
+    let volume = SmallVolume::mount(&fx.path("full-audit"), 1 << 20);
     let t = fx.token("bot", "T-1", &[]).await; // written to full-audit before it is full
-    std::fs::remove_file(fx.path("full-audit/audit.jsonl")).unwrap();
-    std::os::unix::fs::symlink("/dev/full", fx.path("full-audit/audit.jsonl")).unwrap();
+    volume.fill(0);
     let host = fx.host().await;
-    let err = call(
-        &host,
-        &t,
-        "adversary.fs",
-        json!({"op": "write", "path": "/work/side-effect.txt", "arg": "x"}),
-        "",
-    )
-    .await
-    .unwrap_err();
+    // What is left in the log's last page may still take a record or two;
+    // then the volume is full and no call runs.
+    let mut refused = None;
+    for i in 0..64 {
+        let side = format!("/work/side-effect-{i}.txt");
+        match call(
+            &host,
+            &t,
+            "adversary.fs",
+            json!({"op": "write", "path": side, "arg": "x"}),
+            "",
+        )
+        .await
+        {
+            Ok(_) => continue,
+            Err(err) => {
+                refused = Some((i, err));
+                break;
+            }
+        }
+    }
+    let (i, err) = refused.expect("calls are refused once the audit volume is full");
     assert!(
         err.to_string().contains("audit chain cannot be written")
             && err.to_string().contains("no call runs"),
         "{err}"
     );
     assert!(
-        !fx.path("work/side-effect.txt").exists(),
+        !fx.path(&format!("work/side-effect-{i}.txt")).exists(),
         "the tool did not run"
     );
     // The host keeps serving (refusing) without panicking.

@@ -223,6 +223,8 @@ async fn the_cli_calls_each_example_and_prints_json() {
         "analyst",
         "--task",
         "INC-2026-0004",
+        "--as",
+        "carol",
     ]);
     assert!(
         token.status.success(),

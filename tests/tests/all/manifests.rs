@@ -97,7 +97,8 @@ async fn the_shipped_manifests_verify_and_load_under_the_example_config() {
     let (_tmp, config) = example_copy();
     let host = open(&config).await;
     assert!(refusals(&host).is_empty(), "{:?}", refusals(&host));
-    let ids: Vec<&str> = host.registry().plugins().map(|p| p.id()).collect();
+    let registry = host.registry();
+    let ids: Vec<&str> = registry.plugins().map(|p| p.id()).collect();
     for id in ["ioc-extract", "log-search", "http-lookup", "case-note"] {
         assert!(ids.contains(&id), "{id} loaded: {ids:?}");
         assert_eq!(

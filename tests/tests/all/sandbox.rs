@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use warrant::sandbox::{Capabilities, Limits};
+use warrant::sandbox::Capabilities;
+use warrant::vocab::Limits;
 use warrant::{CallFailure, CancelToken, LoadedPlugin, Sandbox, SandboxConfig};
 
 async fn adversary(limits: Limits) -> (Arc<Sandbox>, LoadedPlugin) {

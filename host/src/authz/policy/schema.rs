@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use cedar_policy::{Entities, Entity, RestrictedExpression, Schema};
 use serde_json::{Value, json};
 
-use super::{PolicyEntity, PolicyError, PolicyTool, uid};
+use super::{PolicyEntity, PolicyError, uid};
+use crate::registry::PolicyTool;
 
 /// The types of a tool's arguments that policies can see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

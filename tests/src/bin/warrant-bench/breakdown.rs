@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use serde_json::json;
 use warrant::Host;
+use warrant::audit::Event;
 use warrant::authz::PolicyInput;
 use warrant::state::StopState;
 
@@ -31,15 +32,20 @@ pub async fn breakdown(
         args: &args,
         now,
     };
-    let record = json!({
-        "call_id": "call-bench-1", "channel": "lib", "tool": "adversary.echo", "token_id": "tok-0123456789abcdef01",
-        "agent": "bench", "agent_owner": "bench-owner", "model": "test-model", "model_owner": "test-model-owner",
-        "task": "BENCH-1", "plugin": "adversary", "plugin_version": "1.0.0",
-        "component_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
-        "signer": "test-publisher", "action_owner": "test-owner", "impact": "read",
-        "input_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "input_size": 15,
-        "decision": {"result": "allow", "layer": "policy", "policies": ["test-permit-all"], "reason": ""},
-    });
+    let record: Event = Event::from_parts(
+        "call.decided",
+        &json!({
+            "call_id": "call-bench-1", "channel": "lib", "tool": "adversary.echo", "token_id": "tok-0123456789abcdef01",
+            "agent": "bench", "agent_owner": "bench-owner", "model": "test-model", "model_owner": "test-model-owner",
+            "task": "BENCH-1", "plugin": "adversary", "plugin_version": "1.0.0",
+            "component_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+            "signer": "test-publisher", "action_owner": "test-owner", "impact": "read",
+            "input_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "input_size": 15,
+            "decision": {"result": "allow", "layer": "policy", "policies": ["test-permit-all"], "reason": ""},
+            "prompt": null, "context": null,
+        }),
+    )?;
+    let loaded = host.loaded();
     let (syscall_s, hop_s) = platform(n)?;
     let mut token_s = Samples::default();
     let mut stop_s = Samples::default();
@@ -48,26 +54,22 @@ pub async fn breakdown(
     let mut durable_s = Samples::default();
     for _ in 0..n {
         let t = Instant::now();
-        host.authz()
-            .check_token_cached(token, now, &stops)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        loaded
+            .authz
+            .admit_token(token, &stops, now)
+            .map_err(|e| anyhow::anyhow!("{}", e.refusal))?;
         token_s.push(t.elapsed());
         let t = Instant::now();
-        host.state().data_version()?;
+        host.state().change_marker().await?;
         stop_s.push(t.elapsed());
         let t = Instant::now();
-        let _ = host.authz().policy().decide(&input);
+        let _ = loaded.authz.policy().decide(&input);
         policy_s.push(t.elapsed());
         let t = Instant::now();
-        host.audit()
-            .append("bench.probe", record.clone(), false)
-            .await?;
+        host.audit().append(&record, false).await?;
         audit_s.push(t.elapsed());
         let t = Instant::now();
-        durable
-            .audit()
-            .append("bench.probe", record.clone(), true)
-            .await?;
+        durable.audit().append(&record, true).await?;
         durable_s.push(t.elapsed());
     }
     println!(

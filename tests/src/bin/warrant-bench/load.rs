@@ -5,9 +5,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use warrant::registry::{LoadOptions, load_plugin};
-use warrant::{
-    CallError, CallFailure, CallRequest, CancelToken, Host, Sandbox, SandboxConfig, StateDb,
-};
+use warrant::state::SqliteState;
+use warrant::{CallError, CallFailure, CallRequest, CancelToken, Host, Sandbox, SandboxConfig};
 use warrant_tests::{Fixture, PluginSpec};
 
 use crate::Opts;
@@ -23,7 +22,8 @@ pub async fn cold_load(opts: &Opts) -> anyhow::Result<Value> {
         .await;
     let config = fx.config();
     let entry = config.file.plugins[0].clone();
-    let state = StateDb::open(&fx.path("bench-state"))?;
+    std::fs::create_dir_all(fx.path("bench-state"))?;
+    let state = SqliteState::open(&fx.path("bench-state/state.db"))?;
     let cache_dir = fx.path("bench-cache");
     let cached = Sandbox::new(SandboxConfig {
         cache_dir: Some(cache_dir),

@@ -1,0 +1,120 @@
+//! The two records of every call: the decision, written before the tool
+//! runs, and the outcome, durable before the answer leaves.
+
+use serde::{Deserialize, Serialize};
+
+use super::Attribution;
+use crate::vocab::CapabilityUse;
+
+/// `call.decided`: what was decided, by which layer and policies.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallDecided {
+    /// Who, what, which task, which grant.
+    #[serde(flatten)]
+    pub who: Attribution,
+    /// `sha256:` of the input exactly as the plugin receives it (the
+    /// canonical JSON of the parsed arguments), or of the raw input when it
+    /// could not be parsed.
+    pub input_digest: String,
+    /// Its size in bytes.
+    pub input_size: u64,
+    /// What the agent said it was doing (capped; never trusted).
+    pub prompt: Option<String>,
+    /// More context the agent gave, as JSON text (capped; never trusted).
+    pub context: Option<String>,
+    /// The decision.
+    pub decision: Decision,
+    /// The approval the call runs under, when one was needed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRef>,
+    /// The approval request of a held call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+}
+
+/// The decision on one call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    /// Allowed, allowed with approval, held or denied.
+    pub result: DecisionResult,
+    /// The layer that decided (`policy`, `approval`, `scope`, `token`, …).
+    pub layer: String,
+    /// The Cedar policy ids that decided.
+    pub policies: Vec<String>,
+    /// Why, in words (empty when allowed).
+    pub reason: String,
+}
+
+/// The result of a decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DecisionResult {
+    /// It may run.
+    Allow,
+    /// It may run: a named human approved it.
+    AllowWithApproval,
+    /// It waits for a human's approval.
+    Held,
+    /// It may not run.
+    Deny,
+}
+
+impl DecisionResult {
+    /// The name written in the chain.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::AllowWithApproval => "allow-with-approval",
+            Self::Held => "held",
+            Self::Deny => "deny",
+        }
+    }
+}
+
+/// The approval a call ran under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApprovalRef {
+    /// The approval request's id.
+    pub id: String,
+    /// Who approved.
+    pub approver: String,
+    /// Their reason.
+    pub reason: Option<String>,
+}
+
+/// `call.completed`: how the call ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCompleted {
+    /// The same attribution as the decision.
+    #[serde(flatten)]
+    pub who: Attribution,
+    /// The same input digest as the decision.
+    pub input_digest: String,
+    /// Its size in bytes.
+    pub input_size: u64,
+    /// `ok`, or the kind of failure or refusal (`refused`, `held`,
+    /// `timeout`, `trap`, `cancelled`, …).
+    pub outcome: String,
+    /// What went wrong, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// From the request to the outcome, in milliseconds.
+    pub duration_ms: u64,
+    /// `sha256:` of the output.
+    pub output_digest: Option<String>,
+    /// Its size in bytes.
+    pub output_size: u64,
+    /// What the plugin used: HTTP requests, secrets (by name) — the first
+    /// 16.
+    pub uses: Vec<CapabilityUse>,
+    /// Uses beyond the first 16, counted.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub uses_dropped: u64,
+    /// The approval request of a held call.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}

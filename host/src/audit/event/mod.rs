@@ -1,0 +1,167 @@
+//! The typed events of the audit chain: one type per record kind.
+//!
+//! Writers build these; `audit show`, `audit verify`, the OCSF export and
+//! the API read them back. The serialised form is a versioned contract
+//! ([`FORMAT_VERSION`], described in `host/docs/audit-format.md` and pinned
+//! by golden tests): a field may be added only with a version bump.
+//!
+//! Every field an event knows is written; a field that is not known at that
+//! point (no plugin resolved yet, no token decoded) is left out, never
+//! written as a guess.
+
+mod attribution;
+mod call;
+mod other;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use attribution::Attribution;
+pub use call::{ApprovalRef, CallCompleted, CallDecided, Decision, DecisionResult};
+pub use other::{
+    ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, OperatorAction,
+    PluginLoaded, PluginRefused, TokenIssued, VersionReset,
+};
+
+/// The version of the record format this host writes (the `v` field of
+/// every record).
+pub const FORMAT_VERSION: u32 = 2;
+
+/// One thing the host decided or did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data")]
+pub enum Event {
+    /// A call was decided: allowed, held for approval, or refused.
+    #[serde(rename = "call.decided")]
+    CallDecided(Box<CallDecided>),
+    /// A call that was decided has ended: its outcome.
+    #[serde(rename = "call.completed")]
+    CallCompleted(Box<CallCompleted>),
+    /// A held call asked for a human's approval.
+    #[serde(rename = "approval.requested")]
+    ApprovalRequested(Box<ApprovalRequested>),
+    /// A human approved a held call.
+    #[serde(rename = "approval.approved")]
+    ApprovalApproved(ApprovalDecided),
+    /// A human denied a held call.
+    #[serde(rename = "approval.denied")]
+    ApprovalDenied(ApprovalDecided),
+    /// A task token was issued.
+    #[serde(rename = "token.issued")]
+    TokenIssued(TokenIssued),
+    /// A task token was revoked.
+    #[serde(rename = "token.revoked")]
+    TokenRevoked(OperatorAction),
+    /// An agent was quarantined.
+    #[serde(rename = "agent.quarantined")]
+    AgentQuarantined(OperatorAction),
+    /// A quarantined agent was released.
+    #[serde(rename = "agent.released")]
+    AgentReleased(OperatorAction),
+    /// The host was halted.
+    #[serde(rename = "host.halted")]
+    HostHalted(OperatorAction),
+    /// The host was resumed after a halt.
+    #[serde(rename = "host.resumed")]
+    HostResumed(OperatorAction),
+    /// A plugin was disabled.
+    #[serde(rename = "plugin.disabled")]
+    PluginDisabled(OperatorAction),
+    /// A disabled plugin was enabled again.
+    #[serde(rename = "plugin.enabled")]
+    PluginEnabled(OperatorAction),
+    /// A plugin was verified and loaded.
+    #[serde(rename = "plugin.loaded")]
+    PluginLoaded(Box<PluginLoaded>),
+    /// A plugin was refused at load (or unloaded at a reload).
+    #[serde(rename = "plugin.refused")]
+    PluginRefused(Box<PluginRefused>),
+    /// An operator reset a plugin's version high-water mark.
+    #[serde(rename = "plugin.version-reset")]
+    VersionReset(VersionReset),
+    /// The host reloaded its config and trust.
+    #[serde(rename = "config.reloaded")]
+    ConfigReloaded(ConfigReloaded),
+    /// The writer cut a torn final line left by a crash.
+    #[serde(rename = "audit.recovered")]
+    AuditRecovered(AuditRecovered),
+}
+
+impl Event {
+    /// The record kind, e.g. `call.decided`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CallDecided(_) => "call.decided",
+            Self::CallCompleted(_) => "call.completed",
+            Self::ApprovalRequested(_) => "approval.requested",
+            Self::ApprovalApproved(_) => "approval.approved",
+            Self::ApprovalDenied(_) => "approval.denied",
+            Self::TokenIssued(_) => "token.issued",
+            Self::TokenRevoked(_) => "token.revoked",
+            Self::AgentQuarantined(_) => "agent.quarantined",
+            Self::AgentReleased(_) => "agent.released",
+            Self::HostHalted(_) => "host.halted",
+            Self::HostResumed(_) => "host.resumed",
+            Self::PluginDisabled(_) => "plugin.disabled",
+            Self::PluginEnabled(_) => "plugin.enabled",
+            Self::PluginLoaded(_) => "plugin.loaded",
+            Self::PluginRefused(_) => "plugin.refused",
+            Self::VersionReset(_) => "plugin.version-reset",
+            Self::ConfigReloaded(_) => "config.reloaded",
+            Self::AuditRecovered(_) => "audit.recovered",
+        }
+    }
+
+    /// The event's data as the JSON value that is hashed and stored.
+    pub fn data(&self) -> Value {
+        // Every event is plain data (strings, numbers, lists, maps with
+        // string keys): serialising it cannot fail.
+        match serde_json::to_value(self) {
+            Ok(Value::Object(mut m)) => m.remove("data").unwrap_or(Value::Null),
+            _ => Value::Null,
+        }
+    }
+
+    /// Read an event back from a record's kind and data.
+    ///
+    /// # Errors
+    ///
+    /// The serde error when the kind is unknown or the data do not fit it.
+    pub fn from_parts(kind: &str, data: &Value) -> Result<Self, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"kind": kind, "data": data}))
+    }
+
+    /// The attribution of a call, an approval request or a decision.
+    pub fn attribution(&self) -> Option<&Attribution> {
+        match self {
+            Self::CallDecided(c) => Some(&c.who),
+            Self::CallCompleted(c) => Some(&c.who),
+            Self::ApprovalRequested(a) => Some(&a.who),
+            _ => None,
+        }
+    }
+
+    /// The task the event belongs to, if any.
+    pub fn task(&self) -> Option<&str> {
+        match self {
+            Self::ApprovalApproved(a) | Self::ApprovalDenied(a) => Some(&a.task),
+            Self::TokenIssued(t) => Some(&t.task),
+            _ => self.attribution().and_then(|a| a.task.as_deref()),
+        }
+    }
+
+    /// The agent the event is about, if any.
+    pub fn agent(&self) -> Option<&str> {
+        match self {
+            Self::ApprovalApproved(a) | Self::ApprovalDenied(a) => Some(&a.agent),
+            Self::TokenIssued(t) => Some(&t.agent),
+            Self::AgentQuarantined(o) | Self::AgentReleased(o) => o.agent.as_deref(),
+            _ => self.attribution().and_then(|a| a.agent.as_deref()),
+        }
+    }
+
+    /// The call the event belongs to, if any.
+    pub fn call_id(&self) -> Option<&str> {
+        self.attribution().and_then(|a| a.call_id.as_deref())
+    }
+}

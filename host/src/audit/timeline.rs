@@ -1,0 +1,198 @@
+//! A task's story as a readable timeline: prompt → decision (policy ids) →
+//! approval (who) → capability uses → outcome, with every string from
+//! outside made safe for a terminal.
+
+use std::fmt::Write as _;
+
+use crate::audit::event::{CallCompleted, CallDecided, Event};
+use crate::audit::record::Record;
+use crate::vocab::{CapabilityUse, safe};
+
+fn or_dash(v: Option<&str>) -> String {
+    safe(v.unwrap_or("-"))
+}
+
+/// The timeline of `records`, one or more lines each.
+pub fn timeline(records: &[Record]) -> String {
+    let mut out = String::new();
+    for r in records {
+        let when = r.time.get(..19).unwrap_or(&r.time).replace('T', " ");
+        let head = format!("{when}  #{:<5}", r.seq);
+        match r.event() {
+            Some(Event::CallDecided(d)) => decided(&mut out, &head, &d),
+            Some(Event::CallCompleted(c)) => completed(&mut out, &head, &c),
+            Some(Event::ApprovalRequested(a)) => {
+                let _ = writeln!(
+                    out,
+                    "{head} HELD      approval {} requested for {} — approvers: {}; {}",
+                    safe(&a.approval_id),
+                    or_dash(a.who.tool.as_deref()),
+                    safe(&a.approvers.join(", ")),
+                    safe(&a.why)
+                );
+            }
+            Some(Event::ApprovalApproved(a) | Event::ApprovalDenied(a)) => {
+                let verb = if r.kind.ends_with("approved") {
+                    "APPROVED"
+                } else {
+                    "DENIED"
+                };
+                let reason = if a.reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", safe(&a.reason))
+                };
+                let _ = writeln!(
+                    out,
+                    "{head} {verb:<9} approval {} by {}{reason}",
+                    safe(&a.approval_id),
+                    safe(&a.by)
+                );
+            }
+            Some(Event::TokenIssued(t)) => {
+                let _ = writeln!(
+                    out,
+                    "{head} TOKEN     {} issued to {} for task {} (tools {}; until {})",
+                    safe(&t.token_id),
+                    safe(&t.agent),
+                    safe(&t.task),
+                    safe(&t.tools.join(", ")),
+                    or_dash(t.expires.as_deref())
+                );
+            }
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "{head} {:<9} {}",
+                    safe(&r.kind.to_uppercase()),
+                    safe(&summary(&r.data))
+                );
+            }
+        }
+    }
+    out
+}
+
+fn decided(out: &mut String, head: &str, d: &CallDecided) {
+    let w = &d.who;
+    let _ = writeln!(
+        out,
+        "{head} CALL      {} → {} [{}]  task {}  token {}",
+        or_dash(w.agent.as_deref()),
+        or_dash(w.tool.as_deref()),
+        w.impact.map_or("-", |i| i.as_str()),
+        or_dash(w.task.as_deref()),
+        or_dash(w.token_id.as_deref())
+    );
+    let digest = w
+        .component_digest
+        .as_deref()
+        .and_then(|d| d.get(..19))
+        .unwrap_or("-");
+    let _ = writeln!(
+        out,
+        "{:28}agent owner {}, model {} (owner {}); plugin {} {} {} signed by {}; action owner {}",
+        "",
+        or_dash(w.agent_owner.as_deref()),
+        or_dash(w.model.as_deref()),
+        or_dash(w.model_owner.as_deref()),
+        or_dash(w.plugin.as_deref()),
+        or_dash(w.plugin_version.as_deref()),
+        safe(digest),
+        or_dash(w.signer.as_deref()),
+        or_dash(w.action_owner.as_deref())
+    );
+    if let Some(p) = d.prompt.as_deref().filter(|p| !p.is_empty()) {
+        let _ = writeln!(out, "{:28}prompt: {}", "", safe(p));
+    }
+    let dec = &d.decision;
+    let pol = if dec.policies.is_empty() {
+        String::new()
+    } else {
+        format!("; policy {}", safe(&dec.policies.join(", ")))
+    };
+    let _ = writeln!(
+        out,
+        "{:28}decision: {} (layer {}{pol}) {}",
+        "",
+        dec.result.as_str(),
+        safe(&dec.layer),
+        safe(&dec.reason)
+    );
+    if let Some(a) = &d.approval {
+        let _ = writeln!(
+            out,
+            "{:28}approval {} by {}{}",
+            "",
+            safe(&a.id),
+            safe(&a.approver),
+            a.reason
+                .as_deref()
+                .map(|x| format!(" ({})", safe(x)))
+                .unwrap_or_default()
+        );
+    }
+}
+
+fn completed(out: &mut String, head: &str, c: &CallCompleted) {
+    let _ = writeln!(
+        out,
+        "{head} OUTCOME   {} {} after {} ms; input {} B, output {} B{}",
+        or_dash(c.who.tool.as_deref()),
+        safe(&c.outcome),
+        c.duration_ms,
+        c.input_size,
+        c.output_size,
+        c.error
+            .as_deref()
+            .map(|e| format!(": {}", safe(e)))
+            .unwrap_or_default()
+    );
+    for u in &c.uses {
+        let _ = match u {
+            CapabilityUse::Http {
+                method,
+                origin,
+                path,
+                status,
+                refused,
+                ..
+            } => writeln!(
+                out,
+                "{:28}uses http: {} {}{} → {}{}",
+                "",
+                safe(method),
+                safe(origin),
+                safe(path),
+                status.map_or("no response".into(), |c| c.to_string()),
+                refused
+                    .as_deref()
+                    .map(|x| format!(" REFUSED: {}", safe(x)))
+                    .unwrap_or_default()
+            ),
+            CapabilityUse::Secret { name, granted } => writeln!(
+                out,
+                "{:28}uses secret {} ({})",
+                "",
+                safe(name),
+                if *granted { "delivered" } else { "refused" }
+            ),
+        };
+    }
+}
+
+fn summary(d: &serde_json::Value) -> String {
+    d.as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,122 @@
+//! What authorization returns: a typed [`Grant`] for a call that may run
+//! (or that a human must approve first), or a [`Denied`] naming the
+//! refusing layer — both with everything learnt on the way ([`Known`]), so
+//! that a refusal is recorded as fully attributed as an allowed call.
+
+use serde_json::Value;
+
+use crate::audit::event::Attribution;
+use crate::authz::{Refusal, TaskToken};
+use crate::config::Agent;
+use crate::manifest::ManifestTool;
+use crate::registry::RegisteredPlugin;
+use crate::vocab::{Impact, cap};
+
+/// What is known about a call so far.
+#[derive(Debug, Clone, Default)]
+pub struct Known<'r> {
+    /// The task token's claims, once its signature verified (also when it
+    /// was then refused as expired or revoked).
+    pub token: Option<TaskToken>,
+    /// The agent the token names, when it is configured.
+    pub agent: Option<&'r Agent>,
+    /// The plugin and tool, once the tool resolved.
+    pub plugin: Option<(&'r RegisteredPlugin, &'r ManifestTool)>,
+}
+
+impl Known<'_> {
+    /// The attribution of these facts, for the audit chain; `tool` is the
+    /// name as asked for.
+    pub fn attribution(&self, tool: &str) -> Attribution {
+        let mut a = Attribution {
+            tool: Some(cap(tool)),
+            ..Attribution::default()
+        };
+        if let Some(t) = &self.token {
+            a.token_id = Some(t.id.clone());
+            a.agent = Some(t.agent.clone());
+            a.task = Some(t.task.clone());
+        }
+        if let Some(ag) = self.agent {
+            a.agent_owner = Some(ag.owner.clone());
+            a.model = Some(ag.model.clone());
+            a.model_owner = Some(ag.model_owner.clone());
+        }
+        if let Some((p, t)) = self.plugin {
+            let m = p.manifest.manifest();
+            a.plugin = Some(m.plugin.id.clone());
+            a.plugin_version = Some(m.plugin.version.clone());
+            a.component_digest = Some(p.manifest.component_digest());
+            a.manifest_digest = Some(p.manifest.manifest_digest().to_owned());
+            a.signer = p.manifest.signer().map(str::to_owned);
+            a.action_owner = Some(
+                p.action_owners
+                    .get(&t.name)
+                    .cloned()
+                    .unwrap_or_else(|| t.action_owner.clone()),
+            );
+            a.impact = Some(t.impact);
+        }
+        a
+    }
+}
+
+/// A refusal, with what was known when it was made.
+#[derive(Debug)]
+pub struct Denied<'r> {
+    /// Why.
+    pub refusal: Refusal,
+    /// What was known.
+    pub known: Known<'r>,
+}
+
+/// Approval a call needs before it may run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalNeed {
+    /// The policies that hold the call until approved.
+    pub policies: Vec<String>,
+    /// Who may approve it.
+    pub approvers: Vec<String>,
+    /// Why, in words.
+    pub why: String,
+}
+
+/// A call that authorization allows (perhaps only with a human's approval).
+#[derive(Debug)]
+pub struct Grant<'r> {
+    /// The token.
+    pub token: TaskToken,
+    /// The agent.
+    pub agent: &'r Agent,
+    /// The plugin.
+    pub plugin: &'r RegisteredPlugin,
+    /// The tool's signed definition.
+    pub tool: &'r ManifestTool,
+    /// `plugin.tool`.
+    pub qualified: String,
+    /// The parsed arguments: what policy saw, what an approval is bound to,
+    /// and — as [`Grant::input`] — what the plugin receives.
+    pub args: Value,
+    /// The canonical JSON of `args`, exactly as the plugin receives it.
+    pub input: String,
+    /// The policies that permitted it.
+    pub policies: Vec<String>,
+    /// When a human must approve it first.
+    pub approval: Option<ApprovalNeed>,
+}
+
+impl<'r> Grant<'r> {
+    /// The tool's impact level.
+    pub fn impact(&self) -> Impact {
+        self.tool.impact
+    }
+
+    /// Everything known about the call.
+    pub fn known(&self) -> Known<'r> {
+        Known {
+            token: Some(self.token.clone()),
+            agent: Some(self.agent),
+            plugin: Some((self.plugin, self.tool)),
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! Issuing task tokens: short-lived, for one agent and one task, scoped to
+//! at most the agent's grant.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use std::sync::Arc;
+
+use crate::authz::{TaskToken, TokenKey, new_token_id, within};
+use crate::config::{HostConfig, valid_id};
+use crate::statedir::{StateDir, StateDirError};
+use crate::vocab::Span;
+
+/// Issues task tokens under a host config, signed with the host's token
+/// key.
+#[derive(Debug, Clone)]
+pub struct Issuer {
+    config: Arc<HostConfig>,
+    key: TokenKey,
+}
+
+/// Why no token was issued.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IssueError {
+    /// The agent is not configured.
+    #[error("no agent {0} in the host config")]
+    UnknownAgent(String),
+    /// The task id is unusable.
+    #[error(
+        "task {0:?} must be 1-64 of letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
+    )]
+    BadTask(String),
+    /// The lifetime is zero or above the host's maximum.
+    #[error("a token may live at most {max} (host.max-token-ttl); asked for {asked}")]
+    Lifetime {
+        /// The host's maximum.
+        max: String,
+        /// What was asked for.
+        asked: String,
+    },
+    /// A tool asked for is outside the agent's grant.
+    #[error("agent {agent} is not granted {tool}; its grant is: {grant}")]
+    OutsideGrant {
+        /// The agent.
+        agent: String,
+        /// The tool asked for.
+        tool: String,
+        /// What it is granted.
+        grant: String,
+    },
+    /// The agent is granted nothing.
+    #[error("agent {0} is granted no tools")]
+    NoTools(String),
+}
+
+impl Issuer {
+    /// An issuer with the token key of `state_dir` (created on first use).
+    ///
+    /// # Errors
+    ///
+    /// [`StateDirError`] when the key can be neither read nor created.
+    pub fn new(config: Arc<HostConfig>, state_dir: &StateDir) -> Result<Self, StateDirError> {
+        Ok(Self {
+            config,
+            key: TokenKey::from_state_dir(state_dir)?,
+        })
+    }
+
+    /// Issue a task token for `agent` and `task`, scoped to `tools` (all
+    /// the agent's grant when empty), valid for `ttl` from `now`. Returns
+    /// the token and its claims.
+    ///
+    /// # Errors
+    ///
+    /// [`IssueError`] saying why no token was issued.
+    pub fn issue_token(
+        &self,
+        agent: &str,
+        task: &str,
+        tools: &[String],
+        ttl: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(String, TaskToken), IssueError> {
+        let a = self
+            .config
+            .agent(agent)
+            .ok_or_else(|| IssueError::UnknownAgent(agent.to_owned()))?;
+        if !valid_id(task) {
+            return Err(IssueError::BadTask(task.to_owned()));
+        }
+        let max = self.config.max_token_ttl;
+        if ttl.is_zero() || ttl > max {
+            return Err(IssueError::Lifetime {
+                max: Span(max).to_string(),
+                asked: Span(ttl).to_string(),
+            });
+        }
+        let scope = if tools.is_empty() {
+            a.tools.clone()
+        } else {
+            for t in tools {
+                if !within(&a.tools, t) {
+                    return Err(IssueError::OutsideGrant {
+                        agent: agent.to_owned(),
+                        tool: t.clone(),
+                        grant: a.tools.join(", "),
+                    });
+                }
+            }
+            tools.to_vec()
+        };
+        if scope.is_empty() {
+            return Err(IssueError::NoTools(agent.to_owned()));
+        }
+        let iat = now.timestamp();
+        let token = TaskToken {
+            id: new_token_id(),
+            agent: agent.to_owned(),
+            task: task.to_owned(),
+            tools: scope,
+            iat,
+            nbf: iat,
+            exp: iat + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+        };
+        Ok((self.key.encode(&token), token))
+    }
+}

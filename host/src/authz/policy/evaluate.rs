@@ -1,0 +1,105 @@
+//! Deciding one call: the request built from typed values (no Cedar
+//! parsing per call), evaluated as not approved and, when denied, as
+//! approved.
+
+use cedar_policy::{
+    Context, Decision, EntityId, EntityTypeName, EntityUid, Request, RestrictedExpression,
+};
+use chrono::{Datelike, Timelike};
+
+use super::schema::typed_args;
+use super::{PolicyDecision, PolicyEngine, PolicyInput};
+
+impl PolicyEngine {
+    /// Decide one call.
+    pub fn decide(&self, input: &PolicyInput<'_>) -> PolicyDecision {
+        if self.empty {
+            return PolicyDecision::Deny {
+                policies: Vec::new(),
+                reason: "no policy permits it: the host has no policy files, and everything not permitted is denied".into(),
+            };
+        }
+        let first = match self.evaluate(input, false) {
+            Ok(r) => r,
+            Err(why) => {
+                return PolicyDecision::Deny {
+                    policies: Vec::new(),
+                    reason: why,
+                };
+            }
+        };
+        if first.0 == Decision::Allow {
+            return PolicyDecision::Allow { policies: first.1 };
+        }
+        match self.evaluate(input, true) {
+            Ok((Decision::Allow, _)) if !first.1.is_empty() => {
+                PolicyDecision::NeedsApproval { policies: first.1 }
+            }
+            _ => PolicyDecision::Deny {
+                reason: if first.1.is_empty() {
+                    "no policy permits it".into()
+                } else {
+                    "a forbid policy matched this call".into()
+                },
+                policies: first.1,
+            },
+        }
+    }
+
+    fn evaluate(
+        &self,
+        i: &PolicyInput<'_>,
+        approved: bool,
+    ) -> Result<(Decision, Vec<String>), String> {
+        // Entity ids are built directly (no Cedar parsing per call) and the
+        // context from typed values (no JSON round trip); both match the
+        // schema the policies were validated against at start.
+        let principal = fast_uid(&self.types.agent, i.agent);
+        let action = fast_uid(&self.types.action, i.tool);
+        let resource = fast_uid(&self.types.plugin, i.plugin);
+        let string = |v: &str| RestrictedExpression::new_string(v.to_owned());
+        let long = |v: i64| RestrictedExpression::new_long(v);
+        let args = match self.args.get(i.tool) {
+            Some(types) => typed_args(i.args, types)?,
+            None => RestrictedExpression::new_record(Vec::new()).map_err(|e| e.to_string())?,
+        };
+        let pairs = vec![
+            ("task".to_owned(), string(i.task)),
+            ("tool".to_owned(), string(i.tool)),
+            ("impact".to_owned(), string(i.impact)),
+            ("action_owner".to_owned(), string(i.action_owner)),
+            ("token_id".to_owned(), string(i.token_id)),
+            (
+                "approved".to_owned(),
+                RestrictedExpression::new_bool(approved),
+            ),
+            ("now".to_owned(), long(i.now.timestamp())),
+            ("hour".to_owned(), long(i64::from(i.now.hour()))),
+            (
+                "weekday".to_owned(),
+                long(i64::from(i.now.weekday().num_days_from_monday())),
+            ),
+            ("args".to_owned(), args),
+        ];
+        let context = Context::from_pairs(pairs).map_err(|e| format!("the call's context: {e}"))?;
+        let request = Request::new(principal, action, resource, context, None)
+            .map_err(|e| format!("the call does not fit the policy schema: {e}"))?;
+        let response = self
+            .authorizer
+            .is_authorized(&request, &self.set, &self.entities);
+        if let Some(err) = response.diagnostics().errors().next() {
+            tracing::warn!("policy evaluation error: {err}");
+        }
+        let mut ids: Vec<String> = response
+            .diagnostics()
+            .reason()
+            .map(ToString::to_string)
+            .collect();
+        ids.sort();
+        Ok((response.decision(), ids))
+    }
+}
+
+fn fast_uid(kind: &EntityTypeName, id: &str) -> EntityUid {
+    EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
+}

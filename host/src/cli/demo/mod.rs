@@ -1,0 +1,328 @@
+//! `warrant demo`
+
+mod intel;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::api::{ServeOptions, serve_http};
+use crate::{CallError, CallRequest, Host, HostConfig, HostOptions};
+use intel::IntelServer;
+
+/// The main job, with a walkthrough: load the signed example plugins, make
+/// real calls as two agents (allowed, refused, held for approval), then
+/// serve the host to agents over MCP and HTTP until Ctrl-C.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The host config.
+    #[arg(
+        long,
+        short = 'c',
+        env = "WARRANT_CONFIG",
+        default_value = "manifests/warrant.toml"
+    )]
+    pub config: PathBuf,
+    /// Where to serve MCP (/mcp), HTTP/JSON (/v1) and the admin API.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    /// Where the example threat-intel API listens (http-lookup's grant).
+    #[arg(long, default_value = "127.0.0.1:8788")]
+    pub intel: SocketAddr,
+    /// Run the walkthrough and exit without serving.
+    #[arg(long)]
+    pub once: bool,
+}
+
+/// The operator the demo issues its tokens as (listed under
+/// `[operators] tokens` in the example config).
+const DEMO_OPERATOR: &str = "carol";
+
+const REPORT: &str = "Phishing mail from billing@invoice-portal[.]top delivered a loader fetched from \
+hxxps://cdn-update[.]top/payload.bin (MD5 44d88612fea8a8f36de82e1278abb02f). The implant beaconed \
+to 198.51.100[.]77; the brute force against bastion-01 came from 203.0.113.45.";
+
+fn step(n: u32, title: &str) {
+    println!("\n── {n}. {title}");
+}
+
+async fn show(host: &Host, token: &str, tool: &str, input: Value, prompt: &str) -> Option<Value> {
+    let r = host
+        .call(CallRequest {
+            token: token.into(),
+            tool: tool.into(),
+            input: input.to_string(),
+            prompt: Some(prompt.into()),
+            context: None,
+            channel: "cli",
+        })
+        .await;
+    let seq = r
+        .audit_seq
+        .map(|s| format!("audit #{s}"))
+        .unwrap_or_else(|| "not recorded".into());
+    match r.outcome {
+        Ok(out) => {
+            println!("   {tool}: ok ({seq})");
+            serde_json::from_str(&out).ok()
+        }
+        Err(CallError::Refused(e)) => {
+            println!("   {tool}: REFUSED by layer `{}` ({seq}): {e}", e.layer());
+            None
+        }
+        Err(e) => {
+            println!("   {tool}: FAILED ({}, {seq}): {e}", e.kind());
+            None
+        }
+    }
+}
+
+pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let mut config = HostConfig::load(&a.config)?;
+    if a.once {
+        config.approvals.wait = Duration::from_secs(1);
+    }
+    println!("warrant demo — config {}", config.path.display());
+
+    step(1, "Load the signed example plugins");
+    let intel_data = config
+        .dir
+        .join("../example-plugins/http-lookup/sample-intel.json");
+    let _intel = match IntelServer::start(&intel_data, a.intel).await {
+        Ok(s) => {
+            println!(
+                "   example threat-intel API on http://{} (for http-lookup)",
+                s.addr()
+            );
+            Some(s)
+        }
+        Err(e) => {
+            println!("   (example threat-intel API not started: {e})");
+            None
+        }
+    };
+    let host = Host::open(
+        config.clone(),
+        HostOptions {
+            record_loads: true,
+            ..HostOptions::default()
+        },
+    )
+    .await?;
+    let state =
+        std::fs::canonicalize(&config.state_dir).unwrap_or_else(|_| config.state_dir.clone());
+    println!(
+        "   embedded state (SQLite, compiled cache, keys, audit chain) in {}",
+        state.display()
+    );
+    for p in host.registry().plugins() {
+        let m = p.manifest.manifest();
+        let tools: Vec<String> = m
+            .tools
+            .iter()
+            .map(|t| format!("{}.{} [{}]", m.plugin.id, t.name, t.impact))
+            .collect();
+        println!(
+            "   {} {} — signed by {}, component sha256:{}… — {}",
+            m.plugin.id,
+            m.plugin.version,
+            p.manifest.signer().unwrap_or("-"),
+            &p.manifest.digest_hex()[..12],
+            tools.join(", ")
+        );
+    }
+    for r in host.registry().refusals() {
+        println!(
+            "   NOT LOADED: {}",
+            crate::vocab::safe(&r.error.to_string())
+        );
+    }
+
+    step(
+        2,
+        "A task token for triage-bot (owner alice@soc.example), task INC-2026-0042",
+    );
+    let admin = host.operator();
+    let (token, t) = admin
+        .issue_token(
+            "triage-bot",
+            "INC-2026-0042",
+            &[],
+            Duration::from_secs(3600),
+            DEMO_OPERATOR,
+        )
+        .await?;
+    println!(
+        "   {} scoped to {} (expires in 1h)",
+        t.id,
+        t.tools.join(", ")
+    );
+
+    step(
+        3,
+        "Real calls through the mediated path: token → grant → policy → sandbox → audit",
+    );
+    if let Some(out) = show(
+        &host,
+        &token,
+        "ioc-extract.extract",
+        json!({ "text": REPORT }),
+        "extract the indicators from the phishing report",
+    )
+    .await
+    {
+        println!(
+            "     ipv4 {}  domains {}  urls {}  md5 {}",
+            out["ipv4"], out["domains"], out["urls"], out["md5"]
+        );
+    }
+    if let Some(out) = show(&host, &token, "log-search.search", json!({"pattern": "(Accepted|Failed password for invalid user).*203\\.0\\.113\\.45", "file": "auth.log", "limit": 1000}), "did the attacker get in?").await {
+        println!("     {} matching lines in the sshd logs, e.g.:", out["matches"].as_array().map_or(0, Vec::len));
+        for m in out["matches"].as_array().into_iter().flatten().take(3) {
+            println!("       {}:{}  {}", m["file"].as_str().unwrap_or(""), m["line"], m["text"].as_str().unwrap_or("").chars().take(100).collect::<String>());
+        }
+        if let Some(last) = out["matches"].as_array().and_then(|m| m.last()) {
+            println!("       …\n       {}:{}  {}", last["file"].as_str().unwrap_or(""), last["line"], last["text"].as_str().unwrap_or("").chars().take(100).collect::<String>());
+        }
+    }
+    if let Some(out) = show(
+        &host,
+        &token,
+        "http-lookup.lookup",
+        json!({"indicator": "203.0.113.45"}),
+        "what does threat intel say about the source?",
+    )
+    .await
+    {
+        println!(
+            "     verdict {} (score {}), tags {}",
+            out["verdict"], out["score"], out["tags"]
+        );
+    }
+
+    step(4, "Refusals name the layer that refused");
+    let (other, _) = admin
+        .issue_token(
+            "intel-enricher",
+            "INC-2026-0042",
+            &[],
+            Duration::from_secs(600),
+            DEMO_OPERATOR,
+        )
+        .await?;
+    show(
+        &host,
+        &other,
+        "log-search.search",
+        json!({"pattern": "root"}),
+        "read the auth logs",
+    )
+    .await;
+    let (chore, _) = admin
+        .issue_token(
+            "triage-bot",
+            "chore-17",
+            &[],
+            Duration::from_secs(600),
+            DEMO_OPERATOR,
+        )
+        .await?;
+    show(
+        &host,
+        &chore,
+        "case-note.append",
+        json!({"case_id": "INC-2026-0042", "note": "tidy up"}),
+        "write a note outside an incident",
+    )
+    .await;
+
+    step(5, "A high-impact call is held for a named human");
+    let note = json!({"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45 at the edge; admin password reset.", "author": "triage-bot"});
+    let (h, tk) = (host.clone(), token.clone());
+    let held = tokio::spawn(async move {
+        show(
+            &h,
+            &tk,
+            "case-note.append",
+            note,
+            "record the containment in the case file",
+        )
+        .await
+    });
+    let mut shown = false;
+    for _ in 0..100 {
+        if let Some(req) = admin
+            .approvals(false)
+            .await?
+            .into_iter()
+            .find(|r| r.binding.task == "INC-2026-0042")
+        {
+            println!(
+                "   held as {} — approvers: carol, dave. In another terminal:",
+                req.id
+            );
+            println!(
+                "     WARRANT_CONFIG={} cargo run -q -- approvals approve {} --as carol --reason \"containment confirmed\"",
+                a.config.display(),
+                req.id
+            );
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !shown {
+        println!("   (the call was not held: check the policy)");
+    }
+
+    if a.once {
+        let _ = held.await;
+        host.shutdown("the demo finished").await;
+        println!(
+            "\nThe story so far: cargo run -q -- audit show --task INC-2026-0042 --config {}",
+            a.config.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+
+    step(6, "Serve the host to agents");
+    let server = serve_http(
+        host.clone(),
+        ServeOptions {
+            listen: a.listen,
+            ..ServeOptions::default()
+        },
+    )
+    .await?;
+    let addr = server.local_addr();
+    println!(
+        "   MCP (streamable HTTP): http://{addr}/mcp   header  Authorization: Bearer <task token>"
+    );
+    println!(
+        "   HTTP/JSON:             http://{addr}/v1/tools   POST http://{addr}/v1/tools/<plugin.tool>/call"
+    );
+    println!(
+        "   admin API:             http://{addr}/v1/admin   (credential in {})",
+        server.admin_token_path().display()
+    );
+    println!("   metrics, health:       http://{addr}/metrics   http://{addr}/healthz");
+    println!("\n   triage-bot's token for task INC-2026-0042:\n   {token}");
+    println!(
+        "\n   Try, in another terminal (WARRANT_CONFIG={}):",
+        a.config.display()
+    );
+    println!("     cargo run -q -- approvals list");
+    println!(
+        "     cargo run -q -- quarantine triage-bot --as carol --reason \"prompt injection suspected\""
+    );
+    println!("     cargo run -q -- audit show --task INC-2026-0042");
+    println!("     cargo run -q -- audit verify");
+    println!("\n   Serving until Ctrl-C.");
+    server.wait().await?;
+    held.abort();
+    println!("\nStopped: calls finished or cancelled, the audit chain flushed and checkpointed.");
+    Ok(ExitCode::SUCCESS)
+}

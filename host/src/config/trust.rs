@@ -1,0 +1,124 @@
+//! The trusted publisher keys of a host config, with their validity windows
+//! and revocations.
+
+use std::path::Path;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use chrono::{DateTime, Utc};
+
+use crate::config::model::TrustSection;
+use crate::keys::{Algorithm, TrustStore, TrustedKey, VerifyingKey, read_key_file};
+
+pub(super) fn trust_store(
+    section: &TrustSection,
+    dir: &Path,
+) -> Result<TrustStore, (String, String)> {
+    let mut keys = Vec::new();
+    for (i, k) in section.keys.iter().enumerate() {
+        let field = |f: &str| format!("trust.keys[{i}].{f}");
+        let key = match k.algorithm {
+            Algorithm::Ed25519 => {
+                let pk = k.public_key.as_deref().ok_or_else(|| {
+                    (
+                        field("public-key"),
+                        format!("key {} is ed25519 and needs a public-key", k.id),
+                    )
+                })?;
+                if k.secret_file.is_some() || k.secret_env.is_some() {
+                    return Err((
+                        field("secret-file"),
+                        "an ed25519 key is trusted by its public key only".into(),
+                    ));
+                }
+                let bytes = B64
+                    .decode(pk.trim())
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+                    .ok_or_else(|| (field("public-key"), "must be 32 bytes, base64".into()))?;
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                    .map_err(|e| (field("public-key"), format!("not an ed25519 key: {e}")))?;
+                VerifyingKey::Ed25519(vk)
+            }
+            Algorithm::HmacSha256 => {
+                if k.public_key.is_some() {
+                    return Err((
+                        field("public-key"),
+                        "an hmac-sha256 key has no public key; use secret-file or secret-env"
+                            .into(),
+                    ));
+                }
+                let secret = match (&k.secret_file, &k.secret_env) {
+                    (Some(f), None) => {
+                        let kf = read_key_file(&dir.join(f))
+                            .map_err(|e| (field("secret-file"), e.to_string()))?;
+                        if kf.algorithm != Algorithm::HmacSha256 || kf.id != k.id {
+                            return Err((
+                                field("secret-file"),
+                                format!(
+                                    "{f} holds key {} ({}), not {} (hmac-sha256)",
+                                    kf.id, kf.algorithm, k.id
+                                ),
+                            ));
+                        }
+                        match kf
+                            .signing_key()
+                            .map_err(|e| (field("secret-file"), e.to_string()))?
+                        {
+                            crate::keys::SigningKey::Hmac(s) => s,
+                            crate::keys::SigningKey::Ed25519(_) => {
+                                unreachable!("algorithm checked above")
+                            }
+                        }
+                    }
+                    (None, Some(var)) => {
+                        let v = std::env::var(var).map_err(|_| {
+                            (
+                                field("secret-env"),
+                                format!("environment variable {var} is not set"),
+                            )
+                        })?;
+                        B64.decode(v.trim())
+                            .map_err(|_| (field("secret-env"), format!("{var} is not base64")))?
+                    }
+                    _ => {
+                        return Err((
+                            field("secret-file"),
+                            format!(
+                                "key {} needs exactly one of secret-file or secret-env",
+                                k.id
+                            ),
+                        ));
+                    }
+                };
+                if secret.len() < 32 {
+                    return Err((
+                        field("secret-file"),
+                        "an hmac-sha256 secret needs at least 32 bytes".into(),
+                    ));
+                }
+                VerifyingKey::Hmac(secret)
+            }
+        };
+        let time =
+            |v: &Option<String>, f: &str| -> Result<Option<DateTime<Utc>>, (String, String)> {
+                v.as_deref()
+                    .map(|s| {
+                        DateTime::parse_from_rfc3339(s)
+                            .map(|t| t.with_timezone(&Utc))
+                            .map_err(|e| (field(f), format!("{s:?} is not an RFC 3339 time: {e}")))
+                    })
+                    .transpose()
+            };
+        if keys.iter().any(|t: &TrustedKey| t.id == k.id) {
+            return Err((field("id"), format!("key id {} is listed twice", k.id)));
+        }
+        keys.push(TrustedKey {
+            id: k.id.clone(),
+            key,
+            not_before: time(&k.not_before, "not-before")?,
+            not_after: time(&k.not_after, "not-after")?,
+        });
+    }
+    Ok(TrustStore::new(keys, section.revoked.iter().cloned()))
+}

@@ -1,0 +1,357 @@
+//! One mediated call: authorize (one function: token, stops, scope, grant,
+//! tool, input, rate, policy), wait for a human's approval where needed and
+//! check the stops again, run in a fresh sandbox on exactly the arguments
+//! policy saw, and record both the decision and the outcome in the audit
+//! chain — the outcome durable before the answer leaves.
+
+use std::sync::atomic::Ordering;
+
+use serde_json::Value;
+
+use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
+use crate::audit::{AuditError, Reservation};
+use crate::authz::{CallAsk, Grant, Refusal};
+use crate::mediation::Host;
+use crate::mediation::approval::Approved;
+use crate::mediation::context::{CallContext, InputFacts, refused};
+use crate::mediation::inflight::{Entry, Running};
+use crate::sandbox::CallFailure;
+use crate::vocab::{CancelToken, CapabilityUse};
+
+/// A call as an agent makes it.
+#[derive(Debug, Clone, Default)]
+pub struct CallRequest {
+    /// The task token.
+    pub token: String,
+    /// `plugin.tool`.
+    pub tool: String,
+    /// The input, a JSON object as text.
+    pub input: String,
+    /// What the agent says it is doing (recorded, bounded; never trusted).
+    pub prompt: Option<String>,
+    /// More context from the agent (recorded, bounded; never trusted).
+    pub context: Option<Value>,
+    /// Where the call came from: `cli`, `mcp`, `http`, `lib`.
+    pub channel: &'static str,
+}
+
+/// Why a call produced no output.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallError {
+    /// Refused before it ran; the refusal names the layer.
+    #[error("{0}")]
+    Refused(Refusal),
+    /// It ran and failed (tool error, trap, limit, cancelled).
+    #[error("{0}")]
+    Failed(CallFailure),
+    /// Its outcome could not be recorded, so it is not returned.
+    #[error("the outcome could not be recorded in the audit chain, so it is withheld: {0}")]
+    Unaudited(AuditError),
+}
+
+impl CallError {
+    /// A stable name for the outcome.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Refused(Refusal::PendingApproval { .. }) => "held",
+            Self::Refused(_) => "refused",
+            Self::Failed(f) => f.kind(),
+            Self::Unaudited(_) => "unaudited",
+        }
+    }
+}
+
+/// The answer to a call.
+#[derive(Debug, Clone)]
+pub struct CallResponse {
+    /// The call's id (in every audit record of the call).
+    pub call_id: String,
+    /// The sequence number of the call's final audit record.
+    pub audit_seq: Option<u64>,
+    /// The output (JSON text) or why there is none.
+    pub outcome: Result<String, CallError>,
+}
+
+/// How far a call got: what to record, and what to run.
+struct Decided<'r> {
+    who: Attribution,
+    input: InputFacts,
+    decision: Decision,
+    approval: Option<ApprovalRef>,
+    approval_id: Option<String>,
+    /// The grant and its concurrency slots, when the call may run.
+    run: Option<(Grant<'r>, crate::authz::InflightGuard)>,
+    refusal: Option<Refusal>,
+    /// The call's place among the calls in flight, kept until its outcome
+    /// is recorded.
+    entry: Option<Entry>,
+}
+
+impl Decided<'_> {
+    fn with_entry(mut self, entry: Entry) -> Self {
+        self.entry = Some(entry);
+        self
+    }
+}
+
+impl Host {
+    /// Make one call through the whole mediated path.
+    pub async fn call(&self, req: CallRequest) -> CallResponse {
+        self.call_cancellable(req, CancelToken::new()).await
+    }
+
+    /// [`Host::call`] that the caller can also stop through `cancel` (a
+    /// client that went away): a cancelled call is stopped in the approval
+    /// gate or the sandbox and audited like any other. Drive the future to
+    /// completion (e.g. in its own task) so that its outcome is recorded.
+    pub async fn call_cancellable(&self, req: CallRequest, cancel: CancelToken) -> CallResponse {
+        let inner = &self.inner;
+        let n = inner.next_call.fetch_add(1, Ordering::Relaxed);
+        let ctx = CallContext::new(
+            format!("call-{}-{n}", inner.call_prefix),
+            req.channel,
+            req.prompt.as_deref(),
+            req.context.as_ref(),
+        );
+        let loaded = self.loaded();
+        let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;
+        let Decided {
+            who,
+            input,
+            decision,
+            approval,
+            approval_id,
+            run,
+            refusal,
+            entry,
+        } = decided;
+        // The decision is written, with room reserved for the outcome,
+        // before the tool runs; if it cannot be, the tool does not run.
+        let event = ctx.decided(who.clone(), &input, decision, approval, approval_id.clone());
+        let (outcome, uses, reservation) =
+            match (inner.audit.append_reserving(&event), run, refusal) {
+                (Err(e), _, _) => (
+                    Err(CallError::Refused(Refusal::Host(format!(
+                        "the audit chain cannot be written ({e}), so no call runs"
+                    )))),
+                    Vec::new(),
+                    None,
+                ),
+                (Ok((_, reservation)), Some((grant, slots)), _) => {
+                    let (outcome, uses) = self.run(&grant, &cancel).await;
+                    drop(slots);
+                    (outcome, uses, Some(reservation))
+                }
+                (Ok((_, reservation)), None, refusal) => (
+                    Err(CallError::Refused(refusal.unwrap_or_else(|| {
+                        Refusal::Host("the call was neither allowed nor refused".into())
+                    }))),
+                    Vec::new(),
+                    Some(reservation),
+                ),
+            };
+        let done = ctx.completed(who, &input, &outcome, uses, approval_id);
+        let recorded = self.record_outcome(&done, reservation).await;
+        // In flight until its outcome is recorded (the entry also goes if
+        // this future is dropped).
+        drop(entry);
+        match recorded {
+            Ok(seq) => CallResponse {
+                call_id: ctx.call_id,
+                audit_seq: Some(seq),
+                outcome,
+            },
+            // An output whose record is not durable is withheld; a refusal
+            // or failure is returned as it is (nothing is released).
+            Err(e) if outcome.is_ok() => CallResponse {
+                call_id: ctx.call_id,
+                audit_seq: None,
+                outcome: Err(CallError::Unaudited(e)),
+            },
+            Err(_) => CallResponse {
+                call_id: ctx.call_id,
+                audit_seq: None,
+                outcome,
+            },
+        }
+    }
+
+    async fn record_outcome(
+        &self,
+        done: &Event,
+        reservation: Option<Reservation>,
+    ) -> Result<u64, AuditError> {
+        match reservation {
+            Some(r) => self.inner.audit.append_reserved(done, r, true).await,
+            None => self.inner.audit.append(done, true).await,
+        }
+    }
+
+    /// Authorize, register in flight, wait for approval, check again.
+    async fn decide<'r>(
+        &self,
+        loaded: &'r crate::mediation::Loaded,
+        req: &CallRequest,
+        ctx: &CallContext,
+        cancel: &CancelToken,
+        n: u64,
+    ) -> Decided<'r> {
+        let inner = &self.inner;
+        let raw = InputFacts::of(&req.input);
+        let deny = |r: Refusal, who: Attribution, input: InputFacts, approval_id| Decided {
+            who: ctx.who(who),
+            input,
+            decision: refused(&r),
+            approval: None,
+            approval_id,
+            run: None,
+            refusal: Some(r),
+            entry: None,
+        };
+        let fallback = || ctx.who(crate::authz::Known::default().attribution(&req.tool));
+        if inner.shutdown.is_cancelled() {
+            return deny(
+                Refusal::Host("the host is shutting down".into()),
+                fallback(),
+                raw,
+                None,
+            );
+        }
+        let stops = match inner.stops.get().await {
+            Ok(s) => s,
+            Err(e) => return deny(Refusal::Host(e.to_string()), fallback(), raw, None),
+        };
+        let ask = CallAsk {
+            token: &req.token,
+            tool: &req.tool,
+            input: &req.input,
+            now: chrono::Utc::now(),
+        };
+        let grant = match loaded.authz.authorize(&loaded.registry, &stops, ask).await {
+            Ok(g) => g,
+            Err(d) => {
+                let who = d.known.attribution(&req.tool);
+                return deny(d.refusal, who, raw, None);
+            }
+        };
+        let who = grant.known().attribution(&grant.qualified);
+        let input = InputFacts::of(&grant.input);
+        // From here the call can be stopped by halt, quarantine, disable
+        // and revocation.
+        let entry = inner.inflight.enter(
+            n,
+            Running {
+                agent: grant.agent.id.clone(),
+                plugin: grant.plugin.id().to_owned(),
+                component_digest: grant.plugin.manifest.component_digest(),
+                token_id: grant.token.id.clone(),
+                cancel: cancel.clone(),
+            },
+        );
+        let mut approved: Option<Approved> = None;
+        if grant.approval.is_some() {
+            match self.approval_gate(&grant, ctx, cancel).await {
+                Ok(a) => approved = Some(a),
+                Err(r) => {
+                    let id = approval_of(&r);
+                    // A stop pressed while the call waited says more than
+                    // "still pending".
+                    let r = match self.still_allowed(loaded, &grant).await {
+                        Err(stop) if cancel.is_cancelled() => stop,
+                        _ => r,
+                    };
+                    return deny(r, who, input, id).with_entry(entry);
+                }
+            }
+        }
+        // Whatever happened while it waited — revocation, expiry, a stop
+        // button — is checked again before it runs.
+        if let Err(r) = self.still_allowed(loaded, &grant).await {
+            let id = approved.as_ref().map(|a| a.id.clone());
+            return deny(r, who, input, id).with_entry(entry);
+        }
+        let slots = match loaded.authz.limiter.enter(
+            &loaded
+                .authz
+                .concurrency_rules(grant.agent, &grant.qualified),
+        ) {
+            Ok(s) => s,
+            Err(hit) => {
+                let id = approved.as_ref().map(|a| a.id.clone());
+                return deny(Refusal::Rate(hit.to_string()), who, input, id).with_entry(entry);
+            }
+        };
+        let (decision, approval) = match &approved {
+            Some(a) => (
+                Decision {
+                    result: DecisionResult::AllowWithApproval,
+                    layer: "approval".into(),
+                    policies: grant.policies.clone(),
+                    reason: String::new(),
+                },
+                Some(ApprovalRef {
+                    id: a.id.clone(),
+                    approver: a.by.clone(),
+                    reason: a.reason.clone(),
+                }),
+            ),
+            None => (
+                Decision {
+                    result: DecisionResult::Allow,
+                    layer: "policy".into(),
+                    policies: grant.policies.clone(),
+                    reason: String::new(),
+                },
+                None,
+            ),
+        };
+        Decided {
+            who: ctx.who(who),
+            input,
+            decision,
+            approval,
+            approval_id: approved.map(|a| a.id),
+            run: Some((grant, slots)),
+            refusal: None,
+            entry: Some(entry),
+        }
+    }
+
+    /// Whether `grant` may still run under the current stop state.
+    async fn still_allowed(
+        &self,
+        loaded: &crate::mediation::Loaded,
+        grant: &Grant<'_>,
+    ) -> Result<(), Refusal> {
+        let stops = self
+            .inner
+            .stops
+            .get()
+            .await
+            .map_err(|e| Refusal::Host(e.to_string()))?;
+        loaded.authz.recheck(grant, &stops, chrono::Utc::now())
+    }
+
+    /// Run the granted call in a fresh sandbox, on the canonical input.
+    async fn run(
+        &self,
+        grant: &Grant<'_>,
+        cancel: &CancelToken,
+    ) -> (Result<String, CallError>, Vec<CapabilityUse>) {
+        let report = grant
+            .plugin
+            .plugin
+            .call(&grant.tool.name, &grant.input, cancel)
+            .await;
+        (report.outcome.map_err(CallError::Failed), report.uses)
+    }
+}
+
+/// The approval request a refusal names, if any.
+fn approval_of(r: &Refusal) -> Option<String> {
+    match r {
+        Refusal::PendingApproval { approval_id, .. }
+        | Refusal::ApprovalDenied { approval_id, .. } => Some(approval_id.clone()),
+        _ => None,
+    }
+}

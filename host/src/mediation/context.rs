@@ -1,0 +1,142 @@
+//! One call's context on its way through the mediated path: its id, where
+//! it came from, what the agent said, when it started — and the two audit
+//! records built from it.
+
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::audit::event::{
+    ApprovalRef, Attribution, CallCompleted, CallDecided, Decision, DecisionResult, Event,
+};
+use crate::authz::Refusal;
+use crate::keys::sha256_hex;
+use crate::mediation::call::CallError;
+use crate::vocab::{CapabilityUse, cap, cap_at};
+
+/// Longest prompt or context kept in the audit chain.
+pub const MAX_PROMPT: usize = 8 * 1024;
+/// Capability uses kept in one outcome record (the rest are counted).
+pub const MAX_USES: usize = 16;
+
+/// The context of one call.
+#[derive(Debug)]
+pub(crate) struct CallContext {
+    pub(crate) call_id: String,
+    pub(crate) channel: &'static str,
+    pub(crate) started: Instant,
+    prompt: Option<String>,
+    context: Option<String>,
+}
+
+/// The input as it was recorded: its digest and size.
+#[derive(Debug, Clone)]
+pub(crate) struct InputFacts {
+    pub(crate) digest: String,
+    pub(crate) size: u64,
+}
+
+impl InputFacts {
+    pub(crate) fn of(text: &str) -> Self {
+        Self {
+            digest: format!("sha256:{}", sha256_hex(text.as_bytes())),
+            size: text.len() as u64,
+        }
+    }
+}
+
+impl CallContext {
+    pub(crate) fn new(
+        call_id: String,
+        channel: &'static str,
+        prompt: Option<&str>,
+        context: Option<&Value>,
+    ) -> Self {
+        Self {
+            call_id,
+            channel,
+            started: Instant::now(),
+            prompt: prompt.map(|p| cap_at(p, MAX_PROMPT)),
+            context: context.map(|c| cap_at(&c.to_string(), MAX_PROMPT)),
+        }
+    }
+
+    /// The attribution of this call with what is known of it.
+    pub(crate) fn who(&self, mut a: Attribution) -> Attribution {
+        a.call_id = Some(self.call_id.clone());
+        a.channel = Some(self.channel.to_owned());
+        a
+    }
+
+    /// The `call.decided` record.
+    pub(crate) fn decided(
+        &self,
+        who: Attribution,
+        input: &InputFacts,
+        decision: Decision,
+        approval: Option<ApprovalRef>,
+        approval_id: Option<String>,
+    ) -> Event {
+        Event::CallDecided(Box::new(CallDecided {
+            who,
+            input_digest: input.digest.clone(),
+            input_size: input.size,
+            prompt: self.prompt.clone(),
+            context: self.context.clone(),
+            decision,
+            approval,
+            approval_id,
+        }))
+    }
+
+    /// The `call.completed` record.
+    pub(crate) fn completed(
+        &self,
+        who: Attribution,
+        input: &InputFacts,
+        outcome: &Result<String, CallError>,
+        mut uses: Vec<CapabilityUse>,
+        approval_id: Option<String>,
+    ) -> Event {
+        let uses_dropped = uses.len().saturating_sub(MAX_USES) as u64;
+        uses.truncate(MAX_USES);
+        let (output_digest, output_size) = match outcome {
+            Ok(out) => (
+                Some(format!("sha256:{}", sha256_hex(out.as_bytes()))),
+                out.len() as u64,
+            ),
+            Err(_) => (None, 0),
+        };
+        Event::CallCompleted(Box::new(CallCompleted {
+            who,
+            input_digest: input.digest.clone(),
+            input_size: input.size,
+            outcome: match outcome {
+                Ok(_) => "ok".into(),
+                Err(e) => e.kind().into(),
+            },
+            error: outcome.as_ref().err().map(|e| cap(&e.to_string())),
+            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            output_digest,
+            output_size,
+            uses,
+            uses_dropped,
+            approval_id,
+        }))
+    }
+}
+
+/// The decision record of a refusal.
+pub(crate) fn refused(r: &Refusal) -> Decision {
+    let held = matches!(r, Refusal::PendingApproval { .. });
+    Decision {
+        result: if held {
+            DecisionResult::Held
+        } else {
+            DecisionResult::Deny
+        },
+        layer: r.layer().to_owned(),
+        policies: r.policies().to_vec(),
+        reason: cap(&r.to_string()),
+    }
+}

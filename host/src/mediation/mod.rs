@@ -1,0 +1,153 @@
+//! The mediated call path: one [`Host`] for every channel (CLI, MCP, HTTP,
+//! Rust). `api → authz → sandbox → audit`.
+//!
+//! * [`call`]: the path of one call — authorize, approval gate, sandbox,
+//!   the two audit records;
+//! * `approval`: the gate; `inflight` and `watch`: the calls in flight and
+//!   the stop watcher that cancels them; `reload`: reloading config and
+//!   trust without a restart.
+
+mod approval;
+pub(crate) mod call;
+mod context;
+mod inflight;
+mod listing;
+mod open;
+mod reload;
+mod watch;
+
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, RwLock};
+
+use crate::audit::AuditLog;
+use crate::authz::Authz;
+use crate::config::HostConfig;
+use crate::operator::OperatorActions;
+use crate::registry::Registry;
+use crate::sandbox::Sandbox;
+use crate::state::SharedState;
+use crate::statedir::StateDir;
+use crate::vocab::CancelToken;
+
+pub use call::{CallError, CallRequest, CallResponse};
+pub use context::MAX_PROMPT;
+pub use listing::ToolView;
+pub use open::{HostError, HostOptions, sandbox_config};
+pub use reload::ReloadReport;
+
+/// What a host is running with: its config, the plugins loaded under it,
+/// and the authorization built from both. Replaced as a whole on reload;
+/// a call keeps the one it started with.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The config.
+    pub config: Arc<HostConfig>,
+    /// The loaded plugins.
+    pub registry: Registry,
+    /// Authorization.
+    pub authz: Authz,
+    /// Operator actions under this config.
+    pub operator: OperatorActions,
+}
+
+/// A running host. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Host {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    loaded: RwLock<Arc<Loaded>>,
+    sandbox: Sandbox,
+    state_dir: StateDir,
+    state: Arc<dyn SharedState>,
+    audit: Arc<AuditLog>,
+    opts: HostOptions,
+    stops: watch::StopCache,
+    inflight: inflight::Inflight,
+    next_call: AtomicU64,
+    /// Random per host process, so call ids from different processes never
+    /// collide: `call-<prefix>-<n>`.
+    call_prefix: String,
+    shutdown: CancelToken,
+    /// The reload generation this host has applied.
+    reloaded: AtomicU64,
+    /// One reload at a time.
+    reloading: tokio::sync::Mutex<()>,
+    /// When the watched files last changed, as last seen.
+    file_stamp: std::sync::Mutex<Option<Vec<Option<std::time::SystemTime>>>>,
+}
+
+/// A view of the registry a host runs with now.
+#[derive(Debug, Clone)]
+pub struct RegistryView(Arc<Loaded>);
+
+impl std::ops::Deref for RegistryView {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        &self.0.registry
+    }
+}
+
+impl Host {
+    /// What the host runs with now.
+    pub fn loaded(&self) -> Arc<Loaded> {
+        Arc::clone(&self.inner.loaded.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// The config it runs with now.
+    pub fn config(&self) -> Arc<HostConfig> {
+        Arc::clone(&self.loaded().config)
+    }
+
+    /// The loaded plugins now.
+    pub fn registry(&self) -> RegistryView {
+        RegistryView(self.loaded())
+    }
+
+    /// The sandbox.
+    pub fn sandbox(&self) -> &Sandbox {
+        &self.inner.sandbox
+    }
+
+    /// Operator actions on this host's state, under its config now.
+    pub fn operator(&self) -> OperatorActions {
+        self.loaded().operator.clone()
+    }
+
+    /// The audit chain.
+    pub fn audit(&self) -> &Arc<AuditLog> {
+        &self.inner.audit
+    }
+
+    /// The shared state.
+    pub fn state(&self) -> &Arc<dyn SharedState> {
+        &self.inner.state
+    }
+
+    /// The state directory.
+    pub fn state_dir(&self) -> &StateDir {
+        &self.inner.state_dir
+    }
+
+    /// Calls in flight now.
+    pub fn inflight(&self) -> usize {
+        self.inner.inflight.len()
+    }
+
+    /// Stop: cancel every call in flight with `reason`, refuse new ones,
+    /// and flush the audit chain with a final checkpoint.
+    pub async fn shutdown(&self, reason: &str) {
+        self.inner.shutdown.cancel(reason);
+        self.inner.inflight.cancel_all(reason);
+        for _ in 0..200 {
+            if self.inflight() == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        self.audit().close();
+    }
+}

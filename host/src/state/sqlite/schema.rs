@@ -1,0 +1,95 @@
+//! The database schema and its migrations, applied in order from the
+//! database's `PRAGMA user_version`.
+
+use rusqlite::Connection;
+
+/// Each migration moves the schema one version up.
+const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    r"
+CREATE TABLE IF NOT EXISTS plugin_versions (
+    plugin TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    major INTEGER NOT NULL, minor INTEGER NOT NULL, patch INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stops (
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (kind, target)
+);
+CREATE TABLE IF NOT EXISTS revoked_tokens (
+    token_id TEXT PRIMARY KEY,
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS approvals (
+    id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    task TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    args_digest TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    impact TEXT NOT NULL,
+    why TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    status TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    decided_by TEXT,
+    decided_at INTEGER,
+    decision_reason TEXT,
+    used_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS approvals_call ON approvals (agent, task, tool, args_digest);
+",
+    // 2: approvals bound to the plugin; version marks with the manifest;
+    // shared rate windows; reload requests.
+    r"
+ALTER TABLE plugin_versions ADD COLUMN manifest_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN plugin_version TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN component_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN tool_digest TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS rate_events (
+    key TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rate_events_key ON rate_events (key, at);
+CREATE TABLE IF NOT EXISTS reloads (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    by TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+",
+];
+
+/// Bring the database to the current schema, one transaction per step
+/// (another process migrating at the same moment waits, then finds the
+/// step done).
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        conn.execute_batch("BEGIN IMMEDIATE;")?;
+        let step = (|| {
+            let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            if current < version {
+                conn.execute_batch(sql)?;
+                conn.execute_batch(&format!("PRAGMA user_version = {version};"))?;
+            }
+            Ok(())
+        })();
+        match step {
+            Ok(()) => conn.execute_batch("COMMIT;")?,
+            Err(e) => {
+                let _ = conn.execute_batch("ROLLBACK;");
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,166 @@
+//! The SQLite backend: versions, approvals, stops, rates, two connections.
+
+use std::time::Duration;
+
+use super::*;
+use crate::state::ApprovalStatus;
+use crate::vocab::Version;
+
+fn open(dir: &std::path::Path) -> SqliteState {
+    SqliteState::open(&dir.join("state.db")).unwrap()
+}
+
+fn mark(v: &str, m: &str) -> VersionMark {
+    VersionMark {
+        version: v.parse::<Version>().unwrap(),
+        manifest_digest: m.into(),
+        component_digest: format!("c-{m}"),
+    }
+}
+
+fn binding(args: &str) -> ApprovalBinding {
+    ApprovalBinding {
+        agent: "a".into(),
+        task: "t".into(),
+        tool: "case-note.append".into(),
+        args_digest: args.into(),
+        plugin_version: "1.0.0".into(),
+        component_digest: "sha256:c".into(),
+        tool_digest: "td".into(),
+    }
+}
+
+fn new(args: &str) -> NewApproval {
+    NewApproval {
+        binding: binding(args),
+        token_id: "tok".into(),
+        impact: "high".into(),
+        why: "high impact".into(),
+        summary: "{}".into(),
+        expires_at: now_ms() + 60_000,
+    }
+}
+
+#[tokio::test]
+async fn versions_only_go_up_and_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    assert_eq!(db.highest_version("p").await.unwrap(), None);
+    db.record_version("p", &mark("1.2.0", "a")).await.unwrap();
+    db.record_version("p", &mark("1.1.9", "b")).await.unwrap();
+    assert_eq!(
+        db.highest_version("p").await.unwrap(),
+        Some(mark("1.2.0", "a"))
+    );
+    db.record_version("p", &mark("1.10.0", "c")).await.unwrap();
+    assert_eq!(
+        db.highest_version("p")
+            .await
+            .unwrap()
+            .unwrap()
+            .version
+            .to_string(),
+        "1.10.0"
+    );
+    assert_eq!(
+        db.reset_version("p").await.unwrap(),
+        Some(mark("1.10.0", "c"))
+    );
+    assert_eq!(db.highest_version("p").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn a_second_connection_sees_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = open(dir.path());
+    let b = open(dir.path());
+    let v = a.change_marker().await.unwrap();
+    b.set_stop(&StopTarget::Halt, true, "carol", "drill")
+        .await
+        .unwrap();
+    assert_ne!(a.change_marker().await.unwrap(), v);
+    assert_eq!(a.stop_state().await.unwrap().halted.unwrap().by, "carol");
+    let v = a.change_marker().await.unwrap();
+    a.revoke_token("tok-1", "carol", "leak").await.unwrap();
+    assert_ne!(
+        a.change_marker().await.unwrap(),
+        v,
+        "local changes count too"
+    );
+}
+
+#[tokio::test]
+async fn approve_once_and_bound_to_the_plugin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let a = db.request_approval(&new("d1")).await.unwrap();
+    assert_eq!(a.status, ApprovalStatus::Pending);
+    assert!(
+        !db.consume_approval(&a.id).await.unwrap(),
+        "pending cannot be used"
+    );
+    let a2 = db
+        .decide_approval(&a.id, true, "carol", "ok")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a2.status, ApprovalStatus::Approved);
+    assert!(
+        db.decide_approval(&a.id, false, "dave", "no")
+            .await
+            .unwrap()
+            .is_none(),
+        "decided once"
+    );
+    let mut other_plugin = binding("d1");
+    other_plugin.component_digest = "sha256:other".into();
+    assert!(db.open_approval_for(&other_plugin).await.unwrap().is_none());
+    assert!(
+        db.open_approval_for(&binding("d1"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(db.consume_approval(&a.id).await.unwrap());
+    assert!(!db.consume_approval(&a.id).await.unwrap(), "used once");
+    assert!(
+        db.open_approval_for(&binding("d1"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn expired_requests_cannot_be_decided() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let mut n = new("d2");
+    n.expires_at = now_ms() - 1;
+    let a = db.request_approval(&n).await.unwrap();
+    assert!(
+        db.decide_approval(&a.id, true, "carol", "")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(a.shown_status(now_ms()), "expired");
+}
+
+#[tokio::test]
+async fn rate_windows_are_shared_and_slide() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (open(dir.path()), open(dir.path()));
+    let rule = [RateRule {
+        key: "agent:x".into(),
+        calls: 2,
+        per: Duration::from_secs(60),
+        text: "2/min".into(),
+    }];
+    let t0 = now_ms();
+    assert!(a.admit(&rule, t0).await.unwrap().is_ok());
+    assert!(b.admit(&rule, t0).await.unwrap().is_ok());
+    let hit = a.admit(&rule, t0).await.unwrap().unwrap_err();
+    assert_eq!(hit.to_string(), "agent x is limited to 2/min");
+    assert!(b.admit(&rule, t0 + 61_000).await.unwrap().is_ok());
+}

@@ -1,0 +1,204 @@
+//! The values the shared state holds.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::vocab::Version;
+
+/// Who pressed a stop button, when and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stopped {
+    /// The operator.
+    pub by: String,
+    /// Their reason.
+    pub reason: String,
+    /// When, in milliseconds since the epoch.
+    pub at: i64,
+}
+
+/// Everything currently stopped.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StopState {
+    /// The host is halted: every call is refused.
+    pub halted: Option<Stopped>,
+    /// Quarantined agents.
+    pub agents: BTreeMap<String, Stopped>,
+    /// Disabled plugins.
+    pub plugins: BTreeMap<String, Stopped>,
+    /// Revoked task tokens, by token id.
+    pub tokens: BTreeMap<String, Stopped>,
+}
+
+/// What a stop button acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StopTarget {
+    /// The whole host.
+    Halt,
+    /// One agent.
+    Agent(String),
+    /// One plugin.
+    Plugin(String),
+}
+
+impl StopTarget {
+    /// (kind, target) as stored.
+    pub(crate) fn columns(&self) -> (&'static str, &str) {
+        match self {
+            Self::Halt => ("halt", ""),
+            Self::Agent(a) => ("agent", a),
+            Self::Plugin(p) => ("plugin", p),
+        }
+    }
+}
+
+/// A plugin version loaded before, with what it was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionMark {
+    /// The version.
+    pub version: Version,
+    /// `sha256:` of the signed manifest.
+    pub manifest_digest: String,
+    /// `sha256:` of the component.
+    pub component_digest: String,
+}
+
+/// Where an approval request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApprovalStatus {
+    /// Waiting for a decision.
+    Pending,
+    /// Approved and not yet used.
+    Approved,
+    /// Denied.
+    Denied,
+    /// Approved and used by the call it was for.
+    Used,
+}
+
+impl ApprovalStatus {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Approved => "approved",
+            Self::Denied => "denied",
+            Self::Used => "used",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Self {
+        match s {
+            "approved" => Self::Approved,
+            "denied" => Self::Denied,
+            "used" => Self::Used,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// What an approval is bound to: the exact call, and the exact plugin it
+/// would run under. An approval given for one binding is never used for
+/// another — not for other arguments, and not after the plugin changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalBinding {
+    /// The calling agent.
+    pub agent: String,
+    /// The task.
+    pub task: String,
+    /// `plugin.tool`.
+    pub tool: String,
+    /// SHA-256 of the call's canonical arguments.
+    pub args_digest: String,
+    /// The plugin's version.
+    pub plugin_version: String,
+    /// `sha256:` of the component.
+    pub component_digest: String,
+    /// SHA-256 of the signed tool definition.
+    pub tool_digest: String,
+}
+
+/// A request to be stored.
+#[derive(Debug, Clone)]
+pub struct NewApproval {
+    /// What it is bound to.
+    pub binding: ApprovalBinding,
+    /// The task token's id.
+    pub token_id: String,
+    /// The tool's impact level.
+    pub impact: String,
+    /// Why approval is needed (policy ids, impact).
+    pub why: String,
+    /// A short view of the arguments for the approver.
+    pub summary: String,
+    /// Expiry, milliseconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// A stored approval request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approval {
+    /// Its id.
+    pub id: String,
+    /// What it is bound to.
+    pub binding: ApprovalBinding,
+    /// The task token's id.
+    pub token_id: String,
+    /// The tool's impact level.
+    pub impact: String,
+    /// Why approval was needed.
+    pub why: String,
+    /// A view of the arguments.
+    pub summary: String,
+    /// Status.
+    pub status: ApprovalStatus,
+    /// Requested, ms since the epoch.
+    pub requested_at: i64,
+    /// Expires, ms since the epoch.
+    pub expires_at: i64,
+    /// Who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<i64>,
+    /// Their reason.
+    pub decision_reason: Option<String>,
+    /// When the approved call ran.
+    pub used_at: Option<i64>,
+}
+
+impl Approval {
+    /// Whether it has expired (a used or denied request is final anyway).
+    pub fn expired(&self, now: i64) -> bool {
+        now >= self.expires_at
+    }
+
+    /// The status as shown to people, with expiry taken into account.
+    pub fn shown_status(&self, now: i64) -> &'static str {
+        match self.status {
+            ApprovalStatus::Pending | ApprovalStatus::Approved if self.expired(now) => "expired",
+            s => s.as_str(),
+        }
+    }
+}
+
+/// One rate limit to apply to a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateRule {
+    /// Counter key, e.g. `agent:triage-bot`.
+    pub key: String,
+    /// Calls allowed per period.
+    pub calls: u32,
+    /// The period.
+    pub per: Duration,
+    /// The limit as configured, for messages.
+    pub text: String,
+}
+
+/// A rate limit that was full: `agent triage-bot is limited to 120/min`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} is limited to {limit}", key.replacen(':', " ", 1))]
+pub struct LimitHit {
+    /// The counter key (`agent:triage-bot`, `tool:case-note.append`).
+    pub key: String,
+    /// The limit as configured.
+    pub limit: String,
+}
