@@ -20,6 +20,7 @@
 //! 9. `policy` — Cedar on the actual arguments: allow, deny, or allow only
 //!    with a named human's approval.
 
+mod admit;
 mod grant;
 mod issue;
 mod policy;
@@ -38,6 +39,7 @@ use crate::state::{RateRule, SharedState, StopState};
 use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
+pub use admit::stopped;
 pub use grant::{ApprovalNeed, Denied, Grant, Known};
 pub use issue::{IssueError, Issuer};
 pub use policy::{PolicyDecision, PolicyEngine, PolicyError, PolicyInput};
@@ -265,154 +267,6 @@ impl Authz {
         })
     }
 
-    /// The first layers: the token (signature, time window, lifetime,
-    /// revocation), its agent, and the stop buttons (halt, quarantine).
-    ///
-    /// # Errors
-    ///
-    /// [`Denied`] naming the layer.
-    pub fn admit_token<'r>(
-        &'r self,
-        token: &str,
-        stops: &StopState,
-        now: DateTime<Utc>,
-    ) -> Result<(TaskToken, &'r Agent), Box<Denied<'r>>> {
-        let t = self.check_token(token, stops, now).map_err(|e| {
-            let (refusal, token) = *e;
-            Box::new(Denied {
-                refusal,
-                known: Known {
-                    token,
-                    ..Known::default()
-                },
-            })
-        })?;
-        let Some(agent) = self.config.agent(&t.agent) else {
-            return Err(Box::new(Denied {
-                refusal: Refusal::AgentGrant {
-                    agent: t.agent.clone(),
-                    tool: "any tool".into(),
-                },
-                known: Known {
-                    token: Some(t),
-                    ..Known::default()
-                },
-            }));
-        };
-        if let Some(r) = stopped(stops, &agent.id) {
-            return Err(Box::new(Denied {
-                refusal: r,
-                known: Known {
-                    token: Some(t),
-                    agent: Some(agent),
-                    plugin: None,
-                },
-            }));
-        }
-        Ok((t, agent))
-    }
-
-    /// Check a presented token: signature, time window (with the allowed
-    /// skew) and the host's maximum lifetime, revocation. A token whose
-    /// signature verified is returned with the refusal.
-    fn check_token(
-        &self,
-        token: &str,
-        stops: &StopState,
-        now: DateTime<Utc>,
-    ) -> Result<TaskToken, Box<(Refusal, Option<TaskToken>)>> {
-        if token.trim().is_empty() {
-            return Err(Box::new((
-                Refusal::Token(
-                    "no task token presented (use --token or WARRANT_TOKEN, or Authorization: Bearer)"
-                        .into(),
-                ),
-                None,
-            )));
-        }
-        let t = self
-            .token_key
-            .decode(token)
-            .map_err(|e| Box::new((Refusal::Token(e.to_string()), None)))?;
-        let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
-        let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
-        let now_s = now.timestamp();
-        let time = |why: String, t: TaskToken| {
-            Err(Box::new((
-                Refusal::TokenTime {
-                    token_id: t.id.clone(),
-                    why,
-                },
-                Some(t),
-            )))
-        };
-        if t.exp.saturating_sub(t.nbf.min(t.iat)) > max.saturating_add(skew) {
-            let why = format!(
-                "it is valid for {}s, longer than this host's maximum token lifetime of {} (host.max-token-ttl)",
-                t.exp.saturating_sub(t.nbf.min(t.iat)),
-                crate::vocab::Span(self.config.max_token_ttl)
-            );
-            return time(why, t);
-        }
-        if now_s + skew < t.nbf {
-            return time(format!("not valid before {}", fmt_time(t.nbf)), t);
-        }
-        if now_s - skew >= t.exp {
-            return time(format!("expired at {}", fmt_time(t.exp)), t);
-        }
-        if let Some(r) = stops.tokens.get(&t.id) {
-            return Err(Box::new((
-                Refusal::Revoked {
-                    token_id: t.id.clone(),
-                    by: r.by.clone(),
-                    reason: r.reason.clone(),
-                },
-                Some(t),
-            )));
-        }
-        Ok(t)
-    }
-
-    /// Whether a call that was allowed (and perhaps held) may still run
-    /// now: its token neither revoked nor expired, its agent not
-    /// quarantined, the host not halted, its plugin not disabled.
-    ///
-    /// # Errors
-    ///
-    /// The [`Refusal`] that now applies.
-    pub fn recheck(
-        &self,
-        grant: &Grant<'_>,
-        stops: &StopState,
-        now: DateTime<Utc>,
-    ) -> Result<(), Refusal> {
-        let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
-        if now.timestamp() - skew >= grant.token.exp {
-            return Err(Refusal::TokenTime {
-                token_id: grant.token.id.clone(),
-                why: format!("expired at {}", fmt_time(grant.token.exp)),
-            });
-        }
-        if let Some(r) = stops.tokens.get(&grant.token.id) {
-            return Err(Refusal::Revoked {
-                token_id: grant.token.id.clone(),
-                by: r.by.clone(),
-                reason: r.reason.clone(),
-            });
-        }
-        if let Some(r) = stopped(stops, &grant.agent.id) {
-            return Err(r);
-        }
-        if let Some(d) = stops.plugins.get(grant.plugin.id()) {
-            return Err(Refusal::PluginDisabled {
-                plugin: grant.plugin.id().to_owned(),
-                by: d.by.clone(),
-                reason: d.reason.clone(),
-            });
-        }
-        Ok(())
-    }
-
     /// The rate rules for a call.
     fn rate_rules(&self, agent: &Agent, plugin: &str, tool: &str) -> Vec<RateRule> {
         let rule = |key: String, r: &Rate| RateRule {
@@ -458,22 +312,6 @@ impl Authz {
     }
 }
 
-/// The refusal for an agent when the host is halted or the agent is
-/// quarantined — the one place a halt and a quarantine are enforced.
-pub fn stopped(s: &StopState, agent: &str) -> Option<Refusal> {
-    if let Some(h) = &s.halted {
-        return Some(Refusal::Halted {
-            by: h.by.clone(),
-            reason: h.reason.clone(),
-        });
-    }
-    s.agents.get(agent).map(|q| Refusal::Quarantined {
-        agent: agent.to_owned(),
-        by: q.by.clone(),
-        reason: q.reason.clone(),
-    })
-}
-
 /// The input layer: size, strict JSON (no duplicate keys), an object.
 fn input(text: &str) -> Result<serde_json::Value, Refusal> {
     if text.len() > MAX_INPUT {
@@ -487,8 +325,4 @@ fn input(text: &str) -> Result<serde_json::Value, Refusal> {
         return Err(Refusal::Input("it must be a JSON object".into()));
     }
     Ok(args)
-}
-
-fn fmt_time(secs: i64) -> String {
-    DateTime::<Utc>::from_timestamp(secs, 0).map_or_else(|| secs.to_string(), |t| t.to_rfc3339())
 }

@@ -14,6 +14,7 @@ mod error;
 mod http;
 mod imports;
 mod loader;
+mod outcome;
 mod plugin;
 mod state;
 mod stdio;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use warrant::audit::{OCSF_REQUIRED, Record};
 use warrant::operator::Stop;
 use warrant::{CallError, CallRequest, Host};
-use warrant_tests::{Fixture, PluginSpec, SmallVolume};
+use warrant_tests::{Fixture, PluginSpec};
 
 const POLICY: &str = r#"
 @id("permit")
@@ -19,7 +19,7 @@ forbid (principal, action, resource) when { context.impact == "high" } unless { 
 forbid (principal, action == Action::"adversary.fs", resource) when { context.args has op && context.args.op == "remove" };
 "#;
 
-async fn fixture() -> Fixture {
+pub(crate) async fn fixture() -> Fixture {
     Fixture::builder()
         .plugin(PluginSpec::new("adversary").grants("files = [{ host = \"work\", guest = \"/work\", access = \"read-write\" }]\nsecrets = [\"API_KEY\"]").entry("secrets = { API_KEY = { env = \"HOME\" } }").limits("timeout = \"30s\""))
         .plugin(PluginSpec::new("case-note").grants("files = [{ host = \"cases\", guest = \"/cases\", access = \"read-write\" }]"))
@@ -29,7 +29,7 @@ async fn fixture() -> Fixture {
         .await
 }
 
-async fn call(
+pub(crate) async fn call(
     host: &Host,
     token: &str,
     tool: &str,
@@ -140,7 +140,7 @@ async fn story(fx: &Fixture) -> Host {
     host
 }
 
-fn verify(fx: &Fixture, extra: &[&str]) -> (bool, String) {
+pub(crate) fn verify(fx: &Fixture, extra: &[&str]) -> (bool, String) {
     let mut args = vec!["audit", "verify"];
     args.extend_from_slice(extra);
     let out = fx.cli(&args);
@@ -150,11 +150,11 @@ fn verify(fx: &Fixture, extra: &[&str]) -> (bool, String) {
     )
 }
 
-fn log_path(fx: &Fixture) -> std::path::PathBuf {
+pub(crate) fn log_path(fx: &Fixture) -> std::path::PathBuf {
     fx.path("state/audit/audit.jsonl")
 }
 
-fn lines(fx: &Fixture) -> Vec<String> {
+pub(crate) fn lines(fx: &Fixture) -> Vec<String> {
     std::fs::read_to_string(log_path(fx))
         .unwrap()
         .lines()
@@ -270,127 +270,6 @@ async fn the_chain_of_real_calls_verifies_and_every_tampering_is_named() {
 fn base64_encode(b: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(b)
-}
-
-#[tokio::test]
-async fn a_crash_mid_append_loses_no_acknowledged_record() {
-    let fx = fixture().await;
-    let host = fx.host().await;
-    let t = fx.token("triage-bot", "T-1", &[]).await;
-    call(
-        &host,
-        &t,
-        "adversary.echo",
-        json!({"text": "acknowledged"}),
-        "",
-    )
-    .await
-    .unwrap();
-    host.shutdown("crash drill").await;
-    let before = lines(&fx);
-    // A crash during the next write leaves a torn, unacknowledged line.
-    let mut f = std::fs::OpenOptions::new()
-        .append(true)
-        .open(log_path(&fx))
-        .unwrap();
-    std::io::Write::write_all(
-        &mut f,
-        br#"{"seq":999,"time":"2026-11-28T08:00:00.000Z","kind":"call.dec"#,
-    )
-    .unwrap();
-    drop(f);
-    let host = fx.host().await;
-    call(
-        &host,
-        &t,
-        "adversary.echo",
-        json!({"text": "after the crash"}),
-        "",
-    )
-    .await
-    .unwrap();
-    host.shutdown("done").await;
-    let after = lines(&fx);
-    assert_eq!(
-        &after[..before.len()],
-        &before[..],
-        "every acknowledged record is kept"
-    );
-    assert!(
-        after[before.len()].contains("audit.recovered"),
-        "{}",
-        after[before.len()]
-    );
-    let (ok, out) = verify(&fx, &[]);
-    assert!(ok, "{out}");
-}
-
-#[tokio::test]
-async fn a_full_log_makes_calls_fail_closed() {
-    let fx =
-        Fixture::builder()
-            .plugin(PluginSpec::new("adversary").grants(
-                "files = [{ host = \"work\", guest = \"/work\", access = \"read-write\" }]",
-            ))
-            .agent("bot", &["adversary.*"])
-            .host_lines("audit-dir = \"full-audit\"")
-            .config("[audit]\nreserve = \"64KiB\"")
-            .build()
-            .await;
-    // A real volume that fills up.
-    let volume = SmallVolume::mount(&fx.path("full-audit"), 1 << 20);
-    let t = fx.token("bot", "T-1", &[]).await; // written to full-audit before it is full
-    volume.fill(0);
-    let host = fx.host().await;
-    // What is left in the log's last page may still take a record or two;
-    // then the volume is full and no call runs.
-    let mut refused = None;
-    for i in 0..64 {
-        let side = format!("/work/side-effect-{i}.txt");
-        match call(
-            &host,
-            &t,
-            "adversary.fs",
-            json!({"op": "write", "path": side, "arg": "x"}),
-            "",
-        )
-        .await
-        {
-            Ok(_) => continue,
-            Err(err) => {
-                refused = Some((i, err));
-                break;
-            }
-        }
-    }
-    let (i, err) = refused.expect("calls are refused once the audit volume is full");
-    assert!(
-        err.to_string().contains("audit chain cannot be written")
-            && err.to_string().contains("no call runs"),
-        "{err}"
-    );
-    assert!(
-        !fx.path(&format!("work/side-effect-{i}.txt")).exists(),
-        "the tool did not run"
-    );
-    // The host keeps serving (refusing) without panicking.
-    assert!(
-        call(&host, &t, "adversary.echo", json!({"text": "x"}), "")
-            .await
-            .is_err()
-    );
-
-    // A log directory that cannot be created: the host does not start.
-    std::fs::write(fx.path("not-a-dir"), "").unwrap();
-    let cfg = std::fs::read_to_string(fx.config_path()).unwrap().replace(
-        "audit-dir = \"full-audit\"",
-        "audit-dir = \"not-a-dir/audit\"",
-    );
-    std::fs::write(fx.config_path(), cfg).unwrap();
-    let err = Host::open(fx.config(), warrant::HostOptions::default())
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("audit log"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

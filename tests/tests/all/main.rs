@@ -3,10 +3,13 @@
 
 mod accountability;
 mod api;
+mod approvals;
 mod audit;
+mod audit_faults;
 mod examples;
 mod grants;
 mod http;
+mod limits;
 mod manifests;
 mod sandbox;
 mod stops;
@@ -17,10 +20,13 @@ fn every_component_is_tested() {
     let sources: String = [
         "accountability.rs",
         "api.rs",
+        "approvals.rs",
         "audit.rs",
+        "audit_faults.rs",
         "examples.rs",
         "grants.rs",
         "http.rs",
+        "limits.rs",
         "manifests.rs",
         "sandbox.rs",
         "stops.rs",
