@@ -36,7 +36,8 @@
 //! | plugins | [`registry`] (verified plugins, loaded, by tool) |
 //! | execution and record | [`sandbox`] (wasmtime, grants, limits), [`audit`] (the chain) |
 //! | what is configured and shared | [`manifest`], [`config`], [`state`] |
-//! | bottom | [`keys`], [`statedir`], [`vocab`] (shared vocabulary) |
+//! | keys and state directory | [`keys`], [`statedir`] (the state directory's layout and the host's keys) |
+//! | bottom | [`vocab`] (shared vocabulary), [`privfs`] (private files) |
 
 pub mod api;
 pub mod audit;
@@ -47,6 +48,7 @@ pub mod keys;
 pub mod manifest;
 pub mod mediation;
 pub mod operator;
+pub mod privfs;
 pub mod publish;
 pub mod registry;
 pub mod sandbox;

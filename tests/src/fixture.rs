@@ -27,6 +27,8 @@ pub struct PluginSpec {
     pub limits: String,
     /// Extra lines in this plugin's `[[plugins]]` entry of the host config.
     pub entry: String,
+    /// The action owner of every tool.
+    pub action_owner: String,
 }
 
 impl PluginSpec {
@@ -39,7 +41,15 @@ impl PluginSpec {
             grants: String::new(),
             limits: String::new(),
             entry: String::new(),
+            action_owner: "test-owner".into(),
         }
+    }
+
+    /// Set the action owner of every tool.
+    #[must_use]
+    pub fn action_owner(mut self, owner: &str) -> Self {
+        self.action_owner = owner.to_owned();
+        self
     }
 
     /// Set `[grants]`.
@@ -331,7 +341,7 @@ impl Fixture {
                 name: t.name,
                 description: t.description,
                 impact: t.impact,
-                action_owner: "test-owner".into(),
+                action_owner: p.action_owner.clone(),
                 input_schema: t.input_schema,
             })
             .collect();

@@ -21,6 +21,7 @@ use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
 use tokio::task::JoinHandle;
 
 use crate::Host;
+use crate::api::app::AppState;
 use crate::api::mcp::McpServer;
 use crate::api::metrics::Metrics;
 use crate::api::security::{Guard, check_origin, require_bearer, same_secret};
@@ -59,18 +60,6 @@ impl Default for ServeOptions {
             handle_signals: true,
         }
     }
-}
-
-/// What every handler shares.
-#[derive(Debug, Clone)]
-pub(crate) struct AppState {
-    pub(crate) host: Host,
-    pub(crate) metrics: Arc<Metrics>,
-    pub(crate) admin_token: Arc<str>,
-    /// `/metrics`' bearer token, when the config asks for one.
-    pub(crate) metrics_token: Option<Arc<str>>,
-    /// The audit chain by call id.
-    pub(crate) index: Arc<CallIndex>,
 }
 
 /// A running server.
@@ -191,6 +180,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         .merge(
             Router::new()
                 .route_service("/mcp", mcp)
+                .layer(middleware::from_fn(crate::api::strict::strict_mcp))
                 .layer(middleware::from_fn(require_bearer)),
         )
         .merge(v1::routes())

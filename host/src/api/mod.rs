@@ -22,6 +22,7 @@
 //! `Authorization: Bearer <task token>`, so nothing is trusted because of an
 //! earlier request in the same MCP session.
 
+mod app;
 mod call;
 mod http;
 mod mcp;
@@ -29,6 +30,7 @@ mod metrics;
 mod operator_api;
 mod security;
 mod stdio;
+mod strict;
 mod v1;
 
 use std::net::SocketAddr;

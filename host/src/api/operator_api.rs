@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
-use crate::api::http::AppState;
+use crate::api::app::AppState;
 use crate::api::security::{ApiFault, bearer, same_secret};
 use crate::audit::{AuditPaths, VerifyKeys, VerifyOptions, verify_chain};
 use crate::operator::{OperatorError, Stop};

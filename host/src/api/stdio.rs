@@ -8,6 +8,7 @@ use rmcp::ServiceExt as _;
 
 use crate::Host;
 use crate::api::mcp::McpServer;
+use crate::api::strict::{MAX_MESSAGE, duplicate_keys};
 use crate::api::{ApiError, http::shutdown_signal};
 
 /// Serve MCP on stdin/stdout under `token` until the client closes stdin
@@ -26,7 +27,8 @@ pub async fn serve_stdio(host: Host, token: String) -> Result<(), ApiError> {
         tracing::warn!("the task token is not accepted now: {r}");
     }
     let server = McpServer::with_token(host.clone(), Arc::default(), token);
-    let result = match server.serve(rmcp::transport::stdio_pipes()).await {
+    let (transport, writer) = framed_stdio();
+    let result = match server.serve(transport).await {
         Ok(running) => {
             let stop = running.cancellation_token();
             tokio::select! {
@@ -43,5 +45,74 @@ pub async fn serve_stdio(host: Host, token: String) -> Result<(), ApiError> {
         ))),
     };
     host.shutdown("the MCP stdio session ended").await;
+    // Everything rmcp wrote reaches stdout before the process ends.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), writer).await;
     result
+}
+
+/// stdin and stdout, one JSON-RPC message per line, with every message read
+/// strictly before rmcp sees it ([`duplicate_keys`]): returns the transport
+/// rmcp serves on and the task that writes its output.
+fn framed_stdio() -> (
+    (tokio::io::DuplexStream, tokio::io::DuplexStream),
+    tokio::task::JoinHandle<()>,
+) {
+    use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
+    let (rmcp_in, mut feed) = tokio::io::duplex(64 * 1024);
+    let (drain, rmcp_out) = tokio::io::duplex(64 * 1024);
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    tokio::spawn(async move {
+        let mut stdin = BufReader::new(tokio::io::stdin());
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            let limit = (MAX_MESSAGE + 1) as u64;
+            match (&mut stdin).take(limit).read_until(b'\n', &mut line).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            if line.last() != Some(&b'\n') && line.len() > MAX_MESSAGE {
+                // Skip the rest of an oversized line.
+                let mut rest = Vec::new();
+                let _ = stdin.read_until(b'\n', &mut rest).await;
+                let _ = tx.send(format!(
+                    "{{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{{\"code\":-32600,\"message\":\"Invalid Request: a message may be at most {MAX_MESSAGE} bytes\"}}}}"
+                ));
+                continue;
+            }
+            if let Ok(text) = std::str::from_utf8(&line)
+                && let Some(err) = duplicate_keys(text.trim_end())
+            {
+                let _ = tx.send(err.to_line());
+                continue;
+            }
+            if feed.write_all(&line).await.is_err() {
+                break;
+            }
+        }
+    });
+    let writer = tokio::spawn(async move {
+        let mut out = tokio::io::stdout();
+        let mut from_rmcp = BufReader::new(drain).lines();
+        let (mut rmcp_open, mut errors_open) = (true, true);
+        while rmcp_open || errors_open {
+            let line = tokio::select! {
+                l = from_rmcp.next_line(), if rmcp_open => match l {
+                    Ok(Some(l)) => l,
+                    _ => { rmcp_open = false; continue; }
+                },
+                e = rx.recv(), if errors_open => match e {
+                    Some(e) => e,
+                    None => { errors_open = false; continue; }
+                },
+            };
+            if out.write_all(line.as_bytes()).await.is_err()
+                || out.write_all(b"\n").await.is_err()
+                || out.flush().await.is_err()
+            {
+                return;
+            }
+        }
+    });
+    ((rmcp_in, rmcp_out), writer)
 }

@@ -21,8 +21,8 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::api::app::AppState;
 use crate::api::call;
-use crate::api::http::AppState;
 use crate::api::mcp::mcp_tool_name;
 use crate::api::security::{ApiFault, bearer};
 use crate::authz::Refusal;

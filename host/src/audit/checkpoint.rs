@@ -78,25 +78,36 @@ impl Checkpoint {
     }
 }
 
-/// Read a checkpoints file: every line, or the line number of the first
-/// that is not a checkpoint. A missing file has no checkpoints.
+/// Why a checkpoints file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointsError {
+    /// A line is not a checkpoint.
+    #[error("line {0} is not a checkpoint")]
+    Line(u64),
+    /// The file could not be read.
+    #[error("cannot read {0}")]
+    Io(String),
+}
+
+/// Read a checkpoints file. A missing file has no checkpoints.
 ///
 /// # Errors
 ///
-/// The 1-based line number of an unreadable line, or the I/O error.
-pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, Result<u64, String>> {
+/// [`CheckpointsError`]: the 1-based line number of an unreadable line, or
+/// the I/O error.
+pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, CheckpointsError> {
     let f = match std::fs::File::open(path) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(Err(format!("{}: {e}", path.display()))),
+        Err(e) => return Err(CheckpointsError::Io(format!("{}: {e}", path.display()))),
     };
     let mut out = Vec::new();
     for (i, l) in BufReader::new(f).lines().enumerate() {
-        let l = l.map_err(|e| Err(e.to_string()))?;
+        let l = l.map_err(|e| CheckpointsError::Io(e.to_string()))?;
         if l.trim().is_empty() {
             continue;
         }
-        out.push(serde_json::from_str(&l).map_err(|_| Ok(i as u64 + 1))?);
+        out.push(serde_json::from_str(&l).map_err(|_| CheckpointsError::Line(i as u64 + 1))?);
     }
     Ok(out)
 }

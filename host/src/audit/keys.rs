@@ -10,6 +10,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use crate::audit::verify::VerifyKeys;
 use crate::keys::SigningKey;
 use crate::statedir::{HostKey, StateDir, StateDirError};
+use crate::vocab::Invalid;
 
 /// The keys a writer needs.
 #[derive(Debug, Clone)]
@@ -75,9 +76,9 @@ impl VerifyKeys {
 /// # Errors
 ///
 /// A message when it is neither.
-pub fn parse_public_key(arg: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
+pub fn parse_public_key(arg: &str) -> Result<ed25519_dalek::VerifyingKey, Invalid> {
     let text = if Path::new(arg).is_file() {
-        std::fs::read_to_string(arg).map_err(|e| format!("cannot read {arg}: {e}"))?
+        std::fs::read_to_string(arg).map_err(|e| Invalid(format!("cannot read {arg}: {e}")))?
     } else {
         arg.to_owned()
     };
@@ -94,9 +95,9 @@ pub fn parse_public_key(arg: &str) -> Result<ed25519_dalek::VerifyingKey, String
         .unwrap_or_else(|| text.trim().to_owned());
     let bytes = B64
         .decode(b64.trim())
-        .map_err(|_| "the checkpoint key is not base64".to_string())?;
+        .map_err(|_| Invalid::from("the checkpoint key is not base64"))?;
     let arr = <[u8; 32]>::try_from(bytes.as_slice())
-        .map_err(|_| "an ed25519 public key is 32 bytes".to_string())?;
+        .map_err(|_| Invalid::from("an ed25519 public key is 32 bytes"))?;
     ed25519_dalek::VerifyingKey::from_bytes(&arr)
-        .map_err(|e| format!("not an ed25519 public key: {e}"))
+        .map_err(|e| Invalid(format!("not an ed25519 public key: {e}")))
 }

@@ -20,7 +20,7 @@ mod timeline;
 mod verify;
 mod writer;
 
-pub use checkpoint::{Checkpoint, read_checkpoints};
+pub use checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use event::{Event, FORMAT_VERSION};
 pub use index::CallIndex;
 pub use keys::{AuditKeys, parse_public_key};

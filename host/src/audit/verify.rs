@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::audit::checkpoint::{Checkpoint, read_checkpoints};
+use crate::audit::checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 use crate::audit::record::{GENESIS, Record};
 
 /// What was wrong with the chain: the first problem found.
@@ -333,11 +333,11 @@ fn checked(
 ) -> Result<Vec<(u64, String)>, ChainFault> {
     let file = path.display().to_string();
     let cps: Vec<Checkpoint> = read_checkpoints(path).map_err(|e| match e {
-        Ok(line) => ChainFault::BadCheckpoint {
+        CheckpointsError::Line(line) => ChainFault::BadCheckpoint {
             file: file.clone(),
             line,
         },
-        Err(why) => ChainFault::Io(why),
+        CheckpointsError::Io(why) => ChainFault::Io(why),
     })?;
     let mut out = Vec::new();
     for (i, cp) in cps.into_iter().enumerate() {

@@ -24,11 +24,15 @@ impl Authz {
     ) -> Result<(TaskToken, &'r Agent), Box<Denied<'r>>> {
         let t = self.check_token(token, stops, now).map_err(|e| {
             let (refusal, token) = *e;
+            // A token refused for its time or revocation still names its
+            // agent: the record says whose it was.
+            let agent = token.as_ref().and_then(|t| self.config.agent(&t.agent));
             Box::new(Denied {
                 refusal,
                 known: Known {
                     token,
-                    ..Known::default()
+                    agent,
+                    plugin: None,
                 },
             })
         })?;

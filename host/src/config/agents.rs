@@ -62,7 +62,7 @@ pub(super) fn agent(a: &AgentEntry) -> Result<Agent, (String, String)> {
         .as_deref()
         .map(parse_rate)
         .transpose()
-        .map_err(|why| ("rate".to_string(), why))?;
+        .map_err(|why| ("rate".to_string(), why.0))?;
     Ok(Agent {
         id: a.id.clone(),
         owner: a.owner.clone(),

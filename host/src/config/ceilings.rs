@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::vocab::HttpOrigin;
+use crate::vocab::{HttpOrigin, Invalid};
 
 /// What HTTP grants may name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,21 +19,23 @@ pub enum HttpCeiling {
 
 impl HttpCeiling {
     /// Read `https://x:443`, `x.example` or `*.example.com`.
-    pub(super) fn parse(text: &str) -> Result<Self, String> {
+    pub(super) fn parse(text: &str) -> Result<Self, Invalid> {
         if text.contains("://") {
             return crate::vocab::parse_origin(text).map(Self::Origin);
         }
         let t = text.trim().trim_end_matches('.').to_ascii_lowercase();
         if let Some(d) = t.strip_prefix("*.") {
             if d.is_empty() || d.contains('*') {
-                return Err(format!("{text:?}: a domain is written *.example.com"));
+                return Err(Invalid(format!(
+                    "{text:?}: a domain is written *.example.com"
+                )));
             }
             return Ok(Self::Domain(d.to_owned()));
         }
         if t.is_empty() || t.contains(['*', '/', ':']) && t.parse::<std::net::IpAddr>().is_err() {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "{text:?} must be an origin (https://host:port), a host name or *.domain"
-            ));
+            )));
         }
         Ok(Self::Host(t))
     }
@@ -73,13 +75,13 @@ impl Ceilings {
     /// # Errors
     ///
     /// Why not, in words.
-    pub fn check_dir(&self, host: &Path) -> Result<(), String> {
+    pub fn check_dir(&self, host: &Path) -> Result<(), Invalid> {
         let dir = normal(host);
         if dir.parent().is_none() {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "{} is the root directory: no plugin may be granted the whole file system",
                 host.display()
-            ));
+            )));
         }
         let state = normal(&self.state_dir);
         let reaches = |p: &Path| {
@@ -87,16 +89,16 @@ impl Ceilings {
             dir.starts_with(&p) || p.starts_with(&dir)
         };
         if state.starts_with(&dir) || self.protected.iter().any(|p| reaches(p)) {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "{} would expose the host's own state directory {} (its keys, audit chain and state)",
                 host.display(),
                 self.state_dir.display()
-            ));
+            )));
         }
         if let Some(allowed) = &self.files
             && !allowed.iter().any(|a| dir.starts_with(normal(a)))
         {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "{} is not under a directory the ceiling allows ({})",
                 host.display(),
                 allowed
@@ -104,7 +106,7 @@ impl Ceilings {
                     .map(|a| a.display().to_string())
                     .collect::<Vec<_>>()
                     .join(", ")
-            ));
+            )));
         }
         Ok(())
     }
@@ -114,10 +116,10 @@ impl Ceilings {
     /// # Errors
     ///
     /// Why not, in words.
-    pub fn check_http(&self, o: &HttpOrigin) -> Result<(), String> {
+    pub fn check_http(&self, o: &HttpOrigin) -> Result<(), Invalid> {
         match &self.http {
             Some(allowed) if !allowed.iter().any(|c| c.allows(o)) => {
-                Err(format!("{o} is not an origin the ceiling allows"))
+                Err(Invalid(format!("{o} is not an origin the ceiling allows")))
             }
             _ => Ok(()),
         }
@@ -128,21 +130,21 @@ impl Ceilings {
     /// # Errors
     ///
     /// Why not, in words.
-    pub fn check_name(&self, kind: &str, name: &str) -> Result<(), String> {
+    pub fn check_name(&self, kind: &str, name: &str) -> Result<(), Invalid> {
         let list = if kind == "secret" {
             &self.secrets
         } else {
             &self.env
         };
         match list {
-            Some(allowed) if !allowed.iter().any(|n| n == name) => Err(format!(
+            Some(allowed) if !allowed.iter().any(|n| n == name) => Err(Invalid(format!(
                 "{kind} {name} is not one the ceiling allows ({})",
                 if allowed.is_empty() {
                     "none".to_owned()
                 } else {
                     allowed.join(", ")
                 }
-            )),
+            ))),
             _ => Ok(()),
         }
     }
@@ -186,15 +188,17 @@ mod tests {
         };
         assert!(c.check_dir(Path::new("/srv/data/logs")).is_ok());
         assert!(c.check_dir(Path::new("/srv/data/../etc")).is_err());
-        assert!(c.check_dir(Path::new("/")).unwrap_err().contains("root"));
+        assert!(c.check_dir(Path::new("/")).unwrap_err().0.contains("root"));
         assert!(
             c.check_dir(Path::new("/var/lib"))
                 .unwrap_err()
+                .0
                 .contains("state directory")
         );
         assert!(
             c.check_dir(Path::new("/var/lib/warrant/keys"))
                 .unwrap_err()
+                .0
                 .contains("state directory")
         );
         let open = Ceilings {

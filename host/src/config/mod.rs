@@ -236,7 +236,7 @@ impl HostConfig {
         for (tool, r) in &file.rates.tools {
             tool_rates.insert(
                 tool.clone(),
-                parse_rate(r).map_err(|why| invalid(&format!("rates.tools.{tool}"), why))?,
+                parse_rate(r).map_err(|why| invalid(&format!("rates.tools.{tool}"), why.0))?,
             );
         }
         let audit_dir = match &file.host.audit_dir {
@@ -254,7 +254,9 @@ impl HostConfig {
                 .as_ref()
                 .map(|l| {
                     l.iter()
-                        .map(|h| HttpCeiling::parse(h).map_err(|why| invalid("ceilings.http", why)))
+                        .map(|h| {
+                            HttpCeiling::parse(h).map_err(|why| invalid("ceilings.http", why.0))
+                        })
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .transpose()?,

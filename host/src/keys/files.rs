@@ -188,27 +188,27 @@ pub fn write_key_files(key: &KeyFile, dir: &Path) -> Result<Vec<PathBuf>, KeyErr
         path: path.to_owned(),
         why: e.to_string(),
     };
-    let handle = crate::statedir::create_private_dir(dir).map_err(|e| write_err(dir, &e))?;
+    let handle = crate::privfs::create_private_dir(dir).map_err(|e| write_err(dir, &e))?;
     let key_name = format!("{}.key", key.id);
-    crate::statedir::write_new(&handle, &key_name, key.to_text().as_bytes(), 0o600).map_err(
-        |e| match e.kind() {
+    crate::privfs::write_new(&handle, &key_name, key.to_text().as_bytes(), 0o600).map_err(|e| {
+        match e.kind() {
             std::io::ErrorKind::AlreadyExists => KeyError::Exists {
                 path: dir.join(&key_name),
             },
             _ => write_err(&dir.join(&key_name), &e),
-        },
-    )?;
+        }
+    })?;
     let mut written = vec![dir.join(&key_name)];
     if let Some(snippet) = key.public_snippet()? {
         let pub_name = format!("{}.pub", key.id);
-        crate::statedir::write_new(&handle, &pub_name, snippet.as_bytes(), 0o644).map_err(|e| {
-            match e.kind() {
+        crate::privfs::write_new(&handle, &pub_name, snippet.as_bytes(), 0o644).map_err(
+            |e| match e.kind() {
                 std::io::ErrorKind::AlreadyExists => KeyError::Exists {
                     path: dir.join(&pub_name),
                 },
                 _ => write_err(&dir.join(&pub_name), &e),
-            }
-        })?;
+            },
+        )?;
         written.push(dir.join(pub_name));
     }
     Ok(written)

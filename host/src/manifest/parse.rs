@@ -116,7 +116,7 @@ impl Manifest {
         let version: Version = p
             .version
             .parse()
-            .map_err(|why: String| invalid("plugin.version", why))?;
+            .map_err(|why: crate::vocab::Invalid| invalid("plugin.version", why))?;
         if p.publisher.trim().is_empty() || p.publisher.len() > 64 {
             return Err(invalid("plugin.publisher", "must be 1-64 characters"));
         }

@@ -6,8 +6,6 @@
 
 use std::sync::atomic::Ordering;
 
-use serde_json::Value;
-
 use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
 use crate::audit::{AuditError, Reservation};
 use crate::authz::{CallAsk, Grant, Refusal};
@@ -15,62 +13,8 @@ use crate::mediation::Host;
 use crate::mediation::approval::Approved;
 use crate::mediation::context::{CallContext, InputFacts, refused};
 use crate::mediation::inflight::{Entry, Running};
-use crate::sandbox::CallFailure;
+use crate::mediation::request::{CallError, CallRequest, CallResponse};
 use crate::vocab::{CancelToken, CapabilityUse};
-
-/// A call as an agent makes it.
-#[derive(Debug, Clone, Default)]
-pub struct CallRequest {
-    /// The task token.
-    pub token: String,
-    /// `plugin.tool`.
-    pub tool: String,
-    /// The input, a JSON object as text.
-    pub input: String,
-    /// What the agent says it is doing (recorded, bounded; never trusted).
-    pub prompt: Option<String>,
-    /// More context from the agent (recorded, bounded; never trusted).
-    pub context: Option<Value>,
-    /// Where the call came from: `cli`, `mcp`, `http`, `lib`.
-    pub channel: &'static str,
-}
-
-/// Why a call produced no output.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CallError {
-    /// Refused before it ran; the refusal names the layer.
-    #[error("{0}")]
-    Refused(Refusal),
-    /// It ran and failed (tool error, trap, limit, cancelled).
-    #[error("{0}")]
-    Failed(CallFailure),
-    /// Its outcome could not be recorded, so it is not returned.
-    #[error("the outcome could not be recorded in the audit chain, so it is withheld: {0}")]
-    Unaudited(AuditError),
-}
-
-impl CallError {
-    /// A stable name for the outcome.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            Self::Refused(Refusal::PendingApproval { .. }) => "held",
-            Self::Refused(_) => "refused",
-            Self::Failed(f) => f.kind(),
-            Self::Unaudited(_) => "unaudited",
-        }
-    }
-}
-
-/// The answer to a call.
-#[derive(Debug, Clone)]
-pub struct CallResponse {
-    /// The call's id (in every audit record of the call).
-    pub call_id: String,
-    /// The sequence number of the call's final audit record.
-    pub audit_seq: Option<u64>,
-    /// The output (JSON text) or why there is none.
-    pub outcome: Result<String, CallError>,
-}
 
 /// How far a call got: what to record, and what to run.
 struct Decided<'r> {

@@ -11,7 +11,7 @@ use crate::audit::event::{
 };
 use crate::authz::Refusal;
 use crate::keys::sha256_hex;
-use crate::mediation::call::CallError;
+use crate::mediation::request::CallError;
 use crate::vocab::{CapabilityUse, cap, cap_at};
 
 /// Longest prompt or context kept in the audit chain.

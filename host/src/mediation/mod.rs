@@ -8,12 +8,15 @@
 //!   trust without a restart.
 
 mod approval;
-pub(crate) mod call;
+mod call;
 mod context;
 mod inflight;
 mod listing;
+mod loading;
 mod open;
+mod options;
 mod reload;
+mod request;
 mod watch;
 
 use std::sync::atomic::AtomicU64;
@@ -29,11 +32,11 @@ use crate::state::SharedState;
 use crate::statedir::StateDir;
 use crate::vocab::CancelToken;
 
-pub use call::{CallError, CallRequest, CallResponse};
 pub use context::MAX_PROMPT;
 pub use listing::ToolView;
-pub use open::{HostError, HostOptions, sandbox_config};
+pub use options::{HostError, HostOptions, sandbox_config};
 pub use reload::ReloadReport;
+pub use request::{CallError, CallRequest, CallResponse};
 
 /// What a host is running with: its config, the plugins loaded under it,
 /// and the authorization built from both. Replaced as a whole on reload;
@@ -48,6 +51,10 @@ pub struct Loaded {
     pub authz: Authz,
     /// Operator actions under this config.
     pub operator: OperatorActions,
+    /// When the first loaded plugin stops verifying by itself — its
+    /// signing key's `not-after`, or its manifest's own expiry: the host
+    /// reloads then.
+    pub expires: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A running host. Cheap to clone.
@@ -75,6 +82,8 @@ pub(crate) struct Inner {
     reloaded: AtomicU64,
     /// One reload at a time.
     reloading: tokio::sync::Mutex<()>,
+    /// The expiry a reload was last made for.
+    expiry_reloaded: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
     /// When the watched files last changed, as last seen.
     file_stamp: std::sync::Mutex<Option<Vec<Option<std::time::SystemTime>>>>,
 }

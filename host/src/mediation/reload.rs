@@ -1,6 +1,7 @@
 //! Reloading config and trust while serving — on SIGHUP, on an operator's
-//! `warrant reload` (through the shared state), and on a change of the
-//! config or policy files: re-verify every plugin under the new trust,
+//! `warrant reload` (through the shared state), on a change of the config
+//! or policy files, and when a loaded plugin's signing key or manifest
+//! expires: re-verify every plugin under the new trust,
 //! swap in what verifies, unload what does not and cancel its calls in
 //! flight, and record each change in the chain.
 
@@ -10,7 +11,7 @@ use std::time::SystemTime;
 
 use crate::audit::event::{ConfigReloaded, Event};
 use crate::config::HostConfig;
-use crate::mediation::open::{build, record_loads, refusal_event};
+use crate::mediation::loading::{build, record_loads, refusal_event};
 use crate::mediation::{Host, Inner};
 
 /// What a reload did.
@@ -31,7 +32,7 @@ pub struct ReloadReport {
 
 impl Host {
     /// Reload the config file and trust, re-verify and reload the plugins.
-    /// `trigger` says why (`signal`, `operator`, `file-change`); `by` who
+    /// `trigger` says why (`signal`, `operator`, `file-change`, `expiry`); `by` who
     /// asked, for an operator's request.
     pub async fn reload(&self, trigger: &str, by: Option<&str>) -> ReloadReport {
         let inner = &self.inner;
@@ -153,6 +154,22 @@ pub(crate) async fn poll(inner: &Arc<Inner>) {
             host.reload("operator", by.as_deref()).await;
         });
         return;
+    }
+    if let Some(at) = host.loaded().expires
+        && chrono::Utc::now() > at
+    {
+        let mut done = inner
+            .expiry_reloaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if *done != Some(at) {
+            *done = Some(at);
+            drop(done);
+            tokio::spawn(async move {
+                host.reload("expiry", None).await;
+            });
+            return;
+        }
     }
     if inner.opts.watch_files {
         let stamp = file_stamp(&host.loaded().config);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use crate::config::{HostConfig, PluginEntry};
 use crate::manifest::VerifiedManifest;
 use crate::sandbox::{Capabilities, FileGrant, Secret};
-use crate::vocab::{Access, Bytes, Limits, Span, parse_duration, parse_size};
+use crate::vocab::{Access, Bytes, Limits, Span};
 
 /// Why a plugin's grants cannot be set up.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -23,7 +23,7 @@ pub enum GrantError {
         /// The grant, as the manifest names it.
         grant: String,
         /// Why.
-        why: String,
+        why: crate::vocab::Invalid,
     },
 }
 
@@ -60,7 +60,7 @@ pub(crate) fn capabilities(
         // A read-write directory (e.g. for case files) is created on first
         // load; a read-only one must exist.
         if f.access == Access::ReadWrite && !host.exists() {
-            crate::statedir::create_private_dir(&host).map_err(|e| {
+            crate::privfs::create_private_dir(&host).map_err(|e| {
                 cfg(format!(
                     "cannot create read-write directory {} for {}: {e}",
                     host.display(),
@@ -151,8 +151,7 @@ fn tighten(mut l: Limits, entry: &PluginEntry) -> Result<Limits, String> {
     let above = |what: &str, v: String, m: String| {
         format!("limits.{what} {v} is above the manifest's {m}; the config may only tighten limits")
     };
-    if let Some(m) = &o.memory {
-        let v = parse_size(m).map_err(|e| format!("limits.memory: {e}"))?;
+    if let Some(v) = o.memory {
         if v > l.memory {
             return Err(above(
                 "memory",
@@ -162,8 +161,7 @@ fn tighten(mut l: Limits, entry: &PluginEntry) -> Result<Limits, String> {
         }
         l.memory = v;
     }
-    if let Some(t) = &o.timeout {
-        let v = parse_duration(t).map_err(|e| format!("limits.timeout: {e}"))?;
+    if let Some(v) = o.timeout {
         if v > l.timeout {
             return Err(above(
                 "timeout",
@@ -173,8 +171,7 @@ fn tighten(mut l: Limits, entry: &PluginEntry) -> Result<Limits, String> {
         }
         l.timeout = v;
     }
-    if let Some(s) = &o.output {
-        let v = parse_size(s).map_err(|e| format!("limits.output: {e}"))?;
+    if let Some(v) = o.output {
         if v > l.output {
             return Err(above(
                 "output",

@@ -144,7 +144,7 @@ async fn load_verified(
         })?;
     compare_tools(&m.tools, plugin.tools()).map_err(|detail| RegistryError::ToolsMismatch {
         plugin: id.clone(),
-        detail,
+        detail: detail.0,
     })?;
     for tool in entry.action_owners.keys() {
         if m.tools.iter().all(|t| &t.name != tool) {

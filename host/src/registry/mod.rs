@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use crate::manifest::{ManifestTool, VerifiedManifest, VerifyError};
 use crate::sandbox::{LoadError, LoadedPlugin};
 use crate::state::StateError;
-use crate::vocab::ToolSpec;
+use crate::vocab::{Invalid, ToolSpec};
 
 pub use grants::GrantError;
 pub use load::{Refused, load_plugin, verify_entry};
@@ -256,39 +256,39 @@ impl Registry {
 /// # Errors
 ///
 /// The first difference, in words.
-pub fn compare_tools(signed: &[ManifestTool], reported: &[ToolSpec]) -> Result<(), String> {
+pub fn compare_tools(signed: &[ManifestTool], reported: &[ToolSpec]) -> Result<(), Invalid> {
     for r in reported {
         let Some(s) = signed.iter().find(|s| s.name == r.name) else {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "the component reports tool `{}`, which the manifest does not list",
                 r.name
-            ));
+            )));
         };
         if s.description != r.description {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "tool `{}`: description differs (manifest: {:?}; component: {:?})",
                 r.name, s.description, r.description
-            ));
+            )));
         }
         if s.impact != r.impact {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "tool `{}`: impact differs (manifest: {}; component: {})",
                 r.name, s.impact, r.impact
-            ));
+            )));
         }
         if s.input_schema != r.input_schema {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "tool `{}`: input schema differs from the component's",
                 r.name
-            ));
+            )));
         }
     }
     for s in signed {
         if reported.iter().all(|r| r.name != s.name) {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "the manifest lists tool `{}`, which the component does not report",
                 s.name
-            ));
+            )));
         }
     }
     Ok(())

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
+use crate::privfs::create_private_dir;
 use crate::sandbox::LoadError;
-use crate::statedir::create_private_dir;
 
 /// The on-disk cache. Writes are atomic (temporary file, then rename).
 #[derive(Debug, Clone)]

@@ -75,17 +75,26 @@ type Sent = (
     Box<dyn Future<Output = Result<(), HttpError>> + Send>,
 );
 
-/// Send `req` to `addr`, over TLS verified for `name` when `tls` is given.
+/// Send `req` to the first of the checked `addrs` that accepts a
+/// connection, over TLS verified for `name` when `tls` is given.
 pub(crate) async fn send(
     mut req: http::Request<WasiBody>,
-    addr: SocketAddr,
+    addrs: &[SocketAddr],
     tls: Option<(&str, Arc<rustls::ClientConfig>)>,
     t: Timeouts,
 ) -> Result<Sent, HttpError> {
-    let tcp = match tokio::time::timeout(t.connect, TcpStream::connect(addr)).await {
-        Ok(s) => s.map_err(HttpError::Connect)?,
-        Err(_) => return Err(HttpError::ConnectionTimeout),
-    };
+    let mut tcp = Err(HttpError::ConnectionTimeout);
+    for addr in addrs {
+        tcp = match tokio::time::timeout(t.connect, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => Ok(s),
+            Ok(Err(e)) => Err(HttpError::Connect(e)),
+            Err(_) => Err(HttpError::ConnectionTimeout),
+        };
+        if tcp.is_ok() {
+            break;
+        }
+    }
+    let tcp = tcp?;
     let stream: Box<dyn Stream> = match tls {
         Some((name, config)) => {
             let server = rustls::pki_types::ServerName::try_from(name.to_owned())

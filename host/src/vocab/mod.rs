@@ -9,6 +9,7 @@
 mod access;
 mod cancel;
 mod ids;
+mod invalid;
 mod json;
 mod limits;
 mod origin;
@@ -22,6 +23,7 @@ mod version;
 pub use access::Access;
 pub use cancel::CancelToken;
 pub use ids::random_id;
+pub use invalid::Invalid;
 pub use json::{StrictJsonError, parse_strict, to_canonical, write_canonical};
 pub use limits::Limits;
 pub use origin::{HttpOrigin, MAX_HTTP_RESPONSE_BYTES, parse_origin, parse_target};

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::Invalid;
+
 /// Largest response body a plugin may read, per outbound HTTP request.
 pub const MAX_HTTP_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 
@@ -30,23 +32,25 @@ impl fmt::Display for HttpOrigin {
 ///
 /// A message when the scheme is not `http`/`https`, the host is missing or
 /// empty, or the URL carries a user name.
-pub fn parse_target(uri: &http::Uri) -> Result<HttpOrigin, String> {
+pub fn parse_target(uri: &http::Uri) -> Result<HttpOrigin, Invalid> {
     let scheme = uri
         .scheme_str()
-        .ok_or("the request has no scheme")?
+        .ok_or(Invalid::from("the request has no scheme"))?
         .to_ascii_lowercase();
     let default_port = match scheme.as_str() {
         "http" => 80,
         "https" => 443,
         other => {
-            return Err(format!(
+            return Err(Invalid(format!(
                 "scheme `{other}` is not allowed; use http or https"
-            ));
+            )));
         }
     };
-    let authority = uri.authority().ok_or("the request has no host")?;
+    let authority = uri
+        .authority()
+        .ok_or(Invalid::from("the request has no host"))?;
     if authority.as_str().contains('@') {
-        return Err("user names in URLs are not allowed".into());
+        return Err(Invalid::from("user names in URLs are not allowed"));
     }
     let host = authority
         .host()
@@ -55,7 +59,7 @@ pub fn parse_target(uri: &http::Uri) -> Result<HttpOrigin, String> {
         .trim_end_matches('.')
         .to_ascii_lowercase();
     if host.is_empty() {
-        return Err("the request has an empty host".into());
+        return Err(Invalid::from("the request has an empty host"));
     }
     Ok(HttpOrigin {
         scheme,
@@ -69,14 +73,16 @@ pub fn parse_target(uri: &http::Uri) -> Result<HttpOrigin, String> {
 /// # Errors
 ///
 /// A message saying what is wrong.
-pub fn parse_origin(o: &str) -> Result<HttpOrigin, String> {
-    let uri: http::Uri = o.parse().map_err(|_| format!("{o:?} is not a URL"))?;
+pub fn parse_origin(o: &str) -> Result<HttpOrigin, Invalid> {
+    let uri: http::Uri = o
+        .parse()
+        .map_err(|_| Invalid(format!("{o:?} is not a URL")))?;
     if uri.path() != "/" && !uri.path().is_empty() || uri.query().is_some() {
-        return Err(format!(
+        return Err(Invalid(format!(
             "{o:?} must be an origin only (scheme://host[:port]), without a path"
-        ));
+        )));
     }
-    parse_target(&uri).map_err(|why| format!("{o:?}: {why}"))
+    parse_target(&uri).map_err(|why| Invalid(format!("{o:?}: {why}")))
 }
 
 #[cfg(test)]

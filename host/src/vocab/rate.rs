@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::Invalid;
+
 /// A rate limit: at most `calls` per `per`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rate {
@@ -26,8 +28,12 @@ impl fmt::Display for Rate {
 /// # Errors
 ///
 /// A message when it is not in that form or allows no call at all.
-pub fn parse_rate(r: &str) -> Result<Rate, String> {
-    let err = || format!("{r:?} must be calls per period, e.g. \"60/min\", \"10/s\", \"500/h\"");
+pub fn parse_rate(r: &str) -> Result<Rate, Invalid> {
+    let err = || {
+        Invalid(format!(
+            "{r:?} must be calls per period, e.g. \"60/min\", \"10/s\", \"500/h\""
+        ))
+    };
     let (n, per) = r.split_once('/').ok_or_else(err)?;
     let n: u32 = n.trim().parse().map_err(|_| err())?;
     let secs = match per.trim() {

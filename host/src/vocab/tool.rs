@@ -28,16 +28,16 @@ impl Impact {
 }
 
 impl std::str::FromStr for Impact {
-    type Err = String;
+    type Err = super::Invalid;
 
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, super::Invalid> {
         match s {
             "read" => Ok(Self::Read),
             "write" => Ok(Self::Write),
             "high" => Ok(Self::High),
-            other => Err(format!(
+            other => Err(super::Invalid(format!(
                 "{other:?} is not an impact level; use read, write or high"
-            )),
+            ))),
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::Invalid;
+
 /// The largest number any part of a version may have.
 pub const MAX_VERSION_PART: u64 = 999_999;
 
@@ -24,28 +26,30 @@ impl fmt::Display for Version {
 }
 
 impl std::str::FromStr for Version {
-    type Err = String;
+    type Err = Invalid;
 
     /// Three dot-separated whole numbers, each at most [`MAX_VERSION_PART`],
     /// without leading zeros or signs.
-    fn from_str(v: &str) -> Result<Self, String> {
-        let form = || format!("{v:?} must be MAJOR.MINOR.PATCH, e.g. \"1.4.0\"");
+    fn from_str(v: &str) -> Result<Self, Invalid> {
+        let form = || Invalid(format!("{v:?} must be MAJOR.MINOR.PATCH, e.g. \"1.4.0\""));
         let parts: Vec<&str> = v.split('.').collect();
         let [a, b, c] = parts.as_slice() else {
             return Err(form());
         };
-        let num = |p: &str| -> Result<u64, String> {
+        let num = |p: &str| -> Result<u64, Invalid> {
             if p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(form());
             }
             if p.len() > 1 && p.starts_with('0') {
-                return Err(format!("{v:?}: version parts have no leading zeros"));
+                return Err(Invalid(format!(
+                    "{v:?}: version parts have no leading zeros"
+                )));
             }
             match p.parse::<u64>() {
                 Ok(n) if n <= MAX_VERSION_PART => Ok(n),
-                _ => Err(format!(
+                _ => Err(Invalid(format!(
                     "{v:?}: each part of a version is at most {MAX_VERSION_PART}, so that no release can put later ones out of reach"
-                )),
+                ))),
             }
         };
         Ok(Self {

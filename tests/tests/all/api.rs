@@ -7,7 +7,7 @@
 mod admin_api;
 mod json_api;
 mod lifecycle;
-mod support;
+pub(crate) mod support;
 
 use std::time::Duration;
 

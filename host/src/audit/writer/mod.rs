@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use crate::audit::event::{AuditRecovered, Event};
 use crate::audit::keys::AuditKeys;
-use crate::statedir::create_private_dir;
+use crate::privfs::create_private_dir;
 
 use commit::Shared;
 use file::Writer;

@@ -115,12 +115,12 @@ pub(crate) fn is_public(ip: IpAddr) -> bool {
     }
 }
 
-/// Check a target against the grant and resolve it to the one address the
-/// connection will use.
+/// Check a target against the grant and resolve it to the addresses the
+/// connection may use (every one of them checked), in the resolver's order.
 pub(crate) async fn authorize(
     allowed: &[HttpOrigin],
     target: &HttpOrigin,
-) -> Result<SocketAddr, String> {
+) -> Result<Vec<SocketAddr>, String> {
     let granted = allowed
         .iter()
         .any(|o| o.scheme == target.scheme && o.host == target.host && o.port == target.port);
@@ -141,7 +141,7 @@ pub(crate) async fn authorize(
     // An IP literal or `localhost` granted exactly is the operator's explicit
     // choice; anything else must resolve to public addresses only.
     if let Ok(ip) = target.host.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, target.port));
+        return Ok(vec![SocketAddr::new(ip, target.port)]);
     }
     let explicit_local = target.host == "localhost";
     let addrs: Vec<SocketAddr> = tokio::time::timeout(
@@ -152,9 +152,9 @@ pub(crate) async fn authorize(
     .map_err(|_| format!("resolving {} timed out", target.host))?
     .map_err(|e| format!("cannot resolve {}: {e}", target.host))?
     .collect();
-    let first = *addrs
-        .first()
-        .ok_or_else(|| format!("{} has no addresses", target.host))?;
+    if addrs.is_empty() {
+        return Err(format!("{} has no addresses", target.host));
+    }
     if !explicit_local && let Some(bad) = addrs.iter().find(|a| !is_public(a.ip())) {
         return Err(format!(
             "{} resolves to {}, a non-public address; grant that address explicitly to allow it",
@@ -162,7 +162,7 @@ pub(crate) async fn authorize(
             bad.ip()
         ));
     }
-    Ok(first)
+    Ok(addrs)
 }
 
 type SendFuture = Box<
@@ -222,7 +222,7 @@ impl WasiHttpHooks for HttpGate {
             let target = match target {
                 Ok(t) => t,
                 Err(why) => {
-                    set(&|r| r.refused = Some(why.clone()));
+                    set(&|r| r.refused = Some(why.to_string()));
                     return Err(HttpError::HttpRequestUriInvalid);
                 }
             };
@@ -253,7 +253,7 @@ impl WasiHttpHooks for HttpGate {
                 between_bytes: pick(options.and_then(|o| o.between_bytes_timeout)),
             };
             let tls_for = (target.scheme == "https").then_some((target.host.as_str(), tls));
-            let (response, io) = egress::send(request, addr, tls_for, timeouts).await?;
+            let (response, io) = egress::send(request, &addr, tls_for, timeouts).await?;
             let status = response.status().as_u16();
             set(&|r| r.status = Some(status));
             let response = response.map(|body| {

@@ -1,6 +1,7 @@
 //! A hostile plugin for the host's tests. Each tool misbehaves in one way or
 //! probes one capability; none of this belongs in a real plugin.
 
+mod dup;
 mod probe;
 
 use schemars::JsonSchema;
@@ -162,5 +163,7 @@ warrant_sdk::export_plugin!(
     probe::Fs,
     probe::Env,
     probe::Secret,
-    probe::Ambient
+    probe::Ambient,
+    dup::First,
+    dup::RandomBytes
 );
