@@ -54,6 +54,47 @@ impl Record {
         self.data.get(field).and_then(Value::as_str)
     }
 
+    /// Make a record of `event` at `seq`, chained to `prev`, MACed under
+    /// `mac_key`: the exact bytes a writer produces for these values.
+    pub fn seal(
+        seq: u64,
+        time: &str,
+        host: Option<&str>,
+        prev: &str,
+        event: &Event,
+        mac_key: &[u8],
+    ) -> Self {
+        let data = event.data();
+        let mut r = Self {
+            v: Some(crate::audit::event::FORMAT_VERSION),
+            seq,
+            time: time.to_owned(),
+            host: host.map(str::to_owned),
+            kind: event.kind().to_owned(),
+            prev: prev.to_owned(),
+            data,
+            hash: String::new(),
+            mac: String::new(),
+        };
+        r.hash = r.compute_hash();
+        r.mac = r.compute_mac(mac_key);
+        r
+    }
+
+    /// The record as its one stored line (without the newline), byte for
+    /// byte as the writer stores it.
+    pub fn line(&self) -> String {
+        let mut out = Vec::new();
+        encode_line(
+            self.head(),
+            &to_canonical(&self.data),
+            &self.hash,
+            &self.mac,
+            &mut out,
+        );
+        String::from_utf8(out).unwrap_or_default()
+    }
+
     /// The typed event, when the kind and data are ones this host knows.
     pub fn event(&self) -> Option<Event> {
         Event::from_parts(&self.kind, &self.data).ok()

@@ -6,6 +6,8 @@ mod api;
 mod approvals;
 mod audit;
 mod audit_faults;
+mod audit_format;
+mod authz_order;
 mod examples;
 mod grants;
 mod hardening;

@@ -88,6 +88,28 @@ pub enum Event {
 }
 
 impl Event {
+    /// Every record kind this format version defines.
+    pub const KINDS: &'static [&'static str] = &[
+        "call.decided",
+        "call.completed",
+        "approval.requested",
+        "approval.approved",
+        "approval.denied",
+        "token.issued",
+        "token.revoked",
+        "agent.quarantined",
+        "agent.released",
+        "host.halted",
+        "host.resumed",
+        "plugin.disabled",
+        "plugin.enabled",
+        "plugin.loaded",
+        "plugin.refused",
+        "plugin.version-reset",
+        "config.reloaded",
+        "audit.recovered",
+    ];
+
     /// The record kind, e.g. `call.decided`.
     pub fn kind(&self) -> &'static str {
         match self {

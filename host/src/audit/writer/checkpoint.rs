@@ -52,6 +52,11 @@ impl Writer {
         if let Some(w) = &self.opts.witness {
             // The witness is a file the operator placed elsewhere (another
             // volume, a mounted share) on purpose: ambient authority.
+            if let Some(parent) = w.parent()
+                && !parent.as_os_str().is_empty()
+            {
+                let _ = std::fs::create_dir_all(parent);
+            }
             let mut f = std::fs::OpenOptions::new()
                 .append(true)
                 .create(true)
