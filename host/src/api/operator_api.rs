@@ -1,13 +1,16 @@
 //! The operator API at `/v1/admin`: the operator actions of
 //! [`OperatorActions`](crate::operator::OperatorActions) — stop buttons,
-//! approvals, reloads, audit verification — over HTTP. It needs the
-//! automation credential kept in `state_dir/keys/admin.token` (mode 0600),
-//! which no task token can stand in for; every action is still checked and
-//! recorded against `[operators]` and the approvers of the host config.
+//! approvals, token issue, reloads — over HTTP. Every `POST` takes one
+//! [`SignedAction`]: the operator's own Ed25519 signature over exactly that
+//! action, verified against their public key in the host config, checked
+//! for their role, refused if replayed or stale, and kept in the audit
+//! chain. No route believes a name. Reading (open approvals, audit
+//! verification) needs the read credential in `state_dir/keys/admin.token`,
+//! which acts on nothing.
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, Query, Request, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -16,68 +19,76 @@ use serde::{Deserialize, Serialize};
 use crate::api::app::AppState;
 use crate::api::security::{ApiFault, bearer, same_secret};
 use crate::audit::{AuditPaths, VerifyKeys, VerifyOptions, verify_chain};
+use crate::keys::{ActionKind, SignedAction};
 use crate::operator::{OperatorError, Stop};
 use crate::state::{Approval, now_ms};
+use crate::vocab::parse_strict;
 
 /// The operator routes (mounted at `/v1/admin`).
 pub(crate) fn routes(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/approvals", get(approvals))
+        .route("/approvals/{id}", get(approval))
         .route("/approvals/{id}/approve", post(approve))
         .route("/approvals/{id}/deny", post(deny))
+        .route("/tokens", post(issue))
         .route("/tokens/{id}/revoke", post(revoke))
         .route("/agents/{id}/quarantine", post(quarantine))
         .route("/agents/{id}/release", post(release))
         .route("/plugins/{id}/disable", post(disable))
         .route("/plugins/{id}/enable", post(enable))
+        .route("/plugins/{id}/reset-version", post(reset_version))
         .route("/halt", post(halt))
         .route("/resume", post(resume))
         .route("/reload", post(reload))
-        .route("/audit/verify", get(verify).post(verify))
-        .layer(middleware::from_fn_with_state(state, require_admin))
+        .route("/audit/verify", get(verify))
+        .layer(middleware::from_fn_with_state(state, require_reader))
 }
 
-async fn require_admin(State(s): State<AppState>, req: Request, next: Next) -> Response {
+/// Reads need the read credential; actions carry their own proof.
+async fn require_reader(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != Method::GET {
+        return next.run(req).await;
+    }
     match bearer(req.headers()) {
         Some(t) if same_secret(t, &s.admin_token) => next.run(req).await,
         _ => ApiFault::new(
             StatusCode::UNAUTHORIZED,
             "admin",
-            "the admin API needs the operator credential from state_dir/keys/admin.token \
+            "reading the operator API needs the read credential from state_dir/keys/admin.token \
              as Authorization: Bearer; task tokens are not accepted here",
         )
         .into_response(),
     }
 }
 
-/// Who acts, and why (recorded in the audit chain).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Act {
-    /// The operator's name, as listed in the host config.
-    #[serde(rename = "as", alias = "by")]
-    by: String,
-    #[serde(default)]
-    reason: String,
-}
-
-/// The JSON body, or what is wrong with it.
-fn act(body: &[u8]) -> Result<Act, ApiFault> {
-    serde_json::from_slice(body).map_err(|e| {
+/// The body: one signed action (strict JSON, no duplicate keys).
+fn signed(body: &[u8]) -> Result<SignedAction, ApiFault> {
+    let bad = |why: String| {
         ApiFault::new(
             StatusCode::BAD_REQUEST,
             "request",
-            format!("the body must be {{\"as\": \"<operator>\", \"reason\": \"…\"}}: {e}"),
+            format!(
+                "the body must be one signed operator action \
+                 {{\"action\": {{…}}, \"sig\": \"…\"}} (warrant sign-action makes one): {why}"
+            ),
         )
-    })
+    };
+    let text = std::str::from_utf8(body).map_err(|e| bad(e.to_string()))?;
+    let v = parse_strict(text).map_err(|e| bad(e.to_string()))?;
+    serde_json::from_value(v).map_err(|e| bad(e.to_string()))
 }
 
 impl From<OperatorError> for ApiFault {
     fn from(e: OperatorError) -> Self {
         let status = match &e {
+            OperatorError::Unauthenticated(_)
+            | OperatorError::Replayed(_)
+            | OperatorError::Stale { .. } => StatusCode::UNAUTHORIZED,
             OperatorError::NotPermitted { .. } | OperatorError::NotApprover(_) => {
                 StatusCode::FORBIDDEN
             }
+            OperatorError::Mismatch { .. } => StatusCode::BAD_REQUEST,
             OperatorError::Invalid(_) | OperatorError::Issue(_) => StatusCode::CONFLICT,
             OperatorError::StateDir(_) => StatusCode::INTERNAL_SERVER_ERROR,
             OperatorError::State(_) | OperatorError::Audit(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -111,6 +122,10 @@ struct ApprovalView {
     expires_at_ms: i64,
     decided_by: Option<String>,
     decision_reason: Option<String>,
+    /// What an approver signs (`binding` of the signed action).
+    binding_digest: String,
+    required: u32,
+    approvals: Vec<String>,
 }
 
 impl ApprovalView {
@@ -134,6 +149,9 @@ impl ApprovalView {
             expires_at_ms: a.expires_at,
             decided_by: a.decided_by.clone(),
             decision_reason: a.decision_reason.clone(),
+            binding_digest: b.digest(),
+            required: a.required,
+            approvals: a.votes.clone(),
         }
     }
 }
@@ -160,18 +178,29 @@ async fn approvals(
     }))
 }
 
+async fn approval(
+    State(s): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+) -> Result<axum::Json<ApprovalView>, ApiFault> {
+    let a = s.host.operator().approval(&id).await?;
+    Ok(axum::Json(ApprovalView::of(&a, now_ms())))
+}
+
 async fn decide(
     s: &AppState,
     id: &str,
-    approve: bool,
+    kind: ActionKind,
     body: &[u8],
 ) -> Result<axum::Json<ApprovalView>, ApiFault> {
-    let a = act(body)?;
-    let x = s
-        .host
-        .operator()
-        .decide(id, approve, &a.by, &a.reason)
-        .await?;
+    let a = signed(body)?;
+    if a.action.kind != kind || a.action.target != id {
+        return Err(OperatorError::Mismatch {
+            signed: format!("{} {}", a.action.kind.as_str(), a.action.target),
+            asked: format!("{} {id}", kind.as_str()),
+        }
+        .into());
+    }
+    let x = s.host.operator().decide(&a).await?;
     Ok(axum::Json(ApprovalView::of(&x, now_ms())))
 }
 
@@ -180,7 +209,7 @@ async fn approve(
     UrlPath(id): UrlPath<String>,
     body: axum::body::Bytes,
 ) -> Result<axum::Json<ApprovalView>, ApiFault> {
-    decide(&s, &id, true, &body).await
+    decide(&s, &id, ActionKind::Approve, &body).await
 }
 
 async fn deny(
@@ -188,12 +217,12 @@ async fn deny(
     UrlPath(id): UrlPath<String>,
     body: axum::body::Bytes,
 ) -> Result<axum::Json<ApprovalView>, ApiFault> {
-    decide(&s, &id, false, &body).await
+    decide(&s, &id, ActionKind::Deny, &body).await
 }
 
 async fn stop(s: &AppState, what: Stop, body: &[u8]) -> Result<axum::Json<Changed>, ApiFault> {
-    let a = act(body)?;
-    let changed = s.host.operator().stop(&what, &a.by, &a.reason).await?;
+    let a = signed(body)?;
+    let changed = s.host.operator().stop(&what, &a).await?;
     Ok(axum::Json(Changed { changed }))
 }
 
@@ -238,9 +267,50 @@ async fn reload(
     State(s): State<AppState>,
     body: axum::body::Bytes,
 ) -> Result<axum::Json<Reloading>, ApiFault> {
-    let a = act(&body)?;
-    let generation = s.host.operator().request_reload(&a.by).await?;
+    let a = signed(&body)?;
+    let generation = s.host.operator().request_reload(&a).await?;
     Ok(axum::Json(Reloading { generation }))
+}
+
+#[derive(Debug, Serialize)]
+struct Issued {
+    token: String,
+    token_id: String,
+    agent: String,
+    task: String,
+    tools: Vec<String>,
+    expires_at: i64,
+}
+
+async fn issue(
+    State(s): State<AppState>,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<Issued>, ApiFault> {
+    let a = signed(&body)?;
+    let (token, t) = s.host.operator().issue_token(&a).await?;
+    Ok(axum::Json(Issued {
+        token,
+        token_id: t.id,
+        agent: t.agent,
+        task: t.task,
+        tools: t.tools,
+        expires_at: t.exp,
+    }))
+}
+
+#[derive(Debug, Serialize)]
+struct Reset {
+    from: Option<String>,
+}
+
+async fn reset_version(
+    State(s): State<AppState>,
+    UrlPath(id): UrlPath<String>,
+    body: axum::body::Bytes,
+) -> Result<axum::Json<Reset>, ApiFault> {
+    let a = signed(&body)?;
+    let from = s.host.operator().reset_version(&id, &a).await?;
+    Ok(axum::Json(Reset { from }))
 }
 
 #[derive(Debug, Serialize)]
@@ -251,6 +321,7 @@ struct Verified {
     checkpoints: u64,
     last_checkpoint: u64,
     uncovered: u64,
+    operator_signatures: usize,
 }
 
 #[derive(Debug, Serialize)]
@@ -262,9 +333,10 @@ struct Tampered {
 /// Verify the whole chain with the host's keys (and witness), holding a
 /// shared lock on the log so that no half-written record is read.
 async fn verify(State(s): State<AppState>) -> Result<Response, ApiFault> {
-    let keys = VerifyKeys::from_state_dir(s.host.state_dir(), true)
+    let mut keys = VerifyKeys::from_state_dir(s.host.state_dir(), true)
         .map_err(|e| ApiFault::new(StatusCode::INTERNAL_SERVER_ERROR, "audit", e.to_string()))?;
     let config = s.host.config();
+    keys.operators = Some(config.operators.clone());
     let paths = AuditPaths::in_dir(&config.audit.dir);
     let opts = VerifyOptions {
         witness: config.audit.witness.clone(),
@@ -292,6 +364,7 @@ async fn verify(State(s): State<AppState>) -> Result<Response, ApiFault> {
             checkpoints: sum.checkpoints + sum.witness_checkpoints,
             last_checkpoint: sum.last_checkpoint,
             uncovered: sum.uncovered,
+            operator_signatures: sum.signed.len(),
         })
         .into_response(),
         Err(fault) => (

@@ -73,31 +73,19 @@ impl VerifyKeys {
 /// Read a checkpoint public key: base64 text, or a file holding it (raw or
 /// as the `public-key = "…"` line that `warrant keygen` writes).
 ///
+/// # Ambient Authority
+///
+/// Reads `arg` when it names a file (the operator's command line does).
+///
 /// # Errors
 ///
-/// A message when it is neither.
+/// [`Invalid`] when it is neither.
 pub fn parse_public_key(arg: &str) -> Result<ed25519_dalek::VerifyingKey, Invalid> {
     let text = if Path::new(arg).is_file() {
         std::fs::read_to_string(arg).map_err(|e| Invalid(format!("cannot read {arg}: {e}")))?
     } else {
         arg.to_owned()
     };
-    let b64 = text
-        .lines()
-        .find_map(|l| {
-            l.trim().strip_prefix("public-key").map(|r| {
-                r.trim_start_matches([' ', '='])
-                    .trim()
-                    .trim_matches('"')
-                    .to_owned()
-            })
-        })
-        .unwrap_or_else(|| text.trim().to_owned());
-    let bytes = B64
-        .decode(b64.trim())
-        .map_err(|_| Invalid::from("the checkpoint key is not base64"))?;
-    let arr = <[u8; 32]>::try_from(bytes.as_slice())
-        .map_err(|_| Invalid::from("an ed25519 public key is 32 bytes"))?;
-    ed25519_dalek::VerifyingKey::from_bytes(&arr)
-        .map_err(|e| Invalid(format!("not an ed25519 public key: {e}")))
+    crate::keys::parse_ed25519_public(&text)
+        .map_err(|e| Invalid(format!("the checkpoint key: {e}")))
 }

@@ -16,6 +16,7 @@ mod keys;
 mod ocsf;
 mod query;
 mod record;
+mod signatures;
 mod timeline;
 mod verify;
 mod writer;
@@ -29,6 +30,7 @@ pub use ocsf::{
 };
 pub use query::{Filter, read_records};
 pub use record::{GENESIS, Record};
+pub use signatures::{SignedRecord, is_operator_kind};
 pub use timeline::timeline;
 pub use verify::{ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain};
 pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};

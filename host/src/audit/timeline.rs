@@ -6,18 +6,39 @@ use std::fmt::Write as _;
 
 use crate::audit::event::{CallCompleted, CallDecided, Event};
 use crate::audit::record::Record;
+use crate::audit::signatures::{Checked, check};
+use crate::config::Operator;
 use crate::vocab::{CapabilityUse, safe};
 
 fn or_dash(v: Option<&str>) -> String {
     safe(v.unwrap_or("-"))
 }
 
-/// The timeline of `records`, one or more lines each.
-pub fn timeline(records: &[Record]) -> String {
+/// What proves an operator record: its signature, checked against
+/// `operators` when given.
+fn proof(r: &Record, operators: Option<&[Operator]>) -> String {
+    match check(r, operators) {
+        Ok(Checked::NotOperator) => String::new(),
+        Ok(Checked::Legacy) => " — unsigned (format before 3)".into(),
+        Ok(Checked::Unchecked) => " — signed; not checked (no host config)".into(),
+        Ok(Checked::Signed(s)) => format!(
+            " — signed by {} with key {}: signature verified",
+            safe(&s.operator),
+            safe(&s.key)
+        ),
+        Err(why) => format!(" — SIGNATURE NOT VALID: {}", safe(&why)),
+    }
+}
+
+/// The timeline of `records`, one or more lines each; operator records say
+/// who signed them and whether the signature verified against the public
+/// keys of `operators`.
+pub fn timeline(records: &[Record], operators: Option<&[Operator]>) -> String {
     let mut out = String::new();
     for r in records {
         let when = r.time.get(..19).unwrap_or(&r.time).replace('T', " ");
         let head = format!("{when}  #{:<5}", r.seq);
+        let proof = proof(r, operators);
         match r.event() {
             Some(Event::CallDecided(d)) => decided(&mut out, &head, &d),
             Some(Event::CallCompleted(c)) => completed(&mut out, &head, &c),
@@ -42,9 +63,14 @@ pub fn timeline(records: &[Record]) -> String {
                 } else {
                     format!(" ({})", safe(&a.reason))
                 };
+                let count = if a.required > 1 && verb == "APPROVED" {
+                    format!(" [{} of {}]", a.approvals, a.required)
+                } else {
+                    String::new()
+                };
                 let _ = writeln!(
                     out,
-                    "{head} {verb:<9} approval {} by {}{reason}",
+                    "{head} {verb:<9} approval {} by {}{reason}{count}{proof}",
                     safe(&a.approval_id),
                     safe(&a.by)
                 );
@@ -52,10 +78,11 @@ pub fn timeline(records: &[Record]) -> String {
             Some(Event::TokenIssued(t)) => {
                 let _ = writeln!(
                     out,
-                    "{head} TOKEN     {} issued to {} for task {} (tools {}; until {})",
+                    "{head} TOKEN     {} issued to {} for task {} by {} (tools {}; until {}){proof}",
                     safe(&t.token_id),
                     safe(&t.agent),
                     safe(&t.task),
+                    safe(&t.by),
                     safe(&t.tools.join(", ")),
                     or_dash(t.expires.as_deref())
                 );
@@ -63,7 +90,7 @@ pub fn timeline(records: &[Record]) -> String {
             _ => {
                 let _ = writeln!(
                     out,
-                    "{head} {:<9} {}",
+                    "{head} {:<9} {}{proof}",
                     safe(&r.kind.to_uppercase()),
                     safe(&summary(&r.data))
                 );
@@ -185,6 +212,8 @@ fn summary(d: &serde_json::Value) -> String {
     d.as_object()
         .map(|m| {
             m.iter()
+                // The signature is shown as its verdict.
+                .filter(|(k, _)| *k != "signed")
                 .map(|(k, v)| {
                     format!(
                         "{k}={}",

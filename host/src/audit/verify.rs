@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 
 use crate::audit::checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 use crate::audit::record::{GENESIS, Record};
+use crate::audit::signatures::{Checked, SignedRecord, check};
+use crate::config::Operator;
 
 /// What was wrong with the chain: the first problem found.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -117,6 +119,32 @@ pub enum ChainFault {
         /// The last checkpointed seq (0: none).
         last_checkpoint: u64,
     },
+    /// A record of an operator's action whose operator signature does not
+    /// hold: forged, even if its MAC verifies.
+    #[error("record {seq} (line {line}): {kind} without a valid operator signature — {why}")]
+    Unsigned {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// The record's kind.
+        kind: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A record in an older format after one in a newer: written to avoid
+    /// a newer format's checks.
+    #[error("record {seq} (line {line}): format {v} after format {newest} — records never go back to an older format")]
+    Downgraded {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// Its format.
+        v: u32,
+        /// The newest format before it.
+        newest: u32,
+    },
     /// The files could not be read.
     #[error("cannot read {0}")]
     Io(String),
@@ -138,6 +166,12 @@ pub struct ChainSummary {
     /// Records after the last checkpoint: their truncation would not be
     /// noticed.
     pub uncovered: u64,
+    /// Every operator signature that verified, with the key that signed.
+    pub signed: Vec<SignedRecord>,
+    /// Operator records from before format 3, which carry no signature.
+    pub legacy_unsigned: u64,
+    /// Operator records not checked: no operators were given.
+    pub unchecked: u64,
 }
 
 /// Keys for verification; each is optional.
@@ -147,6 +181,9 @@ pub struct VerifyKeys {
     pub mac: Option<Vec<u8>>,
     /// The checkpoint public key (anyone may have it).
     pub checkpoint: Option<ed25519_dalek::VerifyingKey>,
+    /// The operators and their public keys (from the host config), to
+    /// check every operator signature.
+    pub operators: Option<Vec<Operator>>,
 }
 
 /// What else to check.
@@ -200,6 +237,7 @@ pub fn verify_chain(
     let mut reader = BufReader::new(file);
     let mut summary = ChainSummary::default();
     let mut prev = GENESIS.to_owned();
+    let mut newest = 0u32;
     let (mut line_no, mut done) = (0u64, 0u64);
     let mut line = String::new();
     loop {
@@ -285,6 +323,30 @@ pub fn verify_chain(
                     "contradicts (another record has that seq): the history forked or was rewritten"
                         .into(),
             });
+        }
+        let v = r.v.unwrap_or(1);
+        if v < newest {
+            return Err(ChainFault::Downgraded {
+                seq: r.seq,
+                line: line_no,
+                v,
+                newest,
+            });
+        }
+        newest = v;
+        match check(&r, keys.operators.as_deref()) {
+            Ok(Checked::NotOperator) => {}
+            Ok(Checked::Legacy) => summary.legacy_unsigned += 1,
+            Ok(Checked::Unchecked) => summary.unchecked += 1,
+            Ok(Checked::Signed(s)) => summary.signed.push(s),
+            Err(why) => {
+                return Err(ChainFault::Unsigned {
+                    seq: r.seq,
+                    line: line_no,
+                    kind: r.kind.clone(),
+                    why,
+                });
+            }
         }
         prev = r.hash;
         summary.records += 1;

@@ -77,6 +77,8 @@ pub struct ApprovalNeed {
     pub policies: Vec<String>,
     /// Who may approve it.
     pub approvers: Vec<String>,
+    /// How many distinct approvers it needs.
+    pub required: u32,
     /// Why, in words.
     pub why: String,
 }

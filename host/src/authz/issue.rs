@@ -68,8 +68,8 @@ impl Issuer {
     }
 
     /// Issue a task token for `agent` and `task`, scoped to `tools` (all
-    /// the agent's grant when empty), valid for `ttl` from `now`. Returns
-    /// the token and its claims.
+    /// the agent's grant when empty), valid for `ttl` from `now`, on the
+    /// authority of operator `by`. Returns the token and its claims.
     ///
     /// # Errors
     ///
@@ -80,6 +80,7 @@ impl Issuer {
         task: &str,
         tools: &[String],
         ttl: Duration,
+        by: &str,
         now: DateTime<Utc>,
     ) -> Result<(String, TaskToken), IssueError> {
         let a = self
@@ -122,6 +123,7 @@ impl Issuer {
             iat,
             nbf: iat,
             exp: iat + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
+            by: Some(by.to_owned()),
         };
         Ok((self.key.encode(&token), token))
     }

@@ -227,18 +227,31 @@ impl Authz {
                 return Err(deny(Refusal::Policy { policies, reason }, &known));
             }
             PolicyDecision::NeedsApproval { policies } => {
-                let approvers = self.config.approvals.approvers(ask.tool, tool.impact);
+                let mut approvers = self.config.approvers(ask.tool, tool.impact);
+                approvers.retain(|a| *a != agent.id);
+                if self.config.approvals.four_eyes
+                    && let Some(by) = &token.by
+                {
+                    approvers.retain(|a| a != by);
+                }
+                let required = self.config.approvals.required(ask.tool, tool.impact);
                 let why = format!(
-                    "policy {} holds {}-impact calls until a named human approves",
+                    "policy {} holds {}-impact calls until {}",
                     policies.join(", "),
-                    tool.impact
+                    tool.impact,
+                    if required > 1 {
+                        format!("{required} distinct named humans approve")
+                    } else {
+                        "a named human approves".into()
+                    }
                 );
-                if approvers.is_empty() {
+                if approvers.len() < required as usize {
                     return Err(deny(
                         Refusal::Policy {
                             policies,
                             reason: format!(
-                                "{why}, and no approver is configured for {} (set [approvals] in the host config)",
+                                "{why}, and the host config names {} operator(s) who may approve {} for this call (set `approves` on [[operators]] in the host config)",
+                                approvers.len(),
                                 ask.tool
                             ),
                         },
@@ -248,6 +261,7 @@ impl Authz {
                 let need = ApprovalNeed {
                     policies: policies.clone(),
                     approvers,
+                    required,
                     why,
                 };
                 (policies, Some(need))
@@ -308,7 +322,7 @@ impl Authz {
 
     /// Who may approve calls of `tool` at `impact`.
     pub fn approvers(&self, tool: &str, impact: Impact) -> Vec<String> {
-        self.config.approvals.approvers(tool, impact)
+        self.config.approvers(tool, impact)
     }
 }
 

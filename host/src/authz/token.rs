@@ -32,6 +32,10 @@ pub struct TaskToken {
     pub nbf: i64,
     /// Expires at, seconds since the epoch.
     pub exp: i64,
+    /// The operator who issued it (their signed request is in the audit
+    /// chain); used to keep four eyes on approvals.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// The host's token key.
@@ -175,6 +179,7 @@ mod tests {
             iat: 1,
             nbf: 1,
             exp: 2,
+            by: Some("carol".into()),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::operator::OperatorActions;
 use crate::state::now_ms;
 use crate::vocab::safe;
 
-use crate::cli::ConfigArg;
+use crate::cli::{ConfigArg, Operator};
 
 /// See and decide held high-impact calls.
 #[derive(Debug, clap::Subcommand)]
@@ -31,12 +31,10 @@ pub enum Command {
 pub struct Decide {
     /// The approval id (apr-…).
     pub id: String,
-    /// Your name; must be an approver for the tool, never the agent itself.
-    #[arg(long = "as", env = "WARRANT_OPERATOR")]
-    pub by: String,
-    /// Why (recorded in the audit chain).
-    #[arg(long, default_value = "")]
-    pub reason: String,
+    /// Your key and reason; you must be an approver for the tool, never
+    /// the agent itself. The decision is signed over the exact held call.
+    #[command(flatten)]
+    pub op: Operator,
     #[command(flatten)]
     pub config: ConfigArg,
 }
@@ -69,6 +67,17 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                     safe(&b.tool_digest)
                 );
                 println!("    args: {}", safe(&a.summary));
+                println!(
+                    "    approvals: {} of {} needed{}; binding digest {}",
+                    a.votes.len(),
+                    a.required,
+                    if a.votes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ({})", safe(&a.votes.join(", ")))
+                    },
+                    b.digest()
+                );
                 println!("    why:  {}", safe(&a.why));
                 if let Some(by) = &a.decided_by {
                     println!(
@@ -91,14 +100,35 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
 
 async fn decide(d: Decide, approve: bool) -> anyhow::Result<ExitCode> {
     let ops = OperatorActions::open(HostConfig::load(&d.config.config)?)?;
-    let a = ops.decide(&d.id, approve, &d.by, &d.reason).await?;
+    let signer = d.op.signer(ops.config())?;
+    let held = ops.approval(&d.id).await?;
+    let b = &held.binding;
+    eprintln!(
+        "{} {} wants {} for task {}\n    args: {}\n    bound to plugin version {}, component {}, tool definition {}",
+        if approve { "approving" } else { "denying" },
+        safe(&b.agent),
+        safe(&b.tool),
+        safe(&b.task),
+        safe(&held.summary),
+        safe(&b.plugin_version),
+        safe(&b.component_digest),
+        safe(&b.tool_digest)
+    );
+    let signed = signer.sign_decision(approve, &d.id, &b.digest(), &d.op.reason);
+    let a = ops.decide(&signed).await?;
+    let status = if approve && a.status == crate::state::ApprovalStatus::Pending {
+        format!("approval {} of {} recorded;", a.votes.len(), a.required)
+    } else {
+        a.status.as_str().to_owned()
+    };
     println!(
-        "{} {} for {} → {} (task {})",
-        a.status.as_str(),
+        "{status} {} for {} → {} (task {}), signed by {} with key {}",
         safe(&a.id),
         safe(&a.binding.agent),
         safe(&a.binding.tool),
-        safe(&a.binding.task)
+        safe(&a.binding.task),
+        safe(signer.operator()),
+        safe(&signed.action.key)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -152,6 +152,7 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             if let Some(k) = key {
                 keys.checkpoint = Some(parse_public_key(&k).map_err(|e| anyhow!(e))?);
             }
+            keys.operators = cfg.as_ref().map(|c| c.operators.clone());
             let opts = VerifyOptions {
                 witness: witness.or_else(|| cfg.as_ref().and_then(|c| c.audit.witness.clone())),
                 require_checkpoint,
@@ -181,6 +182,32 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                         },
                         s.last_checkpoint
                     );
+                    for r in &s.signed {
+                        println!(
+                            "  seq {} {}: signed by {} with key {} at {} — signature verified",
+                            r.seq,
+                            r.kind,
+                            crate::vocab::safe(&r.operator),
+                            crate::vocab::safe(&r.key),
+                            r.signed_at
+                        );
+                    }
+                    println!(
+                        "{} operator signature(s) verified against the operators' public keys",
+                        s.signed.len()
+                    );
+                    if s.legacy_unsigned > 0 {
+                        println!(
+                            "note: {} operator record(s) predate format 3 and carry no operator signature",
+                            s.legacy_unsigned
+                        );
+                    }
+                    if s.unchecked > 0 {
+                        println!(
+                            "warning: {} operator signature(s) not checked: no host config with [[operators]] (pass --config)",
+                            s.unchecked
+                        );
+                    }
                     if keys.checkpoint.is_none() {
                         println!(
                             "warning: no checkpoint key: truncation of the tail cannot be detected (pass --key)"
@@ -212,7 +239,7 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             log,
             config,
         } => {
-            let (paths, _) = paths(log, &config)?;
+            let (paths, cfg) = paths(log, &config)?;
             let since = since
                 .map(|s| {
                     chrono::DateTime::parse_from_rfc3339(&s).map(|t| t.with_timezone(&chrono::Utc))
@@ -237,7 +264,8 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             } else if records.is_empty() {
                 writeln!(out, "no matching records")?;
             } else {
-                write!(out, "{}", timeline(&records))?;
+                let operators = cfg.as_ref().map(|c| c.operators.as_slice());
+                write!(out, "{}", timeline(&records, operators))?;
             }
             out.flush()?;
             Ok(ExitCode::SUCCESS)

@@ -7,13 +7,23 @@ use crate::keys::{Algorithm, generate, write_key_files};
 use anyhow::anyhow;
 
 /// Create a key and write it to DIR/ID.key (private, mode 0600) and, for
-/// ed25519, DIR/ID.pub (a [[trust.keys]] entry for warrant.toml).
+/// ed25519, DIR/ID.pub (its public half, for warrant.toml).
+///
+/// A publisher key signs manifests ([[trust.keys]]); an operator key
+/// (--operator NAME) signs that person's approvals and stop buttons
+/// ([[operators]] keys). Keep the .key file with its owner: the host needs
+/// only the .pub.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// ed25519 (publisher keys; verifiers need only the public key) or
-    /// hmac-sha256 (a secret the operator holds and the host reads).
-    #[arg(long, value_parser = ["ed25519", "hmac-sha256"])]
+    /// ed25519 (publisher and operator keys; verifiers need only the
+    /// public key) or hmac-sha256 (a secret the operator holds and the host
+    /// reads; never for operators).
+    #[arg(long, value_parser = ["ed25519", "hmac-sha256"], default_value = "ed25519")]
     pub algorithm: String,
+    /// Make an operator key for this person (or automation) and print
+    /// their [[operators]] entry.
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
     /// Key id, e.g. example-secops-2026.
     #[arg(long)]
     pub id: String,
@@ -35,17 +45,29 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.id
         ));
     }
+    if a.operator.is_some() && algorithm != Algorithm::Ed25519 {
+        return Err(anyhow!(
+            "operator keys are ed25519: the host must verify an operator's signature without holding their secret"
+        ));
+    }
     let key = generate(&a.id, algorithm).map_err(|e| anyhow!(e))?;
     for path in write_key_files(&key, &a.out).map_err(|e| anyhow!(e))? {
         println!("wrote {}", path.display());
     }
-    match algorithm {
-        Algorithm::Ed25519 => println!(
+    let public = a.out.join(format!("{}.pub", a.id));
+    match (&a.operator, algorithm) {
+        (Some(name), _) => println!(
+            "Sign actions with: --key {} (or WARRANT_OPERATOR_KEY)\nAdd to warrant.toml (roles: halt, quarantine, revoke, issue, disable, reload, reset-version; approves: impact levels or plugin.tool):\n\n[[operators]]\nname = {name:?}\nroles = []\napproves = []\nkeys = [{{ id = {:?}, public-key-file = {:?} }}]",
+            a.out.join(format!("{}.key", a.id)).display(),
+            a.id,
+            public.display().to_string()
+        ),
+        (None, Algorithm::Ed25519) => println!(
             "Sign with: warrant sign MANIFEST --key {}\nTrust it: paste {} into warrant.toml",
             a.out.join(format!("{}.key", a.id)).display(),
-            a.out.join(format!("{}.pub", a.id)).display()
+            public.display()
         ),
-        Algorithm::HmacSha256 => println!(
+        (None, Algorithm::HmacSha256) => println!(
             "Trust it in warrant.toml:\n[[trust.keys]]\nid = {:?}\nalgorithm = \"hmac-sha256\"\nsecret-file = {:?}",
             a.id,
             a.out.join(format!("{}.key", a.id)).display().to_string()

@@ -10,6 +10,7 @@ mod inspect;
 mod keygen;
 mod serve;
 mod sign;
+mod sign_action;
 mod stop;
 mod token;
 mod verify;
@@ -19,7 +20,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::operator::Stop;
+use crate::HostConfig;
+use crate::operator::{OperatorSigner, Stop};
 
 /// warrant — a WebAssembly plugin host for AI-agent tools.
 ///
@@ -50,16 +52,28 @@ pub struct ConfigArg {
     pub config: PathBuf,
 }
 
-/// The operator taking a stop-button action.
+/// The operator taking an action, proven by their own key.
 #[derive(Debug, clap::Args)]
 pub struct Operator {
-    /// Your operator name; must be listed for this action under
-    /// [operators] in warrant.toml.
-    #[arg(long = "as", env = "WARRANT_OPERATOR")]
-    pub by: String,
-    /// Why (recorded in the audit chain).
+    /// Your operator private key (from `warrant keygen --operator`); its
+    /// public half must be under your [[operators]] entry in warrant.toml.
+    /// The action is signed with it; the host believes no name.
+    #[arg(long, env = "WARRANT_OPERATOR_KEY", value_name = "FILE")]
+    pub key: PathBuf,
+    /// Why (signed, and recorded in the audit chain).
     #[arg(long, default_value = "")]
     pub reason: String,
+}
+
+impl Operator {
+    /// The signer for this key under `config`.
+    ///
+    /// # Errors
+    ///
+    /// When the key cannot be read or belongs to no operator of `config`.
+    pub fn signer(&self, config: &HostConfig) -> anyhow::Result<OperatorSigner> {
+        Ok(OperatorSigner::from_file(&self.key, config)?)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +124,9 @@ pub enum Command {
     /// Verify, show or export the audit chain.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Sign an operator action with your key and print it as JSON, for the
+    /// HTTP operator API (`POST /v1/admin/…`).
+    SignAction(sign_action::Args),
 }
 
 /// The whole program: parse arguments, run, print errors, give the exit
@@ -162,6 +179,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(c) => stop::plugin(c).await,
         Command::Reload(a) => stop::reload(a).await,
         Command::Audit(c) => audit::run(c),
+        Command::SignAction(a) => sign_action::run(a).await,
     }
 }
 

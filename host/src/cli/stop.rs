@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::HostConfig;
 use crate::cli::{ConfigArg, Operator};
+use crate::keys::ActionKind;
 use crate::operator::{OperatorActions, Stop};
 use crate::vocab::safe;
 
@@ -54,7 +55,9 @@ pub struct PluginArgs {
 /// Press a stop button (or release it) and print what changed.
 pub async fn run(stop: Stop, op: Operator, config: ConfigArg) -> anyhow::Result<ExitCode> {
     let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
-    let changed = ops.stop(&stop, &op.by, &op.reason).await?;
+    let (kind, target) = stop.action();
+    let signed = op.signer(ops.config())?.sign(kind, target, &op.reason);
+    let changed = ops.stop(&stop, &signed).await?;
     println!("{}", safe(&stop.outcome(changed)));
     Ok(ExitCode::SUCCESS)
 }
@@ -66,7 +69,10 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
         PluginCommand::Enable(a) => run(Stop::Enable(a.plugin), a.op, a.config).await,
         PluginCommand::ResetVersion(a) => {
             let ops = OperatorActions::open(HostConfig::load(&a.config.config)?)?;
-            let from = ops.reset_version(&a.plugin, &a.op.by, &a.op.reason).await?;
+            let signed =
+                a.op.signer(ops.config())?
+                    .sign(ActionKind::ResetVersion, &a.plugin, &a.op.reason);
+            let from = ops.reset_version(&a.plugin, &signed).await?;
             println!(
                 "{}",
                 safe(&match from {
@@ -85,7 +91,8 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
 /// `warrant reload`: every host on this state reloads its config and trust.
 pub async fn reload(a: HostArgs) -> anyhow::Result<ExitCode> {
     let ops = OperatorActions::open(HostConfig::load(&a.config.config)?)?;
-    let generation = ops.request_reload(&a.op.by).await?;
+    let signed = a.op.signer(ops.config())?.sign(ActionKind::Reload, "", &a.op.reason);
+    let generation = ops.request_reload(&signed).await?;
     println!(
         "reload {generation} requested: every host on this state re-reads its config and trust within a second, \
          re-verifies its plugins and unloads what no longer verifies (see `warrant audit show`)"

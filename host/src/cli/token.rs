@@ -3,6 +3,7 @@
 use std::process::ExitCode;
 
 use crate::HostConfig;
+use crate::keys::IssueRequest;
 use crate::operator::{OperatorActions, Stop};
 use crate::vocab::{parse_duration, safe};
 
@@ -27,9 +28,9 @@ pub enum Command {
         /// Lifetime, e.g. 15m (at most host.max-token-ttl).
         #[arg(long, default_value = "15m")]
         ttl: String,
-        /// Who issues it: an operator listed under [operators] tokens.
-        #[arg(long = "as", env = "WARRANT_OPERATOR")]
-        by: String,
+        /// Your key and reason: an operator with the `issue` role.
+        #[command(flatten)]
+        op: Operator,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -51,22 +52,30 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             task,
             tools,
             ttl,
-            by,
+            op,
             config,
         } => {
             let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
             let ttl = parse_duration(&ttl)?;
-            let (token, t) = ops.issue_token(&agent, &task, &tools, ttl, &by).await?;
+            let request = IssueRequest {
+                agent,
+                task,
+                tools,
+                ttl_secs: ttl.as_secs(),
+            };
+            let signed = op.signer(ops.config())?.sign_issue(request, &op.reason);
+            let (token, t) = ops.issue_token(&signed).await?;
             println!("{token}");
             eprintln!(
-                "issued {} to {} for task {}: {} until {}",
+                "issued {} to {} for task {}: {} until {} (signed by {})",
                 t.id,
                 safe(&t.agent),
                 safe(&t.task),
                 safe(&t.tools.join(", ")),
                 chrono::DateTime::<chrono::Utc>::from_timestamp(t.exp, 0)
                     .map(|x| x.to_rfc3339())
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                safe(&signed.action.operator)
             );
             Ok(ExitCode::SUCCESS)
         }

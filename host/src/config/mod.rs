@@ -6,6 +6,8 @@
 mod agents;
 mod ceilings;
 mod model;
+mod operators;
+mod provision;
 mod trust;
 
 use std::collections::BTreeMap;
@@ -19,9 +21,12 @@ pub use agents::{Agent, valid_id};
 pub use ceilings::{Ceilings, HttpCeiling, normal};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
-    EgressSection, HostSection, KeyEntry, LimitOverrides, OperatorsSection, PluginEntry,
-    PolicySection, RatesSection, SandboxSection, SecretSource, TrustSection,
+    EgressSection, HostSection, KeyEntry, LimitOverrides, OidcEntry, OperatorEntry,
+    OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SandboxSection, SecretSource,
+    TrustSection,
 };
+pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
+pub use provision::create_state_dir_operator_keys;
 
 /// Why the configuration could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -68,28 +73,29 @@ pub struct SandboxSettings {
     pub max_instances: Option<u32>,
 }
 
-/// Who may approve what, and how long a held call waits.
+/// How held calls wait, and how many approvers they need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Approvals {
-    /// Approvers by impact level.
-    pub impact: BTreeMap<Impact, Vec<String>>,
-    /// Approvers by tool (`plugin.tool`), replacing the impact list.
-    pub tools: BTreeMap<String, Vec<String>>,
     /// How long a caller waits for a decision.
     pub wait: Duration,
     /// How long an approval request stays open.
     pub expiry: Duration,
+    /// Distinct approvers needed, by impact level or `plugin.tool`.
+    pub required: BTreeMap<String, u32>,
+    /// An operator may not approve a call made under a token they issued.
+    pub four_eyes: bool,
 }
 
 impl Approvals {
-    /// Who may approve calls of `tool` (`plugin.tool`) at `impact`: the
-    /// tool's list if configured, else the impact level's.
-    pub fn approvers(&self, tool: &str, impact: Impact) -> Vec<String> {
-        self.tools
+    /// How many distinct approvers a call of `tool` at `impact` needs: the
+    /// tool's number if set, else the impact level's, else 1.
+    pub fn required(&self, tool: &str, impact: Impact) -> u32 {
+        self.required
             .get(tool)
-            .or_else(|| self.impact.get(&impact))
-            .cloned()
-            .unwrap_or_default()
+            .or_else(|| self.required.get(impact.as_str()))
+            .copied()
+            .unwrap_or(1)
+            .max(1)
     }
 }
 
@@ -125,6 +131,8 @@ pub struct HostConfig {
     pub clock_skew: Duration,
     /// The agents, checked.
     pub agents: Vec<Agent>,
+    /// The operators, checked.
+    pub operators: Vec<Operator>,
     /// Approvers and waits.
     pub approvals: Approvals,
     /// Per-tool rate limits across all agents.
@@ -215,22 +223,40 @@ impl HostConfig {
             }
             agents.push(agent);
         }
+        let mut operators: Vec<Operator> = Vec::new();
+        for (i, o) in file.operators.iter().enumerate() {
+            let op = operators::operator(o, &dir)
+                .map_err(|(f, why)| invalid(&format!("operators[{i}].{f}"), why))?;
+            if operators.iter().any(|x| x.name == op.name) {
+                return Err(invalid(
+                    &format!("operators[{i}].name"),
+                    format!("operator {} is defined twice", op.name),
+                ));
+            }
+            for k in &op.keys {
+                if operators.iter().flat_map(|x| &x.keys).any(|x| x.id == k.id) {
+                    return Err(invalid(
+                        &format!("operators[{i}].keys"),
+                        format!("key id {} belongs to another operator too", k.id),
+                    ));
+                }
+            }
+            operators.push(op);
+        }
         let ap = &file.approvals;
-        let mut impact = BTreeMap::new();
-        for (k, v) in &ap.impact {
-            let level = k.parse::<Impact>().map_err(|_| {
-                invalid(
-                    &format!("approvals.impact.{k}"),
-                    "impact levels are read, write and high".into(),
-                )
-            })?;
-            impact.insert(level, v.clone());
+        for (k, n) in &ap.required {
+            if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
+                return Err(invalid(
+                    &format!("approvals.required.{k}"),
+                    "name an impact level (read, write, high) or a plugin.tool, and at least 1 approver".into(),
+                ));
+            }
         }
         let approvals = Approvals {
-            impact,
-            tools: ap.tools.clone(),
             wait: duration(&ap.wait, "approvals.wait", 30)?,
             expiry: duration(&ap.expiry, "approvals.expiry", 900)?,
+            required: ap.required.clone(),
+            four_eyes: ap.four_eyes,
         };
         let mut tool_rates = BTreeMap::new();
         for (tool, r) in &file.rates.tools {
@@ -290,6 +316,7 @@ impl HostConfig {
             max_token_ttl,
             clock_skew,
             agents,
+            operators,
             approvals,
             tool_rates,
             ceilings,
@@ -310,5 +337,26 @@ impl HostConfig {
     /// A configured agent.
     pub fn agent(&self, id: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id == id)
+    }
+
+    /// An operator by name.
+    pub fn operator(&self, name: &str) -> Option<&Operator> {
+        self.operators.iter().find(|o| o.name == name)
+    }
+
+    /// The operator holding key `id`, and the key.
+    pub fn operator_key(&self, id: &str) -> Option<(&Operator, &OperatorKey)> {
+        self.operators
+            .iter()
+            .find_map(|o| o.keys.iter().find(|k| k.id == id).map(|k| (o, k)))
+    }
+
+    /// Who may approve calls of `tool` (`plugin.tool`) at `impact`.
+    pub fn approvers(&self, tool: &str, impact: Impact) -> Vec<String> {
+        self.operators
+            .iter()
+            .filter(|o| o.may_approve(tool, impact.as_str()))
+            .map(|o| o.name.clone())
+            .collect()
     }
 }

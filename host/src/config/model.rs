@@ -26,12 +26,13 @@ pub struct ConfigFile {
     /// Agents: separate identities with their owners and grants.
     #[serde(default)]
     pub agents: Vec<AgentEntry>,
-    /// Who may approve high-impact calls.
+    /// How held calls wait, and how many approvers they need.
     #[serde(default)]
     pub approvals: ApprovalsSection,
-    /// Who may halt, quarantine, release, revoke.
+    /// The people (and automations) who may act on this host, their roles
+    /// and their keys.
     #[serde(default)]
-    pub operators: OperatorsSection,
+    pub operators: Vec<OperatorEntry>,
     /// Policy files.
     #[serde(default)]
     pub policy: PolicySection,
@@ -265,34 +266,76 @@ pub struct AgentEntry {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ApprovalsSection {
-    /// Approvers by impact level (`read`, `write`, `high`).
-    #[serde(default)]
-    pub impact: BTreeMap<String, Vec<String>>,
-    /// Approvers by tool (`plugin.tool`), replacing the impact list.
-    #[serde(default)]
-    pub tools: BTreeMap<String, Vec<String>>,
     /// How long a caller waits for a decision. Default `30s`.
     pub wait: Option<String>,
     /// How long an approval request stays open. Default `15m`.
     pub expiry: Option<String>,
+    /// Distinct approvers a call needs, by impact level (`read`, `write`,
+    /// `high`) or tool (`plugin.tool`, which wins). Default 1.
+    #[serde(default)]
+    pub required: BTreeMap<String, u32>,
+    /// An operator may not approve a call made under a token they issued.
+    #[serde(default)]
+    pub four_eyes: bool,
 }
 
-/// `[operators]`: who may use each stop button.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `[[operators]]`: one person, or one automation, who may act on this
+/// host.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct OperatorsSection {
-    /// May halt and resume the host.
+pub struct OperatorEntry {
+    /// Their name, as it appears in the audit chain.
+    pub name: String,
+    /// What they may do: `halt` (and resume), `quarantine` (and release
+    /// agents), `revoke` tokens, `issue` tokens, `disable` (and enable)
+    /// plugins, `reload` the config, `reset-version`.
     #[serde(default)]
-    pub halt: Vec<String>,
-    /// May quarantine agents and disable plugins.
+    pub roles: Vec<String>,
+    /// What they may approve: impact levels (`high`, `write`, `read`) or
+    /// tools (`plugin.tool`).
     #[serde(default)]
-    pub quarantine: Vec<String>,
-    /// May release agents and re-enable plugins.
+    pub approves: Vec<String>,
+    /// Their Ed25519 public keys (from `warrant keygen --operator`).
     #[serde(default)]
-    pub release: Vec<String>,
-    /// May issue and revoke task tokens.
+    pub keys: Vec<OperatorKeyEntry>,
+    /// Their identity at the organisation's OpenID provider, for the
+    /// console.
+    pub oidc: Option<OidcEntry>,
+    /// A non-human identity (a SOAR playbook, a pager bot): it acts with
+    /// its key like a person but can never approve.
     #[serde(default)]
-    pub tokens: Vec<String>,
+    pub automation: bool,
+}
+
+/// One operator key.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OperatorKeyEntry {
+    /// The key id (signed actions name it).
+    pub id: String,
+    /// The public key, base64.
+    pub public_key: Option<String>,
+    /// Or a file holding it (`ID.pub` from `warrant keygen`).
+    pub public_key_file: Option<String>,
+    /// Start of validity, RFC 3339.
+    pub not_before: Option<String>,
+    /// End of validity, RFC 3339.
+    pub not_after: Option<String>,
+    /// Revoked from this time on (RFC 3339): what it signed before still
+    /// verifies; nothing after.
+    pub revoked_at: Option<String>,
+}
+
+/// An operator's identity at an OpenID provider.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct OidcEntry {
+    /// The provider's issuer URL.
+    pub issuer: String,
+    /// The `sub` claim.
+    pub subject: Option<String>,
+    /// Or a verified `email` claim.
+    pub email: Option<String>,
 }
 
 /// `[policy]`

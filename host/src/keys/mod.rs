@@ -3,6 +3,7 @@
 //! the signed bytes, so a signature over a token never verifies as a
 //! manifest.
 
+mod action;
 mod files;
 mod trust;
 
@@ -13,6 +14,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+pub use action::{ActionBody, ActionKind, IssueRequest, SignedAction};
 pub use files::{KeyError, KeyFile, generate, read_key_file, write_key_files};
 pub use trust::{TrustError, TrustStore, TrustedKey};
 
@@ -65,6 +67,8 @@ pub enum Purpose {
     TaskToken,
     /// An audit checkpoint.
     AuditCheckpoint,
+    /// An operator's action.
+    OperatorAction,
 }
 
 impl Purpose {
@@ -73,6 +77,7 @@ impl Purpose {
             Self::Manifest => b"warrant/v1 manifest\n",
             Self::TaskToken => b"warrant/v1 task-token\n",
             Self::AuditCheckpoint => b"warrant/v1 audit-checkpoint\n",
+            Self::OperatorAction => b"warrant/v1 operator-action\n",
         }
     }
 }
@@ -175,6 +180,33 @@ impl VerifyingKey {
             }
         }
     }
+}
+
+/// Read an Ed25519 public key: base64, or text holding a
+/// `public-key = "…"` line (the `ID.pub` files `warrant keygen` writes).
+///
+/// # Errors
+///
+/// [`Invalid`](crate::vocab::Invalid) when it is neither.
+pub fn parse_ed25519_public(text: &str) -> Result<EdVerifyingKey, crate::vocab::Invalid> {
+    use crate::vocab::Invalid;
+    let b64 = text
+        .lines()
+        .find_map(|l| {
+            l.trim().strip_prefix("public-key").map(|r| {
+                r.trim_start_matches([' ', '='])
+                    .trim()
+                    .trim_matches('"')
+                    .to_owned()
+            })
+        })
+        .unwrap_or_else(|| text.trim().to_owned());
+    let bytes = B64
+        .decode(b64.trim())
+        .map_err(|_| Invalid::from("the public key is not base64"))?;
+    let arr = <[u8; 32]>::try_from(bytes.as_slice())
+        .map_err(|_| Invalid::from("an ed25519 public key is 32 bytes"))?;
+    EdVerifyingKey::from_bytes(&arr).map_err(|e| Invalid(format!("not an ed25519 public key: {e}")))
 }
 
 /// HMAC-SHA256 of `msg` under `key`.

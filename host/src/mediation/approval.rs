@@ -68,6 +68,8 @@ impl Host {
                 None => {
                     let new = NewApproval {
                         binding: bound.clone(),
+                        required: need.required,
+                        token_issuer: grant.token.by.clone().unwrap_or_default(),
                         token_id: grant.token.id.clone(),
                         impact: grant.impact().as_str().to_owned(),
                         why: format!(

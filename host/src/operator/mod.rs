@@ -1,41 +1,65 @@
 //! Operator actions over the shared state: task tokens, stop buttons,
-//! approvals, version resets, reloads. Every action is checked against the
-//! operator's role in the host config and recorded in the audit chain.
-//! Nothing here loads plugins, so the CLI answers at once, with or without
-//! a server running. (Their HTTP routes are `api::operator_api`.)
+//! approvals, version resets, reloads. Every action arrives signed with the
+//! operator's own key ([`SignedAction`]); it is verified against the
+//! operator's public key in the host config, checked for the operator's
+//! role, refused if replayed or stale, and recorded in the audit chain with
+//! its signature. No path believes a bare name. Nothing here loads plugins,
+//! so the CLI answers at once, with or without a server running. (Their
+//! HTTP routes are `api::operator_api`.)
 
 mod approvals;
-mod roles;
+mod auth;
+mod signer;
 mod stops;
+mod tokens;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use chrono::Utc;
-
-use crate::audit::event::{Event, TokenIssued};
+use crate::audit::event::Event;
 use crate::audit::{AuditError, AuditKeys, AuditLog, AuditOptions};
-use crate::authz::{IssueError, Issuer, TaskToken};
+use crate::authz::{IssueError, Issuer};
 use crate::config::HostConfig;
+use crate::keys::SignedAction;
 use crate::state::{SharedState, SqliteState, StateError};
 use crate::statedir::{StateDir, StateDirError};
-use crate::vocab::cap;
 
-pub use roles::Role;
+pub use signer::OperatorSigner;
 pub use stops::Stop;
 
-/// Why an operator action was refused.
+/// Why an operator action was refused. Nothing was changed.
 #[derive(Debug, thiserror::Error)]
 pub enum OperatorError {
+    /// The signature, the key or the operator did not check out.
+    #[error("not authenticated: {0}")]
+    Unauthenticated(String),
+    /// The action was seen before.
+    #[error("refused: this signed action was used before (nonce {0}); sign a new one")]
+    Replayed(String),
+    /// The action's time is too far from now.
+    #[error("refused: the action was signed at {signed}, more than {max_age_s} s from this host's clock; sign a new one")]
+    Stale {
+        /// When it was signed (RFC 3339).
+        signed: String,
+        /// The allowed distance, in seconds.
+        max_age_s: i64,
+    },
+    /// The signed action is not the action asked for.
+    #[error("refused: the signed action is {signed}, not {asked}")]
+    Mismatch {
+        /// What was signed.
+        signed: String,
+        /// What was asked.
+        asked: String,
+    },
     /// The operator may not take this action.
-    #[error("{who} may not {action}: not listed under [operators] {list} in {config}")]
+    #[error("{who} may not {action}: the role `{role}` is not theirs in {config}")]
     NotPermitted {
         /// The operator.
         who: String,
         /// The action.
         action: String,
-        /// The config list that would allow it.
-        list: &'static str,
+        /// The role that would allow it.
+        role: &'static str,
         /// The config file.
         config: String,
     },
@@ -128,51 +152,6 @@ impl OperatorActions {
         &self.audit
     }
 
-    /// Issue a task token; recorded in the chain before it is handed out.
-    ///
-    /// # Errors
-    ///
-    /// [`OperatorError`] saying why no token was issued.
-    pub async fn issue_token(
-        &self,
-        agent: &str,
-        task: &str,
-        tools: &[String],
-        ttl: Duration,
-        by: &str,
-    ) -> Result<(String, TaskToken), OperatorError> {
-        self.require(Role::Tokens, by)?;
-        let (text, t) = self
-            .issuer
-            .issue_token(agent, task, tools, ttl, Utc::now())?;
-        let a = self.config.agent(agent);
-        let event = Event::TokenIssued(TokenIssued {
-            token_id: t.id.clone(),
-            agent: t.agent.clone(),
-            agent_owner: a.map(|a| a.owner.clone()),
-            model: a.map(|a| a.model.clone()),
-            model_owner: a.map(|a| a.model_owner.clone()),
-            task: t.task.clone(),
-            tools: t.tools.clone(),
-            expires: chrono::DateTime::<Utc>::from_timestamp(t.exp, 0).map(|x| x.to_rfc3339()),
-            by: cap(by),
-        });
-        self.audit.append(&event, true).await?;
-        Ok((text, t))
-    }
-
-    /// Ask every host on this state to reload its config and trust (they
-    /// re-verify their plugins, unload what no longer verifies, and record
-    /// it).
-    ///
-    /// # Errors
-    ///
-    /// When `by` may not, or the state fails.
-    pub async fn request_reload(&self, by: &str) -> Result<u64, OperatorError> {
-        self.require(Role::Halt, by)?;
-        Ok(self.state.request_reload(by).await?)
-    }
-
     /// Stop buttons act even if the chain cannot be written; the failure is
     /// logged loudly.
     async fn record(&self, event: Event) {
@@ -183,4 +162,9 @@ impl OperatorActions {
             );
         }
     }
+}
+
+/// The signed action a record keeps.
+fn kept(s: &SignedAction) -> Option<SignedAction> {
+    Some(s.clone())
 }

@@ -1,10 +1,12 @@
 //! The stop buttons: halt and resume, quarantine and release, disable and
-//! enable a plugin, revoke a token — and resetting a version mark. Each is
-//! one shared-state change, effective in every process on the state, and
-//! one audit record.
+//! enable a plugin, revoke a token. Each is one signed action, one
+//! shared-state change effective in every process on the state, and one
+//! audit record carrying the signature.
 
-use crate::audit::event::{Event, OperatorAction, VersionReset};
-use crate::operator::{OperatorActions, OperatorError, Role};
+use crate::audit::event::{Event, OperatorAction};
+use crate::config::Role;
+use crate::keys::{ActionKind, SignedAction};
+use crate::operator::{OperatorActions, OperatorError, kept};
 use crate::state::StopTarget;
 use crate::vocab::cap;
 
@@ -32,9 +34,22 @@ impl Stop {
     pub fn role(&self) -> Role {
         match self {
             Self::Halt | Self::Resume => Role::Halt,
-            Self::Quarantine(_) | Self::Disable(_) => Role::Quarantine,
-            Self::Release(_) | Self::Enable(_) => Role::Release,
-            Self::Revoke(_) => Role::Tokens,
+            Self::Quarantine(_) | Self::Release(_) => Role::Quarantine,
+            Self::Disable(_) | Self::Enable(_) => Role::Disable,
+            Self::Revoke(_) => Role::Revoke,
+        }
+    }
+
+    /// The action an operator signs for it: its kind and target.
+    pub fn action(&self) -> (ActionKind, &str) {
+        match self {
+            Self::Halt => (ActionKind::Halt, ""),
+            Self::Resume => (ActionKind::Resume, ""),
+            Self::Quarantine(a) => (ActionKind::Quarantine, a),
+            Self::Release(a) => (ActionKind::Release, a),
+            Self::Disable(p) => (ActionKind::Disable, p),
+            Self::Enable(p) => (ActionKind::Enable, p),
+            Self::Revoke(t) => (ActionKind::Revoke, t),
         }
     }
 
@@ -60,16 +75,29 @@ impl Stop {
 }
 
 impl OperatorActions {
-    /// Press (or release) a stop button as `by`: checked against the role,
-    /// applied in the shared state (every process sees it within 100 ms and
-    /// cancels affected calls in flight), recorded in the chain. Returns
-    /// whether anything changed.
+    /// Press (or release) a stop button under a signed action: verified,
+    /// checked against the operator's role, applied in the shared state
+    /// (every process sees it within 100 ms and cancels affected calls in
+    /// flight), recorded with its signature. Returns whether anything
+    /// changed.
     ///
     /// # Errors
     ///
-    /// When `by` may not, the agent is unknown, or the state fails.
-    pub async fn stop(&self, stop: &Stop, by: &str, reason: &str) -> Result<bool, OperatorError> {
-        self.require(stop.role(), by)?;
+    /// When the action is not authenticated or permitted, the agent is
+    /// unknown, or the state fails.
+    pub async fn stop(&self, stop: &Stop, signed: &SignedAction) -> Result<bool, OperatorError> {
+        let (kind, target) = stop.action();
+        let op = self.authenticate(signed, kind, target).await?;
+        self.require(op, stop.role(), kind.as_str())?;
+        if let Stop::Quarantine(a) = stop
+            && self.config.agent(a).is_none()
+        {
+            return Err(OperatorError::Invalid(format!(
+                "no agent {a} in the host config"
+            )));
+        }
+        self.consume(signed).await?;
+        let (by, reason) = (op.name.as_str(), signed.action.reason.as_str());
         let mut action = OperatorAction {
             agent: None,
             plugin: None,
@@ -77,51 +105,37 @@ impl OperatorActions {
             by: cap(by),
             reason: cap(reason),
             changed: false,
+            signed: kept(signed),
         };
         let s = &self.state;
         let (changed, event): (bool, fn(OperatorAction) -> Event) = match stop {
-            Stop::Halt => (
-                s.set_stop(&StopTarget::Halt, true, by, reason).await?,
-                Event::HostHalted,
-            ),
-            Stop::Resume => (
-                s.set_stop(&StopTarget::Halt, false, by, reason).await?,
-                Event::HostResumed,
-            ),
+            Stop::Halt => (s.set_stop(&StopTarget::Halt, true, by, reason).await?, Event::HostHalted),
+            Stop::Resume => (s.set_stop(&StopTarget::Halt, false, by, reason).await?, Event::HostResumed),
             Stop::Quarantine(a) => {
-                if self.config.agent(a).is_none() {
-                    return Err(OperatorError::Invalid(format!(
-                        "no agent {a} in the host config"
-                    )));
-                }
                 action.agent = Some(a.clone());
                 (
-                    s.set_stop(&StopTarget::Agent(a.clone()), true, by, reason)
-                        .await?,
+                    s.set_stop(&StopTarget::Agent(a.clone()), true, by, reason).await?,
                     Event::AgentQuarantined,
                 )
             }
             Stop::Release(a) => {
                 action.agent = Some(a.clone());
                 (
-                    s.set_stop(&StopTarget::Agent(a.clone()), false, by, reason)
-                        .await?,
+                    s.set_stop(&StopTarget::Agent(a.clone()), false, by, reason).await?,
                     Event::AgentReleased,
                 )
             }
             Stop::Disable(p) => {
                 action.plugin = Some(p.clone());
                 (
-                    s.set_stop(&StopTarget::Plugin(p.clone()), true, by, reason)
-                        .await?,
+                    s.set_stop(&StopTarget::Plugin(p.clone()), true, by, reason).await?,
                     Event::PluginDisabled,
                 )
             }
             Stop::Enable(p) => {
                 action.plugin = Some(p.clone());
                 (
-                    s.set_stop(&StopTarget::Plugin(p.clone()), false, by, reason)
-                        .await?,
+                    s.set_stop(&StopTarget::Plugin(p.clone()), false, by, reason).await?,
                     Event::PluginEnabled,
                 )
             }
@@ -133,35 +147,5 @@ impl OperatorActions {
         action.changed = changed;
         self.record(event(action)).await;
         Ok(changed)
-    }
-
-    /// Forget a plugin's version high-water mark, so that a lower version
-    /// may load again (after a release that was a mistake). Only an
-    /// operator can do this — never a manifest.
-    ///
-    /// # Errors
-    ///
-    /// When `by` may not, or the state fails.
-    pub async fn reset_version(
-        &self,
-        plugin: &str,
-        by: &str,
-        reason: &str,
-    ) -> Result<Option<String>, OperatorError> {
-        self.require(Role::Release, by)?;
-        let old = self.state.reset_version(plugin).await?;
-        let from = old.map(|m| m.version.to_string());
-        self.audit
-            .append(
-                &Event::VersionReset(VersionReset {
-                    plugin: plugin.to_owned(),
-                    from: from.clone(),
-                    by: cap(by),
-                    reason: cap(reason),
-                }),
-                true,
-            )
-            .await?;
-        Ok(from)
     }
 }

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 pub use sqlite::SqliteState;
 pub use types::{
-    Approval, ApprovalBinding, ApprovalStatus, LimitHit, NewApproval, RateRule, StopState,
+    Approval, ApprovalBinding, ApprovalStatus, Decided, LimitHit, NewApproval, RateRule, StopState,
     StopTarget, Stopped, VersionMark,
 };
 
@@ -87,15 +87,16 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
         binding: &ApprovalBinding,
     ) -> Result<Option<Approval>, StateError>;
 
-    /// Decide a pending, unexpired request; `None` when there was nothing
-    /// to decide (unknown, decided already, or expired).
+    /// One operator's decision on a pending, unexpired request: a denial
+    /// decides it; approvals are counted per distinct operator until the
+    /// request has as many as it requires.
     async fn decide_approval(
         &self,
         id: &str,
         approve: bool,
         by: &str,
         reason: &str,
-    ) -> Result<Option<Approval>, StateError>;
+    ) -> Result<Decided, StateError>;
 
     /// Use an approved request, once; false when it is not (or no longer)
     /// usable.
@@ -112,6 +113,11 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
         rules: &[RateRule],
         now_ms: i64,
     ) -> Result<Result<(), LimitHit>, StateError>;
+
+    /// Use an operator action's nonce, once: false when it was seen before.
+    /// Nonces are kept until `expires_ms`.
+    async fn use_nonce(&self, nonce: &str, operator: &str, expires_ms: i64)
+    -> Result<bool, StateError>;
 
     /// Ask every host on this state to reload its config and trust.
     async fn request_reload(&self, by: &str) -> Result<u64, StateError>;

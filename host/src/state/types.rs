@@ -117,11 +117,28 @@ pub struct ApprovalBinding {
     pub tool_digest: String,
 }
 
+impl ApprovalBinding {
+    /// SHA-256 (hex) of the canonical JSON of everything the approval is
+    /// bound to: what an approver signs.
+    pub fn digest(&self) -> String {
+        let v = serde_json::json!({
+            "agent": self.agent, "task": self.task, "tool": self.tool,
+            "args_digest": self.args_digest, "plugin_version": self.plugin_version,
+            "component_digest": self.component_digest, "tool_digest": self.tool_digest,
+        });
+        crate::keys::sha256_hex(&crate::vocab::to_canonical(&v))
+    }
+}
+
 /// A request to be stored.
 #[derive(Debug, Clone)]
 pub struct NewApproval {
     /// What it is bound to.
     pub binding: ApprovalBinding,
+    /// Distinct approvers it needs.
+    pub required: u32,
+    /// Who issued the token the held call runs under.
+    pub token_issuer: String,
     /// The task token's id.
     pub token_id: String,
     /// The tool's impact level.
@@ -163,6 +180,24 @@ pub struct Approval {
     pub decision_reason: Option<String>,
     /// When the approved call ran.
     pub used_at: Option<i64>,
+    /// Distinct approvers it needs.
+    pub required: u32,
+    /// Who has approved so far.
+    pub votes: Vec<String>,
+    /// Who issued the token the held call runs under.
+    pub token_issuer: String,
+}
+
+/// What a decision on an approval request did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decided {
+    /// Recorded; the request as it now stands (approved once enough
+    /// distinct approvers approved; denied at the first denial).
+    Recorded(Approval),
+    /// This operator approved it already.
+    AlreadyVoted,
+    /// Nothing to decide: unknown, decided already, or expired.
+    NotPending,
 }
 
 impl Approval {

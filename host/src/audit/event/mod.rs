@@ -16,6 +16,8 @@ mod other;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::keys::{ActionKind, SignedAction};
+
 pub use attribution::Attribution;
 pub use call::{ApprovalRef, CallCompleted, CallDecided, Decision, DecisionResult};
 pub use other::{
@@ -25,7 +27,7 @@ pub use other::{
 
 /// The version of the record format this host writes (the `v` field of
 /// every record).
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// One thing the host decided or did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -79,6 +81,9 @@ pub enum Event {
     /// An operator reset a plugin's version high-water mark.
     #[serde(rename = "plugin.version-reset")]
     VersionReset(VersionReset),
+    /// An operator asked every host to reload its config and trust.
+    #[serde(rename = "config.reload-requested")]
+    ReloadRequested(OperatorAction),
     /// The host reloaded its config and trust.
     #[serde(rename = "config.reloaded")]
     ConfigReloaded(ConfigReloaded),
@@ -106,6 +111,7 @@ impl Event {
         "plugin.loaded",
         "plugin.refused",
         "plugin.version-reset",
+        "config.reload-requested",
         "config.reloaded",
         "audit.recovered",
     ];
@@ -129,6 +135,7 @@ impl Event {
             Self::PluginLoaded(_) => "plugin.loaded",
             Self::PluginRefused(_) => "plugin.refused",
             Self::VersionReset(_) => "plugin.version-reset",
+            Self::ReloadRequested(_) => "config.reload-requested",
             Self::ConfigReloaded(_) => "config.reloaded",
             Self::AuditRecovered(_) => "audit.recovered",
         }
@@ -179,6 +186,62 @@ impl Event {
             Self::TokenIssued(t) => Some(&t.agent),
             Self::AgentQuarantined(o) | Self::AgentReleased(o) => o.agent.as_deref(),
             _ => self.attribution().and_then(|a| a.agent.as_deref()),
+        }
+    }
+
+    /// The operator's signed action an operator record carries, if any.
+    pub fn signed(&self) -> Option<&SignedAction> {
+        match self {
+            Self::ApprovalApproved(a) | Self::ApprovalDenied(a) => a.signed.as_ref(),
+            Self::TokenIssued(t) => t.signed.as_ref(),
+            Self::TokenRevoked(o)
+            | Self::AgentQuarantined(o)
+            | Self::AgentReleased(o)
+            | Self::HostHalted(o)
+            | Self::HostResumed(o)
+            | Self::PluginDisabled(o)
+            | Self::PluginEnabled(o)
+            | Self::ReloadRequested(o) => o.signed.as_ref(),
+            Self::VersionReset(v) => v.signed.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Whether the record stands for an operator's action, which must carry
+    /// the operator's signature (from format 3), and the action it must be.
+    pub fn operator_action(&self) -> Option<ActionKind> {
+        Some(match self {
+            Self::ApprovalApproved(_) => ActionKind::Approve,
+            Self::ApprovalDenied(_) => ActionKind::Deny,
+            Self::TokenIssued(_) => ActionKind::Issue,
+            Self::TokenRevoked(_) => ActionKind::Revoke,
+            Self::AgentQuarantined(_) => ActionKind::Quarantine,
+            Self::AgentReleased(_) => ActionKind::Release,
+            Self::HostHalted(_) => ActionKind::Halt,
+            Self::HostResumed(_) => ActionKind::Resume,
+            Self::PluginDisabled(_) => ActionKind::Disable,
+            Self::PluginEnabled(_) => ActionKind::Enable,
+            Self::ReloadRequested(_) => ActionKind::Reload,
+            Self::VersionReset(_) => ActionKind::ResetVersion,
+            _ => return None,
+        })
+    }
+
+    /// Who the record says acted, for operator records.
+    pub fn actor(&self) -> Option<&str> {
+        match self {
+            Self::ApprovalApproved(a) | Self::ApprovalDenied(a) => Some(&a.by),
+            Self::TokenIssued(t) => Some(&t.by),
+            Self::TokenRevoked(o)
+            | Self::AgentQuarantined(o)
+            | Self::AgentReleased(o)
+            | Self::HostHalted(o)
+            | Self::HostResumed(o)
+            | Self::PluginDisabled(o)
+            | Self::PluginEnabled(o)
+            | Self::ReloadRequested(o) => Some(&o.by),
+            Self::VersionReset(v) => Some(&v.by),
+            _ => None,
         }
     }
 

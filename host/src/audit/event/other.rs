@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Attribution;
+use crate::keys::SignedAction;
 
 /// `approval.requested`: a held call waits for a human. The request is
 /// bound to the exact call: agent, task, tool, the digest of its arguments,
@@ -53,6 +54,15 @@ pub struct ApprovalDecided {
     pub by: String,
     /// Their reason.
     pub reason: String,
+    /// Distinct approvals the call has now (this one included).
+    #[serde(default)]
+    pub approvals: u32,
+    /// Distinct approvals it needs.
+    #[serde(default)]
+    pub required: u32,
+    /// The operator's signed decision (from format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<SignedAction>,
 }
 
 /// `token.issued`.
@@ -76,6 +86,9 @@ pub struct TokenIssued {
     pub expires: Option<String>,
     /// Who issued it.
     pub by: String,
+    /// The operator's signed request (from format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<SignedAction>,
 }
 
 /// A stop button or its release: `host.halted`, `host.resumed`,
@@ -98,6 +111,9 @@ pub struct OperatorAction {
     pub reason: String,
     /// Whether anything changed (false: it was so already).
     pub changed: bool,
+    /// The operator's signed action (from format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<SignedAction>,
 }
 
 /// `plugin.loaded`.
@@ -159,6 +175,9 @@ pub struct VersionReset {
     pub by: String,
     /// Their reason.
     pub reason: String,
+    /// The operator's signed action (from format 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed: Option<SignedAction>,
 }
 
 /// `config.reloaded`: the host re-read its config and trust, re-verified

@@ -1,6 +1,7 @@
 //! `warrant demo`
 
 mod intel;
+mod operators;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use crate::api::{ServeOptions, serve_http};
 use crate::{CallError, CallRequest, Host, HostConfig, HostOptions};
 use intel::IntelServer;
+use operators::DemoOperators;
 
 /// The main job, with a walkthrough: load the signed example plugins, make
 /// real calls as two agents (allowed, refused, held for approval), then
@@ -36,10 +38,6 @@ pub struct Args {
     #[arg(long)]
     pub once: bool,
 }
-
-/// The operator the demo issues its tokens as (listed under
-/// `[operators] tokens` in the example config).
-const DEMO_OPERATOR: &str = "carol";
 
 const REPORT: &str = "Phishing mail from billing@invoice-portal[.]top delivered a loader fetched from \
 hxxps://cdn-update[.]top/payload.bin (MD5 44d88612fea8a8f36de82e1278abb02f). The implant beaconed \
@@ -81,7 +79,9 @@ async fn show(host: &Host, token: &str, tool: &str, input: Value, prompt: &str) 
 }
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
+    let keys = DemoOperators::create(&a.config)?;
     let mut config = HostConfig::load(&a.config)?;
+    let people = DemoOperators::new(keys, &config)?;
     if a.once {
         config.approvals.wait = Duration::from_secs(1);
     }
@@ -134,6 +134,17 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             tools.join(", ")
         );
     }
+    for o in &config.operators {
+        if let Some(k) = people.key(&o.name) {
+            println!(
+                "   operator {} signs with {} (roles: {}; approves: {})",
+                o.name,
+                k.display(),
+                o.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                o.approves.join(", ")
+            );
+        }
+    }
     for r in host.registry().refusals() {
         println!(
             "   NOT LOADED: {}",
@@ -146,19 +157,14 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         "A task token for triage-bot (owner alice@soc.example), task INC-2026-0042",
     );
     let admin = host.operator();
-    let (token, t) = admin
-        .issue_token(
-            "triage-bot",
-            "INC-2026-0042",
-            &[],
-            Duration::from_secs(3600),
-            DEMO_OPERATOR,
-        )
+    let (token, t) = people
+        .issue(&admin, "triage-bot", "INC-2026-0042", Duration::from_secs(3600))
         .await?;
     println!(
-        "   {} scoped to {} (expires in 1h)",
+        "   {} scoped to {} (expires in 1h), issued by {} with a signed request",
         t.id,
-        t.tools.join(", ")
+        t.tools.join(", "),
+        people.issuer()
     );
 
     step(
@@ -204,14 +210,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
 
     step(4, "Refusals name the layer that refused");
-    let (other, _) = admin
-        .issue_token(
-            "intel-enricher",
-            "INC-2026-0042",
-            &[],
-            Duration::from_secs(600),
-            DEMO_OPERATOR,
-        )
+    let (other, _) = people
+        .issue(&admin, "intel-enricher", "INC-2026-0042", Duration::from_secs(600))
         .await?;
     show(
         &host,
@@ -221,14 +221,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         "read the auth logs",
     )
     .await;
-    let (chore, _) = admin
-        .issue_token(
-            "triage-bot",
-            "chore-17",
-            &[],
-            Duration::from_secs(600),
-            DEMO_OPERATOR,
-        )
+    let (chore, _) = people
+        .issue(&admin, "triage-bot", "chore-17", Duration::from_secs(600))
         .await?;
     show(
         &host,
@@ -260,15 +254,28 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             .into_iter()
             .find(|r| r.binding.task == "INC-2026-0042")
         {
+            let approvers = config.approvers(&req.binding.tool, crate::vocab::Impact::High);
             println!(
-                "   held as {} — approvers: carol, dave. In another terminal:",
-                req.id
+                "   held as {} — needs {} of: {}{}. In another terminal:",
+                req.id,
+                req.required,
+                approvers.join(", "),
+                if config.approvals.four_eyes {
+                    format!(" (four eyes: not {}, who issued the token)", people.issuer())
+                } else {
+                    String::new()
+                }
             );
-            println!(
-                "     WARRANT_CONFIG={} cargo run -q -- approvals approve {} --as carol --reason \"containment confirmed\"",
-                a.config.display(),
-                req.id
-            );
+            if let Some((name, key)) =
+                people.approver(&config, &req.binding.tool, &req.impact)
+            {
+                println!(
+                    "     WARRANT_CONFIG={} cargo run -q -- approvals approve {} --key {} --reason \"containment confirmed\"   # signs as {name}",
+                    a.config.display(),
+                    req.id,
+                    key.display()
+                );
+            }
             shown = true;
             break;
         }
@@ -305,7 +312,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         "   HTTP/JSON:             http://{addr}/v1/tools   POST http://{addr}/v1/tools/<plugin.tool>/call"
     );
     println!(
-        "   admin API:             http://{addr}/v1/admin   (credential in {})",
+        "   operator API:          http://{addr}/v1/admin   (POST signed actions: `warrant sign-action`; reads need {})",
         server.admin_token_path().display()
     );
     println!("   metrics, health:       http://{addr}/metrics   http://{addr}/healthz");
@@ -315,9 +322,12 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         a.config.display()
     );
     println!("     cargo run -q -- approvals list");
-    println!(
-        "     cargo run -q -- quarantine triage-bot --as carol --reason \"prompt injection suspected\""
-    );
+    if let Some(key) = people.key(people.issuer()) {
+        println!(
+            "     cargo run -q -- quarantine triage-bot --key {} --reason \"prompt injection suspected\"",
+            key.display()
+        );
+    }
     println!("     cargo run -q -- audit show --task INC-2026-0042");
     println!("     cargo run -q -- audit verify");
     println!("\n   Serving until Ctrl-C.");

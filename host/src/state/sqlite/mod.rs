@@ -15,8 +15,8 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 
 use super::{
-    Approval, ApprovalBinding, LimitHit, NewApproval, RateRule, SharedState, StateError, StopState,
-    StopTarget, VersionMark, now_ms,
+    Approval, ApprovalBinding, Decided, LimitHit, NewApproval, RateRule, SharedState, StateError,
+    StopState, StopTarget, VersionMark, now_ms,
 };
 
 /// Shared state in one SQLite database file.
@@ -160,8 +160,17 @@ impl SharedState for SqliteState {
         approve: bool,
         by: &str,
         reason: &str,
-    ) -> Result<Option<Approval>, StateError> {
+    ) -> Result<Decided, StateError> {
         self.write_decision(id, approve, by, reason)
+    }
+
+    async fn use_nonce(
+        &self,
+        nonce: &str,
+        operator: &str,
+        expires_ms: i64,
+    ) -> Result<bool, StateError> {
+        self.write_nonce(nonce, operator, expires_ms)
     }
 
     async fn consume_approval(&self, id: &str) -> Result<bool, StateError> {

@@ -66,6 +66,22 @@ CREATE TABLE IF NOT EXISTS reloads (
     at INTEGER NOT NULL
 );
 ",
+    // 3: operator identity — N-of-M approvals, four eyes, action nonces.
+    r"
+ALTER TABLE approvals ADD COLUMN required INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE approvals ADD COLUMN token_issuer TEXT NOT NULL DEFAULT '';
+CREATE TABLE IF NOT EXISTS approval_votes (
+    approval_id TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    PRIMARY KEY (approval_id, operator)
+);
+CREATE TABLE IF NOT EXISTS nonces (
+    nonce TEXT PRIMARY KEY,
+    operator TEXT NOT NULL,
+    expires INTEGER NOT NULL
+);
+",
 ];
 
 /// Bring the database to the current schema, one transaction per step

@@ -33,6 +33,8 @@ fn binding(args: &str) -> ApprovalBinding {
 fn new(args: &str) -> NewApproval {
     NewApproval {
         binding: binding(args),
+        required: 1,
+        token_issuer: "carol".into(),
         token_id: "tok".into(),
         impact: "high".into(),
         why: "high impact".into(),
@@ -99,17 +101,13 @@ async fn approve_once_and_bound_to_the_plugin() {
         !db.consume_approval(&a.id).await.unwrap(),
         "pending cannot be used"
     );
-    let a2 = db
-        .decide_approval(&a.id, true, "carol", "ok")
-        .await
-        .unwrap()
-        .unwrap();
+    let Decided::Recorded(a2) = db.decide_approval(&a.id, true, "carol", "ok").await.unwrap() else {
+        panic!("not recorded")
+    };
     assert_eq!(a2.status, ApprovalStatus::Approved);
-    assert!(
-        db.decide_approval(&a.id, false, "dave", "no")
-            .await
-            .unwrap()
-            .is_none(),
+    assert_eq!(
+        db.decide_approval(&a.id, false, "dave", "no").await.unwrap(),
+        Decided::NotPending,
         "decided once"
     );
     let mut other_plugin = binding("d1");
@@ -138,11 +136,9 @@ async fn expired_requests_cannot_be_decided() {
     let mut n = new("d2");
     n.expires_at = now_ms() - 1;
     let a = db.request_approval(&n).await.unwrap();
-    assert!(
-        db.decide_approval(&a.id, true, "carol", "")
-            .await
-            .unwrap()
-            .is_none()
+    assert_eq!(
+        db.decide_approval(&a.id, true, "carol", "").await.unwrap(),
+        Decided::NotPending
     );
     assert_eq!(a.shown_status(now_ms()), "expired");
 }
@@ -163,4 +159,33 @@ async fn rate_windows_are_shared_and_slide() {
     let hit = a.admit(&rule, t0).await.unwrap().unwrap_err();
     assert_eq!(hit.to_string(), "agent x is limited to 2/min");
     assert!(b.admit(&rule, t0 + 61_000).await.unwrap().is_ok());
+}
+
+#[tokio::test]
+async fn two_of_n_approvals_need_two_distinct_operators() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = open(dir.path());
+    let mut n = new("d3");
+    n.required = 2;
+    let a = db.request_approval(&n).await.unwrap();
+    let Decided::Recorded(one) = db.decide_approval(&a.id, true, "carol", "ok").await.unwrap() else {
+        panic!()
+    };
+    assert_eq!((one.status, one.votes.clone()), (ApprovalStatus::Pending, vec!["carol".to_string()]));
+    assert_eq!(db.decide_approval(&a.id, true, "carol", "again").await.unwrap(), Decided::AlreadyVoted);
+    let Decided::Recorded(two) = db.decide_approval(&a.id, true, "dave", "ok").await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(two.status, ApprovalStatus::Approved);
+    assert_eq!(two.decided_by.as_deref(), Some("carol, dave"));
+}
+
+#[tokio::test]
+async fn a_nonce_is_used_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (open(dir.path()), open(dir.path()));
+    let later = now_ms() + 60_000;
+    assert!(a.use_nonce("n-1", "carol", later).await.unwrap());
+    assert!(!b.use_nonce("n-1", "carol", later).await.unwrap(), "seen by another process");
+    assert!(b.use_nonce("n-2", "carol", later).await.unwrap());
 }
