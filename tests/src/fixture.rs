@@ -118,6 +118,8 @@ pub struct FixtureBuilder {
     policy: Option<String>,
     extra: String,
     host: String,
+    approvals: String,
+    operators: Vec<(String, String, String)>,
 }
 
 /// Allow every call (the host still checks tokens, grants and scope).
@@ -161,6 +163,24 @@ impl FixtureBuilder {
     pub fn config(mut self, toml: &str) -> Self {
         self.extra.push_str(toml);
         self.extra.push('\n');
+        self
+    }
+
+    /// Extra lines in the `[approvals]` table (`required = …`,
+    /// `four-eyes = true`).
+    #[must_use]
+    pub fn approvals(mut self, toml: &str) -> Self {
+        self.approvals.push_str(toml);
+        self.approvals.push('\n');
+        self
+    }
+
+    /// Another operator with a fresh key: its name, roles and approves
+    /// as TOML arrays.
+    #[must_use]
+    pub fn operator(mut self, name: &str, roles: &str, approves: &str) -> Self {
+        self.operators
+            .push((name.to_owned(), roles.to_owned(), approves.to_owned()));
         self
     }
 
@@ -208,8 +228,11 @@ impl FixtureBuilder {
             );
         }
         cfg.push_str(&self.agents);
-        cfg.push_str(
-            "[approvals]\nwait = \"3s\"\nexpiry = \"10m\"\n[approvals.impact]\nhigh = [\"carol\", \"dave\"]\nwrite = [\"carol\"]\n\n[operators]\nhalt = [\"carol\"]\nquarantine = [\"carol\"]\nrelease = [\"carol\"]\ntokens = [\"carol\"]\n\n[policy]\nfiles = [\"policy.cedar\"]\n\n",
+        cfg.push_str(&crate::operators::write_operators(&root, &self.operators));
+        let _ = writeln!(
+            cfg,
+            "[approvals]\nwait = \"3s\"\nexpiry = \"10m\"\n{}\n[policy]\nfiles = [\"policy.cedar\"]\n",
+            self.approvals
         );
         cfg.push_str(&self.extra);
         std::fs::write(root.join("warrant.toml"), cfg).unwrap();
@@ -297,26 +320,6 @@ impl Fixture {
         OperatorActions::open(self.config()).expect("operator actions open")
     }
 
-    /// Issue a token.
-    ///
-    /// # Panics
-    ///
-    /// When no token is issued.
-    pub async fn token(&self, agent: &str, task: &str, tools: &[&str]) -> String {
-        let tools: Vec<String> = tools.iter().map(|s| (*s).to_owned()).collect();
-        self.admin()
-            .issue_token(
-                agent,
-                task,
-                &tools,
-                std::time::Duration::from_secs(600),
-                "carol",
-            )
-            .await
-            .expect("token")
-            .0
-    }
-
     /// Write `<id>.toml` for a plugin, signed with the fixture's key, and
     /// copy its component beside it.
     ///
@@ -362,7 +365,7 @@ impl Fixture {
         c.args(args)
             .env("WARRANT_CONFIG", self.config_path())
             .env_remove("WARRANT_TOKEN")
-            .env_remove("WARRANT_OPERATOR")
+            .env_remove("WARRANT_OPERATOR_KEY")
             .env("RUST_LOG", "warn");
         c
     }

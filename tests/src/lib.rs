@@ -3,12 +3,14 @@
 //! manifests, a host config, agents, policies — in a temporary directory.
 
 mod fixture;
+mod operators;
 mod volume;
 
 pub use fixture::{
     Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, probe_tools,
 };
 
+pub use operators::OPERATORS;
 pub use volume::SmallVolume;
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));

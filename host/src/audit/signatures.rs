@@ -80,7 +80,11 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
     };
     let a = &signed.action;
     if a.kind != kind {
-        return Err(format!("the signed action is {}, not {}", a.kind.as_str(), kind.as_str()));
+        return Err(format!(
+            "the signed action is {}, not {}",
+            a.kind.as_str(),
+            kind.as_str()
+        ));
     }
     if event.actor() != Some(a.operator.as_str()) {
         return Err(format!(
@@ -99,7 +103,10 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
         return Err(format!("no operator in the config has the key {}", a.key));
     };
     if op.name != a.operator {
-        return Err(format!("key {} is {}'s, not {}'s", a.key, op.name, a.operator));
+        return Err(format!(
+            "key {} is {}'s, not {}'s",
+            a.key, op.name, a.operator
+        ));
     }
     let at = DateTime::<Utc>::from_timestamp(a.time, 0)
         .ok_or_else(|| format!("the signing time {} is not a time", a.time))?;
@@ -125,7 +132,12 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
 fn mismatch(event: &Event, signed: &SignedAction) -> Option<String> {
     let a = &signed.action;
     let target = |want: &str| {
-        (a.target != want).then(|| format!("the signature is for {:?}, the record for {want:?}", a.target))
+        (a.target != want).then(|| {
+            format!(
+                "the signature is for {:?}, the record for {want:?}",
+                a.target
+            )
+        })
     };
     match event {
         Event::ApprovalApproved(d) | Event::ApprovalDenied(d) => {

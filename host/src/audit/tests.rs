@@ -1,18 +1,19 @@
 //! Unit tests of the chain: verification and edits, torn tails, two
 //! writers, a full log, the reserve, the witness.
 
-use super::event::{AuditRecovered, OperatorAction};
+use super::event::{AuditRecovered, ConfigReloaded};
 use super::*;
 use crate::statedir::StateDir;
 
 fn event(i: u64) -> Event {
-    Event::HostHalted(OperatorAction {
-        agent: None,
-        plugin: None,
-        token_id: None,
-        by: format!("op-{i}"),
-        reason: "test".into(),
-        changed: true,
+    Event::ConfigReloaded(ConfigReloaded {
+        trigger: "operator".into(),
+        by: Some(format!("op-{i}")),
+        loaded: vec![],
+        unloaded: vec![],
+        cancelled_calls: 0,
+        applied: true,
+        error: None,
     })
 }
 
@@ -39,6 +40,7 @@ fn vkeys(k: &AuditKeys) -> VerifyKeys {
     VerifyKeys {
         mac: Some(k.mac.clone()),
         checkpoint: Some(k.checkpoint.verifying_key()),
+        operators: None,
     }
 }
 

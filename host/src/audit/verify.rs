@@ -134,7 +134,9 @@ pub enum ChainFault {
     },
     /// A record in an older format after one in a newer: written to avoid
     /// a newer format's checks.
-    #[error("record {seq} (line {line}): format {v} after format {newest} — records never go back to an older format")]
+    #[error(
+        "record {seq} (line {line}): format {v} after format {newest} — records never go back to an older format"
+    )]
     Downgraded {
         /// Sequence number.
         seq: u64,

@@ -83,7 +83,12 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             let binding = a.binding.as_deref().ok_or_else(|| {
                 anyhow!("approve and deny need --binding: the held call's binding_digest")
             })?;
-            signer.sign_decision(kind == ActionKind::Approve, &a.target, binding, &a.op.reason)
+            signer.sign_decision(
+                kind == ActionKind::Approve,
+                &a.target,
+                binding,
+                &a.op.reason,
+            )
         }
         ActionKind::Issue => {
             let (Some(agent), Some(task)) = (a.agent, a.task) else {

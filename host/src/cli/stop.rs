@@ -91,7 +91,9 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
 /// `warrant reload`: every host on this state reloads its config and trust.
 pub async fn reload(a: HostArgs) -> anyhow::Result<ExitCode> {
     let ops = OperatorActions::open(HostConfig::load(&a.config.config)?)?;
-    let signed = a.op.signer(ops.config())?.sign(ActionKind::Reload, "", &a.op.reason);
+    let signed =
+        a.op.signer(ops.config())?
+            .sign(ActionKind::Reload, "", &a.op.reason);
     let generation = ops.request_reload(&signed).await?;
     println!(
         "reload {generation} requested: every host on this state re-reads its config and trust within a second, \

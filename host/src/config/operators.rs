@@ -81,7 +81,11 @@ impl OperatorKey {
         if let Some(r) = self.revoked_at
             && at >= r
         {
-            return Some(format!("key {} is revoked since {}", self.id, r.to_rfc3339()));
+            return Some(format!(
+                "key {} is revoked since {}",
+                self.id,
+                r.to_rfc3339()
+            ));
         }
         if let Some(nb) = self.not_before
             && at < nb
@@ -135,21 +139,35 @@ impl Operator {
 /// Check one operator entry; the error names the field.
 pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (String, String)> {
     if !crate::config::valid_id(&e.name) {
-        return Err(("name".into(), format!("{:?} must be 1-64 of letters, digits, '.', '_', ':' or '-'", e.name)));
+        return Err((
+            "name".into(),
+            format!(
+                "{:?} must be 1-64 of letters, digits, '.', '_', ':' or '-'",
+                e.name
+            ),
+        ));
     }
     let mut roles = BTreeSet::new();
     for r in &e.roles {
         roles.insert(Role::parse(r).map_err(|why| ("roles".to_string(), why.0))?);
     }
     if e.automation && !e.approves.is_empty() {
-        return Err(("approves".into(), "an automation never approves: a named human does".into()));
+        return Err((
+            "approves".into(),
+            "an automation never approves: a named human does".into(),
+        ));
     }
     let time = |v: &Option<String>, f: &str| -> Result<Option<DateTime<Utc>>, (String, String)> {
         v.as_deref()
             .map(|s| {
                 DateTime::parse_from_rfc3339(s)
                     .map(|t| t.with_timezone(&Utc))
-                    .map_err(|err| (format!("keys.{f}"), format!("{s:?} is not an RFC 3339 time: {err}")))
+                    .map_err(|err| {
+                        (
+                            format!("keys.{f}"),
+                            format!("{s:?} is not an RFC 3339 time: {err}"),
+                        )
+                    })
             })
             .transpose()
     };
@@ -175,11 +193,15 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
             _ => {
                 return Err((
                     "keys".into(),
-                    format!("key {} needs exactly one of public-key or public-key-file", k.id),
+                    format!(
+                        "key {} needs exactly one of public-key or public-key-file",
+                        k.id
+                    ),
                 ));
             }
         };
-        let key = crate::keys::parse_ed25519_public(&text).map_err(|why| ("keys.public-key".to_string(), why.0))?;
+        let key = crate::keys::parse_ed25519_public(&text)
+            .map_err(|why| ("keys.public-key".to_string(), why.0))?;
         keys.push(OperatorKey {
             id: k.id.clone(),
             key,

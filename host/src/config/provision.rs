@@ -53,7 +53,8 @@ pub fn create_state_dir_operator_keys(path: &Path) -> Result<Vec<(String, PathBu
                     field: "operators.keys".into(),
                     why,
                 };
-                let key = generate(&k.id, Algorithm::Ed25519).map_err(|e| write_err(e.to_string()))?;
+                let key =
+                    generate(&k.id, Algorithm::Ed25519).map_err(|e| write_err(e.to_string()))?;
                 write_key_files(&key, &ops_dir).map_err(|e| write_err(e.to_string()))?;
             }
             out.push((op.name.clone(), private));

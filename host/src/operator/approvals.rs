@@ -109,7 +109,6 @@ impl OperatorActions {
                 a.required
             )));
         }
-        self.consume(signed).await?;
         let approve = kind == ActionKind::Approve;
         let count = u32::try_from(a.votes.len()).unwrap_or(u32::MAX) + u32::from(approve);
         let decided = ApprovalDecided {

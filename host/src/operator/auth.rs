@@ -1,6 +1,8 @@
 //! Authenticating a signed operator action: the key belongs to the operator
 //! it names, is valid now, the signature covers exactly this action, it is
-//! fresh, and it was not used before.
+//! fresh, and it was not used before. Its nonce is used up as soon as it
+//! authenticates, whether or not the action is then permitted: a signed
+//! action is good for one attempt.
 
 use chrono::{DateTime, Utc};
 
@@ -13,7 +15,8 @@ pub(crate) const MAX_AGE_SECS: i64 = 300;
 
 impl OperatorActions {
     /// Check `signed` is `kind` on `target`, signed by a valid key of the
-    /// operator it names, fresh and unused; returns the operator.
+    /// operator it names, fresh and unused, and use up its nonce; returns
+    /// the operator.
     ///
     /// # Errors
     ///
@@ -61,22 +64,21 @@ impl OperatorActions {
                 max_age_s: MAX_AGE_SECS,
             });
         }
+        // Kept until it could no longer pass the freshness check anyway.
+        let expires = (a.time + 2 * MAX_AGE_SECS) * 1000;
+        if !self.state.use_nonce(&a.nonce, &a.operator, expires).await? {
+            return Err(OperatorError::Replayed(a.nonce.clone()));
+        }
         Ok(op)
     }
 
-    /// Use the action's nonce, once (after every other check passed).
-    pub(crate) async fn consume(&self, signed: &SignedAction) -> Result<(), OperatorError> {
-        let a = &signed.action;
-        let expires = (a.time + 2 * MAX_AGE_SECS) * 1000;
-        if self.state.use_nonce(&a.nonce, &a.operator, expires).await? {
-            Ok(())
-        } else {
-            Err(OperatorError::Replayed(a.nonce.clone()))
-        }
-    }
-
     /// Refuse unless `op` holds `role`.
-    pub(crate) fn require(&self, op: &Operator, role: Role, action: &str) -> Result<(), OperatorError> {
+    pub(crate) fn require(
+        &self,
+        op: &Operator,
+        role: Role,
+        action: &str,
+    ) -> Result<(), OperatorError> {
         if op.roles.contains(&role) {
             return Ok(());
         }

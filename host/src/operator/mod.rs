@@ -36,7 +36,9 @@ pub enum OperatorError {
     #[error("refused: this signed action was used before (nonce {0}); sign a new one")]
     Replayed(String),
     /// The action's time is too far from now.
-    #[error("refused: the action was signed at {signed}, more than {max_age_s} s from this host's clock; sign a new one")]
+    #[error(
+        "refused: the action was signed at {signed}, more than {max_age_s} s from this host's clock; sign a new one"
+    )]
     Stale {
         /// When it was signed (RFC 3339).
         signed: String,

@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use crate::config::HostConfig;
-use crate::keys::{ActionBody, ActionKind, IssueRequest, KeyFile, SignedAction, SigningKey, read_key_file};
+use crate::keys::{
+    ActionBody, ActionKind, IssueRequest, KeyFile, SignedAction, SigningKey, read_key_file,
+};
 use crate::operator::OperatorError;
 use crate::vocab::random_id;
 
@@ -48,7 +50,8 @@ impl OperatorSigner {
     ///
     /// When the file cannot be read or no operator in `config` has the key.
     pub fn from_file(path: &Path, config: &HostConfig) -> Result<Self, OperatorError> {
-        let file = read_key_file(path).map_err(|e| OperatorError::Unauthenticated(e.to_string()))?;
+        let file =
+            read_key_file(path).map_err(|e| OperatorError::Unauthenticated(e.to_string()))?;
         let Some((op, _)) = config.operator_key(&file.id) else {
             return Err(OperatorError::Unauthenticated(format!(
                 "no operator in {} has the key {} (from {}); add its .pub under the operator's keys",

@@ -96,7 +96,6 @@ impl OperatorActions {
                 "no agent {a} in the host config"
             )));
         }
-        self.consume(signed).await?;
         let (by, reason) = (op.name.as_str(), signed.action.reason.as_str());
         let mut action = OperatorAction {
             agent: None,
@@ -109,33 +108,43 @@ impl OperatorActions {
         };
         let s = &self.state;
         let (changed, event): (bool, fn(OperatorAction) -> Event) = match stop {
-            Stop::Halt => (s.set_stop(&StopTarget::Halt, true, by, reason).await?, Event::HostHalted),
-            Stop::Resume => (s.set_stop(&StopTarget::Halt, false, by, reason).await?, Event::HostResumed),
+            Stop::Halt => (
+                s.set_stop(&StopTarget::Halt, true, by, reason).await?,
+                Event::HostHalted,
+            ),
+            Stop::Resume => (
+                s.set_stop(&StopTarget::Halt, false, by, reason).await?,
+                Event::HostResumed,
+            ),
             Stop::Quarantine(a) => {
                 action.agent = Some(a.clone());
                 (
-                    s.set_stop(&StopTarget::Agent(a.clone()), true, by, reason).await?,
+                    s.set_stop(&StopTarget::Agent(a.clone()), true, by, reason)
+                        .await?,
                     Event::AgentQuarantined,
                 )
             }
             Stop::Release(a) => {
                 action.agent = Some(a.clone());
                 (
-                    s.set_stop(&StopTarget::Agent(a.clone()), false, by, reason).await?,
+                    s.set_stop(&StopTarget::Agent(a.clone()), false, by, reason)
+                        .await?,
                     Event::AgentReleased,
                 )
             }
             Stop::Disable(p) => {
                 action.plugin = Some(p.clone());
                 (
-                    s.set_stop(&StopTarget::Plugin(p.clone()), true, by, reason).await?,
+                    s.set_stop(&StopTarget::Plugin(p.clone()), true, by, reason)
+                        .await?,
                     Event::PluginDisabled,
                 )
             }
             Stop::Enable(p) => {
                 action.plugin = Some(p.clone());
                 (
-                    s.set_stop(&StopTarget::Plugin(p.clone()), false, by, reason).await?,
+                    s.set_stop(&StopTarget::Plugin(p.clone()), false, by, reason)
+                        .await?,
                     Event::PluginEnabled,
                 )
             }

@@ -39,7 +39,6 @@ impl OperatorActions {
             &op.name,
             Utc::now(),
         )?;
-        self.consume(signed).await?;
         let a = self.config.agent(&req.agent);
         let event = Event::TokenIssued(TokenIssued {
             token_id: t.id.clone(),
@@ -67,7 +66,6 @@ impl OperatorActions {
     pub async fn request_reload(&self, signed: &SignedAction) -> Result<u64, OperatorError> {
         let op = self.authenticate(signed, ActionKind::Reload, "").await?;
         self.require(op, Role::Reload, "ask for a reload")?;
-        self.consume(signed).await?;
         let event = Event::ReloadRequested(OperatorAction {
             agent: None,
             plugin: None,
@@ -98,8 +96,11 @@ impl OperatorActions {
             .authenticate(signed, ActionKind::ResetVersion, plugin)
             .await?;
         self.require(op, Role::ResetVersion, "reset version marks")?;
-        self.consume(signed).await?;
-        let from = self.state.highest_version(plugin).await?.map(|m| m.version.to_string());
+        let from = self
+            .state
+            .highest_version(plugin)
+            .await?
+            .map(|m| m.version.to_string());
         self.audit
             .append(
                 &Event::VersionReset(VersionReset {

@@ -116,8 +116,12 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
 
     /// Use an operator action's nonce, once: false when it was seen before.
     /// Nonces are kept until `expires_ms`.
-    async fn use_nonce(&self, nonce: &str, operator: &str, expires_ms: i64)
-    -> Result<bool, StateError>;
+    async fn use_nonce(
+        &self,
+        nonce: &str,
+        operator: &str,
+        expires_ms: i64,
+    ) -> Result<bool, StateError>;
 
     /// Ask every host on this state to reload its config and trust.
     async fn request_reload(&self, by: &str) -> Result<u64, StateError>;

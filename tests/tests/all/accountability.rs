@@ -2,8 +2,6 @@
 //! from a second process), rate limits, and the stop buttons — quarantine
 //! and halt from another process cancelling a call in flight.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 use warrant::authz::{Refusal, TaskToken, TokenKey};
 use warrant::keys::read_key_file;
@@ -30,6 +28,9 @@ pub(crate) async fn soc(wait: &str) -> Fixture {
         .agent("intel-bot", &["ioc-extract.extract"])
         .agent_toml("[[agents]]\nid = \"slow-bot\"\nowner = \"o\"\nmodel = \"m\"\nmodel-owner = \"mo\"\ntools = [\"ioc-extract.*\"]\nrate = \"2/min\"\n")
         .policy(SOC)
+        // An operator named like an agent (a mistake in a config) still
+        // never approves that agent's calls.
+        .operator("triage-bot", "[]", "[\"high\"]")
         .build()
         .await
         .with_wait(wait)
@@ -101,6 +102,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
             iat: nbf,
             nbf,
             exp,
+            by: Some("carol".into()),
         })
     };
     let r = call(
@@ -185,14 +187,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
     assert_eq!(refusal(&r).layer(), "scope", "{:?}", r.outcome);
     // Beyond the agent's grant, no token is issued at all.
     let e = fx
-        .admin()
-        .issue_token(
-            "intel-bot",
-            "INC-1",
-            &["case-note.append".into()],
-            Duration::from_secs(60),
-            "carol",
-        )
+        .token_as("carol", "intel-bot", "INC-1", &["case-note.append"], 60)
         .await
         .unwrap_err();
     assert!(
@@ -201,15 +196,16 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
     );
 
     // Revoked from a second process.
-    let out = fx.cli(&[
-        "token",
-        "revoke",
-        claims["id"].as_str().unwrap(),
-        "--as",
+    let out = fx.cli_as(
         "carol",
-        "--reason",
-        "laptop stolen",
-    ]);
+        &[
+            "token",
+            "revoke",
+            claims["id"].as_str().unwrap(),
+            "--reason",
+            "laptop stolen",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",

@@ -121,7 +121,7 @@ async fn mcp_stdio_client_lists_and_calls_allowed_denied_and_held_tools() {
         "the same call, the same request"
     );
     // Approved from another process; the same call then runs.
-    let ok = fx.cli(&["approvals", "approve", &approval, "--as", "carol"]);
+    let ok = fx.cli_as("carol", &["approvals", "approve", &approval]);
     assert!(
         ok.status.success(),
         "{}",
@@ -161,13 +161,17 @@ async fn mcp_http_client_lists_and_calls_allowed_denied_and_held_tools() {
     );
     // Approved through the admin API; the same call then runs, once.
     let http = reqwest::Client::new();
+    let admin = fx.admin();
+    let digest = admin.approval(&approval).await.unwrap().binding.digest();
+    let signed =
+        fx.signer("carol")
+            .sign_decision(true, &approval, &digest, "containment confirmed");
     let r = http
         .post(format!(
             "{}/v1/admin/approvals/{approval}/approve",
             srv.base
         ))
-        .bearer_auth(&srv.admin)
-        .json(&json!({"as": "carol", "reason": "containment confirmed"}))
+        .json(&signed)
         .send()
         .await
         .unwrap();

@@ -24,28 +24,29 @@ async fn approval_flow_end_to_end_from_a_second_process() {
     let held = spawn(args.clone());
     let id1 = wait_for_request(&fx).await;
     // The agent itself, and a non-approver, cannot approve it.
-    let out = fx.cli(&["approvals", "approve", &id1, "--as", "triage-bot"]);
+    let out = fx.cli_as("triage-bot", &["approvals", "approve", &id1]);
     assert!(
         !out.status.success()
             && String::from_utf8_lossy(&out.stderr).contains("never approves its own calls"),
         "{out:?}"
     );
-    let out = fx.cli(&["approvals", "approve", &id1, "--as", "mallory"]);
+    let out = fx.cli_as("mallory", &["approvals", "approve", &id1]);
     assert!(
         !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("may not approve"),
         "{out:?}"
     );
     assert!(!held.is_finished(), "still held");
     // A named approver approves it from another process: it runs, once.
-    let out = fx.cli(&[
-        "approvals",
-        "approve",
-        &id1,
-        "--as",
+    let out = fx.cli_as(
         "carol",
-        "--reason",
-        "containment confirmed",
-    ]);
+        &[
+            "approvals",
+            "approve",
+            &id1,
+            "--reason",
+            "containment confirmed",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -61,15 +62,10 @@ async fn approval_flow_end_to_end_from_a_second_process() {
     let again = spawn(args.clone());
     let id2 = wait_for_request(&fx).await;
     assert_ne!(id1, id2);
-    let out = fx.cli(&[
-        "approvals",
-        "deny",
-        &id2,
-        "--as",
+    let out = fx.cli_as(
         "dave",
-        "--reason",
-        "one note is enough",
-    ]);
+        &["approvals", "deny", &id2, "--reason", "one note is enough"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -92,13 +88,13 @@ async fn approval_flow_end_to_end_from_a_second_process() {
         "{listed}"
     );
     assert!(
-        fx.cli(&["approvals", "approve", &id3, "--as", "dave"])
+        fx.cli_as("dave", &["approvals", "approve", &id3])
             .status
             .success()
     );
     assert!(other.await.unwrap().outcome.is_ok());
     // A used approval cannot be decided again.
-    let out = fx.cli(&["approvals", "approve", &id1, "--as", "carol"]);
+    let out = fx.cli_as("carol", &["approvals", "approve", &id1]);
     assert!(
         !out.status.success()
             && String::from_utf8_lossy(&out.stderr).contains("is used, not pending"),
@@ -136,7 +132,7 @@ async fn a_held_call_reports_its_approval_id_and_can_be_retried() {
             .contains(&format!("pending approval {approval_id}"))
     );
     assert!(
-        fx.cli(&["approvals", "approve", &approval_id, "--as", "carol"])
+        fx.cli_as("carol", &["approvals", "approve", &approval_id])
             .status
             .success()
     );

@@ -106,8 +106,7 @@ async fn story(fx: &Fixture) -> Host {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
-    admin
-        .decide(&id, true, "carol", "verified on the bridge")
+    fx.decide("carol", &id, true, "verified on the bridge")
         .await
         .unwrap();
     held.await.unwrap().unwrap();
@@ -119,12 +118,9 @@ async fn story(fx: &Fixture) -> Host {
     while host.inflight() == 0 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    admin.stop(&Stop::Halt, "carol", "drill").await.unwrap();
+    fx.stop("carol", &Stop::Halt, "drill").await.unwrap();
     assert!(spinning.await.unwrap().is_err());
-    admin
-        .stop(&Stop::Resume, "carol", "drill over")
-        .await
-        .unwrap();
+    fx.stop("carol", &Stop::Resume, "drill over").await.unwrap();
     // Held (no decision within the wait).
     assert!(
         call(

@@ -12,7 +12,9 @@ use warrant::audit::event::{
     CallDecided, ConfigReloaded, Decision, DecisionResult, OperatorAction, PluginLoaded,
     PluginRefused, TokenIssued, VersionReset,
 };
-use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record};
+use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
+use warrant::keys::{ActionBody, ActionKind, IssueRequest, SignedAction};
+use warrant::state::ApprovalBinding;
 use warrant::vocab::{CapabilityUse, Impact};
 
 const MAC_KEY: &[u8] = b"warrant audit golden test key -- not a secret";
@@ -39,7 +41,38 @@ fn who() -> Attribution {
     }
 }
 
-fn act(agent: Option<&str>, plugin: Option<&str>, token: Option<&str>) -> OperatorAction {
+/// Carol's action, signed with a fixed key (Ed25519 is deterministic).
+fn signed(
+    kind: ActionKind,
+    target: &str,
+    binding: Option<String>,
+    issue: Option<IssueRequest>,
+    reason: &str,
+) -> Option<SignedAction> {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    Some(
+        ActionBody {
+            kind,
+            target: target.into(),
+            binding,
+            issue,
+            reason: reason.into(),
+            operator: "carol".into(),
+            key: "carol-2026".into(),
+            time: 1_796_040_000,
+            nonce: "n-00112233445566778899aabbccddeeff".into(),
+        }
+        .sign(&key),
+    )
+}
+
+fn act(
+    kind: ActionKind,
+    agent: Option<&str>,
+    plugin: Option<&str>,
+    token: Option<&str>,
+) -> OperatorAction {
+    let target = agent.or(plugin).or(token).unwrap_or_default();
     OperatorAction {
         agent: agent.map(str::to_owned),
         plugin: plugin.map(str::to_owned),
@@ -47,10 +80,20 @@ fn act(agent: Option<&str>, plugin: Option<&str>, token: Option<&str>) -> Operat
         by: "carol".into(),
         reason: "incident bridge".into(),
         changed: true,
+        signed: signed(kind, target, None, None, "incident bridge"),
     }
 }
 
-fn decided() -> ApprovalDecided {
+fn decided(kind: ActionKind) -> ApprovalDecided {
+    let binding = ApprovalBinding {
+        agent: "triage-bot".into(),
+        task: "INC-2026-0042".into(),
+        tool: "case-note.append".into(),
+        args_digest: "5e1f".repeat(16),
+        plugin_version: "0.1.0".into(),
+        component_digest: DIGEST.into(),
+        tool_digest: "7c2a".repeat(16),
+    };
     ApprovalDecided {
         approval_id: "apr-a1b2c3d4e5f6".into(),
         agent: "triage-bot".into(),
@@ -62,6 +105,15 @@ fn decided() -> ApprovalDecided {
         tool_digest: Some("7c2a".repeat(16)),
         by: "carol".into(),
         reason: "containment confirmed".into(),
+        approvals: 1,
+        required: 1,
+        signed: signed(
+            kind,
+            "apr-a1b2c3d4e5f6",
+            Some(binding.digest()),
+            None,
+            "containment confirmed",
+        ),
     }
 }
 
@@ -121,8 +173,8 @@ fn samples() -> Vec<Event> {
             approvers: vec!["carol".into(), "dave".into()],
             why: "policy high-impact-needs-approval holds high-impact calls until a named human approves".into(),
         })),
-        Event::ApprovalApproved(decided()),
-        Event::ApprovalDenied(decided()),
+        Event::ApprovalApproved(decided(ActionKind::Approve)),
+        Event::ApprovalDenied(decided(ActionKind::Deny)),
         Event::TokenIssued(TokenIssued {
             token_id: "tok-00112233445566778899".into(),
             agent: "triage-bot".into(),
@@ -133,14 +185,26 @@ fn samples() -> Vec<Event> {
             tools: vec!["case-note.append".into(), "log-search.*".into()],
             expires: Some("2026-12-01T13:00:00+00:00".into()),
             by: "carol".into(),
+            signed: signed(
+                ActionKind::Issue,
+                "",
+                None,
+                Some(IssueRequest {
+                    agent: "triage-bot".into(),
+                    task: "INC-2026-0042".into(),
+                    tools: vec!["case-note.append".into(), "log-search.*".into()],
+                    ttl_secs: 3600,
+                }),
+                "",
+            ),
         }),
-        Event::TokenRevoked(act(None, None, Some("tok-00112233445566778899"))),
-        Event::AgentQuarantined(act(Some("triage-bot"), None, None)),
-        Event::AgentReleased(act(Some("triage-bot"), None, None)),
-        Event::HostHalted(act(None, None, None)),
-        Event::HostResumed(act(None, None, None)),
-        Event::PluginDisabled(act(None, Some("http-lookup"), None)),
-        Event::PluginEnabled(act(None, Some("http-lookup"), None)),
+        Event::TokenRevoked(act(ActionKind::Revoke, None, None, Some("tok-00112233445566778899"))),
+        Event::AgentQuarantined(act(ActionKind::Quarantine, Some("triage-bot"), None, None)),
+        Event::AgentReleased(act(ActionKind::Release, Some("triage-bot"), None, None)),
+        Event::HostHalted(act(ActionKind::Halt, None, None, None)),
+        Event::HostResumed(act(ActionKind::Resume, None, None, None)),
+        Event::PluginDisabled(act(ActionKind::Disable, None, Some("http-lookup"), None)),
+        Event::PluginEnabled(act(ActionKind::Enable, None, Some("http-lookup"), None)),
         Event::PluginLoaded(Box::new(PluginLoaded {
             plugin: "case-note".into(),
             plugin_version: "0.1.0".into(),
@@ -165,7 +229,15 @@ fn samples() -> Vec<Event> {
             from: Some("2.0.0".into()),
             by: "carol".into(),
             reason: "published by mistake".into(),
+            signed: signed(
+                ActionKind::ResetVersion,
+                "case-note",
+                None,
+                None,
+                "published by mistake",
+            ),
         }),
+        Event::ReloadRequested(act(ActionKind::Reload, None, None, None)),
         Event::ConfigReloaded(ConfigReloaded {
             trigger: "operator".into(),
             by: Some("carol".into()),
@@ -194,6 +266,15 @@ fn every_record_kind_matches_its_golden_record_byte_for_byte() {
         Event::KINDS,
         "every kind has a sample, in the order of Event::KINDS"
     );
+    for e in &samples {
+        assert_eq!(
+            is_operator_kind(e.kind()),
+            e.operator_action().is_some(),
+            "{} is an operator record exactly when it carries an operator's action",
+            e.kind()
+        );
+        assert_eq!(e.operator_action().is_some(), e.signed().is_some());
+    }
     let mut prev = GENESIS.to_owned();
     for (i, e) in samples.iter().enumerate() {
         let r = Record::seal(

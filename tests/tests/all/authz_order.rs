@@ -2,8 +2,6 @@
 //! layers would refuse is refused by the first of them; fixing that one
 //! reveals the next. (The order is documented in `warrant::authz`.)
 
-use std::time::Duration;
-
 use warrant::CallError;
 use warrant::operator::Stop;
 use warrant_tests::{Fixture, PluginSpec};
@@ -29,18 +27,14 @@ async fn the_first_refusing_layer_is_the_one_that_refuses() {
         .policy(POLICY)
         .build()
         .await;
-    let ops = fx.admin();
-    let issue = |agent: &'static str, tools: Vec<String>| {
-        let ops = ops.clone();
-        async move {
-            ops.issue_token(agent, "T-1", &tools, Duration::from_secs(600), "carol")
-                .await
-                .unwrap()
-        }
+    let issue = async |agent: &'static str, tools: Vec<&str>| {
+        fx.token_as("carol", agent, "T-1", &tools, 600)
+            .await
+            .unwrap()
     };
     let (revoked, claims) = issue("bot", vec![]).await;
     let (ghost, _) = issue("ghost", vec![]).await;
-    let (bot, _) = issue("bot", vec!["adversary.*".into()]).await;
+    let (bot, _) = issue("bot", vec!["adversary.*"]).await;
     let (wide, _) = issue("bot", vec![]).await;
     let (limited, _) = issue("limited", vec![]).await;
     // The agent `ghost` leaves the config; `bot` keeps only `adversary.*`.
@@ -52,14 +46,14 @@ async fn the_first_refusing_layer_is_the_one_that_refuses() {
     let end = cut + cfg[cut..].find("\n\n").unwrap();
     std::fs::write(fx.config_path(), format!("{}{}", &cfg[..cut], &cfg[end..])).unwrap();
     // Every stop pressed at once.
-    ops.stop(&Stop::Revoke(claims.id.clone()), "carol", "t")
+    fx.stop("carol", &Stop::Revoke(claims.id.clone()), "t")
         .await
         .unwrap();
-    ops.stop(&Stop::Halt, "carol", "t").await.unwrap();
-    ops.stop(&Stop::Quarantine("bot".into()), "carol", "t")
+    fx.stop("carol", &Stop::Halt, "t").await.unwrap();
+    fx.stop("carol", &Stop::Quarantine("bot".into()), "t")
         .await
         .unwrap();
-    ops.stop(&Stop::Disable("adversary".into()), "carol", "t")
+    fx.stop("carol", &Stop::Disable("adversary".into()), "t")
         .await
         .unwrap();
     let host = fx.host().await;
@@ -84,12 +78,12 @@ async fn the_first_refusing_layer_is_the_one_that_refuses() {
         layer(call(&host, &bot, "ioc-extract.extract", bad_input).await),
         "halt"
     );
-    ops.stop(&Stop::Resume, "carol", "t").await.unwrap();
+    fx.stop("carol", &Stop::Resume, "t").await.unwrap();
     assert_eq!(
         layer(call(&host, &bot, "ioc-extract.extract", bad_input).await),
         "quarantine"
     );
-    ops.stop(&Stop::Release("bot".into()), "carol", "t")
+    fx.stop("carol", &Stop::Release("bot".into()), "t")
         .await
         .unwrap();
     assert_eq!(
@@ -108,7 +102,7 @@ async fn the_first_refusing_layer_is_the_one_that_refuses() {
         layer(call(&host, &bot, "adversary.echo", bad_input).await),
         "plugin-disabled"
     );
-    ops.stop(&Stop::Enable("adversary".into()), "carol", "t")
+    fx.stop("carol", &Stop::Enable("adversary".into()), "t")
         .await
         .unwrap();
     assert_eq!(

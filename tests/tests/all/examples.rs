@@ -216,16 +216,17 @@ fn the_cli_inspects_each_example() {
 #[tokio::test]
 async fn the_cli_calls_each_example_and_prints_json() {
     let fx = fixture().await;
-    let token = fx.cli(&[
-        "token",
-        "issue",
-        "--agent",
-        "analyst",
-        "--task",
-        "INC-2026-0004",
-        "--as",
+    let token = fx.cli_as(
         "carol",
-    ]);
+        &[
+            "token",
+            "issue",
+            "--agent",
+            "analyst",
+            "--task",
+            "INC-2026-0004",
+        ],
+    );
     assert!(
         token.status.success(),
         "{}",

@@ -15,6 +15,7 @@ mod http;
 mod layers;
 mod limits;
 mod manifests;
+mod operators;
 mod sandbox;
 mod stops;
 

@@ -53,7 +53,7 @@ fn golden_manifests() {
 
 /// A copy of the repository's example setup (manifests, components,
 /// policies, config, sample logs) in a temporary directory.
-fn example_copy() -> (tempfile::TempDir, PathBuf) {
+pub(crate) fn example_copy() -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let root = warrant_tests::workspace_root();
     copy_dir(&root.join("manifests"), &tmp.path().join("manifests"));
@@ -62,6 +62,9 @@ fn example_copy() -> (tempfile::TempDir, PathBuf) {
         &tmp.path().join("example-plugins/log-search/sample-logs"),
     );
     let config = tmp.path().join("manifests/warrant.toml");
+    // The example operators' keys, as `warrant demo` creates them.
+    let keys = warrant::config::create_state_dir_operator_keys(&config).unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
     (tmp, config)
 }
 

@@ -39,14 +39,15 @@ async fn quarantine_from_another_process_stops_the_agent_in_flight() {
     let t = fx.token("triage-bot", "INC-9", &[]).await;
     let other = fx.token("intel-bot", "INC-9", &[]).await;
     let running = spin(&host, &t).await;
-    let out = fx.cli(&[
-        "quarantine",
-        "triage-bot",
-        "--as",
+    let out = fx.cli_as(
         "carol",
-        "--reason",
-        "prompt injection suspected",
-    ]);
+        &[
+            "quarantine",
+            "triage-bot",
+            "--reason",
+            "prompt injection suspected",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -66,12 +67,12 @@ async fn quarantine_from_another_process_stops_the_agent_in_flight() {
     );
     // Only listed operators may release.
     assert!(
-        !fx.cli(&["release", "triage-bot", "--as", "mallory"])
+        !fx.cli_as("mallory", &["release", "triage-bot"])
             .status
             .success()
     );
     assert!(
-        fx.cli(&["release", "triage-bot", "--as", "carol"])
+        fx.cli_as("carol", &["release", "triage-bot"])
             .status
             .success()
     );
@@ -89,7 +90,7 @@ async fn halt_from_another_process_stops_everything_until_resumed() {
     let host = fx.host().await;
     let t = fx.token("triage-bot", "INC-9", &[]).await;
     let other = fx.token("intel-bot", "INC-9", &[]).await;
-    let out = fx.cli(&["halt", "--as", "mallory"]);
+    let out = fx.cli_as("mallory", &["halt"]);
     assert!(
         !out.status.success()
             && String::from_utf8_lossy(&out.stderr).contains("mallory may not halt"),
@@ -97,7 +98,7 @@ async fn halt_from_another_process_stops_everything_until_resumed() {
     );
     let running = spin(&host, &t).await;
     assert!(
-        fx.cli(&["halt", "--as", "carol", "--reason", "incident bridge"])
+        fx.cli_as("carol", &["halt", "--reason", "incident bridge"])
             .status
             .success()
     );
@@ -106,7 +107,7 @@ async fn halt_from_another_process_stops_everything_until_resumed() {
         let r = call(&host, tok, "ioc-extract.extract", json!({"text": "x"})).await;
         assert_eq!(refusal(&r).layer(), "halt");
     }
-    assert!(fx.cli(&["resume", "--as", "carol"]).status.success());
+    assert!(fx.cli_as("carol", &["resume"]).status.success());
     assert!(
         call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
             .await
@@ -122,15 +123,16 @@ async fn a_disabled_plugin_is_refused_and_its_calls_cancelled() {
     let t = fx.token("triage-bot", "INC-9", &[]).await;
     let running = spin(&host, &t).await;
     assert!(
-        fx.cli(&[
-            "plugin",
-            "disable",
-            "adversary",
-            "--as",
+        fx.cli_as(
             "carol",
-            "--reason",
-            "CVE in dependency"
-        ])
+            &[
+                "plugin",
+                "disable",
+                "adversary",
+                "--reason",
+                "CVE in dependency"
+            ]
+        )
         .status
         .success()
     );
@@ -147,7 +149,7 @@ async fn a_disabled_plugin_is_refused_and_its_calls_cancelled() {
             .is_ok()
     );
     assert!(
-        fx.cli(&["plugin", "enable", "adversary", "--as", "carol"])
+        fx.cli_as("carol", &["plugin", "enable", "adversary"])
             .status
             .success()
     );

@@ -140,7 +140,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 "   operator {} signs with {} (roles: {}; approves: {})",
                 o.name,
                 k.display(),
-                o.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(", "),
+                o.roles
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 o.approves.join(", ")
             );
         }
@@ -158,7 +162,12 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     );
     let admin = host.operator();
     let (token, t) = people
-        .issue(&admin, "triage-bot", "INC-2026-0042", Duration::from_secs(3600))
+        .issue(
+            &admin,
+            "triage-bot",
+            "INC-2026-0042",
+            Duration::from_secs(3600),
+        )
         .await?;
     println!(
         "   {} scoped to {} (expires in 1h), issued by {} with a signed request",
@@ -211,7 +220,12 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     step(4, "Refusals name the layer that refused");
     let (other, _) = people
-        .issue(&admin, "intel-enricher", "INC-2026-0042", Duration::from_secs(600))
+        .issue(
+            &admin,
+            "intel-enricher",
+            "INC-2026-0042",
+            Duration::from_secs(600),
+        )
         .await?;
     show(
         &host,
@@ -261,14 +275,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 req.required,
                 approvers.join(", "),
                 if config.approvals.four_eyes {
-                    format!(" (four eyes: not {}, who issued the token)", people.issuer())
+                    format!(
+                        " (four eyes: not {}, who issued the token)",
+                        people.issuer()
+                    )
                 } else {
                     String::new()
                 }
             );
-            if let Some((name, key)) =
-                people.approver(&config, &req.binding.tool, &req.impact)
-            {
+            if let Some((name, key)) = people.approver(&config, &req.binding.tool, &req.impact) {
                 println!(
                     "     WARRANT_CONFIG={} cargo run -q -- approvals approve {} --key {} --reason \"containment confirmed\"   # signs as {name}",
                     a.config.display(),

@@ -59,8 +59,17 @@ impl DemoOperators {
 
     /// A key file for someone other than the issuer who may approve `tool`
     /// at `impact` (four eyes), or the issuer's.
-    pub(super) fn approver(&self, config: &HostConfig, tool: &str, impact: &str) -> Option<(&str, &Path)> {
-        let may = |name: &str| config.operator(name).is_some_and(|o| o.may_approve(tool, impact));
+    pub(super) fn approver(
+        &self,
+        config: &HostConfig,
+        tool: &str,
+        impact: &str,
+    ) -> Option<(&str, &Path)> {
+        let may = |name: &str| {
+            config
+                .operator(name)
+                .is_some_and(|o| o.may_approve(tool, impact))
+        };
         self.keys
             .iter()
             .find(|(n, _)| n != self.issuer() && may(n))

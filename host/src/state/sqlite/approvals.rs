@@ -70,7 +70,9 @@ impl SqliteState {
     fn with_votes(&self, mut a: Approval) -> Result<Approval, StateError> {
         let conn = self.conn();
         let mut st = conn
-            .prepare_cached("SELECT operator FROM approval_votes WHERE approval_id = ?1 ORDER BY at, operator")
+            .prepare_cached(
+                "SELECT operator FROM approval_votes WHERE approval_id = ?1 ORDER BY at, operator",
+            )
             .map_err(|e| self.err(e))?;
         a.votes = st
             .query_map(params![a.id], |r| r.get(0))
@@ -208,7 +210,8 @@ impl SqliteState {
                 stmt.query_map(params![now_ms()], row)
             }
             .map_err(|e| self.err(e))?;
-            rows.collect::<Result<Vec<_>, _>>().map_err(|e| self.err(e))?
+            rows.collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.err(e))?
         };
         list.into_iter().map(|a| self.with_votes(a)).collect()
     }

@@ -101,12 +101,18 @@ async fn approve_once_and_bound_to_the_plugin() {
         !db.consume_approval(&a.id).await.unwrap(),
         "pending cannot be used"
     );
-    let Decided::Recorded(a2) = db.decide_approval(&a.id, true, "carol", "ok").await.unwrap() else {
+    let Decided::Recorded(a2) = db
+        .decide_approval(&a.id, true, "carol", "ok")
+        .await
+        .unwrap()
+    else {
         panic!("not recorded")
     };
     assert_eq!(a2.status, ApprovalStatus::Approved);
     assert_eq!(
-        db.decide_approval(&a.id, false, "dave", "no").await.unwrap(),
+        db.decide_approval(&a.id, false, "dave", "no")
+            .await
+            .unwrap(),
         Decided::NotPending,
         "decided once"
     );
@@ -168,12 +174,25 @@ async fn two_of_n_approvals_need_two_distinct_operators() {
     let mut n = new("d3");
     n.required = 2;
     let a = db.request_approval(&n).await.unwrap();
-    let Decided::Recorded(one) = db.decide_approval(&a.id, true, "carol", "ok").await.unwrap() else {
+    let Decided::Recorded(one) = db
+        .decide_approval(&a.id, true, "carol", "ok")
+        .await
+        .unwrap()
+    else {
         panic!()
     };
-    assert_eq!((one.status, one.votes.clone()), (ApprovalStatus::Pending, vec!["carol".to_string()]));
-    assert_eq!(db.decide_approval(&a.id, true, "carol", "again").await.unwrap(), Decided::AlreadyVoted);
-    let Decided::Recorded(two) = db.decide_approval(&a.id, true, "dave", "ok").await.unwrap() else {
+    assert_eq!(
+        (one.status, one.votes.clone()),
+        (ApprovalStatus::Pending, vec!["carol".to_string()])
+    );
+    assert_eq!(
+        db.decide_approval(&a.id, true, "carol", "again")
+            .await
+            .unwrap(),
+        Decided::AlreadyVoted
+    );
+    let Decided::Recorded(two) = db.decide_approval(&a.id, true, "dave", "ok").await.unwrap()
+    else {
         panic!()
     };
     assert_eq!(two.status, ApprovalStatus::Approved);
@@ -186,6 +205,9 @@ async fn a_nonce_is_used_once() {
     let (a, b) = (open(dir.path()), open(dir.path()));
     let later = now_ms() + 60_000;
     assert!(a.use_nonce("n-1", "carol", later).await.unwrap());
-    assert!(!b.use_nonce("n-1", "carol", later).await.unwrap(), "seen by another process");
+    assert!(
+        !b.use_nonce("n-1", "carol", later).await.unwrap(),
+        "seen by another process"
+    );
     assert!(b.use_nonce("n-2", "carol", later).await.unwrap());
 }

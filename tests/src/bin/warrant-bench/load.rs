@@ -107,8 +107,7 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let status = tokio::task::spawn_blocking({
-            let mut cmd =
-                fx.cli_command(&["quarantine", "bench", "--as", "carol", "--reason", "bench"]);
+            let mut cmd = fx.cli_command_as("carol", &["quarantine", "bench", "--reason", "bench"]);
             move || cmd.output().map(|o| o.status)
         })
         .await??;
@@ -125,7 +124,7 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
         // Halt refuses new calls.
         let started = Instant::now();
         let status = tokio::task::spawn_blocking({
-            let mut cmd = fx.cli_command(&["halt", "--as", "carol"]);
+            let mut cmd = fx.cli_command_as("carol", &["halt"]);
             move || cmd.output().map(|o| o.status)
         })
         .await??;
@@ -151,7 +150,7 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
         }
         refuse.push(exited.elapsed());
         refuse_total.push(started.elapsed());
-        let out = fx.cli_command(&["resume", "--as", "carol"]).output()?;
+        let out = fx.cli_command_as("carol", &["resume"]).output()?;
         anyhow::ensure!(out.status.success(), "resume failed");
     }
     println!("\nstop buttons from another process                               p50 ms     p99 ms");
@@ -178,9 +177,7 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
 }
 
 fn release(fx: &Fixture) -> anyhow::Result<()> {
-    let out = fx
-        .cli_command(&["release", "bench", "--as", "carol"])
-        .output()?;
+    let out = fx.cli_command_as("carol", &["release", "bench"]).output()?;
     anyhow::ensure!(
         out.status.success(),
         "release failed: {}",

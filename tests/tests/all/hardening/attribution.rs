@@ -37,6 +37,7 @@ async fn refusals_are_attributed_like_allowed_calls() {
         iat: now - 600,
         nbf: now - 600,
         exp: now - 300,
+        by: Some("carol".into()),
     });
     // The agent `ghost` leaves the config; its token stays in circulation.
     let cfg = std::fs::read_to_string(fx.config_path()).unwrap();
@@ -48,7 +49,7 @@ async fn refusals_are_attributed_like_allowed_calls() {
     let exp = call(&host, &expired, "adversary.echo", r#"{"text":"x"}"#).await;
     let gone = call(&host, &ghost, "adversary.echo", r#"{"text":"x"}"#).await;
     let claims = key.decode(&t).unwrap();
-    let out = fx.cli(&["token", "revoke", &claims.id, "--as", "carol"]);
+    let out = fx.cli_as("carol", &["token", "revoke", &claims.id]);
     assert!(out.status.success());
     let revoked = call(&host, &t, "adversary.echo", r#"{"text":"x"}"#).await;
     host.shutdown("done").await;

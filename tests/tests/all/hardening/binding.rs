@@ -35,7 +35,6 @@ async fn an_approval_does_not_survive_a_new_release_of_the_plugin() {
         .plugin(v1.clone())
         .agent("bot", &["adversary.*"])
         .policy(POLICY)
-        .config("[approvals.tools]\n\"adversary.first-arg\" = [\"carol\"]")
         .build()
         .await;
     let cfg = std::fs::read_to_string(fx.config_path()).unwrap();
@@ -48,7 +47,7 @@ async fn an_approval_does_not_survive_a_new_release_of_the_plugin() {
     let host = fx.host().await;
     let input = r#"{"arg":"approve-release"}"#;
     let first = held_id(&call(&host, &t, "adversary.first-arg", input).await);
-    let out = fx.cli(&["approvals", "approve", &first, "--as", "carol"]);
+    let out = fx.cli_as("carol", &["approvals", "approve", &first]);
     assert!(
         out.status.success(),
         "{}",
@@ -97,7 +96,7 @@ async fn an_approval_does_not_survive_a_new_release_of_the_plugin() {
     assert!(req.str("component_digest").unwrap().starts_with("sha256:"));
     assert_eq!(req.str("tool_digest").map(str::len), Some(64));
     // Approved for 1.0.1, it runs.
-    let out = fx.cli(&["approvals", "approve", &second, "--as", "carol"]);
+    let out = fx.cli_as("carol", &["approvals", "approve", &second]);
     assert!(out.status.success());
     let ran = call(&host, &t, "adversary.first-arg", input).await;
     let out: Value = serde_json::from_str(ran.outcome.as_ref().unwrap()).unwrap();

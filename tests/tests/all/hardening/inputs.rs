@@ -30,7 +30,6 @@ async fn fixture() -> Fixture {
         .plugin(PluginSpec::new("adversary"))
         .agent("bot", &["adversary.*"])
         .policy(POLICY)
-        .config("[approvals.tools]\n\"adversary.first-arg\" = [\"carol\"]")
         .build()
         .await;
     let cfg = std::fs::read_to_string(fx.config_path()).unwrap();
@@ -69,7 +68,7 @@ async fn duplicate_keys_are_refused_and_cannot_ride_on_an_approval() {
     else {
         panic!("expected a held call: {:?}", held.outcome)
     };
-    let out = fx.cli(&["approvals", "approve", approval_id, "--as", "carol"]);
+    let out = fx.cli_as("carol", &["approvals", "approve", approval_id]);
     assert!(
         out.status.success(),
         "{}",

@@ -71,9 +71,9 @@ async fn an_operator_reload_unloads_what_no_longer_verifies_and_cancels_its_call
             .is_ok()
     );
     // ... an operator asks every host on this state to reload.
-    let out = fx.cli(&["reload", "--as", "mallory"]);
+    let out = fx.cli_as("mallory", &["reload"]);
     assert!(!out.status.success(), "only operators may reload");
-    let out = fx.cli(&["reload", "--as", "carol"]);
+    let out = fx.cli_as("carol", &["reload"]);
     assert!(
         out.status.success(),
         "{}",

@@ -25,7 +25,6 @@ async fn fixture(wait: &str) -> Fixture {
         .plugin(PluginSpec::new("adversary").limits("timeout = \"60s\""))
         .agent("bot", &["adversary.*"])
         .policy(POLICY)
-        .config("[approvals.tools]\n\"adversary.first-arg\" = [\"carol\"]")
         .build()
         .await;
     let cfg = std::fs::read_to_string(fx.config_path()).unwrap();
@@ -39,8 +38,7 @@ async fn fixture(wait: &str) -> Fixture {
 
 async fn issue(fx: &Fixture, ttl: Duration) -> (String, String) {
     let (text, claims) = fx
-        .admin()
-        .issue_token("bot", "T-1", &[], ttl, "carol")
+        .token_as("carol", "bot", "T-1", &[], ttl.as_secs())
         .await
         .unwrap();
     (text, claims.id)
@@ -84,15 +82,10 @@ async fn revoking_a_token_cancels_its_calls_in_flight() {
     let running = spawn(&host, &t, "adversary.spin", json!({}));
     let bystander = spawn(&host, &other, "adversary.spin", json!({}));
     until(|| host.inflight() == 2).await;
-    let out = fx.cli(&[
-        "token",
-        "revoke",
-        &id,
-        "--as",
+    let out = fx.cli_as(
         "carol",
-        "--reason",
-        "token leaked",
-    ]);
+        &["token", "revoke", &id, "--reason", "token leaked"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -147,8 +140,12 @@ async fn a_held_call_under_a_revoked_token_never_runs() {
     // Revoked through the operator API while it waits.
     let r = reqwest::Client::new()
         .post(format!("{}/v1/admin/tokens/{id}/revoke", srv.base))
-        .bearer_auth(&srv.admin)
-        .json(&json!({"as": "carol", "reason": "agent compromised"}))
+        .json(&fx.sign(
+            "carol",
+            warrant::keys::ActionKind::Revoke,
+            &id,
+            "agent compromised",
+        ))
         .send()
         .await
         .unwrap();
@@ -160,7 +157,7 @@ async fn a_held_call_under_a_revoked_token_never_runs() {
         resp.outcome
     );
     // Approving it afterwards runs nothing.
-    let out = fx.cli(&["approvals", "approve", &request, "--as", "carol"]);
+    let out = fx.cli_as("carol", &["approvals", "approve", &request]);
     assert!(
         out.status.success(),
         "{}",
@@ -201,7 +198,7 @@ async fn an_approval_given_after_the_token_expired_runs_nothing() {
     }
     // Past the token's expiry (the fixture allows no clock skew).
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    ops.decide(&request.unwrap(), true, "carol", "late")
+    fx.decide("carol", &request.unwrap(), true, "late")
         .await
         .unwrap();
     let resp = held.await.unwrap();

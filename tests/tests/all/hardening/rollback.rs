@@ -81,18 +81,19 @@ async fn only_an_operator_resets_a_high_water_mark() {
     fx.write_manifest(&PluginSpec::new("adversary")).await;
     let r = refusals(&fx).await;
     assert!(r.iter().any(|e| e.contains("rollback refused")), "{r:?}");
-    let out = fx.cli(&["plugin", "reset-version", "adversary", "--as", "mallory"]);
+    let out = fx.cli_as("mallory", &["plugin", "reset-version", "adversary"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mallory may not"));
-    let out = fx.cli(&[
-        "plugin",
-        "reset-version",
-        "adversary",
-        "--as",
+    let out = fx.cli_as(
         "carol",
-        "--reason",
-        "2.0.0 was published by mistake",
-    ]);
+        &[
+            "plugin",
+            "reset-version",
+            "adversary",
+            "--reason",
+            "2.0.0 was published by mistake",
+        ],
+    );
     assert!(
         out.status.success(),
         "{}",

@@ -1,5 +1,5 @@
 //! Findings 10 and 13: rate windows shared by every process on the state,
-//! and the smaller ones — `token issue` checks `[operators] tokens`, the
+//! and the smaller ones — `token issue` needs the signer's `issue` role, the
 //! maximum token lifetime holds when a token is used, the scope check comes
 //! before the tool lookup, `GET /v1/calls/{id}` is indexed (and sees other
 //! processes' records), limit errors name the budget, `/metrics` can need a
@@ -77,17 +77,19 @@ async fn rate_windows_hold_across_processes() {
 #[tokio::test]
 async fn tokens_need_the_tokens_role_and_the_maximum_lifetime_holds_at_use() {
     let fx = fixture("", "").await;
-    let out = fx.cli(&[
-        "token", "issue", "--agent", "bot", "--task", "T-1", "--as", "mallory",
-    ]);
+    let out = fx.cli_as(
+        "mallory",
+        &["token", "issue", "--agent", "bot", "--task", "T-1"],
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("mallory may not issue"),
         "{err}"
     );
-    let out = fx.cli(&[
-        "token", "issue", "--agent", "bot", "--task", "T-1", "--as", "carol",
-    ]);
+    let out = fx.cli_as(
+        "carol",
+        &["token", "issue", "--agent", "bot", "--task", "T-1"],
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -105,6 +107,7 @@ async fn tokens_need_the_tokens_role_and_the_maximum_lifetime_holds_at_use() {
         iat: now,
         nbf: now,
         exp: now + 10 * 365 * 86_400,
+        by: Some("carol".into()),
     });
     let host = fx.host().await;
     let r = call(&host, &forever, "adversary.echo", r#"{"text":"x"}"#).await;
