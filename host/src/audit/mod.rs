@@ -11,6 +11,7 @@
 
 mod checkpoint;
 pub mod event;
+mod fault;
 mod index;
 mod keys;
 mod ocsf;

@@ -73,7 +73,8 @@ fn chain_verifies_and_detects_edits() {
     assert_eq!(summary.uncovered, 0, "close writes a final checkpoint");
     let paths = AuditPaths::in_dir(&dir.path().join("audit"));
     let text = std::fs::read_to_string(&paths.log).unwrap();
-    assert!(text.lines().all(|l| l.starts_with("{\"v\":2,")));
+    let v = format!("{{\"v\":{FORMAT_VERSION},");
+    assert!(text.lines().all(|l| l.starts_with(&v)));
     let edited = text.replacen("op-3", "op-4", 1);
     std::fs::write(&paths.log, &edited).unwrap();
     let err = verify(dir.path(), &keys, &VerifyOptions::default()).unwrap_err();

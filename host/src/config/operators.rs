@@ -223,3 +223,108 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
         automation: e.automation,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::HostConfig;
+
+    const KEY: &str = "t79dpAGyJwaXa/afok7kht6iriWj49I/4mH+Sm6ccRc=";
+
+    fn load(operators: &str) -> Result<HostConfig, String> {
+        HostConfig::from_toml(operators, Path::new("/tmp/warrant.toml")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn operators_with_roles_keys_and_approvals_load() {
+        let c = load(&format!(
+            "[[operators]]\nname = \"carol\"\nroles = [\"halt\", \"issue\"]\napproves = [\"high\", \"case-note.append\"]\nkeys = [{{ id = \"c1\", public-key = \"{KEY}\", not-after = \"2030-01-01T00:00:00Z\" }}]\noidc = {{ issuer = \"https://id.example\", email = \"carol@soc.example\" }}\n\n[[operators]]\nname = \"soar\"\nautomation = true\nroles = [\"quarantine\"]\n"
+        ))
+        .unwrap();
+        let carol = c.operator("carol").unwrap();
+        assert!(carol.roles.contains(&super::Role::Halt) && carol.may_approve("x.y", "high"));
+        assert!(carol.may_approve("case-note.append", "write"));
+        assert!(!carol.may_approve("x.y", "write"));
+        assert_eq!(c.operator_key("c1").unwrap().0.name, "carol");
+        assert!(!c.operator("soar").unwrap().may_approve("x.y", "high"));
+        assert_eq!(
+            c.approvers("x.y", crate::vocab::Impact::High),
+            vec!["carol"]
+        );
+    }
+
+    #[test]
+    fn bad_operator_entries_are_refused_naming_the_field() {
+        for (toml, says) in [
+            (
+                "[[operators]]\nname = \"a\"\nroles = [\"approve\"]\n",
+                "operators[0].roles",
+            ),
+            (
+                "[[operators]]\nname = \"bot\"\nautomation = true\napproves = [\"high\"]\n",
+                "an automation never approves",
+            ),
+            (
+                &format!(
+                    "[[operators]]\nname = \"a\"\nkeys = [{{ id = \"k\", public-key = \"{KEY}\" }}]\n[[operators]]\nname = \"b\"\nkeys = [{{ id = \"k\", public-key = \"{KEY}\" }}]\n"
+                ),
+                "belongs to another operator",
+            ),
+            (
+                "[[operators]]\nname = \"a\"\n[[operators]]\nname = \"a\"\n",
+                "defined twice",
+            ),
+            (
+                "[[operators]]\nname = \"a\"\nkeys = [{ id = \"k\" }]\n",
+                "exactly one of public-key",
+            ),
+            (
+                &format!(
+                    "[[operators]]\nname = \"a\"\nkeys = [{{ id = \"k\", public-key = \"{KEY}\", revoked-at = \"yesterday\" }}]\n"
+                ),
+                "keys.revoked-at",
+            ),
+            (
+                "[approvals]\nrequired = { high = 0 }\n",
+                "approvals.required.high",
+            ),
+            (
+                "[approvals]\nrequired = { everything = 2 }\n",
+                "approvals.required.everything",
+            ),
+            (
+                "[[operators]]\nname = \"a\"\nkeys = [{ id = \"k\", public-key-file = \"/nonexistent/k.pub\" }]\n",
+                "warrant keygen --operator a",
+            ),
+        ] {
+            let e = load(toml).unwrap_err();
+            assert!(e.contains(says), "{toml}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_key_is_usable_only_inside_its_window_and_before_revocation() {
+        let c = load(&format!(
+            "[[operators]]\nname = \"a\"\nkeys = [{{ id = \"k\", public-key = \"{KEY}\", not-before = \"2026-01-01T00:00:00Z\", not-after = \"2027-01-01T00:00:00Z\", revoked-at = \"2026-06-01T00:00:00Z\" }}]\n"
+        ))
+        .unwrap();
+        let k = c.operator_key("k").unwrap().1;
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .unwrap()
+                .with_timezone(&chrono::Utc)
+        };
+        assert!(k.unusable_at(at("2026-03-01T00:00:00Z")).is_none());
+        assert!(
+            k.unusable_at(at("2025-12-31T00:00:00Z"))
+                .unwrap()
+                .contains("valid from")
+        );
+        assert!(
+            k.unusable_at(at("2026-06-01T00:00:00Z"))
+                .unwrap()
+                .contains("revoked since")
+        );
+    }
+}

@@ -80,7 +80,8 @@ impl OperatorActions {
             )));
         }
         if !op.may_approve(&b.tool, &a.impact) {
-            let approvers = self.config.approvers(&b.tool, impact_of(&a));
+            let mut approvers = self.config.approvers(&b.tool, impact_of(&a));
+            approvers.retain(|x| *x != b.agent);
             return Err(OperatorError::NotApprover(format!(
                 "{by} may not decide {} ({} impact); approvers: {}",
                 b.tool,
@@ -137,7 +138,7 @@ impl OperatorActions {
             .decide_approval(id, approve, by, &signed.action.reason)
             .await?
         {
-            Decided::Recorded(a) => Ok(a),
+            Decided::Recorded(a) => Ok(*a),
             Decided::AlreadyVoted => Err(OperatorError::Invalid(format!(
                 "{by} approved {id} already"
             ))),

@@ -193,7 +193,7 @@ pub struct Approval {
 pub enum Decided {
     /// Recorded; the request as it now stands (approved once enough
     /// distinct approvers approved; denied at the first denial).
-    Recorded(Approval),
+    Recorded(Box<Approval>),
     /// This operator approved it already.
     AlreadyVoted,
     /// Nothing to decide: unknown, decided already, or expired.

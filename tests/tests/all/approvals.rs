@@ -32,7 +32,8 @@ async fn approval_flow_end_to_end_from_a_second_process() {
     );
     let out = fx.cli_as("mallory", &["approvals", "approve", &id1]);
     assert!(
-        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("may not approve"),
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("mallory may not decide"),
         "{out:?}"
     );
     assert!(!held.is_finished(), "still held");

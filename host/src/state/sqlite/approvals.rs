@@ -159,7 +159,7 @@ impl SqliteState {
             tx.commit().map_err(|e| self.err(e))?;
         }
         Ok(match self.read_approval(id)? {
-            Some(a) => Decided::Recorded(a),
+            Some(a) => Decided::Recorded(Box::new(a)),
             None => Decided::NotPending,
         })
     }

@@ -1,0 +1,141 @@
+//! What `audit verify` reports when the chain does not hold.
+
+/// What was wrong with the chain: the first problem found.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChainFault {
+    /// A line is not a record.
+    #[error("line {line}: not a valid record ({why}) — edited or damaged")]
+    Unreadable {
+        /// Line number.
+        line: u64,
+        /// Parse error.
+        why: String,
+    },
+    /// A record's content does not match its hash.
+    #[error("record {seq} (line {line}): edited — its content does not match its hash")]
+    Edited {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+    },
+    /// A record's MAC does not match (edited and re-hashed without the key).
+    #[error(
+        "record {seq} (line {line}): edited — its MAC does not verify under the host's audit key"
+    )]
+    BadMac {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+    },
+    /// Records are missing before this one.
+    #[error("record {seq} (line {line}): missing record(s) — expected seq {expected}")]
+    Missing {
+        /// Sequence number found.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// The seq expected.
+        expected: u64,
+    },
+    /// Records are out of order.
+    #[error("record {seq} (line {line}): reordered — expected seq {expected}")]
+    Reordered {
+        /// Sequence number found.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// The seq expected.
+        expected: u64,
+    },
+    /// The link to the previous record is broken.
+    #[error(
+        "record {seq} (line {line}): broken link — its `prev` is not the previous record's hash"
+    )]
+    BrokenLink {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+    },
+    /// The log ends before a checkpoint's sequence number.
+    #[error(
+        "truncated after checkpoint {checkpoint}: the checkpoint covers seq {checkpoint} but the log ends at seq {last}"
+    )]
+    Truncated {
+        /// The checkpoint's seq.
+        checkpoint: u64,
+        /// The last seq in the log.
+        last: u64,
+    },
+    /// A checkpoint disagrees with the record at its seq.
+    #[error(
+        "checkpoint {checkpoint}: the record at that seq has another hash — history was rewritten"
+    )]
+    CheckpointMismatch {
+        /// The checkpoint's seq.
+        checkpoint: u64,
+    },
+    /// A checkpoint's signature does not verify.
+    #[error("{file} line {line}: bad signature — forged or edited checkpoint")]
+    BadCheckpoint {
+        /// The checkpoints file (the chain's own, or the witness).
+        file: String,
+        /// Line in that file.
+        line: u64,
+    },
+    /// The witness holds a checkpoint the log does not reach or disagrees
+    /// with: the chain was truncated, or its history forked.
+    #[error("the witness {witness} has a checkpoint at seq {checkpoint} that the log {why}")]
+    Witness {
+        /// The witness file.
+        witness: String,
+        /// The checkpoint's seq.
+        checkpoint: u64,
+        /// `does not reach (it ends at seq N): truncated` or `contradicts: forked`.
+        why: String,
+    },
+    /// Asked to require it, and the chain's end is not covered by a
+    /// checkpoint.
+    #[error("the last {uncovered} record(s) (up to seq {last}) are not covered by a signed checkpoint{}; their truncation could not be detected", if *last_checkpoint == 0 { String::new() } else { format!(" (the last checkpoint is at seq {last_checkpoint})") })]
+    Uncovered {
+        /// Records after the last checkpoint.
+        uncovered: u64,
+        /// The last seq.
+        last: u64,
+        /// The last checkpointed seq (0: none).
+        last_checkpoint: u64,
+    },
+    /// A record of an operator's action whose operator signature does not
+    /// hold: forged, even if its MAC verifies.
+    #[error("record {seq} (line {line}): {kind} without a valid operator signature — {why}")]
+    Unsigned {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// The record's kind.
+        kind: String,
+        /// What is wrong.
+        why: String,
+    },
+    /// A record in an older format after one in a newer: written to avoid
+    /// a newer format's checks.
+    #[error(
+        "record {seq} (line {line}): format {v} after format {newest} — records never go back to an older format"
+    )]
+    Downgraded {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// Its format.
+        v: u32,
+        /// The newest format before it.
+        newest: u32,
+    },
+    /// The files could not be read.
+    #[error("cannot read {0}")]
+    Io(String),
+}
