@@ -45,13 +45,13 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
             let list = ops.approvals(all).await?;
             if list.is_empty() {
-                println!("no {}approval requests", if all { "" } else { "open " });
+                out!("no {}approval requests", if all { "" } else { "open " });
             }
             let now = now_ms();
             for a in list {
                 let age = (now - a.requested_at) / 1000;
                 let b = &a.binding;
-                println!(
+                out!(
                     "{}  {:<8} {} wants {} for task {} ({}s ago)",
                     safe(&a.id),
                     a.shown_status(now),
@@ -60,14 +60,14 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                     safe(&b.task),
                     age
                 );
-                println!(
+                out!(
                     "    bound to: plugin version {}, component {}, tool definition {}",
                     safe(&b.plugin_version),
                     safe(&b.component_digest),
                     safe(&b.tool_digest)
                 );
-                println!("    args: {}", safe(&a.summary));
-                println!(
+                out!("    args: {}", safe(&a.summary));
+                out!(
                     "    approvals: {} of {} needed{}; binding digest {}",
                     a.votes.len(),
                     a.required,
@@ -78,9 +78,9 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                     },
                     b.digest()
                 );
-                println!("    why:  {}", safe(&a.why));
+                out!("    why:  {}", safe(&a.why));
                 if let Some(by) = &a.decided_by {
-                    println!(
+                    out!(
                         "    decided by {}{}",
                         safe(by),
                         a.decision_reason
@@ -121,7 +121,7 @@ async fn decide(d: Decide, approve: bool) -> anyhow::Result<ExitCode> {
     } else {
         a.status.as_str().to_owned()
     };
-    println!(
+    out!(
         "{status} {} for {} → {} (task {}), signed by {} with key {}",
         safe(&a.id),
         safe(&a.binding.agent),

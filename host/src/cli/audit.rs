@@ -165,7 +165,7 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                 &mut progress("verifying"),
             ) {
                 Ok(s) => {
-                    println!(
+                    out!(
                         "OK: {} records intact ({} MACs checked{}; {} checkpoints verified{}, last at seq {})",
                         s.records,
                         s.macs_checked,
@@ -183,7 +183,7 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                         s.last_checkpoint
                     );
                     for r in &s.signed {
-                        println!(
+                        out!(
                             "  seq {} {}: signed by {} with key {} at {} — signature verified",
                             r.seq,
                             r.kind,
@@ -192,28 +192,28 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                             r.signed_at
                         );
                     }
-                    println!(
+                    out!(
                         "{} operator signature(s) verified against the operators' public keys",
                         s.signed.len()
                     );
                     if s.legacy_unsigned > 0 {
-                        println!(
+                        out!(
                             "note: {} operator record(s) predate format 3 and carry no operator signature",
                             s.legacy_unsigned
                         );
                     }
                     if s.unchecked > 0 {
-                        println!(
+                        out!(
                             "warning: {} operator signature(s) not checked: no host config with [[operators]] (pass --config)",
                             s.unchecked
                         );
                     }
                     if keys.checkpoint.is_none() {
-                        println!(
+                        out!(
                             "warning: no checkpoint key: truncation of the tail cannot be detected (pass --key)"
                         );
                     } else if s.uncovered > 0 {
-                        println!(
+                        out!(
                             "note: the last {} record(s) are not covered by a signed checkpoint yet: their deletion would not be detected{}",
                             s.uncovered,
                             if opts.witness.is_none() {
@@ -226,7 +226,7 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(fault) => {
-                    println!("TAMPERED: {}", crate::vocab::safe(&fault.to_string()));
+                    out!("TAMPERED: {}", crate::vocab::safe(&fault.to_string()));
                     Ok(ExitCode::from(1))
                 }
             }

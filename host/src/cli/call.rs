@@ -78,7 +78,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         Ok(out) => {
             // The same JSON value, with characters that could drive a
             // terminal written as escapes.
-            println!("{}", safe_json(&out));
+            out!("{}", safe_json(&out));
             eprintln!("ok{record}");
             Ok(ExitCode::SUCCESS)
         }

@@ -20,10 +20,10 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let is_manifest = a.file.extension().is_some_and(|e| e == "toml");
     if is_manifest {
         let m = read_manifest(&a.file)?;
-        print!("{}", capability_review(&m));
+        std::io::Write::write_all(&mut std::io::stdout(), capability_review(&m).as_bytes())?;
         let cpath = component_path(&a.file, &m);
         if cpath.is_file() {
-            println!();
+            out!();
             describe_component(&cpath).await?;
         }
         return Ok(ExitCode::SUCCESS);
@@ -35,32 +35,32 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 async fn describe_component(path: &PathBuf) -> anyhow::Result<()> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let iface = component_interface(&bytes)?;
-    println!(
+    out!(
         "Component {} ({} bytes, sha256:{})",
         path.display(),
         bytes.len(),
         crate::keys::sha256_hex(&bytes)
     );
-    println!("\nImports ({}):", iface.imports.len());
+    out!("\nImports ({}):", iface.imports.len());
     for i in &iface.imports {
-        println!("  {:<44} {}", safe(i), describe_import(i));
+        out!("  {:<44} {}", safe(i), describe_import(i));
     }
-    println!("\nExports: {}", safe(&iface.exports.join(", ")));
+    out!("\nExports: {}", safe(&iface.exports.join(", ")));
     let sandbox = Sandbox::new(SandboxConfig::default())?;
     match sandbox.probe(&bytes).await {
         Ok(plugin) => {
-            println!("\nTools ({}):", plugin.tools().len());
+            out!("\nTools ({}):", plugin.tools().len());
             for t in plugin.tools() {
-                println!(
+                out!(
                     "  {} [{}] — {}",
                     safe(&t.name),
                     t.impact,
                     safe(&t.description)
                 );
-                println!("      input: {}", safe(&t.input_schema));
+                out!("      input: {}", safe(&t.input_schema));
             }
         }
-        Err(e) => println!("\nTools: cannot be listed: {}", safe(&e.to_string())),
+        Err(e) => out!("\nTools: cannot be listed: {}", safe(&e.to_string())),
     }
     Ok(())
 }

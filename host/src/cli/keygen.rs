@@ -52,22 +52,22 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     let key = generate(&a.id, algorithm).map_err(|e| anyhow!(e))?;
     for path in write_key_files(&key, &a.out).map_err(|e| anyhow!(e))? {
-        println!("wrote {}", path.display());
+        out!("wrote {}", path.display());
     }
     let public = a.out.join(format!("{}.pub", a.id));
     match (&a.operator, algorithm) {
-        (Some(name), _) => println!(
+        (Some(name), _) => out!(
             "Sign actions with: --key {} (or WARRANT_OPERATOR_KEY)\nAdd to warrant.toml (roles: halt, quarantine, revoke, issue, disable, reload, reset-version; approves: impact levels or plugin.tool):\n\n[[operators]]\nname = {name:?}\nroles = []\napproves = []\nkeys = [{{ id = {:?}, public-key-file = {:?} }}]",
             a.out.join(format!("{}.key", a.id)).display(),
             a.id,
             public.display().to_string()
         ),
-        (None, Algorithm::Ed25519) => println!(
+        (None, Algorithm::Ed25519) => out!(
             "Sign with: warrant sign MANIFEST --key {}\nTrust it: paste {} into warrant.toml",
             a.out.join(format!("{}.key", a.id)).display(),
             public.display()
         ),
-        (None, Algorithm::HmacSha256) => println!(
+        (None, Algorithm::HmacSha256) => out!(
             "Trust it in warrant.toml:\n[[trust.keys]]\nid = {:?}\nalgorithm = \"hmac-sha256\"\nsecret-file = {:?}",
             a.id,
             a.out.join(format!("{}.key", a.id)).display().to_string()

@@ -2,6 +2,19 @@
 //! subcommand, no logic beyond that — every action is a library call. It
 //! lives in the library so that tests can build the same CLI as a binary.
 
+/// `println!` that hands a closed stdout (`warrant … | head`) back as an
+/// error, which `main` treats as success, instead of panicking.
+macro_rules! out {
+    () => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout())?
+    }};
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($t)*)?
+    }};
+}
+
 mod approvals;
 mod audit;
 mod call;

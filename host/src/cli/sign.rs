@@ -26,8 +26,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     std::fs::write(&a.manifest, signed.manifest.to_toml())
         .with_context(|| format!("cannot write {}", a.manifest.display()))?;
     for c in &signed.changes {
-        println!("{c}");
+        out!("{c}");
     }
-    println!("wrote {}", a.manifest.display());
+    out!("wrote {}", a.manifest.display());
     Ok(ExitCode::SUCCESS)
 }

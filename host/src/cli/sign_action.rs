@@ -104,6 +104,6 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
         _ => signer.sign(kind, &a.target, &a.op.reason),
     };
-    println!("{}", serde_json::to_string(&signed)?);
+    out!("{}", serde_json::to_string(&signed)?);
     Ok(ExitCode::SUCCESS)
 }

@@ -58,7 +58,7 @@ pub async fn run(stop: Stop, op: Operator, config: ConfigArg) -> anyhow::Result<
     let (kind, target) = stop.action();
     let signed = op.signer(ops.config())?.sign(kind, target, &op.reason);
     let changed = ops.stop(&stop, &signed).await?;
-    println!("{}", safe(&stop.outcome(changed)));
+    out!("{}", safe(&stop.outcome(changed)));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -73,7 +73,7 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
                 a.op.signer(ops.config())?
                     .sign(ActionKind::ResetVersion, &a.plugin, &a.op.reason);
             let from = ops.reset_version(&a.plugin, &signed).await?;
-            println!(
+            out!(
                 "{}",
                 safe(&match from {
                     Some(v) => format!(
@@ -95,7 +95,7 @@ pub async fn reload(a: HostArgs) -> anyhow::Result<ExitCode> {
         a.op.signer(ops.config())?
             .sign(ActionKind::Reload, "", &a.op.reason);
     let generation = ops.request_reload(&signed).await?;
-    println!(
+    out!(
         "reload {generation} requested: every host on this state re-reads its config and trust within a second, \
          re-verifies its plugins and unloads what no longer verifies (see `warrant audit show`)"
     );

@@ -65,7 +65,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             };
             let signed = op.signer(ops.config())?.sign_issue(request, &op.reason);
             let (token, t) = ops.issue_token(&signed).await?;
-            println!("{token}");
+            out!("{token}");
             eprintln!(
                 "issued {} to {} for task {}: {} until {} (signed by {})",
                 t.id,

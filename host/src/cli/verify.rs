@@ -56,7 +56,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     };
     match load_plugin(&entry, &config, &sandbox, &state, opts).await {
         Ok(p) => {
-            println!(
+            out!(
                 "OK: {} {} would load (signed by {}, component sha256:{}, {} tools)",
                 p.id(),
                 safe(&p.manifest.manifest().plugin.version),
@@ -67,7 +67,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            println!("REFUSED: {}", safe(&e.to_string()));
+            out!("REFUSED: {}", safe(&e.to_string()));
             Ok(ExitCode::from(1))
         }
     }

@@ -278,3 +278,32 @@ async fn the_cli_calls_each_example_and_prints_json() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A reader that goes away (`warrant … | head`) ends the command quietly:
+/// no panic, success.
+#[tokio::test]
+async fn the_cli_stops_quietly_when_its_reader_goes_away() {
+    let fx = fixture().await;
+    let _ = fx.token("analyst", "INC-2026-0005", &[]).await;
+    let manifest = fx.path("ioc-extract.toml");
+    for args in [
+        &["approvals", "list", "--all"][..],
+        &["audit", "show"][..],
+        &["audit", "verify"][..],
+        &["inspect", manifest.to_str().unwrap()][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = fx
+            .cli_command(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}

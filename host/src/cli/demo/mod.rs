@@ -43,11 +43,18 @@ const REPORT: &str = "Phishing mail from billing@invoice-portal[.]top delivered 
 hxxps://cdn-update[.]top/payload.bin (MD5 44d88612fea8a8f36de82e1278abb02f). The implant beaconed \
 to 198.51.100[.]77; the brute force against bastion-01 came from 203.0.113.45.";
 
-fn step(n: u32, title: &str) {
-    println!("\n── {n}. {title}");
+fn step(n: u32, title: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    writeln!(std::io::stdout(), "\n── {n}. {title}")
 }
 
-async fn show(host: &Host, token: &str, tool: &str, input: Value, prompt: &str) -> Option<Value> {
+async fn show(
+    host: &Host,
+    token: &str,
+    tool: &str,
+    input: Value,
+    prompt: &str,
+) -> anyhow::Result<Option<Value>> {
     let r = host
         .call(CallRequest {
             token: token.into(),
@@ -64,16 +71,16 @@ async fn show(host: &Host, token: &str, tool: &str, input: Value, prompt: &str) 
         .unwrap_or_else(|| "not recorded".into());
     match r.outcome {
         Ok(out) => {
-            println!("   {tool}: ok ({seq})");
-            serde_json::from_str(&out).ok()
+            out!("   {tool}: ok ({seq})");
+            Ok(serde_json::from_str(&out).ok())
         }
         Err(CallError::Refused(e)) => {
-            println!("   {tool}: REFUSED by layer `{}` ({seq}): {e}", e.layer());
-            None
+            out!("   {tool}: REFUSED by layer `{}` ({seq}): {e}", e.layer());
+            Ok(None)
         }
         Err(e) => {
-            println!("   {tool}: FAILED ({}, {seq}): {e}", e.kind());
-            None
+            out!("   {tool}: FAILED ({}, {seq}): {e}", e.kind());
+            Ok(None)
         }
     }
 }
@@ -85,22 +92,22 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     if a.once {
         config.approvals.wait = Duration::from_secs(1);
     }
-    println!("warrant demo — config {}", config.path.display());
+    out!("warrant demo — config {}", config.path.display());
 
-    step(1, "Load the signed example plugins");
+    step(1, "Load the signed example plugins")?;
     let intel_data = config
         .dir
         .join("../example-plugins/http-lookup/sample-intel.json");
     let _intel = match IntelServer::start(&intel_data, a.intel).await {
         Ok(s) => {
-            println!(
+            out!(
                 "   example threat-intel API on http://{} (for http-lookup)",
                 s.addr()
             );
             Some(s)
         }
         Err(e) => {
-            println!("   (example threat-intel API not started: {e})");
+            out!("   (example threat-intel API not started: {e})");
             None
         }
     };
@@ -114,7 +121,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     .await?;
     let state =
         std::fs::canonicalize(&config.state_dir).unwrap_or_else(|_| config.state_dir.clone());
-    println!(
+    out!(
         "   embedded state (SQLite, compiled cache, keys, audit chain) in {}",
         state.display()
     );
@@ -125,7 +132,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|t| format!("{}.{} [{}]", m.plugin.id, t.name, t.impact))
             .collect();
-        println!(
+        out!(
             "   {} {} — signed by {}, component sha256:{}… — {}",
             m.plugin.id,
             m.plugin.version,
@@ -136,7 +143,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     }
     for o in &config.operators {
         if let Some(k) = people.key(&o.name) {
-            println!(
+            out!(
                 "   operator {} signs with {} (roles: {}; approves: {})",
                 o.name,
                 k.display(),
@@ -150,7 +157,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     }
     for r in host.registry().refusals() {
-        println!(
+        out!(
             "   NOT LOADED: {}",
             crate::vocab::safe(&r.error.to_string())
         );
@@ -159,7 +166,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     step(
         2,
         "A task token for triage-bot (owner alice@soc.example), task INC-2026-0042",
-    );
+    )?;
     let admin = host.operator();
     let (token, t) = people
         .issue(
@@ -169,7 +176,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             Duration::from_secs(3600),
         )
         .await?;
-    println!(
+    out!(
         "   {} scoped to {} (expires in 1h), issued by {} with a signed request",
         t.id,
         t.tools.join(", "),
@@ -179,7 +186,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     step(
         3,
         "Real calls through the mediated path: token → grant → policy → sandbox → audit",
-    );
+    )?;
     if let Some(out) = show(
         &host,
         &token,
@@ -187,20 +194,23 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         json!({ "text": REPORT }),
         "extract the indicators from the phishing report",
     )
-    .await
+    .await?
     {
-        println!(
+        out!(
             "     ipv4 {}  domains {}  urls {}  md5 {}",
-            out["ipv4"], out["domains"], out["urls"], out["md5"]
+            out["ipv4"],
+            out["domains"],
+            out["urls"],
+            out["md5"]
         );
     }
-    if let Some(out) = show(&host, &token, "log-search.search", json!({"pattern": "(Accepted|Failed password for invalid user).*203\\.0\\.113\\.45", "file": "auth.log", "limit": 1000}), "did the attacker get in?").await {
-        println!("     {} matching lines in the sshd logs, e.g.:", out["matches"].as_array().map_or(0, Vec::len));
+    if let Some(out) = show(&host, &token, "log-search.search", json!({"pattern": "(Accepted|Failed password for invalid user).*203\\.0\\.113\\.45", "file": "auth.log", "limit": 1000}), "did the attacker get in?").await? {
+        out!("     {} matching lines in the sshd logs, e.g.:", out["matches"].as_array().map_or(0, Vec::len));
         for m in out["matches"].as_array().into_iter().flatten().take(3) {
-            println!("       {}:{}  {}", m["file"].as_str().unwrap_or(""), m["line"], m["text"].as_str().unwrap_or("").chars().take(100).collect::<String>());
+            out!("       {}:{}  {}", m["file"].as_str().unwrap_or(""), m["line"], m["text"].as_str().unwrap_or("").chars().take(100).collect::<String>());
         }
         if let Some(last) = out["matches"].as_array().and_then(|m| m.last()) {
-            println!("       …\n       {}:{}  {}", last["file"].as_str().unwrap_or(""), last["line"], last["text"].as_str().unwrap_or("").chars().take(100).collect::<String>());
+            out!("       …\n       {}:{}  {}", last["file"].as_str().unwrap_or(""), last["line"], last["text"].as_str().unwrap_or("").chars().take(100).collect::<String>());
         }
     }
     if let Some(out) = show(
@@ -210,15 +220,17 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         json!({"indicator": "203.0.113.45"}),
         "what does threat intel say about the source?",
     )
-    .await
+    .await?
     {
-        println!(
+        out!(
             "     verdict {} (score {}), tags {}",
-            out["verdict"], out["score"], out["tags"]
+            out["verdict"],
+            out["score"],
+            out["tags"]
         );
     }
 
-    step(4, "Refusals name the layer that refused");
+    step(4, "Refusals name the layer that refused")?;
     let (other, _) = people
         .issue(
             &admin,
@@ -234,7 +246,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         json!({"pattern": "root"}),
         "read the auth logs",
     )
-    .await;
+    .await?;
     let (chore, _) = people
         .issue(&admin, "triage-bot", "chore-17", Duration::from_secs(600))
         .await?;
@@ -245,9 +257,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         json!({"case_id": "INC-2026-0042", "note": "tidy up"}),
         "write a note outside an incident",
     )
-    .await;
+    .await?;
 
-    step(5, "A high-impact call is held for a named human");
+    step(5, "A high-impact call is held for a named human")?;
     let note = json!({"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45 at the edge; admin password reset.", "author": "triage-bot"});
     let (h, tk) = (host.clone(), token.clone());
     let held = tokio::spawn(async move {
@@ -269,7 +281,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             .find(|r| r.binding.task == "INC-2026-0042")
         {
             let approvers = config.approvers(&req.binding.tool, crate::vocab::Impact::High);
-            println!(
+            out!(
                 "   held as {} — needs {} of: {}{}. In another terminal:",
                 req.id,
                 req.required,
@@ -284,7 +296,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 }
             );
             if let Some((name, key)) = people.approver(&config, &req.binding.tool, &req.impact) {
-                println!(
+                out!(
                     "     WARRANT_CONFIG={} cargo run -q -- approvals approve {} --key {} --reason \"containment confirmed\"   # signs as {name}",
                     a.config.display(),
                     req.id,
@@ -297,20 +309,20 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     if !shown {
-        println!("   (the call was not held: check the policy)");
+        out!("   (the call was not held: check the policy)");
     }
 
     if a.once {
         let _ = held.await;
         host.shutdown("the demo finished").await;
-        println!(
+        out!(
             "\nThe story so far: cargo run -q -- audit show --task INC-2026-0042 --config {}",
             a.config.display()
         );
         return Ok(ExitCode::SUCCESS);
     }
 
-    step(6, "Serve the host to agents");
+    step(6, "Serve the host to agents")?;
     let server = serve_http(
         host.clone(),
         ServeOptions {
@@ -320,34 +332,34 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     )
     .await?;
     let addr = server.local_addr();
-    println!(
+    out!(
         "   MCP (streamable HTTP): http://{addr}/mcp   header  Authorization: Bearer <task token>"
     );
-    println!(
+    out!(
         "   HTTP/JSON:             http://{addr}/v1/tools   POST http://{addr}/v1/tools/<plugin.tool>/call"
     );
-    println!(
+    out!(
         "   operator API:          http://{addr}/v1/admin   (POST signed actions: `warrant sign-action`; reads need {})",
         server.admin_token_path().display()
     );
-    println!("   metrics, health:       http://{addr}/metrics   http://{addr}/healthz");
-    println!("\n   triage-bot's token for task INC-2026-0042:\n   {token}");
-    println!(
+    out!("   metrics, health:       http://{addr}/metrics   http://{addr}/healthz");
+    out!("\n   triage-bot's token for task INC-2026-0042:\n   {token}");
+    out!(
         "\n   Try, in another terminal (WARRANT_CONFIG={}):",
         a.config.display()
     );
-    println!("     cargo run -q -- approvals list");
+    out!("     cargo run -q -- approvals list");
     if let Some(key) = people.key(people.issuer()) {
-        println!(
+        out!(
             "     cargo run -q -- quarantine triage-bot --key {} --reason \"prompt injection suspected\"",
             key.display()
         );
     }
-    println!("     cargo run -q -- audit show --task INC-2026-0042");
-    println!("     cargo run -q -- audit verify");
-    println!("\n   Serving until Ctrl-C.");
+    out!("     cargo run -q -- audit show --task INC-2026-0042");
+    out!("     cargo run -q -- audit verify");
+    out!("\n   Serving until Ctrl-C.");
     server.wait().await?;
     held.abort();
-    println!("\nStopped: calls finished or cancelled, the audit chain flushed and checkpointed.");
+    out!("\nStopped: calls finished or cancelled, the audit chain flushed and checkpointed.");
     Ok(ExitCode::SUCCESS)
 }
