@@ -24,8 +24,8 @@ use crate::Host;
 use crate::api::app::AppState;
 use crate::api::mcp::McpServer;
 use crate::api::metrics::Metrics;
-use crate::api::security::{Guard, check_origin, require_bearer, same_secret};
-use crate::api::{ApiError, operator_api, v1};
+use crate::api::security::{Guard, check_origin, same_secret};
+use crate::api::{ApiError, oauth, operator_api, v1};
 use crate::audit::CallIndex;
 use crate::vocab::CancelToken;
 
@@ -181,9 +181,10 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
             Router::new()
                 .route_service("/mcp", mcp)
                 .layer(middleware::from_fn(crate::api::strict::strict_mcp))
-                .layer(middleware::from_fn(require_bearer)),
+                .layer(middleware::from_fn_with_state(state.clone(), oauth::mcp_auth)),
         )
         .merge(v1::routes())
+        .merge(oauth::routes())
         .nest("/v1/admin", operator_api::routes(state.clone()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

@@ -27,6 +27,7 @@ mod call;
 mod http;
 mod mcp;
 mod metrics;
+mod oauth;
 mod operator_api;
 mod security;
 mod stdio;

@@ -142,24 +142,6 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// Middleware: `/mcp` needs a task token on every request (checked by the
-/// host on each tools/list and tools/call).
-pub(crate) async fn require_bearer(req: Request, next: Next) -> Response {
-    if bearer(req.headers()).is_none() {
-        let mut r = error(
-            StatusCode::UNAUTHORIZED,
-            "token",
-            "no task token: send Authorization: Bearer <task token> (from `warrant token issue`)",
-        );
-        r.headers_mut().insert(
-            header::WWW_AUTHENTICATE,
-            http::HeaderValue::from_static("Bearer realm=\"warrant\""),
-        );
-        return r;
-    }
-    next.run(req).await
-}
-
 /// Compare two secrets in time independent of where they differ (both are
 /// hashed first, so their lengths do not show either).
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {

@@ -87,6 +87,30 @@ pub fn timeline(records: &[Record], operators: Option<&[Operator]>) -> String {
                     or_dash(t.expires.as_deref())
                 );
             }
+            Some(Event::TokenExchanged(t)) => {
+                let _ = writeln!(
+                    out,
+                    "{head} EXCHANGE  {} issued to {} for task {} for workload {} of issuer {} (credential {}; tools {}; until {})",
+                    safe(&t.token_id),
+                    safe(&t.agent),
+                    safe(&t.task),
+                    safe(&t.credential.subject),
+                    safe(&t.credential.issuer),
+                    safe(&t.credential.id),
+                    safe(&t.tools.join(", ")),
+                    or_dash(t.expires.as_deref())
+                );
+            }
+            Some(Event::ExchangeRefused(x)) => {
+                let _ = writeln!(
+                    out,
+                    "{head} REFUSED   token exchange ({}) for workload {} of issuer {}: {}",
+                    safe(&x.error),
+                    or_dash(x.subject.as_deref()),
+                    or_dash(x.issuer.as_deref()),
+                    safe(&x.reason)
+                );
+            }
             _ => {
                 let _ = writeln!(
                     out,
@@ -111,6 +135,21 @@ fn decided(out: &mut String, head: &str, d: &CallDecided) {
         or_dash(w.task.as_deref()),
         or_dash(w.token_id.as_deref())
     );
+    if let Some(c) = &w.credential {
+        let _ = writeln!(
+            out,
+            "{:28}{} of workload {} of issuer {} (credential {})",
+            "",
+            if c.kind.as_deref() == Some("access-token") {
+                "an access token"
+            } else {
+                "exchanged for the credential"
+            },
+            safe(&c.subject),
+            safe(&c.issuer),
+            safe(&c.id)
+        );
+    }
     let digest = w
         .component_digest
         .as_deref()

@@ -16,13 +16,13 @@ impl Authz {
     /// # Errors
     ///
     /// [`Denied`] naming the layer.
-    pub fn admit_token<'r>(
+    pub async fn admit_token<'r>(
         &'r self,
         token: &str,
         stops: &StopState,
         now: DateTime<Utc>,
     ) -> Result<(TaskToken, &'r Agent), Box<Denied<'r>>> {
-        let t = self.check_token(token, stops, now).map_err(|e| {
+        let t = self.check_token(token, stops, now).await.map_err(|e| {
             let (refusal, token) = *e;
             // A token refused for its time or revocation still names its
             // agent: the record says whose it was.
@@ -64,7 +64,7 @@ impl Authz {
     /// Check a presented token: signature, time window (with the allowed
     /// skew) and the host's maximum lifetime, revocation. A token whose
     /// signature verified is returned with the refusal.
-    fn check_token(
+    async fn check_token(
         &self,
         token: &str,
         stops: &StopState,
@@ -80,9 +80,9 @@ impl Authz {
             )));
         }
         let t = self
-            .token_key
-            .decode(token)
-            .map_err(|e| Box::new((Refusal::Token(e.to_string()), None)))?;
+            .decode_bearer(token, now)
+            .await
+            .map_err(|r| Box::new((r, None)))?;
         let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
         let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
         let now_s = now.timestamp();

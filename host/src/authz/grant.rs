@@ -36,6 +36,7 @@ impl Known<'_> {
             a.token_id = Some(t.id.clone());
             a.agent = Some(t.agent.clone());
             a.task = Some(t.task.clone());
+            a.credential.clone_from(&t.via);
         }
         if let Some(ag) = self.agent {
             a.agent_owner = Some(ag.owner.clone());

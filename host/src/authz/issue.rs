@@ -20,6 +20,17 @@ pub struct Issuer {
     key: TokenKey,
 }
 
+/// Where a token comes from.
+#[derive(Debug, Clone, Default)]
+pub struct TokenOrigin {
+    /// The operator who issued it.
+    pub by: Option<String>,
+    /// The resource it is for.
+    pub aud: Option<String>,
+    /// The identity credential it was exchanged for.
+    pub via: Option<crate::audit::event::CredentialRef>,
+}
+
 /// Why no token was issued.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IssueError {
@@ -67,6 +78,11 @@ impl Issuer {
         })
     }
 
+    /// An issuer with a key already read.
+    pub fn with_key(config: Arc<HostConfig>, key: TokenKey) -> Self {
+        Self { config, key }
+    }
+
     /// Issue a task token for `agent` and `task`, scoped to `tools` (all
     /// the agent's grant when empty), valid for `ttl` from `now`, on the
     /// authority of operator `by`. Returns the token and its claims.
@@ -81,6 +97,29 @@ impl Issuer {
         tools: &[String],
         ttl: Duration,
         by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(String, TaskToken), IssueError> {
+        let origin = TokenOrigin {
+            by: Some(by.to_owned()),
+            ..TokenOrigin::default()
+        };
+        self.issue_for(agent, task, tools, ttl, origin, now)
+    }
+
+    /// Issue a task token as [`Issuer::issue_token`] does, with where it
+    /// comes from: an operator, or an exchanged workload credential (its
+    /// audience and credential).
+    ///
+    /// # Errors
+    ///
+    /// [`IssueError`] saying why no token was issued.
+    pub fn issue_for(
+        &self,
+        agent: &str,
+        task: &str,
+        tools: &[String],
+        ttl: Duration,
+        origin: TokenOrigin,
         now: DateTime<Utc>,
     ) -> Result<(String, TaskToken), IssueError> {
         let a = self
@@ -123,7 +162,9 @@ impl Issuer {
             iat,
             nbf: iat,
             exp: iat + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
-            by: Some(by.to_owned()),
+            by: origin.by,
+            aud: origin.aud,
+            via: origin.via,
         };
         Ok((self.key.encode(&token), token))
     }

@@ -21,6 +21,8 @@
 //!    with a named human's approval.
 
 mod admit;
+mod bearer;
+mod exchange;
 mod grant;
 mod issue;
 mod policy;
@@ -41,7 +43,8 @@ use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
 pub use admit::stopped;
 pub use grant::{ApprovalNeed, Denied, Grant, Known};
-pub use issue::{IssueError, Issuer};
+pub use exchange::{ExchangeError, ExchangeRequest, Exchanged};
+pub use issue::{IssueError, Issuer, TokenOrigin};
 pub use policy::{PolicyDecision, PolicyEngine, PolicyError, PolicyInput};
 pub use rate::{CapHit, ConcurrencyRule, InflightGuard, Limiter};
 pub use refusal::Refusal;
@@ -59,6 +62,9 @@ pub enum AuthzError {
     /// The token key.
     #[error("token key: {0}")]
     TokenKey(#[from] StateDirError),
+    /// The identity issuers' TLS settings.
+    #[error("identity issuers: {0}")]
+    Identity(String),
 }
 
 /// One call to authorize.
@@ -82,6 +88,7 @@ pub struct Authz {
     policy: PolicyEngine,
     plugin_rates: BTreeMap<String, Rate>,
     state: Arc<dyn SharedState>,
+    verifier: Arc<crate::identity::Verifier>,
     /// In-flight counters (concurrency caps) of this process.
     pub limiter: Limiter,
 }
@@ -114,12 +121,14 @@ impl Authz {
             .iter()
             .filter_map(|p| p.rate.clone().map(|r| (p.id.clone(), r)))
             .collect();
+        let verifier = Arc::new(crate::identity::Verifier::new(&config).map_err(AuthzError::Identity)?);
         Ok(Self {
             config,
             token_key,
             policy,
             plugin_rates,
             state,
+            verifier,
             limiter: Limiter::default(),
         })
     }
@@ -157,7 +166,7 @@ impl Authz {
                 known: known.clone(),
             })
         };
-        let (token, agent) = match self.admit_token(ask.token, stops, ask.now) {
+        let (token, agent) = match self.admit_token(ask.token, stops, ask.now).await {
             Ok(ok) => ok,
             Err(d) => return Err(Box::new(*d)),
         };

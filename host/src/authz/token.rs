@@ -36,6 +36,13 @@ pub struct TaskToken {
     /// chain); used to keep four eyes on approvals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by: Option<String>,
+    /// The resource it is for (exchanged tokens: this host's resource
+    /// identifier); checked by the HTTP server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aud: Option<String>,
+    /// The identity credential it came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<crate::audit::event::CredentialRef>,
 }
 
 /// The host's token key.
@@ -180,6 +187,8 @@ mod tests {
             nbf: 1,
             exp: 2,
             by: Some("carol".into()),
+            aud: None,
+            via: None,
         }
     }
 

@@ -34,6 +34,26 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
+    /// Exchange a workload credential (a JWT from an [[issuers]] entry) for
+    /// a task token, as `POST /oauth/token` does; prints only the token.
+    /// No operator key is involved: the credential proves the agent.
+    Exchange {
+        /// A file holding the workload credential (`-` for stdin).
+        #[arg(long, value_name = "FILE")]
+        subject_token: String,
+        /// The task, e.g. INC-2026-0042.
+        #[arg(long)]
+        task: String,
+        /// Narrow the token to these tools (plugin.tool or plugin.*).
+        #[arg(long = "tool")]
+        tools: Vec<String>,
+        /// A shorter lifetime than the default 15m (at most
+        /// host.max-token-ttl and the credential's own).
+        #[arg(long)]
+        ttl: Option<String>,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
     /// Revoke a token by id: every later call with it is refused.
     Revoke {
         /// The token id (tok-…), printed when it was issued.
@@ -79,10 +99,59 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Exchange {
+            subject_token,
+            task,
+            tools,
+            ttl,
+            config,
+        } => exchange(&subject_token, &task, tools, ttl.as_deref(), &config).await,
         Command::Revoke {
             token_id,
             op,
             config,
         } => crate::cli::stop::run(Stop::Revoke(token_id), op, config).await,
     }
+}
+
+async fn exchange(
+    file: &str,
+    task: &str,
+    tools: Vec<String>,
+    ttl: Option<&str>,
+    config: &ConfigArg,
+) -> anyhow::Result<ExitCode> {
+    use anyhow::Context as _;
+    let credential = if file == "-" {
+        std::io::read_to_string(std::io::stdin()).context("reading the credential from stdin")?
+    } else {
+        // A file the operator names: ambient authority.
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?
+    };
+    let config = HostConfig::load(&config.config)?;
+    let host = crate::Host::open(config, crate::HostOptions::default()).await?;
+    let req = crate::authz::ExchangeRequest {
+        subject_token: credential.trim(),
+        task,
+        tools,
+        ttl: ttl.map(parse_duration).transpose()?,
+        resource: None,
+    };
+    let result = host.exchange(&req, "cli").await;
+    host.shutdown("the exchange is done").await;
+    let x = result.map_err(|e| anyhow::anyhow!("not exchanged ({}): {}", e.code, e.reason))?;
+    out!("{}", x.token);
+    eprintln!(
+        "issued {} to {} for task {}: {} until {} (for workload {} of issuer {})",
+        x.claims.id,
+        safe(&x.claims.agent),
+        safe(&x.claims.task),
+        safe(&x.claims.tools.join(", ")),
+        chrono::DateTime::<chrono::Utc>::from_timestamp(x.claims.exp, 0)
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default(),
+        safe(x.credential.subject.as_deref().or(x.credential.client_id.as_deref()).unwrap_or("-")),
+        safe(&x.credential.issuer)
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -81,3 +81,39 @@ pub fn valid_id(t: &str) -> bool {
         && t.chars()
             .all(|c| c.is_ascii_alphanumeric() || "._:-".contains(c))
 }
+
+/// Every `[[agents]]` entry of `file`, checked (their workload identities
+/// against `issuers`); the error names the field.
+pub(super) fn agents(
+    file: &crate::config::ConfigFile,
+    issuers: &[crate::config::Issuer],
+) -> Result<Vec<Agent>, (String, String)> {
+    let mut out: Vec<Agent> = Vec::new();
+    for (i, a) in file.agents.iter().enumerate() {
+        super::issuers::workloads(&a.workload, issuers)
+            .map_err(|why| (format!("agents[{i}].workload"), why))?;
+        for w in &a.workload {
+            if let Some(other) = file.agents[..i].iter().find(|b| b.workload.contains(w)) {
+                return Err((
+                    format!("agents[{i}].workload"),
+                    format!(
+                        "that workload identity is agent {} already; one workload is one agent",
+                        other.id
+                    ),
+                ));
+            }
+        }
+        let agent = agent(a).map_err(|(f, why)| (format!("agents[{i}].{f}"), why))?;
+        if out.iter().any(|x| x.id == agent.id) {
+            return Err((
+                format!("agents[{i}].id"),
+                format!(
+                    "agent {} is defined twice; separate agents need separate ids",
+                    a.id
+                ),
+            ));
+        }
+        out.push(agent);
+    }
+    Ok(out)
+}

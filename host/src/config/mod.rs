@@ -5,6 +5,7 @@
 
 mod agents;
 mod ceilings;
+mod issuers;
 mod model;
 mod operators;
 mod provision;
@@ -25,6 +26,7 @@ pub use model::{
     OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SandboxSection, SecretSource,
     TrustSection,
 };
+pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use provision::create_state_dir_operator_keys;
 
@@ -133,6 +135,8 @@ pub struct HostConfig {
     pub agents: Vec<Agent>,
     /// The operators, checked.
     pub operators: Vec<Operator>,
+    /// The identity issuers agents' credentials may come from.
+    pub issuers: Vec<Issuer>,
     /// Approvers and waits.
     pub approvals: Approvals,
     /// Per-tool rate limits across all agents.
@@ -208,41 +212,9 @@ impl HostConfig {
         let clock_skew = duration(&file.host.clock_skew, "host.clock-skew", 30)?;
         let trust =
             trust::trust_store(&file.trust, &dir).map_err(|(field, why)| invalid(&field, why))?;
-        let mut agents: Vec<Agent> = Vec::new();
-        for (i, a) in file.agents.iter().enumerate() {
-            let agent =
-                agents::agent(a).map_err(|(f, why)| invalid(&format!("agents[{i}].{f}"), why))?;
-            if agents.iter().any(|x| x.id == agent.id) {
-                return Err(invalid(
-                    &format!("agents[{i}].id"),
-                    format!(
-                        "agent {} is defined twice; separate agents need separate ids",
-                        a.id
-                    ),
-                ));
-            }
-            agents.push(agent);
-        }
-        let mut operators: Vec<Operator> = Vec::new();
-        for (i, o) in file.operators.iter().enumerate() {
-            let op = operators::operator(o, &dir)
-                .map_err(|(f, why)| invalid(&format!("operators[{i}].{f}"), why))?;
-            if operators.iter().any(|x| x.name == op.name) {
-                return Err(invalid(
-                    &format!("operators[{i}].name"),
-                    format!("operator {} is defined twice", op.name),
-                ));
-            }
-            for k in &op.keys {
-                if operators.iter().flat_map(|x| &x.keys).any(|x| x.id == k.id) {
-                    return Err(invalid(
-                        &format!("operators[{i}].keys"),
-                        format!("key id {} belongs to another operator too", k.id),
-                    ));
-                }
-            }
-            operators.push(op);
-        }
+        let issuers = issuers::issuers(&file, &dir).map_err(|(f, why)| invalid(&f, why))?;
+        let agents = agents::agents(&file, &issuers).map_err(|(f, why)| invalid(&f, why))?;
+        let operators = operators::operators(&file, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
@@ -317,6 +289,7 @@ impl HostConfig {
             clock_skew,
             agents,
             operators,
+            issuers,
             approvals,
             tool_rates,
             ceilings,
@@ -337,6 +310,32 @@ impl HostConfig {
     /// A configured agent.
     pub fn agent(&self, id: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id == id)
+    }
+
+    /// An issuer by local id.
+    pub fn issuer(&self, id: &str) -> Option<&Issuer> {
+        self.issuers.iter().find(|i| i.id == id)
+    }
+
+    /// The agent a workload identity is: matched on issuer id and `sub`,
+    /// or `client_id` (`azp`).
+    pub fn agent_for_workload(
+        &self,
+        issuer: &str,
+        subject: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Option<&Agent> {
+        self.file
+            .agents
+            .iter()
+            .find(|a| {
+                a.workload.iter().any(|w| {
+                    w.issuer == issuer
+                        && (w.subject.is_some() && w.subject.as_deref() == subject
+                            || w.client_id.is_some() && w.client_id.as_deref() == client_id)
+                })
+            })
+            .and_then(|a| self.agent(&a.id))
     }
 
     /// An operator by name.

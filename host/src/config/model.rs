@@ -51,6 +51,9 @@ pub struct ConfigFile {
     /// The HTTP server.
     #[serde(default)]
     pub api: ApiSection,
+    /// Identity providers agents' credentials may come from.
+    #[serde(default)]
+    pub issuers: Vec<crate::config::IssuerEntry>,
 }
 
 /// `[ceilings]`: what any plugin may be granted at most, whatever its
@@ -102,6 +105,11 @@ pub struct ApiSection {
     /// A file holding a bearer token that `/metrics` requires; without it
     /// `/metrics` is open to whoever can reach the listener.
     pub metrics_token_file: Option<String>,
+    /// This host's resource identifier (RFC 8707/9728), e.g.
+    /// `https://warrant.soc.example/mcp`: the audience of the task tokens
+    /// it exchanges and of access tokens it accepts. Default: the URL a
+    /// request reached (`http://HOST/mcp`).
+    pub resource: Option<String>,
 }
 
 /// `[host]`
@@ -260,6 +268,9 @@ pub struct AgentEntry {
     pub rate: Option<String>,
     /// Calls in flight at once.
     pub max_concurrent: Option<u32>,
+    /// The workload identities that are this agent (see `[[issuers]]`).
+    #[serde(default)]
+    pub workload: Vec<crate::config::WorkloadEntry>,
 }
 
 /// `[approvals]`

@@ -224,6 +224,34 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
     })
 }
 
+/// Every `[[operators]]` entry of `file`, checked; the error names the
+/// field.
+pub(super) fn operators(
+    file: &crate::config::ConfigFile,
+    dir: &Path,
+) -> Result<Vec<Operator>, (String, String)> {
+    let mut out: Vec<Operator> = Vec::new();
+    for (i, o) in file.operators.iter().enumerate() {
+        let op = operator(o, dir).map_err(|(f, why)| (format!("operators[{i}].{f}"), why))?;
+        if out.iter().any(|x| x.name == op.name) {
+            return Err((
+                format!("operators[{i}].name"),
+                format!("operator {} is defined twice", op.name),
+            ));
+        }
+        for k in &op.keys {
+            if out.iter().flat_map(|x| &x.keys).any(|x| x.id == k.id) {
+                return Err((
+                    format!("operators[{i}].keys"),
+                    format!("key id {} belongs to another operator too", k.id),
+                ));
+            }
+        }
+        out.push(op);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;

@@ -42,6 +42,7 @@ impl Host {
         let (t, agent) = loaded
             .authz
             .admit_token(token, &stops, chrono::Utc::now())
+            .await
             .map_err(|d| d.refusal)?;
         let mut out = Vec::new();
         for p in loaded.registry.plugins() {
@@ -84,6 +85,7 @@ impl Host {
         let (_, agent) = loaded
             .authz
             .admit_token(token, &stops, chrono::Utc::now())
+            .await
             .map_err(|d| d.refusal)?;
         Ok(agent.id.clone())
     }

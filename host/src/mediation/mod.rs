@@ -10,6 +10,7 @@
 mod approval;
 mod call;
 mod context;
+mod exchange;
 mod inflight;
 mod listing;
 mod loading;

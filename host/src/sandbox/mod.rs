@@ -9,6 +9,7 @@ mod bindings;
 mod cache;
 mod capabilities;
 mod egress;
+pub(crate) use egress::tls_config;
 mod engine;
 mod error;
 mod http;

@@ -13,7 +13,7 @@ const LAYERS: &[&[&str]] = &[
     &["statedir"],
     &["manifest", "config", "state"],
     &["sandbox", "audit"],
-    &["registry"],
+    &["registry", "identity"],
     &["authz"],
     &["operator"],
     &["mediation", "publish"],

@@ -35,6 +35,10 @@ pub struct Attribution {
     /// The task token's id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_id: Option<String>,
+    /// The identity credential the token came from (a workload credential
+    /// it was exchanged for, or an accepted access token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<super::CredentialRef>,
     /// `plugin.tool` as asked for (capped).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,

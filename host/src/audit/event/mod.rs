@@ -11,6 +11,7 @@
 
 mod attribution;
 mod call;
+mod exchange;
 mod other;
 
 use serde::{Deserialize, Serialize};
@@ -19,6 +20,7 @@ use serde_json::Value;
 use crate::keys::{ActionKind, SignedAction};
 
 pub use attribution::Attribution;
+pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use call::{ApprovalRef, CallCompleted, CallDecided, Decision, DecisionResult};
 pub use other::{
     ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, OperatorAction,
@@ -27,7 +29,7 @@ pub use other::{
 
 /// The version of the record format this host writes (the `v` field of
 /// every record).
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// One thing the host decided or did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,6 +53,12 @@ pub enum Event {
     /// A task token was issued.
     #[serde(rename = "token.issued")]
     TokenIssued(TokenIssued),
+    /// A workload credential was exchanged for a task token.
+    #[serde(rename = "token.exchanged")]
+    TokenExchanged(Box<TokenExchanged>),
+    /// A credential was not exchanged.
+    #[serde(rename = "token.exchange-refused")]
+    ExchangeRefused(Box<ExchangeRefused>),
     /// A task token was revoked.
     #[serde(rename = "token.revoked")]
     TokenRevoked(OperatorAction),
@@ -101,6 +109,8 @@ impl Event {
         "approval.approved",
         "approval.denied",
         "token.issued",
+        "token.exchanged",
+        "token.exchange-refused",
         "token.revoked",
         "agent.quarantined",
         "agent.released",
@@ -125,6 +135,8 @@ impl Event {
             Self::ApprovalApproved(_) => "approval.approved",
             Self::ApprovalDenied(_) => "approval.denied",
             Self::TokenIssued(_) => "token.issued",
+            Self::TokenExchanged(_) => "token.exchanged",
+            Self::ExchangeRefused(_) => "token.exchange-refused",
             Self::TokenRevoked(_) => "token.revoked",
             Self::AgentQuarantined(_) => "agent.quarantined",
             Self::AgentReleased(_) => "agent.released",
@@ -175,6 +187,8 @@ impl Event {
         match self {
             Self::ApprovalApproved(a) | Self::ApprovalDenied(a) => Some(&a.task),
             Self::TokenIssued(t) => Some(&t.task),
+            Self::TokenExchanged(t) => Some(&t.task),
+            Self::ExchangeRefused(r) => r.task.as_deref(),
             _ => self.attribution().and_then(|a| a.task.as_deref()),
         }
     }
@@ -184,6 +198,8 @@ impl Event {
         match self {
             Self::ApprovalApproved(a) | Self::ApprovalDenied(a) => Some(&a.agent),
             Self::TokenIssued(t) => Some(&t.agent),
+            Self::TokenExchanged(t) => Some(&t.agent),
+            Self::ExchangeRefused(r) => r.agent.as_deref(),
             Self::AgentQuarantined(o) | Self::AgentReleased(o) => o.agent.as_deref(),
             _ => self.attribution().and_then(|a| a.agent.as_deref()),
         }
