@@ -103,6 +103,8 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
             nbf,
             exp,
             by: Some("carol".into()),
+            aud: None,
+            via: None,
         })
     };
     let r = call(

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use warrant::audit::event::{
-    ApprovalDecided, ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
+    ApprovalDecided, ApprovalRef, CredentialRef, ExchangeRefused, TokenExchanged, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
     CallDecided, ConfigReloaded, Decision, DecisionResult, OperatorAction, PluginLoaded,
     PluginRefused, TokenIssued, VersionReset,
 };
@@ -30,6 +30,12 @@ fn who() -> Attribution {
         model_owner: Some("soc-platform-team".into()),
         task: Some("INC-2026-0042".into()),
         token_id: Some("tok-00112233445566778899".into()),
+        credential: Some(CredentialRef {
+            issuer: "k8s-prod".into(),
+            subject: "system:serviceaccount:soc:triage-bot".into(),
+            id: "jti-7f3a9c".into(),
+            kind: None,
+        }),
         tool: Some("case-note.append".into()),
         plugin: Some("case-note".into()),
         plugin_version: Some("0.1.0".into()),
@@ -198,6 +204,35 @@ fn samples() -> Vec<Event> {
                 "",
             ),
         }),
+        Event::TokenExchanged(Box::new(TokenExchanged {
+            token_id: "tok-00112233445566778899".into(),
+            agent: "triage-bot".into(),
+            agent_owner: Some("alice@soc.example".into()),
+            model: Some("claude-sonnet-4-5".into()),
+            model_owner: Some("soc-platform-team".into()),
+            task: "INC-2026-0042".into(),
+            tools: vec!["case-note.append".into()],
+            expires: Some("2026-12-01T12:15:00+00:00".into()),
+            credential: CredentialRef {
+                issuer: "k8s-prod".into(),
+                subject: "system:serviceaccount:soc:triage-bot".into(),
+                id: "jti-7f3a9c".into(),
+                kind: None,
+            },
+            iss: "https://kubernetes.default.svc".into(),
+            credential_expires: Some("2026-12-01T13:00:00+00:00".into()),
+            channel: "http".into(),
+        })),
+        Event::ExchangeRefused(Box::new(ExchangeRefused {
+            error: "invalid_grant".into(),
+            reason: "expired (exp 1796040000, clock skew 30s)".into(),
+            issuer: Some("k8s-prod".into()),
+            subject: None,
+            agent: None,
+            task: Some("INC-2026-0042".into()),
+            credential_digest: DIGEST.into(),
+            channel: "http".into(),
+        })),
         Event::TokenRevoked(act(ActionKind::Revoke, None, None, Some("tok-00112233445566778899"))),
         Event::AgentQuarantined(act(ActionKind::Quarantine, Some("triage-bot"), None, None)),
         Event::AgentReleased(act(ActionKind::Release, Some("triage-bot"), None, None)),

@@ -12,6 +12,7 @@ mod examples;
 mod grants;
 mod hardening;
 mod http;
+mod identity;
 mod layers;
 mod limits;
 mod manifests;

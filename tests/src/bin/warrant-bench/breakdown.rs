@@ -57,6 +57,7 @@ pub async fn breakdown(
         loaded
             .authz
             .admit_token(token, &stops, now)
+            .await
             .map_err(|e| anyhow::anyhow!("{}", e.refusal))?;
         token_s.push(t.elapsed());
         let t = Instant::now();
