@@ -181,7 +181,10 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
             Router::new()
                 .route_service("/mcp", mcp)
                 .layer(middleware::from_fn(crate::api::strict::strict_mcp))
-                .layer(middleware::from_fn_with_state(state.clone(), oauth::mcp_auth)),
+                .layer(middleware::from_fn_with_state(
+                    state.clone(),
+                    oauth::mcp_auth,
+                )),
         )
         .merge(v1::routes())
         .merge(oauth::routes())

@@ -43,35 +43,54 @@ const SUBJECT_TYPES: [&str; 3] = [
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/oauth/token", post(token))
-        .route("/.well-known/oauth-protected-resource", get(resource_metadata))
-        .route("/.well-known/oauth-protected-resource/mcp", get(resource_metadata))
-        .route("/.well-known/oauth-authorization-server", get(server_metadata))
+        .route(
+            "/.well-known/oauth-protected-resource",
+            get(resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-protected-resource/mcp",
+            get(resource_metadata),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(server_metadata),
+        )
 }
 
-/// This host's base URL and resource identifier for a request: `[api]
-/// resource` when configured, else the URL the request reached.
+/// This host's base URL (`[api] public-url`, else the URL the request
+/// reached) and resource identifier (`[api] resource`, else the base and
+/// `/mcp`) for a request.
 fn resource_of(s: &AppState, headers: &HeaderMap) -> (String, String) {
-    if let Some(r) = &s.host.config().file.api.resource {
-        let base = r
-            .parse::<http::Uri>()
-            .ok()
-            .and_then(|u| Some(format!("{}://{}", u.scheme_str()?, u.authority()?)))
-            .unwrap_or_else(|| r.clone());
-        return (base, r.clone());
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    let base = format!("http://{host}");
-    (base.clone(), format!("{base}/mcp"))
+    let config = s.host.config();
+    let api = &config.file.api;
+    let base = match &api.public_url {
+        Some(u) => u.trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("127.0.0.1");
+            format!("http://{host}")
+        }
+    };
+    let resource = api
+        .resource
+        .clone()
+        .unwrap_or_else(|| format!("{base}/mcp"));
+    (base, resource)
 }
 
 /// A quoted-string for a `WWW-Authenticate` parameter (RFC 6750 §3: no
 /// `"` or `\`, printable ASCII only).
 fn quoted(s: &str) -> String {
     s.chars()
-        .map(|c| if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' { c } else { '\'' })
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
+                c
+            } else {
+                '\''
+            }
+        })
         .take(300)
         .collect()
 }
@@ -79,9 +98,8 @@ fn quoted(s: &str) -> String {
 /// HTTP 401 with the challenge an MCP client follows.
 fn challenge(s: &AppState, headers: &HeaderMap, error: Option<&str>) -> Response {
     let (base, _) = resource_of(s, headers);
-    let mut value = format!(
-        "Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\""
-    );
+    let mut value =
+        format!("Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"");
     if let Some(e) = error {
         value.push_str(&format!(
             ", error=\"invalid_token\", error_description=\"{}\"",
@@ -180,8 +198,10 @@ fn oauth_error(code: &str, why: &str) -> Response {
 }
 
 fn no_store(r: &mut Response) {
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    r.headers_mut().insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r.headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
 }
 
 async fn token(State(s): State<AppState>, headers: HeaderMap, body: axum::body::Bytes) -> Response {
@@ -190,7 +210,9 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: axum::body::
         Err(e) => {
             return oauth_error(
                 "invalid_request",
-                &format!("the body must be application/x-www-form-urlencoded, each parameter once: {e}"),
+                &format!(
+                    "the body must be application/x-www-form-urlencoded, each parameter once: {e}"
+                ),
             );
         }
     };
@@ -203,28 +225,54 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: axum::body::
         return r;
     }
     let Some(subject) = form.subject_token.as_deref() else {
-        return oauth_error("invalid_request", "subject_token is required: the workload's credential");
-    };
-    if !form.subject_token_type.as_deref().is_some_and(|t| SUBJECT_TYPES.contains(&t)) {
         return oauth_error(
             "invalid_request",
-            &format!("subject_token_type must be one of {}", SUBJECT_TYPES.join(", ")),
+            "subject_token is required: the workload's credential",
+        );
+    };
+    if !form
+        .subject_token_type
+        .as_deref()
+        .is_some_and(|t| SUBJECT_TYPES.contains(&t))
+    {
+        return oauth_error(
+            "invalid_request",
+            &format!(
+                "subject_token_type must be one of {}",
+                SUBJECT_TYPES.join(", ")
+            ),
         );
     }
     if form.actor_token.is_some() {
-        return oauth_error("invalid_request", "delegation (actor_token) is not supported");
+        return oauth_error(
+            "invalid_request",
+            "delegation (actor_token) is not supported",
+        );
     }
-    if form.requested_token_type.as_deref().is_some_and(|t| t != ACCESS_TOKEN) {
-        return oauth_error("invalid_request", &format!("requested_token_type can only be {ACCESS_TOKEN}"));
+    if form
+        .requested_token_type
+        .as_deref()
+        .is_some_and(|t| t != ACCESS_TOKEN)
+    {
+        return oauth_error(
+            "invalid_request",
+            &format!("requested_token_type can only be {ACCESS_TOKEN}"),
+        );
     }
     let (_, resource) = resource_of(&s, &headers);
     for target in [&form.resource, &form.audience].into_iter().flatten() {
         if *target != resource {
-            return oauth_error("invalid_target", &format!("this host is the resource {resource}, not {target}"));
+            return oauth_error(
+                "invalid_target",
+                &format!("this host is the resource {resource}, not {target}"),
+            );
         }
     }
     let Some(task) = form.task.as_deref() else {
-        return oauth_error("invalid_request", "task is required: the task the token is for");
+        return oauth_error(
+            "invalid_request",
+            "task is required: the task the token is for",
+        );
     };
     let req = ExchangeRequest {
         subject_token: subject,

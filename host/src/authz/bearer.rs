@@ -30,7 +30,13 @@ impl Authz {
         let resource = self.config.file.api.resource.clone().unwrap_or_default();
         let v = self
             .verifier
-            .verify(token, Presented::AccessToken { resource: &resource }, now.timestamp())
+            .verify(
+                token,
+                Presented::AccessToken {
+                    resource: &resource,
+                },
+                now.timestamp(),
+            )
             .await
             .map_err(|e| refused(e.0))?;
         let agent = self
@@ -58,7 +64,10 @@ impl Authz {
             .claim("scope")
             .unwrap_or_default()
             .split_whitespace()
-            .filter(|s| s.split_once('.').is_some_and(|(p, t)| !p.is_empty() && !t.is_empty()))
+            .filter(|s| {
+                s.split_once('.')
+                    .is_some_and(|(p, t)| !p.is_empty() && !t.is_empty())
+            })
             .map(str::to_owned)
             .collect();
         let id = crate::vocab::cap_at(&v.credential_id(), 128);
@@ -67,7 +76,11 @@ impl Authz {
             id: id.clone(),
             agent: agent.id.clone(),
             task: task.to_owned(),
-            tools: if scoped.is_empty() { agent.tools.clone() } else { scoped },
+            tools: if scoped.is_empty() {
+                agent.tools.clone()
+            } else {
+                scoped
+            },
             iat: v.iat.or(v.nbf).unwrap_or(now_s),
             nbf: v.nbf.or(v.iat).unwrap_or(now_s),
             exp: v.exp,
@@ -75,7 +88,11 @@ impl Authz {
             aud: Some(resource),
             via: Some(CredentialRef {
                 issuer: v.issuer.clone(),
-                subject: v.subject.clone().or_else(|| v.client_id.clone()).unwrap_or_default(),
+                subject: v
+                    .subject
+                    .clone()
+                    .or_else(|| v.client_id.clone())
+                    .unwrap_or_default(),
                 id,
                 kind: Some("access-token".into()),
             }),

@@ -83,7 +83,10 @@ impl Authz {
         now: DateTime<Utc>,
     ) -> Result<Exchanged, ExchangeError> {
         if req.subject_token.trim().is_empty() {
-            return Err(ExchangeError::new("invalid_request", "no subject_token: present the workload's credential"));
+            return Err(ExchangeError::new(
+                "invalid_request",
+                "no subject_token: present the workload's credential",
+            ));
         }
         let v = self
             .verifier
@@ -97,45 +100,70 @@ impl Authz {
             issuer: Some(v.issuer.clone()),
             agent,
         };
-        let Some(agent) = self.config.agent_for_workload(
-            &v.issuer,
-            v.subject.as_deref(),
-            v.client_id.as_deref(),
-        ) else {
+        let Some(agent) =
+            self.config
+                .agent_for_workload(&v.issuer, v.subject.as_deref(), v.client_id.as_deref())
+        else {
             return Err(fail(
                 "invalid_grant",
                 format!(
                     "the workload {} of issuer {} is no agent here (an [[agents]] entry lists it under `workload`)",
-                    v.subject.as_deref().or(v.client_id.as_deref()).unwrap_or("-"),
+                    v.subject
+                        .as_deref()
+                        .or(v.client_id.as_deref())
+                        .unwrap_or("-"),
                     v.issuer
                 ),
                 None,
             ));
         };
-        let stops = self
-            .state
-            .stop_state()
-            .await
-            .map_err(|e| fail("invalid_request", format!("the host cannot read its state: {e}"), Some(agent.id.clone())))?;
+        let stops = self.state.stop_state().await.map_err(|e| {
+            fail(
+                "invalid_request",
+                format!("the host cannot read its state: {e}"),
+                Some(agent.id.clone()),
+            )
+        })?;
         if let Some(r) = stopped(&stops, &agent.id) {
             return Err(fail("invalid_grant", r.to_string(), Some(agent.id.clone())));
         }
         let left = Duration::from_secs(u64::try_from(v.exp - now.timestamp()).unwrap_or(0));
-        let ttl = req.ttl.unwrap_or(DEFAULT_TTL).min(self.config.max_token_ttl).min(left);
+        let ttl = req
+            .ttl
+            .unwrap_or(DEFAULT_TTL)
+            .min(self.config.max_token_ttl)
+            .min(left);
         if ttl.is_zero() {
-            return Err(fail("invalid_grant", "the credential expires now".into(), Some(agent.id.clone())));
+            return Err(fail(
+                "invalid_grant",
+                "the credential expires now".into(),
+                Some(agent.id.clone()),
+            ));
         }
         if let Some(jti) = &v.jti {
-            let expires = (v.exp + 2 * i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0)) * 1000;
+            let expires =
+                (v.exp + 2 * i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0)) * 1000;
             let fresh = self
                 .state
-                .use_nonce(&format!("jwt:{}:{jti}", v.issuer), &format!("workload:{}", agent.id), expires)
+                .use_nonce(
+                    &format!("jwt:{}:{jti}", v.issuer),
+                    &format!("workload:{}", agent.id),
+                    expires,
+                )
                 .await
-                .map_err(|e| fail("invalid_request", format!("the host cannot record the credential: {e}"), Some(agent.id.clone())))?;
+                .map_err(|e| {
+                    fail(
+                        "invalid_request",
+                        format!("the host cannot record the credential: {e}"),
+                        Some(agent.id.clone()),
+                    )
+                })?;
             if !fresh {
                 return Err(fail(
                     "invalid_grant",
-                    format!("this credential (jti {jti}) was exchanged before; present a fresh one"),
+                    format!(
+                        "this credential (jti {jti}) was exchanged before; present a fresh one"
+                    ),
                     Some(agent.id.clone()),
                 ));
             }
@@ -145,7 +173,11 @@ impl Authz {
             aud: req.resource.clone(),
             via: Some(CredentialRef {
                 issuer: v.issuer.clone(),
-                subject: v.subject.clone().or_else(|| v.client_id.clone()).unwrap_or_default(),
+                subject: v
+                    .subject
+                    .clone()
+                    .or_else(|| v.client_id.clone())
+                    .unwrap_or_default(),
                 id: v.credential_id(),
                 kind: None,
             }),

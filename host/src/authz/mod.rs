@@ -42,8 +42,8 @@ use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
 pub use admit::stopped;
-pub use grant::{ApprovalNeed, Denied, Grant, Known};
 pub use exchange::{ExchangeError, ExchangeRequest, Exchanged};
+pub use grant::{ApprovalNeed, Denied, Grant, Known};
 pub use issue::{IssueError, Issuer, TokenOrigin};
 pub use policy::{PolicyDecision, PolicyEngine, PolicyError, PolicyInput};
 pub use rate::{CapHit, ConcurrencyRule, InflightGuard, Limiter};
@@ -121,7 +121,8 @@ impl Authz {
             .iter()
             .filter_map(|p| p.rate.clone().map(|r| (p.id.clone(), r)))
             .collect();
-        let verifier = Arc::new(crate::identity::Verifier::new(&config).map_err(AuthzError::Identity)?);
+        let verifier =
+            Arc::new(crate::identity::Verifier::new(&config).map_err(AuthzError::Identity)?);
         Ok(Self {
             config,
             token_key,

@@ -150,7 +150,13 @@ async fn exchange(
         chrono::DateTime::<chrono::Utc>::from_timestamp(x.claims.exp, 0)
             .map(|t| t.to_rfc3339())
             .unwrap_or_default(),
-        safe(x.credential.subject.as_deref().or(x.credential.client_id.as_deref()).unwrap_or("-")),
+        safe(
+            x.credential
+                .subject
+                .as_deref()
+                .or(x.credential.client_id.as_deref())
+                .unwrap_or("-")
+        ),
         safe(&x.credential.issuer)
     );
     Ok(ExitCode::SUCCESS)

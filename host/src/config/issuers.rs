@@ -101,7 +101,13 @@ pub const ALGORITHMS: [&str; 9] = [
 pub(super) fn issuer(e: &IssuerEntry, dir: &Path) -> Result<Issuer, (String, String)> {
     let bad = |f: &str, why: String| Err((f.to_owned(), why));
     if !crate::config::valid_id(&e.id) {
-        return bad("id", format!("{:?} must be 1-64 of letters, digits, '.', '_', ':' or '-'", e.id));
+        return bad(
+            "id",
+            format!(
+                "{:?} must be 1-64 of letters, digits, '.', '_', ':' or '-'",
+                e.id
+            ),
+        );
     }
     if e.issuer.trim().is_empty() {
         return bad("issuer", "must name the exact `iss` of its tokens".into());
@@ -134,12 +140,22 @@ pub(super) fn issuer(e: &IssuerEntry, dir: &Path) -> Result<Issuer, (String, Str
                 .iter()
                 .any(|p| u.strip_prefix(p).is_some_and(|r| r.starts_with([':', '/'])));
             if !u.starts_with("https://") && !loopback {
-                return bad("jwks-url", format!("{u:?} must be https:// (plain http only on loopback): keys fetched in the clear can be replaced"));
+                return bad(
+                    "jwks-url",
+                    format!(
+                        "{u:?} must be https:// (plain http only on loopback): keys fetched in the clear can be replaced"
+                    ),
+                );
             }
             JwksSource::Url(u.clone())
         }
         (None, Some(f)) => JwksSource::File(dir.join(f)),
-        _ => return bad("jwks-url", "give exactly one of jwks-url or jwks-file".into()),
+        _ => {
+            return bad(
+                "jwks-url",
+                "give exactly one of jwks-url or jwks-file".into(),
+            );
+        }
     };
     let duration = |v: &Option<String>, f: &str, default: u64| match v {
         Some(t) => parse_duration(t).map_err(|err| (f.to_owned(), err.to_string())),
@@ -154,7 +170,10 @@ pub(super) fn issuer(e: &IssuerEntry, dir: &Path) -> Result<Issuer, (String, Str
         max_lifetime: duration(&e.max_lifetime, "max-lifetime", 3600)?,
         jwks_refresh: duration(&e.jwks_refresh, "jwks-refresh", 30)?,
         access_tokens: e.access_tokens,
-        task_claim: e.task_claim.clone().unwrap_or_else(|| "warrant_task".into()),
+        task_claim: e
+            .task_claim
+            .clone()
+            .unwrap_or_else(|| "warrant_task".into()),
     })
 }
 
@@ -183,12 +202,16 @@ pub(super) fn issuers(
     for (i, e) in file.issuers.iter().enumerate() {
         let x = issuer(e, dir).map_err(|(f, why)| (format!("issuers[{i}].{f}"), why))?;
         if out.iter().any(|o| o.id == x.id) {
-            return Err((format!("issuers[{i}].id"), format!("issuer {} is defined twice", x.id)));
+            return Err((
+                format!("issuers[{i}].id"),
+                format!("issuer {} is defined twice", x.id),
+            ));
         }
         if x.access_tokens && file.api.resource.is_none() {
             return Err((
                 format!("issuers[{i}].access-tokens"),
-                "accepting access tokens needs [api] resource: the audience they must be for".into(),
+                "accepting access tokens needs [api] resource: the audience they must be for"
+                    .into(),
             ));
         }
         out.push(x);

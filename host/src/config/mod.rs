@@ -20,13 +20,13 @@ use crate::vocab::{Impact, Rate, parse_duration, parse_rate, parse_size};
 
 pub use agents::{Agent, valid_id};
 pub use ceilings::{Ceilings, HttpCeiling, normal};
+pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
     EgressSection, HostSection, KeyEntry, LimitOverrides, OidcEntry, OperatorEntry,
     OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SandboxSection, SecretSource,
     TrustSection,
 };
-pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use provision::create_state_dir_operator_keys;
 

@@ -110,6 +110,10 @@ pub struct ApiSection {
     /// it exchanges and of access tokens it accepts. Default: the URL a
     /// request reached (`http://HOST/mcp`).
     pub resource: Option<String>,
+    /// The URL agents reach this host at, e.g. `https://warrant.soc.example`
+    /// behind a TLS proxy: the base of its OAuth metadata and token
+    /// endpoint. Default: `http://` and the `Host` a request named.
+    pub public_url: Option<String>,
 }
 
 /// `[host]`

@@ -63,7 +63,11 @@ impl Keys {
         Err(match kid {
             Some(k) => format!(
                 "the issuer's keys have no key id {k:?}{}",
-                if stale { "" } else { " (fetched again at most every jwks-refresh)" }
+                if stale {
+                    ""
+                } else {
+                    " (fetched again at most every jwks-refresh)"
+                }
             ),
             None => "the token names no key id (kid) and the issuer has more than one key".into(),
         })
@@ -77,7 +81,9 @@ impl Keys {
                 .map_err(|e| format!("cannot read the JWKS file {}: {e}", p.display()))?,
             JwksSource::Url(u) => tokio::time::timeout(FETCH_TIMEOUT, fetch(u, &self.tls))
                 .await
-                .map_err(|_| format!("fetching the JWKS from {u} took more than {FETCH_TIMEOUT:?}"))??,
+                .map_err(|_| {
+                    format!("fetching the JWKS from {u} took more than {FETCH_TIMEOUT:?}")
+                })??,
         };
         parse(&text)
     }
@@ -85,7 +91,10 @@ impl Keys {
 
 fn pick(keys: &[Jwk], kid: Option<&str>) -> Option<Jwk> {
     match kid {
-        Some(k) => keys.iter().find(|j| j.common.key_id.as_deref() == Some(k)).cloned(),
+        Some(k) => keys
+            .iter()
+            .find(|j| j.common.key_id.as_deref() == Some(k))
+            .cloned(),
         None if keys.len() == 1 => keys.first().cloned(),
         None => None,
     }
@@ -113,22 +122,34 @@ fn parse(text: &[u8]) -> Result<Vec<Jwk>, String> {
 /// `https://`.
 async fn fetch(url: &str, tls: &Arc<rustls::ClientConfig>) -> Result<Vec<u8>, String> {
     let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
-    let host = uri.host().ok_or_else(|| format!("{url} names no host"))?.to_owned();
+    let host = uri
+        .host()
+        .ok_or_else(|| format!("{url} names no host"))?
+        .to_owned();
     let https = uri.scheme_str() == Some("https");
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let bare = host.trim_start_matches('[').trim_end_matches(']').to_owned();
+    let bare = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_owned();
     let tcp = TcpStream::connect((bare.as_str(), port))
         .await
         .map_err(|e| format!("cannot connect to {url}: {e}"))?;
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
     let req = http::Request::get(path)
-        .header(http::header::HOST, uri.authority().map_or(host.clone(), |a| a.to_string()))
-        .header(http::header::ACCEPT, "application/json, application/jwk-set+json")
+        .header(
+            http::header::HOST,
+            uri.authority().map_or(host.clone(), |a| a.to_string()),
+        )
+        .header(
+            http::header::ACCEPT,
+            "application/json, application/jwk-set+json",
+        )
         .body(http_body_util::Empty::<bytes::Bytes>::new())
         .map_err(|e| e.to_string())?;
     let resp = if https {
-        let name = rustls::pki_types::ServerName::try_from(bare)
-            .map_err(|e| format!("{url}: {e}"))?;
+        let name =
+            rustls::pki_types::ServerName::try_from(bare).map_err(|e| format!("{url}: {e}"))?;
         let s = tokio_rustls::TlsConnector::from(Arc::clone(tls))
             .connect(name, tcp)
             .await

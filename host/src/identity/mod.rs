@@ -135,7 +135,10 @@ impl Verifier {
     ) -> Result<Verified, CredentialError> {
         let token = token.trim();
         if token.len() > MAX_JWT {
-            return refuse(format!("the credential is {} bytes; at most {MAX_JWT} are accepted", token.len()));
+            return refuse(format!(
+                "the credential is {} bytes; at most {MAX_JWT} are accepted",
+                token.len()
+            ));
         }
         let parts: Vec<&str> = token.split('.').collect();
         let [h, p, _] = parts.as_slice() else {
@@ -143,7 +146,10 @@ impl Verifier {
         };
         let header = part(h, "header")?;
         let payload = part(p, "payload")?;
-        let alg = header.get("alg").and_then(Value::as_str).unwrap_or_default();
+        let alg = header
+            .get("alg")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         if alg.eq_ignore_ascii_case("none") || alg.is_empty() {
             return refuse("unsigned credentials (alg none) are never accepted");
         }
@@ -152,7 +158,10 @@ impl Verifier {
                 "{alg} is an HMAC algorithm; identity credentials are verified with the issuer's public keys only"
             ));
         }
-        let iss = payload.get("iss").and_then(Value::as_str).unwrap_or_default();
+        let iss = payload
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let Some((issuer, keys)) = self.issuers.iter().find(|(i, _)| i.issuer == iss) else {
             return refuse(format!("no [[issuers]] entry has the issuer {iss:?}"));
         };
@@ -163,7 +172,10 @@ impl Verifier {
                 issuer.algorithms.join(", ")
             ));
         }
-        let typ = header.get("typ").and_then(Value::as_str).unwrap_or_default();
+        let typ = header
+            .get("typ")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
         let audiences: Vec<String> = match what {
             Presented::Workload => issuer.audiences.clone(),
             Presented::AccessToken { resource } => {
@@ -173,8 +185,12 @@ impl Verifier {
                         issuer.id
                     ));
                 }
-                if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
-                    return refuse(format!("an access token has typ at+jwt (RFC 9068), not {typ:?}"));
+                if !typ.eq_ignore_ascii_case("at+jwt")
+                    && !typ.eq_ignore_ascii_case("application/at+jwt")
+                {
+                    return refuse(format!(
+                        "an access token has typ at+jwt (RFC 9068), not {typ:?}"
+                    ));
                 }
                 vec![resource.to_owned()]
             }
@@ -184,16 +200,24 @@ impl Verifier {
             .find(kid)
             .await
             .map_err(|why| CredentialError(format!("issuer {}: {why}", issuer.id)))?;
-        let algorithm: Algorithm = alg
-            .parse()
-            .map_err(|_| CredentialError(format!("{alg} is not a JOSE algorithm this host knows")))?;
+        let algorithm: Algorithm = alg.parse().map_err(|_| {
+            CredentialError(format!("{alg} is not a JOSE algorithm this host knows"))
+        })?;
         if let Some(ka) = &jwk.common.key_algorithm
             && format!("{ka:?}") != alg
         {
-            return refuse(format!("key {} is for {ka:?}, the credential says {alg}", kid.unwrap_or("-")));
+            return refuse(format!(
+                "key {} is for {ka:?}, the credential says {alg}",
+                kid.unwrap_or("-")
+            ));
         }
-        let key = DecodingKey::from_jwk(&jwk)
-            .map_err(|e| CredentialError(format!("issuer {}'s key {}: {e}", issuer.id, kid.unwrap_or("-"))))?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| {
+            CredentialError(format!(
+                "issuer {}'s key {}: {e}",
+                issuer.id,
+                kid.unwrap_or("-")
+            ))
+        })?;
         let mut v = Validation::new(algorithm);
         v.leeway = self.skew;
         v.validate_nbf = true;
@@ -202,9 +226,20 @@ impl Verifier {
         v.set_required_spec_claims(&["exp", "iss", "aud"]);
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &v).map_err(|e| {
             CredentialError(match e.kind() {
-                ErrorKind::InvalidSignature => format!("the signature does not verify under issuer {}'s key {}", issuer.id, kid.unwrap_or("-")),
-                ErrorKind::ExpiredSignature => format!("expired (exp {}, clock skew {}s)", payload.get("exp").unwrap_or(&Value::Null), self.skew),
-                ErrorKind::ImmatureSignature => format!("not valid yet (nbf {})", payload.get("nbf").unwrap_or(&Value::Null)),
+                ErrorKind::InvalidSignature => format!(
+                    "the signature does not verify under issuer {}'s key {}",
+                    issuer.id,
+                    kid.unwrap_or("-")
+                ),
+                ErrorKind::ExpiredSignature => format!(
+                    "expired (exp {}, clock skew {}s)",
+                    payload.get("exp").unwrap_or(&Value::Null),
+                    self.skew
+                ),
+                ErrorKind::ImmatureSignature => format!(
+                    "not valid yet (nbf {})",
+                    payload.get("nbf").unwrap_or(&Value::Null)
+                ),
                 ErrorKind::InvalidAudience => format!(
                     "its audience {} is not {}",
                     payload.get("aud").unwrap_or(&Value::Null),

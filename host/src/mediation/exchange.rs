@@ -74,7 +74,9 @@ impl Host {
         if let Err(e) = self.inner.audit.append(&event, true).await {
             return Err(ExchangeError {
                 code: "invalid_request",
-                reason: format!("not issued, failing closed: the audit chain cannot be written: {e}"),
+                reason: format!(
+                    "not issued, failing closed: the audit chain cannot be written: {e}"
+                ),
                 credential: None,
                 issuer: None,
                 agent: None,

@@ -8,9 +8,9 @@
 use std::path::Path;
 
 use warrant::audit::event::{
-    ApprovalDecided, ApprovalRef, CredentialRef, ExchangeRefused, TokenExchanged, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
-    CallDecided, ConfigReloaded, Decision, DecisionResult, OperatorAction, PluginLoaded,
-    PluginRefused, TokenIssued, VersionReset,
+    ApprovalDecided, ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
+    CallDecided, ConfigReloaded, CredentialRef, Decision, DecisionResult, ExchangeRefused,
+    OperatorAction, PluginLoaded, PluginRefused, TokenExchanged, TokenIssued, VersionReset,
 };
 use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
 use warrant::keys::{ActionBody, ActionKind, IssueRequest, SignedAction};

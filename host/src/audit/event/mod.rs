@@ -20,8 +20,8 @@ use serde_json::Value;
 use crate::keys::{ActionKind, SignedAction};
 
 pub use attribution::Attribution;
-pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use call::{ApprovalRef, CallCompleted, CallDecided, Decision, DecisionResult};
+pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{
     ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, OperatorAction,
     PluginLoaded, PluginRefused, TokenIssued, VersionReset,

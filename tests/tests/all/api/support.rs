@@ -94,7 +94,7 @@ pub fn call_records(fx: &Fixture, call_id: &str) -> Vec<Record> {
 
 /// The Python in `target/py-venv`, with `mcp` 2.x installed from PyPI.
 /// Created on first use; a file lock keeps test processes from racing.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     static PYTHON: OnceLock<PathBuf> = OnceLock::new();
     PYTHON
         .get_or_init(|| {

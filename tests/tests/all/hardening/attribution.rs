@@ -38,8 +38,8 @@ async fn refusals_are_attributed_like_allowed_calls() {
         nbf: now - 600,
         exp: now - 300,
         by: Some("carol".into()),
-            aud: None,
-            via: None,
+        aud: None,
+        via: None,
     });
     // The agent `ghost` leaves the config; its token stays in circulation.
     let cfg = std::fs::read_to_string(fx.config_path()).unwrap();

@@ -108,8 +108,8 @@ async fn tokens_need_the_tokens_role_and_the_maximum_lifetime_holds_at_use() {
         nbf: now,
         exp: now + 10 * 365 * 86_400,
         by: Some("carol".into()),
-            aud: None,
-            via: None,
+        aud: None,
+        via: None,
     });
     let host = fx.host().await;
     let r = call(&host, &forever, "adversary.echo", r#"{"text":"x"}"#).await;

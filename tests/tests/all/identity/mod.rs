@@ -5,6 +5,7 @@
 //! sign themselves and with a real OpenID provider.
 
 mod exchange;
+mod oidc;
 
 mod resource;
 
@@ -60,8 +61,8 @@ impl Key {
         }
         // PKCS#8 v1 of an Ed25519 seed.
         let mut der = vec![
-            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
-            0x20,
+            0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22,
+            0x04, 0x20,
         ];
         der.extend_from_slice(&self.seed);
         jsonwebtoken::encode(&h, claims, &jsonwebtoken::EncodingKey::from_ed_der(&der)).unwrap()
@@ -72,8 +73,12 @@ impl Key {
     pub(crate) fn forge_hs256(&self, claims: &Value) -> String {
         let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256);
         h.kid = Some(self.kid.clone());
-        jsonwebtoken::encode(&h, claims, &jsonwebtoken::EncodingKey::from_secret(&self.public()).unwrap())
-            .unwrap()
+        jsonwebtoken::encode(
+            &h,
+            claims,
+            &jsonwebtoken::EncodingKey::from_secret(&self.public()).unwrap(),
+        )
+        .unwrap()
     }
 }
 

@@ -29,7 +29,11 @@ async fn mcp(base: &str, token: Option<&str>, host: Option<&str>) -> reqwest::Re
 }
 
 fn refusal(r: &warrant::CallResponse) -> String {
-    r.outcome.as_ref().err().map(ToString::to_string).unwrap_or_default()
+    r.outcome
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 fn challenge(r: &reqwest::Response) -> String {
@@ -47,7 +51,10 @@ async fn exchange(base: &str, form: &[(&str, &str)]) -> (StatusCode, Value, Opti
         .send()
         .await
         .unwrap();
-    let cache = r.headers().get("cache-control").map(|v| v.to_str().unwrap().to_owned());
+    let cache = r
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap().to_owned());
     (r.status(), r.json().await.unwrap_or(Value::Null), cache)
 }
 
@@ -58,13 +65,15 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
     let fx = fixture(&jwks, "").await;
     let srv = serve(&fx).await;
     let base = srv.base.clone();
-    let metadata = format!("Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"");
+    let metadata =
+        format!("Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"");
     // No credential: a challenge without an error code (RFC 6750 §3.1).
     let r = mcp(&base, None, None).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(challenge(&r), metadata);
     // A bad, an expired and a revoked one: invalid_token, saying why.
-    let key = TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap();
+    let key =
+        TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap();
     let now = chrono::Utc::now().timestamp();
     let expired = key.encode(&TaskToken {
         id: "tok-expired".into(),
@@ -79,7 +88,9 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         via: None,
     });
     let (revoked, claims_of) = fx.token_as("carol", "bot", "T-1", &[], 600).await.unwrap();
-    fx.stop("carol", &Stop::Revoke(claims_of.id.clone()), "lost").await.unwrap();
+    fx.stop("carol", &Stop::Revoke(claims_of.id.clone()), "lost")
+        .await
+        .unwrap();
     for (what, token, says) in [
         ("bad", "wt1.bogus.token", "invalid_token"),
         ("expired", expired.as_str(), "expired"),
@@ -88,38 +99,76 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         let r = mcp(&base, Some(token), None).await;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{what}");
         let c = challenge(&r);
-        assert!(c.starts_with(&metadata) && c.contains("error=\"invalid_token\"") && c.contains(says), "{what}: {c}");
+        assert!(
+            c.starts_with(&metadata) && c.contains("error=\"invalid_token\"") && c.contains(says),
+            "{what}: {c}"
+        );
     }
     let ok = fx.token("bot", "T-2", &[]).await;
     assert_eq!(mcp(&base, Some(&ok), None).await.status(), StatusCode::OK);
 
     // The metadata a client follows from the challenge.
     let http = reqwest::Client::new();
-    let prm: Value = http.get(format!("{base}/.well-known/oauth-protected-resource/mcp")).send().await.unwrap().json().await.unwrap();
+    let prm: Value = http
+        .get(format!("{base}/.well-known/oauth-protected-resource/mcp"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(prm["resource"], format!("{base}/mcp"));
     assert_eq!(prm["authorization_servers"], json!([base]));
     assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
-    let asm: Value = http.get(format!("{base}/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
+    let asm: Value = http
+        .get(format!("{base}/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(asm["issuer"], base);
     assert_eq!(asm["token_endpoint"], format!("{base}/oauth/token"));
-    assert_eq!(asm["grant_types_supported"], json!(["urn:ietf:params:oauth:grant-type:token-exchange"]));
+    assert_eq!(
+        asm["grant_types_supported"],
+        json!(["urn:ietf:params:oauth:grant-type:token-exchange"])
+    );
 
     // The token endpoint (RFC 8693).
     let jwt = k1.sign(&claims("system:serviceaccount:soc:bot"), &json!({}));
     let good = [
-        ("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange"),
+        (
+            "grant_type",
+            "urn:ietf:params:oauth:grant-type:token-exchange",
+        ),
         ("subject_token", jwt.as_str()),
         ("subject_token_type", "urn:ietf:params:oauth:token-type:jwt"),
         ("task", "INC-11"),
         ("scope", "ioc-extract.extract"),
     ];
     let (s, body, _) = exchange(&base, &[("grant_type", "password"), ("username", "x")]).await;
-    assert_eq!((s, &body["error"]), (StatusCode::BAD_REQUEST, &json!("unsupported_grant_type")));
+    assert_eq!(
+        (s, &body["error"]),
+        (StatusCode::BAD_REQUEST, &json!("unsupported_grant_type"))
+    );
     let mut twice = good.to_vec();
     twice.push(("task", "INC-12"));
     let (s, body, _) = exchange(&base, &twice).await;
-    assert_eq!((s, &body["error"]), (StatusCode::BAD_REQUEST, &json!("invalid_request")), "{body}");
-    let (_, body, _) = exchange(&base, &good[..4].iter().filter(|(k, _)| *k != "task").copied().collect::<Vec<_>>()).await;
+    assert_eq!(
+        (s, &body["error"]),
+        (StatusCode::BAD_REQUEST, &json!("invalid_request")),
+        "{body}"
+    );
+    let (_, body, _) = exchange(
+        &base,
+        &good[..4]
+            .iter()
+            .filter(|(k, _)| *k != "task")
+            .copied()
+            .collect::<Vec<_>>(),
+    )
+    .await;
     assert_eq!(body["error"], "invalid_request");
     let mut elsewhere = good.to_vec();
     elsewhere.push(("resource", "https://other.example/mcp"));
@@ -129,25 +178,43 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(cache.as_deref(), Some("no-store"));
     assert_eq!(body["token_type"], "Bearer");
-    assert_eq!(body["issued_token_type"], "urn:ietf:params:oauth:token-type:access_token");
+    assert_eq!(
+        body["issued_token_type"],
+        "urn:ietf:params:oauth:token-type:access_token"
+    );
     assert_eq!(body["scope"], "ioc-extract.extract");
     assert!(body["expires_in"].as_i64().unwrap() > 0);
     let task_token = body["access_token"].as_str().unwrap().to_owned();
-    assert_eq!(mcp(&base, Some(&task_token), None).await.status(), StatusCode::OK);
+    assert_eq!(
+        mcp(&base, Some(&task_token), None).await.status(),
+        StatusCode::OK
+    );
     // Its audience is this resource as the agent reached it: presented
     // under another name of the host, it is for another resource.
     let port = base.rsplit(':').next().unwrap();
     let r = mcp(&base, Some(&task_token), Some(&format!("localhost:{port}"))).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert!(challenge(&r).contains("not this resource"), "{}", challenge(&r));
+    assert!(
+        challenge(&r).contains("not this resource"),
+        "{}",
+        challenge(&r)
+    );
     // The same credential again: replayed.
     let (_, body, _) = exchange(&base, &good).await;
     assert_eq!(body["error"], "invalid_grant");
-    assert!(body["error_description"].as_str().unwrap().contains("exchanged before"));
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("exchanged before")
+    );
     srv.running.shutdown().await.unwrap();
     srv.host.shutdown("done").await;
     let kinds: Vec<String> = records(&fx).into_iter().map(|r| r.kind).collect();
-    assert!(kinds.contains(&"token.exchanged".to_owned()) && kinds.contains(&"token.exchange-refused".to_owned()));
+    assert!(
+        kinds.contains(&"token.exchanged".to_owned())
+            && kinds.contains(&"token.exchange-refused".to_owned())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -155,7 +222,11 @@ async fn access_tokens_of_the_organisations_server_are_accepted_like_task_tokens
     const RESOURCE: &str = "https://warrant.test/mcp";
     let k1 = Key::new("k1");
     let jwks = Jwks::start(&[&k1]).await;
-    let fx = fixture(&jwks, &format!("access-tokens = true\n\n[api]\nresource = {RESOURCE:?}\n")).await;
+    let fx = fixture(
+        &jwks,
+        &format!("access-tokens = true\n\n[api]\nresource = {RESOURCE:?}\n"),
+    )
+    .await;
     let at = |f: &dyn Fn(&mut Value), typ: &str| {
         let mut c = claims("system:serviceaccount:soc:bot");
         c["aud"] = json!(RESOURCE);
@@ -172,32 +243,71 @@ async fn access_tokens_of_the_organisations_server_are_accepted_like_task_tokens
     assert!(refusal(&r).contains("outside the scope"), "{:?}", r.outcome);
     for (what, token, says) in [
         ("not typed at+jwt", at(&|_| {}, "JWT"), "typ at+jwt"),
-        ("a workload credential's audience", at(&|c| c["aud"] = json!("warrant"), "at+jwt"), "its audience"),
-        ("no task", at(&|c| { c.as_object_mut().unwrap().remove("warrant_task"); }, "at+jwt"), "no `warrant_task` claim"),
-        ("no agent", at(&|c| c["sub"] = json!("someone"), "at+jwt"), "is no agent here"),
+        (
+            "a workload credential's audience",
+            at(&|c| c["aud"] = json!("warrant"), "at+jwt"),
+            "its audience",
+        ),
+        (
+            "no task",
+            at(
+                &|c| {
+                    c.as_object_mut().unwrap().remove("warrant_task");
+                },
+                "at+jwt",
+            ),
+            "no `warrant_task` claim",
+        ),
+        (
+            "no agent",
+            at(&|c| c["sub"] = json!("someone"), "at+jwt"),
+            "is no agent here",
+        ),
     ] {
         let r = super::exchange::call_tool(&host, &token, "ioc-extract.extract").await;
         assert!(refusal(&r).contains(says), "{what}: {:?}", r.outcome);
     }
     // Revoked by its jti, like a task token by its id.
-    let jti = good.split('.').nth(1).map(|p| {
-        use base64::Engine as _;
-        let v: Value = serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p).unwrap()).unwrap();
-        v["jti"].as_str().unwrap().to_owned()
-    }).unwrap();
+    let jti = good
+        .split('.')
+        .nth(1)
+        .map(|p| {
+            use base64::Engine as _;
+            let v: Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p)
+                    .unwrap(),
+            )
+            .unwrap();
+            v["jti"].as_str().unwrap().to_owned()
+        })
+        .unwrap();
     let srv = serve(&fx).await;
-    assert_eq!(mcp(&srv.base, Some(&good), None).await.status(), StatusCode::OK);
-    let prm: Value = reqwest::get(format!("{}/.well-known/oauth-protected-resource", srv.base)).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        mcp(&srv.base, Some(&good), None).await.status(),
+        StatusCode::OK
+    );
+    let prm: Value = reqwest::get(format!("{}/.well-known/oauth-protected-resource", srv.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(prm["resource"], RESOURCE);
-    assert_eq!(prm["authorization_servers"], json!(["https://warrant.test", super::ISS]));
-    fx.stop("carol", &Stop::Revoke(jti), "token leaked").await.unwrap();
+    assert_eq!(prm["authorization_servers"], json!([srv.base, super::ISS]));
+    fx.stop("carol", &Stop::Revoke(jti), "token leaked")
+        .await
+        .unwrap();
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let r = mcp(&srv.base, Some(&good), None).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(challenge(&r).contains("revoked"));
     srv.running.shutdown().await.unwrap();
     host.shutdown("done").await;
-    let decided = records(&fx).into_iter().find(|r| r.kind == "call.decided").unwrap();
+    let decided = records(&fx)
+        .into_iter()
+        .find(|r| r.kind == "call.decided")
+        .unwrap();
     assert_eq!(decided.data["credential"]["kind"], "access-token");
     assert_eq!(decided.data["task"], "INC-9");
 }
