@@ -112,7 +112,7 @@ fn parse(text: &[u8]) -> Result<Vec<Jwk>, String> {
         keys: keys
             .iter()
             .filter_map(|k| serde_json::from_value::<Jwk>(k.clone()).ok())
-            .filter(Jwk::is_supported)
+            .filter(|k| jsonwebtoken::DecodingKey::from_jwk(k).is_ok())
             .collect(),
     };
     Ok(set.keys)

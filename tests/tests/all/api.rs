@@ -185,10 +185,20 @@ async fn mcp_http_client_lists_and_calls_allowed_denied_and_held_tools() {
             .unwrap()
             .starts_with("pending approval")
     );
-    // A token that is not valid: tools/list is a readable MCP error.
-    let bad = over_http(&srv, "client", "wt1.bogus.token", &json!([{"op": "list"}])).await;
+    // A token that is accepted but whose agent is quarantined: tools/list
+    // is a readable MCP error. (A token that is not accepted gets HTTP 401
+    // with a challenge: `identity::resource`.)
+    fx.stop(
+        "carol",
+        &warrant::operator::Stop::Quarantine("triage-bot".into()),
+        "drill",
+    )
+    .await
+    .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let bad = over_http(&srv, "client", &token, &json!([{"op": "list"}])).await;
     let err = bad["results"][0]["error"].as_str().unwrap_or_default();
-    assert!(err.starts_with("task token refused"), "{bad}");
+    assert!(err.contains("quarantined"), "{bad}");
     assert_eq!(bad["results"][0]["code"], warrant::api::REFUSED.0);
     srv.running.shutdown().await.unwrap();
     assert!(fx.cli(&["audit", "verify"]).status.success());
