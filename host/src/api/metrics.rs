@@ -100,6 +100,11 @@ impl Metrics {
             "# HELP warrant_calls_in_flight Calls running or waiting for approval now.\n# TYPE warrant_calls_in_flight gauge\nwarrant_calls_in_flight {}",
             host.inflight()
         );
+        let _ = writeln!(
+            out,
+            "# HELP warrant_policy_shadow_differences_total Calls the shadow policies would have decided otherwise.\n# TYPE warrant_policy_shadow_differences_total counter\nwarrant_policy_shadow_differences_total {}",
+            host.shadow_differences()
+        );
         let now = now_ms();
         let pending = host
             .operator()

@@ -28,6 +28,8 @@ impl Authz {
             // agent: the record says whose it was.
             let agent = token.as_ref().and_then(|t| self.config.agent(&t.agent));
             Box::new(Denied {
+                args: None,
+                shadow: None,
                 refusal,
                 known: Known {
                     token,
@@ -38,6 +40,8 @@ impl Authz {
         })?;
         let Some(agent) = self.config.agent(&t.agent) else {
             return Err(Box::new(Denied {
+                args: None,
+                shadow: None,
                 refusal: Refusal::AgentGrant {
                     agent: t.agent.clone(),
                     tool: "any tool".into(),
@@ -50,6 +54,8 @@ impl Authz {
         };
         if let Some(r) = stopped(stops, &agent.id) {
             return Err(Box::new(Denied {
+                args: None,
+                shadow: None,
                 refusal: r,
                 known: Known {
                     token: Some(t),

@@ -69,6 +69,11 @@ pub struct Denied<'r> {
     pub refusal: Refusal,
     /// What was known.
     pub known: Known<'r>,
+    /// The parsed arguments, when the refusal came after they were read
+    /// (the policy layer): what the audit record may keep for replay.
+    pub args: Option<Value>,
+    /// The shadow policies' decision, when it differs from the live one.
+    pub shadow: Option<crate::authz::ShadowDecision>,
 }
 
 /// Approval a call needs before it may run.
@@ -106,6 +111,8 @@ pub struct Grant<'r> {
     pub policies: Vec<String>,
     /// When a human must approve it first.
     pub approval: Option<ApprovalNeed>,
+    /// The shadow policies' decision, when it differs from the live one.
+    pub shadow: Option<crate::authz::ShadowDecision>,
 }
 
 impl<'r> Grant<'r> {

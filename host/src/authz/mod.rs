@@ -22,6 +22,7 @@
 
 mod admit;
 mod bearer;
+mod decide;
 mod exchange;
 mod grant;
 mod issue;
@@ -43,9 +44,14 @@ use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
 pub use admit::stopped;
 pub use exchange::{ExchangeError, ExchangeRequest, Exchanged};
+pub use decide::ShadowDecision;
+use decide::PolicyLayer;
 pub use grant::{ApprovalNeed, Denied, Grant, Known};
 pub use issue::{IssueError, Issuer, TokenOrigin};
-pub use policy::{PolicyDecision, PolicyEngine, PolicyError, PolicyInput};
+pub use policy::{
+    CaseOutcome, PolicyCase, PolicyDecision, PolicyEngine, PolicyError, PolicyInput, deciding,
+    ReplayChange, ReplayReport, decision_name, describe, read_cases, replay,
+};
 pub use rate::{CapHit, ConcurrencyRule, InflightGuard, Limiter};
 pub use refusal::Refusal;
 pub use token::{TaskToken, TokenFormatError, TokenKey, new_token_id, tool_matches, within};
@@ -89,6 +95,7 @@ pub struct Authz {
     plugin_rates: BTreeMap<String, Rate>,
     state: Arc<dyn SharedState>,
     verifier: Arc<crate::identity::Verifier>,
+    shadow: Option<PolicyEngine>,
     /// In-flight counters (concurrency caps) of this process.
     pub limiter: Limiter,
 }
@@ -121,6 +128,18 @@ impl Authz {
             .iter()
             .filter_map(|p| p.rate.clone().map(|r| (p.id.clone(), r)))
             .collect();
+        let shadow_files: Vec<_> = config
+            .file
+            .policy
+            .shadow
+            .iter()
+            .map(|f| config.resolve(f))
+            .collect();
+        let shadow = if shadow_files.is_empty() {
+            None
+        } else {
+            Some(PolicyEngine::load(&shadow_files, &config.agents, view)?)
+        };
         let verifier =
             Arc::new(crate::identity::Verifier::new(&config).map_err(AuthzError::Identity)?);
         Ok(Self {
@@ -130,6 +149,7 @@ impl Authz {
             plugin_rates,
             state,
             verifier,
+            shadow,
             limiter: Limiter::default(),
         })
     }
@@ -165,6 +185,8 @@ impl Authz {
             Box::new(Denied {
                 refusal,
                 known: known.clone(),
+                args: None,
+                shadow: None,
             })
         };
         let (token, agent) = match self.admit_token(ask.token, stops, ask.now).await {
@@ -216,65 +238,24 @@ impl Authz {
             Ok(Err(hit)) => return Err(deny(Refusal::Rate(hit.to_string()), &known)),
             Err(e) => return Err(deny(Refusal::Host(e.to_string()), &known)),
         }
-        let action_owner = plugin
-            .action_owners
-            .get(&tool.name)
-            .map_or(tool.action_owner.as_str(), String::as_str);
-        let decision = self.policy.decide(&PolicyInput {
-            agent: &agent.id,
-            plugin: plugin.id(),
-            tool: ask.tool,
-            task: &token.task,
-            impact: tool.impact.as_str(),
-            action_owner,
-            token_id: &token.id,
+        let policy = self.policy_layer(PolicyLayer {
+            agent,
+            plugin,
+            tool,
+            qualified: ask.tool,
+            token: &token,
             args: &args,
             now: ask.now,
         });
-        let (policies, approval) = match decision {
-            PolicyDecision::Allow { policies } => (policies, None),
-            PolicyDecision::Deny { policies, reason } => {
-                return Err(deny(Refusal::Policy { policies, reason }, &known));
-            }
-            PolicyDecision::NeedsApproval { policies } => {
-                let mut approvers = self.config.approvers(ask.tool, tool.impact);
-                approvers.retain(|a| *a != agent.id);
-                if self.config.approvals.four_eyes
-                    && let Some(by) = &token.by
-                {
-                    approvers.retain(|a| a != by);
-                }
-                let required = self.config.approvals.required(ask.tool, tool.impact);
-                let why = format!(
-                    "policy {} holds {}-impact calls until {}",
-                    policies.join(", "),
-                    tool.impact,
-                    if required > 1 {
-                        format!("{required} distinct named humans approve")
-                    } else {
-                        "a named human approves".into()
-                    }
-                );
-                if approvers.len() < required as usize {
-                    return Err(deny(
-                        Refusal::Policy {
-                            policies,
-                            reason: format!(
-                                "{why}, and the host config names {} operator(s) who may approve {} for this call (set `approves` on [[operators]] in the host config)",
-                                approvers.len(),
-                                ask.tool
-                            ),
-                        },
-                        &known,
-                    ));
-                }
-                let need = ApprovalNeed {
-                    policies: policies.clone(),
-                    approvers,
-                    required,
-                    why,
-                };
-                (policies, Some(need))
+        let (policies, approval, shadow) = match policy {
+            Ok(ok) => ok,
+            Err((refusal, shadow)) => {
+                return Err(Box::new(Denied {
+                    refusal,
+                    known,
+                    args: Some(args),
+                    shadow,
+                }));
             }
         };
         let input = String::from_utf8(to_canonical(&args)).unwrap_or_default();
@@ -288,6 +269,7 @@ impl Authz {
             input,
             policies,
             approval,
+            shadow,
         })
     }
 

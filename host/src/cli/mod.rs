@@ -21,6 +21,8 @@ mod call;
 mod demo;
 mod inspect;
 mod keygen;
+mod policy;
+mod policy_replay;
 mod serve;
 mod sign;
 mod sign_action;
@@ -137,6 +139,10 @@ pub enum Command {
     /// Verify, show or export the audit chain.
     #[command(subcommand)]
     Audit(audit::Command),
+    /// Test policies, print their schema, replay the chain against
+    /// candidates.
+    #[command(subcommand)]
+    Policy(policy::Command),
     /// Sign an operator action with your key and print it as JSON, for the
     /// HTTP operator API (`POST /v1/admin/…`).
     SignAction(sign_action::Args),
@@ -192,6 +198,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Plugin(c) => stop::plugin(c).await,
         Command::Reload(a) => stop::reload(a).await,
         Command::Audit(c) => audit::run(c),
+        Command::Policy(c) => policy::run(c).await,
         Command::SignAction(a) => sign_action::run(a).await,
     }
 }

@@ -110,6 +110,8 @@ pub struct AuditSettings {
     pub witness: Option<PathBuf>,
     /// Disk space held back for the outcomes of running calls.
     pub reserve: u64,
+    /// The largest input whose arguments a call record keeps.
+    pub arguments: u64,
 }
 
 /// A loaded configuration: the file as written and its typed values.
@@ -274,6 +276,10 @@ impl HostConfig {
             reserve: match &file.audit.reserve {
                 Some(r) => parse_size(r).map_err(|e| invalid("audit.reserve", e.to_string()))?,
                 None => 4 * crate::vocab::MIB,
+            },
+            arguments: match &file.audit.arguments {
+                Some(r) => parse_size(r).map_err(|e| invalid("audit.arguments", e.to_string()))?,
+                None => 16 * 1024,
             },
         };
         Ok(Self {

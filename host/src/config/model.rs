@@ -86,6 +86,9 @@ pub struct AuditSection {
     /// Disk space held back for the outcomes of running calls. Default
     /// `4MiB`.
     pub reserve: Option<String>,
+    /// Record a call's arguments (for `warrant policy replay`) when its
+    /// input is at most this big; `0` never. Default `16KiB`.
+    pub arguments: Option<String>,
 }
 
 /// `[egress]`
@@ -360,6 +363,13 @@ pub struct PolicySection {
     /// Cedar policy files, relative to the config file.
     #[serde(default)]
     pub files: Vec<String>,
+    /// Policy test cases (`warrant policy test`), relative to the config.
+    #[serde(default)]
+    pub tests: Vec<String>,
+    /// Candidate policy files evaluated beside the live set on every call,
+    /// never deciding; differences are recorded (`policy.shadow`).
+    #[serde(default)]
+    pub shadow: Vec<String>,
 }
 
 /// `[rates]`

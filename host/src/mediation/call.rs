@@ -29,11 +29,20 @@ struct Decided<'r> {
     /// The call's place among the calls in flight, kept until its outcome
     /// is recorded.
     entry: Option<Entry>,
+    /// The arguments the record keeps (small enough, and parsed).
+    args: Option<serde_json::Value>,
+    /// The shadow policies' differing decision.
+    shadow: Option<crate::authz::ShadowDecision>,
 }
 
 impl Decided<'_> {
     fn with_entry(mut self, entry: Entry) -> Self {
         self.entry = Some(entry);
+        self
+    }
+
+    fn with_args(mut self, args: Option<&serde_json::Value>) -> Self {
+        self.args = args.cloned();
         self
     }
 }
@@ -68,10 +77,19 @@ impl Host {
             run,
             refusal,
             entry,
+            args,
+            shadow,
         } = decided;
         // The decision is written, with room reserved for the outcome,
         // before the tool runs; if it cannot be, the tool does not run.
-        let event = ctx.decided(who.clone(), &input, decision, approval, approval_id.clone());
+        let event = ctx.decided(who.clone(), &input, decision, approval, approval_id.clone(), args);
+        if let Some(s) = &shadow {
+            inner.shadow_differences.fetch_add(1, Ordering::Relaxed);
+            let _ = inner
+                .audit
+                .append(&crate::mediation::context::shadow_record(who.clone(), s), false)
+                .await;
+        }
         let (outcome, uses, reservation) =
             match (inner.audit.append_reserving(&event), run, refusal) {
                 (Err(e), _, _) => (
@@ -151,6 +169,8 @@ impl Host {
             run: None,
             refusal: Some(r),
             entry: None,
+            args: None,
+            shadow: None,
         };
         let fallback = || ctx.who(crate::authz::Known::default().attribution(&req.tool));
         if inner.shutdown.is_cancelled() {
@@ -175,9 +195,17 @@ impl Host {
             Ok(g) => g,
             Err(d) => {
                 let who = d.known.attribution(&req.tool);
-                return deny(d.refusal, who, raw, None);
+                let keep = raw.size <= loaded.config.audit.arguments;
+                let (args, shadow) = (d.args.filter(|_| keep), d.shadow);
+                let mut denied = deny(d.refusal, who, raw, None);
+                denied.args = args;
+                denied.shadow = shadow;
+                return denied;
             }
         };
+        let keep = (grant.input.len() as u64) <= loaded.config.audit.arguments;
+        let args = keep.then(|| grant.args.clone());
+        let shadow = grant.shadow.clone();
         let who = grant.known().attribution(&grant.qualified);
         let input = InputFacts::of(&grant.input);
         // From here the call can be stopped by halt, quarantine, disable
@@ -204,7 +232,7 @@ impl Host {
                         Err(stop) if cancel.is_cancelled() => stop,
                         _ => r,
                     };
-                    return deny(r, who, input, id).with_entry(entry);
+                    return deny(r, who, input, id).with_entry(entry).with_args(args.as_ref());
                 }
             }
         }
@@ -212,7 +240,7 @@ impl Host {
         // button — is checked again before it runs.
         if let Err(r) = self.still_allowed(loaded, &grant).await {
             let id = approved.as_ref().map(|a| a.id.clone());
-            return deny(r, who, input, id).with_entry(entry);
+            return deny(r, who, input, id).with_entry(entry).with_args(args.as_ref());
         }
         let slots = match loaded.authz.limiter.enter(
             &loaded
@@ -222,7 +250,9 @@ impl Host {
             Ok(s) => s,
             Err(hit) => {
                 let id = approved.as_ref().map(|a| a.id.clone());
-                return deny(Refusal::Rate(hit.to_string()), who, input, id).with_entry(entry);
+                return deny(Refusal::Rate(hit.to_string()), who, input, id)
+                    .with_entry(entry)
+                    .with_args(args.as_ref());
             }
         };
         let (decision, approval) = match &approved {
@@ -258,6 +288,8 @@ impl Host {
             run: Some((grant, slots)),
             refusal: None,
             entry: Some(entry),
+            args,
+            shadow,
         }
     }
 

@@ -76,11 +76,13 @@ impl CallContext {
         decision: Decision,
         approval: Option<ApprovalRef>,
         approval_id: Option<String>,
+        args: Option<Value>,
     ) -> Event {
         Event::CallDecided(Box::new(CallDecided {
             who,
             input_digest: input.digest.clone(),
             input_size: input.size,
+            args,
             prompt: self.prompt.clone(),
             context: self.context.clone(),
             decision,
@@ -139,4 +141,20 @@ pub(crate) fn refused(r: &Refusal) -> Decision {
         policies: r.policies().to_vec(),
         reason: cap(&r.to_string()),
     }
+}
+
+/// The `policy.shadow` record of a call the shadow policies would have
+/// decided otherwise.
+pub(crate) fn shadow_record(who: Attribution, s: &crate::authz::ShadowDecision) -> Event {
+    use crate::audit::event::{PolicyShadow, PolicySide};
+    use crate::authz::{deciding, decision_name};
+    let side = |d: &crate::authz::PolicyDecision| PolicySide {
+        result: decision_name(d).to_owned(),
+        policies: deciding(d).to_vec(),
+    };
+    Event::PolicyShadow(Box::new(PolicyShadow {
+        who,
+        live: side(&s.live),
+        shadow: side(&s.shadow),
+    }))
 }

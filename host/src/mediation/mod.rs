@@ -75,6 +75,8 @@ pub(crate) struct Inner {
     stops: watch::StopCache,
     inflight: inflight::Inflight,
     next_call: AtomicU64,
+    /// Calls the shadow policies would have decided otherwise.
+    shadow_differences: AtomicU64,
     /// Random per host process, so call ids from different processes never
     /// collide: `call-<prefix>-<n>`.
     call_prefix: String,
@@ -140,6 +142,12 @@ impl Host {
     /// The state directory.
     pub fn state_dir(&self) -> &StateDir {
         &self.inner.state_dir
+    }
+
+    /// Calls the shadow policies (`[policy] shadow`) would have decided
+    /// otherwise, since this host started.
+    pub fn shadow_differences(&self) -> u64 {
+        self.inner.shadow_differences.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Calls in flight now.

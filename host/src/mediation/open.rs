@@ -56,6 +56,7 @@ impl Host {
                 opts,
                 inflight: inflight::Inflight::default(),
                 next_call: AtomicU64::new(1),
+                shadow_differences: AtomicU64::new(0),
                 call_prefix: random_id("c", 4)[2..].to_owned(),
                 shutdown: CancelToken::new(),
                 reloaded: AtomicU64::new(reloaded),

@@ -18,6 +18,11 @@ pub struct CallDecided {
     pub input_digest: String,
     /// Its size in bytes.
     pub input_size: u64,
+    /// The arguments as policy saw them (their canonical JSON), for
+    /// `warrant policy replay`, when at most `[audit] arguments` bytes
+    /// (from format 5).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<serde_json::Value>,
     /// What the agent said it was doing (capped; never trusted).
     pub prompt: Option<String>,
     /// More context the agent gave, as JSON text (capped; never trusted).
@@ -117,4 +122,27 @@ pub struct CallCompleted {
 
 fn is_zero(n: &u64) -> bool {
     *n == 0
+}
+
+/// One side of a shadow comparison.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicySide {
+    /// `allow`, `deny` or `needs-approval`.
+    pub result: String,
+    /// The deciding policy ids.
+    pub policies: Vec<String>,
+}
+
+/// `policy.shadow`: the shadow policies (`[policy] shadow`) would have
+/// decided this call otherwise than the live ones did. Nothing was changed
+/// by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyShadow {
+    /// The call.
+    #[serde(flatten)]
+    pub who: Attribution,
+    /// What the live policies decided.
+    pub live: PolicySide,
+    /// What the shadow policies would have decided.
+    pub shadow: PolicySide,
 }

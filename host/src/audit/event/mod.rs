@@ -20,7 +20,9 @@ use serde_json::Value;
 use crate::keys::{ActionKind, SignedAction};
 
 pub use attribution::Attribution;
-pub use call::{ApprovalRef, CallCompleted, CallDecided, Decision, DecisionResult};
+pub use call::{
+    ApprovalRef, CallCompleted, CallDecided, Decision, DecisionResult, PolicyShadow, PolicySide,
+};
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{
     ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, OperatorAction,
@@ -29,7 +31,7 @@ pub use other::{
 
 /// The version of the record format this host writes (the `v` field of
 /// every record).
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// One thing the host decided or did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +43,9 @@ pub enum Event {
     /// A call that was decided has ended: its outcome.
     #[serde(rename = "call.completed")]
     CallCompleted(Box<CallCompleted>),
+    /// The shadow policies would have decided a call otherwise.
+    #[serde(rename = "policy.shadow")]
+    PolicyShadow(Box<PolicyShadow>),
     /// A held call asked for a human's approval.
     #[serde(rename = "approval.requested")]
     ApprovalRequested(Box<ApprovalRequested>),
@@ -105,6 +110,7 @@ impl Event {
     pub const KINDS: &'static [&'static str] = &[
         "call.decided",
         "call.completed",
+        "policy.shadow",
         "approval.requested",
         "approval.approved",
         "approval.denied",
@@ -131,6 +137,7 @@ impl Event {
         match self {
             Self::CallDecided(_) => "call.decided",
             Self::CallCompleted(_) => "call.completed",
+            Self::PolicyShadow(_) => "policy.shadow",
             Self::ApprovalRequested(_) => "approval.requested",
             Self::ApprovalApproved(_) => "approval.approved",
             Self::ApprovalDenied(_) => "approval.denied",
@@ -177,6 +184,7 @@ impl Event {
         match self {
             Self::CallDecided(c) => Some(&c.who),
             Self::CallCompleted(c) => Some(&c.who),
+            Self::PolicyShadow(c) => Some(&c.who),
             Self::ApprovalRequested(a) => Some(&a.who),
             _ => None,
         }

@@ -18,10 +18,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
+mod cases;
 mod evaluate;
+mod replay;
 mod schema;
 mod source;
 
+pub use replay::{ReplayChange, ReplayReport, replay};
+pub use cases::{CaseOutcome, PolicyCase, deciding, decision_name, describe, read_cases};
 use schema::{ArgType, arg_types, entities, schema_json};
 use source::{first_line, first_message, policy_start_line};
 use std::str::FromStr;
@@ -147,6 +151,7 @@ pub struct PolicyEngine {
     authorizer: Authorizer,
     args: HashMap<String, BTreeMap<String, ArgType>>,
     empty: bool,
+    schema: Value,
 }
 
 impl PolicyEngine {
@@ -223,7 +228,8 @@ impl PolicyEngine {
         for t in tools {
             args.insert(t.qualified.clone(), arg_types(&t.input_schema));
         }
-        let schema = Schema::from_json_value(schema_json(tools, &args))
+        let schema_value = schema_json(tools, &args);
+        let schema = Schema::from_json_value(schema_value.clone())
             .map_err(|e| PolicyError::Setup(e.to_string()))?;
         let result = Validator::new(schema.clone()).validate(&set, ValidationMode::Strict);
         if let Some(e) = result.validation_errors().next() {
@@ -245,7 +251,23 @@ impl PolicyEngine {
             entities,
             authorizer: Authorizer::new(),
             args,
+            schema: schema_value,
         })
+    }
+
+    /// The Cedar schema policies are validated against, in Cedar's schema
+    /// syntax: the agents, plugins and tools of this host, with the typed
+    /// arguments of each tool.
+    ///
+    /// # Errors
+    ///
+    /// When Cedar cannot print it (a host bug).
+    pub fn schema_text(&self) -> Result<String, PolicyError> {
+        let fragment = cedar_policy::SchemaFragment::from_json_value(self.schema.clone())
+            .map_err(|e| PolicyError::Setup(e.to_string()))?;
+        fragment
+            .to_cedarschema()
+            .map_err(|e| PolicyError::Setup(e.to_string()))
     }
 
     /// The policy ids loaded.

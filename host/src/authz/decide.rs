@@ -1,0 +1,118 @@
+//! The policy layer of [`Authz::authorize`]: the Cedar decision on the
+//! actual arguments (allow, deny, or allow only with a named human's
+//! approval, with enough configured approvers), and — when `[policy]
+//! shadow` names candidate policies — their decision beside it, which never
+//! decides anything but is kept when it differs.
+
+use chrono::{DateTime, Utc};
+
+use crate::authz::{ApprovalNeed, Authz, PolicyDecision, PolicyInput, Refusal, TaskToken};
+use crate::config::Agent;
+use crate::manifest::ManifestTool;
+use crate::registry::RegisteredPlugin;
+
+/// The live and the shadow decision on one call, when they differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowDecision {
+    /// What the live policies decided.
+    pub live: PolicyDecision,
+    /// What the shadow policies would have decided.
+    pub shadow: PolicyDecision,
+}
+
+/// One call as the policy layer sees it.
+pub(crate) struct PolicyLayer<'a> {
+    pub(crate) agent: &'a Agent,
+    pub(crate) plugin: &'a RegisteredPlugin,
+    pub(crate) tool: &'a ManifestTool,
+    pub(crate) qualified: &'a str,
+    pub(crate) token: &'a TaskToken,
+    pub(crate) args: &'a serde_json::Value,
+    pub(crate) now: DateTime<Utc>,
+}
+
+type Allowed = (Vec<String>, Option<ApprovalNeed>, Option<ShadowDecision>);
+
+fn same_kind(a: &PolicyDecision, b: &PolicyDecision) -> bool {
+    std::mem::discriminant(a) == std::mem::discriminant(b)
+}
+
+impl Authz {
+    /// Decide the policy layer of one call.
+    pub(crate) fn policy_layer(
+        &self,
+        c: PolicyLayer<'_>,
+    ) -> Result<Allowed, (Refusal, Option<ShadowDecision>)> {
+        let action_owner = c
+            .plugin
+            .action_owners
+            .get(&c.tool.name)
+            .map_or(c.tool.action_owner.as_str(), String::as_str);
+        let input = PolicyInput {
+            agent: &c.agent.id,
+            plugin: c.plugin.id(),
+            tool: c.qualified,
+            task: &c.token.task,
+            impact: c.tool.impact.as_str(),
+            action_owner,
+            token_id: &c.token.id,
+            args: c.args,
+            now: c.now,
+        };
+        let decision = self.policy.decide(&input);
+        let shadow = self.shadow.as_ref().and_then(|s| {
+            let other = s.decide(&input);
+            (!same_kind(&decision, &other)).then(|| ShadowDecision {
+                live: decision.clone(),
+                shadow: other,
+            })
+        });
+        match decision {
+            PolicyDecision::Allow { policies } => Ok((policies, None, shadow)),
+            PolicyDecision::Deny { policies, reason } => {
+                Err((Refusal::Policy { policies, reason }, shadow))
+            }
+            PolicyDecision::NeedsApproval { policies } => {
+                let (agent, tool, token) = (c.agent, c.tool, c.token);
+                let mut approvers = self.config.approvers(c.qualified, tool.impact);
+                approvers.retain(|a| *a != agent.id);
+                if self.config.approvals.four_eyes
+                    && let Some(by) = &token.by
+                {
+                    approvers.retain(|a| a != by);
+                }
+                let required = self.config.approvals.required(c.qualified, tool.impact);
+                let why = format!(
+                    "policy {} holds {}-impact calls until {}",
+                    policies.join(", "),
+                    tool.impact,
+                    if required > 1 {
+                        format!("{required} distinct named humans approve")
+                    } else {
+                        "a named human approves".into()
+                    }
+                );
+                if approvers.len() < required as usize {
+                    return Err((
+                        Refusal::Policy {
+                            policies,
+                            reason: format!(
+                                "{why}, and the host config names {} operator(s) who may approve {} for this call (set `approves` on [[operators]] in the host config)",
+                                approvers.len(),
+                                c.qualified
+                            ),
+                        },
+                        shadow,
+                    ));
+                }
+                let need = ApprovalNeed {
+                    policies: policies.clone(),
+                    approvers,
+                    required,
+                    why,
+                };
+                Ok((policies, Some(need), shadow))
+            }
+        }
+    }
+}
