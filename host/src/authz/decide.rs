@@ -29,6 +29,7 @@ pub(crate) struct PolicyLayer<'a> {
     pub(crate) token: &'a TaskToken,
     pub(crate) args: &'a serde_json::Value,
     pub(crate) now: DateTime<Utc>,
+    pub(crate) history: &'a crate::state::TaskHistory,
 }
 
 type Allowed = (Vec<String>, Option<ApprovalNeed>, Option<ShadowDecision>);
@@ -58,6 +59,7 @@ impl Authz {
             token_id: &c.token.id,
             args: c.args,
             now: c.now,
+            history: c.history,
         };
         let decision = self.policy.decide(&input);
         let shadow = self.shadow.as_ref().and_then(|s| {

@@ -22,6 +22,7 @@
 
 mod admit;
 mod bearer;
+mod budget;
 mod decide;
 mod exchange;
 mod grant;
@@ -238,6 +239,19 @@ impl Authz {
             Ok(Err(hit)) => return Err(deny(Refusal::Rate(hit.to_string()), &known)),
             Err(e) => return Err(deny(Refusal::Host(e.to_string()), &known)),
         }
+        let history = match self
+            .budget_layer(&budget::Spend {
+                agent: &agent.id,
+                tool: ask.tool,
+                task: &token.task,
+                high: tool.impact == Impact::High,
+                now_ms: ask.now.timestamp_millis(),
+            })
+            .await
+        {
+            Ok(h) => h,
+            Err(r) => return Err(deny(r, &known)),
+        };
         let policy = self.policy_layer(PolicyLayer {
             agent,
             plugin,
@@ -246,6 +260,7 @@ impl Authz {
             token: &token,
             args: &args,
             now: ask.now,
+            history: &history,
         });
         let (policies, approval, shadow) = match policy {
             Ok(ok) => ok,

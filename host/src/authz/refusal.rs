@@ -6,6 +6,14 @@ pub enum Refusal {
     /// No token, or not a valid one.
     #[error("task token refused: {0}")]
     Token(String),
+    /// A budget (`[[budgets]]`) is used up.
+    #[error("budget {budget} is used up: {why}")]
+    Budget {
+        /// The budget's name.
+        budget: String,
+        /// What is used up, with the numbers.
+        why: String,
+    },
     /// The token's time window does not include now.
     #[error("task token {token_id} refused: {why}")]
     TokenTime {
@@ -130,7 +138,7 @@ fn fmt_ids(ids: &[String]) -> String {
 impl Refusal {
     /// The layer that refused: `token`, `revoked`, `scope`, `agent-grant`,
     /// `quarantine`, `halt`, `plugin-disabled`, `unknown-tool`, `rate`,
-    /// `input`, `policy`, `approval`, `host`.
+    /// `input`, `budget`, `policy`, `approval`, `host`.
     pub fn layer(&self) -> &'static str {
         match self {
             Self::Token(_) | Self::TokenTime { .. } => "token",
@@ -143,6 +151,7 @@ impl Refusal {
             Self::UnknownTool(_) => "unknown-tool",
             Self::Input(_) => "input",
             Self::Rate(_) => "rate",
+            Self::Budget { .. } => "budget",
             Self::Policy { .. } => "policy",
             Self::ApprovalDenied { .. } | Self::PendingApproval { .. } => "approval",
             Self::Host(_) => "host",

@@ -4,6 +4,7 @@
 //! host uses. Relative paths are relative to the config file.
 
 mod agents;
+mod budgets;
 mod ceilings;
 mod issuers;
 mod model;
@@ -20,6 +21,7 @@ use crate::vocab::{Impact, Rate, parse_duration, parse_rate, parse_size};
 
 pub use agents::{Agent, valid_id};
 pub use ceilings::{Ceilings, HttpCeiling, normal};
+pub use budgets::{Budget, BudgetEntry, BudgetPer};
 pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
@@ -139,6 +141,8 @@ pub struct HostConfig {
     pub operators: Vec<Operator>,
     /// The identity issuers agents' credentials may come from.
     pub issuers: Vec<Issuer>,
+    /// Budgets of tasks, agents and tools.
+    pub budgets: Vec<Budget>,
     /// Approvers and waits.
     pub approvals: Approvals,
     /// Per-tool rate limits across all agents.
@@ -217,6 +221,7 @@ impl HostConfig {
         let issuers = issuers::issuers(&file, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let agents = agents::agents(&file, &issuers).map_err(|(f, why)| invalid(&f, why))?;
         let operators = operators::operators(&file, &dir).map_err(|(f, why)| invalid(&f, why))?;
+        let budgets = budgets::budgets(&file.budgets).map_err(|(f, why)| invalid(&f, why))?;
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
@@ -296,6 +301,7 @@ impl HostConfig {
             agents,
             operators,
             issuers,
+            budgets,
             approvals,
             tool_rates,
             ceilings,
@@ -316,6 +322,12 @@ impl HostConfig {
     /// A configured agent.
     pub fn agent(&self, id: &str) -> Option<&Agent> {
         self.agents.iter().find(|a| a.id == id)
+    }
+
+    /// What in the config is accepted but not usable yet, in words (the
+    /// host logs each at start).
+    pub fn warnings(&self) -> Vec<String> {
+        self.operators.iter().flat_map(|o| o.unusable.iter().cloned()).collect()
     }
 
     /// An issuer by local id.

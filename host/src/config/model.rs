@@ -54,6 +54,9 @@ pub struct ConfigFile {
     /// Identity providers agents' credentials may come from.
     #[serde(default)]
     pub issuers: Vec<crate::config::IssuerEntry>,
+    /// Budgets of tasks, agents and tools.
+    #[serde(default)]
+    pub budgets: Vec<crate::config::BudgetEntry>,
 }
 
 /// `[ceilings]`: what any plugin may be granted at most, whatever its

@@ -127,6 +127,9 @@ pub struct Operator {
     pub oidc: Option<OidcIdentity>,
     /// A non-human identity: never approves.
     pub automation: bool,
+    /// Keys named in the config that cannot be used (their file is
+    /// missing), in words.
+    pub unusable: Vec<String>,
 }
 
 impl Operator {
@@ -172,12 +175,27 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
             .transpose()
     };
     let mut keys = Vec::new();
+    let mut unusable = Vec::new();
     for k in &e.keys {
         let text = match (&k.public_key, &k.public_key_file) {
             (Some(pk), None) => pk.clone(),
             (None, Some(f)) => {
                 // A file the operator's config names: ambient authority.
                 let path = dir.join(f);
+                if !path.exists() {
+                    // Not an error: the operator cannot act with this key
+                    // until it exists (the example config's keys are made
+                    // by `warrant demo`), and the host says so at start.
+                    unusable.push(format!(
+                        "operator {}: key {} is not usable yet: {} does not exist (the operator makes it with `warrant keygen --operator {} --id {} --out DIR`; `warrant demo` creates the example operators' keys)",
+                        e.name,
+                        k.id,
+                        path.display(),
+                        e.name,
+                        k.id
+                    ));
+                    continue;
+                }
                 std::fs::read_to_string(&path).map_err(|err| {
                     (
                         "keys.public-key-file".to_string(),
@@ -221,6 +239,7 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
             email: o.email.clone(),
         }),
         automation: e.automation,
+        unusable,
     })
 }
 
@@ -321,14 +340,18 @@ mod tests {
                 "[approvals]\nrequired = { everything = 2 }\n",
                 "approvals.required.everything",
             ),
-            (
-                "[[operators]]\nname = \"a\"\nkeys = [{ id = \"k\", public-key-file = \"/nonexistent/k.pub\" }]\n",
-                "warrant keygen --operator a",
-            ),
         ] {
             let e = load(toml).unwrap_err();
             assert!(e.contains(says), "{toml}: {e}");
         }
+    }
+
+    #[test]
+    fn a_missing_key_file_leaves_the_key_unusable_and_says_so() {
+        let c = load("[[operators]]\nname = \"a\"\nkeys = [{ id = \"k\", public-key-file = \"/nonexistent/k.pub\" }]\n").unwrap();
+        assert!(c.operator_key("k").is_none());
+        let w = c.warnings();
+        assert!(w.len() == 1 && w[0].contains("warrant keygen --operator a"), "{w:?}");
     }
 
     #[test]

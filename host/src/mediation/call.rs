@@ -100,9 +100,22 @@ impl Host {
                     None,
                 ),
                 (Ok((_, reservation)), Some((grant, slots)), _) => {
-                    let (outcome, uses) = self.run(&grant, &cancel).await;
-                    drop(slots);
-                    (outcome, uses, Some(reservation))
+                    match self.count_use(&loaded, &grant).await {
+                        Err(r) => (Err(CallError::Refused(r)), Vec::new(), Some(reservation)),
+                        Ok(counted) => {
+                            let (outcome, uses) = self.run(&grant, &cancel).await;
+                            drop(slots);
+                            if let Some(id) = counted {
+                                let bytes = outcome.as_ref().map_or(0, |o| o.len() as u64);
+                                if let Err(e) =
+                                    inner.state.finish_use(id, outcome.is_ok(), bytes).await
+                                {
+                                    tracing::warn!("the call's use could not be counted: {e}");
+                                }
+                            }
+                            (outcome, uses, Some(reservation))
+                        }
+                    }
                 }
                 (Ok((_, reservation)), None, refusal) => (
                     Err(CallError::Refused(refusal.unwrap_or_else(|| {
@@ -136,6 +149,28 @@ impl Host {
                 outcome,
             },
         }
+    }
+
+    /// Count a call that is about to run, where budgets or policies need
+    /// it; a call that cannot be counted does not run.
+    async fn count_use(
+        &self,
+        loaded: &crate::mediation::Loaded,
+        grant: &Grant<'_>,
+    ) -> Result<Option<i64>, Refusal> {
+        if !loaded.authz.counts_uses() {
+            return Ok(None);
+        }
+        let u = crate::state::CallUse {
+            task: grant.token.task.clone(),
+            agent: grant.agent.id.clone(),
+            tool: grant.qualified.clone(),
+            high: grant.impact() == crate::vocab::Impact::High,
+            at: crate::state::now_ms(),
+        };
+        self.inner.state.record_use(&u).await.map(Some).map_err(|e| {
+            Refusal::Host(format!("the call cannot be counted against its budgets: {e}"))
+        })
     }
 
     async fn record_outcome(

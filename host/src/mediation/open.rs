@@ -24,6 +24,9 @@ impl Host {
     /// [`HostError`] when the host cannot run at all (a policy that does not
     /// parse or type-check, an unusable state directory, ...).
     pub async fn open(config: HostConfig, opts: HostOptions) -> Result<Self, HostError> {
+        for w in config.warnings() {
+            tracing::warn!("{w}");
+        }
         let config = Arc::new(config);
         let state_dir = StateDir::create(&config.state_dir)?;
         let state: Arc<dyn SharedState> = Arc::new(SqliteState::open(&state_dir.db_path())?);

@@ -14,8 +14,8 @@ use std::path::PathBuf;
 
 pub use sqlite::SqliteState;
 pub use types::{
-    Approval, ApprovalBinding, ApprovalStatus, Decided, LimitHit, NewApproval, RateRule, StopState,
-    StopTarget, Stopped, VersionMark,
+    Approval, ApprovalBinding, ApprovalStatus, CallUse, Decided, LimitHit, NewApproval, RateRule,
+    StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, VersionMark,
 };
 
 /// Why the shared state failed. Callers fail closed on it.
@@ -122,6 +122,19 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
         operator: &str,
         expires_ms: i64,
     ) -> Result<bool, StateError>;
+
+    /// Count a call that starts running (task history, budgets); returns
+    /// its id for [`SharedState::finish_use`].
+    async fn record_use(&self, u: &CallUse) -> Result<i64, StateError>;
+
+    /// Its outcome: whether it succeeded and the bytes it returned.
+    async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError>;
+
+    /// What already ran in `task`.
+    async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError>;
+
+    /// The calls of `scope` since `since_ms`.
+    async fn usage(&self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError>;
 
     /// Ask every host on this state to reload its config and trust.
     async fn request_reload(&self, by: &str) -> Result<u64, StateError>;

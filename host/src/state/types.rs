@@ -237,3 +237,53 @@ pub struct LimitHit {
     /// The limit as configured.
     pub limit: String,
 }
+
+/// A call that runs, for task history and budgets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallUse {
+    /// The task.
+    pub task: String,
+    /// The agent.
+    pub agent: String,
+    /// `plugin.tool`.
+    pub tool: String,
+    /// Whether the tool is high impact.
+    pub high: bool,
+    /// When it started, ms since the epoch.
+    pub at: i64,
+}
+
+/// What already happened in a task, as policy sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TaskHistory {
+    /// Tools called in the task (that ran).
+    pub tools: std::collections::BTreeSet<String>,
+    /// Tools whose call in the task succeeded.
+    pub succeeded: std::collections::BTreeSet<String>,
+    /// Calls that ran.
+    pub calls: u64,
+    /// High-impact calls that ran.
+    pub high_impact_calls: u64,
+}
+
+/// What a budget counts calls of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UsageScope {
+    /// One task.
+    Task(String),
+    /// One agent.
+    Agent(String),
+    /// One tool.
+    Tool(String),
+}
+
+/// Calls counted against a budget.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Calls that ran (or are running).
+    pub calls: u64,
+    /// High-impact ones among them.
+    pub high_impact_calls: u64,
+    /// Bytes of output they returned.
+    pub output: u64,
+}

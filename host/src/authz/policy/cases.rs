@@ -47,9 +47,40 @@ pub struct PolicyCase {
     pub expect: String,
     /// The ids of the policies that must decide it, exactly.
     pub policies: Option<Vec<String>>,
+    /// What already happened in the task.
+    #[serde(default)]
+    pub history: CaseHistory,
     /// The file it came from (filled in when read).
     #[serde(skip)]
     pub file: PathBuf,
+}
+
+/// `history = { tools = [...], succeeded = [...], calls = N, high-impact-calls = N }`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct CaseHistory {
+    /// Tools called in the task.
+    #[serde(default)]
+    pub tools: Vec<String>,
+    /// Tools whose call succeeded (also counted as called).
+    #[serde(default)]
+    pub succeeded: Vec<String>,
+    /// Calls made (default: the tools listed).
+    pub calls: Option<u64>,
+    /// High-impact calls made.
+    #[serde(default)]
+    pub high_impact_calls: u64,
+}
+
+impl CaseHistory {
+    fn history(&self) -> crate::state::TaskHistory {
+        let mut h = crate::state::TaskHistory::default();
+        h.tools.extend(self.tools.iter().chain(&self.succeeded).cloned());
+        h.succeeded.extend(self.succeeded.iter().cloned());
+        h.calls = self.calls.unwrap_or(h.tools.len() as u64);
+        h.high_impact_calls = self.high_impact_calls;
+        h
+    }
 }
 
 fn default_task() -> String {
@@ -172,6 +203,7 @@ impl PolicyEngine {
             None => Utc::now(),
         };
         let args = serde_json::to_value(&case.args).unwrap_or_default();
+        let history = case.history.history();
         let decision = self.decide(&PolicyInput {
             agent: &case.agent,
             plugin,
@@ -182,6 +214,7 @@ impl PolicyEngine {
             token_id: "tok-policy-test",
             args: &args,
             now,
+            history: &history,
         });
         let mut failure = None;
         if decision_name(&decision) != case.expect {

@@ -80,6 +80,7 @@ impl PolicyEngine {
                 long(i64::from(i.now.weekday().num_days_from_monday())),
             ),
             ("args".to_owned(), args),
+            ("history".to_owned(), history(i.history)?),
         ];
         let context = Context::from_pairs(pairs).map_err(|e| format!("the call's context: {e}"))?;
         let request = Request::new(principal, action, resource, context, None)
@@ -102,4 +103,19 @@ impl PolicyEngine {
 
 fn fast_uid(kind: &EntityTypeName, id: &str) -> EntityUid {
     EntityUid::from_type_name_and_id(kind.clone(), EntityId::new(id))
+}
+
+/// `context.history`: what already happened in the task.
+fn history(h: &crate::state::TaskHistory) -> Result<RestrictedExpression, String> {
+    let set = |names: &std::collections::BTreeSet<String>| {
+        RestrictedExpression::new_set(names.iter().map(|n| RestrictedExpression::new_string(n.clone())))
+    };
+    let long = |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
+    RestrictedExpression::new_record([
+        ("tools".to_owned(), set(&h.tools)),
+        ("succeeded".to_owned(), set(&h.succeeded)),
+        ("calls".to_owned(), long(h.calls)),
+        ("high_impact_calls".to_owned(), long(h.high_impact_calls)),
+    ])
+    .map_err(|e| format!("the task's history: {e}"))
 }

@@ -140,6 +140,9 @@ pub struct PolicyInput<'a> {
     pub args: &'a Value,
     /// The time of the call.
     pub now: DateTime<Utc>,
+    /// What already happened in the task (empty unless a policy reads
+    /// `context.history`).
+    pub history: &'a crate::state::TaskHistory,
 }
 
 /// Loaded, validated policies and the entities they speak of.
@@ -152,6 +155,7 @@ pub struct PolicyEngine {
     args: HashMap<String, BTreeMap<String, ArgType>>,
     empty: bool,
     schema: Value,
+    history: bool,
 }
 
 impl PolicyEngine {
@@ -198,11 +202,13 @@ impl PolicyEngine {
         let tools = &view.tools;
         let mut set = PolicySet::new();
         let mut origin: HashMap<String, (PathBuf, String, usize)> = HashMap::new();
+        let mut history = false;
         for path in files {
             let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
                 path: path.clone(),
                 why: e.to_string(),
             })?;
+            history |= text.contains("context.history");
             let parsed = PolicySet::from_str(&text).map_err(|e| PolicyError::Parse {
                 path: path.clone(),
                 line: first_line(&e, &text),
@@ -252,7 +258,14 @@ impl PolicyEngine {
             authorizer: Authorizer::new(),
             args,
             schema: schema_value,
+            history,
         })
+    }
+
+    /// Whether a policy reads `context.history` (what already happened in
+    /// the task), which the host then computes for every call.
+    pub fn uses_history(&self) -> bool {
+        self.history
     }
 
     /// The Cedar schema policies are validated against, in Cedar's schema

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::audit::Record;
 use crate::audit::event::{DecisionResult, Event};
 use crate::authz::policy::{PolicyEngine, PolicyInput, decision_name, describe};
+use crate::state::TaskHistory;
 
 /// One decision that would change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +66,25 @@ fn recorded(result: DecisionResult, layer: &str) -> Option<&'static str> {
 /// Decide the calls of `records` again under `candidate`.
 pub fn replay(records: &[Record], candidate: &PolicyEngine) -> ReplayReport {
     let mut report = ReplayReport::default();
+    // What had happened in each task by each record, as it happened.
+    let mut histories: std::collections::HashMap<String, TaskHistory> =
+        std::collections::HashMap::new();
     for r in records {
+        if r.kind == "call.completed"
+            && let Some(Event::CallCompleted(c)) = r.event()
+            && !matches!(c.outcome.as_str(), "refused" | "held")
+            && let (Some(task), Some(tool)) = (&c.who.task, &c.who.tool)
+        {
+            let h = histories.entry(task.clone()).or_default();
+            h.calls += 1;
+            if c.who.impact == Some(crate::vocab::Impact::High) {
+                h.high_impact_calls += 1;
+            }
+            if c.outcome == "ok" {
+                h.succeeded.insert(tool.clone());
+            }
+            h.tools.insert(tool.clone());
+        }
         if r.kind != "call.decided" {
             continue;
         }
@@ -84,6 +103,12 @@ pub fn replay(records: &[Record], candidate: &PolicyEngine) -> ReplayReport {
         };
         let now = DateTime::parse_from_rfc3339(&r.time)
             .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
+        let empty = TaskHistory::default();
+        let history = w
+            .task
+            .as_deref()
+            .and_then(|t| histories.get(t))
+            .unwrap_or(&empty);
         let decision = candidate.decide(&PolicyInput {
             agent,
             plugin,
@@ -94,6 +119,7 @@ pub fn replay(records: &[Record], candidate: &PolicyEngine) -> ReplayReport {
             token_id: w.token_id.as_deref().unwrap_or_default(),
             args,
             now,
+            history,
         });
         report.replayed += 1;
         let now_kind = decision_name(&decision);

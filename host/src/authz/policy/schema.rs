@@ -133,7 +133,12 @@ pub(super) fn schema_json(
                         "task": s("String"), "tool": s("String"), "impact": s("String"),
                         "action_owner": s("String"), "token_id": s("String"),
                         "approved": s("Boolean"), "now": s("Long"), "hour": s("Long"), "weekday": s("Long"),
-                        "args": {"type": "Record", "attributes": arg_attrs}
+                        "args": {"type": "Record", "attributes": arg_attrs},
+                        "history": {"type": "Record", "attributes": {
+                            "tools": {"type": "Set", "element": s("String")},
+                            "succeeded": {"type": "Set", "element": s("String")},
+                            "calls": s("Long"), "high_impact_calls": s("Long")
+                        }}
                     }}
                 }
             }),

@@ -5,6 +5,7 @@
 mod approvals;
 mod schema;
 mod stops;
+mod uses;
 mod versions;
 
 use std::path::{Path, PathBuf};
@@ -15,8 +16,8 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 
 use super::{
-    Approval, ApprovalBinding, Decided, LimitHit, NewApproval, RateRule, SharedState, StateError,
-    StopState, StopTarget, VersionMark, now_ms,
+    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
+    StateError, StopState, StopTarget, TaskHistory, Usage, UsageScope, VersionMark, now_ms,
 };
 
 /// Shared state in one SQLite database file.
@@ -224,6 +225,22 @@ impl SharedState for SqliteState {
         }
         tx.commit().map_err(|e| self.err(e))?;
         Ok(Ok(()))
+    }
+
+    async fn record_use(&self, u: &CallUse) -> Result<i64, StateError> {
+        self.write_use(u)
+    }
+
+    async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
+        self.write_finish(id, ok, output)
+    }
+
+    async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError> {
+        self.read_history(task)
+    }
+
+    async fn usage(&self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
+        self.read_usage(scope, since_ms)
     }
 
     async fn request_reload(&self, by: &str) -> Result<u64, StateError> {

@@ -82,6 +82,22 @@ CREATE TABLE IF NOT EXISTS nonces (
     expires INTEGER NOT NULL
 );
 ",
+    // 4: policy lifecycle — what calls ran, for task history and budgets.
+    r"
+CREATE TABLE IF NOT EXISTS call_uses (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    task TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    high INTEGER NOT NULL,
+    ok INTEGER,
+    output INTEGER NOT NULL DEFAULT 0,
+    at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS call_uses_task ON call_uses (task, at);
+CREATE INDEX IF NOT EXISTS call_uses_agent ON call_uses (agent, at);
+CREATE INDEX IF NOT EXISTS call_uses_tool ON call_uses (tool, at);
+",
 ];
 
 /// Bring the database to the current schema, one transaction per step
