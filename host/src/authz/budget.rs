@@ -68,7 +68,10 @@ fn exceeded(b: &Budget, used: &Usage, high: bool) -> Option<String> {
         && high
         && used.high_impact_calls >= max
     {
-        return Some(format!("{} of {max} high-impact calls made", used.high_impact_calls));
+        return Some(format!(
+            "{} of {max} high-impact calls made",
+            used.high_impact_calls
+        ));
     }
     if let Some(max) = b.output
         && used.output >= max

@@ -32,7 +32,11 @@ pub(crate) struct PolicyLayer<'a> {
     pub(crate) history: &'a crate::state::TaskHistory,
 }
 
-type Allowed = (Vec<String>, Option<ApprovalNeed>, Option<ShadowDecision>);
+type Allowed = (
+    Vec<String>,
+    Option<ApprovalNeed>,
+    Option<Box<ShadowDecision>>,
+);
 
 fn same_kind(a: &PolicyDecision, b: &PolicyDecision) -> bool {
     std::mem::discriminant(a) == std::mem::discriminant(b)
@@ -43,7 +47,7 @@ impl Authz {
     pub(crate) fn policy_layer(
         &self,
         c: PolicyLayer<'_>,
-    ) -> Result<Allowed, (Refusal, Option<ShadowDecision>)> {
+    ) -> Result<Allowed, (Refusal, Option<Box<ShadowDecision>>)> {
         let action_owner = c
             .plugin
             .action_owners
@@ -64,9 +68,11 @@ impl Authz {
         let decision = self.policy.decide(&input);
         let shadow = self.shadow.as_ref().and_then(|s| {
             let other = s.decide(&input);
-            (!same_kind(&decision, &other)).then(|| ShadowDecision {
-                live: decision.clone(),
-                shadow: other,
+            (!same_kind(&decision, &other)).then(|| {
+                Box::new(ShadowDecision {
+                    live: decision.clone(),
+                    shadow: other,
+                })
             })
         });
         match decision {

@@ -73,7 +73,7 @@ pub struct Denied<'r> {
     /// (the policy layer): what the audit record may keep for replay.
     pub args: Option<Value>,
     /// The shadow policies' decision, when it differs from the live one.
-    pub shadow: Option<crate::authz::ShadowDecision>,
+    pub shadow: Option<Box<crate::authz::ShadowDecision>>,
 }
 
 /// Approval a call needs before it may run.
@@ -112,7 +112,7 @@ pub struct Grant<'r> {
     /// When a human must approve it first.
     pub approval: Option<ApprovalNeed>,
     /// The shadow policies' decision, when it differs from the live one.
-    pub shadow: Option<crate::authz::ShadowDecision>,
+    pub shadow: Option<Box<crate::authz::ShadowDecision>>,
 }
 
 impl<'r> Grant<'r> {

@@ -17,8 +17,10 @@
 //! 6. `unknown-tool` — a loaded plugin offers it; `plugin-disabled`;
 //! 7. `input` — a JSON object, without duplicate keys, within size;
 //! 8. `rate` — the agent's, the tool's and the plugin's rate limits;
-//! 9. `policy` — Cedar on the actual arguments: allow, deny, or allow only
-//!    with a named human's approval.
+//! 9. `budget` — the task's, agent's and tool's budgets (`[[budgets]]`);
+//! 10. `policy` — Cedar on the actual arguments (and, where a policy reads
+//!     it, the task's history): allow, deny, or allow only with a named
+//!     human's approval; shadow policies beside it never decide.
 
 mod admit;
 mod bearer;
@@ -44,14 +46,14 @@ use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
 pub use admit::stopped;
-pub use exchange::{ExchangeError, ExchangeRequest, Exchanged};
-pub use decide::ShadowDecision;
 use decide::PolicyLayer;
+pub use decide::ShadowDecision;
+pub use exchange::{ExchangeError, ExchangeRequest, Exchanged};
 pub use grant::{ApprovalNeed, Denied, Grant, Known};
 pub use issue::{IssueError, Issuer, TokenOrigin};
 pub use policy::{
-    CaseOutcome, PolicyCase, PolicyDecision, PolicyEngine, PolicyError, PolicyInput, deciding,
-    ReplayChange, ReplayReport, decision_name, describe, read_cases, replay,
+    CaseOutcome, PolicyCase, PolicyDecision, PolicyEngine, PolicyError, PolicyInput, ReplayChange,
+    ReplayReport, deciding, decision_name, describe, read_cases, replay,
 };
 pub use rate::{CapHit, ConcurrencyRule, InflightGuard, Limiter};
 pub use refusal::Refusal;

@@ -54,7 +54,13 @@ pub(super) async fn open(config: &ConfigArg) -> anyhow::Result<Host> {
 async fn test(files: Vec<PathBuf>, config: &ConfigArg) -> anyhow::Result<ExitCode> {
     let host = open(config).await?;
     let files = if files.is_empty() {
-        host.config().file.policy.tests.iter().map(|f| host.config().resolve(f)).collect()
+        host.config()
+            .file
+            .policy
+            .tests
+            .iter()
+            .map(|f| host.config().resolve(f))
+            .collect()
     } else {
         files
     };
@@ -65,7 +71,11 @@ async fn test(files: Vec<PathBuf>, config: &ConfigArg) -> anyhow::Result<ExitCod
     let loaded = host.loaded();
     let facts = |tool: &str| {
         loaded.registry.resolve(tool).map(|(p, t)| {
-            let owner = p.action_owners.get(&t.name).cloned().unwrap_or_else(|| t.action_owner.clone());
+            let owner = p
+                .action_owners
+                .get(&t.name)
+                .cloned()
+                .unwrap_or_else(|| t.action_owner.clone());
             (t.impact.as_str().to_owned(), owner)
         })
     };
@@ -75,15 +85,32 @@ async fn test(files: Vec<PathBuf>, config: &ConfigArg) -> anyhow::Result<ExitCod
         match &o.failure {
             None => {
                 passed += 1;
-                out!("ok    {} — {}", safe(&case.name), safe(&describe(&o.decision)));
+                out!(
+                    "ok    {} — {}",
+                    safe(&case.name),
+                    safe(&describe(&o.decision))
+                );
             }
             Some(why) => {
                 failed += 1;
-                out!("FAIL  {} ({}): {}", safe(&case.name), case.file.display(), safe(why));
+                out!(
+                    "FAIL  {} ({}): {}",
+                    safe(&case.name),
+                    case.file.display(),
+                    safe(why)
+                );
             }
         }
     }
-    out!("\n{passed} passed, {failed} failed ({} cases in {} file(s))", cases.len(), files.len());
+    out!(
+        "\n{passed} passed, {failed} failed ({} cases in {} file(s))",
+        cases.len(),
+        files.len()
+    );
     host.shutdown("done").await;
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

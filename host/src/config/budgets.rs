@@ -82,7 +82,12 @@ pub(super) fn budgets(entries: &[BudgetEntry]) -> Result<Vec<Budget>, (String, S
             "task" => BudgetPer::Task,
             "agent" => BudgetPer::Agent,
             "tool" => BudgetPer::Tool,
-            other => return Err((f("per"), format!("{other:?}: a budget is per task, agent or tool"))),
+            other => {
+                return Err((
+                    f("per"),
+                    format!("{other:?}: a budget is per task, agent or tool"),
+                ));
+            }
         };
         if e.only.is_some() && per == BudgetPer::Task {
             return Err((f("only"), "a per-task budget holds for every task".into()));
@@ -94,7 +99,10 @@ pub(super) fn budgets(entries: &[BudgetEntry]) -> Result<Vec<Budget>, (String, S
             .transpose()
             .map_err(|err| (f("output"), err.to_string()))?;
         if e.calls.is_none() && e.high_impact_calls.is_none() && output.is_none() {
-            return Err((f("calls"), "a budget needs calls, high-impact-calls or output".into()));
+            return Err((
+                f("calls"),
+                "a budget needs calls, high-impact-calls or output".into(),
+            ));
         }
         let window = match (&e.window, per) {
             (Some(w), _) => Some(parse_duration(w).map_err(|err| (f("window"), err.to_string()))?),

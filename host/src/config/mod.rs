@@ -20,8 +20,8 @@ use crate::keys::TrustStore;
 use crate::vocab::{Impact, Rate, parse_duration, parse_rate, parse_size};
 
 pub use agents::{Agent, valid_id};
-pub use ceilings::{Ceilings, HttpCeiling, normal};
 pub use budgets::{Budget, BudgetEntry, BudgetPer};
+pub use ceilings::{Ceilings, HttpCeiling, normal};
 pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
@@ -327,7 +327,10 @@ impl HostConfig {
     /// What in the config is accepted but not usable yet, in words (the
     /// host logs each at start).
     pub fn warnings(&self) -> Vec<String> {
-        self.operators.iter().flat_map(|o| o.unusable.iter().cloned()).collect()
+        self.operators
+            .iter()
+            .flat_map(|o| o.unusable.iter().cloned())
+            .collect()
     }
 
     /// An issuer by local id.

@@ -351,7 +351,10 @@ mod tests {
         let c = load("[[operators]]\nname = \"a\"\nkeys = [{ id = \"k\", public-key-file = \"/nonexistent/k.pub\" }]\n").unwrap();
         assert!(c.operator_key("k").is_none());
         let w = c.warnings();
-        assert!(w.len() == 1 && w[0].contains("warrant keygen --operator a"), "{w:?}");
+        assert!(
+            w.len() == 1 && w[0].contains("warrant keygen --operator a"),
+            "{w:?}"
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ struct Decided<'r> {
     /// The arguments the record keeps (small enough, and parsed).
     args: Option<serde_json::Value>,
     /// The shadow policies' differing decision.
-    shadow: Option<crate::authz::ShadowDecision>,
+    shadow: Option<Box<crate::authz::ShadowDecision>>,
 }
 
 impl Decided<'_> {
@@ -82,12 +82,22 @@ impl Host {
         } = decided;
         // The decision is written, with room reserved for the outcome,
         // before the tool runs; if it cannot be, the tool does not run.
-        let event = ctx.decided(who.clone(), &input, decision, approval, approval_id.clone(), args);
+        let event = ctx.decided(
+            who.clone(),
+            &input,
+            decision,
+            approval,
+            approval_id.clone(),
+            args,
+        );
         if let Some(s) = &shadow {
             inner.shadow_differences.fetch_add(1, Ordering::Relaxed);
             let _ = inner
                 .audit
-                .append(&crate::mediation::context::shadow_record(who.clone(), s), false)
+                .append(
+                    &crate::mediation::context::shadow_record(who.clone(), s),
+                    false,
+                )
                 .await;
         }
         let (outcome, uses, reservation) =
@@ -168,9 +178,16 @@ impl Host {
             high: grant.impact() == crate::vocab::Impact::High,
             at: crate::state::now_ms(),
         };
-        self.inner.state.record_use(&u).await.map(Some).map_err(|e| {
-            Refusal::Host(format!("the call cannot be counted against its budgets: {e}"))
-        })
+        self.inner
+            .state
+            .record_use(&u)
+            .await
+            .map(Some)
+            .map_err(|e| {
+                Refusal::Host(format!(
+                    "the call cannot be counted against its budgets: {e}"
+                ))
+            })
     }
 
     async fn record_outcome(
@@ -267,7 +284,9 @@ impl Host {
                         Err(stop) if cancel.is_cancelled() => stop,
                         _ => r,
                     };
-                    return deny(r, who, input, id).with_entry(entry).with_args(args.as_ref());
+                    return deny(r, who, input, id)
+                        .with_entry(entry)
+                        .with_args(args.as_ref());
                 }
             }
         }
@@ -275,7 +294,9 @@ impl Host {
         // button — is checked again before it runs.
         if let Err(r) = self.still_allowed(loaded, &grant).await {
             let id = approved.as_ref().map(|a| a.id.clone());
-            return deny(r, who, input, id).with_entry(entry).with_args(args.as_ref());
+            return deny(r, who, input, id)
+                .with_entry(entry)
+                .with_args(args.as_ref());
         }
         let slots = match loaded.authz.limiter.enter(
             &loaded

@@ -147,7 +147,9 @@ impl Host {
     /// Calls the shadow policies (`[policy] shadow`) would have decided
     /// otherwise, since this host started.
     pub fn shadow_differences(&self) -> u64 {
-        self.inner.shadow_differences.load(std::sync::atomic::Ordering::Relaxed)
+        self.inner
+            .shadow_differences
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Calls in flight now.

@@ -10,7 +10,8 @@ use std::path::Path;
 use warrant::audit::event::{
     ApprovalDecided, ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
     CallDecided, ConfigReloaded, CredentialRef, Decision, DecisionResult, ExchangeRefused,
-    OperatorAction, PluginLoaded, PluginRefused, TokenExchanged, TokenIssued, VersionReset,
+    OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide, TokenExchanged,
+    TokenIssued, VersionReset,
 };
 use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
 use warrant::keys::{ActionBody, ActionKind, IssueRequest, SignedAction};
@@ -130,6 +131,7 @@ fn samples() -> Vec<Event> {
             who: who(),
             input_digest: DIGEST.into(),
             input_size: 64,
+            args: Some(serde_json::json!({"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45"})),
             prompt: Some("record the containment".into()),
             context: None,
             decision: Decision {
@@ -170,6 +172,17 @@ fn samples() -> Vec<Event> {
             ],
             uses_dropped: 0,
             approval_id: Some("apr-a1b2c3d4e5f6".into()),
+        })),
+        Event::PolicyShadow(Box::new(PolicyShadow {
+            who: who(),
+            live: PolicySide {
+                result: "needs-approval".into(),
+                policies: vec!["high-impact-needs-approval".into()],
+            },
+            shadow: PolicySide {
+                result: "deny".into(),
+                policies: vec!["no-notes-after-hours".into()],
+            },
         })),
         Event::ApprovalRequested(Box::new(ApprovalRequested {
             approval_id: "apr-a1b2c3d4e5f6".into(),

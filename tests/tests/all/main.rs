@@ -14,6 +14,7 @@ mod hardening;
 mod http;
 mod identity;
 mod layers;
+mod lifecycle;
 mod limits;
 mod manifests;
 mod operators;

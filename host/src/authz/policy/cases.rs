@@ -75,7 +75,8 @@ pub struct CaseHistory {
 impl CaseHistory {
     fn history(&self) -> crate::state::TaskHistory {
         let mut h = crate::state::TaskHistory::default();
-        h.tools.extend(self.tools.iter().chain(&self.succeeded).cloned());
+        h.tools
+            .extend(self.tools.iter().chain(&self.succeeded).cloned());
         h.succeeded.extend(self.succeeded.iter().cloned());
         h.calls = self.calls.unwrap_or(h.tools.len() as u64);
         h.high_impact_calls = self.high_impact_calls;
@@ -127,9 +128,9 @@ pub fn read_cases(files: &[PathBuf]) -> Result<Vec<PolicyCase>, PolicyError> {
         })?;
         let file: CaseFile = toml::from_str(&text).map_err(|e| PolicyError::Parse {
             path: path.clone(),
-            line: e
-                .span()
-                .map_or(0, |s| text[..s.start.min(text.len())].lines().count().max(1)),
+            line: e.span().map_or(0, |s| {
+                text[..s.start.min(text.len())].lines().count().max(1)
+            }),
             why: e.message().to_owned(),
         })?;
         for mut c in file.case {
@@ -137,7 +138,10 @@ pub fn read_cases(files: &[PathBuf]) -> Result<Vec<PolicyCase>, PolicyError> {
                 return Err(PolicyError::Parse {
                     path: path.clone(),
                     line: 0,
-                    why: format!("case {:?}: expect must be allow, deny or needs-approval, not {:?}", c.name, c.expect),
+                    why: format!(
+                        "case {:?}: expect must be allow, deny or needs-approval, not {:?}",
+                        c.name, c.expect
+                    ),
                 });
             }
             c.file.clone_from(path);
@@ -218,7 +222,11 @@ impl PolicyEngine {
         });
         let mut failure = None;
         if decision_name(&decision) != case.expect {
-            failure = Some(format!("expected {}, got {}", case.expect, describe(&decision)));
+            failure = Some(format!(
+                "expected {}, got {}",
+                case.expect,
+                describe(&decision)
+            ));
         } else if let Some(want) = &case.policies {
             let mut want = want.clone();
             want.sort();
@@ -226,8 +234,16 @@ impl PolicyEngine {
                 failure = Some(format!(
                     "expected {} by {}, got it by {}",
                     case.expect,
-                    if want.is_empty() { "no policy".into() } else { want.join(", ") },
-                    if deciding(&decision).is_empty() { "no policy".into() } else { deciding(&decision).join(", ") }
+                    if want.is_empty() {
+                        "no policy".into()
+                    } else {
+                        want.join(", ")
+                    },
+                    if deciding(&decision).is_empty() {
+                        "no policy".into()
+                    } else {
+                        deciding(&decision).join(", ")
+                    }
                 ));
             }
         }
@@ -242,7 +258,11 @@ impl PolicyEngine {
 /// A decision in words, with its policies.
 pub fn describe(d: &PolicyDecision) -> String {
     let by = deciding(d);
-    let by = if by.is_empty() { "no policy".to_owned() } else { by.join(", ") };
+    let by = if by.is_empty() {
+        "no policy".to_owned()
+    } else {
+        by.join(", ")
+    };
     match d {
         PolicyDecision::Deny { reason, .. } => format!("deny by {by} ({reason})"),
         other => format!("{} by {by}", decision_name(other)),

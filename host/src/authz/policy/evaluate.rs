@@ -108,7 +108,11 @@ fn fast_uid(kind: &EntityTypeName, id: &str) -> EntityUid {
 /// `context.history`: what already happened in the task.
 fn history(h: &crate::state::TaskHistory) -> Result<RestrictedExpression, String> {
     let set = |names: &std::collections::BTreeSet<String>| {
-        RestrictedExpression::new_set(names.iter().map(|n| RestrictedExpression::new_string(n.clone())))
+        RestrictedExpression::new_set(
+            names
+                .iter()
+                .map(|n| RestrictedExpression::new_string(n.clone())),
+        )
     };
     let long = |n: u64| RestrictedExpression::new_long(i64::try_from(n).unwrap_or(i64::MAX));
     RestrictedExpression::new_record([

@@ -24,8 +24,8 @@ mod replay;
 mod schema;
 mod source;
 
-pub use replay::{ReplayChange, ReplayReport, replay};
 pub use cases::{CaseOutcome, PolicyCase, deciding, decision_name, describe, read_cases};
+pub use replay::{ReplayChange, ReplayReport, replay};
 use schema::{ArgType, arg_types, entities, schema_json};
 use source::{first_line, first_message, policy_start_line};
 use std::str::FromStr;

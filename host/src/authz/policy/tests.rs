@@ -42,8 +42,12 @@ fn input<'a>(task: &'a str, args: &'a Value) -> PolicyInput<'a> {
         token_id: "t",
         args,
         now: Utc::now(),
+        history: &EMPTY,
     }
 }
+
+static EMPTY: std::sync::LazyLock<crate::state::TaskHistory> =
+    std::sync::LazyLock::new(crate::state::TaskHistory::default);
 
 const SOC: &str = r#"
 @id("permit-all")

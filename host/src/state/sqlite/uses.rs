@@ -35,7 +35,11 @@ impl SqliteState {
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map(params![task], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?, r.get::<_, Option<bool>>(2)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, bool>(1)?,
+                    r.get::<_, Option<bool>>(2)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
         let mut h = TaskHistory::default();
@@ -64,8 +68,10 @@ impl SqliteState {
         let row: Option<(i64, i64, i64)> = c
             .prepare_cached(&sql)
             .and_then(|mut st| {
-                st.query_row(params![value, since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                    .optional()
+                st.query_row(params![value, since], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()
             })
             .map_err(|e| self.err(e))?;
         let (calls, high, output) = row.unwrap_or_default();

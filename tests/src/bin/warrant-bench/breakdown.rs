@@ -21,6 +21,7 @@ pub async fn breakdown(
     let stops = StopState::default();
     let args = json!({"text": "ping"});
     let now = chrono::Utc::now();
+    let history = warrant::state::TaskHistory::default();
     let input = PolicyInput {
         agent: "bench",
         plugin: "adversary",
@@ -31,6 +32,7 @@ pub async fn breakdown(
         token_id: "tok-x",
         args: &args,
         now,
+        history: &history,
     };
     let record: Event = Event::from_parts(
         "call.decided",
