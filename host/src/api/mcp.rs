@@ -100,10 +100,55 @@ impl McpServer {
     }
 }
 
+/// A tool's input schema as every client's schema converter reads it: a
+/// nullable type (`"type": ["string", "null"]`, or `anyOf` with
+/// `{"type": "null"}`), which Rust's `Option` fields produce, becomes its
+/// non-null type. Such a property is optional already (not `required`), so
+/// nothing a client may send changes; the host still checks the signed
+/// schema's own meaning.
+pub(crate) fn portable(v: Value) -> Value {
+    match v {
+        Value::Object(mut m) => {
+            if let Some(Value::Array(types)) = m.get("type") {
+                let rest: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
+                if rest.len() == 1 {
+                    m.insert(
+                        "type".into(),
+                        rest.into_iter().next().unwrap_or(Value::Null),
+                    );
+                }
+            }
+            for key in ["anyOf", "oneOf"] {
+                if let Some(Value::Array(alts)) = m.get(key) {
+                    let rest: Vec<Value> = alts
+                        .iter()
+                        .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
+                        .cloned()
+                        .collect();
+                    if rest.len() == 1 && alts.len() == 2 {
+                        m.remove(key);
+                        if let Some(Value::Object(only)) = rest.into_iter().next() {
+                            for (k, v) in only {
+                                m.entry(k).or_insert(v);
+                            }
+                        }
+                    }
+                }
+            }
+            if m.get("default") == Some(&Value::Null) {
+                m.remove("default");
+            }
+            Value::Object(m.into_iter().map(|(k, v)| (k, portable(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(portable).collect()),
+        other => other,
+    }
+}
+
 /// The MCP view of a tool: name, title, description, input schema (always
 /// an object schema) and hints from its impact level.
 pub(crate) fn mcp_tool(v: &ToolView) -> Tool {
-    let mut schema = match serde_json::from_str::<Value>(&v.input_schema) {
+    let mut schema = match serde_json::from_str::<Value>(&v.input_schema).map(portable) {
         Ok(Value::Object(m)) => m,
         _ => JsonObject::new(),
     };

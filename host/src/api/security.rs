@@ -23,6 +23,10 @@ const LOOPBACK: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 #[derive(Debug, Clone)]
 pub(crate) struct Guard {
     hosts: Vec<String>,
+    /// The port it listens on: a local name must come with it.
+    port: u16,
+    /// Names the operator allowed, with the port when they gave one.
+    extra: Vec<(String, Option<u16>)>,
     origins: Vec<(String, String, Option<u16>)>,
 }
 
@@ -34,12 +38,27 @@ impl Guard {
         if !bound.ip().is_unspecified() {
             hosts.push(bound.ip().to_string());
         }
-        hosts.extend(extra_hosts.iter().map(|h| h.trim().to_ascii_lowercase()));
+        let extra: Vec<(String, Option<u16>)> = extra_hosts
+            .iter()
+            .map(|h| {
+                let h = h.trim().to_ascii_lowercase();
+                match h.parse::<http::uri::Authority>() {
+                    Ok(a) => (normal_host(a.host()), a.port_u16()),
+                    Err(_) => (h, None),
+                }
+            })
+            .collect();
+        hosts.extend(extra.iter().map(|(h, _)| h.clone()));
         let origins = extra_origins
             .iter()
             .filter_map(|o| parse_origin(o))
             .collect();
-        Self { hosts, origins }
+        Self {
+            hosts,
+            port: bound.port(),
+            extra,
+            origins,
+        }
     }
 
     /// The hosts, for rmcp's own `Host` check on `/mcp`.
@@ -67,10 +86,16 @@ impl Guard {
         let Ok(text) = value.to_str() else {
             return false;
         };
-        match text.parse::<http::uri::Authority>() {
-            Ok(a) => self.hosts.iter().any(|h| *h == normal_host(a.host())),
-            Err(_) => false,
+        let Ok(a) = text.parse::<http::uri::Authority>() else {
+            return false;
+        };
+        let (host, port) = (normal_host(a.host()), a.port_u16());
+        // A name the operator allowed: with its port if they gave one.
+        if let Some((_, want)) = self.extra.iter().find(|(h, _)| *h == host) {
+            return want.is_none() || *want == port;
         }
+        // A local name: this server's port (or none, for port 80).
+        self.hosts.contains(&host) && port.map_or(self.port == 80, |p| p == self.port)
     }
 
     fn origin_ok(&self, headers: &HeaderMap) -> bool {

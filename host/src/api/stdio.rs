@@ -8,7 +8,7 @@ use rmcp::ServiceExt as _;
 
 use crate::Host;
 use crate::api::mcp::McpServer;
-use crate::api::strict::{MAX_MESSAGE, duplicate_keys};
+use crate::api::strict::{Checked, MAX_MESSAGE, check_message};
 use crate::api::{ApiError, http::shutdown_signal};
 
 /// Serve MCP on stdin/stdout under `token` until the client closes stdin
@@ -51,7 +51,7 @@ pub async fn serve_stdio(host: Host, token: String) -> Result<(), ApiError> {
 }
 
 /// stdin and stdout, one JSON-RPC message per line, with every message read
-/// strictly before rmcp sees it ([`duplicate_keys`]): returns the transport
+/// strictly before rmcp sees it ([`check_message`]): returns the transport
 /// rmcp serves on and the task that writes its output.
 fn framed_stdio() -> (
     (tokio::io::DuplexStream, tokio::io::DuplexStream),
@@ -80,11 +80,18 @@ fn framed_stdio() -> (
                 ));
                 continue;
             }
-            if let Ok(text) = std::str::from_utf8(&line)
-                && let Some(err) = duplicate_keys(text.trim_end())
-            {
-                let _ = tx.send(err.to_line());
-                continue;
+            let checked = match std::str::from_utf8(&line) {
+                Ok(t) if t.trim().is_empty() => continue,
+                Ok(t) => check_message(t.trim_end()),
+                Err(_) => check_message("\u{fffd} (not UTF-8)"),
+            };
+            match checked {
+                Checked::Pass => {}
+                Checked::Drop => continue,
+                Checked::Answer(err) => {
+                    let _ = tx.send(err.to_line());
+                    continue;
+                }
             }
             if feed.write_all(&line).await.is_err() {
                 break;

@@ -110,7 +110,9 @@ async fn tools(
                 tool: t.name,
                 description: t.description,
                 impact: t.impact.as_str(),
-                input_schema: serde_json::from_str(&t.input_schema).unwrap_or(Value::Null),
+                input_schema: serde_json::from_str(&t.input_schema)
+                    .map(crate::api::mcp::portable)
+                    .unwrap_or(Value::Null),
             })
             .collect(),
     }))

@@ -8,6 +8,7 @@ mod audit;
 mod audit_faults;
 mod audit_format;
 mod authz_order;
+mod crash;
 mod examples;
 mod grants;
 mod hardening;
@@ -18,6 +19,7 @@ mod lifecycle;
 mod limits;
 mod manifests;
 mod operators;
+mod protocol;
 mod sandbox;
 mod stops;
 

@@ -1,0 +1,122 @@
+//! Crash consistency: a serving host killed (SIGKILL) in the middle of a
+//! load of durable calls loses nothing it acknowledged — after a restart,
+//! `audit verify` passes and every call a client saw answered has its
+//! outcome record.
+
+use std::collections::BTreeSet;
+use std::io::BufRead as _;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use warrant_tests::{Fixture, PluginSpec};
+
+/// Start `warrant serve`; the caller kills or stops, and waits for, it.
+#[allow(clippy::zombie_processes)]
+fn serve(fx: &Fixture) -> (Child, String) {
+    let mut child = Command::new(warrant_tests::fixture_cli())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WARRANT_CONFIG", fx.config_path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "serve exited before listening"
+        );
+        if let Some(rest) = line.trim().strip_prefix("warrant: serving on ") {
+            let base = rest.to_owned();
+            std::thread::spawn(move || for _ in err.lines() {});
+            return (child, base);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
+    let fx = Fixture::builder()
+        .plugin(PluginSpec::new("adversary"))
+        .agent("bot", &["adversary.*"])
+        .build()
+        .await;
+    let token = fx.token("bot", "T-1", &[]).await;
+    let (mut child, base) = serve(&fx);
+    let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
+    let http = reqwest::Client::new();
+    let mut workers = Vec::new();
+    for w in 0..8 {
+        let (http, base, token, acked) = (
+            http.clone(),
+            base.clone(),
+            token.clone(),
+            Arc::clone(&acked),
+        );
+        workers.push(tokio::spawn(async move {
+            for i in 0.. {
+                let r = http
+                    .post(format!("{base}/v1/tools/adversary.echo/call"))
+                    .bearer_auth(&token)
+                    .json(&json!({"input": {"text": format!("w{w}-{i}")}}))
+                    .send()
+                    .await;
+                let Ok(r) = r else { break };
+                let ok = r.status().is_success();
+                let Ok(body) = r.json::<Value>().await else {
+                    break;
+                };
+                if ok && let Some(id) = body["call_id"].as_str() {
+                    acked.lock().unwrap().insert(id.to_owned());
+                }
+            }
+        }));
+    }
+    // Let the load run, then kill the host without warning.
+    while acked.lock().unwrap().len() < 40 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for w in workers {
+        let _ = w.await;
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 40);
+    // Restart: the writer recovers a torn tail, then serves again.
+    let (mut child, base) = serve(&fx);
+    let r = http
+        .post(format!("{base}/v1/tools/adversary.echo/call"))
+        .bearer_auth(&token)
+        .json(&json!({"input": {"text": "after the crash"}}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    // A graceful stop (SIGTERM) then verify.
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    child.wait().unwrap();
+    let out = fx.cli(&["audit", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let completed: BTreeSet<String> = crate::hardening::records(&fx)
+        .into_iter()
+        .filter(|r| r.kind == "call.completed" && r.str("outcome") == Some("ok"))
+        .filter_map(|r| r.str("call_id").map(str::to_owned))
+        .collect();
+    let missing: Vec<&String> = acked.difference(&completed).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged but without an outcome record: {missing:?}"
+    );
+}
