@@ -42,6 +42,17 @@ pub use mcp::{McpServer, REFUSED, mcp_tool_name, qualified_tool_name};
 pub use metrics::Metrics;
 pub use stdio::serve_stdio;
 
+/// How warrant answers one incoming MCP/JSON-RPC message before rmcp sees
+/// it: `None` when rmcp may have it (or it is an invalid notification,
+/// which gets no answer), else the JSON-RPC error line. For fuzzing and
+/// tests.
+pub fn check_mcp_message(text: &str) -> Option<String> {
+    match strict::check_message(text) {
+        strict::Checked::Answer(e) => Some(e.to_line()),
+        strict::Checked::Pass | strict::Checked::Drop => None,
+    }
+}
+
 /// Why a server could not start or stopped with an error.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

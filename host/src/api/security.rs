@@ -242,8 +242,8 @@ mod tests {
     #[test]
     fn origins_and_hosts() {
         let g = Guard::new(
-            "127.0.0.1:0".parse().unwrap(),
-            &["warrant.example".into()],
+            "127.0.0.1:8787".parse().unwrap(),
+            &["warrant.example".into(), "proxy.example:8443".into()],
             &["https://console.example".into()],
         );
         let ok = |o: &str| g.origin_ok(&headers(&[(header::ORIGIN, o)]));
@@ -256,7 +256,10 @@ mod tests {
         assert!(!ok("http://localhost.evil.example"));
         assert!(!ok("null"));
         let host = |h: &str| g.host_ok(&headers(&[(header::HOST, h)]));
-        assert!(host("127.0.0.1:8787") && host("localhost") && host("warrant.example:443"));
+        assert!(host("127.0.0.1:8787") && host("localhost:8787") && host("warrant.example:443"));
+        assert!(host("proxy.example:8443") && !host("proxy.example:9443"));
+        // Another port of this machine is another server (DNS rebinding).
+        assert!(!host("127.0.0.1:8788") && !host("localhost"));
         assert!(!host("evil.example:8787"));
     }
 
