@@ -41,8 +41,12 @@ static ENGINE: LazyLock<PolicyEngine> = LazyLock::new(|| {
 });
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(args) = warrant::vocab::parse_strict(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(args) = warrant::vocab::parse_strict(text) else {
+        return;
+    };
     let history = warrant::state::TaskHistory::default();
     let _ = ENGINE.decide(&PolicyInput {
         agent: "bot",

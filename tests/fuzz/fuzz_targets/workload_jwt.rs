@@ -18,14 +18,23 @@ static VERIFIER: LazyLock<(Verifier, tokio::runtime::Runtime)> = LazyLock::new(|
         &dir.join("warrant.toml"),
     )
     .expect("config");
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     (Verifier::new(&config).expect("verifier"), rt)
 });
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (v, rt) = &*VERIFIER;
-    for what in [Presented::Workload, Presented::AccessToken { resource: "https://r.test/mcp" }] {
+    for what in [
+        Presented::Workload,
+        Presented::AccessToken {
+            resource: "https://r.test/mcp",
+        },
+    ] {
         let _ = rt.block_on(v.verify(text, what, 1_800_000_000));
     }
 });
