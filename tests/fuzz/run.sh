@@ -15,16 +15,19 @@ seed() {
   mkdir -p "seeds/$target" "corpus/$target"
   local n=0
   for f in "$@"; do
-    [ -f "$f" ] && cp "$f" "seeds/$target/seed-$n" && n=$((n + 1))
+    if [ -f "$f" ]; then
+      cp "$f" "seeds/$target/seed-$n"
+      n=$((n + 1))
+    fi
   done
 }
 root=../..
 seed manifest "$root"/tests/golden/manifests/*.toml "$root"/manifests/*.toml
 seed host_config "$root"/manifests/warrant.toml
-seed task_token /dev/null
+seed task_token
 seed audit_chain "$root"/tests/golden/audit/v5/*.jsonl
 seed policy_input "$root"/tests/golden/manifests/*.json
-seed workload_jwt /dev/null
+seed workload_jwt
 mkdir -p seeds/mcp_message seeds/call_body
 printf '%s' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' > seeds/mcp_message/init
 printf '%s' '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ioc-extract__extract","arguments":{"text":"198.51.100.77"}}}' > seeds/mcp_message/call
