@@ -7,7 +7,8 @@ mod operators;
 mod volume;
 
 pub use fixture::{
-    Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, probe_tools,
+    EMBEDDED_CLI_ENV, Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, embed_cli,
+    probe_tools,
 };
 
 pub use operators::OPERATORS;

@@ -134,6 +134,16 @@ impl Host {
         &self.inner.audit
     }
 
+    /// The stop state as the next call sees it: from memory, reloaded only
+    /// after a change (this process's, or another's seen by the watcher).
+    ///
+    /// # Errors
+    ///
+    /// When it has to be reloaded and the shared state fails.
+    pub async fn stops(&self) -> Result<Arc<crate::state::StopState>, crate::state::StateError> {
+        self.inner.stops.get().await
+    }
+
     /// The shared state.
     pub fn state(&self) -> &Arc<dyn SharedState> {
         &self.inner.state

@@ -49,7 +49,7 @@ impl Default for SandboxConfig {
 /// Build the engine: component model, epoch interruption, optional fuel, a
 /// small wasm stack, and the pooling allocator (falling back to on-demand
 /// allocation where the pool cannot be reserved).
-pub(crate) fn build_engine(cfg: &SandboxConfig) -> wasmtime::Result<Engine> {
+pub fn build_engine(cfg: &SandboxConfig) -> wasmtime::Result<Engine> {
     let mut config = base_config(cfg);
     let mut pool = PoolingAllocationConfig::default();
     let n = cfg.max_instances;

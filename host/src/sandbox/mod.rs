@@ -23,7 +23,7 @@ mod wasi;
 
 pub use cache::CacheOutcome;
 pub use capabilities::{Capabilities, FileGrant, Secret};
-pub use engine::SandboxConfig;
+pub use engine::{SandboxConfig, build_engine};
 pub use error::{CallFailure, LoadError};
 pub use http::REQUEST_TIMEOUT;
 pub use imports::{

@@ -43,6 +43,12 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     /// (by this process or another); equal numbers mean nothing changed.
     async fn change_marker(&self) -> Result<u64, StateError>;
 
+    /// How many stop buttons and revocations this process has pressed
+    /// through this handle: an in-memory counter (no query), so that a
+    /// process sees its own stops at once while other processes' changes
+    /// reach it through the watcher.
+    fn local_changes(&self) -> u64;
+
     /// What is stopped now.
     async fn stop_state(&self) -> Result<StopState, StateError>;
 

@@ -1,10 +1,14 @@
 //! Group commit by leader and followers: many concurrent records share one
 //! fsync, done by the first of them to need it; the others wait for it and
-//! are covered by it. A lone caller never hops threads.
+//! are covered by it. A lone caller never hops threads; when others are
+//! waiting too, the leader gives its worker thread's other tasks to another
+//! thread for the length of the fsync (`block_in_place`), so that calls do
+//! not queue behind the disk.
 
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::sync::Notify;
 
@@ -27,6 +31,8 @@ pub(super) struct Shared {
     sync_file: File,
     sync: Mutex<SyncState>,
     synced: Notify,
+    /// Callers waiting for the disk now.
+    waiting: AtomicUsize,
     path: PathBuf,
     fsync: bool,
 }
@@ -40,6 +46,7 @@ impl Shared {
             sync_file,
             sync: Mutex::new(SyncState::default()),
             synced: Notify::new(),
+            waiting: AtomicUsize::new(0),
             path,
             fsync,
         })
@@ -90,6 +97,7 @@ impl Shared {
         if !self.fsync {
             return Ok(());
         }
+        let _waiting = Waiting::enter(&self.waiting);
         loop {
             let notified = self.synced.notified();
             tokio::pin!(notified);
@@ -102,7 +110,11 @@ impl Shared {
                 !std::mem::replace(&mut s.in_progress, true)
             };
             if lead {
-                self.sync_all()?;
+                if self.waiting.load(Ordering::Acquire) > 1 && on_multi_thread_runtime() {
+                    tokio::task::block_in_place(|| self.sync_all())?;
+                } else {
+                    self.sync_all()?;
+                }
             } else {
                 notified.await;
             }
@@ -138,4 +150,26 @@ impl Shared {
         self.synced.notify_waiters();
         result
     }
+}
+
+/// Counts a caller among those waiting for the disk while it lives.
+struct Waiting<'a>(&'a AtomicUsize);
+
+impl<'a> Waiting<'a> {
+    fn enter(n: &'a AtomicUsize) -> Self {
+        n.fetch_add(1, Ordering::AcqRel);
+        Self(n)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+/// `block_in_place` needs a multi-thread runtime (it panics elsewhere).
+fn on_multi_thread_runtime() -> bool {
+    tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }

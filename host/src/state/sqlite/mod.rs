@@ -101,6 +101,10 @@ impl SharedState for SqliteState {
         Ok((v as u64).wrapping_mul(1 << 32).wrapping_add(local))
     }
 
+    fn local_changes(&self) -> u64 {
+        self.local_changes.load(Ordering::SeqCst)
+    }
+
     async fn stop_state(&self) -> Result<StopState, StateError> {
         self.read_stops()
     }

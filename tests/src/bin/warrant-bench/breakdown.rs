@@ -11,18 +11,12 @@ use warrant::state::StopState;
 
 use crate::stats::{Samples, round};
 
-/// Time `n` runs of each stage; prints a table and returns JSON.
-pub async fn breakdown(
-    host: &Host,
-    durable: &Host,
-    token: &str,
-    n: usize,
-) -> anyhow::Result<serde_json::Value> {
-    let stops = StopState::default();
-    let args = json!({"text": "ping"});
-    let now = chrono::Utc::now();
-    let history = warrant::state::TaskHistory::default();
-    let input = PolicyInput {
+/// The policy input of the benchmark's call.
+pub fn policy_input<'a>(
+    args: &'a serde_json::Value,
+    history: &'a warrant::state::TaskHistory,
+) -> PolicyInput<'a> {
+    PolicyInput {
         agent: "bench",
         plugin: "adversary",
         tool: "adversary.echo",
@@ -30,11 +24,15 @@ pub async fn breakdown(
         impact: "read",
         action_owner: "test-owner",
         token_id: "tok-x",
-        args: &args,
-        now,
-        history: &history,
-    };
-    let record: Event = Event::from_parts(
+        args,
+        now: chrono::Utc::now(),
+        history,
+    }
+}
+
+/// A `call.decided` record the size of a real one.
+pub fn sample_record() -> anyhow::Result<Event> {
+    Ok(Event::from_parts(
         "call.decided",
         &json!({
             "call_id": "call-bench-1", "channel": "lib", "tool": "adversary.echo", "token_id": "tok-0123456789abcdef01",
@@ -46,12 +44,29 @@ pub async fn breakdown(
             "decision": {"result": "allow", "layer": "policy", "policies": ["test-permit-all"], "reason": ""},
             "prompt": null, "context": null,
         }),
-    )?;
+    )?)
+}
+
+/// Time `n` runs of each stage; prints a table and returns JSON.
+pub async fn breakdown(
+    host: &Host,
+    durable: &Host,
+    token: &str,
+    n: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let stops = StopState::default();
+    let args = json!({"text": "ping"});
+    let history = warrant::state::TaskHistory::default();
+    let input = policy_input(&args, &history);
+    let now = input.now;
+    let record = sample_record()?;
     let loaded = host.loaded();
     let (syscall_s, hop_s) = platform(n)?;
     let mut token_s = Samples::default();
     let mut stop_s = Samples::default();
     let mut policy_s = Samples::default();
+    let mut request_s = Samples::default();
+    let mut evaluate_s = Samples::default();
     let mut audit_s = Samples::default();
     let mut durable_s = Samples::default();
     for _ in 0..n {
@@ -63,11 +78,21 @@ pub async fn breakdown(
             .map_err(|e| anyhow::anyhow!("{}", e.refusal))?;
         token_s.push(t.elapsed());
         let t = Instant::now();
-        host.state().change_marker().await?;
+        host.stops().await?;
         stop_s.push(t.elapsed());
         let t = Instant::now();
         let _ = loaded.authz.policy().decide(&input);
         policy_s.push(t.elapsed());
+        let t = Instant::now();
+        let request = loaded
+            .authz
+            .policy()
+            .request(&input, false)
+            .map_err(|e| anyhow::anyhow!(e))?;
+        request_s.push(t.elapsed());
+        let t = Instant::now();
+        let _ = loaded.authz.policy().evaluate_request(&request);
+        evaluate_s.push(t.elapsed());
         let t = Instant::now();
         host.audit().append(&record, false).await?;
         audit_s.push(t.elapsed());
@@ -82,8 +107,10 @@ pub async fn breakdown(
         "task token: decode, HMAC, time window, revocation",
         &token_s,
     );
-    crate::stats::row("stop state: has another process changed it?", &stop_s);
+    crate::stats::row("stop state: the in-memory generation check", &stop_s);
     crate::stats::row("Cedar policy decision on the call's arguments", &policy_s);
+    crate::stats::row("  of which: building the request (entities, context)", &request_s);
+    crate::stats::row("  of which: evaluating one request", &evaluate_s);
     crate::stats::row(
         "one audit record: canonical JSON, SHA-256, MAC, write",
         &audit_s,
@@ -97,7 +124,7 @@ pub async fn breakdown(
     crate::stats::row("this machine: wake another thread and back", &hop_s);
     Ok(json!({
         "token_p50_us": round(token_s.p50()), "stop_state_p50_us": round(stop_s.p50()),
-        "policy_p50_us": round(policy_s.p50()), "audit_record_p50_us": round(audit_s.p50()), "durable_record_p50_us": round(durable_s.p50()),
+        "policy_p50_us": round(policy_s.p50()), "policy_request_p50_us": round(request_s.p50()), "policy_evaluate_p50_us": round(evaluate_s.p50()), "audit_record_p50_us": round(audit_s.p50()), "durable_record_p50_us": round(durable_s.p50()),
         "syscall_p50_us": round(syscall_s.p50()), "thread_round_trip_p50_us": round(hop_s.p50()),
     }))
 }

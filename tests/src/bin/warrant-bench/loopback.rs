@@ -16,12 +16,33 @@ use warrant_tests::Fixture;
 use crate::Opts;
 use crate::stats::Samples;
 
-/// HTTP/JSON and MCP latencies, interleaved in rounds.
-pub async fn loopback(
-    fx: &Fixture,
-    token: &str,
-    opts: &Opts,
-) -> anyhow::Result<(Option<Samples>, Option<Samples>)> {
+/// Loopback latencies of one run, interleaved in rounds.
+pub struct Loopback {
+    /// A raw HTTP exchange with a minimal axum echo, same client: the
+    /// physical floor of one loopback request on this machine.
+    pub echo: Samples,
+    /// The mediated call through the HTTP/JSON API.
+    pub http_json: Samples,
+    /// The mediated call through MCP streamable HTTP.
+    pub mcp: Samples,
+}
+
+/// A minimal axum server on loopback answering every POST with its body.
+async fn echo_server() -> anyhow::Result<(String, tokio::task::JoinHandle<()>)> {
+    let app = axum::Router::new().route(
+        "/echo",
+        axum::routing::post(|body: axum::body::Bytes| async move { body }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}/echo", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Ok((url, task))
+}
+
+/// HTTP/JSON and MCP latencies and the raw echo, interleaved in rounds.
+pub async fn loopback(fx: &Fixture, token: &str, opts: &Opts) -> anyhow::Result<Loopback> {
     // A host of its own on the same config: stopping the server stops it.
     let options = HostOptions {
         unsafe_no_fsync: true,
@@ -70,10 +91,30 @@ pub async fn loopback(
         anyhow::ensure!(r.is_error != Some(true), "MCP call failed: {r:?}");
         Ok::<(), anyhow::Error>(())
     };
+    let (echo_url, echo_task) = echo_server().await?;
+    let echo_body = serde_json::to_vec(&body)?;
+    let echo_call = || async {
+        let r = http
+            .post(&echo_url)
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(echo_body.clone())
+            .send()
+            .await?;
+        anyhow::ensure!(r.status().is_success(), "echo failed: {}", r.status());
+        r.bytes().await?;
+        Ok::<(), anyhow::Error>(())
+    };
     json_call().await?;
     mcp_call().await?;
-    let (mut j, mut m) = (Samples::default(), Samples::default());
+    echo_call().await?;
+    let (mut e, mut j, mut m) = (Samples::default(), Samples::default(), Samples::default());
     for _ in 0..opts.rounds {
+        for _ in 0..opts.per_round {
+            let t = Instant::now();
+            echo_call().await?;
+            e.push(t.elapsed());
+        }
         for _ in 0..opts.per_round {
             let t = Instant::now();
             json_call().await?;
@@ -87,5 +128,10 @@ pub async fn loopback(
     }
     let _ = mcp.cancel().await;
     server.shutdown().await?;
-    Ok((Some(j), Some(m)))
+    echo_task.abort();
+    Ok(Loopback {
+        echo: e,
+        http_json: j,
+        mcp: m,
+    })
 }

@@ -11,11 +11,13 @@
 //! JSON result is written beside it.
 
 mod breakdown;
+mod instr;
 mod load;
 mod loopback;
 mod raw;
 mod scenarios;
 mod stats;
+mod targets;
 
 use std::path::PathBuf;
 
@@ -35,6 +37,11 @@ pub struct Opts {
     /// Only loop mediated calls for this many seconds (to run under a
     /// profiler such as `perf record`).
     pub profile: Option<u64>,
+    /// Count instructions per stage under callgrind, this many operations
+    /// each.
+    pub instructions: Option<usize>,
+    /// The child of `--instructions` (run under callgrind).
+    pub instructions_child: Option<usize>,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -43,6 +50,8 @@ fn parse() -> Result<Opts, String> {
     let mut per_round = None;
     let mut out = warrant_tests::workspace_root().join("target/bench/warrant-bench.json");
     let mut profile = None;
+    let mut instructions = None;
+    let mut instructions_child = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -69,9 +78,17 @@ fn parse() -> Result<Opts, String> {
                         .ok_or("--profile needs seconds")?,
                 )
             }
+            "--instructions" => instructions = Some(200),
+            "--instructions-child" => {
+                instructions_child = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or("--instructions-child needs a number")?,
+                )
+            }
             "-h" | "--help" => {
                 println!(
-                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE] [--profile SECS]\n\nMeasures raw wasmtime vs the mediated call (library, HTTP/JSON, MCP), throughput\nat 1/2/64 callers, cold load from cache vs compile, and halt/quarantine latency."
+                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE] [--profile SECS] [--instructions]\n\nMeasures the plain-wasmtime floor (typed calls, the host's engine settings) against\nthe mediated call (library, HTTP/JSON, MCP, and a raw loopback echo as the HTTP floor),\nthe cost of each stage against its budget, throughput at 1/2/64 callers, cold load\nfrom cache vs compile, and halt/quarantine latency from another process.\n\n  --smoke          a few hundred iterations: proves it works (CI)\n  --profile SECS   only loop mediated calls, for `perf record`\n  --instructions   also count instructions per stage under valgrind's callgrind\n                   (repeatable on a noisy machine; needs valgrind)"
                 );
                 std::process::exit(0);
             }
@@ -81,6 +98,8 @@ fn parse() -> Result<Opts, String> {
     Ok(Opts {
         smoke,
         profile,
+        instructions,
+        instructions_child,
         rounds: rounds.unwrap_or(if smoke { 2 } else { 12 }),
         per_round: per_round.unwrap_or(if smoke { 60 } else { 400 }),
         out,
@@ -88,6 +107,11 @@ fn parse() -> Result<Opts, String> {
 }
 
 fn main() -> std::process::ExitCode {
+    // The stop-button stage runs the CLI as a second process: this binary,
+    // so that a fresh clone needs no other build.
+    if let Some(code) = warrant_tests::embed_cli() {
+        return code;
+    }
     let opts = match parse() {
         Ok(o) => o,
         Err(e) => {
@@ -100,6 +124,15 @@ fn main() -> std::process::ExitCode {
         .enable_all()
         .build()
         .expect("runtime");
+    if let Some(n) = opts.instructions_child {
+        return match instr::child(&rt, n) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("counted run failed: {e:#}");
+                std::process::ExitCode::from(1)
+            }
+        };
+    }
     if let Some(secs) = opts.profile {
         return match rt.block_on(scenarios::profile_loop(secs)) {
             Ok(n) => {
@@ -113,7 +146,16 @@ fn main() -> std::process::ExitCode {
         };
     }
     match rt.block_on(scenarios::run(&opts)) {
-        Ok(result) => {
+        Ok(mut result) => {
+            if let Some(n) = opts.instructions {
+                match instr::run(n) {
+                    Ok(v) => result["instructions_per_op"] = v,
+                    Err(e) => {
+                        eprintln!("instruction counts failed: {e:#}");
+                        return std::process::ExitCode::from(1);
+                    }
+                }
+            }
             if let Some(dir) = opts.out.parent() {
                 let _ = std::fs::create_dir_all(dir);
             }

@@ -8,12 +8,12 @@ use warrant_tests::{Fixture, PluginSpec};
 
 use crate::Opts;
 use crate::raw::Raw;
-use crate::stats::{Samples, ratio, round, row};
+use crate::stats::{Samples, round, row};
 
 pub const INPUT: &str = r#"{"text":"ping"}"#;
 
 /// A host on a fixture with the adversary's `echo` tool, permit-all policy.
-async fn fixture() -> Fixture {
+pub async fn fixture() -> Fixture {
     Fixture::builder()
         .plugin(PluginSpec::new("adversary").limits("instances = 128\ntimeout = \"10s\""))
         .plugin(PluginSpec::new("ioc-extract"))
@@ -22,7 +22,7 @@ async fn fixture() -> Fixture {
         .await
 }
 
-async fn open(fx: &Fixture, no_fsync: bool) -> anyhow::Result<Host> {
+pub async fn open(fx: &Fixture, no_fsync: bool) -> anyhow::Result<Host> {
     Ok(Host::open(
         fx.config(),
         HostOptions {
@@ -152,81 +152,28 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
 
     let stages = crate::breakdown::breakdown(&fast, &durable, &t_fast, opts.per_round * 2).await?;
 
-    let (http_json, mcp) = crate::loopback::loopback(&fx_fast, &t_fast, opts).await?;
-    if let Some(s) = &http_json {
-        row("HTTP/JSON API on loopback (reqwest)", s);
-    }
-    if let Some(s) = &mcp {
-        row("MCP streamable HTTP on loopback", s);
-    }
+    let lo = crate::loopback::loopback(&fx_fast, &t_fast, opts).await?;
+    row("raw loopback HTTP exchange (axum echo, reqwest)", &lo.echo);
+    row("HTTP/JSON API on loopback (reqwest)", &lo.http_json);
+    row("MCP streamable HTTP on loopback (rmcp client)", &lo.mcp);
 
     let throughput = throughput(&raw, &durable, &t_durable, (&fast, &t_fast), opts).await?;
     let cold = crate::load::cold_load(opts).await?;
     let stops = crate::load::stop_latency(&fx_durable, &durable, opts).await?;
 
-    let med_ratio = fast_s.p50() / raw_s.p50();
-    let over_fsync = durable_s.p50() - raw_s.p50() - fsync_s.p50();
-    println!("\nratios and targets");
-    ratio(
-        "mediated (no fsync) ÷ raw, p50",
-        med_ratio,
-        "≤ 1.5",
-        med_ratio <= 1.5,
-    );
-    ratio(
-        "durable − raw − one fsync, p50 (µs)",
-        over_fsync,
-        "≤ 0",
-        over_fsync <= 0.0,
-    );
-    let mut json_loopback = json!({});
-    if let Some(h) = &http_json {
-        let over = h.p50() - fast_s.p50();
-        ratio("HTTP/JSON − library, p50 (µs)", over, "≤ 50", over <= 50.0);
-        ratio(
-            "HTTP/JSON ÷ library, p50",
-            h.p50() / fast_s.p50(),
-            "(info)",
-            true,
-        );
-        json_loopback["http_json"] = h.json();
-    }
-    if let Some(m) = &mcp {
-        let over = m.p50() - fast_s.p50();
-        ratio("MCP − library, p50 (µs)", over, "≤ 50", over <= 50.0);
-        json_loopback["mcp"] = m.json();
-    }
-    let t64 = throughput["mediated_durable"]["64"].as_f64().unwrap_or(0.0)
-        / throughput["raw"]["64"].as_f64().unwrap_or(1.0);
-    ratio(
-        "durable mediated ÷ raw throughput, 64 callers",
-        t64,
-        "≥ 0.5",
-        t64 >= 0.5,
-    );
-    let cache = cold["cached_p50_ms"].as_f64().unwrap_or(f64::NAN);
-    ratio("cold load from cache, p50 (ms)", cache, "≤ 2", cache <= 2.0);
-    ratio(
-        "cached ÷ compiled cold load",
-        cache / cold["compiled_p50_ms"].as_f64().unwrap_or(f64::NAN),
-        "(info)",
-        true,
-    );
-    let halt = stops["halt_refusal_ms"].as_f64().unwrap_or(f64::NAN);
-    ratio(
-        "halt → new calls refused (ms, from the CLI's exit)",
-        halt,
-        "< 100",
-        halt < 100.0,
-    );
-    let cancel = stops["quarantine_cancel_ms"].as_f64().unwrap_or(f64::NAN);
-    ratio(
-        "quarantine → in-flight call cancelled (ms)",
-        cancel,
-        "< 100",
-        cancel < 100.0,
-    );
-
+    let measured = crate::targets::Measured {
+        raw: &raw_s,
+        sandbox: &sandbox_s,
+        fast: &fast_s,
+        durable: &durable_s,
+        fsync: &fsync_s,
+        loopback: &lo,
+        stages: &stages,
+        throughput: &throughput,
+        cold: &cold,
+        stops: &stops,
+    };
+    let ratios = crate::targets::report(&measured);
     durable.shutdown("bench done").await;
     fast.shutdown("bench done").await;
     Ok(json!({
@@ -236,9 +183,9 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         "latency": {
             "raw": raw_s.json(), "sandbox": sandbox_s.json(),
             "mediated_nofsync": fast_s.json(), "mediated_durable": durable_s.json(), "fsync": fsync_s.json(),
-            "loopback": json_loopback,
+            "loopback": { "echo": lo.echo.json(), "http_json": lo.http_json.json(), "mcp": lo.mcp.json() },
         },
-        "ratios": { "mediated_over_raw_p50": round(med_ratio), "durable_minus_raw_minus_fsync_us": round(over_fsync), "throughput_64": round(t64) },
+        "ratios": ratios,
         "stages": stages,
         "throughput_per_s": throughput,
         "cold_load": cold,
