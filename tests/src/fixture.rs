@@ -361,9 +361,9 @@ impl Fixture {
 
     /// A `warrant` CLI command with this fixture's config.
     pub fn cli_command(&self, args: &[&str]) -> std::process::Command {
-        let mut c = std::process::Command::new(cli_path());
-        if EMBEDS_CLI.load(std::sync::atomic::Ordering::SeqCst) {
-            c.env(EMBEDDED_CLI_ENV, "1");
+        let mut c = std::process::Command::new(crate::cli::cli_path());
+        if crate::cli::embeds_cli() {
+            c.env(crate::cli::EMBEDDED_CLI_ENV, "1");
         }
         c.args(args)
             .env("WARRANT_CONFIG", self.config_path())
@@ -380,47 +380,4 @@ impl Fixture {
         }
         self.root.clone()
     }
-}
-
-/// Set (to `1`) in the environment of a binary that embeds the CLI
-/// ([`embed_cli`]) when it is started to act as the CLI.
-pub const EMBEDDED_CLI_ENV: &str = "WARRANT_TESTS_RUN_AS_CLI";
-
-static EMBEDS_CLI: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Called first by a binary (`warrant-bench`) that also acts as the
-/// `warrant` CLI when started with [`EMBEDDED_CLI_ENV`] set: fixtures then
-/// run the CLI as that binary, so it needs no other build. Returns the
-/// CLI's exit code when this process was started as the CLI.
-pub fn embed_cli() -> Option<std::process::ExitCode> {
-    if std::env::var_os(EMBEDDED_CLI_ENV).is_some() {
-        return Some(warrant::cli::main());
-    }
-    EMBEDS_CLI.store(true, std::sync::atomic::Ordering::SeqCst);
-    None
-}
-
-/// The `warrant` CLI as a second process: this binary itself when it
-/// embeds the CLI, else the test build `warrant-test-cli` next to the
-/// running executable (`target/<profile>/` or its `deps/`).
-///
-/// # Panics
-///
-/// When neither is there, naming the command that builds it.
-pub fn cli_path() -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    if EMBEDS_CLI.load(std::sync::atomic::Ordering::SeqCst) {
-        return exe;
-    }
-    let mut dir = exe.parent().expect("exe has a directory").to_path_buf();
-    if dir.ends_with("deps") {
-        dir.pop();
-    }
-    let cli = dir.join("warrant-test-cli");
-    assert!(
-        cli.exists(),
-        "the warrant CLI is missing: {} does not exist; build it with `cargo build -p warrant-tests --bin warrant-test-cli` (add --release for a release build)",
-        cli.display()
-    );
-    cli
 }

@@ -2,14 +2,13 @@
 //! built by `build.rs`, and [`Fixture`], a real host around them — signed
 //! manifests, a host config, agents, policies — in a temporary directory.
 
+mod cli;
 mod fixture;
 mod operators;
 mod volume;
 
-pub use fixture::{
-    EMBEDDED_CLI_ENV, Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, cli_path as fixture_cli, embed_cli,
-    probe_tools,
-};
+pub use cli::{EMBEDDED_CLI_ENV, cli_path as fixture_cli, embed_cli};
+pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, probe_tools};
 
 pub use operators::OPERATORS;
 pub use volume::SmallVolume;

@@ -197,4 +197,23 @@ mod tests {
         assert!(parse_strict("{} x").unwrap_err().0.contains("not JSON"));
         assert!(parse_strict("{\"a\":").unwrap_err().0.contains("not JSON"));
     }
+
+    /// Found by the `call_body` fuzz target: a long integer parsed by
+    /// serde_json's fast (not correctly rounded) float parser came out as a
+    /// different number than its canonical form parses to, so a plugin
+    /// would have run on another value than policy saw. With
+    /// `float_roundtrip` parsing is exact and the round trip holds.
+    #[test]
+    fn numbers_survive_the_canonical_round_trip() {
+        for text in [
+            "2222222222222222224444444444444444",
+            "{\"n\": 2222222222222222224444444444444444}",
+            "[0.1, 1e-7, 123456789012345678901234567890, 2.5e300, -0.0]",
+        ] {
+            let v = parse_strict(text).unwrap();
+            let canonical = to_canonical(&v);
+            let again = parse_strict(std::str::from_utf8(&canonical).unwrap()).unwrap();
+            assert_eq!(again, v, "{text}");
+        }
+    }
 }

@@ -63,6 +63,22 @@ pub(crate) async fn call(host: &Host, token: &str, tool: &str, input: Value) -> 
     .await
 }
 
+/// Wait until this host has seen a change made by another process (its
+/// watcher looks every 20 ms; calls read the stop state from memory).
+pub(crate) async fn seen(
+    host: &Host,
+    what: &str,
+    pred: impl Fn(&warrant::state::StopState) -> bool,
+) {
+    for _ in 0..500 {
+        if pred(&host.stops().await.unwrap()) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("the host did not see {what} within 5 s");
+}
+
 pub(crate) fn refusal(r: &CallResponse) -> &Refusal {
     match &r.outcome {
         Err(CallError::Refused(x)) => x,
@@ -213,6 +229,8 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let id = claims["id"].as_str().unwrap().to_owned();
+    seen(&host, "the revocation", |s| s.tokens.contains_key(&id)).await;
     let r = call(&host, &good, "ioc-extract.extract", json!({"text": "x"})).await;
     assert!(
         matches!(refusal(&r), Refusal::Revoked { by, reason, .. } if by == "carol" && reason == "laptop stolen"),

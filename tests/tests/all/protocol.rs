@@ -233,7 +233,11 @@ async fn stdio_answers_every_bad_message_too_and_never_stays_silent() {
     // begin properly.
     send(r#"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":5}}"#);
     let bad = read();
-    assert_eq!((bad["id"].clone(), bad["error"]["code"].clone()), (json!(0), json!(-32602)), "{bad}");
+    assert_eq!(
+        (bad["id"].clone(), bad["error"]["code"].clone()),
+        (json!(0), json!(-32602)),
+        "{bad}"
+    );
     send(INIT);
     assert_eq!(read()["id"], 1);
     send(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);

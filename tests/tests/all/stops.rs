@@ -7,7 +7,7 @@ use serde_json::json;
 use warrant::authz::Refusal;
 use warrant::{CallError, CallFailure, CallResponse, Host};
 
-use crate::accountability::{call, refusal, soc};
+use crate::accountability::{call, refusal, seen, soc};
 
 async fn spin(host: &Host, t: &str) -> tokio::task::JoinHandle<CallResponse> {
     let (h, t) = (host.clone(), t.to_owned());
@@ -76,6 +76,7 @@ async fn quarantine_from_another_process_stops_the_agent_in_flight() {
             .status
             .success()
     );
+    seen(&host, "the release", |s| s.agents.is_empty()).await;
     assert!(
         call(&host, &t, "ioc-extract.extract", json!({"text": "x"}))
             .await
@@ -108,6 +109,7 @@ async fn halt_from_another_process_stops_everything_until_resumed() {
         assert_eq!(refusal(&r).layer(), "halt");
     }
     assert!(fx.cli_as("carol", &["resume"]).status.success());
+    seen(&host, "the resume", |s| s.halted.is_none()).await;
     assert!(
         call(&host, &other, "ioc-extract.extract", json!({"text": "x"}))
             .await
@@ -153,6 +155,7 @@ async fn a_disabled_plugin_is_refused_and_its_calls_cancelled() {
             .status
             .success()
     );
+    seen(&host, "the enable", |s| s.plugins.is_empty()).await;
     assert!(
         call(&host, &t, "adversary.echo", json!({"text": "x"}))
             .await

@@ -1,6 +1,7 @@
 //! The embedded backend: SQLite in the state directory. A CLI and a server
 //! use it at once: WAL mode, a busy timeout, every change one transaction.
-//! A server notices another process's change by `PRAGMA data_version`.
+//! A server notices another process's change by `PRAGMA data_version`
+//! (its watcher asks), and its own at once (an in-memory counter).
 
 mod approvals;
 mod schema;
@@ -8,9 +9,10 @@ mod stops;
 mod uses;
 mod versions;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, params};
@@ -28,7 +30,23 @@ pub struct SqliteState {
     /// losing the last second of rate history in a power cut is harmless.
     rates: Mutex<Connection>,
     path: PathBuf,
-    local_changes: AtomicU64,
+    /// Stop buttons and revocations pressed by this process on this
+    /// database, through any handle (see [`local_counter`]).
+    local_changes: Arc<AtomicU64>,
+}
+
+/// The counter of this process's stop-state changes on the database at
+/// `path`, shared by every handle the process opens on that file, so that
+/// a change made through one handle (an operator action) is seen through
+/// another (the host's calls) at once, without a query.
+fn local_counter(path: &Path) -> Arc<AtomicU64> {
+    static COUNTERS: OnceLock<Mutex<HashMap<PathBuf, Arc<AtomicU64>>>> = OnceLock::new();
+    let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
+    let mut all = COUNTERS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    Arc::clone(all.entry(key).or_default())
 }
 
 impl SqliteState {
@@ -59,7 +77,7 @@ impl SqliteState {
             conn: Mutex::new(conn),
             rates: Mutex::new(rates),
             path: path.to_owned(),
-            local_changes: AtomicU64::new(0),
+            local_changes: local_counter(path),
         })
     }
 

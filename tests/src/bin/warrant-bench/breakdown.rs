@@ -109,7 +109,10 @@ pub async fn breakdown(
     );
     crate::stats::row("stop state: the in-memory generation check", &stop_s);
     crate::stats::row("Cedar policy decision on the call's arguments", &policy_s);
-    crate::stats::row("  of which: building the request (entities, context)", &request_s);
+    crate::stats::row(
+        "  of which: building the request (entities, context)",
+        &request_s,
+    );
     crate::stats::row("  of which: evaluating one request", &evaluate_s);
     crate::stats::row(
         "one audit record: canonical JSON, SHA-256, MAC, write",

@@ -19,7 +19,10 @@ use crate::scenarios::{INPUT, fixture, mediated, open};
 
 /// The stages counted, as (function name, label).
 const STAGES: [(&str, &str); 7] = [
-    ("count_raw", "raw wasmtime: fresh store + instance + typed call"),
+    (
+        "count_raw",
+        "raw wasmtime: fresh store + instance + typed call",
+    ),
     ("count_sandbox", "warrant's sandbox alone"),
     ("count_mediated", "mediated call, audit not fsynced"),
     ("count_token", "task token"),
@@ -44,7 +47,9 @@ pub fn run(n: usize) -> anyhow::Result<Value> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("callgrind.out");
     let exe = std::env::current_exe()?;
-    println!("counting instructions under callgrind ({n} operations per stage; this takes a few minutes)");
+    println!(
+        "counting instructions under callgrind ({n} operations per stage; this takes a few minutes)"
+    );
     let status = Command::new("valgrind")
         .arg("--tool=callgrind")
         .arg(format!("--callgrind-out-file={}", out.display()))

@@ -51,7 +51,8 @@ pub struct Raw {
 impl Raw {
     /// Build the host's engine, compile `bytes` and pre-instantiate it.
     pub fn new(bytes: &[u8]) -> anyhow::Result<Self> {
-        let engine = ::warrant::sandbox::build_engine(&::warrant::sandbox::SandboxConfig::default())?;
+        let engine =
+            ::warrant::sandbox::build_engine(&::warrant::sandbox::SandboxConfig::default())?;
         let component = Component::new(&engine, bytes)?;
         let mut linker: Linker<RawState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;

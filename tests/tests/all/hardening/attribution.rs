@@ -53,6 +53,10 @@ async fn refusals_are_attributed_like_allowed_calls() {
     let claims = key.decode(&t).unwrap();
     let out = fx.cli_as("carol", &["token", "revoke", &claims.id]);
     assert!(out.status.success());
+    crate::accountability::seen(&host, "the revocation", |s| {
+        s.tokens.contains_key(&claims.id)
+    })
+    .await;
     let revoked = call(&host, &t, "adversary.echo", r#"{"text":"x"}"#).await;
     host.shutdown("done").await;
     let recs = records(&fx);
