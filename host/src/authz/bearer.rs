@@ -21,10 +21,15 @@ impl Authz {
     ) -> Result<TaskToken, Refusal> {
         let jwt = !token.starts_with("wt1.") && token.matches('.').count() == 2;
         if !jwt || !self.verifier.accepts_access_tokens() {
-            return self
+            if let Some(t) = self.verified.get(token) {
+                return Ok(t);
+            }
+            let t = self
                 .token_key
                 .decode(token)
-                .map_err(|e| Refusal::Token(e.to_string()));
+                .map_err(|e| Refusal::Token(e.to_string()))?;
+            self.verified.put(token, &t);
+            return Ok(t);
         }
         let refused = |why: String| Refusal::Token(format!("access token refused: {why}"));
         let resource = self.config.file.api.resource.clone().unwrap_or_default();

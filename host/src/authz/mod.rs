@@ -33,6 +33,7 @@ mod policy;
 mod rate;
 mod refusal;
 mod token;
+mod verified;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -99,6 +100,8 @@ pub struct Authz {
     state: Arc<dyn SharedState>,
     verifier: Arc<crate::identity::Verifier>,
     shadow: Option<PolicyEngine>,
+    /// Task tokens already verified under `token_key`.
+    verified: verified::VerifiedTokens,
     /// In-flight counters (concurrency caps) of this process.
     pub limiter: Limiter,
 }
@@ -153,6 +156,7 @@ impl Authz {
             state,
             verifier,
             shadow,
+            verified: verified::VerifiedTokens::default(),
             limiter: Limiter::default(),
         })
     }

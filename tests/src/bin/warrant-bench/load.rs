@@ -181,7 +181,10 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
 
 /// Wait until `host` has seen another process's change (its watcher looks
 /// every 20 ms).
-async fn seen(host: &Host, pred: impl Fn(&warrant::state::StopState) -> bool) -> anyhow::Result<()> {
+async fn seen(
+    host: &Host,
+    pred: impl Fn(&warrant::state::StopState) -> bool,
+) -> anyhow::Result<()> {
     let start = Instant::now();
     while !pred(&*host.stops().await?) {
         anyhow::ensure!(
