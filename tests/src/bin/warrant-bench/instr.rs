@@ -33,19 +33,15 @@ const STAGES: [(&str, &str); 7] = [
 
 /// Parent side: run the child under callgrind and print instructions per
 /// operation.
-pub fn run(n: usize) -> anyhow::Result<Value> {
-    let have = |tool: &str| {
-        Command::new(tool)
-            .arg("--version")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
+pub fn run(n: usize, out: &std::path::Path) -> anyhow::Result<Value> {
+    // `callgrind_annotate --version` exits non-zero; that it starts is
+    // enough.
+    let have = |tool: &str| Command::new(tool).arg("--version").output().is_ok();
     anyhow::ensure!(
         have("valgrind") && have("callgrind_annotate"),
         "--instructions needs valgrind and callgrind_annotate on PATH (Debian: apt-get install -y valgrind)"
     );
-    let dir = tempfile::tempdir()?;
-    let out = dir.path().join("callgrind.out");
+    // Kept beside the JSON result, for `callgrind_annotate` by hand.
     let exe = std::env::current_exe()?;
     println!(
         "counting instructions under callgrind ({n} operations per stage; this takes a few minutes)"
@@ -60,7 +56,7 @@ pub fn run(n: usize) -> anyhow::Result<Value> {
     anyhow::ensure!(status.success(), "the counted run failed: {status}");
     let annotated = Command::new("callgrind_annotate")
         .args(["--inclusive=yes", "--threshold=100"])
-        .arg(&out)
+        .arg(out)
         .output()?;
     anyhow::ensure!(
         annotated.status.success(),
@@ -68,7 +64,10 @@ pub fn run(n: usize) -> anyhow::Result<Value> {
         String::from_utf8_lossy(&annotated.stderr)
     );
     let text = String::from_utf8_lossy(&annotated.stdout);
-    println!("\ninstructions per operation (callgrind, inclusive)");
+    println!(
+        "\ninstructions per operation (callgrind, inclusive; the profile is {})",
+        out.display()
+    );
     let mut result = json!({});
     for (func, label) in STAGES {
         let total = text

@@ -147,17 +147,18 @@ fn main() -> std::process::ExitCode {
     }
     match rt.block_on(scenarios::run(&opts)) {
         Ok(mut result) => {
+            if let Some(dir) = opts.out.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
             if let Some(n) = opts.instructions {
-                match instr::run(n) {
+                let profile = opts.out.with_file_name("callgrind.out");
+                match instr::run(n, &profile) {
                     Ok(v) => result["instructions_per_op"] = v,
                     Err(e) => {
                         eprintln!("instruction counts failed: {e:#}");
                         return std::process::ExitCode::from(1);
                     }
                 }
-            }
-            if let Some(dir) = opts.out.parent() {
-                let _ = std::fs::create_dir_all(dir);
             }
             let text = serde_json::to_string_pretty(&json!(result)).unwrap_or_default();
             match std::fs::write(&opts.out, text) {
