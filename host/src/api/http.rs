@@ -48,6 +48,9 @@ pub struct ServeOptions {
     pub allowed_origins: Vec<String>,
     /// Stop on Ctrl-C / SIGTERM (a CLI wants this; a test does not).
     pub handle_signals: bool,
+    /// Terminate TLS with this certificate and key (read again when they
+    /// change). With TLS the server may listen beyond loopback.
+    pub tls: Option<crate::api::tls::TlsFiles>,
 }
 
 impl Default for ServeOptions {
@@ -58,6 +61,7 @@ impl Default for ServeOptions {
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             handle_signals: true,
+            tls: None,
         }
     }
 }
@@ -117,7 +121,7 @@ impl Running {
 /// [`ApiError`] when the address is refused or cannot be bound, or the admin
 /// credential cannot be created.
 pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiError> {
-    if !opts.listen.ip().is_loopback() && !opts.allow_remote {
+    if !opts.listen.ip().is_loopback() && !opts.allow_remote && opts.tls.is_none() {
         return Err(ApiError::NotLoopback { addr: opts.listen });
     }
     let admin_token = host
@@ -145,6 +149,11 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
             }
             Some(Arc::from(t.as_str()))
         }
+    };
+    // A certificate that does not load stops the start, before binding.
+    let tls = match &opts.tls {
+        Some(files) => Some((files.clone(), files.load().map_err(ApiError::Tls)?)),
+        None => None,
     };
     let bind_err = |e: std::io::Error| ApiError::Bind {
         addr: opts.listen,
@@ -196,13 +205,25 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
 
     let stop = CancelToken::new();
     let draining = CancelToken::new();
-    let server = {
+    let drained = {
         let draining = draining.clone();
-        axum::serve(listener, router).with_graceful_shutdown(async move {
-            draining.cancelled().await;
-        })
+        async move { draining.cancelled().await }
     };
-    let mut serving = tokio::spawn(async move { server.await });
+    let mut serving = match tls {
+        None => tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(drained)
+                .await
+        }),
+        Some((files, config)) => {
+            let listener = crate::api::tls::TlsListener::start(listener, files, config);
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(drained)
+                    .await
+            })
+        }
+    };
     let signals = opts.handle_signals;
     let stopper = stop.clone();
     let task = tokio::spawn(async move {

@@ -32,6 +32,7 @@ mod operator_api;
 mod security;
 mod stdio;
 mod strict;
+mod tls;
 mod v1;
 
 use std::net::SocketAddr;
@@ -41,6 +42,7 @@ pub use http::{Running, ServeOptions, serve_http};
 pub use mcp::{McpServer, REFUSED, mcp_tool_name, qualified_tool_name};
 pub use metrics::Metrics;
 pub use stdio::serve_stdio;
+pub use tls::TlsFiles;
 
 /// How warrant answers one incoming MCP/JSON-RPC message before rmcp sees
 /// it: `None` when rmcp may have it (or it is an invalid notification,
@@ -58,8 +60,9 @@ pub fn check_mcp_message(text: &str) -> Option<String> {
 pub enum ApiError {
     /// The listen address is not loopback and remote access was not asked for.
     #[error(
-        "refusing to listen on {addr}: it is not a loopback address. Pass --allow-remote \
-         (ServeOptions::allow_remote) only with TLS or a reverse proxy in front"
+        "refusing to listen on {addr}: it is not a loopback address and the server would speak \
+         plain HTTP. Give it a certificate (--tls-cert and --tls-key), or pass --allow-remote \
+         (ServeOptions::allow_remote) when a reverse proxy in front terminates TLS"
     )]
     NotLoopback {
         /// The address asked for.
@@ -85,6 +88,9 @@ pub enum ApiError {
     /// No task token for an MCP stdio session.
     #[error("no task token: pass --token or set WARRANT_TOKEN (from `warrant token issue`)")]
     NoToken,
+    /// The TLS certificate or key could not be used.
+    #[error("{0}")]
+    Tls(String),
     /// The server failed while running.
     #[error("the server failed: {0}")]
     Serve(String),

@@ -22,11 +22,13 @@ use crate::{Host, HostConfig, HostOptions};
 /// start, mode 0600), and still checks the operator name against
 /// [operators] and the approvers in warrant.toml.
 ///
-/// Security: the server speaks plain HTTP and listens on loopback only.
-/// Every request's Host must name this server and a browser's Origin must be
-/// a local page (or one allowed with --allow-origin). To listen beyond
-/// loopback pass --allow-remote, and put TLS or a reverse proxy that
-/// authenticates clients in front of it; allow the name clients use with
+/// Security: without a certificate the server speaks plain HTTP and
+/// listens on loopback only. Every request's Host must name this server and
+/// a browser's Origin must be a local page (or one allowed with
+/// --allow-origin). To listen beyond loopback give it a certificate
+/// (--tls-cert and --tls-key: it terminates TLS itself, and reads both
+/// files again when they change), or pass --allow-remote when a reverse
+/// proxy in front terminates TLS; allow the name clients use with
 /// --allow-host.
 ///
 /// Ctrl-C or SIGTERM stops it gracefully: calls in flight are cancelled and
@@ -43,10 +45,18 @@ pub struct Args {
     /// Serve HTTP on this address, e.g. 127.0.0.1:8787 (port 0: any free port).
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<SocketAddr>,
-    /// Allow --listen on a non-loopback address. Only with TLS or a reverse
-    /// proxy in front: the server itself speaks plain HTTP.
+    /// Allow --listen on a non-loopback address without a certificate: say
+    /// so only when a reverse proxy in front terminates TLS, since the
+    /// server itself then speaks plain HTTP.
     #[arg(long, requires = "listen")]
     pub allow_remote: bool,
+    /// Terminate TLS with this certificate chain (PEM, leaf first); needs
+    /// --tls-key. Read again when it changes.
+    #[arg(long, value_name = "FILE", requires_all = ["listen", "tls_key"])]
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<std::path::PathBuf>,
     /// Also accept this name in the Host header (e.g. the name a reverse
     /// proxy forwards). Repeatable.
     #[arg(long = "allow-host", value_name = "NAME", requires = "listen")]
@@ -87,10 +97,14 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         serve_stdio(host, a.token.unwrap_or_default()).await?;
         return Ok(ExitCode::SUCCESS);
     };
-    if a.allow_remote && !listen.ip().is_loopback() {
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::api::TlsFiles { cert, key }),
+        _ => None,
+    };
+    if a.allow_remote && tls.is_none() && !listen.ip().is_loopback() {
         eprintln!(
             "WARNING: --allow-remote: listening on {listen}, beyond this machine. warrant speaks \
-             plain HTTP: put TLS or an authenticating reverse proxy in front of it."
+             plain HTTP: a reverse proxy in front must terminate TLS."
         );
     }
     let server = serve_http(
@@ -101,18 +115,22 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             allowed_hosts: a.allow_hosts,
             allowed_origins: a.allow_origins,
             handle_signals: true,
+            tls: tls.clone(),
         },
     )
     .await?;
     let addr = server.local_addr();
-    eprintln!("warrant: serving on http://{addr}");
-    eprintln!("  MCP (streamable HTTP): http://{addr}/mcp   (Authorization: Bearer <task token>)");
-    eprintln!("  HTTP/JSON API:         http://{addr}/v1/tools");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    eprintln!("warrant: serving on {scheme}://{addr}");
     eprintln!(
-        "  admin API:             http://{addr}/v1/admin   (credential: {})",
+        "  MCP (streamable HTTP): {scheme}://{addr}/mcp   (Authorization: Bearer <task token>)"
+    );
+    eprintln!("  HTTP/JSON API:         {scheme}://{addr}/v1/tools");
+    eprintln!(
+        "  admin API:             {scheme}://{addr}/v1/admin   (credential: {})",
         server.admin_token_path().display()
     );
-    eprintln!("  health, metrics:       http://{addr}/healthz, http://{addr}/metrics");
+    eprintln!("  health, metrics:       {scheme}://{addr}/healthz, {scheme}://{addr}/metrics");
     server.wait().await?;
     eprintln!("warrant: stopped; the audit chain is flushed");
     Ok(ExitCode::SUCCESS)

@@ -8,6 +8,7 @@ mod admin_api;
 mod json_api;
 mod lifecycle;
 pub(crate) mod support;
+mod tls;
 
 use std::time::Duration;
 
