@@ -49,6 +49,7 @@ pub mod keys;
 pub mod manifest;
 pub mod mediation;
 pub mod operator;
+mod outbound;
 pub mod privfs;
 pub mod publish;
 pub mod registry;

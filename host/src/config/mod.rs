@@ -11,6 +11,7 @@ mod model;
 mod operators;
 mod provision;
 mod trust;
+mod webhooks;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,6 +32,7 @@ pub use model::{
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use provision::create_state_dir_operator_keys;
+pub use webhooks::{Webhook, WebhookEntry, WebhookFormat};
 
 /// Why the configuration could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -155,6 +157,8 @@ pub struct HostConfig {
     pub egress_ca_files: Vec<PathBuf>,
     /// The file holding `/metrics`' bearer token, if it needs one.
     pub metrics_token_file: Option<PathBuf>,
+    /// Where approvers are told of held calls.
+    pub webhooks: Vec<Webhook>,
 }
 
 impl HostConfig {
@@ -222,6 +226,8 @@ impl HostConfig {
         let agents = agents::agents(&file, &issuers).map_err(|(f, why)| invalid(&f, why))?;
         let operators = operators::operators(&file, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let budgets = budgets::budgets(&file.budgets).map_err(|(f, why)| invalid(&f, why))?;
+        let webhooks =
+            webhooks::webhooks(&file.webhooks, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
@@ -290,6 +296,7 @@ impl HostConfig {
         Ok(Self {
             egress_ca_files: file.egress.ca_files.iter().map(|f| dir.join(f)).collect(),
             metrics_token_file: file.api.metrics_token_file.as_ref().map(|f| dir.join(f)),
+            webhooks,
             file,
             path: path.to_owned(),
             dir,

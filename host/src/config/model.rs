@@ -57,6 +57,9 @@ pub struct ConfigFile {
     /// Budgets of tasks, agents and tools.
     #[serde(default)]
     pub budgets: Vec<crate::config::BudgetEntry>,
+    /// Where approvers are told of held calls.
+    #[serde(default)]
+    pub webhooks: Vec<crate::config::WebhookEntry>,
 }
 
 /// `[ceilings]`: what any plugin may be granted at most, whatever its

@@ -6,10 +6,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use http_body_util::BodyExt as _;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
-use tokio::net::TcpStream;
-use wasmtime_wasi_http::io::TokioIo;
 
 use crate::config::{Issuer, JwksSource};
 
@@ -79,11 +76,7 @@ impl Keys {
             JwksSource::File(p) => tokio::fs::read(p)
                 .await
                 .map_err(|e| format!("cannot read the JWKS file {}: {e}", p.display()))?,
-            JwksSource::Url(u) => tokio::time::timeout(FETCH_TIMEOUT, fetch(u, &self.tls))
-                .await
-                .map_err(|_| {
-                    format!("fetching the JWKS from {u} took more than {FETCH_TIMEOUT:?}")
-                })??,
+            JwksSource::Url(u) => fetch(u, &self.tls).await?,
         };
         parse(&text)
     }
@@ -118,69 +111,27 @@ fn parse(text: &[u8]) -> Result<Vec<Jwk>, String> {
     Ok(set.keys)
 }
 
-/// GET `url`: one HTTP/1.1 request, TLS verified for its host name for
-/// `https://`.
+/// GET `url` (one HTTP/1.1 request, TLS verified for its host name).
 async fn fetch(url: &str, tls: &Arc<rustls::ClientConfig>) -> Result<Vec<u8>, String> {
-    let uri: http::Uri = url.parse().map_err(|e| format!("{url}: {e}"))?;
-    let host = uri
-        .host()
-        .ok_or_else(|| format!("{url} names no host"))?
-        .to_owned();
-    let https = uri.scheme_str() == Some("https");
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let bare = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_owned();
-    let tcp = TcpStream::connect((bare.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot connect to {url}: {e}"))?;
-    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
-    let req = http::Request::get(path)
-        .header(
-            http::header::HOST,
-            uri.authority().map_or(host.clone(), |a| a.to_string()),
-        )
-        .header(
-            http::header::ACCEPT,
-            "application/json, application/jwk-set+json",
-        )
-        .body(http_body_util::Empty::<bytes::Bytes>::new())
-        .map_err(|e| e.to_string())?;
-    let resp = if https {
-        let name =
-            rustls::pki_types::ServerName::try_from(bare).map_err(|e| format!("{url}: {e}"))?;
-        let s = tokio_rustls::TlsConnector::from(Arc::clone(tls))
-            .connect(name, tcp)
-            .await
-            .map_err(|e| format!("TLS with {url}: {e}"))?;
-        send(TokioIo::new(s), req).await?
-    } else {
-        send(TokioIo::new(tcp), req).await?
-    };
-    Ok(resp)
-}
-
-async fn send<T>(
-    io: T,
-    req: http::Request<http_body_util::Empty<bytes::Bytes>>,
-) -> Result<Vec<u8>, String>
-where
-    T: hyper::rt::Read + hyper::rt::Write + Send + Unpin + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(conn);
-    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-    if !resp.status().is_success() {
-        return Err(format!("the JWKS endpoint answered {}", resp.status()));
+    let answer = crate::outbound::send(
+        crate::outbound::Request {
+            method: http::Method::GET,
+            url,
+            headers: vec![(
+                "accept",
+                "application/json, application/jwk-set+json".to_owned(),
+            )],
+            body: Vec::new(),
+            limit: MAX_JWKS,
+            timeout: FETCH_TIMEOUT,
+        },
+        tls,
+    )
+    .await?;
+    if !(200..300).contains(&answer.status) {
+        return Err(format!("the JWKS endpoint answered {}", answer.status));
     }
-    let body = http_body_util::Limited::new(resp.into_body(), MAX_JWKS)
-        .collect()
-        .await
-        .map_err(|e| format!("reading the JWKS: {e}"))?;
-    Ok(body.to_bytes().to_vec())
+    Ok(answer.body)
 }
 
 #[cfg(test)]

@@ -96,6 +96,14 @@ impl Host {
                     inner.audit.append(&event, false).await.map_err(|e| {
                         Refusal::Host(format!("the audit chain cannot be written: {e}"))
                     })?;
+                    crate::mediation::notify::approval_requested(
+                        &loaded.config,
+                        crate::mediation::notify::Held {
+                            approval: a.clone(),
+                            agent_owner: grant.agent.owner.clone(),
+                            approvers: need.approvers.clone(),
+                        },
+                    );
                     a
                 }
             };

@@ -14,6 +14,7 @@ mod exchange;
 mod inflight;
 mod listing;
 mod loading;
+mod notify;
 mod open;
 mod options;
 mod reload;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// layers only (never one of its own layer but itself).
 const LAYERS: &[&[&str]] = &[
     &["vocab", "privfs"],
-    &["keys"],
+    &["keys", "outbound"],
     &["statedir"],
     &["manifest", "config", "state"],
     &["sandbox", "audit"],

@@ -18,6 +18,7 @@ mod layers;
 mod lifecycle;
 mod limits;
 mod manifests;
+mod notifications;
 mod operators;
 mod protocol;
 mod sandbox;
