@@ -59,7 +59,9 @@ pub mod statedir;
 pub mod vocab;
 
 pub use config::HostConfig;
-pub use mediation::{CallError, CallRequest, CallResponse, Host, HostError, HostOptions, ToolView};
+pub use mediation::{
+    CallError, CallProgress, CallRequest, CallResponse, Host, HostError, HostOptions, ToolView,
+};
 pub use registry::{LoadOptions, RegisteredPlugin, Registry, RegistryError};
 pub use sandbox::{
     CallFailure, CallReport, Capabilities, LoadError, LoadedPlugin, Sandbox, SandboxConfig,

@@ -258,11 +258,52 @@ impl ServerHandler for McpServer {
             prompt,
             context,
             channel: "mcp",
+            progress: None,
+        };
+        // A client that sent a progress token hears, about once a second,
+        // that its call is held and for which approval.
+        let progress = ctx.meta.get_progress_token().map(|token| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (
+                tx,
+                tokio::spawn(forward_progress(ctx.peer.clone(), token, rx)),
+            )
+        });
+        let req = CallRequest {
+            progress: progress.as_ref().map(|(tx, _)| tx.clone()),
+            ..req
         };
         let resp = call::spawn(&self.host, &self.metrics, req)
             .finish_unless(ctx.ct.cancelled(), "the client cancelled the request")
             .await;
+        if let Some((_, task)) = progress {
+            task.abort();
+        }
         Ok(CallToolResponse::Complete(tool_result(resp)))
+    }
+}
+
+/// Turn a held call's progress into MCP progress notifications: the
+/// seconds waited of the most it waits, and which approval it waits for.
+async fn forward_progress(
+    peer: rmcp::Peer<RoleServer>,
+    token: rmcp::model::ProgressToken,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::mediation::CallProgress>,
+) {
+    while let Some(p) = rx.recv().await {
+        let message = format!(
+            "held for approval {}: needs {} of {}",
+            p.approval_id,
+            p.required,
+            p.approvers.join(", ")
+        );
+        let param =
+            rmcp::model::ProgressNotificationParam::new(token.clone(), p.waited.as_secs_f64())
+                .with_total(p.wait.as_secs_f64())
+                .with_message(message);
+        if peer.notify_progress(param).await.is_err() {
+            return;
+        }
     }
 }
 

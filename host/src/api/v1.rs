@@ -183,6 +183,7 @@ async fn call_tool(
         prompt: body.prompt,
         context: body.context,
         channel: "http",
+        progress: None,
     };
     // If the client disconnects, axum drops this future and the call is
     // cancelled (and audited as such).

@@ -67,6 +67,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             prompt: a.prompt,
             context,
             channel: "cli",
+            progress: None,
         })
         .await;
     host.shutdown("the command finished").await;

@@ -13,6 +13,8 @@ use crate::vocab::{CancelToken, cap, cap_at, to_canonical};
 
 /// How often a waiting call looks at the request again.
 const POLL: Duration = Duration::from_millis(50);
+/// How often a waiting caller that asked for progress hears of it.
+const PROGRESS_EVERY: Duration = Duration::from_secs(1);
 
 /// The approval a call runs under.
 #[derive(Debug, Clone)]
@@ -61,7 +63,9 @@ impl Host {
         let approvals = &loaded.config.approvals;
         let host_err = |e: StateError| Refusal::Host(e.to_string());
         let bound = binding(grant);
-        let deadline = Instant::now() + approvals.wait;
+        let started = Instant::now();
+        let deadline = started + approvals.wait;
+        let mut told: Option<Instant> = None;
         loop {
             let request = match state.open_approval_for(&bound).await.map_err(host_err)? {
                 Some(a) => a,
@@ -133,6 +137,18 @@ impl Host {
                 }
                 ApprovalStatus::Used => continue,
                 ApprovalStatus::Pending => {}
+            }
+            if let Some(tx) = &ctx.progress
+                && told.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY)
+            {
+                told = Some(Instant::now());
+                let _ = tx.send(crate::mediation::CallProgress {
+                    approval_id: request.id.clone(),
+                    approvers: need.approvers.clone(),
+                    required: need.required,
+                    waited: started.elapsed(),
+                    wait: approvals.wait,
+                });
             }
             if Instant::now() >= deadline || cancel.is_cancelled() {
                 return Err(Refusal::PendingApproval {

@@ -60,12 +60,13 @@ impl Host {
     pub async fn call_cancellable(&self, req: CallRequest, cancel: CancelToken) -> CallResponse {
         let inner = &self.inner;
         let n = inner.next_call.fetch_add(1, Ordering::Relaxed);
-        let ctx = CallContext::new(
+        let mut ctx = CallContext::new(
             format!("call-{}-{n}", inner.call_prefix),
             req.channel,
             req.prompt.as_deref(),
             req.context.as_ref(),
         );
+        ctx.progress = req.progress.clone();
         let loaded = self.loaded();
         let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;
         let Decided {

@@ -27,6 +27,8 @@ pub(crate) struct CallContext {
     pub(crate) started: Instant,
     prompt: Option<String>,
     context: Option<String>,
+    /// Where the caller hears that the call is held.
+    pub(crate) progress: Option<tokio::sync::mpsc::UnboundedSender<crate::mediation::CallProgress>>,
 }
 
 /// The input as it was recorded: its digest and size.
@@ -58,6 +60,7 @@ impl CallContext {
             started: Instant::now(),
             prompt: prompt.map(|p| cap_at(p, MAX_PROMPT)),
             context: context.map(|c| cap_at(&c.to_string(), MAX_PROMPT)),
+            progress: None,
         }
     }
 

@@ -38,7 +38,7 @@ pub use context::MAX_PROMPT;
 pub use listing::ToolView;
 pub use options::{HostError, HostOptions, sandbox_config};
 pub use reload::ReloadReport;
-pub use request::{CallError, CallRequest, CallResponse};
+pub use request::{CallError, CallProgress, CallRequest, CallResponse};
 
 /// What a host is running with: its config, the plugins loaded under it,
 /// and the authorization built from both. Replaced as a whole on reload;

@@ -21,6 +21,24 @@ pub struct CallRequest {
     pub context: Option<Value>,
     /// Where the call came from: `cli`, `mcp`, `http`, `lib`.
     pub channel: &'static str,
+    /// Told, about once a second, while the call waits for a human's
+    /// approval (an MCP client's progress notifications come from it).
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<CallProgress>>,
+}
+
+/// What a caller hears while its call is held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallProgress {
+    /// The approval request it waits for.
+    pub approval_id: String,
+    /// Who may approve it.
+    pub approvers: Vec<String>,
+    /// How many distinct approvers it needs.
+    pub required: u32,
+    /// How long it has waited so far.
+    pub waited: std::time::Duration,
+    /// How long it waits at most before it is answered "pending".
+    pub wait: std::time::Duration,
 }
 
 /// Why a call produced no output.

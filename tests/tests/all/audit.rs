@@ -43,6 +43,7 @@ pub(crate) async fn call(
         prompt: Some(prompt.into()),
         context: Some(json!({"ticket": "SOC-1"})),
         channel: "lib",
+        progress: None,
     })
     .await
     .outcome

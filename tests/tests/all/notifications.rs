@@ -197,3 +197,75 @@ async fn webhooks_that_would_leak_are_refused_at_load() {
         1
     );
 }
+
+/// An MCP client that asks for progress hears, while its call is held,
+/// which approval it waits for; the answer then names the same request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_mcp_call_reports_progress_while_it_waits() {
+    use std::io::{BufRead as _, Write as _};
+    let fx = soc("3s").await;
+    let token = fx.token("triage-bot", "INC-2026-0078", &[]).await;
+    let mut child = std::process::Command::new(warrant_tests::fixture_cli())
+        .args(["serve", "--stdio"])
+        .env("WARRANT_CONFIG", fx.config_path())
+        .env("WARRANT_TOKEN", &token)
+        .env("RUST_LOG", "error")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut send = |v: Value| {
+        stdin.write_all(format!("{v}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    };
+    send(
+        json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+    );
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    send(
+        json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {
+        "name": "case-note__append",
+        "arguments": {"case_id": "INC-2026-0078", "note": "isolate host"},
+        "_meta": {"progressToken": "held-1"}}}),
+    );
+    let mut progress = Vec::new();
+    let answer = loop {
+        line.clear();
+        assert!(
+            stdout.read_line(&mut line).unwrap() > 0,
+            "the server closed stdout"
+        );
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["method"] == "notifications/progress" {
+            progress.push(v["params"].clone());
+        } else if v["id"] == 2 {
+            break v;
+        }
+    };
+    drop(send);
+    let _ = child.kill();
+    let _ = child.wait();
+    let approval = answer["result"]["_meta"]["warrant/approval_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{answer}"))
+        .to_owned();
+    assert!(!progress.is_empty(), "no progress while held: {answer}");
+    for p in &progress {
+        assert_eq!(p["progressToken"], "held-1");
+        assert_eq!(p["total"], json!(3.0));
+        let m = p["message"].as_str().unwrap();
+        assert!(m.contains(&approval) && m.contains("carol, dave"), "{m}");
+    }
+    // Progress only grows.
+    let seen: Vec<f64> = progress
+        .iter()
+        .map(|p| p["progress"].as_f64().unwrap())
+        .collect();
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "{seen:?}");
+}

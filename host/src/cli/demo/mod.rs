@@ -63,6 +63,7 @@ async fn show(
             prompt: Some(prompt.into()),
             context: None,
             channel: "cli",
+            progress: None,
         })
         .await;
     let seq = r
