@@ -248,7 +248,6 @@ async fn a_held_mcp_call_reports_progress_while_it_waits() {
             break v;
         }
     };
-    drop(send);
     let _ = child.kill();
     let _ = child.wait();
     let approval = answer["result"]["_meta"]["warrant/approval_id"]
