@@ -47,13 +47,6 @@ pub(crate) fn approval_requested(config: &Arc<HostConfig>, held: Held) {
         );
         return;
     };
-    let tls = match crate::sandbox::tls_config(&config.egress_ca_files) {
-        Ok(t) => t,
-        Err(e) => {
-            tracing::error!("approval {}: approvers not notified: {e}", held.approval.id);
-            return;
-        }
-    };
     let link = config.file.api.public_url.as_ref().map(|u| {
         format!(
             "{}/v1/admin/approvals/{}",
@@ -61,12 +54,30 @@ pub(crate) fn approval_requested(config: &Arc<HostConfig>, held: Held) {
             held.approval.id
         )
     });
-    for hook in &config.webhooks {
-        let body = body(hook, &held, link.as_deref());
-        let (hook, tls) = (hook.clone(), Arc::clone(&tls));
-        let id = held.approval.id.clone();
-        rt.spawn(async move { deliver(&hook, &id, body, &tls).await });
-    }
+    let bodies: Vec<(Webhook, Vec<u8>)> = config
+        .webhooks
+        .iter()
+        .map(|h| (h.clone(), body(h, &held, link.as_deref())))
+        .collect();
+    let (id, cas) = (held.approval.id.clone(), config.egress_ca_files.clone());
+    // Everything else — reading the CA files, connecting, retrying —
+    // happens off the call's path.
+    rt.spawn(async move {
+        let tls = match crate::sandbox::tls_config(&cas) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!("approval {id}: approvers not notified: {e}");
+                return;
+            }
+        };
+        let deliveries = bodies.into_iter().map(|(hook, body)| {
+            let (tls, id) = (Arc::clone(&tls), id.clone());
+            tokio::spawn(async move { deliver(&hook, &id, body, &tls).await })
+        });
+        for d in deliveries.collect::<Vec<_>>() {
+            let _ = d.await;
+        }
+    });
 }
 
 /// The message for `hook`.
