@@ -6,12 +6,14 @@ mod cli;
 mod fixture;
 mod operators;
 mod volume;
+mod wait;
 
 pub use cli::{EMBEDDED_CLI_ENV, cli_path as fixture_cli, embed_cli};
 pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, probe_tools};
 
 pub use operators::OPERATORS;
 pub use volume::SmallVolume;
+pub use wait::stops_seen;
 
 include!(concat!(env!("OUT_DIR"), "/components.rs"));
 

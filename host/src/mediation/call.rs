@@ -356,12 +356,7 @@ impl Host {
         loaded: &crate::mediation::Loaded,
         grant: &Grant<'_>,
     ) -> Result<(), Refusal> {
-        let stops = self
-            .inner
-            .stops
-            .get()
-            .await
-            .map_err(|e| Refusal::Host(e.to_string()))?;
+        let stops = self.stops_for_call().await?;
         loaded.authz.recheck(grant, &stops, chrono::Utc::now())
     }
 

@@ -93,12 +93,7 @@ impl Host {
     ///
     /// The [`Refusal`] of the token layers.
     pub async fn admit(&self, token: &str) -> Result<TaskToken, Refusal> {
-        let stops = self
-            .inner
-            .stops
-            .get()
-            .await
-            .map_err(|e| Refusal::Host(e.to_string()))?;
+        let stops = self.stops_for_call().await?;
         let loaded = self.loaded();
         let (t, _) = loaded
             .authz

@@ -32,12 +32,7 @@ impl Host {
     /// The [`Refusal`] when the token itself is not accepted, or the agent
     /// or the host is stopped.
     pub async fn tools_for(&self, token: &str) -> Result<Vec<ToolView>, Refusal> {
-        let stops = self
-            .inner
-            .stops
-            .get()
-            .await
-            .map_err(|e| Refusal::Host(e.to_string()))?;
+        let stops = self.stops_for_call().await?;
         let loaded = self.loaded();
         let (t, agent) = loaded
             .authz
@@ -75,12 +70,7 @@ impl Host {
     ///
     /// The [`Refusal`] of the token layers.
     pub async fn token_agent(&self, token: &str) -> Result<String, Refusal> {
-        let stops = self
-            .inner
-            .stops
-            .get()
-            .await
-            .map_err(|e| Refusal::Host(e.to_string()))?;
+        let stops = self.stops_for_call().await?;
         let loaded = self.loaded();
         let (_, agent) = loaded
             .authz

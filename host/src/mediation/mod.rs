@@ -145,6 +145,16 @@ impl Host {
         self.inner.stops.get().await
     }
 
+    /// [`Host::stops`] for a call path: a state that cannot be read is the
+    /// host's refusal.
+    pub(crate) async fn stops_for_call(
+        &self,
+    ) -> Result<Arc<crate::state::StopState>, crate::authz::Refusal> {
+        self.stops()
+            .await
+            .map_err(|e| crate::authz::Refusal::Host(e.to_string()))
+    }
+
     /// The shared state.
     pub fn state(&self) -> &Arc<dyn SharedState> {
         &self.inner.state

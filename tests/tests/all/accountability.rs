@@ -70,13 +70,9 @@ pub(crate) async fn seen(
     what: &str,
     pred: impl Fn(&warrant::state::StopState) -> bool,
 ) {
-    for _ in 0..500 {
-        if pred(&host.stops().await.unwrap()) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    if let Err(e) = warrant_tests::stops_seen(host, pred).await {
+        panic!("the host did not see {what}: {e}");
     }
-    panic!("the host did not see {what} within 5 s");
 }
 
 pub(crate) fn refusal(r: &CallResponse) -> &Refusal {

@@ -121,7 +121,9 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
         );
         cancel.push(ended.saturating_duration_since(exited));
         release(fx)?;
-        seen(host, |s| s.agents.is_empty()).await?;
+        warrant_tests::stops_seen(host, |s| s.agents.is_empty())
+            .await
+            .map_err(|e| anyhow::anyhow!("the host did not see the release: {e}"))?;
 
         // Halt refuses new calls.
         let started = Instant::now();
@@ -154,7 +156,9 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
         refuse_total.push(started.elapsed());
         let out = fx.cli_command_as("carol", &["resume"]).output()?;
         anyhow::ensure!(out.status.success(), "resume failed");
-        seen(host, |s| s.halted.is_none()).await?;
+        warrant_tests::stops_seen(host, |s| s.halted.is_none())
+            .await
+            .map_err(|e| anyhow::anyhow!("the host did not see the resume: {e}"))?;
     }
     println!("\nstop buttons from another process                               p50 ms     p99 ms");
     println!(
@@ -177,23 +181,6 @@ pub async fn stop_latency(fx: &Fixture, host: &Host, opts: &Opts) -> anyhow::Res
         "halt_from_cli_start_ms": round(refuse_total.p50() / 1000.0),
         "quarantine_cancel_ms": round(cancel.p50() / 1000.0), "quarantine_cancel_p99_ms": round(cancel.p99() / 1000.0),
     }))
-}
-
-/// Wait until `host` has seen another process's change (its watcher looks
-/// every 20 ms).
-async fn seen(
-    host: &Host,
-    pred: impl Fn(&warrant::state::StopState) -> bool,
-) -> anyhow::Result<()> {
-    let start = Instant::now();
-    while !pred(&*host.stops().await?) {
-        anyhow::ensure!(
-            start.elapsed() < Duration::from_secs(5),
-            "the host did not see the change within 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    Ok(())
 }
 
 fn release(fx: &Fixture) -> anyhow::Result<()> {
