@@ -96,6 +96,18 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
     if let Some(why) = mismatch(&event, signed) {
         return Err(why);
     }
+    if let Some(d) = &signed.delegation {
+        let proof = d.check(signed, operators)?;
+        return Ok(Checked::Signed(SignedRecord {
+            seq: r.seq,
+            kind: r.kind.clone(),
+            operator: proof.operator,
+            key: format!("{} ({})", proof.session, proof.login),
+            signed_at: DateTime::<Utc>::from_timestamp(a.time, 0)
+                .unwrap_or_default()
+                .to_rfc3339(),
+        }));
+    }
     let Some((op, key)) = operators
         .iter()
         .find_map(|o| o.keys.iter().find(|k| k.id == a.key).map(|k| (o, k)))

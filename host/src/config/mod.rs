@@ -6,6 +6,7 @@
 mod agents;
 mod budgets;
 mod ceilings;
+mod console;
 mod issuers;
 mod model;
 mod operators;
@@ -18,11 +19,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::keys::TrustStore;
-use crate::vocab::{Impact, Rate, parse_duration, parse_rate, parse_size};
+pub(crate) use crate::vocab::parse_duration;
+use crate::vocab::{Impact, Rate, parse_rate, parse_size};
 
 pub use agents::{Agent, valid_id};
 pub use budgets::{Budget, BudgetEntry, BudgetPer};
 pub use ceilings::{Ceilings, HttpCeiling, normal};
+pub use console::{Console, ConsoleOidc, ConsoleOidcEntry, ConsoleSection};
 pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
@@ -159,6 +162,8 @@ pub struct HostConfig {
     pub metrics_token_file: Option<PathBuf>,
     /// Where approvers are told of held calls.
     pub webhooks: Vec<Webhook>,
+    /// The console in the browser.
+    pub console: Console,
 }
 
 impl HostConfig {
@@ -228,6 +233,8 @@ impl HostConfig {
         let budgets = budgets::budgets(&file.budgets).map_err(|(f, why)| invalid(&f, why))?;
         let webhooks =
             webhooks::webhooks(&file.webhooks, &dir).map_err(|(f, why)| invalid(&f, why))?;
+        let console =
+            console::console(&file.console, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
@@ -297,6 +304,7 @@ impl HostConfig {
             egress_ca_files: file.egress.ca_files.iter().map(|f| dir.join(f)).collect(),
             metrics_token_file: file.api.metrics_token_file.as_ref().map(|f| dir.join(f)),
             webhooks,
+            console,
             file,
             path: path.to_owned(),
             dir,

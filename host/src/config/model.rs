@@ -60,6 +60,9 @@ pub struct ConfigFile {
     /// Where approvers are told of held calls.
     #[serde(default)]
     pub webhooks: Vec<crate::config::WebhookEntry>,
+    /// The console in the browser.
+    #[serde(default)]
+    pub console: crate::config::ConsoleSection,
 }
 
 /// `[ceilings]`: what any plugin may be granted at most, whatever its

@@ -40,6 +40,8 @@ pub enum ActionKind {
     Reload,
     /// Forget a plugin's version high-water mark.
     ResetVersion,
+    /// Open a console session: the binding is the session key's digest.
+    ConsoleLogin,
 }
 
 impl ActionKind {
@@ -58,6 +60,7 @@ impl ActionKind {
             Self::Issue => "issue",
             Self::Reload => "reload",
             Self::ResetVersion => "reset-version",
+            Self::ConsoleLogin => "console-login",
         }
     }
 }
@@ -115,6 +118,10 @@ pub struct SignedAction {
     /// Ed25519 over `warrant/v1 operator-action\n` followed by the
     /// canonical JSON of `action`, base64.
     pub sig: String,
+    /// For an action taken in the console: the session key that signed it
+    /// and the operator's grant of that key (from format 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegation: Option<Box<crate::keys::Delegation>>,
 }
 
 impl ActionBody {
@@ -128,7 +135,11 @@ impl ActionBody {
     /// Sign with `key`.
     pub fn sign(self, key: &ed25519_dalek::SigningKey) -> SignedAction {
         let sig = B64.encode(key.sign(&self.signed_bytes()).to_bytes());
-        SignedAction { action: self, sig }
+        SignedAction {
+            action: self,
+            sig,
+            delegation: None,
+        }
     }
 }
 

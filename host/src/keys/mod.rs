@@ -4,6 +4,7 @@
 //! manifest.
 
 mod action;
+mod delegation;
 mod files;
 mod trust;
 
@@ -15,6 +16,10 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 pub use action::{ActionBody, ActionKind, IssueRequest, SignedAction};
+pub use delegation::{Delegation, DelegationProof, SessionLogin, session_digest, session_id};
+
+/// How long a console login link (a signed `console-login`) is good for.
+pub const LOGIN_MAX_AGE_SECS: i64 = 300;
 pub use files::{KeyError, KeyFile, generate, read_key_file, write_key_files};
 pub use trust::{TrustError, TrustStore, TrustedKey};
 

@@ -48,6 +48,10 @@ impl Host {
                 inner.opts,
             )
             .await
+            .map(|mut l| {
+                l.operator.keep_sessions(&old.operator);
+                l
+            })
             .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };

@@ -34,6 +34,16 @@ impl OperatorActions {
                 asked: describe(kind, target),
             });
         }
+        if signed.delegation.is_some() {
+            self.check_delegated(signed)?;
+            let Some(op) = self.config.operator(&a.operator) else {
+                return Err(OperatorError::Unauthenticated(format!(
+                    "no operator {}",
+                    a.operator
+                )));
+            };
+            return self.fresh_and_unused(signed, op).await;
+        }
         let Some((op, key)) = self.config.operator_key(&a.key) else {
             return Err(OperatorError::Unauthenticated(format!(
                 "no operator in {} has the key {}",
@@ -47,8 +57,7 @@ impl OperatorActions {
                 a.key, op.name, a.operator
             )));
         }
-        let now = Utc::now();
-        if let Some(why) = key.unusable_at(now) {
+        if let Some(why) = key.unusable_at(Utc::now()) {
             return Err(OperatorError::Unauthenticated(why));
         }
         if !signed.verifies(&key.key) {
@@ -57,6 +66,17 @@ impl OperatorActions {
                 op.name, a.key
             )));
         }
+        self.fresh_and_unused(signed, op).await
+    }
+
+    /// The action is fresh; use up its nonce.
+    async fn fresh_and_unused<'a>(
+        &self,
+        signed: &SignedAction,
+        op: &'a Operator,
+    ) -> Result<&'a Operator, OperatorError> {
+        let a = &signed.action;
+        let now = Utc::now();
         if (now.timestamp() - a.time).abs() > MAX_AGE_SECS {
             return Err(OperatorError::Stale {
                 signed: DateTime::<Utc>::from_timestamp(a.time, 0)

@@ -9,6 +9,7 @@
 
 mod approvals;
 mod auth;
+mod sessions;
 mod signer;
 mod stops;
 mod tokens;
@@ -24,6 +25,8 @@ use crate::state::{SharedState, SqliteState, StateError};
 use crate::statedir::{StateDir, StateDirError};
 
 pub use signer::OperatorSigner;
+pub use sessions::{Session, Sessions, session_key};
+pub(crate) use sessions::VerifiedLogin;
 pub use stops::Stop;
 
 /// Why an operator action was refused. Nothing was changed.
@@ -92,6 +95,7 @@ pub struct OperatorActions {
     state: Arc<dyn SharedState>,
     audit: Arc<AuditLog>,
     issuer: Issuer,
+    sessions: Arc<Sessions>,
 }
 
 impl OperatorActions {
@@ -136,6 +140,7 @@ impl OperatorActions {
             state,
             audit,
             issuer,
+            sessions: Arc::default(),
         })
     }
 

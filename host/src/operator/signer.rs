@@ -5,7 +5,8 @@ use std::path::Path;
 
 use crate::config::HostConfig;
 use crate::keys::{
-    ActionBody, ActionKind, IssueRequest, KeyFile, SignedAction, SigningKey, read_key_file,
+    ActionBody, ActionKind, Delegation, IssueRequest, KeyFile, SignedAction, SigningKey,
+    read_key_file, session_digest,
 };
 use crate::operator::OperatorError;
 use crate::vocab::random_id;
@@ -16,6 +17,8 @@ pub struct OperatorSigner {
     operator: String,
     key_id: String,
     key: ed25519_dalek::SigningKey,
+    /// For a console session's key: the operator's grant of it.
+    delegation: Option<Box<Delegation>>,
 }
 
 impl OperatorSigner {
@@ -31,6 +34,7 @@ impl OperatorSigner {
                 operator: operator.to_owned(),
                 key_id: file.id.clone(),
                 key,
+                delegation: None,
             }),
             SigningKey::Hmac(_) => Err(bad(format!(
                 "key {} is an HMAC key; operators sign with Ed25519 keys (warrant keygen --operator)",
@@ -61,6 +65,28 @@ impl OperatorSigner {
             )));
         };
         Self::new(&op.name.clone(), &file)
+    }
+
+    /// A console session's signer: its key, granted by `delegation`.
+    pub(crate) fn session(key: ed25519_dalek::SigningKey, delegation: Delegation) -> Self {
+        Self {
+            operator: delegation.operator.clone(),
+            key_id: delegation.session.clone(),
+            key,
+            delegation: Some(Box::new(delegation)),
+        }
+    }
+
+    /// Sign a console login for the session key `session` (the login link
+    /// of `warrant console login`).
+    pub fn sign_login(&self, session: &ed25519_dalek::VerifyingKey) -> SignedAction {
+        self.sign_body(
+            ActionKind::ConsoleLogin,
+            "",
+            Some(session_digest(session)),
+            None,
+            "console login",
+        )
     }
 
     /// The operator.
@@ -103,7 +129,7 @@ impl OperatorSigner {
         issue: Option<IssueRequest>,
         reason: &str,
     ) -> SignedAction {
-        ActionBody {
+        let mut signed = ActionBody {
             kind,
             target: target.to_owned(),
             binding,
@@ -114,6 +140,8 @@ impl OperatorSigner {
             time: chrono::Utc::now().timestamp(),
             nonce: random_id("n", 16),
         }
-        .sign(&self.key)
+        .sign(&self.key);
+        signed.delegation.clone_from(&self.delegation);
+        signed
     }
 }

@@ -25,13 +25,13 @@ pub use call::{
 };
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{
-    ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, OperatorAction,
+    ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, ConsoleSession, OperatorAction,
     PluginLoaded, PluginRefused, TokenIssued, VersionReset,
 };
 
 /// The version of the record format this host writes (the `v` field of
 /// every record).
-pub const FORMAT_VERSION: u32 = 5;
+pub const FORMAT_VERSION: u32 = 6;
 
 /// One thing the host decided or did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +103,12 @@ pub enum Event {
     /// The writer cut a torn final line left by a crash.
     #[serde(rename = "audit.recovered")]
     AuditRecovered(AuditRecovered),
+    /// An operator logged in to the console.
+    #[serde(rename = "console.session-opened")]
+    SessionOpened(ConsoleSession),
+    /// A console session ended.
+    #[serde(rename = "console.session-closed")]
+    SessionClosed(ConsoleSession),
 }
 
 impl Event {
@@ -130,6 +136,8 @@ impl Event {
         "config.reload-requested",
         "config.reloaded",
         "audit.recovered",
+        "console.session-opened",
+        "console.session-closed",
     ];
 
     /// The record kind, e.g. `call.decided`.
@@ -157,6 +165,8 @@ impl Event {
             Self::ReloadRequested(_) => "config.reload-requested",
             Self::ConfigReloaded(_) => "config.reloaded",
             Self::AuditRecovered(_) => "audit.recovered",
+            Self::SessionOpened(_) => "console.session-opened",
+            Self::SessionClosed(_) => "console.session-closed",
         }
     }
 

@@ -211,3 +211,26 @@ pub struct AuditRecovered {
     /// Why.
     pub reason: String,
 }
+
+/// `console.session-opened` and `console.session-closed` (from format 6):
+/// an operator logged in to the console, or their session ended. The
+/// actions taken in it carry their own proof (their delegation); these
+/// records say when the session began and ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSession {
+    /// The operator.
+    pub operator: String,
+    /// The session key's id.
+    pub session: String,
+    /// How they logged in: `link` or `oidc`.
+    pub method: String,
+    /// For an OpenID login: the issuer and subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<String>,
+    /// When the session ends at the latest (RFC 3339).
+    pub not_after: String,
+    /// Why it ended (`console.session-closed`): logged out, expired.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ended: Option<String>,
+}

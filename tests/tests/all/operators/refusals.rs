@@ -56,6 +56,7 @@ async fn only_the_approvers_own_fresh_signature_over_the_held_call_approves_it()
             SignedAction {
                 action: decision("carol", Box::new(|_| {})),
                 sig: String::new(),
+                delegation: None,
             },
             "does not verify",
         ),

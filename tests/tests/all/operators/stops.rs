@@ -29,6 +29,7 @@ async fn every_stop_button_needs_a_valid_signature_for_its_role() {
         let unsigned = SignedAction {
             action: fx.body("carol", kind, target),
             sig: String::new(),
+            delegation: None,
         };
         let other = match stop {
             Stop::Halt => Stop::Quarantine("bot".into()),

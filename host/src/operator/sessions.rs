@@ -1,0 +1,300 @@
+//! Console sessions: an operator logs in once — with a login link signed by
+//! their own key, or at their OpenID provider — and the console then signs
+//! each of their actions with the session's own key, whose grant every
+//! action carries ([`Delegation`]). The host keeps the live sessions in
+//! memory: an action signed with the key of a session that ended (logout,
+//! expiry, the operator's key revoked or their entry removed) is refused.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use chrono::Utc;
+
+use crate::audit::event::{ConsoleSession, Event};
+use crate::keys::{
+    ActionKind, Delegation, SessionLogin, SignedAction, session_digest, session_id,
+};
+use crate::operator::{OperatorActions, OperatorError, OperatorSigner};
+use crate::vocab::cap;
+
+/// A live console session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The session key's id.
+    pub id: String,
+    /// The operator.
+    pub operator: String,
+    /// How they logged in (`link`, `oidc`).
+    pub method: &'static str,
+    /// When it ends, seconds since the epoch.
+    pub not_after: i64,
+    signer: OperatorSigner,
+    delegation: Arc<Delegation>,
+}
+
+impl Session {
+    /// The signer of this session's actions.
+    pub fn signer(&self) -> &OperatorSigner {
+        &self.signer
+    }
+}
+
+/// The live sessions of one host process. Kept across reloads.
+#[derive(Debug, Default)]
+pub struct Sessions {
+    live: Mutex<HashMap<String, Session>>,
+}
+
+impl Sessions {
+    fn get(&self, id: &str) -> Option<Session> {
+        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.get(id).cloned()
+    }
+
+    fn insert(&self, s: Session) {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.retain(|_, s| s.not_after > Utc::now().timestamp());
+        live.insert(s.id.clone(), s);
+    }
+
+    fn remove(&self, id: &str) -> Option<Session> {
+        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
+        live.remove(id)
+    }
+}
+
+/// An OpenID Connect login the console verified: the ID token's signature,
+/// issuer, audience, expiry and nonce.
+#[derive(Debug, Clone)]
+pub(crate) struct VerifiedLogin {
+    pub(crate) issuer: String,
+    pub(crate) subject: String,
+    pub(crate) email: Option<String>,
+    pub(crate) id_token: String,
+}
+
+/// A fresh Ed25519 key from the OS's randomness.
+///
+/// # Errors
+///
+/// When the OS has no randomness to give.
+pub fn session_key() -> Result<ed25519_dalek::SigningKey, OperatorError> {
+    let mut secret = [0u8; 32];
+    getrandom::fill(&mut secret).map_err(|e| {
+        OperatorError::Invalid(format!("no randomness for a session key: {e}"))
+    })?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(&secret))
+}
+
+impl OperatorActions {
+    /// The live sessions (shared with the host's next reload).
+    pub fn sessions(&self) -> &Arc<Sessions> {
+        &self.sessions
+    }
+
+    /// Keep the sessions of `before` (a reload).
+    pub(crate) fn keep_sessions(&mut self, before: &OperatorActions) {
+        self.sessions = Arc::clone(&before.sessions);
+    }
+
+    /// Open a session from a login link: `login` is a `console-login`
+    /// signed by the operator's own key over the digest of `key`'s public
+    /// half, fresh and never used before.
+    ///
+    /// # Errors
+    ///
+    /// When the login does not authenticate or does not bind `key`.
+    pub async fn open_link_session(
+        &self,
+        login: &SignedAction,
+        key: ed25519_dalek::SigningKey,
+    ) -> Result<Session, OperatorError> {
+        if login.delegation.is_some() {
+            return Err(OperatorError::Unauthenticated(
+                "a console session cannot open another one".into(),
+            ));
+        }
+        let digest = session_digest(&key.verifying_key());
+        if login.action.binding.as_deref() != Some(digest.as_str()) {
+            return Err(OperatorError::Mismatch {
+                signed: "a login for another session key".into(),
+                asked: "a login for the key in this link".into(),
+            });
+        }
+        let op = self.authenticate(login, ActionKind::ConsoleLogin, "").await?;
+        let name = op.name.clone();
+        let login = SessionLogin::Link {
+            login: Box::new(login.clone()),
+        };
+        self.open_session(&name, key, login, None).await
+    }
+
+    /// Open a session for a verified OpenID Connect login whose nonce was
+    /// the digest of `key`'s public half.
+    ///
+    /// # Errors
+    ///
+    /// When no operator of the config has that identity.
+    pub(crate) async fn open_oidc_session(
+        &self,
+        v: VerifiedLogin,
+        key: ed25519_dalek::SigningKey,
+    ) -> Result<Session, OperatorError> {
+        let Some(op) = self.config.operators.iter().find(|o| {
+            o.oidc.as_ref().is_some_and(|w| {
+                w.issuer.trim_end_matches('/') == v.issuer.trim_end_matches('/')
+                    && (w.subject.as_deref() == Some(v.subject.as_str())
+                        || (w.email.is_some() && w.email == v.email))
+            })
+        }) else {
+            return Err(OperatorError::Unauthenticated(format!(
+                "{} subject {} is no operator's identity in {} (oidc = {{ issuer, subject | email }})",
+                v.issuer,
+                v.subject,
+                self.config.path.display()
+            )));
+        };
+        let name = op.name.clone();
+        let identity = format!("{} {}", v.issuer, v.subject);
+        let login = SessionLogin::Oidc {
+            issuer: v.issuer,
+            subject: v.subject,
+            email: v.email,
+            id_token: v.id_token,
+        };
+        self.open_session(&name, key, login, Some(identity)).await
+    }
+
+    async fn open_session(
+        &self,
+        operator: &str,
+        key: ed25519_dalek::SigningKey,
+        login: SessionLogin,
+        identity: Option<String>,
+    ) -> Result<Session, OperatorError> {
+        if self.config.operator(operator).is_some_and(|o| o.automation) {
+            return Err(OperatorError::Unauthenticated(format!(
+                "{operator} is an automation; automations do not log in to the console"
+            )));
+        }
+        let pk = key.verifying_key();
+        let now = Utc::now().timestamp();
+        let lifetime = i64::try_from(self.config.console.session.as_secs()).unwrap_or(i64::MAX);
+        let method = match login {
+            SessionLogin::Link { .. } => "link",
+            SessionLogin::Oidc { .. } => "oidc",
+        };
+        let delegation = Delegation {
+            session: session_id(&pk),
+            session_key: base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                pk.as_bytes(),
+            ),
+            operator: operator.to_owned(),
+            opened: now,
+            not_after: now.saturating_add(lifetime),
+            login,
+        };
+        self.audit
+            .append(&Event::SessionOpened(record(&delegation, method, identity, None)), true)
+            .await?;
+        let session = Session {
+            id: delegation.session.clone(),
+            operator: operator.to_owned(),
+            method,
+            not_after: delegation.not_after,
+            signer: OperatorSigner::session(key, delegation.clone()),
+            delegation: Arc::new(delegation),
+        };
+        self.sessions.insert(session.clone());
+        Ok(session)
+    }
+
+    /// The live session `id`: `None` once it ended (and then its end is
+    /// recorded), or when the operator can no longer act (their login key
+    /// revoked or expired, their entry or identity removed).
+    pub async fn session(&self, id: &str) -> Option<Session> {
+        let s = self.sessions.get(id)?;
+        let why = if s.not_after <= Utc::now().timestamp() {
+            Some("expired".to_owned())
+        } else {
+            self.still_granted(&s.delegation).err()
+        };
+        match why {
+            None => Some(s),
+            Some(why) => {
+                self.close_session(id, &why).await;
+                None
+            }
+        }
+    }
+
+    /// End session `id` (logout); recorded. Returns whether it was live.
+    pub async fn close_session(&self, id: &str, why: &str) -> bool {
+        let Some(s) = self.sessions.remove(id) else {
+            return false;
+        };
+        let ended = record(&s.delegation, s.method, None, Some(cap(why)));
+        if let Err(e) = self.audit.append(&Event::SessionClosed(ended), true).await {
+            tracing::error!("console session {id} ended but could not be recorded: {e}");
+        }
+        true
+    }
+
+    /// Check a delegated action: its session is live here, is the one the
+    /// action carries, and its grant still holds under this config.
+    pub(crate) fn check_delegated(&self, signed: &SignedAction) -> Result<(), OperatorError> {
+        let Some(d) = &signed.delegation else {
+            return Ok(());
+        };
+        let unauth = OperatorError::Unauthenticated;
+        let live = self.sessions.get(&d.session).filter(|s| *s.delegation == **d);
+        let Some(live) = live.filter(|s| s.not_after > Utc::now().timestamp()) else {
+            return Err(unauth(format!(
+                "the console session {} has ended (logged out or expired); log in again",
+                d.session
+            )));
+        };
+        self.still_granted(&live.delegation).map_err(unauth)?;
+        d.check(signed, &self.config.operators).map(|_| ()).map_err(unauth)
+    }
+
+    /// Whether the operator's grant of a session still holds now.
+    fn still_granted(&self, d: &Delegation) -> Result<(), String> {
+        let Some(op) = self.config.operator(&d.operator) else {
+            return Err(format!("{} is no longer an operator", d.operator));
+        };
+        match &d.login {
+            SessionLogin::Link { login } => {
+                let key = op.keys.iter().find(|k| k.id == login.action.key);
+                match key.map(|k| k.unusable_at(Utc::now())) {
+                    Some(None) => Ok(()),
+                    Some(Some(why)) => Err(why),
+                    None => Err(format!("{}'s key {} was removed", op.name, login.action.key)),
+                }
+            }
+            SessionLogin::Oidc { .. } if op.oidc.is_none() => {
+                Err(format!("{}'s OpenID identity was removed", op.name))
+            }
+            SessionLogin::Oidc { .. } => Ok(()),
+        }
+    }
+}
+
+fn record(
+    d: &Delegation,
+    method: &str,
+    identity: Option<String>,
+    ended: Option<String>,
+) -> ConsoleSession {
+    ConsoleSession {
+        operator: d.operator.clone(),
+        session: d.session.clone(),
+        method: method.to_owned(),
+        identity,
+        not_after: chrono::DateTime::<Utc>::from_timestamp(d.not_after, 0)
+            .unwrap_or_default()
+            .to_rfc3339(),
+        ended,
+    }
+}
