@@ -16,4 +16,6 @@ pub(crate) struct AppState {
     pub(crate) metrics_token: Option<Arc<str>>,
     /// The audit chain by call id.
     pub(crate) index: Arc<CallIndex>,
+    /// The console's sessions and logins under way.
+    pub(crate) console: Arc<crate::api::console::ConsoleState>,
 }

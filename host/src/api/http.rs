@@ -184,6 +184,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         metrics,
         admin_token: admin_token.into(),
         metrics_token,
+        console: Arc::new(crate::api::console::ConsoleState::new(opts.tls.is_some())),
     };
     let router = Router::new()
         .merge(
@@ -197,6 +198,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         )
         .merge(v1::routes())
         .merge(oauth::routes())
+        .merge(crate::api::console::routes())
         .nest("/v1/admin", operator_api::routes(state.clone()))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))

@@ -24,6 +24,7 @@
 
 mod app;
 mod call;
+mod console;
 mod http;
 mod mcp;
 mod metrics;

@@ -81,7 +81,14 @@ fn signed(body: &[u8]) -> Result<SignedAction, ApiFault> {
 
 impl From<OperatorError> for ApiFault {
     fn from(e: OperatorError) -> Self {
-        let status = match &e {
+        ApiFault::new(status_of(&e), "admin", e.to_string())
+    }
+}
+
+/// The HTTP status of a refused operator action.
+pub(crate) fn status_of(e: &OperatorError) -> StatusCode {
+    {
+        match e {
             OperatorError::Unauthenticated(_)
             | OperatorError::Replayed(_)
             | OperatorError::Stale { .. } => StatusCode::UNAUTHORIZED,
@@ -92,8 +99,7 @@ impl From<OperatorError> for ApiFault {
             OperatorError::Invalid(_) | OperatorError::Issue(_) => StatusCode::CONFLICT,
             OperatorError::StateDir(_) => StatusCode::INTERNAL_SERVER_ERROR,
             OperatorError::State(_) | OperatorError::Audit(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
-        ApiFault::new(status, "admin", e.to_string())
+        }
     }
 }
 
@@ -330,19 +336,22 @@ struct Tampered {
     fault: String,
 }
 
-/// Verify the whole chain with the host's keys (and witness), holding a
-/// shared lock on the log so that no half-written record is read.
-async fn verify(State(s): State<AppState>) -> Result<Response, ApiFault> {
-    let mut keys = VerifyKeys::from_state_dir(s.host.state_dir(), true)
+/// Verify the whole chain with the host's keys (and witness) and the
+/// operators' public keys, holding a shared lock on the log so that no
+/// half-written record is read.
+pub(crate) async fn verify_now(
+    host: &crate::Host,
+) -> Result<Result<crate::audit::ChainSummary, crate::audit::ChainFault>, ApiFault> {
+    let mut keys = VerifyKeys::from_state_dir(host.state_dir(), true)
         .map_err(|e| ApiFault::new(StatusCode::INTERNAL_SERVER_ERROR, "audit", e.to_string()))?;
-    let config = s.host.config();
+    let config = host.config();
     keys.operators = Some(config.operators.clone());
     let paths = AuditPaths::in_dir(&config.audit.dir);
     let opts = VerifyOptions {
         witness: config.audit.witness.clone(),
         require_checkpoint: false,
     };
-    let result = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let lock = std::fs::File::open(&paths.log).and_then(|f| f.lock_shared().map(|()| f));
         let out = verify_chain(&paths.log, &paths.checkpoints, &keys, &opts, &mut |_, _| {});
         drop(lock);
@@ -355,7 +364,11 @@ async fn verify(State(s): State<AppState>) -> Result<Response, ApiFault> {
             "audit",
             format!("verification did not finish: {e}"),
         )
-    })?;
+    })
+}
+
+async fn verify(State(s): State<AppState>) -> Result<Response, ApiFault> {
+    let result = verify_now(&s.host).await?;
     Ok(match result {
         Ok(sum) => axum::Json(Verified {
             ok: true,

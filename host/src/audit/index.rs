@@ -1,4 +1,4 @@
-//! An index of the chain by call id, kept up to date incrementally: each
+//! An index of the chain by call id, task and approval request, kept up to date incrementally: each
 //! lookup reads only what was appended since the last one, so answering
 //! `GET /v1/calls/{id}` does not re-read the whole log.
 
@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
+use crate::audit::event::Event;
 use crate::audit::record::Record;
 
 /// Where each call's records are in the log.
@@ -20,8 +21,18 @@ pub struct CallIndex {
 struct IndexState {
     /// Bytes of the log indexed so far (always at a line boundary).
     scanned: u64,
-    /// call id → (offset, length) of its lines.
-    calls: HashMap<String, Vec<(u64, u64)>>,
+    /// call id, task, approval id → (offset, length) of their lines.
+    keys: HashMap<Key, Vec<(u64, u64)>>,
+}
+
+/// What records are looked up by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Call(String),
+    Task(String),
+    Approval(String),
+    Tokens,
+    Stops,
 }
 
 impl CallIndex {
@@ -40,6 +51,46 @@ impl CallIndex {
     ///
     /// When the log cannot be read.
     pub fn records_of(&self, call_id: &str) -> std::io::Result<Vec<Record>> {
+        self.lookup(&Key::Call(call_id.to_owned()))
+    }
+
+    /// The records of one task, in chain order.
+    ///
+    /// # Errors
+    ///
+    /// When the log cannot be read.
+    pub fn records_of_task(&self, task: &str) -> std::io::Result<Vec<Record>> {
+        self.lookup(&Key::Task(task.to_owned()))
+    }
+
+    /// The records of the call held for approval request `id`.
+    ///
+    /// # Errors
+    ///
+    /// When the log cannot be read.
+    pub fn records_of_approval(&self, id: &str) -> std::io::Result<Vec<Record>> {
+        self.lookup(&Key::Approval(id.to_owned()))
+    }
+
+    /// The records of every task token issued or exchanged.
+    ///
+    /// # Errors
+    ///
+    /// When the log cannot be read.
+    pub fn token_records(&self) -> std::io::Result<Vec<Record>> {
+        self.lookup(&Key::Tokens)
+    }
+
+    /// The records of every stop button pressed.
+    ///
+    /// # Errors
+    ///
+    /// When the log cannot be read.
+    pub fn stop_records(&self) -> std::io::Result<Vec<Record>> {
+        self.lookup(&Key::Stops)
+    }
+
+    fn lookup(&self, key: &Key) -> std::io::Result<Vec<Record>> {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let mut f = std::fs::File::open(&self.log)?;
         let len = f.metadata()?.len();
@@ -57,17 +108,42 @@ impl CallIndex {
             if n == 0 || line.last() != Some(&b'\n') {
                 break;
             }
-            if let Some(id) = serde_json::from_slice::<Record>(&line)
+            if let Some(e) = serde_json::from_slice::<Record>(&line)
                 .ok()
                 .and_then(|r| r.event())
-                .and_then(|e| e.call_id().map(str::to_owned))
             {
-                st.calls.entry(id).or_default().push((at, n as u64));
+                let spot = (at, n as u64);
+                if let Some(id) = e.call_id() {
+                    st.keys.entry(Key::Call(id.to_owned())).or_default().push(spot);
+                }
+                if let Some(t) = e.task() {
+                    st.keys.entry(Key::Task(t.to_owned())).or_default().push(spot);
+                }
+                if matches!(e, Event::TokenIssued(_) | Event::TokenExchanged(_)) {
+                    st.keys.entry(Key::Tokens).or_default().push(spot);
+                }
+                if matches!(
+                    e,
+                    Event::HostHalted(_)
+                        | Event::HostResumed(_)
+                        | Event::AgentQuarantined(_)
+                        | Event::AgentReleased(_)
+                        | Event::TokenRevoked(_)
+                        | Event::PluginDisabled(_)
+                        | Event::PluginEnabled(_)
+                ) {
+                    st.keys.entry(Key::Stops).or_default().push(spot);
+                }
+                if let Event::CallDecided(d) = &e
+                    && let Some(a) = &d.approval_id
+                {
+                    st.keys.entry(Key::Approval(a.clone())).or_default().push(spot);
+                }
             }
             at += n as u64;
         }
         st.scanned = at;
-        let spots = st.calls.get(call_id).cloned().unwrap_or_default();
+        let spots = st.keys.get(key).cloned().unwrap_or_default();
         drop(st);
         let mut out = Vec::new();
         for (offset, n) in spots {

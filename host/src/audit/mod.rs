@@ -31,6 +31,7 @@ pub use ocsf::{
 };
 pub use query::{Filter, read_records};
 pub use record::{GENESIS, Record};
+pub(crate) use signatures::{Checked, check as check_signature};
 pub use signatures::{SignedRecord, is_operator_kind};
 pub use timeline::timeline;
 pub use verify::{ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain};

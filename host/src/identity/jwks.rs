@@ -32,9 +32,18 @@ struct Cached {
 
 impl Keys {
     pub(crate) fn new(issuer: &Issuer, tls: Arc<rustls::ClientConfig>) -> Self {
+        Self::at(issuer.jwks.clone(), issuer.jwks_refresh, tls)
+    }
+
+    /// The keys at `source`, fetched again at most every `refresh`.
+    pub(crate) fn at(
+        source: JwksSource,
+        refresh: Duration,
+        tls: Arc<rustls::ClientConfig>,
+    ) -> Self {
         Self {
-            source: issuer.jwks.clone(),
-            refresh: issuer.jwks_refresh,
+            source,
+            refresh,
             tls,
             cached: tokio::sync::Mutex::default(),
         }

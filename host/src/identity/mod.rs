@@ -11,7 +11,7 @@
 //! clock skew, and the lifetime may not exceed the issuer's maximum. Every
 //! refusal says which check failed.
 
-mod jwks;
+pub(crate) mod jwks;
 
 use std::sync::Arc;
 

@@ -49,7 +49,7 @@ pub(crate) fn approval_requested(config: &Arc<HostConfig>, held: Held) {
     };
     let link = config.file.api.public_url.as_ref().map(|u| {
         format!(
-            "{}/v1/admin/approvals/{}",
+            "{}/console/approvals/{}",
             u.trim_end_matches('/'),
             held.approval.id
         )

@@ -25,7 +25,7 @@ use crate::state::{SharedState, SqliteState, StateError};
 use crate::statedir::{StateDir, StateDirError};
 
 pub use signer::OperatorSigner;
-pub use sessions::{Session, Sessions, session_key};
+pub use sessions::{LoginGrant, Session, Sessions, session_key};
 pub(crate) use sessions::VerifiedLogin;
 pub use stops::Stop;
 

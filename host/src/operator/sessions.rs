@@ -8,6 +8,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
 use chrono::Utc;
 
 use crate::audit::event::{ConsoleSession, Event};
@@ -186,10 +188,7 @@ impl OperatorActions {
         };
         let delegation = Delegation {
             session: session_id(&pk),
-            session_key: base64::Engine::encode(
-                &base64::engine::general_purpose::STANDARD,
-                pk.as_bytes(),
-            ),
+            session_key: B64.encode(pk.as_bytes()),
             operator: operator.to_owned(),
             opened: now,
             not_after: now.saturating_add(lifetime),
@@ -296,5 +295,56 @@ fn record(
             .unwrap_or_default()
             .to_rfc3339(),
         ended,
+    }
+}
+
+/// What a login link carries (after `#grant=`, so it never reaches a
+/// server log): the operator's signed `console-login` and the session key
+/// it grants, which the CLI made.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginGrant {
+    /// The signed `console-login`.
+    pub login: SignedAction,
+    /// The session's Ed25519 secret key, base64.
+    pub session_key: String,
+}
+
+impl LoginGrant {
+    /// A grant signed by `signer` for a fresh session key.
+    ///
+    /// # Errors
+    ///
+    /// When the OS has no randomness.
+    pub fn new(signer: &OperatorSigner) -> Result<Self, OperatorError> {
+        let key = session_key()?;
+        Ok(Self {
+            login: signer.sign_login(&key.verifying_key()),
+            session_key: B64.encode(key.to_bytes()),
+        })
+    }
+
+    /// As text for a link: base64url of its JSON.
+    pub fn encode(&self) -> String {
+        B64URL.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Read a grant back, and its session key.
+    ///
+    /// # Errors
+    ///
+    /// When the text is not a grant.
+    pub fn decode(text: &str) -> Result<(SignedAction, ed25519_dalek::SigningKey), String> {
+        let bytes = B64URL
+            .decode(text.trim().trim_start_matches("#grant=").trim_start_matches("grant="))
+            .map_err(|e| format!("the login code is not base64url: {e}"))?;
+        let g: Self = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("the login code is not a login grant: {e}"))?;
+        let secret = B64
+            .decode(g.session_key.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b.as_slice()).ok())
+            .ok_or("the login code's session key is not an Ed25519 key")?;
+        Ok((g.login, ed25519_dalek::SigningKey::from_bytes(&secret)))
     }
 }

@@ -1,0 +1,271 @@
+//! The operator console at `/console`: the approvals inbox, task
+//! timelines, agents, tokens and plugins, and the stop buttons, as
+//! server-rendered HTML (maud escapes every value it renders) with one
+//! small script for live updates and confirmations. Everything — styles and
+//! script — is embedded in the binary; nothing is loaded from elsewhere.
+//!
+//! An operator logs in with a one-time link (`warrant console login`,
+//! signed with their own key) or at their OpenID provider; the console
+//! then signs each of their actions with the session's key and hands it to
+//! the same library call the CLI uses ([`OperatorActions`]), so it lands
+//! in the chain attributed to them, with a signature that verifies
+//! offline.
+//!
+//! Sessions live in an HttpOnly, SameSite=Strict cookie (Secure over TLS)
+//! that names server-side state; every state-changing request must come
+//! from this console's own origin and carry the session's CSRF token; every
+//! page is sent with a strict Content-Security-Policy (no inline script).
+//!
+//! [`OperatorActions`]: crate::operator::OperatorActions
+
+mod actions;
+mod agents;
+mod inbox;
+mod layout;
+mod live;
+mod login;
+mod oidc;
+mod timeline;
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+
+use crate::api::app::AppState;
+use crate::api::security::same_secret;
+use crate::keys::sha256_hex;
+use crate::operator::Session;
+use crate::vocab::random_id;
+
+/// The session cookie.
+const COOKIE: &str = "warrant_console";
+
+/// What the console keeps per server.
+#[derive(Debug, Default)]
+pub(crate) struct ConsoleState {
+    /// Whether the server terminates TLS (cookies are then `Secure`).
+    pub(crate) tls: bool,
+    /// SHA-256 of a session cookie → its session.
+    cookies: Mutex<HashMap<String, CookieSession>>,
+    /// OpenID logins under way, by `state`.
+    pending: Mutex<HashMap<String, oidc::Pending>>,
+}
+
+#[derive(Debug, Clone)]
+struct CookieSession {
+    session: String,
+    csrf: String,
+    flash: Option<String>,
+}
+
+impl ConsoleState {
+    /// A console for a server that does (or does not) terminate TLS.
+    pub(crate) fn new(tls: bool) -> Self {
+        Self {
+            tls,
+            ..Self::default()
+        }
+    }
+}
+
+/// The console's routes (under `/console`).
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(inbox::page))
+        .route("/console/approvals/{id}", get(inbox::one))
+        .route("/console/fragment/inbox", get(inbox::fragment))
+        .route("/console/fragment/status", get(layout::status_fragment))
+        .route("/console/fragment/agents", get(agents::fragment))
+        .route("/console/events", get(live::events))
+        .route("/console/tasks", get(timeline::search))
+        .route("/console/tasks/{task}", get(timeline::page))
+        .route("/console/tasks/{task}/export", get(timeline::export))
+        .route("/console/agents", get(agents::page))
+        .route("/console/assets/console.css", get(css))
+        .route("/console/assets/console.js", get(js))
+        .merge(login::routes())
+        .merge(actions::routes())
+        .layer(middleware::from_fn(headers))
+}
+
+/// Every console response: a strict CSP, no framing, no sniffing, no
+/// caching, no referrer.
+async fn headers(req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+               connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    for (k, v) in [
+        ("content-security-policy", csp),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "no-referrer"),
+        ("cache-control", "no-store"),
+        ("cross-origin-opener-policy", "same-origin"),
+    ] {
+        h.insert(k, HeaderValue::from_static(v));
+    }
+    res
+}
+
+async fn css() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("assets/console.css"),
+    )
+}
+
+async fn js() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("assets/console.js"),
+    )
+}
+
+/// A logged-in operator's request.
+#[derive(Debug, Clone)]
+pub(crate) struct Authed {
+    pub(crate) session: Session,
+    pub(crate) csrf: String,
+    pub(crate) flash: Option<String>,
+}
+
+fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    cookie_named(headers, COOKIE)
+}
+
+/// The value of cookie `name`.
+pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The live session of the request's cookie, taking its flash message.
+pub(crate) async fn authed(s: &AppState, headers: &HeaderMap) -> Option<Authed> {
+    let key = sha256_hex(cookie_value(headers)?.as_bytes());
+    let found = {
+        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
+        cookies.get_mut(&key).map(|c| {
+            let out = c.clone();
+            c.flash = None;
+            out
+        })
+    }?;
+    let Some(session) = s.host.operator().session(&found.session).await else {
+        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
+        cookies.remove(&key);
+        return None;
+    };
+    Some(Authed {
+        session,
+        csrf: found.csrf,
+        flash: found.flash,
+    })
+}
+
+/// A page for a logged-in operator, or the login page.
+pub(crate) async fn page_auth(s: &AppState, headers: &HeaderMap) -> Result<Authed, Response> {
+    authed(s, headers)
+        .await
+        .ok_or_else(|| Redirect::to("/console/login").into_response())
+}
+
+/// A state-changing request: from this console's own origin, with a live
+/// session and its CSRF token. Anything else is refused, naming why.
+pub(crate) async fn post_auth(
+    s: &AppState,
+    headers: &HeaderMap,
+    csrf: Option<&str>,
+) -> Result<Authed, Response> {
+    same_origin(s, headers)?;
+    let Some(a) = authed(s, headers).await else {
+        return Err(refusal(
+            StatusCode::UNAUTHORIZED,
+            "refused: not logged in (no session, or it ended); log in again",
+        ));
+    };
+    match csrf {
+        Some(t) if same_secret(t, &a.csrf) => Ok(a),
+        _ => Err(refusal(
+            StatusCode::FORBIDDEN,
+            "refused: the form's CSRF token is missing or not this session's",
+        )),
+    }
+}
+
+/// Refuse a request whose `Origin` is not this console's own.
+pub(crate) fn same_origin(s: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let scheme = if s.console.tls { "https" } else { "http" };
+    let own = host.map(|h| format!("{scheme}://{h}"));
+    let public = s.host.config().file.api.public_url.clone();
+    let ok = origin.is_some_and(|o| {
+        Some(o) == own.as_deref() || public.as_deref().map(|p| p.trim_end_matches('/')) == Some(o)
+    });
+    if ok {
+        return Ok(());
+    }
+    Err(refusal(
+        StatusCode::FORBIDDEN,
+        &format!(
+            "refused: a state-changing request must come from this console's own origin ({}), not {}",
+            own.as_deref().unwrap_or("unknown"),
+            origin.unwrap_or("a request without Origin")
+        ),
+    ))
+}
+
+/// Start a cookie session for `session`; returns the `Set-Cookie` value.
+pub(crate) fn start_cookie(s: &AppState, session: &Session) -> String {
+    let value = random_id("c", 32)[2..].to_owned();
+    let csrf = random_id("x", 24)[2..].to_owned();
+    let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
+    cookies.insert(
+        sha256_hex(value.as_bytes()),
+        CookieSession {
+            session: session.id.clone(),
+            csrf,
+            flash: None,
+        },
+    );
+    let age = (session.not_after - chrono::Utc::now().timestamp()).max(0);
+    let secure = if s.console.tls { "; Secure" } else { "" };
+    format!("{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={age}{secure}")
+}
+
+/// Forget the request's cookie session; returns the clearing `Set-Cookie`.
+pub(crate) fn end_cookie(s: &AppState, headers: &HeaderMap) -> String {
+    if let Some(v) = cookie_value(headers) {
+        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
+        cookies.remove(&sha256_hex(v.as_bytes()));
+    }
+    format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0")
+}
+
+/// Leave a message for the next page this cookie loads.
+pub(crate) fn flash(s: &AppState, headers: &HeaderMap, message: String) {
+    if let Some(v) = cookie_value(headers) {
+        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = cookies.get_mut(&sha256_hex(v.as_bytes())) {
+            c.flash = Some(message);
+        }
+    }
+}
+
+/// A refusal as a small page with its status.
+pub(crate) fn refusal(status: StatusCode, message: &str) -> Response {
+    (status, layout::bare("Refused", message)).into_response()
+}
