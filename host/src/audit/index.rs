@@ -63,7 +63,7 @@ impl CallIndex {
         self.lookup(&Key::Task(task.to_owned()))
     }
 
-    /// The records of the call held for approval request `id`.
+    /// The request `id` and the records of the call it holds.
     ///
     /// # Errors
     ///
@@ -114,10 +114,16 @@ impl CallIndex {
             {
                 let spot = (at, n as u64);
                 if let Some(id) = e.call_id() {
-                    st.keys.entry(Key::Call(id.to_owned())).or_default().push(spot);
+                    st.keys
+                        .entry(Key::Call(id.to_owned()))
+                        .or_default()
+                        .push(spot);
                 }
                 if let Some(t) = e.task() {
-                    st.keys.entry(Key::Task(t.to_owned())).or_default().push(spot);
+                    st.keys
+                        .entry(Key::Task(t.to_owned()))
+                        .or_default()
+                        .push(spot);
                 }
                 if matches!(e, Event::TokenIssued(_) | Event::TokenExchanged(_)) {
                     st.keys.entry(Key::Tokens).or_default().push(spot);
@@ -134,10 +140,16 @@ impl CallIndex {
                 ) {
                     st.keys.entry(Key::Stops).or_default().push(spot);
                 }
-                if let Event::CallDecided(d) = &e
-                    && let Some(a) = &d.approval_id
-                {
-                    st.keys.entry(Key::Approval(a.clone())).or_default().push(spot);
+                let approval = match &e {
+                    Event::CallDecided(d) => d.approval_id.as_ref(),
+                    Event::ApprovalRequested(a) => Some(&a.approval_id),
+                    _ => None,
+                };
+                if let Some(a) = approval {
+                    st.keys
+                        .entry(Key::Approval(a.clone()))
+                        .or_default()
+                        .push(spot);
                 }
             }
             at += n as u64;

@@ -18,6 +18,7 @@ macro_rules! out {
 mod approvals;
 mod audit;
 mod call;
+pub mod console;
 mod demo;
 mod inspect;
 mod keygen;
@@ -146,6 +147,10 @@ pub enum Command {
     /// Sign an operator action with your key and print it as JSON, for the
     /// HTTP operator API (`POST /v1/admin/…`).
     SignAction(sign_action::Args),
+    /// The operator console in the browser: `console login` prints a
+    /// one-time login link signed with your key.
+    #[command(subcommand)]
+    Console(console::Command),
 }
 
 /// The whole program: parse arguments, run, print errors, give the exit
@@ -200,6 +205,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(c) => audit::run(c),
         Command::Policy(c) => policy::run(c).await,
         Command::SignAction(a) => sign_action::run(a).await,
+        Command::Console(c) => console::run(c),
     }
 }
 

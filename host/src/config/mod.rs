@@ -233,8 +233,7 @@ impl HostConfig {
         let budgets = budgets::budgets(&file.budgets).map_err(|(f, why)| invalid(&f, why))?;
         let webhooks =
             webhooks::webhooks(&file.webhooks, &dir).map_err(|(f, why)| invalid(&f, why))?;
-        let console =
-            console::console(&file.console, &dir).map_err(|(f, why)| invalid(&f, why))?;
+        let console = console::console(&file.console, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {

@@ -185,7 +185,10 @@ fn check_link(
     };
     let at = DateTime::<Utc>::from_timestamp(l.time, 0).unwrap_or_default();
     if let Some(why) = key.unusable_at(at) {
-        return Err(format!("the login was signed at {}, when {why}", at.to_rfc3339()));
+        return Err(format!(
+            "the login was signed at {}, when {why}",
+            at.to_rfc3339()
+        ));
     }
     if !login.verifies(&key.key) {
         return Err(format!(

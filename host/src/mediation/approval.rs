@@ -96,6 +96,9 @@ impl Host {
                         tool_digest: bound.tool_digest.clone(),
                         approvers: need.approvers.clone(),
                         why: cap(&a.why),
+                        policies: need.policies.clone(),
+                        prompt: ctx.prompt().map(str::to_owned),
+                        context: ctx.context().map(str::to_owned),
                     }));
                     inner.audit.append(&event, false).await.map_err(|e| {
                         Refusal::Host(format!("the audit chain cannot be written: {e}"))

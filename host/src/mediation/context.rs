@@ -48,6 +48,16 @@ impl InputFacts {
 }
 
 impl CallContext {
+    /// What the agent said it was doing (capped).
+    pub(crate) fn prompt(&self) -> Option<&str> {
+        self.prompt.as_deref()
+    }
+
+    /// The context the agent gave, as JSON text (capped).
+    pub(crate) fn context(&self) -> Option<&str> {
+        self.context.as_deref()
+    }
+
     pub(crate) fn new(
         call_id: String,
         channel: &'static str,

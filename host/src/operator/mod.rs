@@ -24,9 +24,9 @@ use crate::keys::SignedAction;
 use crate::state::{SharedState, SqliteState, StateError};
 use crate::statedir::{StateDir, StateDirError};
 
-pub use signer::OperatorSigner;
-pub use sessions::{LoginGrant, Session, Sessions, session_key};
 pub(crate) use sessions::VerifiedLogin;
+pub use sessions::{LoginGrant, Session, Sessions, session_key};
+pub use signer::OperatorSigner;
 pub use stops::Stop;
 
 /// Why an operator action was refused. Nothing was changed.

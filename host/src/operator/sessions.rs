@@ -13,9 +13,7 @@ use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL
 use chrono::Utc;
 
 use crate::audit::event::{ConsoleSession, Event};
-use crate::keys::{
-    ActionKind, Delegation, SessionLogin, SignedAction, session_digest, session_id,
-};
+use crate::keys::{ActionKind, Delegation, SessionLogin, SignedAction, session_digest, session_id};
 use crate::operator::{OperatorActions, OperatorError, OperatorSigner};
 use crate::vocab::cap;
 
@@ -82,9 +80,8 @@ pub(crate) struct VerifiedLogin {
 /// When the OS has no randomness to give.
 pub fn session_key() -> Result<ed25519_dalek::SigningKey, OperatorError> {
     let mut secret = [0u8; 32];
-    getrandom::fill(&mut secret).map_err(|e| {
-        OperatorError::Invalid(format!("no randomness for a session key: {e}"))
-    })?;
+    getrandom::fill(&mut secret)
+        .map_err(|e| OperatorError::Invalid(format!("no randomness for a session key: {e}")))?;
     Ok(ed25519_dalek::SigningKey::from_bytes(&secret))
 }
 
@@ -123,7 +120,9 @@ impl OperatorActions {
                 asked: "a login for the key in this link".into(),
             });
         }
-        let op = self.authenticate(login, ActionKind::ConsoleLogin, "").await?;
+        let op = self
+            .authenticate(login, ActionKind::ConsoleLogin, "")
+            .await?;
         let name = op.name.clone();
         let login = SessionLogin::Link {
             login: Box::new(login.clone()),
@@ -195,7 +194,10 @@ impl OperatorActions {
             login,
         };
         self.audit
-            .append(&Event::SessionOpened(record(&delegation, method, identity, None)), true)
+            .append(
+                &Event::SessionOpened(record(&delegation, method, identity, None)),
+                true,
+            )
             .await?;
         let session = Session {
             id: delegation.session.clone(),
@@ -247,7 +249,10 @@ impl OperatorActions {
             return Ok(());
         };
         let unauth = OperatorError::Unauthenticated;
-        let live = self.sessions.get(&d.session).filter(|s| *s.delegation == **d);
+        let live = self
+            .sessions
+            .get(&d.session)
+            .filter(|s| *s.delegation == **d);
         let Some(live) = live.filter(|s| s.not_after > Utc::now().timestamp()) else {
             return Err(unauth(format!(
                 "the console session {} has ended (logged out or expired); log in again",
@@ -255,7 +260,9 @@ impl OperatorActions {
             )));
         };
         self.still_granted(&live.delegation).map_err(unauth)?;
-        d.check(signed, &self.config.operators).map(|_| ()).map_err(unauth)
+        d.check(signed, &self.config.operators)
+            .map(|_| ())
+            .map_err(unauth)
     }
 
     /// Whether the operator's grant of a session still holds now.
@@ -269,7 +276,10 @@ impl OperatorActions {
                 match key.map(|k| k.unusable_at(Utc::now())) {
                     Some(None) => Ok(()),
                     Some(Some(why)) => Err(why),
-                    None => Err(format!("{}'s key {} was removed", op.name, login.action.key)),
+                    None => Err(format!(
+                        "{}'s key {} was removed",
+                        op.name, login.action.key
+                    )),
                 }
             }
             SessionLogin::Oidc { .. } if op.oidc.is_none() => {
@@ -336,7 +346,11 @@ impl LoginGrant {
     /// When the text is not a grant.
     pub fn decode(text: &str) -> Result<(SignedAction, ed25519_dalek::SigningKey), String> {
         let bytes = B64URL
-            .decode(text.trim().trim_start_matches("#grant=").trim_start_matches("grant="))
+            .decode(
+                text.trim()
+                    .trim_start_matches("#grant=")
+                    .trim_start_matches("grant="),
+            )
             .map_err(|e| format!("the login code is not base64url: {e}"))?;
         let g: Self = serde_json::from_slice(&bytes)
             .map_err(|e| format!("the login code is not a login grant: {e}"))?;

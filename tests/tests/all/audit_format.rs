@@ -9,12 +9,12 @@ use std::path::Path;
 
 use warrant::audit::event::{
     ApprovalDecided, ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
-    CallDecided, ConfigReloaded, CredentialRef, Decision, DecisionResult, ExchangeRefused,
-    OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide, TokenExchanged,
-    TokenIssued, VersionReset,
+    CallDecided, ConfigReloaded, ConsoleSession, CredentialRef, Decision, DecisionResult,
+    ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide,
+    TokenExchanged, TokenIssued, VersionReset,
 };
 use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
-use warrant::keys::{ActionBody, ActionKind, IssueRequest, SignedAction};
+use warrant::keys::{ActionBody, ActionKind, Delegation, IssueRequest, SessionLogin, SignedAction};
 use warrant::state::ApprovalBinding;
 use warrant::vocab::{CapabilityUse, Impact};
 
@@ -191,6 +191,9 @@ fn samples() -> Vec<Event> {
             tool_digest: "7c2a".repeat(16),
             approvers: vec!["carol".into(), "dave".into()],
             why: "policy high-impact-needs-approval holds high-impact calls until a named human approves".into(),
+            policies: vec!["high-impact-needs-approval".into()],
+            prompt: Some("record the containment in the case file".into()),
+            context: None,
         })),
         Event::ApprovalApproved(decided(ActionKind::Approve)),
         Event::ApprovalDenied(decided(ActionKind::Deny)),
@@ -250,7 +253,10 @@ fn samples() -> Vec<Event> {
         Event::AgentQuarantined(act(ActionKind::Quarantine, Some("triage-bot"), None, None)),
         Event::AgentReleased(act(ActionKind::Release, Some("triage-bot"), None, None)),
         Event::HostHalted(act(ActionKind::Halt, None, None, None)),
-        Event::HostResumed(act(ActionKind::Resume, None, None, None)),
+        Event::HostResumed(OperatorAction {
+            signed: delegated(ActionKind::Resume, "", "incident bridge"),
+            ..act(ActionKind::Resume, None, None, None)
+        }),
         Event::PluginDisabled(act(ActionKind::Disable, None, Some("http-lookup"), None)),
         Event::PluginEnabled(act(ActionKind::Enable, None, Some("http-lookup"), None)),
         Event::PluginLoaded(Box::new(PluginLoaded {
@@ -299,7 +305,67 @@ fn samples() -> Vec<Event> {
             discarded_bytes: 37,
             reason: "the last line was torn (a crash during a write); no acknowledged record was affected".into(),
         }),
+        Event::SessionOpened(session(None)),
+        Event::SessionClosed(session(Some("logged out"))),
     ]
+}
+
+/// A console session of carol's (format 6).
+fn session(ended: Option<&str>) -> ConsoleSession {
+    ConsoleSession {
+        operator: "carol".into(),
+        session: "session-0123456789abcdef".into(),
+        method: "link".into(),
+        identity: None,
+        not_after: "2026-12-01T20:00:00+00:00".into(),
+        ended: ended.map(str::to_owned),
+    }
+}
+
+/// An action signed in the console: by a session key carol granted with
+/// her own key (format 6).
+fn delegated(kind: ActionKind, target: &str, reason: &str) -> Option<SignedAction> {
+    let carol = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let session = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let pk = session.verifying_key();
+    let login = ActionBody {
+        kind: ActionKind::ConsoleLogin,
+        target: String::new(),
+        binding: Some(warrant::keys::session_digest(&pk)),
+        issue: None,
+        reason: "console login".into(),
+        operator: "carol".into(),
+        key: "carol-2026".into(),
+        time: 1_796_039_000,
+        nonce: "n-login-00112233445566778899aabb".into(),
+    }
+    .sign(&carol);
+    let mut a = ActionBody {
+        kind,
+        target: target.into(),
+        binding: None,
+        issue: None,
+        reason: reason.into(),
+        operator: "carol".into(),
+        key: warrant::keys::session_id(&pk),
+        time: 1_796_040_000,
+        nonce: "n-ffeeddccbbaa99887766554433221100".into(),
+    }
+    .sign(&session);
+    a.delegation = Some(Box::new(Delegation {
+        session: warrant::keys::session_id(&pk),
+        session_key: base64::Engine::encode(
+            &base64::engine::general_purpose::STANDARD,
+            pk.as_bytes(),
+        ),
+        operator: "carol".into(),
+        opened: 1_796_039_010,
+        not_after: 1_796_067_810,
+        login: SessionLogin::Link {
+            login: Box::new(login),
+        },
+    }));
+    Some(a)
 }
 
 #[test]

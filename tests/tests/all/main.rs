@@ -8,6 +8,7 @@ mod audit;
 mod audit_faults;
 mod audit_format;
 mod authz_order;
+mod console;
 mod crash;
 mod examples;
 mod grants;

@@ -89,7 +89,10 @@ async fn decide(
         _ => return refusal(StatusCode::BAD_REQUEST, "refused: decide approve or deny"),
     };
     let Some(binding) = f.binding.as_deref() else {
-        return refusal(StatusCode::BAD_REQUEST, "refused: the form names no held call");
+        return refusal(
+            StatusCode::BAD_REQUEST,
+            "refused: the form names no held call",
+        );
     };
     let signed = a
         .session

@@ -15,12 +15,13 @@ use serde_json::Value;
 use crate::api::app::AppState;
 use crate::api::console::layout::{frame, when};
 use crate::api::console::{Authed, page_auth, refusal};
-use crate::audit::event::{CallCompleted, CallDecided, Event};
+use crate::audit::event::{ApprovalRequested, CallCompleted, CallDecided, Event};
 use crate::state::{Approval, ApprovalStatus, now_ms};
 
 /// What the chain says about a held call.
 #[derive(Default)]
 struct Held {
+    requested: Option<ApprovalRequested>,
     decided: Option<CallDecided>,
     completed: Option<CallCompleted>,
 }
@@ -30,11 +31,15 @@ fn held(s: &AppState, a: &Approval) -> Held {
     let Ok(records) = s.index.records_of_approval(&a.id) else {
         return out;
     };
-    out.decided = records.iter().find_map(|r| match r.event() {
-        Some(Event::CallDecided(d)) => Some(*d),
-        _ => None,
-    });
-    if let Some(call) = out.decided.as_ref().and_then(|d| d.who.call_id.clone())
+    for r in &records {
+        match r.event() {
+            Some(Event::ApprovalRequested(a)) => out.requested = Some(*a),
+            Some(Event::CallDecided(d)) if out.decided.is_none() => out.decided = Some(*d),
+            _ => {}
+        }
+    }
+    let call = out.requested.as_ref().and_then(|a| a.who.call_id.clone());
+    if let Some(call) = call.or_else(|| out.decided.as_ref().and_then(|d| d.who.call_id.clone()))
         && let Ok(rs) = s.index.records_of(&call)
     {
         out.completed = rs.iter().rev().find_map(|r| match r.event() {
@@ -51,7 +56,9 @@ async fn cards(s: &AppState, a: &Authed) -> Markup {
         s.host.operator().approvals(true).await,
     ) {
         (Ok(o), Ok(l)) => (o, l),
-        (Err(e), _) | (_, Err(e)) => return html! { p.error { "approvals unreadable: " (e.to_string()) } },
+        (Err(e), _) | (_, Err(e)) => {
+            return html! { p.error { "approvals unreadable: " (e.to_string()) } };
+        }
     };
     let now = now_ms();
     let mut open: Vec<Approval> = open.into_iter().filter(|x| !x.expired(now)).collect();
@@ -77,7 +84,32 @@ fn card(s: &AppState, a: &Authed, x: &Approval, now: i64) -> Markup {
     let h = held(s, x);
     let b = &x.binding;
     let agent = config.agent(&b.agent);
-    let who = h.decided.as_ref().map(|d| &d.who);
+    let who = h
+        .requested
+        .as_ref()
+        .map(|r| &r.who)
+        .or(h.decided.as_ref().map(|d| &d.who));
+    let policies = h
+        .requested
+        .as_ref()
+        .map(|r| r.policies.clone())
+        .unwrap_or_default();
+    let prompt = h
+        .requested
+        .as_ref()
+        .and_then(|r| r.prompt.clone())
+        .or_else(|| h.decided.as_ref().and_then(|d| d.prompt.clone()));
+    let context = h
+        .requested
+        .as_ref()
+        .and_then(|r| r.context.clone())
+        .or_else(|| h.decided.as_ref().and_then(|d| d.context.clone()));
+    let parsed: Option<Value> = serde_json::from_str(&x.summary).ok();
+    let args = h
+        .decided
+        .as_ref()
+        .and_then(|d| d.args.as_ref())
+        .or(parsed.as_ref());
     let impact = x.impact.parse().unwrap_or(crate::vocab::Impact::High);
     let mut approvers = config.approvers(&b.tool, impact);
     approvers.retain(|o| *o != b.agent);
@@ -102,17 +134,14 @@ fn card(s: &AppState, a: &Authed, x: &Approval, now: i64) -> Markup {
                 dt { "Plugin" } dd { (b.plugin_version) " — component " code { (short(&b.component_digest)) }
                     @if let Some(sg) = who.and_then(|w| w.signer.as_deref()) { " signed by " (sg) } }
                 dt { "Held by" } dd.policy {
-                    @if let Some(d) = &h.decided {
-                        @if d.decision.policies.is_empty() { (d.decision.layer) } @else { "policy " (d.decision.policies.join(", ")) }
-                        ": "
-                    }
+                    @if !policies.is_empty() { "policy " strong { (policies.join(", ")) } ": " }
                     (x.why)
                 }
-                dt { "Arguments" } dd.args { (arguments(h.decided.as_ref().and_then(|d| d.args.as_ref()), &x.summary)) }
-                @if let Some(p) = h.decided.as_ref().and_then(|d| d.prompt.as_deref()) {
+                dt { "Arguments" } dd.args { (arguments(args, &x.summary)) }
+                @if let Some(p) = &prompt {
                     dt { "Agent's prompt" } dd.prompt { (fold(p)) }
                 }
-                @if let Some(c) = h.decided.as_ref().and_then(|d| d.context.as_deref()) {
+                @if let Some(c) = &context {
                     dt { "Agent's context" } dd.context { (fold(c)) }
                 }
                 dt { "Asked" } dd { (when(x.requested_at)) " (" (age(now - x.requested_at)) " ago); expires " (when(x.expires_at)) }
@@ -179,14 +208,20 @@ fn short(d: &str) -> &str {
 
 fn age(ms: i64) -> String {
     let s = ms.max(0) / 1000;
-    if s < 120 { format!("{s} s") } else { format!("{} min", s / 60) }
+    if s < 120 {
+        format!("{s} s")
+    } else {
+        format!("{} min", s / 60)
+    }
 }
 
 /// Percent-encode a path segment.
 pub(crate) fn urlenc(t: &str) -> String {
     t.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -199,7 +234,8 @@ pub(crate) async fn page_handler(s: &AppState, headers: &HeaderMap) -> Response 
         Err(r) => return r,
     };
     let stops = s.host.stops().await.unwrap_or_default();
-    let body = html! { section #inbox data-live="/console/fragment/inbox" { (cards(s, &a).await) } };
+    let body =
+        html! { section #inbox data-live="/console/fragment/inbox" { (cards(s, &a).await) } };
     frame("Approvals", &a, &stops, &body).into_response()
 }
 

@@ -22,6 +22,7 @@ pub(crate) fn frame(title: &str, a: &Authed, stops: &StopState, body: &Markup) -
                     meta name="viewport" content="width=device-width, initial-scale=1";
                     title { (title) " — warrant console" }
                     link rel="stylesheet" href="/console/assets/console.css";
+                    link rel="icon" href="/console/assets/icon.svg";
                     script src="/console/assets/console.js" defer {}
                 }
                 body {
@@ -87,14 +88,19 @@ pub(crate) async fn status_fragment(State(s): State<AppState>, headers: HeaderMa
     };
     match s.host.stops().await {
         Ok(stops) => Html(status(&a, &stops).into_string()).into_response(),
-        Err(e) => Html(html! { span.badge.danger { "state unreadable: " (e.to_string()) } }.into_string())
-            .into_response(),
+        Err(e) => {
+            Html(html! { span.badge.danger { "state unreadable: " (e.to_string()) } }.into_string())
+                .into_response()
+        }
     }
 }
 
 /// A page without the bar (login, refusals).
 pub(crate) fn bare(title: &str, message: &str) -> Html<String> {
-    bare_with(title, &html! { p.message { (message) } p { a href="/console" { "Back to the console" } } })
+    bare_with(
+        title,
+        &html! { p.message { (message) } p { a href="/console" { "Back to the console" } } },
+    )
 }
 
 /// A page without the bar, with `body`.
@@ -107,6 +113,7 @@ pub(crate) fn bare_with(title: &str, body: &Markup) -> Html<String> {
                     meta charset="utf-8";
                     title { (title) " — warrant console" }
                     link rel="stylesheet" href="/console/assets/console.css";
+                    link rel="icon" href="/console/assets/icon.svg";
                     script src="/console/assets/console.js" defer {}
                 }
                 body.bare { main { h1 { (title) } (body) } }
@@ -118,6 +125,8 @@ pub(crate) fn bare_with(title: &str, body: &Markup) -> Html<String> {
 
 /// Milliseconds since the epoch as a UTC time.
 pub(crate) fn when(ms: i64) -> String {
-    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms)
-        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
+    )
 }

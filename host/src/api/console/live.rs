@@ -24,7 +24,10 @@ async fn fingerprint(s: &AppState) -> String {
     let approvals = s.host.operator().approvals(true).await.unwrap_or_default();
     let now = now_ms();
     let mut text = String::new();
-    for a in approvals.iter().filter(|a| now - a.requested_at < 86_400_000) {
+    for a in approvals
+        .iter()
+        .filter(|a| now - a.requested_at < 86_400_000)
+    {
         text.push_str(&format!(
             "{} {} {} {:?};",
             a.id,
@@ -42,6 +45,11 @@ async fn fingerprint(s: &AppState) -> String {
             stops.tokens.len()
         ));
     }
+    // Any record appended (a held call ran, a decision, a stop) may change
+    // what a page shows.
+    let log = &s.host.audit().paths().log;
+    let size = std::fs::metadata(log).map_or(0, |m| m.len());
+    text.push_str(&format!(" log={size}"));
     sha256_hex(text.as_bytes())
 }
 
@@ -49,20 +57,23 @@ pub(crate) async fn events(State(s): State<AppState>, headers: HeaderMap) -> Res
     let Some(a) = authed(&s, &headers).await else {
         return refusal(StatusCode::UNAUTHORIZED, "not logged in");
     };
-    let first = fingerprint(&s).await;
+    // The first look always counts as a change: whatever changed between
+    // the page's rendering and this stream's start is fetched then.
+    let first = String::new();
     let session = a.session.id.clone();
-    let stream = futures_util::stream::unfold((s, first, session), |(s, last, session)| async move {
-        loop {
-            tokio::time::sleep(EVERY).await;
-            // A session that ended gets no more news.
-            s.host.operator().session(&session).await?;
-            let now = fingerprint(&s).await;
-            if now != last {
-                let ev = Event::default().event("change").data(now.clone());
-                return Some((Ok::<_, Infallible>(ev), (s, now, session)));
+    let stream =
+        futures_util::stream::unfold((s, first, session), |(s, last, session)| async move {
+            loop {
+                tokio::time::sleep(EVERY).await;
+                // A session that ended gets no more news.
+                s.host.operator().session(&session).await?;
+                let now = fingerprint(&s).await;
+                if now != last {
+                    let ev = Event::default().event("change").data(now.clone());
+                    return Some((Ok::<_, Infallible>(ev), (s, now, session)));
+                }
             }
-        }
-    });
+        });
     Sse::new(stream)
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()

@@ -10,10 +10,10 @@ use maud::html;
 use serde::Deserialize;
 
 use crate::api::app::AppState;
-use crate::api::operator_api::status_of;
 use crate::api::console::layout::bare_with;
 use crate::api::console::oidc::{self, PENDING_FOR};
 use crate::api::console::{end_cookie, post_auth, refusal, same_origin, start_cookie};
+use crate::api::operator_api::status_of;
 use crate::keys::sha256_hex;
 use crate::operator::{LoginGrant, Session};
 use crate::vocab::random_id;
@@ -83,7 +83,10 @@ async fn link(
     if let Err(r) = same_origin(&s, &headers) {
         return r;
     }
-    let text = f.grant.rsplit_once("#grant=").map_or(f.grant.as_str(), |(_, g)| g);
+    let text = f
+        .grant
+        .rsplit_once("#grant=")
+        .map_or(f.grant.as_str(), |(_, g)| g);
     let (login, key) = match LoginGrant::decode(text) {
         Ok(g) => g,
         Err(why) => return refusal(StatusCode::BAD_REQUEST, &format!("login refused: {why}")),

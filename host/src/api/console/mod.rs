@@ -89,6 +89,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/agents", get(agents::page))
         .route("/console/assets/console.css", get(css))
         .route("/console/assets/console.js", get(js))
+        .route("/console/assets/icon.svg", get(icon))
         .merge(login::routes())
         .merge(actions::routes())
         .layer(middleware::from_fn(headers))
@@ -105,7 +106,7 @@ async fn headers(req: Request, next: Next) -> Response {
         ("content-security-policy", csp),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
-        ("referrer-policy", "no-referrer"),
+        ("referrer-policy", "same-origin"),
         ("cache-control", "no-store"),
         ("cross-origin-opener-policy", "same-origin"),
     ] {
@@ -118,6 +119,13 @@ async fn css() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("assets/console.css"),
+    )
+}
+
+async fn icon() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "image/svg+xml")],
+        include_str!("assets/icon.svg"),
     )
 }
 

@@ -101,7 +101,11 @@ pub(crate) async fn start(
         ("code_challenge_method", "S256"),
     ])
     .map_err(|e| e.to_string())?;
-    let sep = if d.authorization_endpoint.contains('?') { '&' } else { '?' };
+    let sep = if d.authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
     let url = format!("{}{sep}{query}", d.authorization_endpoint);
     let pending = Pending {
         verifier,
@@ -157,7 +161,10 @@ pub(crate) async fn finish(
             method: http::Method::POST,
             url: &d.token_endpoint,
             headers: vec![
-                ("content-type", "application/x-www-form-urlencoded".to_owned()),
+                (
+                    "content-type",
+                    "application/x-www-form-urlencoded".to_owned(),
+                ),
                 ("accept", "application/json".to_owned()),
             ],
             body: body.into_bytes(),
@@ -178,12 +185,19 @@ pub(crate) async fn finish(
     };
     let header = jsonwebtoken::decode_header(&id_token)
         .map_err(|e| format!("the ID token is not a JWT: {e}"))?;
-    let keys = Keys::at(JwksSource::Url(d.jwks_uri), Duration::from_secs(60), Arc::clone(tls));
+    let keys = Keys::at(
+        JwksSource::Url(d.jwks_uri),
+        Duration::from_secs(60),
+        Arc::clone(tls),
+    );
     let jwk = keys.find(header.kid.as_deref()).await?;
     let key = jsonwebtoken::DecodingKey::from_jwk(&jwk).map_err(|e| e.to_string())?;
     use jsonwebtoken::Algorithm as A;
     if !matches!(header.alg, A::RS256 | A::PS256 | A::ES256 | A::EdDSA) {
-        return Err(format!("the ID token is signed with {:?}, not accepted", header.alg));
+        return Err(format!(
+            "the ID token is signed with {:?}, not accepted",
+            header.alg
+        ));
     }
     let mut v = jsonwebtoken::Validation::new(header.alg);
     v.set_issuer(&[o.issuer.as_str(), &format!("{}/", o.issuer)]);

@@ -62,7 +62,9 @@ fn records(s: &AppState, task: &str) -> std::io::Result<Vec<Record>> {
                 Some(Event::AgentQuarantined(o) | Event::AgentReleased(o)) => {
                     o.agent.as_ref().is_some_and(|a| agents.contains(a))
                 }
-                Some(Event::TokenRevoked(o)) => o.token_id.as_ref().is_some_and(|t| tokens.contains(t)),
+                Some(Event::TokenRevoked(o)) => {
+                    o.token_id.as_ref().is_some_and(|t| tokens.contains(t))
+                }
                 Some(Event::PluginDisabled(o) | Event::PluginEnabled(o)) => {
                     o.plugin.as_ref().is_some_and(|p| plugins.contains(p))
                 }
@@ -85,7 +87,12 @@ pub(crate) async fn page(
     };
     let list = match records(&s, &task) {
         Ok(l) => l,
-        Err(e) => return refusal(StatusCode::SERVICE_UNAVAILABLE, &format!("the chain cannot be read: {e}")),
+        Err(e) => {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("the chain cannot be read: {e}"),
+            );
+        }
     };
     let integrity = match verify_now(&s.host).await {
         Ok(Ok(sum)) => html! {
@@ -96,7 +103,9 @@ pub(crate) async fn page(
                 @if sum.uncovered > 0 { " " (sum.uncovered) " newest records are not yet under a checkpoint." }
             }
         },
-        Ok(Err(fault)) => html! { p.integrity.danger #integrity { "CHAIN DOES NOT VERIFY: " (fault.to_string()) } },
+        Ok(Err(fault)) => {
+            html! { p.integrity.danger #integrity { "CHAIN DOES NOT VERIFY: " (fault.to_string()) } }
+        }
         Err(_) => html! { p.integrity.danger #integrity { "the chain could not be verified" } },
     };
     let config = s.host.config();
@@ -121,7 +130,10 @@ pub(crate) async fn page(
 fn item(r: &Record, ops: Option<&[crate::config::Operator]>) -> Markup {
     let when = r.time.get(..19).unwrap_or(&r.time).replace('T', " ");
     let proof = match check_signature(r, ops) {
-        Ok(Checked::Signed(x)) => Some(Ok(format!("signed by {} with {}: signature verified", x.operator, x.key))),
+        Ok(Checked::Signed(x)) => Some(Ok(format!(
+            "signed by {} with {}: signature verified",
+            x.operator, x.key
+        ))),
         Ok(Checked::NotOperator | Checked::Unchecked) => None,
         Ok(Checked::Legacy) => Some(Ok("unsigned (format before 3)".to_owned())),
         Err(why) => Some(Err(format!("SIGNATURE NOT VALID: {why}"))),
@@ -191,13 +203,26 @@ fn what(r: &Record) -> Markup {
 
 fn uses(u: &CapabilityUse) -> String {
     match u {
-        CapabilityUse::Http { method, origin, path, status, refused, .. } => format!(
+        CapabilityUse::Http {
+            method,
+            origin,
+            path,
+            status,
+            refused,
+            ..
+        } => format!(
             "http {method} {origin}{path} → {}{}",
             status.map_or("no response".into(), |c| c.to_string()),
-            refused.as_deref().map(|x| format!(" REFUSED: {x}")).unwrap_or_default()
+            refused
+                .as_deref()
+                .map(|x| format!(" REFUSED: {x}"))
+                .unwrap_or_default()
         ),
         CapabilityUse::Secret { name, granted } => {
-            format!("secret {name} ({})", if *granted { "delivered" } else { "refused" })
+            format!(
+                "secret {name} ({})",
+                if *granted { "delivered" } else { "refused" }
+            )
         }
     }
 }
@@ -208,7 +233,12 @@ fn summary(e: &Event) -> String {
         .map(|m| {
             m.iter()
                 .filter(|(k, _)| *k != "signed")
-                .map(|(k, v)| format!("{k}={}", v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                .map(|(k, v)| {
+                    format!(
+                        "{k}={}",
+                        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(" ")
         })
@@ -240,13 +270,30 @@ pub(crate) async fn export(
             serde_json::to_string_pretty(&list.iter().map(to_ocsf).collect::<Vec<_>>()),
             "ocsf.json",
         ),
-        other => return refusal(StatusCode::BAD_REQUEST, &format!("no export format {other:?}: json or ocsf")),
+        other => {
+            return refusal(
+                StatusCode::BAD_REQUEST,
+                &format!("no export format {other:?}: json or ocsf"),
+            );
+        }
     };
-    let file: String = task.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
+    let file: String = task
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
     (
         [
             (header::CONTENT_TYPE, "application/json".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"task-{file}.{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"task-{file}.{name}\""),
+            ),
         ],
         body.unwrap_or_default(),
     )

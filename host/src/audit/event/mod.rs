@@ -25,8 +25,8 @@ pub use call::{
 };
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{
-    ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, ConsoleSession, OperatorAction,
-    PluginLoaded, PluginRefused, TokenIssued, VersionReset,
+    ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, ConsoleSession,
+    OperatorAction, PluginLoaded, PluginRefused, TokenIssued, VersionReset,
 };
 
 /// The version of the record format this host writes (the `v` field of

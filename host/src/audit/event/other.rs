@@ -26,6 +26,16 @@ pub struct ApprovalRequested {
     pub approvers: Vec<String>,
     /// Why approval is needed.
     pub why: String,
+    /// The policies that held it (from format 6).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    /// What the agent said it was doing (capped; never trusted; from
+    /// format 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    /// More context the agent gave, as JSON text (capped; from format 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
 }
 
 /// `approval.approved` / `approval.denied`.

@@ -260,6 +260,22 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     )
     .await?;
 
+    // Served from here on (unless --once), so the held call below can be
+    // approved in the console while it waits.
+    let server = if a.once {
+        None
+    } else {
+        Some(
+            serve_http(
+                host.clone(),
+                ServeOptions {
+                    listen: a.listen,
+                    ..ServeOptions::default()
+                },
+            )
+            .await?,
+        )
+    };
     step(5, "A high-impact call is held for a named human")?;
     let note = json!({"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45 at the edge; admin password reset.", "author": "triage-bot"});
     let (h, tk) = (host.clone(), token.clone());
@@ -303,6 +319,20 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                     req.id,
                     key.display()
                 );
+                if let Some(server) = &server {
+                    let addr = server.local_addr();
+                    let signer = crate::operator::OperatorSigner::from_file(key, &config)?;
+                    let link = crate::cli::console::login_link(&format!("http://{addr}"), &signer)?;
+                    out!(
+                        "   or in the console, http://{addr}/console — log in as {name} with this link (5 minutes, once):"
+                    );
+                    out!("     {link}");
+                    out!(
+                        "     (a new one: WARRANT_CONFIG={} cargo run -q -- console login --key {} --url http://{addr})",
+                        a.config.display(),
+                        key.display()
+                    );
+                }
             }
             shown = true;
             break;
@@ -313,7 +343,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         out!("   (the call was not held: check the policy)");
     }
 
-    if a.once {
+    let Some(server) = server else {
         let _ = held.await;
         host.shutdown("the demo finished").await;
         out!(
@@ -321,18 +351,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.config.display()
         );
         return Ok(ExitCode::SUCCESS);
-    }
+    };
 
     step(6, "Serve the host to agents")?;
-    let server = serve_http(
-        host.clone(),
-        ServeOptions {
-            listen: a.listen,
-            ..ServeOptions::default()
-        },
-    )
-    .await?;
     let addr = server.local_addr();
+    out!(
+        "   console (browser):     http://{addr}/console   (log in: `cargo run -q -- console login --key <your key> --url http://{addr}`)"
+    );
     out!(
         "   MCP (streamable HTTP): http://{addr}/mcp   header  Authorization: Bearer <task token>"
     );

@@ -103,7 +103,7 @@ pub struct Panic;
 
 impl Tool for Panic {
     const NAME: &'static str = "panic";
-    const DESCRIPTION: &'static str = "Panic";
+    const DESCRIPTION: &'static str = "Panic <img src=x onerror=alert(1)> on purpose";
     const IMPACT: Impact = Impact::Read;
     type Input = Size;
     type Output = u64;
