@@ -1,6 +1,8 @@
 //! What every HTTP handler shares.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use crate::Host;
 use crate::api::metrics::Metrics;
@@ -17,5 +19,44 @@ pub(crate) struct AppState {
     /// The audit chain by call id.
     pub(crate) index: Arc<CallIndex>,
     /// The console's sessions and logins under way.
-    pub(crate) console: Arc<crate::api::console::ConsoleState>,
+    pub(crate) console: Arc<ConsoleState>,
+}
+
+/// What the console keeps per server.
+#[derive(Debug, Default)]
+pub(crate) struct ConsoleState {
+    /// Whether the server terminates TLS (cookies are then `Secure`).
+    pub(crate) tls: bool,
+    /// SHA-256 of a session cookie → its session.
+    pub(crate) cookies: Mutex<HashMap<String, CookieSession>>,
+    /// OpenID logins under way, by `state`.
+    pub(crate) pending: Mutex<HashMap<String, Pending>>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CookieSession {
+    pub(crate) session: String,
+    pub(crate) csrf: String,
+    pub(crate) flash: Option<String>,
+}
+
+impl ConsoleState {
+    /// A console for a server that does (or does not) terminate TLS.
+    pub(crate) fn new(tls: bool) -> Self {
+        Self {
+            tls,
+            ..Self::default()
+        }
+    }
+}
+
+/// A login under way.
+#[derive(Debug)]
+pub(crate) struct Pending {
+    pub(crate) verifier: String,
+    pub(crate) key: ed25519_dalek::SigningKey,
+    pub(crate) redirect_uri: String,
+    /// SHA-256 of the browser's login cookie.
+    pub(crate) browser: String,
+    pub(crate) started: Instant,
 }

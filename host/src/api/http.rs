@@ -184,7 +184,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         metrics,
         admin_token: admin_token.into(),
         metrics_token,
-        console: Arc::new(crate::api::console::ConsoleState::new(opts.tls.is_some())),
+        console: Arc::new(crate::api::app::ConsoleState::new(opts.tls.is_some())),
     };
     let router = Router::new()
         .merge(

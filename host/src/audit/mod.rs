@@ -10,6 +10,7 @@
 //! `host/docs/audit-format.md`. The audit module knows nothing of wasmtime.
 
 mod checkpoint;
+mod delegation;
 pub mod event;
 mod fault;
 mod index;
@@ -23,6 +24,7 @@ mod verify;
 mod writer;
 
 pub use checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
+pub use delegation::{DelegationProof, check_delegation};
 pub use event::{Event, FORMAT_VERSION};
 pub use index::CallIndex;
 pub use keys::{AuditKeys, parse_public_key};

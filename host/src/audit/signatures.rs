@@ -97,7 +97,7 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
         return Err(why);
     }
     if let Some(d) = &signed.delegation {
-        let proof = d.check(signed, operators)?;
+        let proof = crate::audit::check_delegation(d, signed, operators)?;
         return Ok(Checked::Signed(SignedRecord {
             seq: r.seq,
             kind: r.kind.clone(),

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
 pub use action::{ActionBody, ActionKind, IssueRequest, SignedAction};
-pub use delegation::{Delegation, DelegationProof, SessionLogin, session_digest, session_id};
+pub use delegation::{Delegation, SessionLogin, session_digest, session_id};
 
 /// How long a console login link (a signed `console-login`) is good for.
 pub const LOGIN_MAX_AGE_SECS: i64 = 300;

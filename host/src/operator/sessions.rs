@@ -260,7 +260,7 @@ impl OperatorActions {
             )));
         };
         self.still_granted(&live.delegation).map_err(unauth)?;
-        d.check(signed, &self.config.operators)
+        crate::audit::check_delegation(d, signed, &self.config.operators)
             .map(|_| ())
             .map_err(unauth)
     }

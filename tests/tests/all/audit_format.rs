@@ -9,12 +9,14 @@ use std::path::Path;
 
 use warrant::audit::event::{
     ApprovalDecided, ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
-    CallDecided, ConfigReloaded, ConsoleSession, CredentialRef, Decision, DecisionResult,
-    ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide,
-    TokenExchanged, TokenIssued, VersionReset,
+    CallDecided, ConfigReloaded, CredentialRef, Decision, DecisionResult, ExchangeRefused,
+    OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide, TokenExchanged,
+    TokenIssued, VersionReset,
 };
 use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
-use warrant::keys::{ActionBody, ActionKind, Delegation, IssueRequest, SessionLogin, SignedAction};
+use warrant::keys::{ActionBody, ActionKind, IssueRequest, SignedAction};
+
+use crate::audit_samples::{delegated, session};
 use warrant::state::ApprovalBinding;
 use warrant::vocab::{CapabilityUse, Impact};
 
@@ -308,64 +310,6 @@ fn samples() -> Vec<Event> {
         Event::SessionOpened(session(None)),
         Event::SessionClosed(session(Some("logged out"))),
     ]
-}
-
-/// A console session of carol's (format 6).
-fn session(ended: Option<&str>) -> ConsoleSession {
-    ConsoleSession {
-        operator: "carol".into(),
-        session: "session-0123456789abcdef".into(),
-        method: "link".into(),
-        identity: None,
-        not_after: "2026-12-01T20:00:00+00:00".into(),
-        ended: ended.map(str::to_owned),
-    }
-}
-
-/// An action signed in the console: by a session key carol granted with
-/// her own key (format 6).
-fn delegated(kind: ActionKind, target: &str, reason: &str) -> Option<SignedAction> {
-    let carol = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
-    let session = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
-    let pk = session.verifying_key();
-    let login = ActionBody {
-        kind: ActionKind::ConsoleLogin,
-        target: String::new(),
-        binding: Some(warrant::keys::session_digest(&pk)),
-        issue: None,
-        reason: "console login".into(),
-        operator: "carol".into(),
-        key: "carol-2026".into(),
-        time: 1_796_039_000,
-        nonce: "n-login-00112233445566778899aabb".into(),
-    }
-    .sign(&carol);
-    let mut a = ActionBody {
-        kind,
-        target: target.into(),
-        binding: None,
-        issue: None,
-        reason: reason.into(),
-        operator: "carol".into(),
-        key: warrant::keys::session_id(&pk),
-        time: 1_796_040_000,
-        nonce: "n-ffeeddccbbaa99887766554433221100".into(),
-    }
-    .sign(&session);
-    a.delegation = Some(Box::new(Delegation {
-        session: warrant::keys::session_id(&pk),
-        session_key: base64::Engine::encode(
-            &base64::engine::general_purpose::STANDARD,
-            pk.as_bytes(),
-        ),
-        operator: "carol".into(),
-        opened: 1_796_039_010,
-        not_after: 1_796_067_810,
-        login: SessionLogin::Link {
-            login: Box::new(login),
-        },
-    }));
-    Some(a)
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod approvals;
 mod audit;
 mod audit_faults;
 mod audit_format;
+mod audit_samples;
 mod authz_order;
 mod console;
 mod crash;

@@ -27,9 +27,6 @@ mod login;
 mod oidc;
 mod timeline;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -37,7 +34,7 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::api::app::AppState;
+use crate::api::app::{AppState, CookieSession};
 use crate::api::security::same_secret;
 use crate::keys::sha256_hex;
 use crate::operator::Session;
@@ -45,34 +42,6 @@ use crate::vocab::random_id;
 
 /// The session cookie.
 const COOKIE: &str = "warrant_console";
-
-/// What the console keeps per server.
-#[derive(Debug, Default)]
-pub(crate) struct ConsoleState {
-    /// Whether the server terminates TLS (cookies are then `Secure`).
-    pub(crate) tls: bool,
-    /// SHA-256 of a session cookie → its session.
-    cookies: Mutex<HashMap<String, CookieSession>>,
-    /// OpenID logins under way, by `state`.
-    pending: Mutex<HashMap<String, oidc::Pending>>,
-}
-
-#[derive(Debug, Clone)]
-struct CookieSession {
-    session: String,
-    csrf: String,
-    flash: Option<String>,
-}
-
-impl ConsoleState {
-    /// A console for a server that does (or does not) terminate TLS.
-    pub(crate) fn new(tls: bool) -> Self {
-        Self {
-            tls,
-            ..Self::default()
-        }
-    }
-}
 
 /// The console's routes (under `/console`).
 pub(crate) fn routes() -> Router<AppState> {

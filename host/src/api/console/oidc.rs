@@ -12,6 +12,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
 use serde::Deserialize;
 
+use crate::api::app::Pending;
 use crate::config::{ConsoleOidc, JwksSource};
 use crate::identity::jwks::Keys;
 use crate::keys::{session_digest, sha256_hex};
@@ -23,17 +24,6 @@ use crate::vocab::random_id;
 pub(crate) const PENDING_FOR: Duration = Duration::from_secs(600);
 const TIMEOUT: Duration = Duration::from_secs(10);
 const LIMIT: usize = 256 * 1024;
-
-/// A login under way.
-#[derive(Debug)]
-pub(crate) struct Pending {
-    pub(crate) verifier: String,
-    pub(crate) key: ed25519_dalek::SigningKey,
-    pub(crate) redirect_uri: String,
-    /// SHA-256 of the browser's login cookie.
-    pub(crate) browser: String,
-    pub(crate) started: Instant,
-}
 
 #[derive(Debug, Deserialize)]
 struct Discovery {

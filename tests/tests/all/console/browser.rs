@@ -79,11 +79,9 @@ fn driver() -> PathBuf {
                 .expect("npm runs");
             assert!(ok.success(), "npm install playwright-core failed");
         }
-        std::fs::copy(
-            workspace_root().join("tests/console/browser.mjs"),
-            dir.join("browser.mjs"),
-        )
-        .unwrap();
+        for f in ["browser.mjs"] {
+            std::fs::copy(workspace_root().join("tests/console").join(f), dir.join(f)).unwrap();
+        }
         dir
     })
     .clone()
