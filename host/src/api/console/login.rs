@@ -80,7 +80,7 @@ async fn link(
     headers: HeaderMap,
     axum::Form(f): axum::Form<LinkForm>,
 ) -> Response {
-    if let Err(r) = same_origin(&s, &headers) {
+    if let Some(r) = same_origin(&s, &headers) {
         return r;
     }
     let text = f
@@ -142,9 +142,8 @@ fn redirect_uri(s: &AppState, headers: &HeaderMap) -> String {
     format!("{base}/console/oidc/callback")
 }
 
-fn tls(s: &AppState) -> Result<std::sync::Arc<rustls::ClientConfig>, Response> {
+fn tls(s: &AppState) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
     crate::sandbox::tls_config(&s.host.config().egress_ca_files)
-        .map_err(|e| refusal(StatusCode::INTERNAL_SERVER_ERROR, &e))
 }
 
 async fn oidc_start(State(s): State<AppState>, headers: HeaderMap) -> Response {
@@ -156,7 +155,7 @@ async fn oidc_start(State(s): State<AppState>, headers: HeaderMap) -> Response {
     };
     let tls = match tls(&s) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
     let browser = random_id("b", 24)[2..].to_owned();
     let uri = redirect_uri(&s, &headers);
@@ -219,7 +218,7 @@ async fn oidc_callback(
     };
     let tls = match tls(&s) {
         Ok(t) => t,
-        Err(r) => return r,
+        Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
     let verified = match oidc::finish(&o, &tls, &code, &pending).await {
         Ok(v) => v,

@@ -166,7 +166,9 @@ pub(crate) async fn post_auth(
     headers: &HeaderMap,
     csrf: Option<&str>,
 ) -> Result<Authed, Response> {
-    same_origin(s, headers)?;
+    if let Some(r) = same_origin(s, headers) {
+        return Err(r);
+    }
     let Some(a) = authed(s, headers).await else {
         return Err(refusal(
             StatusCode::UNAUTHORIZED,
@@ -182,8 +184,13 @@ pub(crate) async fn post_auth(
     }
 }
 
-/// Refuse a request whose `Origin` is not this console's own.
-pub(crate) fn same_origin(s: &AppState, headers: &HeaderMap) -> Result<(), Response> {
+/// The refusal of a request whose `Origin` is not this console's own.
+pub(crate) fn same_origin(s: &AppState, headers: &HeaderMap) -> Option<Response> {
+    origin_refusal(s, headers).map(|why| refusal(StatusCode::FORBIDDEN, &why))
+}
+
+/// Why a request's `Origin` is not this console's own, if it is not.
+fn origin_refusal(s: &AppState, headers: &HeaderMap) -> Option<String> {
     let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
     let scheme = if s.console.tls { "https" } else { "http" };
@@ -192,17 +199,13 @@ pub(crate) fn same_origin(s: &AppState, headers: &HeaderMap) -> Result<(), Respo
     let ok = origin.is_some_and(|o| {
         Some(o) == own.as_deref() || public.as_deref().map(|p| p.trim_end_matches('/')) == Some(o)
     });
-    if ok {
-        return Ok(());
-    }
-    Err(refusal(
-        StatusCode::FORBIDDEN,
-        &format!(
+    (!ok).then(|| {
+        format!(
             "refused: a state-changing request must come from this console's own origin ({}), not {}",
             own.as_deref().unwrap_or("unknown"),
             origin.unwrap_or("a request without Origin")
-        ),
-    ))
+        )
+    })
 }
 
 /// Start a cookie session for `session`; returns the `Set-Cookie` value.

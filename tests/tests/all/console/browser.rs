@@ -79,9 +79,11 @@ fn driver() -> PathBuf {
                 .expect("npm runs");
             assert!(ok.success(), "npm install playwright-core failed");
         }
-        for f in ["browser.mjs"] {
-            std::fs::copy(workspace_root().join("tests/console").join(f), dir.join(f)).unwrap();
-        }
+        std::fs::copy(
+            workspace_root().join("tests/console/browser.mjs"),
+            dir.join("browser.mjs"),
+        )
+        .unwrap();
         dir
     })
     .clone()
