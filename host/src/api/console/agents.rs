@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use crate::api::app::AppState;
 use crate::api::console::inbox::urlenc;
 use crate::api::console::layout::{button, frame};
-use crate::api::console::{Authed, page_auth};
+use crate::api::console::{Authed, page_auth, part_auth};
 use crate::audit::event::Event;
 use crate::manifest::capability_review;
 use crate::state::StopState;
@@ -141,7 +141,7 @@ pub(crate) async fn page(State(s): State<AppState>, headers: HeaderMap) -> Respo
 
 /// `GET /console/fragment/agents`.
 pub(crate) async fn fragment(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let a = match page_auth(&s, &headers).await {
+    let a = match part_auth(&s, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
     };

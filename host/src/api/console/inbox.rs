@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use crate::api::app::AppState;
 use crate::api::console::layout::{frame, when};
-use crate::api::console::{Authed, page_auth, refusal};
+use crate::api::console::{Authed, page_auth, part_auth, refusal};
 use crate::audit::event::{ApprovalRequested, CallCompleted, CallDecided, Event};
 use crate::state::{Approval, ApprovalStatus, now_ms};
 
@@ -245,9 +245,9 @@ pub(crate) async fn page(State(s): State<AppState>, headers: HeaderMap) -> Respo
 
 /// `GET /console/fragment/inbox`: the inbox's content, for live updates.
 pub(crate) async fn fragment(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    match page_auth(&s, &headers).await {
+    match part_auth(&s, &headers).await {
         Ok(a) => Html(cards(&s, &a).await.into_string()).into_response(),
-        Err(_) => refusal(StatusCode::UNAUTHORIZED, "not logged in"),
+        Err(r) => r,
     }
 }
 

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use crate::api::app::AppState;
-use crate::api::console::{Authed, page_auth};
+use crate::api::console::{Authed, part_auth};
 use crate::state::StopState;
 
 /// A full page for a logged-in operator.
@@ -82,7 +82,7 @@ pub(crate) fn button(a: &Authed, action: &str, label: &str, confirm: &str, back:
 /// `GET /console/fragment/status`: the state part of the bar, for live
 /// updates.
 pub(crate) async fn status_fragment(State(s): State<AppState>, headers: HeaderMap) -> Response {
-    let a = match page_auth(&s, &headers).await {
+    let a = match part_auth(&s, &headers).await {
         Ok(a) => a,
         Err(r) => return r,
     };

@@ -129,14 +129,21 @@ pub(crate) fn cookie_named(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.to_owned())
 }
 
-/// The live session of the request's cookie, taking its flash message.
+/// The live session of the request's cookie (and, for a full page, its
+/// flash message, taken: a fragment fetched meanwhile must not eat it).
 pub(crate) async fn authed(s: &AppState, headers: &HeaderMap) -> Option<Authed> {
+    authed_taking(s, headers, false).await
+}
+
+async fn authed_taking(s: &AppState, headers: &HeaderMap, take: bool) -> Option<Authed> {
     let key = sha256_hex(cookie_value(headers)?.as_bytes());
     let found = {
         let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
         cookies.get_mut(&key).map(|c| {
             let out = c.clone();
-            c.flash = None;
+            if take {
+                c.flash = None;
+            }
             out
         })
     }?;
@@ -154,9 +161,19 @@ pub(crate) async fn authed(s: &AppState, headers: &HeaderMap) -> Option<Authed> 
 
 /// A page for a logged-in operator, or the login page.
 pub(crate) async fn page_auth(s: &AppState, headers: &HeaderMap) -> Result<Authed, Response> {
-    authed(s, headers)
+    authed_taking(s, headers, true)
         .await
         .ok_or_else(|| Redirect::to("/console/login").into_response())
+}
+
+/// A part of a page (or an export) for a logged-in operator.
+pub(crate) async fn part_auth(s: &AppState, headers: &HeaderMap) -> Result<Authed, Response> {
+    authed(s, headers).await.ok_or_else(|| {
+        refusal(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "not logged in (no session, or it ended)",
+        )
+    })
 }
 
 /// A state-changing request: from this console's own origin, with a live

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::api::app::AppState;
 use crate::api::console::inbox::urlenc;
 use crate::api::console::layout::frame;
-use crate::api::console::{page_auth, refusal};
+use crate::api::console::{page_auth, part_auth, refusal};
 use crate::api::operator_api::verify_now;
 use crate::audit::event::Event;
 use crate::audit::{Checked, Record, check_signature, to_ocsf};
@@ -257,7 +257,7 @@ pub(crate) async fn export(
     UrlPath(task): UrlPath<String>,
     Query(q): Query<ExportQuery>,
 ) -> Response {
-    if let Err(r) = page_auth(&s, &headers).await {
+    if let Err(r) = part_auth(&s, &headers).await {
         return r;
     }
     let list = match records(&s, &task) {

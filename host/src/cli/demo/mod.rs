@@ -28,7 +28,8 @@ pub struct Args {
         default_value = "manifests/warrant.toml"
     )]
     pub config: PathBuf,
-    /// Where to serve MCP (/mcp), HTTP/JSON (/v1) and the admin API.
+    /// Where to serve MCP (/mcp), HTTP/JSON (/v1), the admin API and the
+    /// console (/console).
     #[arg(long, default_value = "127.0.0.1:8787")]
     pub listen: SocketAddr,
     /// Where the example threat-intel API listens (http-lookup's grant).

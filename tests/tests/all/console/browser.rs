@@ -22,7 +22,7 @@ use crate::console::link;
 const TASK: &str = "INC-2026-0107";
 
 /// The system Chromium; installed from Debian when missing.
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
         let found = || {
@@ -49,7 +49,7 @@ fn chromium() -> PathBuf {
 }
 
 /// `target/node-console` with `playwright-core` from npm.
-fn driver() -> PathBuf {
+pub(crate) fn driver() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = workspace_root().join("target/node-console");
@@ -79,11 +79,9 @@ fn driver() -> PathBuf {
                 .expect("npm runs");
             assert!(ok.success(), "npm install playwright-core failed");
         }
-        std::fs::copy(
-            workspace_root().join("tests/console/browser.mjs"),
-            dir.join("browser.mjs"),
-        )
-        .unwrap();
+        for f in ["browser.mjs", "oidc-login.mjs"] {
+            std::fs::copy(workspace_root().join("tests/console").join(f), dir.join(f)).unwrap();
+        }
         dir
     })
     .clone()

@@ -1,7 +1,9 @@
 //! The operator console: its security over real HTTP (`security`) and the
 //! whole approval loop in a real browser (`browser`).
 
-mod browser;
+pub(crate) mod browser;
+mod demo;
+mod oidc;
 mod security;
 
 use reqwest::header;

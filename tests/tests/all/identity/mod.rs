@@ -5,7 +5,7 @@
 //! sign themselves and with a real OpenID provider.
 
 mod exchange;
-mod oidc;
+pub(crate) mod oidc;
 
 mod resource;
 

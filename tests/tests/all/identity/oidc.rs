@@ -20,7 +20,7 @@ const WORKLOADS: &str = "urn:warrant:workloads";
 
 /// `target/node-oidc` with `oidc-provider` installed from npm (once; a
 /// file lock keeps test processes from racing).
-fn provider_dir() -> PathBuf {
+pub(crate) fn provider_dir() -> PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = workspace_root().join("target/node-oidc");
@@ -46,20 +46,18 @@ fn provider_dir() -> PathBuf {
                 .expect("npm runs");
             assert!(ok.success(), "npm install oidc-provider@9 failed");
         }
-        std::fs::copy(
-            workspace_root().join("tests/oidc/provider.mjs"),
-            dir.join("provider.mjs"),
-        )
-        .unwrap();
+        for f in ["provider.mjs", "console-provider.mjs"] {
+            std::fs::copy(workspace_root().join("tests/oidc").join(f), dir.join(f)).unwrap();
+        }
         dir
     })
     .clone()
 }
 
 /// The provider, stopped when dropped.
-struct Idp {
+pub(crate) struct Idp {
     child: Child,
-    issuer: String,
+    pub(crate) issuer: String,
 }
 
 impl Drop for Idp {
@@ -70,9 +68,14 @@ impl Drop for Idp {
 }
 
 fn start_idp(client: &str, secret: &str, task: &str) -> Idp {
+    start_script("provider.mjs", &[client, secret, task])
+}
+
+/// Start one of the provider scripts with `args`.
+pub(crate) fn start_script(script: &str, args: &[&str]) -> Idp {
     let mut child = Command::new("node")
-        .arg("provider.mjs")
-        .args([client, secret, task])
+        .arg(script)
+        .args(args)
         .current_dir(provider_dir())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
