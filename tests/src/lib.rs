@@ -5,6 +5,7 @@
 mod cli;
 mod fixture;
 mod operators;
+pub mod postgres;
 mod volume;
 mod wait;
 

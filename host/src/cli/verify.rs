@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use crate::config::PluginEntry;
 use crate::registry::load_plugin;
-use crate::state::SqliteState;
 use crate::statedir::StateDir;
 use crate::vocab::safe;
 use crate::{HostConfig, LoadOptions, Sandbox};
@@ -49,12 +48,12 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         });
     let sandbox = Sandbox::new(crate::mediation::sandbox_config(&config))?;
     let dir = StateDir::create(&config.state_dir)?;
-    let state = SqliteState::open(&dir.db_path())?;
+    let state = crate::operator::open_state(&config, &dir)?;
     let opts = LoadOptions {
         dry_run: true,
         ..LoadOptions::default()
     };
-    match load_plugin(&entry, &config, &sandbox, &state, opts).await {
+    match load_plugin(&entry, &config, &sandbox, state.as_ref(), opts).await {
         Ok(p) => {
             out!(
                 "OK: {} {} would load (signed by {}, component sha256:{}, {} tools)",

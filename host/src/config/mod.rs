@@ -11,6 +11,7 @@ mod issuers;
 mod model;
 mod operators;
 mod provision;
+mod state;
 mod trust;
 mod webhooks;
 
@@ -35,6 +36,7 @@ pub use model::{
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use provision::create_state_dir_operator_keys;
+pub use state::{PostgresSettings, StateSection, StateSettings};
 pub use webhooks::{Webhook, WebhookEntry, WebhookFormat};
 
 /// Why the configuration could not be used.
@@ -164,6 +166,8 @@ pub struct HostConfig {
     pub webhooks: Vec<Webhook>,
     /// The console in the browser.
     pub console: Console,
+    /// Where the shared state lives.
+    pub state: StateSettings,
 }
 
 impl HostConfig {
@@ -234,6 +238,7 @@ impl HostConfig {
         let webhooks =
             webhooks::webhooks(&file.webhooks, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let console = console::console(&file.console, &dir).map_err(|(f, why)| invalid(&f, why))?;
+        let state = state::state(&file.state, &dir).map_err(|(f, why)| invalid(&f, why))?;
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
@@ -304,6 +309,7 @@ impl HostConfig {
             metrics_token_file: file.api.metrics_token_file.as_ref().map(|f| dir.join(f)),
             webhooks,
             console,
+            state,
             file,
             path: path.to_owned(),
             dir,

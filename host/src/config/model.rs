@@ -63,6 +63,9 @@ pub struct ConfigFile {
     /// The console in the browser.
     #[serde(default)]
     pub console: crate::config::ConsoleSection,
+    /// Where the shared state lives (default: SQLite in the state dir).
+    #[serde(default)]
+    pub state: crate::config::StateSection,
 }
 
 /// `[ceilings]`: what any plugin may be granted at most, whatever its

@@ -10,7 +10,7 @@ use crate::mediation::loading::{build, record_loads};
 use crate::mediation::options::{HostError, HostOptions, sandbox_config};
 use crate::mediation::{Host, Inner, inflight, watch};
 use crate::sandbox::Sandbox;
-use crate::state::{SharedState, SqliteState};
+use crate::state::SharedState;
 use crate::statedir::StateDir;
 use crate::vocab::{CancelToken, random_id};
 
@@ -29,7 +29,7 @@ impl Host {
         }
         let config = Arc::new(config);
         let state_dir = StateDir::create(&config.state_dir)?;
-        let state: Arc<dyn SharedState> = Arc::new(SqliteState::open(&state_dir.db_path())?);
+        let state: Arc<dyn SharedState> = crate::operator::open_state(&config, &state_dir)?;
         let sandbox = Sandbox::new(sandbox_config(&config))?;
         let keys = AuditKeys::load_or_create(&state_dir)?;
         let audit = Arc::new(AuditLog::open(

@@ -21,7 +21,7 @@ use crate::audit::{AuditError, AuditKeys, AuditLog, AuditOptions};
 use crate::authz::{IssueError, Issuer};
 use crate::config::HostConfig;
 use crate::keys::SignedAction;
-use crate::state::{SharedState, SqliteState, StateError};
+use crate::state::{PostgresConfig, PostgresState, SharedState, SqliteState, StateError};
 use crate::statedir::{StateDir, StateDirError};
 
 pub(crate) use sessions::VerifiedLogin;
@@ -108,7 +108,7 @@ impl OperatorActions {
     pub fn open(config: HostConfig) -> Result<Self, OperatorError> {
         let config = Arc::new(config);
         let dir = StateDir::create(&config.state_dir)?;
-        let state: Arc<dyn SharedState> = Arc::new(SqliteState::open(&dir.db_path())?);
+        let state = open_state(&config, &dir)?;
         let keys = AuditKeys::load_or_create(&dir)?;
         let audit = Arc::new(AuditLog::open(
             &config.audit.dir,
@@ -169,6 +169,25 @@ impl OperatorActions {
             );
         }
     }
+}
+
+/// The shared state `config` names: its PostgreSQL database, or SQLite in
+/// the state directory.
+///
+/// # Errors
+///
+/// When the database cannot be opened.
+pub fn open_state(config: &HostConfig, dir: &StateDir) -> Result<Arc<dyn SharedState>, StateError> {
+    Ok(match &config.state.postgres {
+        Some(p) => Arc::new(PostgresState::open(&PostgresConfig {
+            url: p.url.clone(),
+            password: p.password.clone(),
+            tls: p.tls,
+            ca_files: p.ca_files.clone(),
+            pool: p.pool,
+        })?),
+        None => Arc::new(SqliteState::open(&dir.db_path())?),
+    })
 }
 
 /// The signed action a record keeps.

@@ -7,11 +7,13 @@
 //! in the state directory) implements it. A second backend is another
 //! implementation of the trait, nothing more.
 
+mod postgres;
 mod sqlite;
 mod types;
 
 use std::path::PathBuf;
 
+pub use postgres::{PostgresConfig, PostgresState};
 pub use sqlite::SqliteState;
 pub use types::{
     Approval, ApprovalBinding, ApprovalStatus, CallUse, Decided, LimitHit, NewApproval, RateRule,

@@ -17,6 +17,7 @@ mod rate;
 mod text;
 mod tool;
 mod units;
+mod url;
 mod uses;
 mod version;
 
@@ -31,5 +32,6 @@ pub use rate::{Rate, parse_rate};
 pub use text::{MAX_TEXT, cap, cap_at, safe, safe_json};
 pub use tool::{Impact, ToolSpec, valid_plugin_id, valid_tool_name};
 pub use units::{Bytes, GIB, KIB, MIB, Span, UnitError, parse_duration, parse_size};
+pub use url::redact_url;
 pub use uses::CapabilityUse;
 pub use version::{MAX_VERSION_PART, Version};

@@ -9,6 +9,7 @@ mod audit_faults;
 mod audit_format;
 mod audit_samples;
 mod authz_order;
+mod backends;
 mod console;
 mod crash;
 mod examples;

@@ -288,6 +288,3 @@ impl SharedState for SqliteState {
         Ok(row.map_or((0, None), |(id, by)| (id as u64, Some(by))))
     }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,0 +1,121 @@
+//! The PostgreSQL schema and its migrations, applied in order at start
+//! under an advisory lock (hosts starting at once wait for each other), the
+//! version kept in `warrant_schema`.
+
+use deadpool_postgres::Client;
+
+/// Each migration moves the schema one version up.
+const MIGRATIONS: &[&str] = &[
+    // 1: everything the SQLite backend has in its version 4.
+    r"
+CREATE TABLE plugin_versions (
+    plugin TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    major BIGINT NOT NULL, minor BIGINT NOT NULL, patch BIGINT NOT NULL,
+    digest TEXT NOT NULL,
+    manifest_digest TEXT NOT NULL DEFAULT '',
+    at BIGINT NOT NULL
+);
+CREATE TABLE stops (
+    kind TEXT NOT NULL,
+    target TEXT NOT NULL,
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (kind, target)
+);
+CREATE TABLE revoked_tokens (
+    token_id TEXT PRIMARY KEY,
+    by TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE TABLE approvals (
+    id TEXT PRIMARY KEY,
+    agent TEXT NOT NULL,
+    task TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    args_digest TEXT NOT NULL,
+    plugin_version TEXT NOT NULL,
+    component_digest TEXT NOT NULL,
+    tool_digest TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    impact TEXT NOT NULL,
+    why TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    status TEXT NOT NULL,
+    requested_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    decided_by TEXT,
+    decided_at BIGINT,
+    decision_reason TEXT,
+    used_at BIGINT,
+    required BIGINT NOT NULL DEFAULT 1,
+    token_issuer TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX approvals_call ON approvals (agent, task, tool, args_digest);
+CREATE TABLE approval_votes (
+    approval_id TEXT NOT NULL,
+    operator TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (approval_id, operator)
+);
+CREATE TABLE rate_events (
+    key TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE INDEX rate_events_key ON rate_events (key, at);
+CREATE TABLE reloads (
+    id BIGSERIAL PRIMARY KEY,
+    by TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+CREATE TABLE nonces (
+    nonce TEXT PRIMARY KEY,
+    operator TEXT NOT NULL,
+    expires BIGINT NOT NULL
+);
+CREATE TABLE call_uses (
+    id BIGSERIAL PRIMARY KEY,
+    task TEXT NOT NULL,
+    agent TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    high BOOLEAN NOT NULL,
+    ok BOOLEAN,
+    output BIGINT NOT NULL DEFAULT 0,
+    at BIGINT NOT NULL
+);
+CREATE INDEX call_uses_task ON call_uses (task, at);
+CREATE INDEX call_uses_agent ON call_uses (agent, at);
+CREATE INDEX call_uses_tool ON call_uses (tool, at);
+",
+];
+
+/// The key of the advisory lock migrations hold.
+const LOCK: i64 = 0x7761_7272_616e_7401;
+
+/// Bring the database to the current schema, one transaction per step.
+pub(super) async fn migrate(c: &mut Client) -> Result<(), tokio_postgres::Error> {
+    c.batch_execute("CREATE TABLE IF NOT EXISTS warrant_schema (version BIGINT NOT NULL)")
+        .await?;
+    for (i, sql) in MIGRATIONS.iter().enumerate() {
+        let version = i as i64 + 1;
+        let tx = c.transaction().await?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK])
+            .await?;
+        let current: Option<i64> = tx
+            .query_opt("SELECT max(version) FROM warrant_schema", &[])
+            .await?
+            .and_then(|r| r.get(0));
+        if current.unwrap_or(0) < version {
+            tx.batch_execute(sql).await?;
+            tx.execute(
+                "INSERT INTO warrant_schema (version) VALUES ($1)",
+                &[&version],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,389 @@
+//! The rest of the shared state in PostgreSQL — stop buttons, revocations,
+//! version marks, rate windows, nonces, call uses, reload requests — and
+//! the [`SharedState`] implementation. Changes to the stop state and
+//! reload requests are committed with a `NOTIFY` to every listening host.
+
+use super::{CHANNEL, PostgresState};
+use crate::state::{
+    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
+    StateError, StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, VersionMark,
+    now_ms,
+};
+use crate::vocab::Version;
+
+const NOTIFY: &str = "SELECT pg_notify('warrant_state', $1)";
+
+impl PostgresState {
+    /// Run `sql` with `params` and a notification, in one transaction;
+    /// the rows changed.
+    async fn changing(
+        &self,
+        sql: &str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+        what: &str,
+    ) -> Result<u64, StateError> {
+        debug_assert_eq!(CHANNEL, "warrant_state");
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        let n = tx.execute(sql, params).await.map_err(|e| self.err(e))?;
+        tx.execute(NOTIFY, &[&what])
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))?;
+        self.changed_locally();
+        Ok(n)
+    }
+}
+
+#[async_trait::async_trait]
+impl SharedState for PostgresState {
+    async fn change_marker(&self) -> Result<u64, StateError> {
+        Ok(self.marker())
+    }
+
+    fn local_changes(&self) -> u64 {
+        self.local_changes.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn stop_state(&self) -> Result<StopState, StateError> {
+        let c = self.client().await?;
+        let mut state = StopState::default();
+        for r in c
+            .query("SELECT kind, target, by, reason, at FROM stops", &[])
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            let stopped = Stopped {
+                by: r.get(2),
+                reason: r.get(3),
+                at: r.get(4),
+            };
+            match r.get::<_, &str>(0) {
+                "halt" => state.halted = Some(stopped),
+                "agent" => {
+                    state.agents.insert(r.get(1), stopped);
+                }
+                "plugin" => {
+                    state.plugins.insert(r.get(1), stopped);
+                }
+                _ => {}
+            }
+        }
+        for r in c
+            .query("SELECT token_id, by, reason, at FROM revoked_tokens", &[])
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            let stopped = Stopped {
+                by: r.get(1),
+                reason: r.get(2),
+                at: r.get(3),
+            };
+            state.tokens.insert(r.get(0), stopped);
+        }
+        Ok(state)
+    }
+
+    async fn set_stop(
+        &self,
+        target: &StopTarget,
+        on: bool,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, StateError> {
+        let (kind, target) = target.columns();
+        let n = if on {
+            self.changing(
+                "INSERT INTO stops (kind, target, by, reason, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                &[&kind, &target, &by, &reason, &now_ms()],
+                "stop",
+            )
+            .await?
+        } else {
+            self.changing(
+                "DELETE FROM stops WHERE kind = $1 AND target = $2",
+                &[&kind, &target],
+                "stop",
+            )
+            .await?
+        };
+        Ok(n > 0)
+    }
+
+    async fn revoke_token(
+        &self,
+        token_id: &str,
+        by: &str,
+        reason: &str,
+    ) -> Result<bool, StateError> {
+        let n = self
+            .changing(
+                "INSERT INTO revoked_tokens (token_id, by, reason, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                &[&token_id, &by, &reason, &now_ms()],
+                "revoke",
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn highest_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
+        let c = self.client().await?;
+        let r = c
+            .query_opt(
+                "SELECT major, minor, patch, manifest_digest, digest FROM plugin_versions WHERE plugin = $1",
+                &[&plugin],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(r.map(|r| VersionMark {
+            version: Version {
+                major: n(r.get(0)),
+                minor: n(r.get(1)),
+                patch: n(r.get(2)),
+            },
+            manifest_digest: r.get(3),
+            component_digest: r.get(4),
+        }))
+    }
+
+    async fn record_version(&self, plugin: &str, m: &VersionMark) -> Result<(), StateError> {
+        let i = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+        let v = m.version;
+        let c = self.client().await?;
+        c.execute(
+            "INSERT INTO plugin_versions AS p (plugin, version, major, minor, patch, digest, manifest_digest, at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+             ON CONFLICT (plugin) DO UPDATE SET
+               version = excluded.version, major = excluded.major, minor = excluded.minor,
+               patch = excluded.patch, digest = excluded.digest,
+               manifest_digest = excluded.manifest_digest, at = excluded.at
+             WHERE (excluded.major, excluded.minor, excluded.patch) > (p.major, p.minor, p.patch)
+                OR p.manifest_digest = ''",
+            &[&plugin, &v.to_string(), &i(v.major), &i(v.minor), &i(v.patch), &m.component_digest, &m.manifest_digest, &now_ms()],
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn reset_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
+        let old = self.highest_version(plugin).await?;
+        let c = self.client().await?;
+        c.execute("DELETE FROM plugin_versions WHERE plugin = $1", &[&plugin])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(old)
+    }
+
+    async fn request_approval(&self, new: &NewApproval) -> Result<Approval, StateError> {
+        self.insert_approval(new).await
+    }
+
+    async fn approval(&self, id: &str) -> Result<Option<Approval>, StateError> {
+        self.read_approval(id).await
+    }
+
+    async fn open_approval_for(
+        &self,
+        binding: &ApprovalBinding,
+    ) -> Result<Option<Approval>, StateError> {
+        self.read_open_approval(binding).await
+    }
+
+    async fn decide_approval(
+        &self,
+        id: &str,
+        approve: bool,
+        by: &str,
+        reason: &str,
+    ) -> Result<Decided, StateError> {
+        self.write_decision(id, approve, by, reason).await
+    }
+
+    async fn consume_approval(&self, id: &str) -> Result<bool, StateError> {
+        self.write_consumed(id).await
+    }
+
+    async fn list_approvals(&self, all: bool) -> Result<Vec<Approval>, StateError> {
+        self.read_approvals(all).await
+    }
+
+    async fn admit(
+        &self,
+        rules: &[RateRule],
+        now_ms: i64,
+    ) -> Result<Result<(), LimitHit>, StateError> {
+        if rules.is_empty() {
+            return Ok(Ok(()));
+        }
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        // One lock per window, always taken in the same order: hosts
+        // counting the same window at once take turns.
+        let mut keys: Vec<&str> = rules.iter().map(|r| r.key.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in &keys {
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))",
+                &[k],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        for r in rules {
+            let window = i64::try_from(r.per.as_millis()).unwrap_or(i64::MAX);
+            tx.execute(
+                "DELETE FROM rate_events WHERE key = $1 AND at <= $2",
+                &[&r.key, &now_ms.saturating_sub(window)],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let n: i64 = tx
+                .query_one("SELECT COUNT(*) FROM rate_events WHERE key = $1", &[&r.key])
+                .await
+                .map_err(|e| self.err(e))?
+                .get(0);
+            if n >= i64::from(r.calls) {
+                tx.commit().await.map_err(|e| self.err(e))?;
+                return Ok(Err(LimitHit {
+                    key: r.key.clone(),
+                    limit: r.text.clone(),
+                }));
+            }
+        }
+        for r in rules {
+            tx.execute(
+                "INSERT INTO rate_events (key, at) VALUES ($1, $2)",
+                &[&r.key, &now_ms],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        tx.commit().await.map_err(|e| self.err(e))?;
+        Ok(Ok(()))
+    }
+
+    async fn use_nonce(
+        &self,
+        nonce: &str,
+        operator: &str,
+        expires_ms: i64,
+    ) -> Result<bool, StateError> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM nonces WHERE expires < $1", &[&now_ms()])
+            .await
+            .map_err(|e| self.err(e))?;
+        let n = c
+            .execute(
+                "INSERT INTO nonces (nonce, operator, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&nonce, &operator, &expires_ms],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    async fn record_use(&self, u: &CallUse) -> Result<i64, StateError> {
+        let c = self.client().await?;
+        let r = c
+            .query_one(
+                "INSERT INTO call_uses (task, agent, tool, high, at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&u.task, &u.agent, &u.tool, &u.high, &u.at],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(r.get(0))
+    }
+
+    async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE call_uses SET ok = $2, output = $3 WHERE id = $1",
+            &[&id, &ok, &i64::try_from(output).unwrap_or(i64::MAX)],
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError> {
+        let c = self.client().await?;
+        let mut h = TaskHistory::default();
+        for r in c
+            .query(
+                "SELECT tool, high, ok FROM call_uses WHERE task = $1",
+                &[&task],
+            )
+            .await
+            .map_err(|e| self.err(e))?
+        {
+            let tool: String = r.get(0);
+            h.calls += 1;
+            h.high_impact_calls += u64::from(r.get::<_, bool>(1));
+            if r.get::<_, Option<bool>>(2) == Some(true) {
+                h.succeeded.insert(tool.clone());
+            }
+            h.tools.insert(tool);
+        }
+        Ok(h)
+    }
+
+    async fn usage(&self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
+        let (column, value) = match scope {
+            UsageScope::Task(t) => ("task", t),
+            UsageScope::Agent(a) => ("agent", a),
+            UsageScope::Tool(t) => ("tool", t),
+        };
+        let c = self.client().await?;
+        let r = c
+            .query_one(
+                &format!(
+                    "SELECT COUNT(*), COALESCE(SUM(high::int), 0)::bigint, COALESCE(SUM(output), 0)::bigint FROM call_uses WHERE {column} = $1 AND at >= $2"
+                ),
+                &[value, &since_ms],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(Usage {
+            calls: n(r.get(0)),
+            high_impact_calls: n(r.get(1)),
+            output: n(r.get(2)),
+        })
+    }
+
+    async fn request_reload(&self, by: &str) -> Result<u64, StateError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        let id: i64 = tx
+            .query_one(
+                "INSERT INTO reloads (by, at) VALUES ($1, $2) RETURNING id",
+                &[&by, &now_ms()],
+            )
+            .await
+            .map_err(|e| self.err(e))?
+            .get(0);
+        tx.execute(NOTIFY, &[&"reload"])
+            .await
+            .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))?;
+        self.changed_locally();
+        Ok(u64::try_from(id).unwrap_or(0))
+    }
+
+    async fn reload_request(&self) -> Result<(u64, Option<String>), StateError> {
+        let c = self.client().await?;
+        let r = c
+            .query_opt("SELECT id, by FROM reloads ORDER BY id DESC LIMIT 1", &[])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(r.map_or((0, None), |r| {
+            (
+                u64::try_from(r.get::<_, i64>(0)).unwrap_or(0),
+                Some(r.get(1)),
+            )
+        }))
+    }
+}

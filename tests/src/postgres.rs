@@ -1,0 +1,135 @@
+//! A real PostgreSQL server for the fleet tests: `WARRANT_TEST_DATABASE_URL`
+//! when set, else a throwaway cluster started here once per test process —
+//! PostgreSQL 15's `initdb` and `postgres` in a temporary directory on a
+//! free loopback port, run as the unprivileged user `postgres` (the server
+//! refuses to run as root), stopped when the test process ends. Each test
+//! gets its own database.
+
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The server's base URL (without a database).
+fn server() -> String {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(u) = std::env::var("WARRANT_TEST_DATABASE_URL") {
+            return u.trim_end_matches('/').to_owned();
+        }
+        start()
+    })
+    .clone()
+}
+
+fn as_postgres(cmd: &str) -> Command {
+    let mut c = if unsafe_is_root() {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", "sh", "-c", cmd]);
+        c
+    } else {
+        let mut c = Command::new("sh");
+        c.args(["-c", cmd]);
+        c
+    };
+    c.env_remove("PGDATA");
+    c
+}
+
+fn unsafe_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn start() -> String {
+    static ATTEMPT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("warrant-pg-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let _ = Command::new("chown")
+        .args(["postgres:postgres"])
+        .arg(&dir)
+        .status();
+    let data = dir.join("data");
+    let d = data.display();
+    let ok = as_postgres(&format!(
+        "initdb -D {d} -U warrant --auth=trust --no-sync -E UTF8 >{}/initdb.log 2>&1",
+        dir.display()
+    ))
+    .status()
+    .expect("initdb runs");
+    assert!(
+        ok.success(),
+        "initdb failed; see {}/initdb.log",
+        dir.display()
+    );
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The server (as `postgres`), and a watchdog (as this user, so that it
+    // may look at this process) that stops it when this process ends.
+    let me = std::process::id();
+    let server = format!(
+        "postgres -D {d} -p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off \
+         -c max_connections=200 >{dir}/server.log 2>&1",
+        dir = dir.display()
+    );
+    let serve = if unsafe_is_root() {
+        format!("runuser -u postgres -- sh -c '{server}'")
+    } else {
+        server
+    };
+    let script = format!(
+        "{serve} & while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
+         kill -INT $(head -1 {d}/postmaster.pid)"
+    );
+    Command::new("sh")
+        .args(["-c", &script])
+        .spawn()
+        .expect("postgres starts");
+    let url = format!("postgres://warrant@127.0.0.1:{port}");
+    // A busy machine (a build beside the tests) can take a while.
+    for _ in 0..1200 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return url;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!(
+        "PostgreSQL did not start on port {port}; see {}/server.log",
+        dir.display()
+    );
+}
+
+/// A fresh, empty database on the test server; its URL.
+///
+/// # Panics
+///
+/// When the server cannot be reached.
+pub async fn database() -> String {
+    let base = server();
+    let name = warrant::vocab::random_id("t", 8).replace('-', "_");
+    // The server may still be starting: it accepts connections before it
+    // accepts queries.
+    let mut last = String::new();
+    for _ in 0..100 {
+        match tokio_postgres::connect(&format!("{base}/postgres"), tokio_postgres::NoTls).await {
+            Ok((client, conn)) => {
+                tokio::spawn(conn);
+                match client
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .await
+                {
+                    Ok(()) => return format!("{base}/{name}"),
+                    Err(e) => last = e.to_string(),
+                }
+            }
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("cannot create a database on the test PostgreSQL at {base}: {last}");
+}
