@@ -1,0 +1,118 @@
+//! A fleet: two `warrant serve` processes, each with its own state
+//! directory (keys, audit chain) and config, sharing one real PostgreSQL
+//! database (`warrant_tests::postgres`). What one host or CLI does there,
+//! every host obeys: stop buttons, approvals, rate windows, version marks,
+//! operator nonces.
+
+mod shared;
+
+use std::io::BufRead as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+use warrant::HostConfig;
+use warrant::keys::IssueRequest;
+use warrant::operator::OperatorActions;
+use warrant_tests::{Fixture, fixture_cli};
+
+/// One host of the fleet.
+pub(crate) struct Member {
+    pub(crate) config: PathBuf,
+    pub(crate) base: String,
+    child: Child,
+}
+
+impl Drop for Member {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// The config of host `name` of the fleet on `url`: the fixture's, with
+/// its own state directory and the shared database.
+pub(crate) fn member_config(fx: &Fixture, url: &str, name: &str) -> PathBuf {
+    let base = std::fs::read_to_string(fx.config_path()).unwrap();
+    let cfg = base.replacen(
+        "state-dir = \"state\"",
+        &format!("state-dir = \"state-{name}\""),
+        1,
+    );
+    let path = fx.path(&format!("host-{name}.toml"));
+    std::fs::write(
+        &path,
+        format!("{cfg}\n[state]\nurl = \"{url}\"\npool = 4\n"),
+    )
+    .unwrap();
+    path
+}
+
+/// Start `warrant serve` with `config`.
+#[allow(clippy::zombie_processes)]
+pub(crate) fn start(config: PathBuf) -> Member {
+    let mut child = Command::new(fixture_cli())
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("WARRANT_CONFIG", &config)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(
+            err.read_line(&mut line).unwrap() > 0,
+            "serve exited before listening"
+        );
+        if let Some(rest) = line.trim().strip_prefix("warrant: serving on ") {
+            let base = rest.to_owned();
+            std::thread::spawn(move || {
+                for l in err.lines().map_while(Result::ok) {
+                    eprintln!("[serve] {l}");
+                }
+            });
+            return Member {
+                config,
+                base,
+                child,
+            };
+        }
+    }
+}
+
+/// Operator actions on the fleet through host `config`.
+pub(crate) fn ops(config: &PathBuf) -> OperatorActions {
+    OperatorActions::open(HostConfig::load(config).unwrap()).unwrap()
+}
+
+/// A token for `agent` and `task` valid on the host of `config` (its own
+/// token key), issued by carol.
+pub(crate) async fn token(fx: &Fixture, config: &PathBuf, agent: &str, task: &str) -> String {
+    let request = IssueRequest {
+        agent: agent.into(),
+        task: task.into(),
+        tools: Vec::new(),
+        ttl_secs: 600,
+    };
+    let signed = fx.signer("carol").sign_issue(request, "fleet test");
+    ops(config).issue_token(&signed).await.unwrap().0
+}
+
+/// Call `tool` on the host at `base` over HTTP/JSON; status and body.
+pub(crate) async fn call(base: &str, token: &str, tool: &str, input: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{base}/v1/tools/{tool}/call"))
+        .bearer_auth(token)
+        .json(&json!({ "input": input }))
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
