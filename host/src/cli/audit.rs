@@ -38,6 +38,11 @@ pub enum Command {
         /// checkpoint (otherwise that is only reported).
         #[arg(long)]
         require_checkpoint: bool,
+        /// Verify every host of the fleet (this config's [state] url):
+        /// each chain, and each against the index and checkpoints it
+        /// published; a missing, truncated or forked chain is named.
+        #[arg(long)]
+        fleet: bool,
         /// The host config.
         #[arg(
             long,
@@ -62,6 +67,9 @@ pub enum Command {
         /// Print the records as JSON lines.
         #[arg(long)]
         json: bool,
+        /// The task's story across every host of the fleet (needs --task).
+        #[arg(long)]
+        fleet: bool,
         /// The log (default: the config's audit directory).
         #[arg(long)]
         log: Option<PathBuf>,
@@ -132,7 +140,7 @@ fn progress(label: &'static str) -> impl FnMut(u64, u64) {
     }
 }
 
-pub fn run(c: Command) -> anyhow::Result<ExitCode> {
+pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Verify {
             log,
@@ -140,8 +148,12 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             no_mac,
             witness,
             require_checkpoint,
+            fleet,
             config,
         } => {
+            if fleet {
+                return crate::cli::fleet::verify(&config).await;
+            }
             let (paths, cfg) = paths(log, &config)?;
             let mut keys = VerifyKeys::default();
             if let Some(c) = &cfg
@@ -236,9 +248,15 @@ pub fn run(c: Command) -> anyhow::Result<ExitCode> {
             agent,
             since,
             json,
+            fleet,
             log,
             config,
         } => {
+            if fleet {
+                let task = task
+                    .ok_or_else(|| anyhow!("--fleet needs --task: the task whose story to tell"))?;
+                return crate::cli::fleet::show_task(&config, &task).await;
+            }
             let (paths, cfg) = paths(log, &config)?;
             let since = since
                 .map(|s| {

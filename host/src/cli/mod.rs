@@ -20,6 +20,7 @@ mod audit;
 mod call;
 pub mod console;
 mod demo;
+mod fleet;
 mod inspect;
 mod keygen;
 mod policy;
@@ -151,6 +152,9 @@ pub enum Command {
     /// one-time login link signed with your key.
     #[command(subcommand)]
     Console(console::Command),
+    /// The hosts sharing this config's PostgreSQL state: `fleet status`.
+    #[command(subcommand)]
+    Fleet(fleet::Command),
 }
 
 /// The whole program: parse arguments, run, print errors, give the exit
@@ -202,10 +206,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Resume(a) => stop::run(Stop::Resume, a.op, a.config).await,
         Command::Plugin(c) => stop::plugin(c).await,
         Command::Reload(a) => stop::reload(a).await,
-        Command::Audit(c) => audit::run(c),
+        Command::Audit(c) => audit::run(c).await,
         Command::Policy(c) => policy::run(c).await,
         Command::SignAction(a) => sign_action::run(a).await,
         Command::Console(c) => console::run(c),
+        Command::Fleet(c) => fleet::run(c).await,
     }
 }
 

@@ -11,6 +11,7 @@ mod approval;
 mod call;
 mod context;
 mod exchange;
+mod fleet;
 mod inflight;
 mod listing;
 mod loading;
@@ -90,6 +91,8 @@ pub(crate) struct Inner {
     expiry_reloaded: std::sync::Mutex<Option<chrono::DateTime<chrono::Utc>>>,
     /// When the watched files last changed, as last seen.
     file_stamp: std::sync::Mutex<Option<Vec<Option<std::time::SystemTime>>>>,
+    /// On a fleet's shared state: what this host publishes of itself.
+    fleet: Option<fleet::Publisher>,
 }
 
 /// A view of the registry a host runs with now.
@@ -190,5 +193,9 @@ impl Host {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         self.audit().close();
+        // The chain is complete now: publish its end.
+        if let Some(p) = &self.inner.fleet {
+            p.step(&self.inner).await;
+        }
     }
 }

@@ -8,7 +8,7 @@ use crate::audit::{AuditKeys, AuditLog, AuditOptions};
 use crate::config::HostConfig;
 use crate::mediation::loading::{build, record_loads};
 use crate::mediation::options::{HostError, HostOptions, sandbox_config};
-use crate::mediation::{Host, Inner, inflight, watch};
+use crate::mediation::{Host, Inner, fleet, inflight, watch};
 use crate::sandbox::Sandbox;
 use crate::state::SharedState;
 use crate::statedir::StateDir;
@@ -48,6 +48,9 @@ impl Host {
             record_loads(&audit, &loaded.registry, opts.insecure).await;
         }
         let (reloaded, _) = state.reload_request().await?;
+        let fleet = state
+            .fleet()
+            .map(|_| fleet::Publisher::new(keys.host_id(), keys.checkpoint_public()));
         let host = Self {
             inner: Arc::new(Inner {
                 loaded: RwLock::new(Arc::new(loaded)),
@@ -66,9 +69,11 @@ impl Host {
                 reloading: tokio::sync::Mutex::new(()),
                 file_stamp: std::sync::Mutex::new(None),
                 expiry_reloaded: std::sync::Mutex::new(None),
+                fleet,
             }),
         };
         watch::spawn_watcher(Arc::downgrade(&host.inner));
+        fleet::spawn(Arc::downgrade(&host.inner));
         Ok(host)
     }
 }

@@ -7,12 +7,14 @@
 //! in the state directory) implements it. A second backend is another
 //! implementation of the trait, nothing more.
 
+mod fleet;
 mod postgres;
 mod sqlite;
 mod types;
 
 use std::path::PathBuf;
 
+pub use fleet::{FleetHost, FleetRegistry, IndexedRecord, PublishedCheckpoint};
 pub use postgres::{PostgresConfig, PostgresState};
 pub use sqlite::SqliteState;
 pub use types::{
@@ -150,4 +152,9 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     /// The reload generation (it grows with every reload request) and who
     /// asked for the last one.
     async fn reload_request(&self) -> Result<(u64, Option<String>), StateError>;
+
+    /// The fleet registry, when this state is shared by a fleet.
+    fn fleet(&self) -> Option<&dyn FleetRegistry> {
+        None
+    }
 }

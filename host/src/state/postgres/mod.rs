@@ -7,6 +7,7 @@
 //! about stops. Schema migrations are applied at first use (`schema`).
 
 mod approvals;
+mod fleet;
 mod schema;
 mod tables;
 

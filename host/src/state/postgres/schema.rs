@@ -89,6 +89,38 @@ CREATE INDEX call_uses_task ON call_uses (task, at);
 CREATE INDEX call_uses_agent ON call_uses (agent, at);
 CREATE INDEX call_uses_tool ON call_uses (tool, at);
 ",
+    // 2: the fleet: hosts, and the index of their chains.
+    r"
+CREATE TABLE fleet_hosts (
+    host TEXT PRIMARY KEY,
+    version TEXT NOT NULL,
+    checkpoint_key TEXT NOT NULL,
+    audit_dir TEXT NOT NULL,
+    plugins TEXT[] NOT NULL,
+    started BIGINT NOT NULL,
+    heartbeat BIGINT NOT NULL
+);
+CREATE TABLE fleet_records (
+    host TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    task TEXT,
+    agent TEXT,
+    call_id TEXT,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (host, seq)
+);
+CREATE INDEX fleet_records_task ON fleet_records (task, at);
+CREATE INDEX fleet_records_kind ON fleet_records (kind, at);
+CREATE TABLE fleet_checkpoints (
+    host TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    head TEXT NOT NULL,
+    line TEXT NOT NULL,
+    PRIMARY KEY (host, seq)
+);
+",
 ];
 
 /// The key of the advisory lock migrations hold.

@@ -386,4 +386,8 @@ impl SharedState for PostgresState {
             )
         }))
     }
+
+    fn fleet(&self) -> Option<&dyn crate::state::FleetRegistry> {
+        Some(self)
+    }
 }

@@ -4,7 +4,8 @@
 //! every host obeys: stop buttons, approvals, rate windows, version marks,
 //! operator nonces.
 
-mod shared;
+mod audit;
+pub(crate) mod shared;
 
 use std::io::BufRead as _;
 use std::path::PathBuf;

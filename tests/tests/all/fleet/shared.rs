@@ -14,7 +14,7 @@ use warrant_tests::{Fixture, PluginSpec};
 use super::{call, member_config, ops, start, token};
 use crate::api::support::SOC;
 
-async fn fleet_fixture() -> Fixture {
+pub(crate) async fn fleet_fixture() -> Fixture {
     Fixture::builder()
         .plugin(PluginSpec::new("ioc-extract"))
         .plugin(PluginSpec::new("case-note").grants(

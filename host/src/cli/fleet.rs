@@ -1,0 +1,302 @@
+//! `warrant fleet status`, and the fleet-wide `audit show --task … --fleet`
+//! and `audit verify --fleet`: what the hosts sharing this config's
+//! PostgreSQL database published of themselves and their chains.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::anyhow;
+
+use crate::HostConfig;
+use crate::audit::{
+    AuditPaths, Checkpoint, Filter, Record, VerifyKeys, VerifyOptions, parse_public_key,
+    read_records, timeline, verify_chain,
+};
+use crate::state::{FleetHost, SharedState, now_ms};
+use crate::statedir::StateDir;
+use crate::vocab::safe;
+
+/// The fleet.
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Every host that published itself: last heartbeat, version, calls
+    /// per second over the last minute, loaded plugins (drift between
+    /// hosts shown), and the fleet's stop state.
+    Status {
+        #[command(flatten)]
+        config: crate::cli::ConfigArg,
+    },
+}
+
+/// A host silent for longer is shown as such.
+const SILENT_MS: i64 = 5_000;
+
+fn state(config: &Path) -> anyhow::Result<(HostConfig, Arc<dyn SharedState>)> {
+    let cfg = HostConfig::load(config)?;
+    if cfg.state.postgres.is_none() {
+        return Err(anyhow!(
+            "{} has no [state] url: this host is not part of a fleet (its state is SQLite in its state directory)",
+            config.display()
+        ));
+    }
+    let dir = StateDir::create(&cfg.state_dir)?;
+    let state = crate::operator::open_state(&cfg, &dir)?;
+    Ok((cfg, state))
+}
+
+pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
+    let Command::Status { config } = c;
+    let (_, state) = state(&config.config)?;
+    let fleet = state.fleet().ok_or_else(|| anyhow!("not a fleet"))?;
+    let hosts = fleet.hosts().await?;
+    let now = now_ms();
+    let calls: HashMap<String, i64> = fleet.calls_since(now - 60_000).await?.into_iter().collect();
+    out!("{} host(s):", hosts.len());
+    for h in &hosts {
+        let age = now - h.heartbeat_ms;
+        out!(
+            "  {}  {}  warrant {}  heartbeat {:.1} s ago  {:.2} calls/s  chain {}",
+            safe(&h.host),
+            if age > SILENT_MS { "SILENT" } else { "live  " },
+            safe(&h.version),
+            age as f64 / 1000.0,
+            *calls.get(&h.host).unwrap_or(&0) as f64 / 60.0,
+            safe(&h.audit_dir)
+        );
+        for p in &h.plugins {
+            out!("      {}", safe(p));
+        }
+    }
+    // The same plugin, loaded differently on different live hosts.
+    let mut by_plugin: BTreeMap<String, BTreeSet<(String, String)>> = BTreeMap::new();
+    for h in hosts.iter().filter(|h| now - h.heartbeat_ms <= SILENT_MS) {
+        for p in &h.plugins {
+            let (id, rest) = p.split_once(' ').unwrap_or((p, ""));
+            by_plugin
+                .entry(id.to_owned())
+                .or_default()
+                .insert((rest.to_owned(), h.host.clone()));
+        }
+    }
+    for (id, seen) in &by_plugin {
+        let kinds: BTreeSet<&String> = seen.iter().map(|(k, _)| k).collect();
+        if kinds.len() > 1 {
+            let list: Vec<String> = seen.iter().map(|(k, h)| format!("{h}: {k}")).collect();
+            out!(
+                "DRIFT: {} differs between hosts — {}",
+                safe(id),
+                safe(&list.join("; "))
+            );
+        }
+    }
+    let stops = state.stop_state().await?;
+    out!(
+        "stop state: {}; {} agent(s) quarantined, {} plugin(s) disabled, {} token(s) revoked",
+        stops
+            .halted
+            .as_ref()
+            .map_or("serving".to_owned(), |h| format!(
+                "HALTED by {} ({})",
+                safe(&h.by),
+                safe(&h.reason)
+            )),
+        stops.agents.len(),
+        stops.plugins.len(),
+        stops.tokens.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `audit show --task T --fleet`: the task's records from every host's
+/// chain, in time order, each with its host.
+pub async fn show_task(config: &Path, task: &str) -> anyhow::Result<ExitCode> {
+    let (cfg, state) = state(config)?;
+    let fleet = state.fleet().ok_or_else(|| anyhow!("not a fleet"))?;
+    let index = fleet.task_records(task).await?;
+    let hosts: HashMap<String, FleetHost> = fleet
+        .hosts()
+        .await?
+        .into_iter()
+        .map(|h| (h.host.clone(), h))
+        .collect();
+    let mut per_host: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in &index {
+        *per_host.entry(r.host.as_str()).or_default() += 1;
+    }
+    if per_host.is_empty() {
+        out!("no host published records of task {}", safe(task));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut all: Vec<(String, Record)> = Vec::new();
+    for (host, n) in &per_host {
+        let Some(h) = hosts.get(*host) else {
+            out!(
+                "host {}: {n} record(s) indexed, but the host never published where its chain is",
+                safe(host)
+            );
+            continue;
+        };
+        let paths = AuditPaths::in_dir(Path::new(&h.audit_dir));
+        let filter = Filter {
+            task: Some(task.to_owned()),
+            ..Filter::default()
+        };
+        match read_records(&paths.log, &filter) {
+            Ok(rs) => all.extend(rs.into_iter().map(|r| ((*host).to_owned(), r))),
+            Err(e) => out!(
+                "host {}: chain not readable at {}: {e}",
+                safe(host),
+                paths.log.display()
+            ),
+        }
+    }
+    all.sort_by(|a, b| {
+        a.1.time
+            .cmp(&b.1.time)
+            .then(a.0.cmp(&b.0))
+            .then(a.1.seq.cmp(&b.1.seq))
+    });
+    let list: Vec<String> = per_host.iter().map(|(h, n)| format!("{h} ({n})")).collect();
+    out!(
+        "task {} across {} host(s): {}",
+        safe(task),
+        per_host.len(),
+        list.join(", ")
+    );
+    let ops = Some(cfg.operators.as_slice());
+    for (host, r) in &all {
+        let text = timeline(std::slice::from_ref(r), ops);
+        for (i, line) in text.lines().enumerate() {
+            if i == 0 {
+                out!("{} {line}", safe(host));
+            } else {
+                out!("{:w$} {line}", "", w = host.len());
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `audit verify --fleet`: every host's chain verified (hashes, links,
+/// signed checkpoints, operator signatures) and checked against what it
+/// published — a chain missing, shorter than published (truncated), or
+/// different from it (forked) is named.
+pub async fn verify(config: &Path) -> anyhow::Result<ExitCode> {
+    let (cfg, state) = state(config)?;
+    let fleet = state.fleet().ok_or_else(|| anyhow!("not a fleet"))?;
+    let hosts = fleet.hosts().await?;
+    let mut bad = 0;
+    for h in &hosts {
+        let published = fleet.host_records(&h.host).await?;
+        let checkpoints = fleet.host_checkpoints(&h.host).await?;
+        match check_host(&cfg, h, &published, &checkpoints) {
+            Ok(line) => out!("host {}: OK — {line}", safe(&h.host)),
+            Err(why) => {
+                bad += 1;
+                out!("host {}: {}", safe(&h.host), safe(&why));
+            }
+        }
+    }
+    if bad == 0 {
+        out!(
+            "OK: {} host(s) verified against what they published",
+            hosts.len()
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        out!("TAMPERED: {bad} of {} host(s) do not verify", hosts.len());
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn check_host(
+    cfg: &HostConfig,
+    h: &FleetHost,
+    published: &[(i64, String)],
+    checkpoints: &[crate::state::PublishedCheckpoint],
+) -> Result<String, String> {
+    let paths = AuditPaths::in_dir(&PathBuf::from(&h.audit_dir));
+    if !paths.log.exists() {
+        return Err(format!(
+            "MISSING: no chain at {} ({} records published)",
+            paths.log.display(),
+            published.len()
+        ));
+    }
+    let pk = parse_public_key(&h.checkpoint_key)
+        .map_err(|e| format!("its published checkpoint key is unusable: {e}"))?;
+    let keys = VerifyKeys {
+        mac: None,
+        checkpoint: Some(pk),
+        operators: Some(cfg.operators.clone()),
+    };
+    let sum = verify_chain(
+        &paths.log,
+        &paths.checkpoints,
+        &keys,
+        &VerifyOptions::default(),
+        &mut |_, _| {},
+    )
+    .map_err(|f| format!("TAMPERED: {f}"))?;
+    let chain: HashMap<i64, String> = read_records(&paths.log, &Filter::default())
+        .map_err(|e| format!("unreadable: {e}"))?
+        .into_iter()
+        .map(|r| (i64::try_from(r.seq).unwrap_or(i64::MAX), r.hash))
+        .collect();
+    let last = chain.keys().max().copied().unwrap_or(0);
+    for (seq, hash) in published {
+        match chain.get(seq) {
+            None if *seq > last => {
+                return Err(format!(
+                    "TRUNCATED: it published records up to seq {}, its chain ends at seq {last}",
+                    published.last().map_or(0, |p| p.0)
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "FORKED: its published record seq {seq} is not in its chain"
+                ));
+            }
+            Some(h) if h != hash => {
+                return Err(format!(
+                    "FORKED at seq {seq}: published hash {hash}, the chain has {h}"
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    for c in checkpoints {
+        let cp: Checkpoint = serde_json::from_str(&c.line)
+            .map_err(|e| format!("a published checkpoint is unreadable: {e}"))?;
+        if !cp.verifies(&pk) {
+            return Err(format!(
+                "its published checkpoint at seq {} does not verify under its key",
+                c.seq
+            ));
+        }
+        match chain.get(&c.seq) {
+            Some(hash) if *hash == c.head => {}
+            Some(_) => {
+                return Err(format!(
+                    "FORKED: its chain differs from its published checkpoint at seq {}",
+                    c.seq
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "TRUNCATED: it published a checkpoint at seq {}, its chain ends at seq {last}",
+                    c.seq
+                ));
+            }
+        }
+    }
+    Ok(format!(
+        "{} records ({} published, {} published checkpoints), {} operator signature(s) verified",
+        sum.records,
+        published.len(),
+        checkpoints.len(),
+        sum.signed.len()
+    ))
+}
