@@ -42,66 +42,141 @@ fn unsafe_is_root() -> bool {
 }
 
 fn start() -> String {
-    static ATTEMPT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    let n = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("warrant-pg-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let _ = Command::new("chown")
-        .args(["postgres:postgres"])
-        .arg(&dir)
-        .status();
-    let data = dir.join("data");
-    let d = data.display();
-    let ok = as_postgres(&format!(
-        "initdb -D {d} -U warrant --auth=trust --no-sync -E UTF8 >{}/initdb.log 2>&1",
-        dir.display()
-    ))
-    .status()
-    .expect("initdb runs");
-    assert!(
-        ok.success(),
-        "initdb failed; see {}/initdb.log",
-        dir.display()
-    );
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    // The server (as `postgres`), and a watchdog (as this user, so that it
-    // may look at this process) that stops it when this process ends.
-    let me = std::process::id();
-    let server = format!(
-        "postgres -D {d} -p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off \
-         -c max_connections=200 >{dir}/server.log 2>&1",
-        dir = dir.display()
-    );
-    let serve = if unsafe_is_root() {
-        format!("runuser -u postgres -- sh -c '{server}'")
-    } else {
-        server
-    };
-    let script = format!(
-        "{serve} & while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-         kill -INT $(head -1 {d}/postmaster.pid)"
-    );
-    Command::new("sh")
-        .args(["-c", &script])
-        .spawn()
-        .expect("postgres starts");
-    let url = format!("postgres://warrant@127.0.0.1:{port}");
-    // A busy machine (a build beside the tests) can take a while.
-    for _ in 0..1200 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return url;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
+    let c = Cluster::start();
+    let url = c.url.clone();
+    // The shared server lives as long as the test process (its watchdog
+    // stops it then).
+    std::mem::forget(c);
+    url
+}
+
+/// A PostgreSQL cluster of its own (for tests that stop and restart the
+/// server), stopped when the test process ends.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// `postgres://warrant@127.0.0.1:PORT` (no database).
+    pub url: String,
+    dir: std::path::PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    /// Initialise and start a cluster on a free loopback port.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot be started.
+    pub fn start() -> Self {
+        static ATTEMPT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("warrant-pg-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let _ = Command::new("chown")
+            .args(["postgres:postgres"])
+            .arg(&dir)
+            .status();
+        let d = dir.join("data");
+        let ok = as_postgres(&format!(
+            "initdb -D {} -U warrant --auth=trust --no-sync -E UTF8 >{}/initdb.log 2>&1",
+            d.display(),
+            dir.display()
+        ))
+        .status()
+        .expect("initdb runs");
+        assert!(
+            ok.success(),
+            "initdb failed; see {}/initdb.log",
+            dir.display()
+        );
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let c = Self {
+            url: format!("postgres://warrant@127.0.0.1:{port}"),
+            dir,
+            port,
+        };
+        // The server (as `postgres`), and a watchdog (as this user, so that
+        // it may look at this process) that stops whichever server runs in
+        // the cluster when this process ends.
+        let me = std::process::id();
+        let script = format!(
+            "{} & while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
+             kill -INT $(head -1 {}/postmaster.pid)",
+            c.server_command(),
+            d.display()
+        );
+        Command::new("sh")
+            .args(["-c", &script])
+            .spawn()
+            .expect("postgres starts");
+        c.wait_up();
+        c
     }
-    panic!(
-        "PostgreSQL did not start on port {port}; see {}/server.log",
-        dir.display()
-    );
+
+    fn server_command(&self) -> String {
+        let server = format!(
+            "postgres -D {dir}/data -p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off \
+             -c max_connections=200 >>{dir}/server.log 2>&1",
+            dir = self.dir.display(),
+            port = self.port
+        );
+        if unsafe_is_root() {
+            format!("runuser -u postgres -- sh -c '{server}'")
+        } else {
+            server
+        }
+    }
+
+    fn wait_up(&self) {
+        // A busy machine (a build beside the tests) can take a while.
+        for _ in 0..1200 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!(
+            "PostgreSQL did not start on port {}; see {}/server.log",
+            self.port,
+            self.dir.display()
+        );
+    }
+
+    /// Stop the server (fast shutdown: sessions are disconnected).
+    pub fn stop(&self) {
+        let pid = std::fs::read_to_string(self.dir.join("data/postmaster.pid")).unwrap_or_default();
+        let pid = pid.lines().next().unwrap_or("").trim().to_owned();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        for _ in 0..300 {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        panic!("PostgreSQL on port {} did not stop", self.port);
+    }
+
+    /// Start the server again on the same port and data.
+    pub fn restart(&self) {
+        Command::new("sh")
+            .args(["-c", &self.server_command()])
+            .spawn()
+            .expect("postgres starts");
+        self.wait_up();
+    }
+
+    /// A fresh, empty database on this cluster; its URL.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot be created.
+    pub async fn database(&self) -> String {
+        create_database(&self.url).await
+    }
 }
 
 /// A fresh, empty database on the test server; its URL.
@@ -110,7 +185,10 @@ fn start() -> String {
 ///
 /// When the server cannot be reached.
 pub async fn database() -> String {
-    let base = server();
+    create_database(&server()).await
+}
+
+async fn create_database(base: &str) -> String {
     let name = warrant::vocab::random_id("t", 8).replace('-', "_");
     // The server may still be starting: it accepts connections before it
     // accepts queries.

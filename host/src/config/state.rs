@@ -23,6 +23,11 @@ pub struct StateSection {
     pub ca_files: Vec<String>,
     /// The most pooled connections per process. Default 16.
     pub pool: Option<usize>,
+    /// How long ordinary calls may go on, on the stop state last read,
+    /// while the database is unreachable (each such decision recorded as
+    /// degraded; high-impact calls and approvals are refused at once).
+    /// Default `30s`; `0s` fails closed at once.
+    pub degraded_for: Option<String>,
 }
 
 /// The shared-state backend, checked.
@@ -30,6 +35,9 @@ pub struct StateSection {
 pub struct StateSettings {
     /// The fleet's PostgreSQL database, when configured.
     pub postgres: Option<PostgresSettings>,
+    /// How long calls may go on without the database (zero for SQLite:
+    /// the embedded state fails closed).
+    pub degraded_for: std::time::Duration,
 }
 
 /// A PostgreSQL database, checked.
@@ -60,7 +68,11 @@ impl std::fmt::Debug for PostgresSettings {
 /// Check `[state]`; `Err` names the field and why.
 pub(crate) fn state(s: &StateSection, dir: &Path) -> Result<StateSettings, (String, String)> {
     let Some(url) = s.url.as_deref().map(str::trim).filter(|u| !u.is_empty()) else {
-        if s.password_file.is_some() || s.tls.is_some() || s.pool.is_some() {
+        if s.password_file.is_some()
+            || s.tls.is_some()
+            || s.pool.is_some()
+            || s.degraded_for.is_some()
+        {
             return Err(("state.url".into(), "the PostgreSQL URL is missing".into()));
         }
         return Ok(StateSettings::default());
@@ -96,7 +108,13 @@ pub(crate) fn state(s: &StateSection, dir: &Path) -> Result<StateSettings, (Stri
     if !tls && !loopback {
         tracing::warn!("[state] tls = false: the shared state crosses the network in clear");
     }
+    let degraded_for = match &s.degraded_for {
+        Some(t) => crate::config::parse_duration(t)
+            .map_err(|e| ("state.degraded-for".to_owned(), e.to_string()))?,
+        None => std::time::Duration::from_secs(30),
+    };
     Ok(StateSettings {
+        degraded_for,
         postgres: Some(PostgresSettings {
             url: url.to_owned(),
             password,

@@ -90,6 +90,7 @@ impl Host {
             approval,
             approval_id.clone(),
             args,
+            inner.stops.degraded(),
         );
         if let Some(s) = &shadow {
             inner.shadow_differences.fetch_add(1, Ordering::Relaxed);
@@ -256,6 +257,19 @@ impl Host {
                 return denied;
             }
         };
+        // With the shared state unreachable, only what the last known stop
+        // state allows runs, and nothing of high impact.
+        if let Some(why) = inner.stops.degraded()
+            && grant.impact() == crate::vocab::Impact::High
+        {
+            let who = grant.known().attribution(&grant.qualified);
+            return deny(
+                Refusal::Host(format!("high-impact calls are refused while {why}")),
+                who,
+                InputFacts::of(&grant.input),
+                None,
+            );
+        }
         let keep = (grant.input.len() as u64) <= loaded.config.audit.arguments;
         let args = keep.then(|| grant.args.clone());
         let shadow = grant.shadow.clone();

@@ -90,8 +90,10 @@ impl CallContext {
         approval: Option<ApprovalRef>,
         approval_id: Option<String>,
         args: Option<Value>,
+        degraded: Option<String>,
     ) -> Event {
         Event::CallDecided(Box::new(CallDecided {
+            degraded,
             who,
             input_digest: input.digest.clone(),
             input_size: input.size,

@@ -54,7 +54,7 @@ impl Host {
         let host = Self {
             inner: Arc::new(Inner {
                 loaded: RwLock::new(Arc::new(loaded)),
-                stops: watch::StopCache::new(Arc::clone(&state)),
+                stops: watch::StopCache::new(Arc::clone(&state), config.state.degraded_for),
                 sandbox,
                 state_dir,
                 state,

@@ -3,8 +3,8 @@
 //! quarantine, disable and revoke cancel them; a reload request reloads.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, Weak};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use crate::mediation::Inner;
 use crate::mediation::inflight::stop_reason;
@@ -23,6 +23,11 @@ type Generation = (u64, u64);
 #[derive(Debug)]
 pub(crate) struct StopCache {
     state: Arc<dyn SharedState>,
+    /// How long the last stop state read may stand in while the shared
+    /// state cannot be read (zero: fail closed at once).
+    degraded_for: Duration,
+    /// Since when, and why, it cannot be read.
+    degraded: Mutex<Option<(Instant, String)>>,
     /// The shared state's change marker as the watcher last read it.
     seen: AtomicU64,
     /// The stop state and the (marker, local changes) it was read at.
@@ -30,35 +35,113 @@ pub(crate) struct StopCache {
 }
 
 impl StopCache {
-    pub(crate) fn new(state: Arc<dyn SharedState>) -> Self {
+    pub(crate) fn new(state: Arc<dyn SharedState>, degraded_for: Duration) -> Self {
         Self {
             state,
+            degraded_for,
+            degraded: Mutex::new(None),
             seen: AtomicU64::new(0),
             cached: RwLock::new(None),
         }
     }
 
     /// The current stop state: two atomic loads and a shared lock when
-    /// nothing changed.
+    /// nothing changed. While the shared state cannot be read, the last one
+    /// read, for at most `degraded_for` (then an error: fail closed).
     pub(crate) async fn get(&self) -> Result<Arc<StopState>, StateError> {
         let key = (
             self.seen.load(Ordering::Acquire),
             self.state.local_changes(),
         );
-        if let Some((k, s)) = self
+        let cached = self
             .cached
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
+            .clone();
+        if let Some((since, why)) = self
+            .degraded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            return match cached {
+                Some((_, s)) if since.elapsed() <= self.degraded_for => Ok(s),
+                _ => Err(StateError::Db {
+                    path: "shared state".into(),
+                    why: format!(
+                        "unreachable for {} s, longer than [state] degraded-for ({} s): failing closed ({why})",
+                        since.elapsed().as_secs(),
+                        self.degraded_for.as_secs()
+                    ),
+                }),
+            };
+        }
+        if let Some((k, s)) = &cached
             && *k == key
         {
             return Ok(Arc::clone(s));
         }
         // Read at `key` or later: a change in between only makes the next
         // call read again.
-        let fresh = Arc::new(self.state.stop_state().await?);
-        *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((key, Arc::clone(&fresh)));
-        Ok(fresh)
+        match self.state.stop_state().await {
+            Ok(fresh) => {
+                let fresh = Arc::new(fresh);
+                *self.cached.write().unwrap_or_else(|p| p.into_inner()) =
+                    Some((key, Arc::clone(&fresh)));
+                Ok(fresh)
+            }
+            Err(e) => match cached {
+                Some((_, s)) if !self.degraded_for.is_zero() => {
+                    self.enter_degraded(&e);
+                    Ok(s)
+                }
+                _ => Err(e),
+            },
+        }
+    }
+
+    fn enter_degraded(&self, e: &StateError) {
+        let mut d = self.degraded.lock().unwrap_or_else(|p| p.into_inner());
+        if d.is_none() {
+            tracing::error!(
+                "the shared state is unreachable ({e}); going on for at most {} s on the stop state last read, high-impact calls refused",
+                self.degraded_for.as_secs()
+            );
+            *d = Some((Instant::now(), e.to_string()));
+        }
+    }
+
+    /// Why calls are decided on a stale stop state now, if they are.
+    pub(crate) fn degraded(&self) -> Option<String> {
+        let d = self.degraded.lock().unwrap_or_else(|p| p.into_inner());
+        d.as_ref().map(|(since, why)| {
+            format!(
+                "the shared state has been unreachable for {} s ({why}); decided on the stop state last read",
+                since.elapsed().as_secs()
+            )
+        })
+    }
+
+    /// While degraded: try to read the shared state again; on success the
+    /// stop state is fresh and calls are no longer degraded.
+    pub(crate) async fn try_recover(&self) {
+        if self
+            .degraded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none()
+        {
+            return;
+        }
+        let key = (
+            self.seen.load(Ordering::Acquire),
+            self.state.local_changes(),
+        );
+        if let Ok(fresh) = self.state.stop_state().await {
+            *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((key, Arc::new(fresh)));
+            *self.degraded.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            tracing::warn!("the shared state is reachable again; the stop state is current");
+        }
     }
 
     /// Ask the shared state whether anything changed (the watcher's query);
@@ -78,6 +161,7 @@ pub(crate) fn spawn_watcher(host: Weak<Inner>) {
     rt.spawn(async move {
         let mut interval = tokio::time::interval(WATCH_EVERY);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut recover_turn = 0u64;
         loop {
             interval.tick().await;
             let Some(inner) = host.upgrade() else { return };
@@ -86,6 +170,13 @@ pub(crate) fn spawn_watcher(host: Weak<Inner>) {
             }
             if inner.stops.poll().await.is_err() {
                 continue;
+            }
+            // Degraded: look again about once a second.
+            if inner.stops.degraded().is_some() {
+                recover_turn += 1;
+                if recover_turn % 50 == 0 {
+                    inner.stops.try_recover().await;
+                }
             }
             let Ok(stops) = inner.stops.get().await else {
                 continue;

@@ -130,6 +130,7 @@ fn decided(kind: ActionKind) -> ApprovalDecided {
 fn samples() -> Vec<Event> {
     vec![
         Event::CallDecided(Box::new(CallDecided {
+            degraded: None,
             who: who(),
             input_digest: DIGEST.into(),
             input_size: 64,

@@ -35,6 +35,10 @@ pub struct CallDecided {
     /// The approval request of a held call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_id: Option<String>,
+    /// Decided while the shared state was unreachable, on the stop state
+    /// last read: why and since when (from format 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded: Option<String>,
 }
 
 /// The decision on one call.

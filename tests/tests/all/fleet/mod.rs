@@ -5,6 +5,7 @@
 //! operator nonces.
 
 mod audit;
+mod degraded;
 pub(crate) mod shared;
 
 use std::io::BufRead as _;
