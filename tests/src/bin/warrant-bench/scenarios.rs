@@ -160,6 +160,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     let throughput = throughput(&raw, &durable, &t_durable, (&fast, &t_fast), opts).await?;
     let cold = crate::load::cold_load(opts).await?;
     let stops = crate::load::stop_latency(&fx_durable, &durable, opts).await?;
+    let fleet = crate::fleet::fleet(opts, (&fast, &t_fast)).await?;
 
     let measured = crate::targets::Measured {
         raw: &raw_s,
@@ -190,6 +191,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         "throughput_per_s": throughput,
         "cold_load": cold,
         "stop_buttons": stops,
+        "fleet": fleet,
     }))
 }
 
