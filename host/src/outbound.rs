@@ -126,3 +126,43 @@ where
         body: body.to_bytes().to_vec(),
     })
 }
+
+/// The TLS client configuration of outbound HTTPS (plugins', the host's
+/// own) and of PostgreSQL: the public web's roots
+/// plus the operator's extra CAs.
+///
+/// # Errors
+///
+/// A message naming a CA file that cannot be read.
+pub(crate) fn tls_config(
+    extra_ca_files: &[std::path::PathBuf],
+) -> Result<Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject as _;
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
+    };
+    for f in extra_ca_files {
+        // Files the operator's config names: ambient authority.
+        let certs = CertificateDer::pem_file_iter(f)
+            .map_err(|e| format!("CA file {}: {e}", f.display()))?;
+        let mut n = 0;
+        for c in certs {
+            let c = c.map_err(|e| format!("CA file {}: {e}", f.display()))?;
+            roots
+                .add(c)
+                .map_err(|e| format!("CA file {}: {e}", f.display()))?;
+            n += 1;
+        }
+        if n == 0 {
+            return Err(format!("CA file {} holds no certificate", f.display()));
+        }
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}

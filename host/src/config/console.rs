@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::config::parse_duration;
+use crate::vocab::parse_duration;
 
 /// `[console]` as written.
 #[derive(Debug, Clone, Default, Deserialize)]

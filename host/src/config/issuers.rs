@@ -218,3 +218,31 @@ pub(super) fn issuers(
     }
     Ok(out)
 }
+
+impl crate::config::HostConfig {
+    /// An issuer by local id.
+    pub fn issuer(&self, id: &str) -> Option<&Issuer> {
+        self.issuers.iter().find(|i| i.id == id)
+    }
+
+    /// The agent a workload identity is: matched on issuer id and `sub`,
+    /// or `client_id` (`azp`).
+    pub fn agent_for_workload(
+        &self,
+        issuer: &str,
+        subject: Option<&str>,
+        client_id: Option<&str>,
+    ) -> Option<&crate::config::Agent> {
+        self.file
+            .agents
+            .iter()
+            .find(|a| {
+                a.workload.iter().any(|w| {
+                    w.issuer == issuer
+                        && (w.subject.is_some() && w.subject.as_deref() == subject
+                            || w.client_id.is_some() && w.client_id.as_deref() == client_id)
+                })
+            })
+            .and_then(|a| self.agent(&a.id))
+    }
+}

@@ -20,8 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::keys::TrustStore;
-pub(crate) use crate::vocab::parse_duration;
-use crate::vocab::{Impact, Rate, parse_rate, parse_size};
+use crate::vocab::{Impact, Rate, parse_duration, parse_rate, parse_size};
 
 pub use agents::{Agent, valid_id};
 pub use budgets::{Budget, BudgetEntry, BudgetPer};
@@ -237,8 +236,10 @@ impl HostConfig {
         let budgets = budgets::budgets(&file.budgets).map_err(|(f, why)| invalid(&f, why))?;
         let webhooks =
             webhooks::webhooks(&file.webhooks, &dir).map_err(|(f, why)| invalid(&f, why))?;
-        let console = console::console(&file.console, &dir).map_err(|(f, why)| invalid(&f, why))?;
-        let state = state::state(&file.state, &dir).map_err(|(f, why)| invalid(&f, why))?;
+        let (console, state) = (
+            console::console(&file.console, &dir).map_err(|(f, why)| invalid(&f, why))?,
+            state::state(&file.state, &dir).map_err(|(f, why)| invalid(&f, why))?,
+        );
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
@@ -351,32 +352,6 @@ impl HostConfig {
             .iter()
             .flat_map(|o| o.unusable.iter().cloned())
             .collect()
-    }
-
-    /// An issuer by local id.
-    pub fn issuer(&self, id: &str) -> Option<&Issuer> {
-        self.issuers.iter().find(|i| i.id == id)
-    }
-
-    /// The agent a workload identity is: matched on issuer id and `sub`,
-    /// or `client_id` (`azp`).
-    pub fn agent_for_workload(
-        &self,
-        issuer: &str,
-        subject: Option<&str>,
-        client_id: Option<&str>,
-    ) -> Option<&Agent> {
-        self.file
-            .agents
-            .iter()
-            .find(|a| {
-                a.workload.iter().any(|w| {
-                    w.issuer == issuer
-                        && (w.subject.is_some() && w.subject.as_deref() == subject
-                            || w.client_id.is_some() && w.client_id.as_deref() == client_id)
-                })
-            })
-            .and_then(|a| self.agent(&a.id))
     }
 
     /// An operator by name.

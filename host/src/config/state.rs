@@ -109,7 +109,7 @@ pub(crate) fn state(s: &StateSection, dir: &Path) -> Result<StateSettings, (Stri
         tracing::warn!("[state] tls = false: the shared state crosses the network in clear");
     }
     let degraded_for = match &s.degraded_for {
-        Some(t) => crate::config::parse_duration(t)
+        Some(t) => crate::vocab::parse_duration(t)
             .map_err(|e| ("state.degraded-for".to_owned(), e.to_string()))?,
         None => std::time::Duration::from_secs(30),
     };

@@ -105,7 +105,7 @@ impl Verifier {
     ///
     /// A message naming a CA file (`[egress] ca-files`) that cannot be read.
     pub fn new(config: &HostConfig) -> Result<Self, String> {
-        let tls = crate::sandbox::tls_config(&config.egress_ca_files)?;
+        let tls = crate::outbound::tls_config(&config.egress_ca_files)?;
         Ok(Self {
             issuers: config
                 .issuers

@@ -63,7 +63,7 @@ pub(crate) fn approval_requested(config: &Arc<HostConfig>, held: Held) {
     // Everything else — reading the CA files, connecting, retrying —
     // happens off the call's path.
     rt.spawn(async move {
-        let tls = match crate::sandbox::tls_config(&cas) {
+        let tls = match crate::outbound::tls_config(&cas) {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!("approval {id}: approvers not notified: {e}");

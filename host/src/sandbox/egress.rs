@@ -9,7 +9,6 @@
 //! LLVM-exception), which resolves the name itself.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::task::{Context, Poll, ready};
@@ -21,43 +20,6 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use wasmtime_wasi_http::io::TokioIo;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
-
-/// The TLS client configuration of plugins' HTTPS: the public web's roots
-/// plus the operator's extra CAs.
-///
-/// # Errors
-///
-/// A message naming a CA file that cannot be read.
-pub(crate) fn tls_config(extra_ca_files: &[PathBuf]) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::CertificateDer;
-    use rustls::pki_types::pem::PemObject as _;
-    let mut roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.into(),
-    };
-    for f in extra_ca_files {
-        // Files the operator's config names: ambient authority.
-        let certs = CertificateDer::pem_file_iter(f)
-            .map_err(|e| format!("CA file {}: {e}", f.display()))?;
-        let mut n = 0;
-        for c in certs {
-            let c = c.map_err(|e| format!("CA file {}: {e}", f.display()))?;
-            roots
-                .add(c)
-                .map_err(|e| format!("CA file {}: {e}", f.display()))?;
-            n += 1;
-        }
-        if n == 0 {
-            return Err(format!("CA file {} holds no certificate", f.display()));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
-}
 
 trait Stream: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static {}
 impl<T> Stream for T where T: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static {}

@@ -49,8 +49,7 @@ impl Sandbox {
         let mut http_linker = base_linker.clone();
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut http_linker)
             .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let tls =
-            crate::sandbox::egress::tls_config(&config.extra_ca_files).map_err(LoadError::Grant)?;
+        let tls = crate::outbound::tls_config(&config.extra_ca_files).map_err(LoadError::Grant)?;
         let ticker = EpochTicker::start(engine.clone(), config.epoch_tick);
         Ok(Self {
             engine,

@@ -9,7 +9,6 @@ mod bindings;
 mod cache;
 mod capabilities;
 mod egress;
-pub(crate) use egress::tls_config;
 mod engine;
 mod error;
 mod http;

@@ -3,9 +3,10 @@
 //! agents, disabled plugins, revoked tokens), approvals, plugin version
 //! high-water marks, rate windows, reload requests.
 //!
-//! It is one trait, [`SharedState`]; [`SqliteState`] (an embedded database
-//! in the state directory) implements it. A second backend is another
-//! implementation of the trait, nothing more.
+//! It is one trait, [`SharedState`], with two implementations:
+//! [`SqliteState`] (an embedded database in the state directory, the
+//! default) and [`PostgresState`] (a database shared by a fleet, with
+//! change notifications and the fleet registry, [`FleetRegistry`]).
 
 mod fleet;
 mod postgres;

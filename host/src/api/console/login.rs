@@ -143,7 +143,7 @@ fn redirect_uri(s: &AppState, headers: &HeaderMap) -> String {
 }
 
 fn tls(s: &AppState) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
-    crate::sandbox::tls_config(&s.host.config().egress_ca_files)
+    crate::outbound::tls_config(&s.host.config().egress_ca_files)
 }
 
 async fn oidc_start(State(s): State<AppState>, headers: HeaderMap) -> Response {

@@ -115,7 +115,7 @@ impl PostgresState {
             recycling_method: RecyclingMethod::Fast,
         };
         let manager = if c.tls {
-            let tls = crate::sandbox::tls_config(&c.ca_files).map_err(err)?;
+            let tls = crate::outbound::tls_config(&c.ca_files).map_err(err)?;
             Manager::from_config(cfg.clone(), Tls::new((*tls).clone()), mgr_config)
         } else {
             Manager::from_config(cfg.clone(), tokio_postgres::NoTls, mgr_config)
@@ -201,7 +201,7 @@ async fn listen(
         let session = async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
             let client = if c.tls {
-                let tls = crate::sandbox::tls_config(&c.ca_files)?;
+                let tls = crate::outbound::tls_config(&c.ca_files)?;
                 let (client, mut conn) = cfg
                     .connect(Tls::new((*tls).clone()))
                     .await
