@@ -34,6 +34,13 @@ fn as_postgres(cmd: &str) -> Command {
     c
 }
 
+/// Wait for `child` in the background, so that it leaves no zombie.
+fn reap(mut child: std::process::Child) {
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+}
+
 fn unsafe_is_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -109,10 +116,12 @@ impl Cluster {
             c.server_command(),
             d.display()
         );
-        Command::new("sh")
-            .args(["-c", &script])
-            .spawn()
-            .expect("postgres starts");
+        reap(
+            Command::new("sh")
+                .args(["-c", &script])
+                .spawn()
+                .expect("postgres starts"),
+        );
         c.wait_up();
         c
     }
@@ -162,10 +171,12 @@ impl Cluster {
 
     /// Start the server again on the same port and data.
     pub fn restart(&self) {
-        Command::new("sh")
-            .args(["-c", &self.server_command()])
-            .spawn()
-            .expect("postgres starts");
+        reap(
+            Command::new("sh")
+                .args(["-c", &self.server_command()])
+                .spawn()
+                .expect("postgres starts"),
+        );
         self.wait_up();
     }
 

@@ -69,6 +69,7 @@ impl Host {
         ctx.progress = req.progress.clone();
         let loaded = self.loaded();
         let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;
+        ctx.degraded = inner.stops.degraded();
         let Decided {
             who,
             input,
@@ -90,7 +91,6 @@ impl Host {
             approval,
             approval_id.clone(),
             args,
-            inner.stops.degraded(),
         );
         if let Some(s) = &shadow {
             inner.shadow_differences.fetch_add(1, Ordering::Relaxed);

@@ -29,6 +29,8 @@ pub(crate) struct CallContext {
     context: Option<String>,
     /// Where the caller hears that the call is held.
     pub(crate) progress: Option<tokio::sync::mpsc::UnboundedSender<crate::mediation::CallProgress>>,
+    /// Decided on a stale stop state (the shared state unreachable): why.
+    pub(crate) degraded: Option<String>,
 }
 
 /// The input as it was recorded: its digest and size.
@@ -71,6 +73,7 @@ impl CallContext {
             prompt: prompt.map(|p| cap_at(p, MAX_PROMPT)),
             context: context.map(|c| cap_at(&c.to_string(), MAX_PROMPT)),
             progress: None,
+            degraded: None,
         }
     }
 
@@ -90,10 +93,9 @@ impl CallContext {
         approval: Option<ApprovalRef>,
         approval_id: Option<String>,
         args: Option<Value>,
-        degraded: Option<String>,
     ) -> Event {
         Event::CallDecided(Box::new(CallDecided {
-            degraded,
+            degraded: self.degraded.clone(),
             who,
             input_digest: input.digest.clone(),
             input_size: input.size,

@@ -174,7 +174,7 @@ pub(crate) fn spawn_watcher(host: Weak<Inner>) {
             // Degraded: look again about once a second.
             if inner.stops.degraded().is_some() {
                 recover_turn += 1;
-                if recover_turn % 50 == 0 {
+                if recover_turn.is_multiple_of(50) {
                     inner.stops.try_recover().await;
                 }
             }

@@ -89,13 +89,18 @@ pub(crate) fn start(config: PathBuf) -> Member {
 }
 
 /// Operator actions on the fleet through host `config`.
-pub(crate) fn ops(config: &PathBuf) -> OperatorActions {
+pub(crate) fn ops(config: &std::path::Path) -> OperatorActions {
     OperatorActions::open(HostConfig::load(config).unwrap()).unwrap()
 }
 
 /// A token for `agent` and `task` valid on the host of `config` (its own
 /// token key), issued by carol.
-pub(crate) async fn token(fx: &Fixture, config: &PathBuf, agent: &str, task: &str) -> String {
+pub(crate) async fn token(
+    fx: &Fixture,
+    config: &std::path::Path,
+    agent: &str,
+    task: &str,
+) -> String {
     let request = IssueRequest {
         agent: agent.into(),
         task: task.into(),
