@@ -1,7 +1,11 @@
-//! Concurrency caps, per agent and per tool, kept in the serving process.
+//! Concurrency caps, per agent and per tool: counted in the serving
+//! process, and — on a fleet's shared state — also across every host, by
+//! leases in the shared state.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+
+use crate::state::SharedState;
 
 /// In-flight counters of this process (concurrency caps). Rate windows
 /// live in the shared state, so that they hold across processes.
@@ -34,10 +38,31 @@ pub struct CapHit {
 pub struct InflightGuard {
     keys: Vec<String>,
     inflight: Arc<Mutex<HashMap<String, u32>>>,
+    /// The fleet-wide lease, when the shared state counts the slots.
+    shared: Option<(Arc<dyn SharedState>, i64)>,
+}
+
+impl InflightGuard {
+    /// Also hold the fleet-wide lease `lease` (given back when dropped).
+    #[must_use]
+    pub fn with_lease(mut self, state: Arc<dyn SharedState>, lease: i64) -> Self {
+        self.shared = Some((state, lease));
+        self
+    }
 }
 
 impl Drop for InflightGuard {
     fn drop(&mut self) {
+        if let Some((state, lease)) = self.shared.take()
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            // A lease not given back expires by itself.
+            rt.spawn(async move {
+                if let Err(e) = state.leave_slots(lease).await {
+                    tracing::warn!("fleet in-flight slots not given back (they expire): {e}");
+                }
+            });
+        }
         let mut map = self.inflight.lock().unwrap_or_else(|p| p.into_inner());
         for k in &self.keys {
             if let Some(n) = map.get_mut(k) {
@@ -69,6 +94,7 @@ impl Limiter {
         Ok(InflightGuard {
             keys: rules.iter().map(|r| r.key.clone()).collect(),
             inflight: Arc::clone(&self.inflight),
+            shared: None,
         })
     }
 }

@@ -4,6 +4,7 @@
 //! policy saw, and record both the decision and the outcome in the audit
 //! chain — the outcome durable before the answer leaves.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
@@ -163,35 +164,6 @@ impl Host {
         }
     }
 
-    /// Count a call that is about to run, where budgets or policies need
-    /// it; a call that cannot be counted does not run.
-    async fn count_use(
-        &self,
-        loaded: &crate::mediation::Loaded,
-        grant: &Grant<'_>,
-    ) -> Result<Option<i64>, Refusal> {
-        if !loaded.authz.counts_uses() {
-            return Ok(None);
-        }
-        let u = crate::state::CallUse {
-            task: grant.token.task.clone(),
-            agent: grant.agent.id.clone(),
-            tool: grant.qualified.clone(),
-            high: grant.impact() == crate::vocab::Impact::High,
-            at: crate::state::now_ms(),
-        };
-        self.inner
-            .state
-            .record_use(&u)
-            .await
-            .map(Some)
-            .map_err(|e| {
-                Refusal::Host(format!(
-                    "the call cannot be counted against its budgets: {e}"
-                ))
-            })
-    }
-
     async fn record_outcome(
         &self,
         done: &Event,
@@ -313,15 +285,24 @@ impl Host {
                 .with_entry(entry)
                 .with_args(args.as_ref());
         }
-        let slots = match loaded.authz.limiter.enter(
-            &loaded
-                .authz
-                .concurrency_rules(grant.agent, &grant.qualified),
-        ) {
+        let caps = loaded
+            .authz
+            .concurrency_rules(grant.agent, &grant.qualified);
+        let slots = match loaded.authz.limiter.enter(&caps) {
             Ok(s) => s,
             Err(hit) => {
                 let id = approved.as_ref().map(|a| a.id.clone());
                 return deny(Refusal::Rate(hit.to_string()), who, input, id)
+                    .with_entry(entry)
+                    .with_args(args.as_ref());
+            }
+        };
+        let slots = match self.fleet_slots(&caps, grant.plugin.plugin.timeout()).await {
+            Ok(None) => slots,
+            Ok(Some(lease)) => slots.with_lease(Arc::clone(&inner.state), lease),
+            Err(r) => {
+                let id = approved.as_ref().map(|a| a.id.clone());
+                return deny(r, who, input, id)
                     .with_entry(entry)
                     .with_args(args.as_ref());
             }

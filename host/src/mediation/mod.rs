@@ -10,6 +10,7 @@
 mod approval;
 mod call;
 mod context;
+mod counting;
 mod exchange;
 mod fleet;
 mod inflight;

@@ -207,6 +207,11 @@ impl LoadedPlugin {
             .collect())
     }
 
+    /// The longest one call may run.
+    pub fn timeout(&self) -> std::time::Duration {
+        self.inner.caps.limits.timeout
+    }
+
     async fn run(
         &self,
         op: Op<'_>,

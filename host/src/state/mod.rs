@@ -158,4 +158,26 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     fn fleet(&self) -> Option<&dyn FleetRegistry> {
         None
     }
+
+    /// Whether concurrency caps are counted here, across the fleet (else
+    /// each process counts its own).
+    fn shares_slots(&self) -> bool {
+        false
+    }
+
+    /// Take one in-flight slot under each `(key, max)` until `expires_ms`
+    /// (a lease a crashed host cannot keep), or refuse naming the first
+    /// cap that is full; the lease id.
+    async fn enter_slots(
+        &self,
+        _slots: &[(String, u32)],
+        _expires_ms: i64,
+    ) -> Result<Result<i64, (String, u32)>, StateError> {
+        Ok(Ok(0))
+    }
+
+    /// Give a lease's slots back.
+    async fn leave_slots(&self, _lease: i64) -> Result<(), StateError> {
+        Ok(())
+    }
 }

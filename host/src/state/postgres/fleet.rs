@@ -2,7 +2,73 @@
 //! `fleet_checkpoints`.
 
 use super::PostgresState;
-use crate::state::{FleetHost, FleetRegistry, IndexedRecord, PublishedCheckpoint, StateError};
+use crate::state::{
+    FleetHost, FleetRegistry, IndexedRecord, PublishedCheckpoint, StateError, now_ms,
+};
+
+impl PostgresState {
+    /// Take a slot under every cap, or name the first that is full.
+    pub(super) async fn take_slots(
+        &self,
+        slots: &[(String, u32)],
+        expires_ms: i64,
+    ) -> Result<Result<i64, (String, u32)>, StateError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        let mut keys: Vec<&str> = slots.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for k in &keys {
+            tx.execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 11))",
+                &[k],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        for (key, max) in slots {
+            tx.execute(
+                "DELETE FROM inflight_slots WHERE key = $1 AND expires <= $2",
+                &[key, &now_ms()],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+            let n: i64 = tx
+                .query_one("SELECT COUNT(*) FROM inflight_slots WHERE key = $1", &[key])
+                .await
+                .map_err(|e| self.err(e))?
+                .get(0);
+            if n >= i64::from(*max) {
+                tx.commit().await.map_err(|e| self.err(e))?;
+                return Ok(Err((key.clone(), *max)));
+            }
+        }
+        let lease: i64 = tx
+            .query_one("SELECT nextval('slot_leases')", &[])
+            .await
+            .map_err(|e| self.err(e))?
+            .get(0);
+        for (key, _) in slots {
+            tx.execute(
+                "INSERT INTO inflight_slots (lease, key, expires) VALUES ($1, $2, $3)",
+                &[&lease, key, &expires_ms],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        }
+        tx.commit().await.map_err(|e| self.err(e))?;
+        Ok(Ok(lease))
+    }
+
+    /// Give a lease's slots back.
+    pub(super) async fn give_slots(&self, lease: i64) -> Result<(), StateError> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM inflight_slots WHERE lease = $1", &[&lease])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+}
 
 fn indexed(r: &tokio_postgres::Row) -> IndexedRecord {
     IndexedRecord {

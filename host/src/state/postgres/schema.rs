@@ -121,6 +121,17 @@ CREATE TABLE fleet_checkpoints (
     PRIMARY KEY (host, seq)
 );
 ",
+    // 3: concurrency caps across the fleet: leases on in-flight slots.
+    r"
+CREATE SEQUENCE slot_leases;
+CREATE TABLE inflight_slots (
+    lease BIGINT NOT NULL,
+    key TEXT NOT NULL,
+    expires BIGINT NOT NULL
+);
+CREATE INDEX inflight_slots_key ON inflight_slots (key, expires);
+CREATE INDEX inflight_slots_lease ON inflight_slots (lease);
+",
 ];
 
 /// The key of the advisory lock migrations hold.

@@ -390,4 +390,20 @@ impl SharedState for PostgresState {
     fn fleet(&self) -> Option<&dyn crate::state::FleetRegistry> {
         Some(self)
     }
+
+    fn shares_slots(&self) -> bool {
+        true
+    }
+
+    async fn enter_slots(
+        &self,
+        slots: &[(String, u32)],
+        expires_ms: i64,
+    ) -> Result<Result<i64, (String, u32)>, StateError> {
+        self.take_slots(slots, expires_ms).await
+    }
+
+    async fn leave_slots(&self, lease: i64) -> Result<(), StateError> {
+        self.give_slots(lease).await
+    }
 }

@@ -2,7 +2,8 @@
 //! `warrant serve` processes: a halt pressed anywhere stops every host and
 //! cancels a call in flight on another; an approval given through host B
 //! releases the call held on host A, once; an agent's 60/min holds across
-//! hosts; a plugin version seen on one host blocks a rollback on another;
+//! hosts, and so does its cap on calls in flight; a plugin version seen on
+//! one host blocks a rollback on another;
 //! an operator's signed action is good once in the whole fleet.
 
 use std::time::{Duration, Instant};
@@ -23,6 +24,7 @@ pub(crate) async fn fleet_fixture() -> Fixture {
         .plugin(PluginSpec::new("adversary").limits("timeout = \"60s\""))
         .agent("triage-bot", &["ioc-extract.*", "case-note.append", "adversary.*"])
         .agent_toml("[[agents]]\nid = \"metered-bot\"\nowner = \"o\"\nmodel = \"m\"\nmodel-owner = \"mo\"\ntools = [\"ioc-extract.*\"]\nrate = \"60/min\"\n")
+        .agent_toml("[[agents]]\nid = \"single-bot\"\nowner = \"o\"\nmodel = \"m\"\nmodel-owner = \"mo\"\ntools = [\"adversary.*\"]\nmax-concurrent = 1\n")
         .policy(SOC)
         .build()
         .await
@@ -258,4 +260,63 @@ async fn a_version_seen_on_one_host_blocks_a_rollback_on_another_and_nonces_are_
         matches!(again, Err(OperatorError::Replayed(_))),
         "{again:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_cap_on_calls_in_flight_holds_across_hosts() {
+    let fx = fleet_fixture().await;
+    let url = warrant_tests::postgres::database().await;
+    let a = start(member_config(&fx, &url, "a"));
+    let b = start(member_config(&fx, &url, "b"));
+    let (ta, tb) = (
+        token(&fx, &a.config, "single-bot", "T-6").await,
+        token(&fx, &b.config, "single-bot", "T-6").await,
+    );
+    let (ab, tab) = (a.base.clone(), ta.clone());
+    let spinning =
+        tokio::spawn(async move { call(&ab, &tab, "adversary.spin", json!({"n": 0})).await });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let (st, body) = call(&b.base, &tb, "adversary.echo", json!({"text": "x"})).await;
+    assert_ne!(st, 200, "{body}");
+    assert!(
+        body.to_string()
+            .contains("at most 1 calls in flight across the fleet"),
+        "{body}"
+    );
+    // The call on A ends (quarantine cancels it); its slot is given back.
+    let q = fx.signer("carol").sign(
+        warrant::keys::ActionKind::Quarantine,
+        "single-bot",
+        "stop it",
+    );
+    assert!(
+        ops(&a.config)
+            .stop(&Stop::Quarantine("single-bot".into()), &q)
+            .await
+            .unwrap()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(10), spinning)
+        .await
+        .expect("cancelled");
+    let r = fx
+        .signer("carol")
+        .sign(warrant::keys::ActionKind::Release, "single-bot", "ok");
+    assert!(
+        ops(&a.config)
+            .stop(&Stop::Release("single-bot".into()), &r)
+            .await
+            .unwrap()
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (st, body) = call(&b.base, &tb, "adversary.echo", json!({"text": "x"})).await;
+        if st == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the slot was not given back: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
