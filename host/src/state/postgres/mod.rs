@@ -10,6 +10,7 @@ mod approvals;
 mod fleet;
 mod schema;
 mod tables;
+mod uses;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
