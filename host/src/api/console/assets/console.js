@@ -28,17 +28,21 @@ document.addEventListener("submit", (ev) => {
   if (parts().length === 0 || !window.EventSource) {
     return;
   }
+  // A part where the operator has typed something (a reason) is left
+  // alone until the form is sent: replacing it would lose what they typed.
+  const typing = (el) => Array.from(el.querySelectorAll("input[type=text], input[type=search]"))
+    .some((i) => i.value !== "");
   const refresh = async () => {
     for (const el of parts()) {
-      // Never replace a form the operator is typing into.
-      if (el.contains(document.activeElement) && document.activeElement.tagName === "INPUT"
-          && document.activeElement.value !== "") {
+      if (typing(el)) {
         continue;
       }
       try {
         const res = await fetch(el.getAttribute("data-live"), { credentials: "same-origin" });
-        if (res.ok) {
-          el.innerHTML = await res.text();
+        const html = res.ok ? await res.text() : null;
+        // Looked at again now: the operator may have typed meanwhile.
+        if (html !== null && !typing(el)) {
+          el.innerHTML = html;
         }
       } catch (_) {
         // The next change tries again.
