@@ -120,7 +120,7 @@ fn challenge(s: &AppState, headers: &HeaderMap, error: Option<&str>) -> Response
 /// resource.
 pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let Some(token) = bearer(req.headers()) else {
-        return challenge(&s, req.headers(), None);
+        return challenge_after_body(&s, req, None).await;
     };
     match s.host.admit(token).await {
         Ok(t) => {
@@ -129,16 +129,30 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
                 && *aud != resource
             {
                 let why = format!("the token is for {aud}, not this resource ({resource})");
-                return challenge(&s, req.headers(), Some(&why));
+                return challenge_after_body(&s, req, Some(&why)).await;
             }
         }
         Err(r @ (Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. })) => {
-            return challenge(&s, req.headers(), Some(&r.to_string()));
+            return challenge_after_body(&s, req, Some(&r.to_string())).await;
         }
         // Stopped agents and hosts are told so by the MCP answers.
         Err(_) => {}
     }
     next.run(req).await
+}
+
+/// The 401 challenge, once the request's body is read (at most 1 MiB, for
+/// at most 2 s): answering before it would make the server close the
+/// connection, and a client reusing it for its next request (the metadata
+/// the challenge names) would see it dropped.
+async fn challenge_after_body(s: &AppState, req: Request, why: Option<&str>) -> Response {
+    let (parts, body) = req.into_parts();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        axum::body::to_bytes(body, 1 << 20),
+    )
+    .await;
+    challenge(s, &parts.headers, why)
 }
 
 async fn resource_metadata(State(s): State<AppState>, headers: HeaderMap) -> Response {
