@@ -35,6 +35,7 @@ pub use query::{Filter, read_records};
 pub use record::{GENESIS, Record};
 pub(crate) use signatures::{Checked, check as check_signature};
 pub use signatures::{SignedRecord, is_operator_kind};
+pub(crate) use timeline::summary as record_summary;
 pub use timeline::timeline;
 pub use verify::{ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain};
 pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};

@@ -247,7 +247,9 @@ fn completed(out: &mut String, head: &str, c: &CallCompleted) {
     }
 }
 
-fn summary(d: &serde_json::Value) -> String {
+/// A record's data as `key=value` words (its signature left out: it is
+/// shown as its verdict).
+pub(crate) fn summary(d: &serde_json::Value) -> String {
     d.as_object()
         .map(|m| {
             m.iter()

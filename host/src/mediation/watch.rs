@@ -2,7 +2,7 @@
 //! changes — from this process or another — to the calls in flight: halt,
 //! quarantine, disable and revoke cancel them; a reload request reloads.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -28,6 +28,8 @@ pub(crate) struct StopCache {
     degraded_for: Duration,
     /// Since when, and why, it cannot be read.
     degraded: Mutex<Option<(Instant, String)>>,
+    /// Whether `degraded` is set: calls check this, not the lock.
+    is_degraded: AtomicBool,
     /// The shared state's change marker as the watcher last read it.
     seen: AtomicU64,
     /// The stop state and the (marker, local changes) it was read at.
@@ -40,6 +42,7 @@ impl StopCache {
             state,
             degraded_for,
             degraded: Mutex::new(None),
+            is_degraded: AtomicBool::new(false),
             seen: AtomicU64::new(0),
             cached: RwLock::new(None),
         }
@@ -53,17 +56,32 @@ impl StopCache {
             self.seen.load(Ordering::Acquire),
             self.state.local_changes(),
         );
+        if let Some((k, s)) = self
+            .cached
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            && *k == key
+            && !self.is_degraded.load(Ordering::Acquire)
+        {
+            return Ok(Arc::clone(s));
+        }
         let cached = self
             .cached
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        if let Some((since, why)) = self
-            .degraded
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-        {
+        let degraded = self
+            .is_degraded
+            .load(Ordering::Acquire)
+            .then(|| {
+                self.degraded
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+            })
+            .flatten();
+        if let Some((since, why)) = degraded {
             return match cached {
                 Some((_, s)) if since.elapsed() <= self.degraded_for => Ok(s),
                 _ => Err(StateError::Db {
@@ -75,11 +93,6 @@ impl StopCache {
                     ),
                 }),
             };
-        }
-        if let Some((k, s)) = &cached
-            && *k == key
-        {
-            return Ok(Arc::clone(s));
         }
         // Read at `key` or later: a change in between only makes the next
         // call read again.
@@ -108,11 +121,15 @@ impl StopCache {
                 self.degraded_for.as_secs()
             );
             *d = Some((Instant::now(), e.to_string()));
+            self.is_degraded.store(true, Ordering::Release);
         }
     }
 
     /// Why calls are decided on a stale stop state now, if they are.
     pub(crate) fn degraded(&self) -> Option<String> {
+        if !self.is_degraded.load(Ordering::Acquire) {
+            return None;
+        }
         let d = self.degraded.lock().unwrap_or_else(|p| p.into_inner());
         d.as_ref().map(|(since, why)| {
             format!(
@@ -140,6 +157,7 @@ impl StopCache {
         if let Ok(fresh) = self.state.stop_state().await {
             *self.cached.write().unwrap_or_else(|p| p.into_inner()) = Some((key, Arc::new(fresh)));
             *self.degraded.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            self.is_degraded.store(false, Ordering::Release);
             tracing::warn!("the shared state is reachable again; the stop state is current");
         }
     }

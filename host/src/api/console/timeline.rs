@@ -17,7 +17,7 @@ use crate::api::console::layout::frame;
 use crate::api::console::{page_auth, part_auth, refusal};
 use crate::api::operator_api::verify_now;
 use crate::audit::event::Event;
-use crate::audit::{Checked, Record, check_signature, to_ocsf};
+use crate::audit::{Checked, Record, check_signature, record_summary, to_ocsf};
 use crate::vocab::CapabilityUse;
 
 #[derive(Debug, Deserialize)]
@@ -197,7 +197,7 @@ fn what(r: &Record) -> Markup {
             "token " (t.token_id) " for " (t.agent) " exchanged for credential " (t.credential.id)
             " of " (t.credential.subject) " (issuer " (t.credential.issuer) ")"
         },
-        other => html! { (summary(&other)) },
+        other => html! { (record_summary(&other.data())) },
     }
 }
 
@@ -225,24 +225,6 @@ fn uses(u: &CapabilityUse) -> String {
             )
         }
     }
-}
-
-fn summary(e: &Event) -> String {
-    let data = e.data();
-    data.as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(k, _)| *k != "signed")
-                .map(|(k, v)| {
-                    format!(
-                        "{k}={}",
-                        v.as_str().map_or_else(|| v.to_string(), str::to_owned)
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default()
 }
 
 #[derive(Debug, Deserialize)]

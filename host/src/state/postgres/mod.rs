@@ -190,6 +190,28 @@ impl PostgresState {
     }
 }
 
+/// A connection whose notifications are sent to `tx` (one `()` each).
+async fn notified<T>(
+    cfg: &tokio_postgres::Config,
+    tls: T,
+    tx: tokio::sync::mpsc::UnboundedSender<()>,
+) -> Result<tokio_postgres::Client, String>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, mut conn) = cfg.connect(tls).await.map_err(|e| e.to_string())?;
+    tokio::spawn(async move {
+        let mut s = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(Ok(m)) = s.next().await {
+            if matches!(m, tokio_postgres::AsyncMessage::Notification(_)) {
+                let _ = tx.send(());
+            }
+        }
+    });
+    Ok(client)
+}
+
 /// Hold a `LISTEN` connection open, reconnecting after a second when it
 /// drops; every notification (and every reconnection) bumps `pushed`.
 async fn listen(
@@ -203,33 +225,9 @@ async fn listen(
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
             let client = if c.tls {
                 let tls = crate::outbound::tls_config(&c.ca_files)?;
-                let (client, mut conn) = cfg
-                    .connect(Tls::new((*tls).clone()))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tokio::spawn(async move {
-                    let mut s = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
-                    while let Some(Ok(m)) = s.next().await {
-                        if matches!(m, tokio_postgres::AsyncMessage::Notification(_)) {
-                            let _ = tx.send(());
-                        }
-                    }
-                });
-                client
+                notified(&cfg, Tls::new((*tls).clone()), tx).await?
             } else {
-                let (client, mut conn) = cfg
-                    .connect(tokio_postgres::NoTls)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                tokio::spawn(async move {
-                    let mut s = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
-                    while let Some(Ok(m)) = s.next().await {
-                        if matches!(m, tokio_postgres::AsyncMessage::Notification(_)) {
-                            let _ = tx.send(());
-                        }
-                    }
-                });
-                client
+                notified(&cfg, tokio_postgres::NoTls, tx).await?
             };
             client
                 .batch_execute(&format!("LISTEN {CHANNEL}"))
