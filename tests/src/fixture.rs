@@ -219,6 +219,7 @@ impl FixtureBuilder {
                 dir: None,
                 root: root.clone(),
                 key: key.clone(),
+                audience: std::sync::OnceLock::new(),
             };
             fixture.write_manifest(p).await;
             let _ = writeln!(
@@ -245,6 +246,7 @@ impl FixtureBuilder {
             dir: Some(dir),
             root,
             key,
+            audience: std::sync::OnceLock::new(),
         }
     }
 }
@@ -261,6 +263,8 @@ pub struct Fixture {
     root: PathBuf,
     /// The publisher key that signed the manifests.
     pub key: KeyFile,
+    /// The audience of its operators' signed actions, once looked up.
+    pub(crate) audience: std::sync::OnceLock<String>,
 }
 
 impl Fixture {
@@ -373,11 +377,41 @@ impl Fixture {
         c
     }
 
+    /// A copy of this fixture's whole directory — config, plugins, state,
+    /// keys and chain — in a new temporary directory: a fork of its host.
+    ///
+    /// # Panics
+    ///
+    /// On I/O errors.
+    pub fn fork(&self) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        copy_dir(&self.root, dir.path());
+        Fixture {
+            root: dir.path().to_path_buf(),
+            dir: Some(dir),
+            key: self.key.clone(),
+            audience: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Keep the directory after the test (for debugging).
     pub fn keep(mut self) -> PathBuf {
         if let Some(d) = self.dir.take() {
             let _ = d.keep();
         }
         self.root.clone()
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
     }
 }

@@ -97,7 +97,39 @@ impl Fixture {
     /// When `name` is not one of the fixture's operators.
     pub fn signer(&self, name: &str) -> OperatorSigner {
         let file = read_key_file(&self.key(name)).expect("operator key file");
-        OperatorSigner::new(name, &file).expect("an ed25519 key")
+        OperatorSigner::new(name, &file)
+            .expect("an ed25519 key")
+            .for_audience(&self.audience())
+    }
+
+    /// The audience this fixture's signed actions name: its host's id, or
+    /// the fleet's id when its state is in PostgreSQL (looked up once, on
+    /// a thread of its own so that async tests may call it).
+    ///
+    /// # Panics
+    ///
+    /// When the state cannot be opened.
+    pub fn audience(&self) -> String {
+        self.audience
+            .get_or_init(|| {
+                let config = self.config();
+                std::thread::spawn(move || {
+                    tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime")
+                        .block_on(async {
+                            warrant::operator::OperatorActions::open(config)
+                                .expect("operator actions open")
+                                .audience()
+                                .await
+                                .expect("the state says whose it is")
+                        })
+                })
+                .join()
+                .expect("audience lookup")
+            })
+            .clone()
     }
 
     /// An unsigned action as `name` would sign it now: their key id, a

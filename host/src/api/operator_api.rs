@@ -91,7 +91,8 @@ pub(crate) fn status_of(e: &OperatorError) -> StatusCode {
         match e {
             OperatorError::Unauthenticated(_)
             | OperatorError::Replayed(_)
-            | OperatorError::Stale { .. } => StatusCode::UNAUTHORIZED,
+            | OperatorError::Stale { .. }
+            | OperatorError::WrongAudience { .. } => StatusCode::UNAUTHORIZED,
             OperatorError::NotPermitted { .. } | OperatorError::NotApprover(_) => {
                 StatusCode::FORBIDDEN
             }
@@ -346,6 +347,7 @@ pub(crate) async fn verify_now(
         .map_err(|e| ApiFault::new(StatusCode::INTERNAL_SERVER_ERROR, "audit", e.to_string()))?;
     let config = host.config();
     keys.operators = Some(config.operators.clone());
+    keys.agents = Some(config.agents.clone());
     let paths = AuditPaths::in_dir(&config.audit.dir);
     let opts = VerifyOptions {
         witness: config.audit.witness.clone(),

@@ -96,6 +96,18 @@ pub enum ChainFault {
         /// `does not reach (it ends at seq N): truncated` or `contradicts: forked`.
         why: String,
     },
+    /// Two validly signed checkpoints name different heads for the same
+    /// seq: the chain forked and both forks were checkpointed (a split
+    /// view). Whichever fork is verified, the history is not one.
+    #[error(
+        "{file} holds two different signed heads for seq {seq}: a split view — the chain was forked and both forks checkpointed"
+    )]
+    SplitView {
+        /// The checkpoints file (the witness, or the chain's own).
+        file: String,
+        /// The seq with two heads.
+        seq: u64,
+    },
     /// Asked to require it, and the chain's end is not covered by a
     /// checkpoint.
     #[error("the last {uncovered} record(s) (up to seq {last}) are not covered by a signed checkpoint{}; their truncation could not be detected", if *last_checkpoint == 0 { String::new() } else { format!(" (the last checkpoint is at seq {last_checkpoint})") })]

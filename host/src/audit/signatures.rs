@@ -8,11 +8,14 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::audit::event::Event;
+use crate::audit::event::{Event, OperatorAction, TokenIssued};
 use crate::audit::record::Record;
-use crate::config::Operator;
-use crate::keys::SignedAction;
+use crate::config::{Agent, Operator};
+use crate::keys::{ActionBody, SignedAction};
 use crate::state::ApprovalBinding;
+use crate::vocab::cap;
+
+use crate::keys::MAX_ACTION_AGE_SECS as MAX_AGE_SECS;
 
 /// The record kinds that stand for an operator's action.
 const OPERATOR_KINDS: [&str; 12] = [
@@ -58,8 +61,30 @@ pub(crate) enum Checked {
     Signed(SignedRecord),
 }
 
+/// The rules a signature is checked against: the operators and their keys,
+/// and the agents (whose grant a token issued for "the whole grant" must
+/// carry exactly).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules<'a> {
+    pub(crate) operators: &'a [Operator],
+    pub(crate) agents: Option<&'a [Agent]>,
+}
+
 /// Check `r`; `Err` says why its operator signature does not hold.
 pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checked, String> {
+    check_under(
+        r,
+        operators.map(|operators| Rules {
+            operators,
+            agents: None,
+        }),
+    )
+}
+
+/// Check `r` under `rules`; `Err` says why its operator signature does not
+/// hold — including a record that says something its signed action did not
+/// authorise.
+pub(crate) fn check_under(r: &Record, rules: Option<Rules<'_>>) -> Result<Checked, String> {
     if !is_operator_kind(&r.kind) {
         return Ok(Checked::NotOperator);
     }
@@ -75,9 +100,10 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
     let Some(signed) = event.signed() else {
         return Err("it carries no operator signature".into());
     };
-    let Some(operators) = operators else {
+    let Some(rules) = rules else {
         return Ok(Checked::Unchecked);
     };
+    let operators = rules.operators;
     let a = &signed.action;
     if a.kind != kind {
         return Err(format!(
@@ -93,8 +119,11 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
             a.operator
         ));
     }
-    if let Some(why) = mismatch(&event, signed) {
+    if let Some(why) = mismatch(&event, signed, rules.agents) {
         return Err(why);
+    }
+    if r.v.unwrap_or(1) >= 7 && a.audience.is_none() {
+        return Err("the signed action names no audience (host or fleet)".into());
     }
     if let Some(d) = &signed.delegation {
         let proof = crate::audit::check_delegation(d, signed, operators)?;
@@ -140,14 +169,25 @@ pub(crate) fn check(r: &Record, operators: Option<&[Operator]>) -> Result<Checke
     }))
 }
 
-/// Whether the signed action is about something else than the record.
-fn mismatch(event: &Event, signed: &SignedAction) -> Option<String> {
+/// Whether the record says anything its signed action did not authorise:
+/// another object, another call, another reason, or — for a token — another
+/// agent, task, scope or lifetime. Every field the action signs must equal
+/// the record's, and the record carries nothing the action did not say.
+fn mismatch(event: &Event, signed: &SignedAction, agents: Option<&[Agent]>) -> Option<String> {
     let a = &signed.action;
     let target = |want: &str| {
         (a.target != want).then(|| {
             format!(
                 "the signature is for {:?}, the record for {want:?}",
                 a.target
+            )
+        })
+    };
+    let reason = |recorded: &str| {
+        (recorded != cap(&a.reason)).then(|| {
+            format!(
+                "the record's reason {recorded:?} is not the signed reason {:?}",
+                a.reason
             )
         })
     };
@@ -163,27 +203,105 @@ fn mismatch(event: &Event, signed: &SignedAction) -> Option<String> {
                 tool_digest: d.tool_digest.clone().unwrap_or_default(),
             }
             .digest();
-            target(&d.approval_id).or_else(|| {
-                (a.binding.as_deref() != Some(bound.as_str()))
-                    .then(|| "the signature is for another call than the record names".to_owned())
-            })
+            target(&d.approval_id)
+                .or_else(|| {
+                    (a.binding.as_deref() != Some(bound.as_str())).then(|| {
+                        "the signature is for another call than the record names".to_owned()
+                    })
+                })
+                .or_else(|| reason(&d.reason))
         }
-        Event::TokenIssued(t) => match &a.issue {
-            Some(i) if i.agent == t.agent && i.task == t.task => None,
-            _ => Some(format!(
-                "the signature is not a request for a token for {} and task {}",
-                t.agent, t.task
-            )),
-        },
-        Event::TokenRevoked(o) => target(o.token_id.as_deref().unwrap_or_default()),
+        Event::TokenIssued(t) => token(t, a, agents),
+        Event::TokenRevoked(o) => stop_fields(o, None, None, Some(&a.target))
+            .or_else(|| target(o.token_id.as_deref().unwrap_or_default()))
+            .or_else(|| reason(&o.reason)),
         Event::AgentQuarantined(o) | Event::AgentReleased(o) => {
-            target(o.agent.as_deref().unwrap_or_default())
+            stop_fields(o, Some(&a.target), None, None)
+                .or_else(|| target(o.agent.as_deref().unwrap_or_default()))
+                .or_else(|| reason(&o.reason))
         }
         Event::PluginDisabled(o) | Event::PluginEnabled(o) => {
-            target(o.plugin.as_deref().unwrap_or_default())
+            stop_fields(o, None, Some(&a.target), None)
+                .or_else(|| target(o.plugin.as_deref().unwrap_or_default()))
+                .or_else(|| reason(&o.reason))
         }
-        Event::VersionReset(v) => target(&v.plugin),
+        Event::HostHalted(o) | Event::HostResumed(o) | Event::ReloadRequested(o) => {
+            stop_fields(o, None, None, None)
+                .or_else(|| target(""))
+                .or_else(|| reason(&o.reason))
+        }
+        Event::VersionReset(v) => target(&v.plugin).or_else(|| reason(&v.reason)),
         _ => target(""),
+    }
+}
+
+/// A stop button's record names exactly the object its action does: the
+/// agent, plugin or token it acts on, and nothing else.
+fn stop_fields(
+    o: &OperatorAction,
+    agent: Option<&str>,
+    plugin: Option<&str>,
+    token_id: Option<&str>,
+) -> Option<String> {
+    (o.agent.as_deref() != agent
+        || o.plugin.as_deref() != plugin
+        || o.token_id.as_deref() != token_id)
+        .then(|| "the record names an object its signed action does not".to_owned())
+}
+
+/// A token record says what the signed request asked for: its agent and
+/// task, the tools asked for (or, when none were named, exactly the agent's
+/// grant under the rules given), and an expiry within the asked lifetime of
+/// the signing time (give or take the freshness window).
+fn token(t: &TokenIssued, a: &ActionBody, agents: Option<&[Agent]>) -> Option<String> {
+    let Some(i) = &a.issue else {
+        return Some("the signature is not a request for a token".into());
+    };
+    if i.agent != t.agent || i.task != t.task {
+        return Some(format!(
+            "the signature is not a request for a token for {} and task {}",
+            t.agent, t.task
+        ));
+    }
+    if !i.tools.is_empty() && i.tools != t.tools {
+        return Some(format!(
+            "the token's tools [{}] are not the signed request's [{}]",
+            t.tools.join(", "),
+            i.tools.join(", ")
+        ));
+    }
+    if i.tools.is_empty()
+        && let Some(agents) = agents
+    {
+        match agents.iter().find(|g| g.id == t.agent) {
+            Some(g) if g.tools == t.tools => {}
+            Some(g) => {
+                return Some(format!(
+                    "the token's tools [{}] are not agent {}'s grant [{}], which the signed request asked for",
+                    t.tools.join(", "),
+                    t.agent,
+                    g.tools.join(", ")
+                ));
+            }
+            None => return Some(format!("there is no agent {} in the rules", t.agent)),
+        }
+    }
+    let latest = a
+        .time
+        .saturating_add(i64::try_from(i.ttl_secs).unwrap_or(i64::MAX))
+        .saturating_add(MAX_AGE_SECS);
+    let expires = t
+        .expires
+        .as_deref()
+        .and_then(|e| DateTime::parse_from_rfc3339(e).ok())
+        .map(|e| e.timestamp());
+    match expires {
+        Some(e) if e <= latest => None,
+        _ => Some(format!(
+            "the token expires {}, later than the signed lifetime of {} s allows",
+            t.expires.as_deref().unwrap_or("never"),
+            i.ttl_secs
+        )),
     }
 }
 

@@ -41,6 +41,7 @@ fn vkeys(k: &AuditKeys) -> VerifyKeys {
         mac: Some(k.mac.clone()),
         checkpoint: Some(k.checkpoint.verifying_key()),
         operators: None,
+        agents: None,
     }
 }
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use crate::audit::checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use crate::audit::fault::ChainFault;
 use crate::audit::record::{GENESIS, Record};
-use crate::audit::signatures::{Checked, SignedRecord, check};
+use crate::audit::signatures::{Checked, Rules, SignedRecord, check_under};
 use crate::config::Operator;
 
 /// What a successful verification covered.
@@ -47,6 +47,9 @@ pub struct VerifyKeys {
     /// The operators and their public keys (from the host config), to
     /// check every operator signature.
     pub operators: Option<Vec<Operator>>,
+    /// The agents (from the host config): a token issued for an agent's
+    /// whole grant must carry exactly that grant.
+    pub agents: Option<Vec<crate::config::Agent>>,
 }
 
 /// What else to check.
@@ -81,6 +84,25 @@ pub fn verify_chain(
         ),
         None => (Vec::new(), Vec::new()),
     };
+    // Two validly signed heads for one seq: the chain forked and both
+    // forks checkpointed. Whichever fork is being verified, that is the
+    // split view a witness exists to expose.
+    if let Some(seq) = split_view(&witness) {
+        return Err(ChainFault::SplitView {
+            file: opts
+                .witness
+                .as_ref()
+                .map(|w| w.display().to_string())
+                .unwrap_or_default(),
+            seq,
+        });
+    }
+    if let Some(seq) = split_view(&cps) {
+        return Err(ChainFault::SplitView {
+            file: checkpoints.display().to_string(),
+            seq,
+        });
+    }
     let mut wanted: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
     for (seq, head) in &cps {
         wanted.insert(*seq, head.as_str());
@@ -197,7 +219,11 @@ pub fn verify_chain(
             });
         }
         newest = v;
-        match check(&r, keys.operators.as_deref()) {
+        let rules = keys.operators.as_deref().map(|operators| Rules {
+            operators,
+            agents: keys.agents.as_deref(),
+        });
+        match check_under(&r, rules) {
             Ok(Checked::NotOperator) => {}
             Ok(Checked::Legacy) => summary.legacy_unsigned += 1,
             Ok(Checked::Unchecked) => summary.unchecked += 1,
@@ -248,6 +274,16 @@ pub fn verify_chain(
         });
     }
     Ok(summary)
+}
+
+/// The first seq for which `cps` holds two different heads.
+fn split_view(cps: &[(u64, String)]) -> Option<u64> {
+    let mut seen: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
+    cps.iter()
+        .find_map(|(seq, head)| match seen.insert(*seq, head) {
+            Some(other) if other != head => Some(*seq),
+            _ => None,
+        })
 }
 
 /// Read and check the signature of every checkpoint in `path`: (seq, head

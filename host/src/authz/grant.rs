@@ -121,6 +121,17 @@ impl<'r> Grant<'r> {
         self.tool.impact
     }
 
+    /// The call as budgets count it, now.
+    pub(crate) fn spend(&self) -> crate::authz::budget::Spend<'_> {
+        crate::authz::budget::Spend {
+            agent: &self.agent.id,
+            tool: &self.qualified,
+            task: &self.token.task,
+            high: self.impact() == Impact::High,
+            now_ms: crate::state::now_ms(),
+        }
+    }
+
     /// Everything known about the call.
     pub fn known(&self) -> Known<'r> {
         Known {

@@ -100,7 +100,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
 
 async fn decide(d: Decide, approve: bool) -> anyhow::Result<ExitCode> {
     let ops = OperatorActions::open(HostConfig::load(&d.config.config)?)?;
-    let signer = d.op.signer(ops.config())?;
+    let signer = d.op.signer(&ops).await?;
     let held = ops.approval(&d.id).await?;
     let b = &held.binding;
     eprintln!(

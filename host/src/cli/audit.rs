@@ -165,6 +165,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                 keys.checkpoint = Some(parse_public_key(&k).map_err(|e| anyhow!(e))?);
             }
             keys.operators = cfg.as_ref().map(|c| c.operators.clone());
+            keys.agents = cfg.as_ref().map(|c| c.agents.clone());
             let opts = VerifyOptions {
                 witness: witness.or_else(|| cfg.as_ref().and_then(|c| c.audit.witness.clone())),
                 require_checkpoint,

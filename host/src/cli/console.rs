@@ -27,15 +27,21 @@ pub struct LoginArgs {
     /// http://127.0.0.1:8787.
     #[arg(long)]
     pub url: Option<String>,
+    /// The host or fleet the console serves (`host-…` or `fleet-…`).
+    /// Default: that of the state the config names, when it can be opened
+    /// from here.
+    #[arg(long)]
+    pub audience: Option<String>,
     #[command(flatten)]
     pub config: ConfigArg,
 }
 
-pub fn run(c: Command) -> anyhow::Result<ExitCode> {
+pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Login(a) => {
             let config = HostConfig::load(&a.config.config)?;
-            let signer = OperatorSigner::from_file(&a.key, &config)?;
+            let audience = crate::cli::audience_of(a.audience.clone(), &config).await?;
+            let signer = OperatorSigner::from_file(&a.key, &config)?.for_audience(&audience);
             let base = a
                 .url
                 .or_else(|| config.file.api.public_url.clone())

@@ -231,6 +231,7 @@ fn check_host(
         mac: None,
         checkpoint: Some(pk),
         operators: Some(cfg.operators.clone()),
+        agents: Some(cfg.agents.clone()),
     };
     let sum = verify_chain(
         &paths.log,

@@ -38,7 +38,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use crate::HostConfig;
-use crate::operator::{OperatorSigner, Stop};
+use crate::operator::{OperatorActions, OperatorSigner, Stop};
 
 /// warrant — a WebAssembly plugin host for AI-agent tools.
 ///
@@ -83,14 +83,36 @@ pub struct Operator {
 }
 
 impl Operator {
-    /// The signer for this key under `config`.
+    /// The signer for this key, for the host (or fleet) `ops` acts on.
     ///
     /// # Errors
     ///
-    /// When the key cannot be read or belongs to no operator of `config`.
-    pub fn signer(&self, config: &HostConfig) -> anyhow::Result<OperatorSigner> {
-        Ok(OperatorSigner::from_file(&self.key, config)?)
+    /// When the key cannot be read or belongs to no operator of the config,
+    /// or the state cannot say whose it is.
+    pub async fn signer(&self, ops: &OperatorActions) -> anyhow::Result<OperatorSigner> {
+        Ok(
+            OperatorSigner::from_file(&self.key, ops.config())?
+                .for_audience(&ops.audience().await?),
+        )
     }
+}
+
+/// The audience to sign for: `given`, else that of the state `config`
+/// names (which must then be reachable from here).
+///
+/// # Errors
+///
+/// When none is given and the state cannot be opened.
+pub async fn audience_of(given: Option<String>, config: &HostConfig) -> anyhow::Result<String> {
+    if let Some(a) = given {
+        return Ok(a);
+    }
+    let ops = OperatorActions::open(config.clone()).map_err(|e| {
+        anyhow::anyhow!(
+            "pass --audience (the host's or fleet's id; a refusal names it): this machine cannot open the state to look it up: {e}"
+        )
+    })?;
+    Ok(ops.audience().await?)
 }
 
 #[derive(Debug, Subcommand)]
@@ -209,7 +231,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit(c) => audit::run(c).await,
         Command::Policy(c) => policy::run(c).await,
         Command::SignAction(a) => sign_action::run(a).await,
-        Command::Console(c) => console::run(c),
+        Command::Console(c) => console::run(c).await,
         Command::Fleet(c) => fleet::run(c).await,
     }
 }

@@ -37,6 +37,11 @@ pub struct Args {
     /// For issue: the lifetime.
     #[arg(long, default_value = "15m")]
     pub ttl: String,
+    /// The host or fleet the action is for (`host-…` or `fleet-…`); any
+    /// other refuses it. Default: that of the state the config names, when
+    /// it can be opened from here.
+    #[arg(long)]
+    pub audience: Option<String>,
     #[command(flatten)]
     pub op: Operator,
     #[command(flatten)]
@@ -60,7 +65,9 @@ const KINDS: [&str; 12] = [
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let config = HostConfig::load(&a.config.config)?;
-    let signer = a.op.signer(&config)?;
+    let audience = crate::cli::audience_of(a.audience.clone(), &config).await?;
+    let signer =
+        crate::operator::OperatorSigner::from_file(&a.op.key, &config)?.for_audience(&audience);
     let kind: ActionKind = serde_json::from_value(serde_json::Value::String(a.kind.clone()))
         .map_err(|_| anyhow!("{:?} is not an action", a.kind))?;
     let needs_target = !matches!(

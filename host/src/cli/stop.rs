@@ -56,7 +56,7 @@ pub struct PluginArgs {
 pub async fn run(stop: Stop, op: Operator, config: ConfigArg) -> anyhow::Result<ExitCode> {
     let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
     let (kind, target) = stop.action();
-    let signed = op.signer(ops.config())?.sign(kind, target, &op.reason);
+    let signed = op.signer(&ops).await?.sign(kind, target, &op.reason);
     let changed = ops.stop(&stop, &signed).await?;
     out!("{}", safe(&stop.outcome(changed)));
     Ok(ExitCode::SUCCESS)
@@ -70,7 +70,8 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
         PluginCommand::ResetVersion(a) => {
             let ops = OperatorActions::open(HostConfig::load(&a.config.config)?)?;
             let signed =
-                a.op.signer(ops.config())?
+                a.op.signer(&ops)
+                    .await?
                     .sign(ActionKind::ResetVersion, &a.plugin, &a.op.reason);
             let from = ops.reset_version(&a.plugin, &signed).await?;
             out!(
@@ -92,7 +93,8 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
 pub async fn reload(a: HostArgs) -> anyhow::Result<ExitCode> {
     let ops = OperatorActions::open(HostConfig::load(&a.config.config)?)?;
     let signed =
-        a.op.signer(ops.config())?
+        a.op.signer(&ops)
+            .await?
             .sign(ActionKind::Reload, "", &a.op.reason);
     let generation = ops.request_reload(&signed).await?;
     out!(

@@ -83,7 +83,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                 tools,
                 ttl_secs: ttl.as_secs(),
             };
-            let signed = op.signer(ops.config())?.sign_issue(request, &op.reason);
+            let signed = op.signer(&ops).await?.sign_issue(request, &op.reason);
             let (token, t) = ops.issue_token(&signed).await?;
             out!("{token}");
             eprintln!(

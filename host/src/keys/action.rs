@@ -12,6 +12,10 @@ use serde::{Deserialize, Serialize};
 use crate::keys::{Purpose, signed_bytes};
 use crate::vocab::to_canonical;
 
+/// How far a signed action's time may be from the host's clock when it is
+/// taken: a staler (or future) action is refused.
+pub const MAX_ACTION_AGE_SECS: i64 = 300;
+
 /// What an operator does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -99,6 +103,12 @@ pub struct ActionBody {
     pub issue: Option<IssueRequest>,
     /// Why (recorded).
     pub reason: String,
+    /// Where it may be used: the host id (`host-…`) of the host whose
+    /// state it acts on, or the fleet's id (`fleet-…`) when the state is a
+    /// fleet's shared database. A host refuses an action meant for another
+    /// (from format 7; older signatures carry none and are refused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
     /// The operator who signs.
     pub operator: String,
     /// The id of the key that signs.
@@ -174,6 +184,7 @@ mod tests {
             binding: Some("b".repeat(64)),
             issue: None,
             reason: "ok".into(),
+            audience: Some("host-1".into()),
             operator: "carol".into(),
             key: "carol-1".into(),
             time: 1,
@@ -183,6 +194,9 @@ mod tests {
         assert!(signed.verifies(&sk.verifying_key()));
         let mut changed = signed.clone();
         changed.action.reason = "other".into();
+        assert!(!changed.verifies(&sk.verifying_key()));
+        let mut changed = signed.clone();
+        changed.action.audience = Some("host-2".into());
         assert!(!changed.verifies(&sk.verifying_key()));
         let mut changed = signed.clone();
         changed.action.binding = Some("c".repeat(64));

@@ -15,7 +15,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-pub use action::{ActionBody, ActionKind, IssueRequest, SignedAction};
+pub use action::{ActionBody, ActionKind, IssueRequest, MAX_ACTION_AGE_SECS, SignedAction};
 pub use delegation::{Delegation, SessionLogin, session_digest, session_id};
 
 /// How long a console login link (a signed `console-login`) is good for.

@@ -6,32 +6,14 @@ use crate::mediation::Host;
 
 impl Host {
     /// Count a call that is about to run, where budgets or policies need
-    /// it; a call that cannot be counted does not run.
+    /// it (its budgets checked again in the same transaction); a call that
+    /// cannot be counted does not run.
     pub(super) async fn count_use(
         &self,
         loaded: &crate::mediation::Loaded,
         grant: &Grant<'_>,
     ) -> Result<Option<i64>, Refusal> {
-        if !loaded.authz.counts_uses() {
-            return Ok(None);
-        }
-        let u = crate::state::CallUse {
-            task: grant.token.task.clone(),
-            agent: grant.agent.id.clone(),
-            tool: grant.qualified.clone(),
-            high: grant.impact() == crate::vocab::Impact::High,
-            at: crate::state::now_ms(),
-        };
-        self.inner
-            .state
-            .record_use(&u)
-            .await
-            .map(Some)
-            .map_err(|e| {
-                Refusal::Host(format!(
-                    "the call cannot be counted against its budgets: {e}"
-                ))
-            })
+        loaded.authz.count_use(&grant.spend()).await
     }
 
     /// On a fleet's shared state: a lease on the caps' slots across every

@@ -11,7 +11,7 @@ use crate::keys::{ActionKind, SignedAction};
 use crate::operator::{OperatorActions, OperatorError};
 
 /// How far an action's time may be from the host's clock.
-pub(crate) const MAX_AGE_SECS: i64 = 300;
+pub(crate) const MAX_AGE_SECS: i64 = crate::keys::MAX_ACTION_AGE_SECS;
 
 impl OperatorActions {
     /// Check `signed` is `kind` on `target`, signed by a valid key of the
@@ -33,6 +33,26 @@ impl OperatorActions {
                 signed: describe(a.kind, &a.target),
                 asked: describe(kind, target),
             });
+        }
+        let here = self.audience().await?;
+        match a.audience.as_deref() {
+            Some(aud) if aud == here => {}
+            Some(aud) => {
+                return Err(OperatorError::WrongAudience {
+                    signed: aud.to_owned(),
+                    here_kind: if here.starts_with("fleet-") {
+                        "fleet"
+                    } else {
+                        "host"
+                    },
+                    here,
+                });
+            }
+            None => {
+                return Err(OperatorError::Unauthenticated(format!(
+                    "the action names no audience: sign it for this host or fleet ({here}) with a current warrant"
+                )));
+            }
         }
         if signed.delegation.is_some() {
             self.check_delegated(signed)?;

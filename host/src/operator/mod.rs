@@ -38,6 +38,18 @@ pub enum OperatorError {
     /// The action was seen before.
     #[error("refused: this signed action was used before (nonce {0}); sign a new one")]
     Replayed(String),
+    /// The action was signed for another host or fleet.
+    #[error(
+        "refused: the action was signed for {signed}, not for this {here_kind} ({here}); sign it for {here}"
+    )]
+    WrongAudience {
+        /// The audience it names.
+        signed: String,
+        /// This host's or fleet's id.
+        here: String,
+        /// `host` or `fleet`.
+        here_kind: &'static str,
+    },
     /// The action's time is too far from now.
     #[error(
         "refused: the action was signed at {signed}, more than {max_age_s} s from this host's clock; sign a new one"
@@ -96,6 +108,8 @@ pub struct OperatorActions {
     audit: Arc<AuditLog>,
     issuer: Issuer,
     sessions: Arc<Sessions>,
+    /// The audience signed actions must name, once known.
+    audience: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl OperatorActions {
@@ -141,6 +155,7 @@ impl OperatorActions {
             audit,
             issuer,
             sessions: Arc::default(),
+            audience: Arc::default(),
         })
     }
 
@@ -157,6 +172,28 @@ impl OperatorActions {
     /// The audit chain.
     pub fn audit(&self) -> &Arc<AuditLog> {
         &self.audit
+    }
+
+    /// Who signed actions on this state are for — the audience every one
+    /// must name: the fleet's id when the state is a fleet's shared
+    /// database, else this host's id. An action signed for one host (or
+    /// fleet) is refused by every other, even with the same operators.
+    ///
+    /// # Errors
+    ///
+    /// When the fleet's id cannot be read, or this chain has no host id.
+    pub async fn audience(&self) -> Result<String, OperatorError> {
+        self.audience
+            .get_or_try_init(|| async {
+                if let Some(f) = self.state.fleet() {
+                    return Ok(f.fleet_id().await?);
+                }
+                self.audit.host_id().map(str::to_owned).ok_or_else(|| {
+                    OperatorError::Invalid("this host's audit chain has no host id".into())
+                })
+            })
+            .await
+            .cloned()
     }
 
     /// Stop buttons act even if the chain cannot be written; the failure is

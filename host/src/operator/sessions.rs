@@ -204,7 +204,8 @@ impl OperatorActions {
             operator: operator.to_owned(),
             method,
             not_after: delegation.not_after,
-            signer: OperatorSigner::session(key, delegation.clone()),
+            signer: OperatorSigner::session(key, delegation.clone())
+                .for_audience(&self.audience().await?),
             delegation: Arc::new(delegation),
         };
         self.sessions.insert(session.clone());

@@ -19,6 +19,8 @@ pub struct OperatorSigner {
     key: ed25519_dalek::SigningKey,
     /// For a console session's key: the operator's grant of it.
     delegation: Option<Box<Delegation>>,
+    /// The host or fleet its actions are for.
+    audience: Option<String>,
 }
 
 impl OperatorSigner {
@@ -35,6 +37,7 @@ impl OperatorSigner {
                 key_id: file.id.clone(),
                 key,
                 delegation: None,
+                audience: None,
             }),
             SigningKey::Hmac(_) => Err(bad(format!(
                 "key {} is an HMAC key; operators sign with Ed25519 keys (warrant keygen --operator)",
@@ -74,7 +77,17 @@ impl OperatorSigner {
             key_id: delegation.session.clone(),
             key,
             delegation: Some(Box::new(delegation)),
+            audience: None,
         }
+    }
+
+    /// Sign for `audience`: the host id, or the fleet's id, of the state
+    /// the actions act on ([`OperatorActions::audience`](crate::operator::OperatorActions::audience)).
+    /// A host refuses an action signed for another.
+    #[must_use]
+    pub fn for_audience(mut self, audience: &str) -> Self {
+        self.audience = Some(audience.to_owned());
+        self
     }
 
     /// Sign a console login for the session key `session` (the login link
@@ -135,6 +148,7 @@ impl OperatorSigner {
             binding,
             issue,
             reason: reason.to_owned(),
+            audience: self.audience.clone(),
             operator: self.operator.clone(),
             key: self.key_id.clone(),
             time: chrono::Utc::now().timestamp(),

@@ -63,6 +63,10 @@ pub struct PublishedCheckpoint {
 /// The fleet's registry of hosts and their published audit index.
 #[async_trait::async_trait]
 pub trait FleetRegistry: Send + Sync {
+    /// The fleet's id (`fleet-…`), made once when the database was set up:
+    /// the audience of every signed operator action on this fleet.
+    async fn fleet_id(&self) -> Result<String, StateError>;
+
     /// Publish (or refresh) this host's entry: its heartbeat.
     async fn heartbeat(&self, host: &FleetHost) -> Result<(), StateError>;
 

@@ -20,7 +20,7 @@ pub use postgres::{PostgresConfig, PostgresState};
 pub use sqlite::SqliteState;
 pub use types::{
     Approval, ApprovalBinding, ApprovalStatus, CallUse, Decided, LimitHit, NewApproval, RateRule,
-    StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, VersionMark,
+    StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, UseHit, UseLimit, VersionMark,
 };
 
 /// Why the shared state failed. Callers fail closed on it.
@@ -134,9 +134,16 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
         expires_ms: i64,
     ) -> Result<bool, StateError>;
 
-    /// Count a call that starts running (task history, budgets); returns
-    /// its id for [`SharedState::finish_use`].
-    async fn record_use(&self, u: &CallUse) -> Result<i64, StateError>;
+    /// Count a call that starts running (task history, budgets) unless one
+    /// of `limits` is reached — checked and counted in one transaction, so
+    /// that concurrent calls in any number of processes never take more
+    /// than a budget holds; the call's id for [`SharedState::finish_use`],
+    /// or the limit it would go over (and nothing is counted).
+    async fn record_use(
+        &self,
+        u: &CallUse,
+        limits: &[UseLimit],
+    ) -> Result<Result<i64, UseHit>, StateError>;
 
     /// Its outcome: whether it succeeded and the bytes it returned.
     async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError>;

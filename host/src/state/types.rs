@@ -287,3 +287,52 @@ pub struct Usage {
     /// Bytes of output they returned.
     pub output: u64,
 }
+
+/// A budget a call is counted against: checked in the same transaction
+/// that counts the call, so that concurrent calls — in one process or many,
+/// on one host or a fleet — can never take more than the budget holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UseLimit {
+    /// What it counts.
+    pub scope: UsageScope,
+    /// Calls since then count (ms since the epoch; 0: all).
+    pub since_ms: i64,
+    /// Calls at most.
+    pub calls: Option<u64>,
+    /// High-impact calls at most.
+    pub high_impact_calls: Option<u64>,
+    /// Bytes of output at most.
+    pub output: Option<u64>,
+}
+
+impl UseLimit {
+    /// Whether a call (high impact or not) would go over this limit, given
+    /// what was used: the one rule every backend applies.
+    pub fn reached(&self, used: &Usage, high: bool) -> bool {
+        self.calls.is_some_and(|m| used.calls >= m)
+            || (high
+                && self
+                    .high_impact_calls
+                    .is_some_and(|m| used.high_impact_calls >= m))
+            || self.output.is_some_and(|m| used.output >= m)
+    }
+
+    /// The key concurrent takers of this limit serialise on.
+    pub fn lock_key(&self) -> String {
+        match &self.scope {
+            UsageScope::Task(t) => format!("task:{t}"),
+            UsageScope::Agent(a) => format!("agent:{a}"),
+            UsageScope::Tool(t) => format!("tool:{t}"),
+        }
+    }
+}
+
+/// A limit a call would go over: which one (its index in the list) and
+/// what was used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UseHit {
+    /// The limit's index.
+    pub index: usize,
+    /// What was used when the call was refused.
+    pub used: Usage,
+}

@@ -66,6 +66,7 @@ fn signed(
             binding,
             issue,
             reason: reason.into(),
+            audience: Some("host-0a1b2c3d4e5f6789".into()),
             operator: "carol".into(),
             key: "carol-2026".into(),
             time: 1_796_040_000,

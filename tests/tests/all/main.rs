@@ -13,6 +13,7 @@ mod backends;
 mod console;
 mod crash;
 mod examples;
+mod findings;
 mod fleet;
 mod grants;
 mod hardening;

@@ -31,7 +31,7 @@ pub use other::{
 
 /// The version of the record format this host writes (the `v` field of
 /// every record).
-pub const FORMAT_VERSION: u32 = 6;
+pub const FORMAT_VERSION: u32 = 7;
 
 /// One thing the host decided or did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -119,6 +119,7 @@ pub struct AuditLog {
     tx: Mutex<Option<Sender<()>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
     paths: AuditPaths,
+    host_id: Option<String>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -171,12 +172,18 @@ impl AuditLog {
             tx: Mutex::new(Some(tx)),
             thread: Mutex::new(Some(thread)),
             paths,
+            host_id: opts.host_id,
         })
     }
 
     /// The files of this chain.
     pub fn paths(&self) -> &AuditPaths {
         &self.paths
+    }
+
+    /// The id of the host that writes this chain, if it has one.
+    pub fn host_id(&self) -> Option<&str> {
+        self.host_id.as_deref()
     }
 
     fn closed(&self) -> bool {

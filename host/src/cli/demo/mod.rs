@@ -322,7 +322,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 );
                 if let Some(server) = &server {
                     let addr = server.local_addr();
-                    let signer = crate::operator::OperatorSigner::from_file(key, &config)?;
+                    let signer = crate::operator::OperatorSigner::from_file(key, &config)?
+                        .for_audience(&host.operator().audience().await?);
                     let link = crate::cli::console::login_link(&format!("http://{addr}"), &signer)?;
                     out!(
                         "   or in the console, http://{addr}/console — log in as {name} with this link (5 minutes, once):"

@@ -91,7 +91,11 @@ impl DemoOperators {
             tools: Vec::new(),
             ttl_secs: ttl.as_secs(),
         };
-        let signed = self.issuer.sign_issue(request, "warrant demo");
+        let signed = self
+            .issuer
+            .clone()
+            .for_audience(&ops.audience().await?)
+            .sign_issue(request, "warrant demo");
         Ok(ops.issue_token(&signed).await?)
     }
 }

@@ -85,6 +85,15 @@ fn indexed(r: &tokio_postgres::Row) -> IndexedRecord {
 
 #[async_trait::async_trait]
 impl FleetRegistry for PostgresState {
+    async fn fleet_id(&self) -> Result<String, StateError> {
+        let c = self.client().await?;
+        let row = c
+            .query_one("SELECT id FROM fleet_meta LIMIT 1", &[])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(row.get(0))
+    }
+
     async fn heartbeat(&self, h: &FleetHost) -> Result<(), StateError> {
         let c = self.client().await?;
         c.execute(

@@ -132,6 +132,12 @@ CREATE TABLE inflight_slots (
 CREATE INDEX inflight_slots_key ON inflight_slots (key, expires);
 CREATE INDEX inflight_slots_lease ON inflight_slots (lease);
 ",
+    // 4: the fleet's id, the audience of its operators' signed actions.
+    r"
+CREATE TABLE fleet_meta (id TEXT NOT NULL);
+INSERT INTO fleet_meta (id)
+    VALUES ('fleet-' || substr(md5(random()::text || clock_timestamp()::text), 1, 16));
+",
 ];
 
 /// The key of the advisory lock migrations hold.

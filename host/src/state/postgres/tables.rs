@@ -6,8 +6,8 @@
 use super::{CHANNEL, PostgresState};
 use crate::state::{
     Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
-    StateError, StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, VersionMark,
-    now_ms,
+    StateError, StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, UseHit, UseLimit,
+    VersionMark, now_ms,
 };
 use crate::vocab::Version;
 
@@ -285,27 +285,16 @@ impl SharedState for PostgresState {
         Ok(n == 1)
     }
 
-    async fn record_use(&self, u: &CallUse) -> Result<i64, StateError> {
-        let c = self.client().await?;
-        let r = c
-            .query_one(
-                "INSERT INTO call_uses (task, agent, tool, high, at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                &[&u.task, &u.agent, &u.tool, &u.high, &u.at],
-            )
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(r.get(0))
+    async fn record_use(
+        &self,
+        u: &CallUse,
+        limits: &[UseLimit],
+    ) -> Result<Result<i64, UseHit>, StateError> {
+        self.take_use(u, limits).await
     }
 
     async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
-        let c = self.client().await?;
-        c.execute(
-            "UPDATE call_uses SET ok = $2, output = $3 WHERE id = $1",
-            &[&id, &ok, &i64::try_from(output).unwrap_or(i64::MAX)],
-        )
-        .await
-        .map_err(|e| self.err(e))?;
-        Ok(())
+        self.write_finish(id, ok, output).await
     }
 
     async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError> {

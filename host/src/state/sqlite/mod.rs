@@ -19,7 +19,8 @@ use rusqlite::{Connection, params};
 
 use super::{
     Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
-    StateError, StopState, StopTarget, TaskHistory, Usage, UsageScope, VersionMark, now_ms,
+    StateError, StopState, StopTarget, TaskHistory, Usage, UsageScope, UseHit, UseLimit,
+    VersionMark, now_ms,
 };
 
 /// Shared state in one SQLite database file.
@@ -249,8 +250,12 @@ impl SharedState for SqliteState {
         Ok(Ok(()))
     }
 
-    async fn record_use(&self, u: &CallUse) -> Result<i64, StateError> {
-        self.write_use(u)
+    async fn record_use(
+        &self,
+        u: &CallUse,
+        limits: &[UseLimit],
+    ) -> Result<Result<i64, UseHit>, StateError> {
+        self.take_use(u, limits)
     }
 
     async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {

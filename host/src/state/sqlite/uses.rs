@@ -2,20 +2,37 @@
 //! second connection (no fsync: a lost row after a crash only forgets a
 //! call, and the audit chain still has it).
 
-use rusqlite::{OptionalExtension as _, params};
+use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
 use super::SqliteState;
-use crate::state::{CallUse, StateError, TaskHistory, Usage, UsageScope};
+use crate::state::{CallUse, StateError, TaskHistory, Usage, UsageScope, UseHit, UseLimit};
 
 impl SqliteState {
-    pub(super) fn write_use(&self, u: &CallUse) -> Result<i64, StateError> {
-        let c = self.rates.lock().unwrap_or_else(|p| p.into_inner());
-        c.prepare_cached(
+    /// Check every limit and count the call in one `IMMEDIATE` transaction:
+    /// SQLite's write lock on the file serialises every process on it.
+    pub(super) fn take_use(
+        &self,
+        u: &CallUse,
+        limits: &[UseLimit],
+    ) -> Result<Result<i64, UseHit>, StateError> {
+        let mut c = self.rates.lock().unwrap_or_else(|p| p.into_inner());
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        for (index, l) in limits.iter().enumerate() {
+            let used = usage_on(&tx, &l.scope, l.since_ms).map_err(|e| self.err(e))?;
+            if l.reached(&used, u.high) {
+                return Ok(Err(UseHit { index, used }));
+            }
+        }
+        tx.prepare_cached(
             "INSERT INTO call_uses (task, agent, tool, high, at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )
         .and_then(|mut st| st.execute(params![u.task, u.agent, u.tool, u.high, u.at]))
         .map_err(|e| self.err(e))?;
-        Ok(c.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(Ok(id))
     }
 
     pub(super) fn write_finish(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
@@ -56,30 +73,32 @@ impl SqliteState {
     }
 
     pub(super) fn read_usage(&self, scope: &UsageScope, since: i64) -> Result<Usage, StateError> {
-        let (column, value) = match scope {
-            UsageScope::Task(t) => ("task", t),
-            UsageScope::Agent(a) => ("agent", a),
-            UsageScope::Tool(t) => ("tool", t),
-        };
         let c = self.rates.lock().unwrap_or_else(|p| p.into_inner());
-        let sql = format!(
-            "SELECT COUNT(*), COALESCE(SUM(high), 0), COALESCE(SUM(output), 0) FROM call_uses WHERE {column} = ?1 AND at >= ?2"
-        );
-        let row: Option<(i64, i64, i64)> = c
-            .prepare_cached(&sql)
-            .and_then(|mut st| {
-                st.query_row(params![value, since], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
-                .optional()
-            })
-            .map_err(|e| self.err(e))?;
-        let (calls, high, output) = row.unwrap_or_default();
-        let n = |v: i64| u64::try_from(v).unwrap_or(0);
-        Ok(Usage {
-            calls: n(calls),
-            high_impact_calls: n(high),
-            output: n(output),
-        })
+        usage_on(&c, scope, since).map_err(|e| self.err(e))
     }
+}
+
+/// The calls of `scope` since `since`, on `c`.
+fn usage_on(c: &Connection, scope: &UsageScope, since: i64) -> Result<Usage, rusqlite::Error> {
+    let (column, value) = match scope {
+        UsageScope::Task(t) => ("task", t),
+        UsageScope::Agent(a) => ("agent", a),
+        UsageScope::Tool(t) => ("tool", t),
+    };
+    let sql = format!(
+        "SELECT COUNT(*), COALESCE(SUM(high), 0), COALESCE(SUM(output), 0) FROM call_uses WHERE {column} = ?1 AND at >= ?2"
+    );
+    let row: Option<(i64, i64, i64)> = c.prepare_cached(&sql).and_then(|mut st| {
+        st.query_row(params![value, since], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+    })?;
+    let (calls, high, output) = row.unwrap_or_default();
+    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+    Ok(Usage {
+        calls: n(calls),
+        high_impact_calls: n(high),
+        output: n(output),
+    })
 }

@@ -38,11 +38,12 @@ async fn token(fx: &Fixture, cfg: &HostConfig) -> anyhow::Result<String> {
         tools: Vec::new(),
         ttl_secs: 3600,
     };
-    let signed = fx.signer("carol").sign_issue(request, "bench");
-    Ok(OperatorActions::open(cfg.clone())?
-        .issue_token(&signed)
-        .await?
-        .0)
+    let ops = OperatorActions::open(cfg.clone())?;
+    let signed = fx
+        .signer("carol")
+        .for_audience(&ops.audience().await?)
+        .sign_issue(request, "bench");
+    Ok(ops.issue_token(&signed).await?.0)
 }
 
 /// Wait until `host` sees the halt as `on`.
@@ -96,21 +97,16 @@ pub async fn fleet(opts: &Opts, sqlite: (&Host, &str)) -> anyhow::Result<Value> 
     let presses = if opts.smoke { 5 } else { 100 };
     let (mut halt, mut resume) = (Samples::default(), Samples::default());
     let ops = a.operator();
+    let carol = fx.signer("carol").for_audience(&ops.audience().await?);
     for _ in 0..presses {
         let t = Instant::now();
-        ops.stop(
-            &Stop::Halt,
-            &fx.signer("carol").sign(ActionKind::Halt, "", "bench"),
-        )
-        .await?;
+        ops.stop(&Stop::Halt, &carol.sign(ActionKind::Halt, "", "bench"))
+            .await?;
         seen(&b, true).await?;
         halt.push(t.elapsed());
         let t = Instant::now();
-        ops.stop(
-            &Stop::Resume,
-            &fx.signer("carol").sign(ActionKind::Resume, "", "bench"),
-        )
-        .await?;
+        ops.stop(&Stop::Resume, &carol.sign(ActionKind::Resume, "", "bench"))
+            .await?;
         seen(&b, false).await?;
         resume.push(t.elapsed());
     }

@@ -163,6 +163,7 @@ async fn main() -> anyhow::Result<()> {
         mac: Some(keys.mac.clone()),
         checkpoint: Some(keys.checkpoint.verifying_key()),
         operators: Some(fx.config().operators.clone()),
+        agents: Some(fx.config().agents.clone()),
     };
     let verified = verify_chain(
         &paths.log,

@@ -107,8 +107,20 @@ pub(crate) async fn token(
         tools: Vec::new(),
         ttl_secs: 600,
     };
-    let signed = fx.signer("carol").sign_issue(request, "fleet test");
+    let signed = signer(fx, config, "carol")
+        .await
+        .sign_issue(request, "fleet test");
     ops(config).issue_token(&signed).await.unwrap().0
+}
+
+/// `name`'s signer for the fleet (its actions name the fleet's id).
+pub(crate) async fn signer(
+    fx: &Fixture,
+    config: &std::path::Path,
+    name: &str,
+) -> warrant::operator::OperatorSigner {
+    fx.signer(name)
+        .for_audience(&ops(config).audience().await.unwrap())
 }
 
 /// Call `tool` on the host at `base` over HTTP/JSON; status and body.

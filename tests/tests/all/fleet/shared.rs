@@ -79,9 +79,11 @@ async fn a_halt_anywhere_stops_every_host_and_cancels_calls_in_flight() {
     assert!(!spinning.is_finished());
 
     // Halt, pressed through host A's config (as its CLI would).
-    let halt = fx
-        .signer("carol")
-        .sign(warrant::keys::ActionKind::Halt, "", "fleet drill");
+    let halt = super::signer(&fx, &a.config, "carol").await.sign(
+        warrant::keys::ActionKind::Halt,
+        "",
+        "fleet drill",
+    );
     assert!(ops(&a.config).stop(&Stop::Halt, &halt).await.unwrap());
     let (st, body) = tokio::time::timeout(Duration::from_secs(10), spinning)
         .await
@@ -97,9 +99,11 @@ async fn a_halt_anywhere_stops_every_host_and_cancels_calls_in_flight() {
         assert!(text.contains("halted"), "{text}");
     }
     // Resumed from host B's side: both serve again.
-    let resume = fx
-        .signer("carol")
-        .sign(warrant::keys::ActionKind::Resume, "", "drill over");
+    let resume = super::signer(&fx, &a.config, "carol").await.sign(
+        warrant::keys::ActionKind::Resume,
+        "",
+        "drill over",
+    );
     assert!(ops(&b.config).stop(&Stop::Resume, &resume).await.unwrap());
     for (base, t) in [(&a.base, &ta), (&b.base, &tb)] {
         until(base, t, |st, _| st == 200).await;
@@ -129,9 +133,12 @@ async fn an_approval_given_through_b_runs_the_call_held_on_a_once() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
-    let decision =
-        fx.signer("carol")
-            .sign_decision(true, &request.id, &request.binding.digest(), "confirmed");
+    let decision = super::signer(&fx, &a.config, "carol").await.sign_decision(
+        true,
+        &request.id,
+        &request.binding.digest(),
+        "confirmed",
+    );
     b.decide(&decision).await.unwrap();
     let (st, body) = tokio::time::timeout(Duration::from_secs(20), held)
         .await
@@ -244,9 +251,11 @@ async fn a_version_seen_on_one_host_blocks_a_rollback_on_another_and_nonces_are_
     assert_ne!(st, 200, "B did not load the older release: {body}");
 
     // One signed action, used through A, is refused through B.
-    let q = fx
-        .signer("carol")
-        .sign(warrant::keys::ActionKind::Quarantine, "metered-bot", "once");
+    let q = super::signer(&fx, &a.config, "carol").await.sign(
+        warrant::keys::ActionKind::Quarantine,
+        "metered-bot",
+        "once",
+    );
     assert!(
         ops(&a.config)
             .stop(&Stop::Quarantine("metered-bot".into()), &q)
@@ -284,7 +293,7 @@ async fn an_agents_cap_on_calls_in_flight_holds_across_hosts() {
         "{body}"
     );
     // The call on A ends (quarantine cancels it); its slot is given back.
-    let q = fx.signer("carol").sign(
+    let q = super::signer(&fx, &a.config, "carol").await.sign(
         warrant::keys::ActionKind::Quarantine,
         "single-bot",
         "stop it",
@@ -298,9 +307,11 @@ async fn an_agents_cap_on_calls_in_flight_holds_across_hosts() {
     let _ = tokio::time::timeout(Duration::from_secs(10), spinning)
         .await
         .expect("cancelled");
-    let r = fx
-        .signer("carol")
-        .sign(warrant::keys::ActionKind::Release, "single-bot", "ok");
+    let r = super::signer(&fx, &a.config, "carol").await.sign(
+        warrant::keys::ActionKind::Release,
+        "single-bot",
+        "ok",
+    );
     assert!(
         ops(&a.config)
             .stop(&Stop::Release("single-bot".into()), &r)
