@@ -47,6 +47,7 @@ impl Authz {
         let agent = self
             .config
             .agent_for_workload(&v.issuer, v.subject.as_deref(), v.client_id.as_deref())
+            .map_err(&refused)?
             .ok_or_else(|| {
                 refused(format!(
                     "its subject {} (client {}) of issuer {} is no agent here",

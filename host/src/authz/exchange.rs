@@ -100,10 +100,11 @@ impl Authz {
             issuer: Some(v.issuer.clone()),
             agent,
         };
-        let Some(agent) =
-            self.config
-                .agent_for_workload(&v.issuer, v.subject.as_deref(), v.client_id.as_deref())
-        else {
+        let found = self
+            .config
+            .agent_for_workload(&v.issuer, v.subject.as_deref(), v.client_id.as_deref())
+            .map_err(|why| fail("invalid_grant", why, None))?;
+        let Some(agent) = found else {
             return Err(fail(
                 "invalid_grant",
                 format!(

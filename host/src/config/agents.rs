@@ -93,11 +93,14 @@ pub(super) fn agents(
         super::issuers::workloads(&a.workload, issuers)
             .map_err(|why| (format!("agents[{i}].workload"), why))?;
         for w in &a.workload {
-            if let Some(other) = file.agents[..i].iter().find(|b| b.workload.contains(w)) {
+            if let Some(other) = file.agents[..i]
+                .iter()
+                .find(|b| b.workload.iter().any(|x| super::issuers::overlap(x, w)))
+            {
                 return Err((
                     format!("agents[{i}].workload"),
                     format!(
-                        "that workload identity is agent {} already; one workload is one agent",
+                        "that workload identity is (or can be) agent {} already — the same issuer and the same subject or client id; one workload is one agent",
                         other.id
                     ),
                 ));

@@ -69,6 +69,15 @@ pub enum JwksSource {
     File(PathBuf),
 }
 
+impl std::fmt::Display for JwksSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Url(u) => f.write_str(u),
+            Self::File(p) => write!(f, "{}", p.display()),
+        }
+    }
+}
+
 /// One issuer, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Issuer {
@@ -178,6 +187,14 @@ pub(super) fn issuer(e: &IssuerEntry, dir: &Path) -> Result<Issuer, (String, Str
 }
 
 /// Check an agent's workload identities against the issuers.
+/// Whether two workload entries can match one credential: the same issuer,
+/// and the same value whether as a subject or a client id (a
+/// client-credentials token carries its client id as its subject too).
+pub(super) fn overlap(a: &WorkloadEntry, b: &WorkloadEntry) -> bool {
+    let value = |w: &WorkloadEntry| w.subject.clone().or_else(|| w.client_id.clone());
+    a.issuer == b.issuer && value(a).is_some() && value(a) == value(b)
+}
+
 pub(super) fn workloads(w: &[WorkloadEntry], issuers: &[Issuer]) -> Result<(), String> {
     for e in w {
         if !issuers.iter().any(|i| i.id == e.issuer) {
@@ -226,23 +243,47 @@ impl crate::config::HostConfig {
     }
 
     /// The agent a workload identity is: matched on issuer id and `sub`,
-    /// or `client_id` (`azp`).
+    /// or `client_id` (`azp`). A workload is exactly one agent: a
+    /// credential that matches two (one agent's subject, another's client
+    /// id) is refused as ambiguous, never mapped to the first.
+    ///
+    /// # Errors
+    ///
+    /// Why the credential is ambiguous, naming the agents it matches.
     pub fn agent_for_workload(
         &self,
         issuer: &str,
         subject: Option<&str>,
         client_id: Option<&str>,
-    ) -> Option<&crate::config::Agent> {
-        self.file
+    ) -> Result<Option<&crate::config::Agent>, String> {
+        let matches: Vec<(&str, &str)> = self
+            .file
             .agents
             .iter()
-            .find(|a| {
-                a.workload.iter().any(|w| {
-                    w.issuer == issuer
-                        && (w.subject.is_some() && w.subject.as_deref() == subject
-                            || w.client_id.is_some() && w.client_id.as_deref() == client_id)
+            .filter_map(|a| {
+                a.workload.iter().find_map(|w| {
+                    if w.issuer != issuer {
+                        None
+                    } else if w.subject.is_some() && w.subject.as_deref() == subject {
+                        Some((a.id.as_str(), "by subject"))
+                    } else if w.client_id.is_some() && w.client_id.as_deref() == client_id {
+                        Some((a.id.as_str(), "by client id"))
+                    } else {
+                        None
+                    }
                 })
             })
-            .and_then(|a| self.agent(&a.id))
+            .collect();
+        match matches.as_slice() {
+            [] => Ok(None),
+            [(id, _)] => Ok(self.agent(id)),
+            many => Err(format!(
+                "the credential is ambiguous: it matches agents {}; a workload must be exactly one agent",
+                many.iter()
+                    .map(|(id, how)| format!("{id} ({how})"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )),
+        }
     }
 }

@@ -50,10 +50,18 @@ pub struct Webhook {
     pub include_arguments: bool,
 }
 
+impl Webhook {
+    /// Where it posts, for messages: the origin only — the path of a
+    /// Slack-style webhook URL is itself the credential to post there.
+    pub fn origin(&self) -> String {
+        crate::vocab::url_origin(&self.url)
+    }
+}
+
 impl std::fmt::Debug for Webhook {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Webhook")
-            .field("url", &self.url)
+            .field("url", &self.origin())
             .field("secret_file", &self.secret_file)
             .field("format", &self.format)
             .field("include_arguments", &self.include_arguments)
@@ -72,7 +80,12 @@ pub(crate) fn webhooks(
         let uri: http::Uri = e
             .url
             .parse()
-            .map_err(|err| (field("url"), format!("{}: {err}", e.url)))?;
+            .map_err(|err| {
+                (
+                    field("url"),
+                    format!("{}…: {err}", crate::vocab::url_origin(&e.url)),
+                )
+            })?;
         let host = uri.host().unwrap_or_default();
         let loopback = host == "localhost"
             || host
@@ -87,8 +100,8 @@ pub(crate) fn webhooks(
                 return Err((
                     field("url"),
                     format!(
-                        "{}: use an https:// URL (http:// only on loopback): the message says who needs to approve what",
-                        e.url
+                        "{}…: use an https:// URL (http:// only on loopback): the message says who needs to approve what",
+                        crate::vocab::url_origin(&e.url)
                     ),
                 ));
             }

@@ -1,9 +1,13 @@
 //! An issuer's signing keys: a JWKS fetched from its URL (or read from a
 //! file), cached, and fetched again when a token names a key it does not
-//! hold — at most once per `jwks-refresh`, so unknown key ids cannot make
-//! the host hammer the issuer.
+//! hold — at most once per `jwks-refresh` after a success, and after a
+//! failure only after a backoff (1 s, doubling, at most the refresh), so
+//! that unknown key ids cannot make the host hammer the issuer, whether its
+//! endpoint answers or not. One fetch at a time per issuer; a token whose
+//! key is cached never waits for it: no lock is held across the network
+//! that a known key's lookup would take.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use jsonwebtoken::jwk::{Jwk, JwkSet};
@@ -14,6 +18,8 @@ use crate::config::{Issuer, JwksSource};
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// The largest JWKS accepted.
 const MAX_JWKS: usize = 1024 * 1024;
+/// The first wait after a failed fetch; it doubles with each failure.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The cached keys of one issuer.
 #[derive(Debug)]
@@ -21,13 +27,22 @@ pub(crate) struct Keys {
     source: JwksSource,
     refresh: Duration,
     tls: Arc<rustls::ClientConfig>,
-    cached: tokio::sync::Mutex<Cached>,
+    /// The keys and the fetch schedule: held only to read or update them,
+    /// never across a fetch.
+    cached: Mutex<Cached>,
+    /// Held by the one caller fetching (and by callers waiting for that
+    /// fetch, which need a key the cache lacks).
+    fetching: tokio::sync::Mutex<()>,
 }
 
 #[derive(Debug, Default)]
 struct Cached {
     keys: Vec<Jwk>,
-    fetched: Option<Instant>,
+    /// No fetch before then (set when a fetch starts).
+    next_fetch: Option<Instant>,
+    /// Fetches that failed in a row, and the last failure.
+    failures: u32,
+    last_error: Option<String>,
 }
 
 impl Keys {
@@ -45,34 +60,92 @@ impl Keys {
             source,
             refresh,
             tls,
-            cached: tokio::sync::Mutex::default(),
+            cached: Mutex::default(),
+            fetching: tokio::sync::Mutex::new(()),
         }
     }
 
-    /// The key `kid` names (or the only key, when the token names none);
-    /// fetched again if unknown and the last fetch is older than the
-    /// refresh interval.
+    fn cached(&self) -> std::sync::MutexGuard<'_, Cached> {
+        self.cached.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The key `kid` names (or the only key, when the token names none).
+    /// A key not cached is fetched once the schedule allows (one fetch at
+    /// a time; callers arriving meanwhile wait for its result instead of
+    /// fetching again).
     pub(crate) async fn find(&self, kid: Option<&str>) -> Result<Jwk, String> {
-        let mut c = self.cached.lock().await;
-        if let Some(k) = pick(&c.keys, kid) {
+        if let Some(k) = pick(&self.cached().keys, kid) {
             return Ok(k);
         }
-        let stale = c.fetched.is_none_or(|t| t.elapsed() >= self.refresh);
-        if stale {
-            let keys = self.load().await?;
-            c.keys = keys;
-            c.fetched = Some(Instant::now());
+        let fetcher = match self.fetching.try_lock() {
+            Ok(g) => g,
+            Err(_) => {
+                // Another caller is fetching: wait for its result.
+                let waited = tokio::time::timeout(FETCH_TIMEOUT * 2, self.fetching.lock()).await;
+                drop(waited);
+                return self.found_or_why(kid, false);
+            }
+        };
+        let now = Instant::now();
+        {
+            let mut c = self.cached();
             if let Some(k) = pick(&c.keys, kid) {
                 return Ok(k);
             }
+            if c.next_fetch.is_some_and(|t| now < t) {
+                drop(c);
+                return self.found_or_why(kid, true);
+            }
+            // Until this fetch ends, and after it as the outcome says.
+            c.next_fetch = Some(now + self.refresh.max(FIRST_BACKOFF));
+        }
+        let fetched = self.load().await;
+        {
+            let mut c = self.cached();
+            match fetched {
+                Ok(keys) => {
+                    c.keys = keys;
+                    c.failures = 0;
+                    c.last_error = None;
+                    c.next_fetch = Some(Instant::now() + self.refresh);
+                }
+                Err(e) => {
+                    let backoff = FIRST_BACKOFF
+                        .saturating_mul(1u32 << c.failures.min(16))
+                        .min(self.refresh.max(FIRST_BACKOFF));
+                    c.failures = c.failures.saturating_add(1);
+                    c.next_fetch = Some(Instant::now() + backoff);
+                    tracing::warn!(
+                        "the JWKS of {} could not be fetched ({e}); not fetched again for {} s",
+                        self.source,
+                        backoff.as_secs()
+                    );
+                    c.last_error = Some(e);
+                }
+            }
+        }
+        drop(fetcher);
+        self.found_or_why(kid, false)
+    }
+
+    /// The key from the cache, or why there is none.
+    fn found_or_why(&self, kid: Option<&str>, scheduled: bool) -> Result<Jwk, String> {
+        let c = self.cached();
+        if let Some(k) = pick(&c.keys, kid) {
+            return Ok(k);
+        }
+        if let Some(e) = &c.last_error {
+            return Err(format!(
+                "the issuer's keys cannot be fetched ({e}); tried again after a backoff"
+            ));
         }
         Err(match kid {
             Some(k) => format!(
                 "the issuer's keys have no key id {k:?}{}",
-                if stale {
-                    ""
-                } else {
+                if scheduled {
                     " (fetched again at most every jwks-refresh)"
+                } else {
+                    ""
                 }
             ),
             None => "the token names no key id (kid) and the issuer has more than one key".into(),

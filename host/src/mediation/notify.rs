@@ -137,6 +137,22 @@ pub(crate) fn body(hook: &Webhook, held: &Held, link: Option<&str>) -> Vec<u8> {
     serde_json::to_vec(&value).unwrap_or_default()
 }
 
+/// An error message about `hook` with its URL cut to the origin, wherever
+/// the URL or its path appears.
+fn redacted(why: &str, hook: &Webhook) -> String {
+    let mut out = why.replace(hook.url.as_str(), &format!("{}/…", hook.origin()));
+    if let Some(pq) = hook
+        .url
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|u| u.path_and_query().map(|p| p.as_str().to_owned()))
+        .filter(|p| p.len() > 1)
+    {
+        out = out.replace(&pq, "/…");
+    }
+    out
+}
+
 /// Slack's mrkdwn control characters, escaped as Slack asks, so that text
 /// from an agent or a plugin cannot become a link or a mention.
 fn slack(s: &str) -> String {
@@ -177,21 +193,23 @@ async fn deliver(hook: &Webhook, id: &str, body: Vec<u8>, tls: &Arc<rustls::Clie
             limit: 64 * 1024,
             timeout: TIMEOUT,
         };
+        // Only the origin is ever logged: the rest of a webhook URL may be
+        // the credential to post to the channel.
+        let origin = hook.origin();
         let why = match crate::outbound::send(request, tls).await {
             Ok(a) if (200..300).contains(&a.status) => {
-                tracing::info!("approval {id}: {} notified", hook.url);
+                tracing::info!("approval {id}: {origin} notified");
                 return;
             }
             Ok(a) if (400..500).contains(&a.status) && a.status != 408 && a.status != 429 => {
                 tracing::error!(
-                    "approval {id}: approvers not notified: {} refused the notification ({}); not retried",
-                    hook.url,
+                    "approval {id}: approvers not notified: {origin} refused the notification ({}); not retried",
                     a.status
                 );
                 return;
             }
-            Ok(a) => format!("{} answered {}", hook.url, a.status),
-            Err(e) => e,
+            Ok(a) => format!("{origin} answered {}", a.status),
+            Err(e) => redacted(&e, hook),
         };
         if attempt == ATTEMPTS {
             tracing::error!(

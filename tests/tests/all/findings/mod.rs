@@ -8,5 +8,7 @@ mod audience;
 mod budgets;
 mod records;
 mod split_view;
+mod webhooks;
+mod workloads;
 
 pub(crate) use crate::hardening::{call, echo, still_serves_and_verifies};

@@ -4,7 +4,7 @@
 //! RFC 8414 metadata) — against JWKS served over HTTP, with JWTs the tests
 //! sign themselves and with a real OpenID provider.
 
-mod exchange;
+pub(crate) mod exchange;
 pub(crate) mod oidc;
 
 mod resource;
