@@ -203,6 +203,9 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics_text))
         .layer(middleware::from_fn_with_state(guard, check_origin))
+        .layer(middleware::from_fn(
+            crate::api::security::host_from_authority,
+        ))
         .with_state(state);
 
     let stop = CancelToken::new();

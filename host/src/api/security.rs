@@ -132,6 +132,25 @@ fn parse_origin(text: &str) -> Option<(String, String, Option<u16>)> {
     Some((scheme, normal_host(authority.host()), authority.port_u16()))
 }
 
+/// Middleware, outermost: an HTTP/2 request names its host in the
+/// `:authority` pseudo-header, not in `Host` (RFC 9113 §8.3.1). Give it the
+/// `Host` header that authority stands for, as a proxy converting to
+/// HTTP/1.1 would, so that every check and every URL built from the host —
+/// DNS-rebinding protection, the console's own origin, the OAuth metadata —
+/// sees the same name on either protocol. A request that names neither is
+/// left without one.
+pub(crate) async fn host_from_authority(mut req: Request, next: Next) -> Response {
+    if !req.headers().contains_key(header::HOST)
+        && let Some(value) = req
+            .uri()
+            .authority()
+            .and_then(|a| http::HeaderValue::from_str(a.as_str()).ok())
+    {
+        req.headers_mut().insert(header::HOST, value);
+    }
+    next.run(req).await
+}
+
 /// Middleware: refuse a request whose `Host` or `Origin` is not accepted.
 pub(crate) async fn check_origin(
     State(guard): State<Arc<Guard>>,

@@ -77,15 +77,12 @@ pub(crate) fn webhooks(
     let mut out = Vec::new();
     for (i, e) in entries.iter().enumerate() {
         let field = |f: &str| format!("webhooks[{i}].{f}");
-        let uri: http::Uri = e
-            .url
-            .parse()
-            .map_err(|err| {
-                (
-                    field("url"),
-                    format!("{}…: {err}", crate::vocab::url_origin(&e.url)),
-                )
-            })?;
+        let uri: http::Uri = e.url.parse().map_err(|err| {
+            (
+                field("url"),
+                format!("{}…: {err}", crate::vocab::url_origin(&e.url)),
+            )
+        })?;
         let host = uri.host().unwrap_or_default();
         let loopback = host == "localhost"
             || host

@@ -37,7 +37,10 @@ mod tests {
             super::url_origin("https://hooks.slack.com/services/T0/B0/SECRET?x=1"),
             "https://hooks.slack.com"
         );
-        assert_eq!(super::url_origin("http://u:p@127.0.0.1:9/p"), "http://127.0.0.1:9");
+        assert_eq!(
+            super::url_origin("http://u:p@127.0.0.1:9/p"),
+            "http://127.0.0.1:9"
+        );
         assert_eq!(super::url_origin("not a url"), "(a URL)");
     }
 }

@@ -8,7 +8,7 @@ mod admin_api;
 mod json_api;
 mod lifecycle;
 pub(crate) mod support;
-mod tls;
+pub(crate) mod tls;
 
 use std::time::Duration;
 

@@ -13,7 +13,7 @@ use warrant_tests::{Fixture, PluginSpec};
 
 /// A fresh CA and a certificate it signed for localhost / 127.0.0.1, as
 /// PEM: (ca, cert, key).
-fn issue() -> (String, String, String) {
+pub(crate) fn issue() -> (String, String, String) {
     let ca_key = rcgen::KeyPair::generate().unwrap();
     let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);

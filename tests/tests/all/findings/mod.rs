@@ -6,6 +6,7 @@
 
 mod audience;
 mod budgets;
+mod http2;
 mod records;
 mod split_view;
 mod webhooks;
