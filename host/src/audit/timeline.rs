@@ -42,6 +42,17 @@ pub fn timeline(records: &[Record], operators: Option<&[Operator]>) -> String {
         match r.event() {
             Some(Event::CallDecided(d)) => decided(&mut out, &head, &d),
             Some(Event::CallCompleted(c)) => completed(&mut out, &head, &c),
+            Some(Event::CallInterrupted(c)) => {
+                let _ = writeln!(
+                    out,
+                    "{head} INTERRUPT {} {} ({}, record #{}): no outcome — {}",
+                    or_dash(c.who.call_id.as_deref()),
+                    or_dash(c.who.tool.as_deref()),
+                    safe(&c.decision),
+                    c.decided_seq,
+                    safe(&c.reason)
+                );
+            }
             Some(Event::ApprovalRequested(a)) => {
                 let _ = writeln!(
                     out,

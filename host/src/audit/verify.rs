@@ -35,6 +35,10 @@ pub struct ChainSummary {
     pub legacy_unsigned: u64,
     /// Operator records not checked: no operators were given.
     pub unchecked: u64,
+    /// Calls decided without an outcome: still running, or interrupted by
+    /// a crash their host has not recovered from yet (the next start of
+    /// that host records them as `call.interrupted`).
+    pub open_calls: Vec<String>,
 }
 
 /// Keys for verification; each is optional.
@@ -123,6 +127,7 @@ pub fn verify_chain(
     let mut summary = ChainSummary::default();
     let mut prev = GENESIS.to_owned();
     let mut newest = 0u32;
+    let mut open_calls = std::collections::BTreeSet::new();
     let (mut line_no, mut done) = (0u64, 0u64);
     let mut line = String::new();
     loop {
@@ -237,9 +242,29 @@ pub fn verify_chain(
                 });
             }
         }
+        let call = || {
+            r.data
+                .get("call_id")
+                .and_then(|c| c.as_str())
+                .map(str::to_owned)
+        };
+        match r.kind.as_str() {
+            "call.decided" => {
+                if let Some(c) = call() {
+                    open_calls.insert(c);
+                }
+            }
+            "call.completed" | "call.interrupted" => {
+                if let Some(c) = call() {
+                    open_calls.remove(&c);
+                }
+            }
+            _ => {}
+        }
         prev = r.hash;
         summary.records += 1;
     }
+    summary.open_calls = open_calls.into_iter().collect();
     progress(total, total);
     for (seq, _) in &cps {
         if *seq > summary.records {

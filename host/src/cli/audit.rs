@@ -221,6 +221,13 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                             s.unchecked
                         );
                     }
+                    if !s.open_calls.is_empty() {
+                        out!(
+                            "note: {} call(s) decided without an outcome yet — running now, or interrupted by a crash the host records at its next start: {}",
+                            s.open_calls.len(),
+                            crate::vocab::safe(&s.open_calls.join(", "))
+                        );
+                    }
                     if keys.checkpoint.is_none() {
                         out!(
                             "warning: no checkpoint key: truncation of the tail cannot be detected (pass --key)"

@@ -31,7 +31,7 @@ impl Host {
         let slots: Vec<(String, u32)> = caps.iter().map(|c| (c.key.clone(), c.max)).collect();
         let hold = i64::try_from(timeout.as_millis()).unwrap_or(i64::MAX / 4) + 60_000;
         match state
-            .enter_slots(&slots, crate::state::now_ms() + hold)
+            .enter_slots(&slots, crate::state::now_ms() + hold, &self.inner.owner)
             .await
         {
             Ok(Ok(lease)) => Ok(Some(lease)),

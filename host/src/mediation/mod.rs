@@ -19,6 +19,7 @@ mod loading;
 mod notify;
 mod open;
 mod options;
+mod recovery;
 mod reload;
 mod request;
 mod watch;
@@ -83,6 +84,10 @@ pub(crate) struct Inner {
     /// Random per host process, so call ids from different processes never
     /// collide: `call-<prefix>-<n>`.
     call_prefix: String,
+    /// Who holds this process's fleet slots: `host-id/prefix`.
+    owner: String,
+    /// This process's claim to be alive (see `recovery`).
+    alive: std::sync::Mutex<Option<recovery::Alive>>,
     shutdown: CancelToken,
     /// The reload generation this host has applied.
     reloaded: AtomicU64,
@@ -194,6 +199,14 @@ impl Host {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         self.audit().close();
+        // A clean stop: no next process needs to recover this one.
+        drop(
+            self.inner
+                .alive
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take(),
+        );
         // The chain is complete now: publish its end.
         if let Some(p) = &self.inner.fleet {
             p.step(&self.inner).await;

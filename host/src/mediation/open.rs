@@ -8,7 +8,7 @@ use crate::audit::{AuditKeys, AuditLog, AuditOptions};
 use crate::config::HostConfig;
 use crate::mediation::loading::{build, record_loads};
 use crate::mediation::options::{HostError, HostOptions, sandbox_config};
-use crate::mediation::{Host, Inner, fleet, inflight, watch};
+use crate::mediation::{Host, Inner, fleet, inflight, recovery, watch};
 use crate::sandbox::Sandbox;
 use crate::state::SharedState;
 use crate::statedir::StateDir;
@@ -47,6 +47,14 @@ impl Host {
         if opts.record_loads {
             record_loads(&audit, &loaded.registry, opts.insecure).await;
         }
+        let prefix = random_id("c", 4)[2..].to_owned();
+        let live = state_dir.subdir("live")?;
+        let live_again = live
+            .try_clone()
+            .map_err(|e| HostError::Io(format!("the state directory's live/ folder: {e}")))?;
+        let (alive, dead) = recovery::claim(live, &prefix)
+            .map_err(|e| HostError::Io(format!("the state directory's live/ folder: {e}")))?;
+        recovery::recover(dead, &live_again, &audit, state.as_ref(), &keys.host_id()).await;
         let (reloaded, _) = state.reload_request().await?;
         let fleet = state
             .fleet()
@@ -63,7 +71,9 @@ impl Host {
                 inflight: inflight::Inflight::default(),
                 next_call: AtomicU64::new(1),
                 shadow_differences: AtomicU64::new(0),
-                call_prefix: random_id("c", 4)[2..].to_owned(),
+                owner: format!("{}/{prefix}", keys.host_id()),
+                alive: std::sync::Mutex::new(Some(alive)),
+                call_prefix: prefix,
                 shutdown: CancelToken::new(),
                 reloaded: AtomicU64::new(reloaded),
                 reloading: tokio::sync::Mutex::new(()),

@@ -25,6 +25,9 @@ pub enum HostError {
     /// Agents, policies, token key.
     #[error(transparent)]
     Authz(#[from] AuthzError),
+    /// A file of the state directory.
+    #[error("{0}")]
+    Io(String),
 }
 
 /// How the host starts. The default: signed manifests only, loads not

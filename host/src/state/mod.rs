@@ -173,12 +173,14 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     }
 
     /// Take one in-flight slot under each `(key, max)` until `expires_ms`
-    /// (a lease a crashed host cannot keep), or refuse naming the first
-    /// cap that is full; the lease id.
+    /// (a lease a crashed host cannot keep), for `owner` (the host process
+    /// taking it), or refuse naming the first cap that is full; the lease
+    /// id.
     async fn enter_slots(
         &self,
         _slots: &[(String, u32)],
         _expires_ms: i64,
+        _owner: &str,
     ) -> Result<Result<i64, (String, u32)>, StateError> {
         Ok(Ok(0))
     }
@@ -186,5 +188,11 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     /// Give a lease's slots back.
     async fn leave_slots(&self, _lease: i64) -> Result<(), StateError> {
         Ok(())
+    }
+
+    /// Give back every slot `owner` holds (a process that died without
+    /// giving them back); how many.
+    async fn leave_slots_of(&self, _owner: &str) -> Result<u64, StateError> {
+        Ok(0)
     }
 }

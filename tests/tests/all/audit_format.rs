@@ -9,9 +9,9 @@ use std::path::Path;
 
 use warrant::audit::event::{
     ApprovalDecided, ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
-    CallDecided, ConfigReloaded, CredentialRef, Decision, DecisionResult, ExchangeRefused,
-    OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide, TokenExchanged,
-    TokenIssued, VersionReset,
+    CallDecided, CallInterrupted, ConfigReloaded, CredentialRef, Decision, DecisionResult,
+    ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide,
+    TokenExchanged, TokenIssued, VersionReset,
 };
 use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
 use warrant::keys::{ActionBody, ActionKind, IssueRequest, SignedAction};
@@ -150,6 +150,12 @@ fn samples() -> Vec<Event> {
                 reason: Some("containment confirmed".into()),
             }),
             approval_id: Some("apr-a1b2c3d4e5f6".into()),
+        })),
+        Event::CallInterrupted(Box::new(CallInterrupted {
+            who: who(),
+            decided_seq: 41,
+            decision: "allow-with-approval".into(),
+            reason: "the host process ended (a crash or a kill) after the call was decided and before its outcome was recorded; the tool may or may not have run".into(),
         })),
         Event::CallCompleted(Box::new(CallCompleted {
             who: who(),

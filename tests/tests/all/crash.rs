@@ -1,7 +1,8 @@
 //! Crash consistency: a serving host killed (SIGKILL) in the middle of a
 //! load of durable calls loses nothing it acknowledged — after a restart,
-//! `audit verify` passes and every call a client saw answered has its
-//! outcome record.
+//! `audit verify` passes, every call a client saw answered has its outcome
+//! record, and every call that was running when the host died is recorded
+//! as interrupted (none is left decided without an outcome).
 
 use std::collections::BTreeSet;
 use std::io::BufRead as _;
@@ -77,8 +78,29 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
             }
         }));
     }
-    // Let the load run, then kill the host without warning.
+    // Let the load run; one call is sure to be running (it spins until its
+    // timeout); then kill the host without warning.
     while acked.lock().unwrap().len() < 40 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let spinning = {
+        let (http, base, token) = (http.clone(), base.clone(), token.clone());
+        tokio::spawn(async move {
+            http.post(format!("{base}/v1/tools/adversary.spin/call"))
+                .bearer_auth(&token)
+                .json(&json!({"input": {"n": 0}}))
+                .send()
+                .await
+        })
+    };
+    let log = fx.path("state/audit/audit.jsonl");
+    let spin_decided = || {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .any(|l| l.contains("\"call.decided\"") && l.contains("\"adversary.spin\""))
+    };
+    while !spin_decided() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap();
@@ -86,6 +108,7 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
     for w in workers {
         let _ = w.await;
     }
+    let _ = spinning.await;
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 40);
     // Restart: the writer recovers a torn tail, then serves again.
@@ -119,4 +142,31 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
         missing.is_empty(),
         "acknowledged but without an outcome record: {missing:?}"
     );
+    // No call is left silent: each decided call has its outcome, or is
+    // recorded as interrupted by the crash — the spinning one among them.
+    let records = crate::hardening::records(&fx);
+    let ended: BTreeSet<String> = records
+        .iter()
+        .filter(|r| r.kind == "call.completed" || r.kind == "call.interrupted")
+        .filter_map(|r| r.str("call_id").map(str::to_owned))
+        .collect();
+    let silent: Vec<String> = records
+        .iter()
+        .filter(|r| r.kind == "call.decided")
+        .filter_map(|r| r.str("call_id").map(str::to_owned))
+        .filter(|c| !ended.contains(c))
+        .collect();
+    assert!(silent.is_empty(), "decided, and then nothing: {silent:?}");
+    let interrupted: Vec<_> = records
+        .iter()
+        .filter(|r| r.kind == "call.interrupted")
+        .collect();
+    assert!(
+        interrupted
+            .iter()
+            .any(|r| r.str("tool") == Some("adversary.spin")),
+        "{interrupted:?}"
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("without an outcome"), "{text}");
 }

@@ -182,6 +182,10 @@ fn what(r: &Record) -> Markup {
             @for u in &c.uses { br; small.use { (uses(u)) } }
             @if c.uses_dropped > 0 { br; small { "and " (c.uses_dropped) " more uses" } }
         },
+        Event::CallInterrupted(c) => html! {
+            strong { (c.who.tool.as_deref().unwrap_or("-")) } " " span.outcome { "interrupted" }
+            " (" (c.decision) ", record #" (c.decided_seq) "): " (c.reason)
+        },
         Event::ApprovalRequested(a) => html! {
             "held: approval " (a.approval_id) " requested for " (a.who.tool.as_deref().unwrap_or("-"))
             " from " (a.approvers.join(", ")) ": " (a.why)

@@ -124,6 +124,24 @@ pub struct CallCompleted {
     pub approval_id: Option<String>,
 }
 
+/// `call.interrupted` (from format 7): a call was decided but its process
+/// ended — a crash, a kill — before its outcome was recorded. Written by
+/// the next process of the same host at its start, so that the chain
+/// never leaves such a call silent: the tool may have run (and had its
+/// effect) or not.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallInterrupted {
+    /// The same attribution as the decision.
+    #[serde(flatten)]
+    pub who: Attribution,
+    /// The seq of its `call.decided` record.
+    pub decided_seq: u64,
+    /// What its decision was (`allow`, `allow-with-approval`, `deny`, …).
+    pub decision: String,
+    /// Why it has no outcome, in words.
+    pub reason: String,
+}
+
 fn is_zero(n: &u64) -> bool {
     *n == 0
 }

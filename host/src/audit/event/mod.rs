@@ -21,7 +21,8 @@ use crate::keys::{ActionKind, SignedAction};
 
 pub use attribution::Attribution;
 pub use call::{
-    ApprovalRef, CallCompleted, CallDecided, Decision, DecisionResult, PolicyShadow, PolicySide,
+    ApprovalRef, CallCompleted, CallDecided, CallInterrupted, Decision, DecisionResult,
+    PolicyShadow, PolicySide,
 };
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{
@@ -43,6 +44,9 @@ pub enum Event {
     /// A call that was decided has ended: its outcome.
     #[serde(rename = "call.completed")]
     CallCompleted(Box<CallCompleted>),
+    /// A decided call's process ended before its outcome was recorded.
+    #[serde(rename = "call.interrupted")]
+    CallInterrupted(Box<CallInterrupted>),
     /// The shadow policies would have decided a call otherwise.
     #[serde(rename = "policy.shadow")]
     PolicyShadow(Box<PolicyShadow>),
@@ -116,6 +120,7 @@ impl Event {
     pub const KINDS: &'static [&'static str] = &[
         "call.decided",
         "call.completed",
+        "call.interrupted",
         "policy.shadow",
         "approval.requested",
         "approval.approved",
@@ -145,6 +150,7 @@ impl Event {
         match self {
             Self::CallDecided(_) => "call.decided",
             Self::CallCompleted(_) => "call.completed",
+            Self::CallInterrupted(_) => "call.interrupted",
             Self::PolicyShadow(_) => "policy.shadow",
             Self::ApprovalRequested(_) => "approval.requested",
             Self::ApprovalApproved(_) => "approval.approved",
@@ -194,6 +200,7 @@ impl Event {
         match self {
             Self::CallDecided(c) => Some(&c.who),
             Self::CallCompleted(c) => Some(&c.who),
+            Self::CallInterrupted(c) => Some(&c.who),
             Self::PolicyShadow(c) => Some(&c.who),
             Self::ApprovalRequested(a) => Some(&a.who),
             _ => None,

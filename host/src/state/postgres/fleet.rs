@@ -12,6 +12,7 @@ impl PostgresState {
         &self,
         slots: &[(String, u32)],
         expires_ms: i64,
+        owner: &str,
     ) -> Result<Result<i64, (String, u32)>, StateError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| self.err(e))?;
@@ -50,8 +51,8 @@ impl PostgresState {
             .get(0);
         for (key, _) in slots {
             tx.execute(
-                "INSERT INTO inflight_slots (lease, key, expires) VALUES ($1, $2, $3)",
-                &[&lease, key, &expires_ms],
+                "INSERT INTO inflight_slots (lease, key, expires, owner) VALUES ($1, $2, $3, $4)",
+                &[&lease, key, &expires_ms, &owner],
             )
             .await
             .map_err(|e| self.err(e))?;

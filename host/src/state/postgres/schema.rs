@@ -137,6 +137,10 @@ CREATE INDEX inflight_slots_lease ON inflight_slots (lease);
 CREATE TABLE fleet_meta (id TEXT NOT NULL);
 INSERT INTO fleet_meta (id)
     VALUES ('fleet-' || substr(md5(random()::text || clock_timestamp()::text), 1, 16));
+-- Who holds each in-flight slot: a host process, so that its next start
+-- gives back the slots of a process that died.
+ALTER TABLE inflight_slots ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+CREATE INDEX inflight_slots_owner ON inflight_slots (owner);
 ",
 ];
 

@@ -350,11 +350,19 @@ impl SharedState for PostgresState {
         &self,
         slots: &[(String, u32)],
         expires_ms: i64,
+        owner: &str,
     ) -> Result<Result<i64, (String, u32)>, StateError> {
-        self.take_slots(slots, expires_ms).await
+        self.take_slots(slots, expires_ms, owner).await
     }
 
     async fn leave_slots(&self, lease: i64) -> Result<(), StateError> {
         self.give_slots(lease).await
+    }
+
+    async fn leave_slots_of(&self, owner: &str) -> Result<u64, StateError> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM inflight_slots WHERE owner = $1", &[&owner])
+            .await
+            .map_err(|e| self.err(e))
     }
 }

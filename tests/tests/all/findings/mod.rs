@@ -7,6 +7,7 @@
 mod audience;
 mod budgets;
 mod http2;
+mod interrupted;
 mod records;
 mod split_view;
 mod webhooks;

@@ -25,6 +25,14 @@ pub(crate) struct Member {
     child: Child,
 }
 
+impl Member {
+    /// Kill it without warning (SIGKILL), and reap it.
+    pub(crate) fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Member {
     fn drop(&mut self) {
         let _ = Command::new("kill")

@@ -1,0 +1,180 @@
+//! Calls a crash interrupted. Every process that acts as the host — a
+//! server, the demo, a one-shot CLI call — holds an exclusive lock on a
+//! file of its own, `live/<prefix>.lock` in the state directory, for its
+//! whole life (the prefix is the one its call ids carry). A lock file that
+//! no process holds belongs to a process that ended without stopping: a
+//! crash, a kill. The next process to start on the state then
+//!
+//! * records each call that process decided but never finished as
+//!   `call.interrupted` — the tool may have run and had its effect, or
+//!   not; the chain says so instead of staying silent — and
+//! * gives back the in-flight slots it held in a fleet's shared state at
+//!   once, instead of when their leases expire.
+//!
+//! A process that stops normally removes its file; finding none costs one
+//! directory listing.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+
+use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
+
+use crate::audit::event::{CallInterrupted, Event};
+use crate::audit::{AuditLog, Filter, read_records};
+use crate::state::SharedState;
+
+const SUFFIX: &str = ".lock";
+
+/// This process's claim to be alive; its file goes when it is dropped.
+#[derive(Debug)]
+pub(crate) struct Alive {
+    dir: Dir,
+    name: String,
+    _file: File,
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        let _ = self.dir.remove_file(&self.name);
+    }
+}
+
+/// A process that ended without stopping: its call-id prefix, and its
+/// lock file (held by this process now, so that no other recovers it too).
+#[derive(Debug)]
+pub(crate) struct Dead {
+    prefix: String,
+    name: String,
+    _file: File,
+}
+
+/// Claim `prefix` in `dir` (the state directory's `live/`) and find the
+/// processes that died there.
+///
+/// # Errors
+///
+/// When the directory or the lock file cannot be used.
+pub(crate) fn claim(dir: Dir, prefix: &str) -> std::io::Result<(Alive, Vec<Dead>)> {
+    let name = format!("{prefix}{SUFFIX}");
+    let mut o = OpenOptions::new();
+    o.write(true).create(true).mode(0o600);
+    let mine = dir.open_with(&name, &o)?.into_std();
+    mine.lock()?;
+    let mut dead = Vec::new();
+    for entry in dir.entries()? {
+        let Ok(entry) = entry else { continue };
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let Some(other) = file_name.strip_suffix(SUFFIX) else {
+            continue;
+        };
+        if other == prefix {
+            continue;
+        }
+        let Ok(f) = dir
+            .open_with(&file_name, &o)
+            .map(cap_std::fs::File::into_std)
+        else {
+            continue;
+        };
+        // A process alive holds its lock; one that died holds nothing.
+        if f.try_lock().is_ok() {
+            dead.push(Dead {
+                prefix: other.to_owned(),
+                name: file_name,
+                _file: f,
+            });
+        }
+    }
+    Ok((
+        Alive {
+            dir,
+            name,
+            _file: mine,
+        },
+        dead,
+    ))
+}
+
+/// Record the calls the `dead` processes left without an outcome as
+/// interrupted, give back their fleet slots (`host_id/prefix` owns them),
+/// and remove their lock files from `dir`.
+pub(crate) async fn recover(
+    dead: Vec<Dead>,
+    dir: &Dir,
+    audit: &AuditLog,
+    state: &dyn SharedState,
+    host_id: &str,
+) {
+    if dead.is_empty() {
+        return;
+    }
+    let prefixes: Vec<String> = dead.iter().map(|d| format!("call-{}-", d.prefix)).collect();
+    let open = match read_records(&audit.paths().log, &Filter::default()) {
+        Ok(records) => open_calls(&records, &prefixes),
+        Err(e) => {
+            tracing::error!("cannot read the audit chain to find calls a crash interrupted: {e}");
+            return;
+        }
+    };
+    for (seq, who, decision) in open {
+        tracing::warn!(
+            "call {} (record {seq}) was decided but its process ended before its outcome was recorded: recorded as interrupted",
+            who.call_id.as_deref().unwrap_or("-")
+        );
+        let event = Event::CallInterrupted(Box::new(CallInterrupted {
+            who,
+            decided_seq: seq,
+            decision,
+            reason: "the host process ended (a crash or a kill) after the call was decided and before its outcome was recorded; the tool may or may not have run".into(),
+        }));
+        if let Err(e) = audit.append(&event, true).await {
+            tracing::error!("an interrupted call could not be recorded: {e}");
+            return;
+        }
+    }
+    for d in dead {
+        let owner = format!("{host_id}/{}", d.prefix);
+        match state.leave_slots_of(&owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!(
+                "gave back {n} in-flight slot(s) held by a host process that ended without stopping ({owner})"
+            ),
+            Err(e) => tracing::warn!("the slots of {owner} are left to expire: {e}"),
+        }
+        let _ = dir.remove_file(&d.name);
+    }
+}
+
+/// The calls with one of `prefixes` decided in `records` and never
+/// completed nor marked interrupted: (seq, attribution, decision).
+fn open_calls(
+    records: &[crate::audit::Record],
+    prefixes: &[String],
+) -> Vec<(u64, crate::audit::event::Attribution, String)> {
+    let mut open = BTreeMap::new();
+    for r in records {
+        let Some(event) = r.event() else { continue };
+        let Some(id) = event
+            .call_id()
+            .filter(|id| prefixes.iter().any(|p| id.starts_with(p.as_str())))
+            .map(str::to_owned)
+        else {
+            continue;
+        };
+        match event {
+            Event::CallDecided(d) => {
+                open.insert(
+                    id,
+                    (r.seq, d.who.clone(), d.decision.result.as_str().to_owned()),
+                );
+            }
+            Event::CallCompleted(_) | Event::CallInterrupted(_) => {
+                open.remove(&id);
+            }
+            _ => {}
+        }
+    }
+    let mut out: Vec<_> = open.into_values().collect();
+    out.sort_by_key(|(seq, _, _)| *seq);
+    out
+}
