@@ -6,6 +6,7 @@ mod cli;
 mod fixture;
 mod operators;
 pub mod postgres;
+mod proxy;
 mod volume;
 mod wait;
 
@@ -13,6 +14,7 @@ pub use cli::{EMBEDDED_CLI_ENV, cli_path as fixture_cli, embed_cli};
 pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, probe_tools};
 
 pub use operators::OPERATORS;
+pub use proxy::Proxy;
 pub use volume::SmallVolume;
 pub use wait::stops_seen;
 

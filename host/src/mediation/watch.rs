@@ -81,18 +81,8 @@ impl StopCache {
                     .clone()
             })
             .flatten();
-        if let Some((since, why)) = degraded {
-            return match cached {
-                Some((_, s)) if since.elapsed() <= self.degraded_for => Ok(s),
-                _ => Err(StateError::Db {
-                    path: "shared state".into(),
-                    why: format!(
-                        "unreachable for {} s, longer than [state] degraded-for ({} s): failing closed ({why})",
-                        since.elapsed().as_secs(),
-                        self.degraded_for.as_secs()
-                    ),
-                }),
-            };
+        if degraded.is_some() {
+            return self.get_degraded(cached.map(|(_, s)| s));
         }
         // Read at `key` or later: a change in between only makes the next
         // call read again.
@@ -105,22 +95,69 @@ impl StopCache {
             }
             Err(e) => match cached {
                 Some((_, s)) if !self.degraded_for.is_zero() => {
-                    self.enter_degraded(&e);
-                    Ok(s)
+                    match self.state.silence() {
+                        Some(quiet) => self.enter_silent(quiet),
+                        None => self.enter_degraded(&e),
+                    }
+                    self.get_degraded(Some(s))
                 }
                 _ => Err(e),
             },
         }
     }
 
+    /// The cached stop state while degraded, within `degraded_for` of the
+    /// shared state's last sign of life; else fail closed.
+    fn get_degraded(&self, cached: Option<Arc<StopState>>) -> Result<Arc<StopState>, StateError> {
+        let degraded = self
+            .degraded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        match (degraded, cached) {
+            (Some((since, _)), Some(s)) if since.elapsed() <= self.degraded_for => Ok(s),
+            (degraded, _) => {
+                let (since, why) = degraded.unwrap_or_else(|| (Instant::now(), String::new()));
+                Err(StateError::Db {
+                    path: "shared state".into(),
+                    why: format!(
+                        "unreachable for {} s, longer than [state] degraded-for ({} s): failing closed ({why})",
+                        since.elapsed().as_secs(),
+                        self.degraded_for.as_secs()
+                    ),
+                })
+            }
+        }
+    }
+
     fn enter_degraded(&self, e: &StateError) {
+        self.enter(Instant::now(), e.to_string());
+    }
+
+    /// The shared state has been silent for `quiet`: its connections open,
+    /// but no heartbeat answered. It is as unreachable as a closed
+    /// connection, since its last sign of life.
+    pub(crate) fn enter_silent(&self, quiet: Duration) {
+        let since = Instant::now()
+            .checked_sub(quiet)
+            .unwrap_or_else(Instant::now);
+        self.enter(
+            since,
+            format!(
+                "no heartbeat from the shared state for {} s: its connection is open but silent (partitioned, or a proxy hangs)",
+                quiet.as_secs()
+            ),
+        );
+    }
+
+    fn enter(&self, since: Instant, why: String) {
         let mut d = self.degraded.lock().unwrap_or_else(|p| p.into_inner());
         if d.is_none() {
             tracing::error!(
-                "the shared state is unreachable ({e}); going on for at most {} s on the stop state last read, high-impact calls refused",
+                "the shared state is unreachable ({why}); going on for at most {} s since it was last heard from, on the stop state last read, high-impact calls refused",
                 self.degraded_for.as_secs()
             );
-            *d = Some((Instant::now(), e.to_string()));
+            *d = Some((since, why));
             self.is_degraded.store(true, Ordering::Release);
         }
     }
@@ -148,6 +185,10 @@ impl StopCache {
             .unwrap_or_else(|p| p.into_inner())
             .is_none()
         {
+            return;
+        }
+        // Still silent: nothing read now could be trusted to stay current.
+        if self.state.silence().is_some() {
             return;
         }
         let key = (
@@ -185,6 +226,10 @@ pub(crate) fn spawn_watcher(host: Weak<Inner>) {
             let Some(inner) = host.upgrade() else { return };
             if inner.shutdown.is_cancelled() {
                 return;
+            }
+            // Connections open but silent: as unreachable as closed ones.
+            if let Some(quiet) = inner.state.silence() {
+                inner.stops.enter_silent(quiet);
             }
             if inner.stops.poll().await.is_err() {
                 continue;

@@ -216,13 +216,18 @@ impl OperatorActions {
 /// When the database cannot be opened.
 pub fn open_state(config: &HostConfig, dir: &StateDir) -> Result<Arc<dyn SharedState>, StateError> {
     Ok(match &config.state.postgres {
-        Some(p) => Arc::new(PostgresState::open(&PostgresConfig {
-            url: p.url.clone(),
-            password: p.password.clone(),
-            tls: p.tls,
-            ca_files: p.ca_files.clone(),
-            pool: p.pool,
-        })?),
+        // Every operation bounded: a silent database fails a call instead of
+        // holding it.
+        Some(p) => Arc::new(crate::state::Bounded::new(
+            Arc::new(PostgresState::open(&PostgresConfig {
+                url: p.url.clone(),
+                password: p.password.clone(),
+                tls: p.tls,
+                ca_files: p.ca_files.clone(),
+                pool: p.pool,
+            })?),
+            std::time::Duration::from_secs(5),
+        )),
         None => Arc::new(SqliteState::open(&dir.db_path())?),
     })
 }

@@ -8,6 +8,7 @@
 //! default) and [`PostgresState`] (a database shared by a fleet, with
 //! change notifications and the fleet registry, [`FleetRegistry`]).
 
+mod bounded;
 mod fleet;
 mod postgres;
 mod sqlite;
@@ -15,6 +16,7 @@ mod types;
 
 use std::path::PathBuf;
 
+pub(crate) use bounded::Bounded;
 pub use fleet::{FleetHost, FleetRegistry, IndexedRecord, PublishedCheckpoint};
 pub use postgres::{PostgresConfig, PostgresState};
 pub use sqlite::SqliteState;
@@ -163,6 +165,13 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
 
     /// The fleet registry, when this state is shared by a fleet.
     fn fleet(&self) -> Option<&dyn FleetRegistry> {
+        None
+    }
+
+    /// How long the shared state has been silent — its connections open
+    /// but no heartbeat answered — when it is: then nothing it would say
+    /// about stops can be heard, and the host treats it as unreachable.
+    fn silence(&self) -> Option<std::time::Duration> {
         None
     }
 

@@ -13,7 +13,7 @@ mod tables;
 mod uses;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -24,6 +24,15 @@ use super::StateError;
 
 /// The channel of change notifications.
 const CHANNEL: &str = "warrant_state";
+
+/// How often the listening connection proves the database still answers.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+/// How long one heartbeat may take before the connection counts as gone.
+const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(2);
+/// After this long without a heartbeat the database is *silent*: an open
+/// connection that carries nothing (a dropped route, a hung proxy) is as
+/// unreachable as a closed one.
+pub(crate) const SILENCE: Duration = Duration::from_secs(3);
 
 /// How to reach the database.
 #[derive(Clone)]
@@ -61,6 +70,9 @@ pub struct PostgresState {
     pushed: Arc<AtomicU64>,
     /// Whether the listener is connected now.
     listening: Arc<AtomicBool>,
+    /// When the database last answered the listener (a heartbeat or a
+    /// notification), ms since the epoch.
+    contact: Arc<AtomicI64>,
     listener: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -130,12 +142,14 @@ impl PostgresState {
             .map_err(|e| err(e.to_string()))?;
         let pushed = Arc::new(AtomicU64::new(0));
         let listening = Arc::new(AtomicBool::new(false));
+        let contact = Arc::new(AtomicI64::new(crate::state::now_ms()));
         let listener = tokio::runtime::Handle::try_current().ok().map(|rt| {
             rt.spawn(listen(
                 cfg,
                 c.clone(),
                 Arc::clone(&pushed),
                 Arc::clone(&listening),
+                Arc::clone(&contact),
             ))
         });
         Ok(Self {
@@ -145,8 +159,19 @@ impl PostgresState {
             local_changes: Arc::new(AtomicU64::new(0)),
             pushed,
             listening,
+            contact,
             listener,
         })
+    }
+
+    /// How long the database has been silent — no heartbeat answered for
+    /// longer than [`SILENCE`] — if it is; `None` while it answers, and in
+    /// a process without a listener (no runtime: nothing to hear).
+    pub fn silence(&self) -> Option<Duration> {
+        self.listener.as_ref()?;
+        let quiet = crate::state::now_ms() - self.contact.load(Ordering::SeqCst);
+        let quiet = Duration::from_millis(u64::try_from(quiet).unwrap_or(0));
+        (quiet > SILENCE).then_some(quiet)
     }
 
     fn err(&self, e: impl std::fmt::Display) -> StateError {
@@ -156,8 +181,16 @@ impl PostgresState {
         }
     }
 
-    /// A pooled connection, the schema migrated.
+    /// A pooled connection, the schema migrated. Refused at once while
+    /// the database is silent, rather than waiting on a connection that
+    /// carries nothing.
     async fn client(&self) -> Result<deadpool_postgres::Client, StateError> {
+        if let Some(quiet) = self.silence() {
+            return Err(self.err(format!(
+                "no heartbeat from the database for {} s: the connection is silent (partitioned, or a proxy hangs)",
+                quiet.as_secs()
+            )));
+        }
         let mut c = self.pool.get().await.map_err(|e| self.err(e))?;
         self.migrated
             .get_or_try_init(|| async { schema::migrate(&mut c).await })
@@ -214,30 +247,63 @@ where
 
 /// Hold a `LISTEN` connection open, reconnecting after a second when it
 /// drops; every notification (and every reconnection) bumps `pushed`.
+/// Every [`HEARTBEAT`] the connection must answer a query within
+/// [`HEARTBEAT_TIMEOUT`] (each answer and notification is recorded in
+/// `contact`); one that does not is dropped and made again — a connection
+/// that stays open but carries nothing is not trusted to deliver stops.
 async fn listen(
     cfg: tokio_postgres::Config,
     c: PostgresConfig,
     pushed: Arc<AtomicU64>,
     listening: Arc<AtomicBool>,
+    contact: Arc<AtomicI64>,
 ) {
     loop {
         let session = async {
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<()>();
-            let client = if c.tls {
-                let tls = crate::outbound::tls_config(&c.ca_files)?;
-                notified(&cfg, Tls::new((*tls).clone()), tx).await?
-            } else {
-                notified(&cfg, tokio_postgres::NoTls, tx).await?
+            let connecting = async {
+                if c.tls {
+                    let tls = crate::outbound::tls_config(&c.ca_files)?;
+                    notified(&cfg, Tls::new((*tls).clone()), tx).await
+                } else {
+                    notified(&cfg, tokio_postgres::NoTls, tx).await
+                }
             };
+            let client = tokio::time::timeout(Duration::from_secs(10), connecting)
+                .await
+                .map_err(|_| "connecting took longer than 10 s".to_owned())??;
             client
                 .batch_execute(&format!("LISTEN {CHANNEL}"))
                 .await
                 .map_err(|e| e.to_string())?;
             listening.store(true, Ordering::SeqCst);
+            contact.store(crate::state::now_ms(), Ordering::SeqCst);
             // Whatever changed while not listening is read now.
             pushed.fetch_add(1, Ordering::SeqCst);
-            while rx.recv().await.is_some() {
-                pushed.fetch_add(1, Ordering::SeqCst);
+            let mut beat = tokio::time::interval(HEARTBEAT);
+            beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    n = rx.recv() => {
+                        if n.is_none() {
+                            break;
+                        }
+                        contact.store(crate::state::now_ms(), Ordering::SeqCst);
+                        pushed.fetch_add(1, Ordering::SeqCst);
+                    }
+                    _ = beat.tick() => {
+                        match tokio::time::timeout(HEARTBEAT_TIMEOUT, client.simple_query("SELECT 1")).await {
+                            Ok(Ok(_)) => contact.store(crate::state::now_ms(), Ordering::SeqCst),
+                            Ok(Err(e)) => return Err(format!("the heartbeat failed: {e}")),
+                            Err(_) => {
+                                return Err(format!(
+                                    "no answer to the heartbeat within {} s: the connection is silent",
+                                    HEARTBEAT_TIMEOUT.as_secs()
+                                ));
+                            }
+                        }
+                    }
+                }
             }
             drop(client);
             Ok::<(), String>(())

@@ -346,6 +346,10 @@ impl SharedState for PostgresState {
         true
     }
 
+    fn silence(&self) -> Option<std::time::Duration> {
+        PostgresState::silence(self)
+    }
+
     async fn enter_slots(
         &self,
         slots: &[(String, u32)],
