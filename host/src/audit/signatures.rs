@@ -119,15 +119,30 @@ pub(crate) fn check_under(r: &Record, rules: Option<Rules<'_>>) -> Result<Checke
             a.operator
         ));
     }
-    if let Some(why) = mismatch(&event, signed, rules.agents) {
-        return Err(why);
-    }
     if r.v.unwrap_or(1) >= 7 && a.audience.is_none() {
         return Err("the signed action names no audience (host or fleet)".into());
     }
+    // First whether the signature holds, then whether the record says
+    // exactly what was signed.
+    let authentic = authentic(r, signed, operators)?;
+    if let Some(why) = mismatch(&event, signed, rules.agents) {
+        return Err(why);
+    }
+    Ok(Checked::Signed(authentic))
+}
+
+/// Whether `signed` is authentic: by a key the rules give the operator it
+/// names, valid when it signed (or through a console session that
+/// operator's login granted).
+fn authentic(
+    r: &Record,
+    signed: &SignedAction,
+    operators: &[Operator],
+) -> Result<SignedRecord, String> {
+    let a = &signed.action;
     if let Some(d) = &signed.delegation {
         let proof = crate::audit::check_delegation(d, signed, operators)?;
-        return Ok(Checked::Signed(SignedRecord {
+        return Ok(SignedRecord {
             seq: r.seq,
             kind: r.kind.clone(),
             operator: proof.operator,
@@ -135,7 +150,7 @@ pub(crate) fn check_under(r: &Record, rules: Option<Rules<'_>>) -> Result<Checke
             signed_at: DateTime::<Utc>::from_timestamp(a.time, 0)
                 .unwrap_or_default()
                 .to_rfc3339(),
-        }));
+        });
     }
     let Some((op, key)) = operators
         .iter()
@@ -160,13 +175,13 @@ pub(crate) fn check_under(r: &Record, rules: Option<Rules<'_>>) -> Result<Checke
             op.name, a.key
         ));
     }
-    Ok(Checked::Signed(SignedRecord {
+    Ok(SignedRecord {
         seq: r.seq,
         kind: r.kind.clone(),
         operator: op.name.clone(),
         key: a.key.clone(),
         signed_at: at.to_rfc3339(),
-    }))
+    })
 }
 
 /// Whether the record says anything its signed action did not authorise:
