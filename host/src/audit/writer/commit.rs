@@ -1,14 +1,19 @@
 //! Group commit by leader and followers: many concurrent records share one
 //! fsync, done by the first of them to need it; the others wait for it and
 //! are covered by it. A lone caller never hops threads; when others are
-//! waiting too, the leader gives its worker thread's other tasks to another
-//! thread for the length of the fsync (`block_in_place`), so that calls do
-//! not queue behind the disk.
+//! waiting too, the leader hands the fsync to the writer's one sync thread
+//! and awaits it, so that calls do not queue behind the disk on its worker
+//! thread. (It used to give its worker thread away for the fsync with
+//! `block_in_place`, which made the runtime start a replacement thread each
+//! time — under load a stream of new threads, each with a malloc arena of
+//! its own: the soak's peak memory doubled. One long-lived thread keeps the
+//! number of threads fixed.)
 
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::{Sender, channel};
+use std::sync::{Arc, Mutex, Weak};
 
 use tokio::sync::Notify;
 
@@ -35,7 +40,12 @@ pub(super) struct Shared {
     waiting: AtomicUsize,
     path: PathBuf,
     fsync: bool,
+    /// The sync thread: each job is one fsync, answered when done.
+    syncer: Mutex<Option<Sender<SyncJob>>>,
 }
+
+/// One fsync asked of the sync thread, and where to say how it went.
+type SyncJob = tokio::sync::oneshot::Sender<Result<(), AuditError>>;
 
 impl Shared {
     pub(super) fn new(w: Writer, path: PathBuf) -> Result<Self, String> {
@@ -49,7 +59,50 @@ impl Shared {
             waiting: AtomicUsize::new(0),
             path,
             fsync,
+            syncer: Mutex::new(None),
         })
+    }
+
+    /// Start the sync thread of `shared`; it ends when `shared` is dropped.
+    ///
+    /// # Errors
+    ///
+    /// When the thread cannot be started.
+    pub(super) fn start_syncer(shared: &Arc<Self>) -> std::io::Result<()> {
+        if !shared.fsync {
+            return Ok(());
+        }
+        let (tx, rx) = channel::<SyncJob>();
+        let weak: Weak<Self> = Arc::downgrade(shared);
+        std::thread::Builder::new()
+            .name("warrant-audit-sync".into())
+            .spawn(move || {
+                while let Ok(reply) = rx.recv() {
+                    let Some(s) = weak.upgrade() else { return };
+                    let _ = reply.send(s.sync_all());
+                }
+            })?;
+        *shared.syncer.lock().unwrap_or_else(|p| p.into_inner()) = Some(tx);
+        Ok(())
+    }
+
+    /// One fsync on the sync thread; inline when there is none.
+    async fn sync_elsewhere(&self) -> Result<(), AuditError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let sent = self
+            .syncer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .is_some_and(|s| s.send(tx).is_ok());
+        if !sent {
+            return self.sync_all();
+        }
+        match rx.await {
+            Ok(r) => r,
+            // The thread ended with the log: sync here.
+            Err(_) => self.sync_all(),
+        }
     }
 
     fn writer(&self) -> std::sync::MutexGuard<'_, Writer> {
@@ -110,8 +163,8 @@ impl Shared {
                 !std::mem::replace(&mut s.in_progress, true)
             };
             if lead {
-                if self.waiting.load(Ordering::Acquire) > 1 && on_multi_thread_runtime() {
-                    tokio::task::block_in_place(|| self.sync_all())?;
+                if self.waiting.load(Ordering::Acquire) > 1 {
+                    self.sync_elsewhere().await?;
                 } else {
                     self.sync_all()?;
                 }
@@ -166,10 +219,4 @@ impl Drop for Waiting<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
-}
-
-/// `block_in_place` needs a multi-thread runtime (it panics elsewhere).
-fn on_multi_thread_runtime() -> bool {
-    tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread)
 }

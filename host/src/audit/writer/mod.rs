@@ -160,6 +160,8 @@ impl AuditLog {
             );
         }
         let shared = Arc::new(Shared::new(w, paths.log.clone()).map_err(io)?);
+        Shared::start_syncer(&shared)
+            .map_err(|e| io(format!("cannot start the audit sync thread: {e}")))?;
         let (tx, rx) = channel();
         let for_thread = Arc::clone(&shared);
         let interval = opts.interval;

@@ -61,15 +61,39 @@ forbid (principal, action == Action::"adversary.echo", resource)
   when { context.args has text && context.args.text like "*forbidden*" };
 "#;
 
-fn peak_rss_kib() -> u64 {
+fn status(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
+                .find(|l| l.starts_with(field))
                 .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
         })
         .unwrap_or(0)
+}
+
+fn peak_rss_kib() -> u64 {
+    status("VmHWM:")
+}
+
+/// Every 30 s: the resident memory and the threads now — to show that
+/// neither grows with the run's length.
+fn sample_memory(stop: Arc<AtomicBool>, started: Instant) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        let mut next = Duration::ZERO;
+        while !stop.load(Ordering::Relaxed) {
+            if started.elapsed() >= next {
+                println!(
+                    "  at {:>5.1} min: RSS {:.1} MiB, {} threads",
+                    started.elapsed().as_secs_f64() / 60.0,
+                    status("VmRSS:") as f64 / 1024.0,
+                    status("Threads:")
+                );
+                next += Duration::from_secs(30);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
 }
 
 #[tokio::main(flavor = "multi_thread")]
@@ -138,9 +162,11 @@ async fn main() -> anyhow::Result<()> {
         Arc::new(fx.signer("carol")),
         Arc::clone(&stop),
     )));
+    let sampler = sample_memory(Arc::clone(&stop), started);
     let faults = faults::inject(&fx, &volume, &host, &tokens, &tally, &stop, deadline);
     faults.await;
     stop.store(true, Ordering::Relaxed);
+    let _ = sampler.join();
     for t in tasks {
         let _ = t.await;
     }

@@ -8,6 +8,7 @@ mod audience;
 mod budgets;
 mod http2;
 mod interrupted;
+mod memory;
 mod partition;
 mod records;
 mod split_view;
