@@ -44,6 +44,7 @@ pub mod audit;
 pub mod authz;
 pub mod cli;
 pub mod config;
+pub mod governance;
 pub mod identity;
 pub mod keys;
 pub mod manifest;

@@ -121,30 +121,20 @@ impl Authz {
         view: &PolicyView,
     ) -> Result<Self, AuthzError> {
         let token_key = TokenKey::from_state_dir(state_dir)?;
-        let files: Vec<_> = config
-            .file
-            .policy
-            .files
-            .iter()
-            .map(|f| config.resolve(f))
-            .collect();
-        let policy = PolicyEngine::load(&files, &config.agents, view)?;
+        let policy = PolicyEngine::load_from(&config.policy_files, &config.agents, view)?;
         let plugin_rates = view
             .plugins
             .iter()
             .filter_map(|p| p.rate.clone().map(|r| (p.id.clone(), r)))
             .collect();
-        let shadow_files: Vec<_> = config
-            .file
-            .policy
-            .shadow
-            .iter()
-            .map(|f| config.resolve(f))
-            .collect();
-        let shadow = if shadow_files.is_empty() {
+        let shadow = if config.shadow_files.is_empty() {
             None
         } else {
-            Some(PolicyEngine::load(&shadow_files, &config.agents, view)?)
+            Some(PolicyEngine::load_from(
+                &config.shadow_files,
+                &config.agents,
+                view,
+            )?)
         };
         let verifier =
             Arc::new(crate::identity::Verifier::new(&config).map_err(AuthzError::Identity)?);

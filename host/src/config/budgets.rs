@@ -15,12 +15,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::vocab::{parse_duration, parse_size};
 
 /// `[[budgets]]` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BudgetEntry {
     /// Its name, in refusals and records.

@@ -6,12 +6,12 @@
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::vocab::parse_duration;
 
 /// `[console]` as written.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConsoleSection {
     /// The longest a console session lasts. Default `8h`, at most `24h`.
@@ -21,7 +21,7 @@ pub struct ConsoleSection {
 }
 
 /// `[console.oidc]` as written.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConsoleOidcEntry {
     /// The provider's issuer URL (its discovery document is read from

@@ -5,15 +5,17 @@
 //! they are. Checked once into typed [`Issuer`]s; which workload is which
 //! agent is on the agent (`workload = [...]`).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::config::sources::Place;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::vocab::parse_duration;
 
 /// `[[issuers]]`: one identity provider this host believes for agents.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IssuerEntry {
     /// A local name (agents' `workload` entries and the audit chain use it).
@@ -49,7 +51,7 @@ pub struct IssuerEntry {
 
 /// One workload identity of an agent: `{ issuer = "ID", subject = "…" }`
 /// or `{ issuer = "ID", client-id = "…" }`.
-#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct WorkloadEntry {
     /// The issuer's local id.
@@ -107,7 +109,7 @@ pub const ALGORITHMS: [&str; 9] = [
 ];
 
 /// Check one issuer; the error names the field.
-pub(super) fn issuer(e: &IssuerEntry, dir: &Path) -> Result<Issuer, (String, String)> {
+pub(super) fn issuer(e: &IssuerEntry, at: &Place<'_>) -> Result<Issuer, (String, String)> {
     let bad = |f: &str, why: String| Err((f.to_owned(), why));
     if !crate::config::valid_id(&e.id) {
         return bad(
@@ -158,7 +160,9 @@ pub(super) fn issuer(e: &IssuerEntry, dir: &Path) -> Result<Issuer, (String, Str
             }
             JwksSource::Url(u.clone())
         }
-        (None, Some(f)) => JwksSource::File(dir.join(f)),
+        (None, Some(f)) => {
+            JwksSource::File(at.locate(f).map_err(|why| ("jwks-file".to_owned(), why))?)
+        }
         _ => {
             return bad(
                 "jwks-url",
@@ -213,11 +217,11 @@ pub(super) fn workloads(w: &[WorkloadEntry], issuers: &[Issuer]) -> Result<(), S
 /// Every `[[issuers]]` entry of `file`, checked; the error names the field.
 pub(super) fn issuers(
     file: &crate::config::ConfigFile,
-    dir: &Path,
+    at: &Place<'_>,
 ) -> Result<Vec<Issuer>, (String, String)> {
     let mut out: Vec<Issuer> = Vec::new();
     for (i, e) in file.issuers.iter().enumerate() {
-        let x = issuer(e, dir).map_err(|(f, why)| (format!("issuers[{i}].{f}"), why))?;
+        let x = issuer(e, at).map_err(|(f, why)| (format!("issuers[{i}].{f}"), why))?;
         if out.iter().any(|o| o.id == x.id) {
             return Err((
                 format!("issuers[{i}].id"),

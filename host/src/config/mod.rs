@@ -7,10 +7,12 @@ mod agents;
 mod budgets;
 mod ceilings;
 mod console;
+mod governance;
 mod issuers;
 mod model;
 mod operators;
 mod provision;
+mod sources;
 mod state;
 mod trust;
 mod webhooks;
@@ -26,6 +28,7 @@ pub use agents::{Agent, valid_id};
 pub use budgets::{Budget, BudgetEntry, BudgetPer};
 pub use ceilings::{Ceilings, HttpCeiling, normal};
 pub use console::{Console, ConsoleOidc, ConsoleOidcEntry, ConsoleSection};
+pub use governance::{Governance, GovernanceMode, GovernanceSection, Governor, GovernorEntry};
 pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
@@ -35,7 +38,9 @@ pub use model::{
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use provision::create_state_dir_operator_keys;
+pub use sources::RuleFiles;
 pub use state::{PostgresSettings, StateSection, StateSettings};
+pub(crate) use trust::secret_digest;
 pub use webhooks::{Webhook, WebhookEntry, WebhookFormat};
 
 /// Why the configuration could not be used.
@@ -167,6 +172,26 @@ pub struct HostConfig {
     pub console: Console,
     /// Where the shared state lives.
     pub state: StateSettings,
+    /// Who may change the rules.
+    pub governance: Governance,
+    /// Where the files the rules name were read from: the operator's disk,
+    /// or a release's archive.
+    pub files: RuleFiles,
+    /// The live policy files: each where it is named and where it was read.
+    pub policy_files: Vec<RuleFile>,
+    /// The shadow policy files, likewise.
+    pub shadow_files: Vec<RuleFile>,
+}
+
+/// A file of the rules: the path it is known by (relative to the config's
+/// directory, as written) and where its content is read from (that path on
+/// disk, or a release's archived copy).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleFile {
+    /// The name: the config's directory joined with the path as written.
+    pub name: PathBuf,
+    /// Where to read it.
+    pub read_from: PathBuf,
 }
 
 impl HostConfig {
@@ -197,6 +222,16 @@ impl HostConfig {
             path: path.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+        Self::from_file(file, path, RuleFiles::Disk)
+    }
+
+    /// Check a parsed config as if read from `path`, reading the files its
+    /// rules name from `files`.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError`] naming the field at fault.
+    pub fn from_file(file: ConfigFile, path: &Path, files: RuleFiles) -> Result<Self, ConfigError> {
         let dir = path
             .parent()
             .map(Path::to_path_buf)
@@ -228,11 +263,35 @@ impl HostConfig {
         };
         let max_token_ttl = duration(&file.host.max_token_ttl, "host.max-token-ttl", 3600)?;
         let clock_skew = duration(&file.host.clock_skew, "host.clock-skew", 30)?;
+        let at = sources::Place {
+            dir: &dir,
+            files: &files,
+        };
         let trust =
-            trust::trust_store(&file.trust, &dir).map_err(|(field, why)| invalid(&field, why))?;
-        let issuers = issuers::issuers(&file, &dir).map_err(|(f, why)| invalid(&f, why))?;
+            trust::trust_store(&file.trust, &at).map_err(|(field, why)| invalid(&field, why))?;
+        let issuers = issuers::issuers(&file, &at).map_err(|(f, why)| invalid(&f, why))?;
         let agents = agents::agents(&file, &issuers).map_err(|(f, why)| invalid(&f, why))?;
-        let operators = operators::operators(&file, &dir).map_err(|(f, why)| invalid(&f, why))?;
+        let operators = operators::operators(&file, &at).map_err(|(f, why)| invalid(&f, why))?;
+        let governance =
+            governance::governance(&file.governance, &at).map_err(|(f, why)| invalid(&f, why))?;
+        let rule_files = |list: &[String], field: &str| {
+            list.iter()
+                .map(|f| {
+                    Ok(RuleFile {
+                        name: dir.join(f),
+                        read_from: at.locate(f).map_err(|why| invalid(field, why))?,
+                    })
+                })
+                .collect::<Result<Vec<_>, ConfigError>>()
+        };
+        let policy_files = rule_files(&file.policy.files, "policy.files")?;
+        let shadow_files = rule_files(&file.policy.shadow, "policy.shadow")?;
+        let egress_ca_files = file
+            .egress
+            .ca_files
+            .iter()
+            .map(|f| at.locate(f).map_err(|why| invalid("egress.ca-files", why)))
+            .collect::<Result<Vec<_>, _>>()?;
         let budgets = budgets::budgets(&file.budgets).map_err(|(f, why)| invalid(&f, why))?;
         let webhooks =
             webhooks::webhooks(&file.webhooks, &dir).map_err(|(f, why)| invalid(&f, why))?;
@@ -306,7 +365,11 @@ impl HostConfig {
             },
         };
         Ok(Self {
-            egress_ca_files: file.egress.ca_files.iter().map(|f| dir.join(f)).collect(),
+            egress_ca_files,
+            governance,
+            files,
+            policy_files,
+            shadow_files,
             metrics_token_file: file.api.metrics_token_file.as_ref().map(|f| dir.join(f)),
             webhooks,
             console,
@@ -338,6 +401,16 @@ impl HostConfig {
     /// Resolve a path from the config against the config's directory.
     pub fn resolve(&self, p: &str) -> PathBuf {
         self.dir.join(p)
+    }
+
+    /// Where to read a file the rules name (`p` as the config writes it):
+    /// the config's directory, or the release's archive.
+    ///
+    /// # Errors
+    ///
+    /// Under a release that pins no such file, or whose copy is missing.
+    pub fn locate(&self, p: &str) -> Result<PathBuf, String> {
+        self.files.locate(&self.dir, p)
     }
 
     /// A configured agent.

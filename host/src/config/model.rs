@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::keys::Algorithm;
 
@@ -66,13 +66,17 @@ pub struct ConfigFile {
     /// Where the shared state lives (default: SQLite in the state dir).
     #[serde(default)]
     pub state: crate::config::StateSection,
+    /// Who may change the rules: the governors and how many must sign a
+    /// release (default: unsigned, a developer's machine).
+    #[serde(default)]
+    pub governance: crate::config::GovernanceSection,
 }
 
 /// `[ceilings]`: what any plugin may be granted at most, whatever its
 /// signed manifest asks for. A list left out sets no ceiling of that kind;
 /// the root directory and the host's own state directory are refused
 /// always.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CeilingsSection {
     /// Directories under which file grants may be placed (relative to the
@@ -164,7 +168,7 @@ pub struct SandboxSection {
 }
 
 /// `[trust]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TrustSection {
     /// Trusted keys.
@@ -176,7 +180,7 @@ pub struct TrustSection {
 }
 
 /// `[[trust.keys]]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct KeyEntry {
     /// Key id.
@@ -196,7 +200,7 @@ pub struct KeyEntry {
 }
 
 /// `[[plugins]]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PluginEntry {
     /// The manifest file, relative to the config file.
@@ -226,7 +230,7 @@ fn yes() -> bool {
 }
 
 /// Where a secret's value comes from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SecretSource {
     /// An environment variable of the host process.
@@ -236,17 +240,21 @@ pub struct SecretSource {
 }
 
 /// Limits an operator may tighten, read as typed values.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LimitOverrides {
     /// Memory, e.g. `"16MiB"`.
-    #[serde(default, deserialize_with = "size")]
+    #[serde(default, deserialize_with = "size", serialize_with = "size_text")]
     pub memory: Option<u64>,
     /// Timeout, e.g. `"1s"`.
-    #[serde(default, deserialize_with = "duration")]
+    #[serde(
+        default,
+        deserialize_with = "duration",
+        serialize_with = "duration_text"
+    )]
     pub timeout: Option<std::time::Duration>,
     /// Output, e.g. `"64KiB"`.
-    #[serde(default, deserialize_with = "size")]
+    #[serde(default, deserialize_with = "size", serialize_with = "size_text")]
     pub output: Option<u64>,
     /// Concurrent instances.
     pub instances: Option<u32>,
@@ -259,6 +267,24 @@ fn size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error>
         .map_err(serde::de::Error::custom)
 }
 
+// The written forms the parsers above read back: bytes and milliseconds.
+fn size_text<S: serde::Serializer>(v: &Option<u64>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(n) => s.serialize_some(&format!("{n}B")),
+        None => s.serialize_none(),
+    }
+}
+
+fn duration_text<S: serde::Serializer>(
+    v: &Option<std::time::Duration>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(d) => s.serialize_some(&format!("{}ms", d.as_millis())),
+        None => s.serialize_none(),
+    }
+}
+
 fn duration<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<Option<std::time::Duration>, D::Error> {
@@ -269,7 +295,7 @@ fn duration<'de, D: serde::Deserializer<'de>>(
 }
 
 /// `[[agents]]`
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AgentEntry {
     /// Agent id.
@@ -293,7 +319,7 @@ pub struct AgentEntry {
 }
 
 /// `[approvals]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ApprovalsSection {
     /// How long a caller waits for a decision. Default `30s`.
@@ -311,7 +337,7 @@ pub struct ApprovalsSection {
 
 /// `[[operators]]`: one person, or one automation, who may act on this
 /// host.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OperatorEntry {
     /// Their name, as it appears in the audit chain.
@@ -338,7 +364,7 @@ pub struct OperatorEntry {
 }
 
 /// One operator key.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OperatorKeyEntry {
     /// The key id (signed actions name it).
@@ -357,7 +383,7 @@ pub struct OperatorKeyEntry {
 }
 
 /// An operator's identity at an OpenID provider.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OidcEntry {
     /// The provider's issuer URL.
@@ -369,7 +395,7 @@ pub struct OidcEntry {
 }
 
 /// `[policy]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PolicySection {
     /// Cedar policy files, relative to the config file.
@@ -385,7 +411,7 @@ pub struct PolicySection {
 }
 
 /// `[rates]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RatesSection {
     /// Calls per period for each tool (`plugin.tool`) across all agents.

@@ -1,8 +1,8 @@
 //! The operators of a host config, checked once: names, roles, what each
 //! may approve, and their public keys with validity windows.
 
+use crate::config::sources::Place;
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
@@ -140,7 +140,7 @@ impl Operator {
 }
 
 /// Check one operator entry; the error names the field.
-pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (String, String)> {
+pub(super) fn operator(e: &OperatorEntry, at: &Place<'_>) -> Result<Operator, (String, String)> {
     if !crate::config::valid_id(&e.name) {
         return Err((
             "name".into(),
@@ -180,9 +180,10 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
         let text = match (&k.public_key, &k.public_key_file) {
             (Some(pk), None) => pk.clone(),
             (None, Some(f)) => {
-                // A file the operator's config names: ambient authority.
-                let path = dir.join(f);
-                if !path.exists() {
+                // A file the operator's config names (or the release's
+                // archived copy of it): ambient authority.
+                if !at.exists(f) {
+                    let path = at.dir.join(f);
                     // Not an error: the operator cannot act with this key
                     // until it exists (the example config's keys are made
                     // by `warrant demo`), and the host says so at start.
@@ -196,6 +197,9 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
                     ));
                     continue;
                 }
+                let path = at
+                    .locate(f)
+                    .map_err(|why| ("keys.public-key-file".to_string(), why))?;
                 std::fs::read_to_string(&path).map_err(|err| {
                     (
                         "keys.public-key-file".to_string(),
@@ -247,11 +251,11 @@ pub(super) fn operator(e: &OperatorEntry, dir: &Path) -> Result<Operator, (Strin
 /// field.
 pub(super) fn operators(
     file: &crate::config::ConfigFile,
-    dir: &Path,
+    at: &Place<'_>,
 ) -> Result<Vec<Operator>, (String, String)> {
     let mut out: Vec<Operator> = Vec::new();
     for (i, o) in file.operators.iter().enumerate() {
-        let op = operator(o, dir).map_err(|(f, why)| (format!("operators[{i}].{f}"), why))?;
+        let op = operator(o, at).map_err(|(f, why)| (format!("operators[{i}].{f}"), why))?;
         if out.iter().any(|x| x.name == op.name) {
             return Err((
                 format!("operators[{i}].name"),

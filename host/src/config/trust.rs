@@ -1,7 +1,7 @@
 //! The trusted publisher keys of a host config, with their validity windows
 //! and revocations.
 
-use std::path::Path;
+use crate::config::sources::Place;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -12,8 +12,9 @@ use crate::keys::{Algorithm, TrustStore, TrustedKey, VerifyingKey, read_key_file
 
 pub(super) fn trust_store(
     section: &TrustSection,
-    dir: &Path,
+    at: &Place<'_>,
 ) -> Result<TrustStore, (String, String)> {
+    let dir = at.dir;
     let mut keys = Vec::new();
     for (i, k) in section.keys.iter().enumerate() {
         let field = |f: &str| format!("trust.keys[{i}].{f}");
@@ -97,6 +98,19 @@ pub(super) fn trust_store(
                         "an hmac-sha256 secret needs at least 32 bytes".into(),
                     ));
                 }
+                // A secret is never archived with a release, only pinned by
+                // its digest: the one read now must be the one signed.
+                if let Some(pinned) = at.files.pinned_secret(&format!("trust:{}", k.id))
+                    && pinned != secret_digest(&secret)
+                {
+                    return Err((
+                        field("secret-file"),
+                        format!(
+                            "the secret of key {} is not the one the release of the rules in force pins: a changed key needs a new release",
+                            k.id
+                        ),
+                    ));
+                }
                 VerifyingKey::Hmac(secret)
             }
         };
@@ -121,4 +135,9 @@ pub(super) fn trust_store(
         });
     }
     Ok(TrustStore::new(keys, section.revoked.iter().cloned()))
+}
+
+/// The digest a release pins for an HMAC secret.
+pub(crate) fn secret_digest(secret: &[u8]) -> String {
+    format!("sha256:{}", crate::keys::sha256_hex(secret))
 }

@@ -74,6 +74,8 @@ pub enum Purpose {
     AuditCheckpoint,
     /// An operator's action.
     OperatorAction,
+    /// A governor's signature over a release of the rules.
+    Release,
 }
 
 impl Purpose {
@@ -83,6 +85,7 @@ impl Purpose {
             Self::TaskToken => b"warrant/v1 task-token\n",
             Self::AuditCheckpoint => b"warrant/v1 audit-checkpoint\n",
             Self::OperatorAction => b"warrant/v1 operator-action\n",
+            Self::Release => b"warrant/v1 rules-release\n",
         }
     }
 }

@@ -164,7 +164,25 @@ pub fn read_manifest(path: &Path) -> Result<Manifest, VerifyError> {
 ///
 /// [`VerifyError::Read`] or [`VerifyError::Parse`].
 pub fn load_manifest(path: &Path) -> Result<(Manifest, ManifestTerms), VerifyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| VerifyError::Read {
+    load_manifest_as(path, path)
+}
+
+/// [`load_manifest`] of the manifest known as `path` (its component is
+/// beside it) whose text is read from `read_from` (a release's archived
+/// copy).
+///
+/// # Ambient Authority
+///
+/// Reads `read_from`.
+///
+/// # Errors
+///
+/// [`VerifyError::Read`] or [`VerifyError::Parse`], naming `path`.
+pub fn load_manifest_as(
+    read_from: &Path,
+    path: &Path,
+) -> Result<(Manifest, ManifestTerms), VerifyError> {
+    let text = std::fs::read_to_string(read_from).map_err(|e| VerifyError::Read {
         path: path.to_owned(),
         why: e.to_string(),
     })?;

@@ -86,7 +86,18 @@ pub(crate) async fn load_entry(
     opts: LoadOptions,
 ) -> Result<RegisteredPlugin, Box<Refused>> {
     let path = config.resolve(&entry.manifest);
-    let (m, terms) = manifest::load_manifest(&path).map_err(|e| Refused::new(&path, e.into()))?;
+    let read_from = config.locate(&entry.manifest).map_err(|why| {
+        Refused::new(
+            &path,
+            manifest::VerifyError::Read {
+                path: path.clone(),
+                why,
+            }
+            .into(),
+        )
+    })?;
+    let (m, terms) =
+        manifest::load_manifest_as(&read_from, &path).map_err(|e| Refused::new(&path, e.into()))?;
     let mut refused = Refused::new(
         &path,
         RegistryError::Duplicate {

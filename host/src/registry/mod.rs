@@ -199,7 +199,16 @@ impl Registry {
     ) -> Self {
         let mut reg = Self::default();
         for entry in config.file.plugins.iter().filter(|p| !p.enabled) {
-            if let Ok(m) = crate::manifest::load_manifest(&config.resolve(&entry.manifest)) {
+            if let Ok(m) = config
+                .locate(&entry.manifest)
+                .map_err(|why| crate::manifest::VerifyError::Read {
+                    path: config.resolve(&entry.manifest),
+                    why,
+                })
+                .and_then(|read| {
+                    crate::manifest::load_manifest_as(&read, &config.resolve(&entry.manifest))
+                })
+            {
                 reg.disabled.push(m);
             }
         }

@@ -37,7 +37,7 @@ use cedar_policy::{
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::config::Agent;
+use crate::config::{Agent, RuleFile};
 use crate::registry::PolicyView;
 
 /// Why the policies could not be loaded: a start-up error.
@@ -170,6 +170,28 @@ impl PolicyEngine {
         agents: &[Agent],
         view: &PolicyView,
     ) -> Result<Self, PolicyError> {
+        let files: Vec<RuleFile> = files
+            .iter()
+            .map(|p| RuleFile {
+                name: p.clone(),
+                read_from: p.clone(),
+            })
+            .collect();
+        Self::load_from(&files, agents, view)
+    }
+
+    /// [`PolicyEngine::load`] of files known by one path and read from
+    /// another (a release's archived copy).
+    ///
+    /// # Errors
+    ///
+    /// [`PolicyError`] naming the file (by its name) and line of the first
+    /// bad policy.
+    pub fn load_from(
+        files: &[RuleFile],
+        agents: &[Agent],
+        view: &PolicyView,
+    ) -> Result<Self, PolicyError> {
         let attrs = |pairs: &[(&str, &str)]| {
             pairs
                 .iter()
@@ -203,8 +225,9 @@ impl PolicyEngine {
         let mut set = PolicySet::new();
         let mut origin: HashMap<String, (PathBuf, String, usize)> = HashMap::new();
         let mut history = false;
-        for path in files {
-            let text = std::fs::read_to_string(path).map_err(|e| PolicyError::Read {
+        for file in files {
+            let path = &file.name;
+            let text = std::fs::read_to_string(&file.read_from).map_err(|e| PolicyError::Read {
                 path: path.clone(),
                 why: e.to_string(),
             })?;
