@@ -320,8 +320,10 @@ impl Fixture {
     /// # Panics
     ///
     /// When the state cannot be opened.
-    pub fn admin(&self) -> OperatorActions {
-        OperatorActions::open(self.config()).expect("operator actions open")
+    pub async fn admin(&self) -> OperatorActions {
+        OperatorActions::open(self.config())
+            .await
+            .expect("operator actions open")
     }
 
     /// Write `<id>.toml` for a plugin, signed with the fixture's key, and

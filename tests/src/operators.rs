@@ -82,7 +82,7 @@ impl Fixture {
             ttl_secs,
         };
         let signed = self.signer(by).sign_issue(request, "test");
-        self.admin().issue_token(&signed).await
+        self.admin().await.issue_token(&signed).await
     }
 
     /// The private key file of operator `name` (carol, dave, mallory).
@@ -120,6 +120,7 @@ impl Fixture {
                         .expect("runtime")
                         .block_on(async {
                             warrant::operator::OperatorActions::open(config)
+                                .await
                                 .expect("operator actions open")
                                 .audience()
                                 .await
@@ -164,7 +165,7 @@ impl Fixture {
     pub async fn stop(&self, name: &str, stop: &Stop, reason: &str) -> Result<bool, OperatorError> {
         let (kind, target) = stop.action();
         let signed = self.sign(name, kind, target, reason);
-        self.admin().stop(stop, &signed).await
+        self.admin().await.stop(stop, &signed).await
     }
 
     /// `name` approves (or denies) the request `id`, signed over what it
@@ -180,7 +181,7 @@ impl Fixture {
         approve: bool,
         reason: &str,
     ) -> Result<Approval, OperatorError> {
-        let admin = self.admin();
+        let admin = self.admin().await;
         let binding = admin.approval(id).await?.binding.digest();
         let signed = self
             .signer(name)

@@ -97,7 +97,9 @@ pub(crate) fn status_of(e: &OperatorError) -> StatusCode {
                 StatusCode::FORBIDDEN
             }
             OperatorError::Mismatch { .. } => StatusCode::BAD_REQUEST,
-            OperatorError::Invalid(_) | OperatorError::Issue(_) => StatusCode::CONFLICT,
+            OperatorError::Invalid(_) | OperatorError::Issue(_) | OperatorError::Rules(_) => {
+                StatusCode::CONFLICT
+            }
             OperatorError::StateDir(_) => StatusCode::INTERNAL_SERVER_ERROR,
             OperatorError::State(_) | OperatorError::Audit(_) => StatusCode::SERVICE_UNAVAILABLE,
         }

@@ -9,6 +9,7 @@
 //! record kind holds is [`event`]; the format is documented in
 //! `host/docs/audit-format.md`. The audit module knows nothing of wasmtime.
 
+mod archive;
 mod checkpoint;
 mod delegation;
 pub mod event;
@@ -23,6 +24,7 @@ mod timeline;
 mod verify;
 mod writer;
 
+pub use archive::{ArchiveError, ReleaseArchive};
 pub use checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use delegation::{DelegationProof, check_delegation};
 pub use event::{Event, FORMAT_VERSION};

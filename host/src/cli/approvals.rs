@@ -42,7 +42,7 @@ pub struct Decide {
 pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::List { all, config } => {
-            let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
+            let ops = OperatorActions::open(HostConfig::load(&config.config)?).await?;
             let list = ops.approvals(all).await?;
             if list.is_empty() {
                 out!("no {}approval requests", if all { "" } else { "open " });
@@ -99,7 +99,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
 }
 
 async fn decide(d: Decide, approve: bool) -> anyhow::Result<ExitCode> {
-    let ops = OperatorActions::open(HostConfig::load(&d.config.config)?)?;
+    let ops = OperatorActions::open(HostConfig::load(&d.config.config)?).await?;
     let signer = d.op.signer(&ops).await?;
     let held = ops.approval(&d.id).await?;
     let b = &held.binding;

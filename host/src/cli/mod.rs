@@ -107,7 +107,7 @@ pub async fn audience_of(given: Option<String>, config: &HostConfig) -> anyhow::
     if let Some(a) = given {
         return Ok(a);
     }
-    let ops = OperatorActions::open(config.clone()).map_err(|e| {
+    let ops = OperatorActions::open(config.clone()).await.map_err(|e| {
         anyhow::anyhow!(
             "pass --audience (the host's or fleet's id; a refusal names it): this machine cannot open the state to look it up: {e}"
         )

@@ -54,7 +54,7 @@ pub struct PluginArgs {
 
 /// Press a stop button (or release it) and print what changed.
 pub async fn run(stop: Stop, op: Operator, config: ConfigArg) -> anyhow::Result<ExitCode> {
-    let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
+    let ops = OperatorActions::open(HostConfig::load(&config.config)?).await?;
     let (kind, target) = stop.action();
     let signed = op.signer(&ops).await?.sign(kind, target, &op.reason);
     let changed = ops.stop(&stop, &signed).await?;
@@ -68,7 +68,7 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
         PluginCommand::Disable(a) => run(Stop::Disable(a.plugin), a.op, a.config).await,
         PluginCommand::Enable(a) => run(Stop::Enable(a.plugin), a.op, a.config).await,
         PluginCommand::ResetVersion(a) => {
-            let ops = OperatorActions::open(HostConfig::load(&a.config.config)?)?;
+            let ops = OperatorActions::open(HostConfig::load(&a.config.config)?).await?;
             let signed =
                 a.op.signer(&ops)
                     .await?
@@ -91,7 +91,7 @@ pub async fn plugin(c: PluginCommand) -> anyhow::Result<ExitCode> {
 
 /// `warrant reload`: every host on this state reloads its config and trust.
 pub async fn reload(a: HostArgs) -> anyhow::Result<ExitCode> {
-    let ops = OperatorActions::open(HostConfig::load(&a.config.config)?)?;
+    let ops = OperatorActions::open(HostConfig::load(&a.config.config)?).await?;
     let signed =
         a.op.signer(&ops)
             .await?

@@ -75,7 +75,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             op,
             config,
         } => {
-            let ops = OperatorActions::open(HostConfig::load(&config.config)?)?;
+            let ops = OperatorActions::open(HostConfig::load(&config.config)?).await?;
             let ttl = parse_duration(&ttl)?;
             let request = IssueRequest {
                 agent,

@@ -107,6 +107,20 @@ impl Governance {
     }
 }
 
+/// Check a `[governance]` section whose key files are read from `files`
+/// (relative to `dir`): the governors of a release.
+///
+/// # Errors
+///
+/// What is wrong, naming the field.
+pub fn parse_governance(
+    s: &GovernanceSection,
+    dir: &std::path::Path,
+    files: &crate::config::RuleFiles,
+) -> Result<Governance, String> {
+    governance(s, &Place { dir, files }).map_err(|(f, why)| format!("`{f}`: {why}"))
+}
+
 /// Check `[governance]`; the error names the field.
 pub(super) fn governance(
     s: &GovernanceSection,

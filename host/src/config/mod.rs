@@ -28,7 +28,9 @@ pub use agents::{Agent, valid_id};
 pub use budgets::{Budget, BudgetEntry, BudgetPer};
 pub use ceilings::{Ceilings, HttpCeiling, normal};
 pub use console::{Console, ConsoleOidc, ConsoleOidcEntry, ConsoleSection};
-pub use governance::{Governance, GovernanceMode, GovernanceSection, Governor, GovernorEntry};
+pub use governance::{
+    Governance, GovernanceMode, GovernanceSection, Governor, GovernorEntry, parse_governance,
+};
 pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,

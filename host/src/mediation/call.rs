@@ -69,6 +69,7 @@ impl Host {
         );
         ctx.progress = req.progress.clone();
         let loaded = self.loaded();
+        ctx.release = Some(loaded.release.clone());
         let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;
         ctx.degraded = inner.stops.degraded();
         let Decided {

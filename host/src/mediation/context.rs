@@ -31,6 +31,8 @@ pub(crate) struct CallContext {
     pub(crate) progress: Option<tokio::sync::mpsc::UnboundedSender<crate::mediation::CallProgress>>,
     /// Decided on a stale stop state (the shared state unreachable): why.
     pub(crate) degraded: Option<String>,
+    /// The release of the rules the call is decided under.
+    pub(crate) release: Option<crate::governance::ReleaseRef>,
 }
 
 /// The input as it was recorded: its digest and size.
@@ -74,6 +76,7 @@ impl CallContext {
             context: context.map(|c| cap_at(&c.to_string(), MAX_PROMPT)),
             progress: None,
             degraded: None,
+            release: None,
         }
     }
 
@@ -81,6 +84,7 @@ impl CallContext {
     pub(crate) fn who(&self, mut a: Attribution) -> Attribution {
         a.call_id = Some(self.call_id.clone());
         a.channel = Some(self.channel.to_owned());
+        a.release.clone_from(&self.release);
         a
     }
 

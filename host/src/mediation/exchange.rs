@@ -51,6 +51,7 @@ impl Host {
                     iss: cap(&x.credential.iss),
                     credential_expires: rfc3339(x.credential.exp),
                     channel: channel.to_owned(),
+                    release: Some(loaded.release.clone()),
                 }))
             }
             Err(e) => Event::ExchangeRefused(Box::new(ExchangeRefused {
@@ -69,6 +70,7 @@ impl Host {
                     crate::keys::sha256_hex(req.subject_token.trim().as_bytes())
                 ),
                 channel: channel.to_owned(),
+                release: Some(loaded.release.clone()),
             })),
         };
         if let Err(e) = self.inner.audit.append(&event, true).await {

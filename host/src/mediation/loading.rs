@@ -19,6 +19,7 @@ use crate::statedir::StateDir;
 /// Load the plugins of `config` and build authorization over them.
 pub(crate) async fn build(
     config: &Arc<HostConfig>,
+    release: &crate::governance::ReleaseRef,
     sandbox: &Sandbox,
     state_dir: &StateDir,
     state: &Arc<dyn SharedState>,
@@ -41,7 +42,8 @@ pub(crate) async fn build(
         state_dir,
         Arc::clone(state),
         Arc::clone(audit),
-    )?;
+    )?
+    .under(release.clone());
     let expires = registry
         .plugins()
         .filter_map(|p| {
@@ -62,6 +64,7 @@ pub(crate) async fn build(
         authz,
         operator,
         expires,
+        release: release.clone(),
     })
 }
 

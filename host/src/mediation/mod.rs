@@ -60,6 +60,8 @@ pub struct Loaded {
     /// signing key's `not-after`, or its manifest's own expiry: the host
     /// reloads then.
     pub expires: Option<chrono::DateTime<chrono::Utc>>,
+    /// The release of the rules it runs under (every decision names it).
+    pub release: crate::governance::ReleaseRef,
 }
 
 /// A running host. Cheap to clone.
@@ -99,6 +101,8 @@ pub(crate) struct Inner {
     file_stamp: std::sync::Mutex<Option<Vec<Option<std::time::SystemTime>>>>,
     /// On a fleet's shared state: what this host publishes of itself.
     fleet: Option<fleet::Publisher>,
+    /// The candidate release this host refused last (recorded once).
+    refused_release: std::sync::Mutex<Option<String>>,
 }
 
 /// A view of the registry a host runs with now.

@@ -24,13 +24,9 @@ impl Host {
     /// [`HostError`] when the host cannot run at all (a policy that does not
     /// parse or type-check, an unusable state directory, ...).
     pub async fn open(config: HostConfig, opts: HostOptions) -> Result<Self, HostError> {
-        for w in config.warnings() {
-            tracing::warn!("{w}");
-        }
         let config = Arc::new(config);
         let state_dir = StateDir::create(&config.state_dir)?;
         let state: Arc<dyn SharedState> = crate::operator::open_state(&config, &state_dir)?;
-        let sandbox = Sandbox::new(sandbox_config(&config))?;
         let keys = AuditKeys::load_or_create(&state_dir)?;
         let audit = Arc::new(AuditLog::open(
             &config.audit.dir,
@@ -43,7 +39,35 @@ impl Host {
                 ..AuditOptions::default()
             },
         )?);
-        let loaded = build(&config, &sandbox, &state_dir, &state, &audit, opts).await?;
+        // The rules: the release in force, never unsigned files.
+        let keeper = crate::operator::rules::Keeper::new(state.as_ref(), &audit, &config.audit.dir)?;
+        let refused_release = std::sync::Mutex::new(None);
+        let look = if opts.record_loads {
+            crate::operator::rules::Look::Start
+        } else {
+            crate::operator::rules::Look::Command
+        };
+        let governed = crate::operator::rules::in_force(
+            &config,
+            &keeper.recording(&refused_release),
+            look,
+        )
+        .await?;
+        let config = Arc::new(governed.config);
+        for w in config.warnings() {
+            tracing::warn!("{w}");
+        }
+        let sandbox = Sandbox::new(sandbox_config(&config))?;
+        let loaded = build(
+            &config,
+            &governed.release,
+            &sandbox,
+            &state_dir,
+            &state,
+            &audit,
+            opts,
+        )
+        .await?;
         if opts.record_loads {
             record_loads(&audit, &loaded.registry, opts.insecure).await;
         }
@@ -73,6 +97,7 @@ impl Host {
                 shadow_differences: AtomicU64::new(0),
                 owner: format!("{}/{prefix}", keys.host_id()),
                 alive: std::sync::Mutex::new(Some(alive)),
+                refused_release,
                 call_prefix: prefix,
                 shutdown: CancelToken::new(),
                 reloaded: AtomicU64::new(reloaded),

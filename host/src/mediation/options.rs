@@ -28,6 +28,9 @@ pub enum HostError {
     /// A file of the state directory.
     #[error("{0}")]
     Io(String),
+    /// The rules in force.
+    #[error(transparent)]
+    Rules(#[from] crate::operator::rules::RulesError),
 }
 
 /// How the host starts. The default: signed manifests only, loads not

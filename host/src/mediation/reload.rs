@@ -38,21 +38,29 @@ impl Host {
         let inner = &self.inner;
         let _one = inner.reloading.lock().await;
         let old = self.loaded();
+        let mut files_differ = None;
         let attempt = match HostConfig::load(&old.config.path) {
-            Ok(config) => build(
-                &Arc::new(config),
-                &inner.sandbox,
-                &inner.state_dir,
-                &inner.state,
-                &inner.audit,
-                inner.opts,
-            )
-            .await
-            .map(|mut l| {
-                l.operator.keep_sessions(&old.operator);
-                l
-            })
-            .map_err(|e| e.to_string()),
+            Ok(files) => match self.governed(&files, trigger).await {
+                Ok(governed) => {
+                    files_differ = governed.files_differ;
+                    build(
+                        &Arc::new(governed.config),
+                        &governed.release,
+                        &inner.sandbox,
+                        &inner.state_dir,
+                        &inner.state,
+                        &inner.audit,
+                        inner.opts,
+                    )
+                    .await
+                    .map(|mut l| {
+                        l.operator.keep_sessions(&old.operator);
+                        l
+                    })
+                    .map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e.to_string()),
         };
         let before: Vec<String> = old.registry.plugins().map(|p| p.id().to_owned()).collect();
@@ -99,7 +107,7 @@ impl Host {
                     loaded,
                     unloaded,
                     cancelled,
-                    error: None,
+                    error: files_differ,
                 }
             }
         };
@@ -116,6 +124,31 @@ impl Host {
             tracing::error!("the reload could not be recorded in the audit chain: {e}");
         }
         report
+    }
+
+    /// The rules `files` run under on this host's state: the release in
+    /// force (applying a signed or development candidate; recording a
+    /// refusal once).
+    async fn governed(
+        &self,
+        files: &HostConfig,
+        trigger: &str,
+    ) -> Result<crate::operator::rules::InForce, String> {
+        use crate::operator::rules::{Keeper, Look, in_force};
+        let inner = &self.inner;
+        let keeper = Keeper::new(inner.state.as_ref(), &inner.audit, &files.audit.dir)
+            .map_err(|e| e.to_string())?
+            .recording(&inner.refused_release);
+        let look = Look::Reload(match trigger {
+            "signal" => "signal",
+            "operator" => "operator",
+            "file-change" => "file-change",
+            "expiry" => "expiry",
+            _ => "reload",
+        });
+        in_force(files, &keeper, look)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     /// Reload on SIGHUP until the host shuts down (a server calls this).

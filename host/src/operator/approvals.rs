@@ -113,6 +113,7 @@ impl OperatorActions {
         let approve = kind == ActionKind::Approve;
         let count = u32::try_from(a.votes.len()).unwrap_or(u32::MAX) + u32::from(approve);
         let decided = ApprovalDecided {
+            release: self.release.clone(),
             approval_id: id.to_owned(),
             agent: b.agent.clone(),
             task: b.task.clone(),

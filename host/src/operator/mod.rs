@@ -9,6 +9,7 @@
 
 mod approvals;
 mod auth;
+pub mod rules;
 mod sessions;
 mod signer;
 mod stops;
@@ -98,6 +99,9 @@ pub enum OperatorError {
     /// The audit chain; the action was not taken.
     #[error("not done, failing closed: {0}")]
     Audit(#[from] AuditError),
+    /// The rules in force.
+    #[error(transparent)]
+    Rules(#[from] rules::RulesError),
 }
 
 /// Operator actions on one host's state. Cheap to clone.
@@ -110,17 +114,20 @@ pub struct OperatorActions {
     sessions: Arc<Sessions>,
     /// The audience signed actions must name, once known.
     audience: Arc<tokio::sync::OnceCell<String>>,
+    /// The release of the rules these actions are taken under.
+    release: Option<crate::governance::ReleaseRef>,
 }
 
 impl OperatorActions {
-    /// Open the state and audit chain of `config`.
+    /// Open the state and audit chain of `config` (as read from its
+    /// files), under the release of the rules in force there — never the
+    /// files' own rules when they differ (then it warns).
     ///
     /// # Errors
     ///
     /// When the state directory, the state or the audit chain cannot be
-    /// used.
-    pub fn open(config: HostConfig) -> Result<Self, OperatorError> {
-        let config = Arc::new(config);
+    /// used, or no release of the rules is in force.
+    pub async fn open(config: HostConfig) -> Result<Self, OperatorError> {
         let dir = StateDir::create(&config.state_dir)?;
         let state = open_state(&config, &dir)?;
         let keys = AuditKeys::load_or_create(&dir)?;
@@ -134,7 +141,10 @@ impl OperatorActions {
                 ..AuditOptions::default()
             },
         )?);
-        Ok(Self::with(config, &dir, state, audit)?)
+        let keeper = rules::Keeper::new(state.as_ref(), &audit, &config.audit.dir)?;
+        let governed = rules::in_force(&config, &keeper, rules::Look::Command).await?;
+        drop(keeper);
+        Ok(Self::with(Arc::new(governed.config), &dir, state, audit)?.under(governed.release))
     }
 
     /// Use an already open state and audit chain.
@@ -156,7 +166,20 @@ impl OperatorActions {
             issuer,
             sessions: Arc::default(),
             audience: Arc::default(),
+            release: None,
         })
+    }
+
+    /// These actions, taken under `release` (named in their records).
+    #[must_use]
+    pub fn under(mut self, release: crate::governance::ReleaseRef) -> Self {
+        self.release = Some(release);
+        self
+    }
+
+    /// The release of the rules these actions are taken under.
+    pub fn release(&self) -> Option<&crate::governance::ReleaseRef> {
+        self.release.as_ref()
     }
 
     /// The config.

@@ -195,7 +195,13 @@ impl OperatorActions {
         };
         self.audit
             .append(
-                &Event::SessionOpened(record(&delegation, method, identity, None)),
+                &Event::SessionOpened(record(
+                    &delegation,
+                    method,
+                    identity,
+                    None,
+                    self.release.clone(),
+                )),
                 true,
             )
             .await?;
@@ -236,7 +242,13 @@ impl OperatorActions {
         let Some(s) = self.sessions.remove(id) else {
             return false;
         };
-        let ended = record(&s.delegation, s.method, None, Some(cap(why)));
+        let ended = record(
+            &s.delegation,
+            s.method,
+            None,
+            Some(cap(why)),
+            self.release.clone(),
+        );
         if let Err(e) = self.audit.append(&Event::SessionClosed(ended), true).await {
             tracing::error!("console session {id} ended but could not be recorded: {e}");
         }
@@ -296,8 +308,10 @@ fn record(
     method: &str,
     identity: Option<String>,
     ended: Option<String>,
+    release: Option<crate::governance::ReleaseRef>,
 ) -> ConsoleSession {
     ConsoleSession {
+        release,
         operator: d.operator.clone(),
         session: d.session.clone(),
         method: method.to_owned(),

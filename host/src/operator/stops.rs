@@ -98,6 +98,7 @@ impl OperatorActions {
         }
         let (by, reason) = (op.name.as_str(), signed.action.reason.as_str());
         let mut action = OperatorAction {
+            release: self.release.clone(),
             agent: None,
             plugin: None,
             token_id: None,

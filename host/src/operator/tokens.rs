@@ -41,6 +41,7 @@ impl OperatorActions {
         )?;
         let a = self.config.agent(&req.agent);
         let event = Event::TokenIssued(TokenIssued {
+            release: self.release.clone(),
             token_id: t.id.clone(),
             agent: t.agent.clone(),
             agent_owner: a.map(|a| a.owner.clone()),
@@ -67,6 +68,7 @@ impl OperatorActions {
         let op = self.authenticate(signed, ActionKind::Reload, "").await?;
         self.require(op, Role::Reload, "ask for a reload")?;
         let event = Event::ReloadRequested(OperatorAction {
+            release: self.release.clone(),
             agent: None,
             plugin: None,
             token_id: None,
@@ -104,6 +106,7 @@ impl OperatorActions {
         self.audit
             .append(
                 &Event::VersionReset(VersionReset {
+            release: self.release.clone(),
                     plugin: plugin.to_owned(),
                     from: from.clone(),
                     by: cap(&op.name),

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::{
     Approval, ApprovalBinding, CallUse, Decided, FleetRegistry, LimitHit, NewApproval, RateRule,
-    SharedState, StateError, StopState, StopTarget, TaskHistory, Usage, UsageScope, UseHit,
-    UseLimit, VersionMark,
+    Proposal, SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage,
+    UsageScope, UseHit, UseLimit, VersionMark,
 };
 
 /// `S`, every operation of which fails after `limit`.
@@ -192,6 +192,45 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
 
     async fn reload_request(&self) -> Result<(u64, Option<String>), StateError> {
         self.within("a reload check", self.inner.reload_request())
+            .await
+    }
+
+    async fn release_in_force(&self) -> Result<Option<StoredRelease>, StateError> {
+        self.within("reading the release in force", self.inner.release_in_force())
+            .await
+    }
+
+    async fn release(&self, version: u64) -> Result<Option<StoredRelease>, StateError> {
+        self.within("reading a release", self.inner.release(version))
+            .await
+    }
+
+    async fn put_release(
+        &self,
+        r: &StoredRelease,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<bool, StateError> {
+        self.within("storing a release", self.inner.put_release(r, files))
+            .await
+    }
+
+    async fn release_file(&self, digest: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.within("reading a release's file", self.inner.release_file(digest))
+            .await
+    }
+
+    async fn propose(
+        &self,
+        digest: &str,
+        doc: &[u8],
+        signature: &str,
+    ) -> Result<Vec<String>, StateError> {
+        self.within("storing a signature", self.inner.propose(digest, doc, signature))
+            .await
+    }
+
+    async fn proposals(&self) -> Result<Vec<Proposal>, StateError> {
+        self.within("reading proposals", self.inner.proposals())
             .await
     }
 

@@ -22,7 +22,8 @@ pub use postgres::{PostgresConfig, PostgresState};
 pub use sqlite::SqliteState;
 pub use types::{
     Approval, ApprovalBinding, ApprovalStatus, CallUse, Decided, LimitHit, NewApproval, RateRule,
-    StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, UseHit, UseLimit, VersionMark,
+    Proposal, StopState, StopTarget, Stopped, StoredRelease, TaskHistory, Usage, UsageScope, UseHit,
+    UseLimit, VersionMark,
 };
 
 /// Why the shared state failed. Callers fail closed on it.
@@ -162,6 +163,37 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     /// The reload generation (it grows with every reload request) and who
     /// asked for the last one.
     async fn reload_request(&self) -> Result<(u64, Option<String>), StateError>;
+
+    /// The release of the rules in force: the highest version stored.
+    async fn release_in_force(&self) -> Result<Option<StoredRelease>, StateError>;
+
+    /// The release of one version.
+    async fn release(&self, version: u64) -> Result<Option<StoredRelease>, StateError>;
+
+    /// Store `r` as the release in force, with the content of its files
+    /// (by digest) — only if its version is one more than the release in
+    /// force (or 1 when there is none): false when another release took
+    /// that place first. Every host on the state reloads.
+    async fn put_release(
+        &self,
+        r: &StoredRelease,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<bool, StateError>;
+
+    /// The content of a file a release names, by digest.
+    async fn release_file(&self, digest: &str) -> Result<Option<Vec<u8>>, StateError>;
+
+    /// Add a governor's signature (JSON) to the proposal `digest` (storing
+    /// `doc` when it is new); every signature gathered so far.
+    async fn propose(
+        &self,
+        digest: &str,
+        doc: &[u8],
+        signature: &str,
+    ) -> Result<Vec<String>, StateError>;
+
+    /// The proposals and their signatures, newest first.
+    async fn proposals(&self) -> Result<Vec<Proposal>, StateError>;
 
     /// The fleet registry, when this state is shared by a fleet.
     fn fleet(&self) -> Option<&dyn FleetRegistry> {

@@ -336,3 +336,30 @@ pub struct UseHit {
     /// What was used when the call was refused.
     pub used: Usage,
 }
+
+/// A release of the rules as the shared state keeps it: its version and
+/// digest, its canonical document, and the governors' signatures (JSON).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRelease {
+    /// Its version.
+    pub version: u64,
+    /// `sha256:` of `doc`.
+    pub digest: String,
+    /// The canonical JSON document.
+    pub doc: Vec<u8>,
+    /// The signatures it took effect with, as a JSON array.
+    pub signatures: String,
+    /// When it took effect, ms since the epoch.
+    pub applied_ms: i64,
+}
+
+/// A proposed release and the signatures gathered for it so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proposal {
+    /// `sha256:` of `doc`.
+    pub digest: String,
+    /// The canonical JSON document.
+    pub doc: Vec<u8>,
+    /// Each signature, as JSON.
+    pub signatures: Vec<String>,
+}

@@ -162,7 +162,7 @@ async fn mcp_http_client_lists_and_calls_allowed_denied_and_held_tools() {
     );
     // Approved through the admin API; the same call then runs, once.
     let http = reqwest::Client::new();
-    let admin = fx.admin();
+    let admin = fx.admin().await;
     let digest = admin.approval(&approval).await.unwrap().binding.digest();
     let signed =
         fx.signer("carol")

@@ -100,7 +100,7 @@ async fn story(fx: &Fixture) -> Host {
         )
         .await
     });
-    let admin = fx.admin();
+    let admin = fx.admin().await;
     let id = loop {
         if let Some(a) = admin.approvals(false).await.unwrap().first() {
             break a.id.clone();

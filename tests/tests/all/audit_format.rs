@@ -9,11 +9,12 @@ use std::path::Path;
 
 use warrant::audit::event::{
     ApprovalDecided, ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted,
-    CallDecided, CallInterrupted, ConfigReloaded, CredentialRef, Decision, DecisionResult,
+    CallDecided, CallInterrupted, ConfigApplied, ConfigRefused, ConfigReloaded, CredentialRef, Decision, DecisionResult,
     ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide,
     TokenExchanged, TokenIssued, VersionReset,
 };
 use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
+use warrant::governance::{ReleaseRef, ReleaseSignature};
 use warrant::keys::{ActionBody, ActionKind, IssueRequest, SignedAction};
 
 use crate::audit_samples::{delegated, session};
@@ -21,10 +22,19 @@ use warrant::state::ApprovalBinding;
 use warrant::vocab::{CapabilityUse, Impact};
 
 const MAC_KEY: &[u8] = b"warrant audit golden test key -- not a secret";
+/// The release of the rules the sample records were decided under.
+fn release() -> ReleaseRef {
+    ReleaseRef {
+        version: 7,
+        digest: "sha256:3f0c5a1e7d2b9c48e6f1a0b3d5c7e9f2a4b6c8d0e1f3a5b7c9d1e3f5a7b9c1d3".into(),
+    }
+}
+
 const DIGEST: &str = "sha256:9d73ef75979f09a87825b6a1cc97f53c509c6bc6b56396d63c63ea718eab1b93";
 
 fn who() -> Attribution {
     Attribution {
+        release: Some(release()),
         call_id: Some("call-0a1b2c3d-7".into()),
         channel: Some("mcp".into()),
         agent: Some("triage-bot".into()),
@@ -84,6 +94,7 @@ fn act(
 ) -> OperatorAction {
     let target = agent.or(plugin).or(token).unwrap_or_default();
     OperatorAction {
+        release: Some(release()),
         agent: agent.map(str::to_owned),
         plugin: plugin.map(str::to_owned),
         token_id: token.map(str::to_owned),
@@ -105,6 +116,7 @@ fn decided(kind: ActionKind) -> ApprovalDecided {
         tool_digest: "7c2a".repeat(16),
     };
     ApprovalDecided {
+        release: Some(release()),
         approval_id: "apr-a1b2c3d4e5f6".into(),
         agent: "triage-bot".into(),
         task: "INC-2026-0042".into(),
@@ -208,6 +220,7 @@ fn samples() -> Vec<Event> {
         Event::ApprovalApproved(decided(ActionKind::Approve)),
         Event::ApprovalDenied(decided(ActionKind::Deny)),
         Event::TokenIssued(TokenIssued {
+            release: Some(release()),
             token_id: "tok-00112233445566778899".into(),
             agent: "triage-bot".into(),
             agent_owner: Some("alice@soc.example".into()),
@@ -231,6 +244,7 @@ fn samples() -> Vec<Event> {
             ),
         }),
         Event::TokenExchanged(Box::new(TokenExchanged {
+            release: Some(release()),
             token_id: "tok-00112233445566778899".into(),
             agent: "triage-bot".into(),
             agent_owner: Some("alice@soc.example".into()),
@@ -250,6 +264,7 @@ fn samples() -> Vec<Event> {
             channel: "http".into(),
         })),
         Event::ExchangeRefused(Box::new(ExchangeRefused {
+            release: Some(release()),
             error: "invalid_grant".into(),
             reason: "expired (exp 1796040000, clock skew 30s)".into(),
             issuer: Some("k8s-prod".into()),
@@ -289,6 +304,7 @@ fn samples() -> Vec<Event> {
             reason: "signature refused: revoked key".into(),
         })),
         Event::VersionReset(VersionReset {
+            release: Some(release()),
             plugin: "case-note".into(),
             from: Some("2.0.0".into()),
             by: "carol".into(),
@@ -311,6 +327,32 @@ fn samples() -> Vec<Event> {
             applied: true,
             error: None,
         }),
+        Event::ConfigApplied(Box::new(ConfigApplied {
+            version: 7,
+            digest: release().digest,
+            previous: Some(
+                "sha256:8a1d3c5e7f9b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6e8b0d2f".into(),
+            ),
+            mode: "signed".into(),
+            signatures: vec![ReleaseSignature::sign(
+                &release().digest,
+                "erin-2026",
+                &ed25519_dalek::SigningKey::from_bytes(&[11; 32]),
+            )],
+            signers: vec!["erin".into()],
+            narrowing: true,
+            changes: vec!["operator mallory is removed".into()],
+            trigger: "apply".into(),
+        })),
+        Event::ConfigRefused(Box::new(ConfigRefused {
+            version: 8,
+            digest: "sha256:c4e6a8b0d2f4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c6".into(),
+            in_force: Some(release()),
+            reason: "it needs the signatures of 2 of the governors [erin, frank]; it has 0".into(),
+            signers: Vec::new(),
+            changes: vec!["operator mallory is added".into(), "operator mallory gains approval right high".into()],
+            trigger: "file-change".into(),
+        })),
         Event::AuditRecovered(AuditRecovered {
             discarded_bytes: 37,
             reason: "the last line was torn (a crash during a write); no acknowledged record was affected".into(),

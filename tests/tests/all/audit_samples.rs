@@ -13,6 +13,7 @@ pub(crate) fn session(ended: Option<&str>) -> ConsoleSession {
         identity: None,
         not_after: "2026-12-01T20:00:00+00:00".into(),
         ended: ended.map(str::to_owned),
+        release: None,
     }
 }
 

@@ -64,4 +64,8 @@ pub struct Attribution {
     /// The tool's impact level.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub impact: Option<Impact>,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }

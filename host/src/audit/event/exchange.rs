@@ -54,6 +54,10 @@ pub struct TokenExchanged {
     pub credential_expires: Option<String>,
     /// How it arrived: `http` or `cli`.
     pub channel: String,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }
 
 /// `token.exchange-refused`: a credential was not exchanged.
@@ -80,4 +84,8 @@ pub struct ExchangeRefused {
     pub credential_digest: String,
     /// How it arrived.
     pub channel: String,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }

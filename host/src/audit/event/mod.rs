@@ -13,6 +13,7 @@ mod attribution;
 mod call;
 mod exchange;
 mod other;
+mod rules;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -25,6 +26,7 @@ pub use call::{
     PolicyShadow, PolicySide,
 };
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
+pub use rules::{ConfigApplied, ConfigRefused};
 pub use other::{
     ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, ConsoleSession,
     OperatorAction, PluginLoaded, PluginRefused, TokenIssued, VersionReset,
@@ -104,6 +106,12 @@ pub enum Event {
     /// The host reloaded its config and trust.
     #[serde(rename = "config.reloaded")]
     ConfigReloaded(ConfigReloaded),
+    /// A release of the rules took effect.
+    #[serde(rename = "config.applied")]
+    ConfigApplied(Box<ConfigApplied>),
+    /// A release of the rules was refused.
+    #[serde(rename = "config.refused")]
+    ConfigRefused(Box<ConfigRefused>),
     /// The writer cut a torn final line left by a crash.
     #[serde(rename = "audit.recovered")]
     AuditRecovered(AuditRecovered),
@@ -140,6 +148,8 @@ impl Event {
         "plugin.version-reset",
         "config.reload-requested",
         "config.reloaded",
+        "config.applied",
+        "config.refused",
         "audit.recovered",
         "console.session-opened",
         "console.session-closed",
@@ -170,6 +180,8 @@ impl Event {
             Self::VersionReset(_) => "plugin.version-reset",
             Self::ReloadRequested(_) => "config.reload-requested",
             Self::ConfigReloaded(_) => "config.reloaded",
+            Self::ConfigApplied(_) => "config.applied",
+            Self::ConfigRefused(_) => "config.refused",
             Self::AuditRecovered(_) => "audit.recovered",
             Self::SessionOpened(_) => "console.session-opened",
             Self::SessionClosed(_) => "console.session-closed",

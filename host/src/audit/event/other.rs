@@ -73,6 +73,10 @@ pub struct ApprovalDecided {
     /// The operator's signed decision (from format 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<SignedAction>,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }
 
 /// `token.issued`.
@@ -99,6 +103,10 @@ pub struct TokenIssued {
     /// The operator's signed request (from format 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<SignedAction>,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }
 
 /// A stop button or its release: `host.halted`, `host.resumed`,
@@ -124,6 +132,10 @@ pub struct OperatorAction {
     /// The operator's signed action (from format 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<SignedAction>,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }
 
 /// `plugin.loaded`.
@@ -188,6 +200,10 @@ pub struct VersionReset {
     /// The operator's signed action (from format 3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signed: Option<SignedAction>,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }
 
 /// `config.reloaded`: the host re-read its config and trust, re-verified
@@ -243,4 +259,8 @@ pub struct ConsoleSession {
     /// Why it ended (`console.session-closed`): logged out, expired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<String>,
+    /// The release of the rules in force when it was decided (from
+    /// format 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<crate::governance::ReleaseRef>,
 }

@@ -142,6 +142,27 @@ INSERT INTO fleet_meta (id)
 ALTER TABLE inflight_slots ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 CREATE INDEX inflight_slots_owner ON inflight_slots (owner);
 ",
+    // 5: governed configuration — releases of the rules, their files and
+    // the signatures gathered for proposed ones.
+    r"
+CREATE TABLE releases (
+    version BIGINT PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    doc BYTEA NOT NULL,
+    signatures TEXT NOT NULL,
+    applied_at BIGINT NOT NULL
+);
+CREATE TABLE release_files (
+    digest TEXT PRIMARY KEY,
+    content BYTEA NOT NULL
+);
+CREATE TABLE release_proposals (
+    digest TEXT PRIMARY KEY,
+    doc BYTEA NOT NULL,
+    signatures TEXT NOT NULL,
+    at BIGINT NOT NULL
+);
+",
 ];
 
 /// The key of the advisory lock migrations hold.

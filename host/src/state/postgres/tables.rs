@@ -6,8 +6,8 @@
 use super::{CHANNEL, PostgresState};
 use crate::state::{
     Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
-    StateError, StopState, StopTarget, Stopped, TaskHistory, Usage, UsageScope, UseHit, UseLimit,
-    VersionMark, now_ms,
+    StateError, StopState, StopTarget, Stopped, StoredRelease, TaskHistory, Usage, UsageScope,
+    UseHit, UseLimit, VersionMark, now_ms,
 };
 use crate::vocab::Version;
 
@@ -336,6 +336,39 @@ impl SharedState for PostgresState {
                 Some(r.get(1)),
             )
         }))
+    }
+
+    async fn release_in_force(&self) -> Result<Option<StoredRelease>, StateError> {
+        self.read_release(None).await
+    }
+
+    async fn release(&self, version: u64) -> Result<Option<StoredRelease>, StateError> {
+        self.read_release(Some(version)).await
+    }
+
+    async fn put_release(
+        &self,
+        r: &StoredRelease,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<bool, StateError> {
+        self.write_release(r, files).await
+    }
+
+    async fn release_file(&self, digest: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.read_release_file(digest).await
+    }
+
+    async fn propose(
+        &self,
+        digest: &str,
+        doc: &[u8],
+        signature: &str,
+    ) -> Result<Vec<String>, StateError> {
+        self.write_proposal(digest, doc, signature).await
+    }
+
+    async fn proposals(&self) -> Result<Vec<crate::state::Proposal>, StateError> {
+        self.read_proposals().await
     }
 
     fn fleet(&self) -> Option<&dyn crate::state::FleetRegistry> {

@@ -4,6 +4,7 @@
 //! (its watcher asks), and its own at once (an in-memory counter).
 
 mod approvals;
+mod releases;
 mod schema;
 mod stops;
 mod uses;
@@ -19,8 +20,8 @@ use rusqlite::{Connection, params};
 
 use super::{
     Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
-    StateError, StopState, StopTarget, TaskHistory, Usage, UsageScope, UseHit, UseLimit,
-    VersionMark, now_ms,
+    Proposal, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage, UsageScope,
+    UseHit, UseLimit, VersionMark, now_ms,
 };
 
 /// Shared state in one SQLite database file.
@@ -281,6 +282,39 @@ impl SharedState for SqliteState {
         drop(c);
         self.changed_locally();
         Ok(id as u64)
+    }
+
+    async fn release_in_force(&self) -> Result<Option<StoredRelease>, StateError> {
+        self.read_release(None)
+    }
+
+    async fn release(&self, version: u64) -> Result<Option<StoredRelease>, StateError> {
+        self.read_release(Some(version))
+    }
+
+    async fn put_release(
+        &self,
+        r: &StoredRelease,
+        files: &[(String, Vec<u8>)],
+    ) -> Result<bool, StateError> {
+        self.write_release(r, files)
+    }
+
+    async fn release_file(&self, digest: &str) -> Result<Option<Vec<u8>>, StateError> {
+        self.read_release_file(digest)
+    }
+
+    async fn propose(
+        &self,
+        digest: &str,
+        doc: &[u8],
+        signature: &str,
+    ) -> Result<Vec<String>, StateError> {
+        self.write_proposal(digest, doc, signature)
+    }
+
+    async fn proposals(&self) -> Result<Vec<Proposal>, StateError> {
+        self.read_proposals()
     }
 
     async fn reload_request(&self) -> Result<(u64, Option<String>), StateError> {

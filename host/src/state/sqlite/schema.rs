@@ -98,6 +98,27 @@ CREATE INDEX IF NOT EXISTS call_uses_task ON call_uses (task, at);
 CREATE INDEX IF NOT EXISTS call_uses_agent ON call_uses (agent, at);
 CREATE INDEX IF NOT EXISTS call_uses_tool ON call_uses (tool, at);
 ",
+    // 5: governed configuration — releases of the rules, their files and
+    // the signatures gathered for proposed ones.
+    r"
+CREATE TABLE IF NOT EXISTS releases (
+    version INTEGER PRIMARY KEY,
+    digest TEXT NOT NULL UNIQUE,
+    doc BLOB NOT NULL,
+    signatures TEXT NOT NULL,
+    applied_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS release_files (
+    digest TEXT PRIMARY KEY,
+    content BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS release_proposals (
+    digest TEXT PRIMARY KEY,
+    doc BLOB NOT NULL,
+    signatures TEXT NOT NULL,
+    at INTEGER NOT NULL
+);
+",
 ];
 
 /// Bring the database to the current schema, one transaction per step

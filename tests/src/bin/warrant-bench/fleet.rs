@@ -38,7 +38,7 @@ async fn token(fx: &Fixture, cfg: &HostConfig) -> anyhow::Result<String> {
         tools: Vec::new(),
         ttl_secs: 3600,
     };
-    let ops = OperatorActions::open(cfg.clone())?;
+    let ops = OperatorActions::open(cfg.clone()).await?;
     let signed = fx
         .signer("carol")
         .for_audience(&ops.audience().await?)

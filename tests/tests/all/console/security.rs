@@ -179,7 +179,7 @@ async fn a_non_approver_sees_the_request_but_cannot_decide_and_html_stays_text()
         .await
     });
     let id = loop {
-        if let Some(a) = fx.admin().approvals(false).await.unwrap().first() {
+        if let Some(a) = fx.admin().await.approvals(false).await.unwrap().first() {
             break a.id.clone();
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -205,7 +205,7 @@ async fn a_non_approver_sees_the_request_but_cannot_decide_and_html_stays_text()
     assert!(!page.contains("<img src=x"));
     assert!(page.contains("You (mallory) may not decide this request."));
     // The decision itself is refused by the library, naming why.
-    let binding = fx.admin().approval(&id).await.unwrap().binding.digest();
+    let binding = fx.admin().await.approval(&id).await.unwrap().binding.digest();
     let form = [
         ("decision", "approve"),
         ("binding", binding.as_str()),
@@ -232,7 +232,7 @@ async fn a_non_approver_sees_the_request_but_cannot_decide_and_html_stays_text()
         .post(&format!("/console/approvals/{id}/decide"), &form)
         .await;
     assert_eq!(st, 303, "{body}");
-    let a = fx.admin().approval(&id).await.unwrap();
+    let a = fx.admin().await.approval(&id).await.unwrap();
     assert_eq!(a.votes, ["carol"]);
     let _ = held.await;
     s.running.shutdown().await.unwrap();

@@ -27,7 +27,7 @@ async fn an_action_signed_for_one_host_is_refused_by_another() {
 
     // Carol halts A; the signed halt is in A's chain.
     let halt = a.sign("carol", ActionKind::Halt, "", "drill on A");
-    assert!(a.admin().stop(&Stop::Halt, &halt).await.unwrap());
+    assert!(a.admin().await.stop(&Stop::Halt, &halt).await.unwrap());
     let copied: SignedAction = crate::hardening::records(&a)
         .iter()
         .find(|r| r.kind == "host.halted")
@@ -36,7 +36,7 @@ async fn an_action_signed_for_one_host_is_refused_by_another() {
     assert_eq!(copied, halt);
 
     // Replayed on B through the library: refused, naming both.
-    let err = b.admin().stop(&Stop::Halt, &copied).await.unwrap_err();
+    let err = b.admin().await.stop(&Stop::Halt, &copied).await.unwrap_err();
     assert!(
         matches!(err, OperatorError::WrongAudience { .. })
             && err.to_string().contains(&a.audience())
@@ -59,11 +59,11 @@ async fn an_action_signed_for_one_host_is_refused_by_another() {
     let mut body = b.body("carol", ActionKind::Halt, "");
     body.audience = None;
     let unbound = b.sign_body("carol", body);
-    let err = b.admin().stop(&Stop::Halt, &unbound).await.unwrap_err();
+    let err = b.admin().await.stop(&Stop::Halt, &unbound).await.unwrap_err();
     assert!(err.to_string().contains("names no audience"), "{err}");
     // B was never halted; it serves, and its chain verifies.
     assert!(
-        b.admin()
+        b.admin().await
             .state()
             .stop_state()
             .await

@@ -56,7 +56,7 @@ async fn a_silently_partitioned_host_fails_closed_and_then_obeys_the_halt() {
     let halt = signer(&fx, &b.config, "carol")
         .await
         .sign(ActionKind::Halt, "", "partition drill");
-    assert!(ops(&b.config).stop(&Stop::Halt, &halt).await.unwrap());
+    assert!(ops(&b.config).await.stop(&Stop::Halt, &halt).await.unwrap());
     // A cannot hear the halt, but it must not serve on for long: it fails
     // closed once degraded-for has passed since its last heartbeat.
     let refused = until(&a.base, &t, 20, |st, _| st != 200).await;
@@ -85,7 +85,7 @@ async fn a_silently_partitioned_host_fails_closed_and_then_obeys_the_halt() {
     let resume = signer(&fx, &b.config, "carol")
         .await
         .sign(ActionKind::Resume, "", "drill over");
-    assert!(ops(&b.config).stop(&Stop::Resume, &resume).await.unwrap());
+    assert!(ops(&b.config).await.stop(&Stop::Resume, &resume).await.unwrap());
     assert!(until(&a.base, &t, 20, |st, _| st == 200).await.is_some());
     drop(a);
     drop(b);

@@ -58,7 +58,7 @@ async fn a_host_without_its_database_fails_closed_then_recovers() {
         "{body}"
     );
     assert!(
-        ops(&config).approvals(false).await.is_err(),
+        ops(&config).await.approvals(false).await.is_err(),
         "no approval can be read or granted"
     );
     // After degraded-for: refused, failing closed.

@@ -97,8 +97,10 @@ pub(crate) fn start(config: PathBuf) -> Member {
 }
 
 /// Operator actions on the fleet through host `config`.
-pub(crate) fn ops(config: &std::path::Path) -> OperatorActions {
-    OperatorActions::open(HostConfig::load(config).unwrap()).unwrap()
+pub(crate) async fn ops(config: &std::path::Path) -> OperatorActions {
+    OperatorActions::open(HostConfig::load(config).unwrap())
+        .await
+        .unwrap()
 }
 
 /// A token for `agent` and `task` valid on the host of `config` (its own
@@ -118,7 +120,7 @@ pub(crate) async fn token(
     let signed = signer(fx, config, "carol")
         .await
         .sign_issue(request, "fleet test");
-    ops(config).issue_token(&signed).await.unwrap().0
+    ops(config).await.issue_token(&signed).await.unwrap().0
 }
 
 /// `name`'s signer for the fleet (its actions name the fleet's id).
@@ -128,7 +130,7 @@ pub(crate) async fn signer(
     name: &str,
 ) -> warrant::operator::OperatorSigner {
     fx.signer(name)
-        .for_audience(&ops(config).audience().await.unwrap())
+        .for_audience(&ops(config).await.audience().await.unwrap())
 }
 
 /// Call `tool` on the host at `base` over HTTP/JSON; status and body.

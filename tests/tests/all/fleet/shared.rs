@@ -84,7 +84,7 @@ async fn a_halt_anywhere_stops_every_host_and_cancels_calls_in_flight() {
         "",
         "fleet drill",
     );
-    assert!(ops(&a.config).stop(&Stop::Halt, &halt).await.unwrap());
+    assert!(ops(&a.config).await.stop(&Stop::Halt, &halt).await.unwrap());
     let (st, body) = tokio::time::timeout(Duration::from_secs(10), spinning)
         .await
         .expect("the call in flight on B ends")
@@ -104,7 +104,7 @@ async fn a_halt_anywhere_stops_every_host_and_cancels_calls_in_flight() {
         "",
         "drill over",
     );
-    assert!(ops(&b.config).stop(&Stop::Resume, &resume).await.unwrap());
+    assert!(ops(&b.config).await.stop(&Stop::Resume, &resume).await.unwrap());
     for (base, t) in [(&a.base, &ta), (&b.base, &tb)] {
         until(base, t, |st, _| st == 200).await;
     }
@@ -126,7 +126,7 @@ async fn an_approval_given_through_b_runs_the_call_held_on_a_once() {
     let args = json!({"case_id": "INC-2", "note": "Blocked 203.0.113.45"});
     let (ab, tab, held_args) = (a.base.clone(), ta.clone(), args.clone());
     let held = tokio::spawn(async move { call(&ab, &tab, "case-note.append", held_args).await });
-    let b = ops(&b_config);
+    let b = ops(&b_config).await;
     let request = loop {
         if let Some(r) = b.approvals(false).await.unwrap().into_iter().next() {
             break r;
@@ -258,11 +258,13 @@ async fn a_version_seen_on_one_host_blocks_a_rollback_on_another_and_nonces_are_
     );
     assert!(
         ops(&a.config)
+            .await
             .stop(&Stop::Quarantine("metered-bot".into()), &q)
             .await
             .unwrap()
     );
     let again = ops(&b.config)
+        .await
         .stop(&Stop::Quarantine("metered-bot".into()), &q)
         .await;
     assert!(
@@ -300,6 +302,7 @@ async fn an_agents_cap_on_calls_in_flight_holds_across_hosts() {
     );
     assert!(
         ops(&a.config)
+            .await
             .stop(&Stop::Quarantine("single-bot".into()), &q)
             .await
             .unwrap()
@@ -314,6 +317,7 @@ async fn an_agents_cap_on_calls_in_flight_holds_across_hosts() {
     );
     assert!(
         ops(&a.config)
+            .await
             .stop(&Stop::Release("single-bot".into()), &r)
             .await
             .unwrap()

@@ -79,7 +79,7 @@ async fn an_approval_does_not_survive_a_new_release_of_the_plugin() {
         text.contains("plugin version 1.0.1") && text.contains("plugin version 1.0.0"),
         "{text}"
     );
-    let old = fx.admin().approvals(true).await.unwrap();
+    let old = fx.admin().await.approvals(true).await.unwrap();
     let old = old.iter().find(|a| a.id == first).unwrap();
     assert_eq!(
         old.status.as_str(),

@@ -127,7 +127,7 @@ async fn a_held_call_under_a_revoked_token_never_runs() {
         "adversary.first-arg",
         json!({"arg": "approve-me"}),
     );
-    let ops = fx.admin();
+    let ops = fx.admin().await;
     let mut request = None;
     for _ in 0..300 {
         if let Some(a) = ops.approvals(false).await.unwrap().first() {
@@ -187,7 +187,7 @@ async fn an_approval_given_after_the_token_expired_runs_nothing() {
         "adversary.first-arg",
         json!({"arg": "approve-late"}),
     );
-    let ops = fx.admin();
+    let ops = fx.admin().await;
     let mut request = None;
     for _ in 0..300 {
         if let Some(a) = ops.approvals(false).await.unwrap().first() {

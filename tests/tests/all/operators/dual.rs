@@ -28,7 +28,7 @@ async fn two_of_n_runs_only_after_the_second_distinct_approver() {
     // The same approver again (a fresh signature) is no second approver.
     let e = fx.decide("carol", &id, true, "really").await.unwrap_err();
     assert!(e.to_string().contains("carol approved"), "{e}");
-    assert_eq!(fx.admin().approval(&id).await.unwrap().votes.len(), 1);
+    assert_eq!(fx.admin().await.approval(&id).await.unwrap().votes.len(), 1);
     // A second, distinct approver: it runs, once.
     let a = fx.decide("erin", &id, true, "agreed").await.unwrap();
     assert_eq!(a.status, ApprovalStatus::Approved);

@@ -27,6 +27,7 @@ fn decided(signed: Option<warrant::keys::SignedAction>) -> Event {
         approvals: 1,
         required: 1,
         signed,
+        release: None,
     })
 }
 
@@ -39,6 +40,7 @@ fn released(by: &str, signed: Option<warrant::keys::SignedAction>) -> Event {
         reason: "forged".into(),
         changed: true,
         signed,
+        release: None,
     })
 }
 
@@ -55,7 +57,16 @@ fn copy(from: &Path, to: &Path) {
 
 /// Append `event` with the host's own keys, as the host would.
 async fn forge(fx: &Fixture, event: &Event) {
-    fx.admin().audit().append(event, true).await.unwrap();
+    let admin = fx.admin().await;
+    // Under the release in force, as the host writes it.
+    let mut event = event.clone();
+    let release = admin.release().cloned();
+    match &mut event {
+        Event::ApprovalApproved(d) => d.release = release,
+        Event::AgentReleased(o) => o.release = release,
+        _ => {}
+    }
+    admin.audit().append(&event, true).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

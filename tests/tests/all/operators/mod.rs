@@ -76,7 +76,7 @@ pub(crate) fn records(fx: &Fixture) -> Vec<warrant::audit::Record> {
 
 /// The request is still pending, with no approvals.
 pub(crate) async fn untouched(fx: &Fixture, id: &str) {
-    let a = fx.admin().approval(id).await.unwrap();
+    let a = fx.admin().await.approval(id).await.unwrap();
     assert_eq!(a.status, ApprovalStatus::Pending, "{a:?}");
     assert!(a.votes.is_empty(), "{a:?}");
 }

@@ -15,7 +15,7 @@ async fn only_the_approvers_own_fresh_signature_over_the_held_call_approves_it()
     let token = fx.token("bot", "T-1", &[]).await;
     let host = fx.host().await;
     let id = held_id(&call(&host, &token, HELD).await);
-    let admin = fx.admin();
+    let admin = fx.admin().await;
     let binding: ApprovalBinding = admin.approval(&id).await.unwrap().binding;
     let digest = binding.digest();
     let decision = |name: &str, body: Box<dyn FnOnce(&mut warrant::keys::ActionBody)>| {

@@ -11,7 +11,7 @@ use super::{fixture, records};
 async fn every_stop_button_needs_a_valid_signature_for_its_role() {
     let fx = fixture(|b| b).await;
     let (_, claims) = fx.token_as("carol", "bot", "T-1", &[], 600).await.unwrap();
-    let admin = fx.admin();
+    let admin = fx.admin().await;
     let state = || async { admin.state().stop_state().await.unwrap() };
     let buttons = [
         Stop::Halt,
