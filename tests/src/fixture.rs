@@ -259,8 +259,8 @@ fn base64_encode(b: &[u8]) -> String {
 /// A host's files in a temporary directory.
 #[derive(Debug)]
 pub struct Fixture {
-    dir: Option<tempfile::TempDir>,
-    root: PathBuf,
+    pub(crate) dir: Option<tempfile::TempDir>,
+    pub(crate) root: PathBuf,
     /// The publisher key that signed the manifests.
     pub key: KeyFile,
     /// The audience of its operators' signed actions, once looked up.
@@ -379,41 +379,11 @@ impl Fixture {
         c
     }
 
-    /// A copy of this fixture's whole directory — config, plugins, state,
-    /// keys and chain — in a new temporary directory: a fork of its host.
-    ///
-    /// # Panics
-    ///
-    /// On I/O errors.
-    pub fn fork(&self) -> Fixture {
-        let dir = tempfile::tempdir().expect("tempdir");
-        copy_dir(&self.root, dir.path());
-        Fixture {
-            root: dir.path().to_path_buf(),
-            dir: Some(dir),
-            key: self.key.clone(),
-            audience: std::sync::OnceLock::new(),
-        }
-    }
-
     /// Keep the directory after the test (for debugging).
     pub fn keep(mut self) -> PathBuf {
         if let Some(d) = self.dir.take() {
             let _ = d.keep();
         }
         self.root.clone()
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
     }
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod fixture;
+mod fork;
 mod operators;
 pub mod postgres;
 mod proxy;

@@ -97,7 +97,7 @@ impl ReleaseArchive {
     ///
     /// When the content is not that digest's, or cannot be written.
     pub fn put_file(&self, digest: &str, bytes: &[u8]) -> Result<(), ArchiveError> {
-        put(&self.files, digest, bytes).map_err(|e| self.err(e))
+        put(&self.files, hex(digest), bytes).map_err(|e| self.err(e))
     }
 
     /// Keep a release document (its canonical bytes) under `digest`.
@@ -106,8 +106,7 @@ impl ReleaseArchive {
     ///
     /// As [`ReleaseArchive::put_file`].
     pub fn put_release(&self, digest: &str, doc: &[u8]) -> Result<(), ArchiveError> {
-        put(&self.dir, &format!("{}.json", hex(digest)), doc)
-            .map_err(|e| self.err(e))
+        put(&self.dir, &format!("{}.json", hex(digest)), doc).map_err(|e| self.err(e))
     }
 
     /// Whether a file of that digest is kept.

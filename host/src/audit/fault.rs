@@ -132,6 +132,19 @@ pub enum ChainFault {
         /// What is wrong.
         why: String,
     },
+    /// A release of the rules in the chain does not hold: its archived
+    /// document, its place after the one before, or its signatures.
+    #[error("record {seq} (line {line}): release {version} of the rules does not hold — {why}")]
+    Release {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// The release's version.
+        version: u64,
+        /// What is wrong.
+        why: String,
+    },
     /// A record in an older format after one in a newer: written to avoid
     /// a newer format's checks.
     #[error(

@@ -19,6 +19,7 @@ mod keys;
 mod ocsf;
 mod query;
 mod record;
+mod rules_check;
 mod signatures;
 mod timeline;
 mod verify;
@@ -35,6 +36,7 @@ pub use ocsf::{
 };
 pub use query::{Filter, read_records};
 pub use record::{GENESIS, Record};
+pub use rules_check::VerifiedRelease;
 pub(crate) use signatures::{Checked, check as check_signature};
 pub use signatures::{SignedRecord, is_operator_kind};
 pub(crate) use timeline::summary as record_summary;

@@ -42,6 +42,7 @@ fn vkeys(k: &AuditKeys) -> VerifyKeys {
         checkpoint: Some(k.checkpoint.verifying_key()),
         operators: None,
         agents: None,
+        governors: None,
     }
 }
 

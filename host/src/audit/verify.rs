@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use crate::audit::checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use crate::audit::fault::ChainFault;
 use crate::audit::record::{GENESIS, Record};
-use crate::audit::signatures::{Checked, Rules, SignedRecord, check_under};
+use crate::audit::rules_check::RulesSeen;
+use crate::audit::signatures::{Checked, SignedRecord};
 use crate::config::Operator;
 
 /// What a successful verification covered.
@@ -39,6 +40,8 @@ pub struct ChainSummary {
     /// a crash their host has not recovered from yet (the next start of
     /// that host records them as `call.interrupted`).
     pub open_calls: Vec<String>,
+    /// The releases of the rules the chain applied, each verified.
+    pub releases: Vec<crate::audit::VerifiedRelease>,
 }
 
 /// Keys for verification; each is optional.
@@ -54,6 +57,9 @@ pub struct VerifyKeys {
     /// The agents (from the host config): a token issued for an agent's
     /// whole grant must carry exactly that grant.
     pub agents: Option<Vec<crate::config::Agent>>,
+    /// The governors the chain's first release of the rules must be signed
+    /// by (an auditor's own anchor); without them, its own governors.
+    pub governors: Option<crate::config::Governance>,
 }
 
 /// What else to check.
@@ -128,6 +134,7 @@ pub fn verify_chain(
     let mut prev = GENESIS.to_owned();
     let mut newest = 0u32;
     let mut open_calls = std::collections::BTreeSet::new();
+    let mut rules = RulesSeen::new(log, keys.governors.clone());
     let (mut line_no, mut done) = (0u64, 0u64);
     let mut line = String::new();
     loop {
@@ -224,11 +231,8 @@ pub fn verify_chain(
             });
         }
         newest = v;
-        let rules = keys.operators.as_deref().map(|operators| Rules {
-            operators,
-            agents: keys.agents.as_deref(),
-        });
-        match check_under(&r, rules) {
+        let checked = rules.check(&r, line_no, v, keys)?;
+        match checked {
             Ok(Checked::NotOperator) => {}
             Ok(Checked::Legacy) => summary.legacy_unsigned += 1,
             Ok(Checked::Unchecked) => summary.unchecked += 1,
@@ -265,6 +269,7 @@ pub fn verify_chain(
         summary.records += 1;
     }
     summary.open_calls = open_calls.into_iter().collect();
+    summary.releases = rules.releases;
     progress(total, total);
     for (seq, _) in &cps {
         if *seq > summary.records {

@@ -38,6 +38,11 @@ pub enum Command {
         /// checkpoint (otherwise that is only reported).
         #[arg(long)]
         require_checkpoint: bool,
+        /// The governors the chain's first release of the rules must be
+        /// signed by: a TOML file with a `[governance]` table (default: the
+        /// config's own).
+        #[arg(long, value_name = "FILE")]
+        governors: Option<PathBuf>,
         /// Verify every host of the fleet (this config's [state] url):
         /// each chain, and each against the index and checkpoints it
         /// published; a missing, truncated or forked chain is named.
@@ -148,6 +153,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             no_mac,
             witness,
             require_checkpoint,
+            governors,
             fleet,
             config,
         } => {
@@ -166,6 +172,10 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             }
             keys.operators = cfg.as_ref().map(|c| c.operators.clone());
             keys.agents = cfg.as_ref().map(|c| c.agents.clone());
+            keys.governors = match &governors {
+                Some(f) => Some(anchor(f)?),
+                None => cfg.as_ref().map(|c| c.governance.clone()),
+            };
             let opts = VerifyOptions {
                 witness: witness.or_else(|| cfg.as_ref().and_then(|c| c.audit.witness.clone())),
                 require_checkpoint,
@@ -221,6 +231,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                             s.unchecked
                         );
                     }
+                    print_releases(&s.releases)?;
                     if !s.open_calls.is_empty() {
                         out!(
                             "note: {} call(s) decided without an outcome yet — running now, or interrupted by a crash the host records at its next start: {}",
@@ -330,4 +341,46 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The governors an auditor anchors the first release to.
+fn anchor(file: &std::path::Path) -> anyhow::Result<crate::config::Governance> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("{}", file.display()))?;
+    let parsed: crate::config::ConfigFile =
+        toml::from_str(&text).with_context(|| format!("{}", file.display()))?;
+    let dir = file.parent().unwrap_or(std::path::Path::new("."));
+    crate::config::parse_governance(&parsed.governance, dir, &crate::config::RuleFiles::Disk)
+        .map_err(|why| anyhow!("{}: {why}", file.display()))
+}
+
+/// What `audit verify` says of the rules.
+fn print_releases(releases: &[crate::audit::VerifiedRelease]) -> std::io::Result<()> {
+    for r in releases {
+        out!(
+            "  rules: release {} ({}) — {}{}",
+            r.version,
+            r.digest,
+            if r.mode == "signed" {
+                format!("signed by {}", crate::vocab::safe(&r.signers.join(", ")))
+            } else {
+                "UNSIGNED (development mode: nobody signed these rules)".into()
+            },
+            r.anchor
+                .as_ref()
+                .map_or(String::new(), |a| format!("; {a}"))
+        );
+    }
+    let unsigned = releases.iter().filter(|r| r.mode != "signed").count();
+    if !releases.is_empty() {
+        out!(
+            "{} release(s) of the rules verified{}; every operator signature was checked against the operators of the release its record names",
+            releases.len(),
+            if unsigned > 0 {
+                format!(" — {unsigned} of them UNSIGNED: the rules were not signed by governors")
+            } else {
+                String::new()
+            }
+        );
+    }
+    Ok(())
 }

@@ -40,19 +40,17 @@ impl Host {
             },
         )?);
         // The rules: the release in force, never unsigned files.
-        let keeper = crate::operator::rules::Keeper::new(state.as_ref(), &audit, &config.audit.dir)?;
+        let keeper =
+            crate::operator::rules::Keeper::new(state.as_ref(), &audit, &config.audit.dir)?;
         let refused_release = std::sync::Mutex::new(None);
         let look = if opts.record_loads {
             crate::operator::rules::Look::Start
         } else {
             crate::operator::rules::Look::Command
         };
-        let governed = crate::operator::rules::in_force(
-            &config,
-            &keeper.recording(&refused_release),
-            look,
-        )
-        .await?;
+        let governed =
+            crate::operator::rules::in_force(&config, &keeper.recording(&refused_release), look)
+                .await?;
         let config = Arc::new(governed.config);
         for w in config.warnings() {
             tracing::warn!("{w}");

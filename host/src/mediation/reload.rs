@@ -144,6 +144,7 @@ impl Host {
             "operator" => "operator",
             "file-change" => "file-change",
             "expiry" => "expiry",
+            "release" => "fleet",
             _ => "reload",
         });
         in_force(files, &keeper, look)
@@ -188,7 +189,12 @@ pub(crate) async fn poll(inner: &Arc<Inner>) {
         // In a task of its own, so the watcher keeps applying stops while
         // the plugins load.
         tokio::spawn(async move {
-            host.reload("operator", by.as_deref()).await;
+            // A release stored by another process (or host) is a change of
+            // the rules, not an operator's request.
+            match by.as_deref() {
+                Some(b) if b.starts_with("release ") => host.reload("release", None).await,
+                _ => host.reload("operator", by.as_deref()).await,
+            };
         });
         return;
     }

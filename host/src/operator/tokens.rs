@@ -106,7 +106,7 @@ impl OperatorActions {
         self.audit
             .append(
                 &Event::VersionReset(VersionReset {
-            release: self.release.clone(),
+                    release: self.release.clone(),
                     plugin: plugin.to_owned(),
                     from: from.clone(),
                     by: cap(&op.name),

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    Approval, ApprovalBinding, CallUse, Decided, FleetRegistry, LimitHit, NewApproval, RateRule,
-    Proposal, SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage,
+    Approval, ApprovalBinding, CallUse, Decided, FleetRegistry, LimitHit, NewApproval, Proposal,
+    RateRule, SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage,
     UsageScope, UseHit, UseLimit, VersionMark,
 };
 
@@ -196,8 +196,11 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
     }
 
     async fn release_in_force(&self) -> Result<Option<StoredRelease>, StateError> {
-        self.within("reading the release in force", self.inner.release_in_force())
-            .await
+        self.within(
+            "reading the release in force",
+            self.inner.release_in_force(),
+        )
+        .await
     }
 
     async fn release(&self, version: u64) -> Result<Option<StoredRelease>, StateError> {
@@ -225,8 +228,11 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
         doc: &[u8],
         signature: &str,
     ) -> Result<Vec<String>, StateError> {
-        self.within("storing a signature", self.inner.propose(digest, doc, signature))
-            .await
+        self.within(
+            "storing a signature",
+            self.inner.propose(digest, doc, signature),
+        )
+        .await
     }
 
     async fn proposals(&self) -> Result<Vec<Proposal>, StateError> {

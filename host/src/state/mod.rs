@@ -21,9 +21,9 @@ pub use fleet::{FleetHost, FleetRegistry, IndexedRecord, PublishedCheckpoint};
 pub use postgres::{PostgresConfig, PostgresState};
 pub use sqlite::SqliteState;
 pub use types::{
-    Approval, ApprovalBinding, ApprovalStatus, CallUse, Decided, LimitHit, NewApproval, RateRule,
-    Proposal, StopState, StopTarget, Stopped, StoredRelease, TaskHistory, Usage, UsageScope, UseHit,
-    UseLimit, VersionMark,
+    Approval, ApprovalBinding, ApprovalStatus, CallUse, Decided, LimitHit, NewApproval, Proposal,
+    RateRule, StopState, StopTarget, Stopped, StoredRelease, TaskHistory, Usage, UsageScope,
+    UseHit, UseLimit, VersionMark,
 };
 
 /// Why the shared state failed. Callers fail closed on it.

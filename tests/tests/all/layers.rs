@@ -12,6 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["keys", "outbound"],
     &["statedir"],
     &["manifest", "config", "state"],
+    &["governance"],
     &["sandbox", "audit"],
     &["registry", "identity"],
     &["authz"],

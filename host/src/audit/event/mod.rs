@@ -26,11 +26,11 @@ pub use call::{
     PolicyShadow, PolicySide,
 };
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
-pub use rules::{ConfigApplied, ConfigRefused};
 pub use other::{
     ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, ConsoleSession,
     OperatorAction, PluginLoaded, PluginRefused, TokenIssued, VersionReset,
 };
+pub use rules::{ConfigApplied, ConfigRefused};
 
 /// The version of the record format this host writes (the `v` field of
 /// every record).
@@ -295,6 +295,28 @@ impl Event {
             | Self::ReloadRequested(o) => Some(&o.by),
             Self::VersionReset(v) => Some(&v.by),
             _ => None,
+        }
+    }
+
+    /// The release of the rules the event was decided under, if it names
+    /// one (from format 7).
+    pub fn release(&self) -> Option<&crate::governance::ReleaseRef> {
+        match self {
+            Self::ApprovalApproved(a) | Self::ApprovalDenied(a) => a.release.as_ref(),
+            Self::TokenIssued(t) => t.release.as_ref(),
+            Self::TokenExchanged(t) => t.release.as_ref(),
+            Self::ExchangeRefused(r) => r.release.as_ref(),
+            Self::TokenRevoked(o)
+            | Self::AgentQuarantined(o)
+            | Self::AgentReleased(o)
+            | Self::HostHalted(o)
+            | Self::HostResumed(o)
+            | Self::PluginDisabled(o)
+            | Self::PluginEnabled(o)
+            | Self::ReloadRequested(o) => o.release.as_ref(),
+            Self::VersionReset(v) => v.release.as_ref(),
+            Self::SessionOpened(s) | Self::SessionClosed(s) => s.release.as_ref(),
+            _ => self.attribution().and_then(|a| a.release.as_ref()),
         }
     }
 

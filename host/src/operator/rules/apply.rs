@@ -70,7 +70,11 @@ impl Keeper<'_> {
                 "it needs the signatures of {} of the governors [{}]{}; it has {}{}{}",
                 q.needed,
                 names.join(", "),
-                if q.narrowing { " (it only narrows authority)" } else { "" },
+                if q.narrowing {
+                    " (it only narrows authority)"
+                } else {
+                    ""
+                },
                 q.signers.len(),
                 if q.signers.is_empty() {
                     String::new()
@@ -160,7 +164,11 @@ impl Keeper<'_> {
     /// # Errors
     ///
     /// When the state, the archive or the chain fails.
-    pub(crate) async fn catch_up(&self, release: &Release, trigger: &str) -> Result<(), RulesError> {
+    pub(crate) async fn catch_up(
+        &self,
+        release: &Release,
+        trigger: &str,
+    ) -> Result<(), RulesError> {
         let digest = release.digest();
         let last = self.archive.current();
         if last.as_deref() == Some(digest.as_str()) {

@@ -165,8 +165,14 @@ impl<'a> Keeper<'a> {
                 stored.version
             )));
         }
-        self.archive.put_release(&stored.digest, &release.canonical())?;
-        for digest in release.files.iter().filter(|(p, _)| !p.starts_with("secret:")).map(|(_, d)| d) {
+        self.archive
+            .put_release(&stored.digest, &release.canonical())?;
+        for digest in release
+            .files
+            .iter()
+            .filter(|(p, _)| !p.starts_with("secret:"))
+            .map(|(_, d)| d)
+        {
             if self.archive.has_file(digest) {
                 continue;
             }
@@ -236,18 +242,29 @@ pub async fn in_force(
     look: Look,
 ) -> Result<InForce, RulesError> {
     let current = keeper.current().await?;
-    let (candidate, contents) = Release::candidate(files, current.as_ref().map(Release::reference).as_ref())?;
+    let (candidate, contents) =
+        Release::candidate(files, current.as_ref().map(Release::reference).as_ref())?;
     let mut files_differ = None;
     let release = match current {
-        None => match keeper.take(None, &candidate, &contents, &[], look.trigger()).await {
+        None => match keeper
+            .take(None, &candidate, &contents, &[], look.trigger())
+            .await
+        {
             Ok(()) => candidate,
             Err(RulesError::Refused { why, .. }) => return Err(RulesError::NoRelease(why)),
             Err(e) => return Err(e),
         },
         Some(cur) if cur.content_digest() == candidate.content_digest() => cur,
-        Some(cur) => match keeper.take(Some(&cur), &candidate, &contents, &[], look.trigger()).await {
+        Some(cur) => match keeper
+            .take(Some(&cur), &candidate, &contents, &[], look.trigger())
+            .await
+        {
             Ok(()) => candidate,
-            Err(RulesError::Refused { version, digest, why }) => {
+            Err(RulesError::Refused {
+                version,
+                digest,
+                why,
+            }) => {
                 let words = format!(
                     "the files differ from the rules in force ({}): the candidate release {version} ({}) is not applied: {why}",
                     cur.reference(),
@@ -255,7 +272,9 @@ pub async fn in_force(
                 );
                 tracing::warn!("{words}");
                 if look != Look::Command {
-                    keeper.refuse(Some(&cur), &candidate, &why, look.trigger()).await;
+                    keeper
+                        .refuse(Some(&cur), &candidate, &why, look.trigger())
+                        .await;
                 }
                 files_differ = Some(words);
                 cur
@@ -264,7 +283,10 @@ pub async fn in_force(
         },
     };
     keeper.catch_up(&release, look.trigger()).await?;
-    let mode = keeper.governance(&release).map(|g| g.mode).unwrap_or_default();
+    let mode = keeper
+        .governance(&release)
+        .map(|g| g.mode)
+        .unwrap_or_default();
     let config = release.config(&files.file, &files.path, &keeper.archive.files_dir())?;
     Ok(InForce {
         config,

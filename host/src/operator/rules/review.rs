@@ -97,23 +97,28 @@ impl Keeper<'_> {
             why,
         };
         if c.unchanged {
-            return Err(refused("the files say what the release in force says: nothing to sign".into()));
+            return Err(refused(
+                "the files say what the release in force says: nothing to sign".into(),
+            ));
         }
         let decider = self.decider(c.current.as_ref(), &c.release)?;
         let Some(g) = decider.governor(&key.id) else {
             return Err(refused(format!(
                 "{} is no governor's key of the release that decides ({}); its governors: {}",
                 key.id,
-                c.current
-                    .as_ref()
-                    .map_or_else(|| "the first release itself".to_owned(), |r| r.reference().to_string()),
-                decider.governors.iter().map(|g| g.id.as_str()).collect::<Vec<_>>().join(", ")
+                c.current.as_ref().map_or_else(
+                    || "the first release itself".to_owned(),
+                    |r| r.reference().to_string()
+                ),
+                decider
+                    .governors
+                    .iter()
+                    .map(|g| g.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )));
         };
-        let SigningKey::Ed25519(sk) = key
-            .signing_key()
-            .map_err(|e| refused(e.to_string()))?
-        else {
+        let SigningKey::Ed25519(sk) = key.signing_key().map_err(|e| refused(e.to_string()))? else {
             return Err(refused(format!("{} is not an Ed25519 key", key.id)));
         };
         if sk.verifying_key() != g.key {
@@ -161,9 +166,18 @@ impl Keeper<'_> {
                 self.catch_up(&c.release, trigger).await?;
                 Ok(c.release.reference())
             }
-            Err(RulesError::Refused { version, digest, why }) => {
-                self.refuse(c.current.as_ref(), &c.release, &why, trigger).await;
-                Err(RulesError::Refused { version, digest, why })
+            Err(RulesError::Refused {
+                version,
+                digest,
+                why,
+            }) => {
+                self.refuse(c.current.as_ref(), &c.release, &why, trigger)
+                    .await;
+                Err(RulesError::Refused {
+                    version,
+                    digest,
+                    why,
+                })
             }
             Err(e) => Err(e),
         }

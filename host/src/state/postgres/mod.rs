@@ -8,6 +8,7 @@
 
 mod approvals;
 mod fleet;
+mod rates;
 mod releases;
 mod schema;
 mod tables;

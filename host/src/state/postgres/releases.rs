@@ -101,11 +101,13 @@ impl PostgresState {
         digest: &str,
     ) -> Result<Option<Vec<u8>>, StateError> {
         let c = self.client().await?;
-        Ok(c
-            .query_opt("SELECT content FROM release_files WHERE digest = $1", &[&digest])
-            .await
-            .map_err(|e| self.err(e))?
-            .map(|r| r.get(0)))
+        Ok(c.query_opt(
+            "SELECT content FROM release_files WHERE digest = $1",
+            &[&digest],
+        )
+        .await
+        .map_err(|e| self.err(e))?
+        .map(|r| r.get(0)))
     }
 
     pub(super) async fn write_proposal(
@@ -147,19 +149,18 @@ impl PostgresState {
 
     pub(super) async fn read_proposals(&self) -> Result<Vec<Proposal>, StateError> {
         let c = self.client().await?;
-        Ok(c
-            .query(
-                "SELECT digest, doc, signatures FROM release_proposals ORDER BY at DESC",
-                &[],
-            )
-            .await
-            .map_err(|e| self.err(e))?
-            .iter()
-            .map(|r| Proposal {
-                digest: r.get(0),
-                doc: r.get(1),
-                signatures: serde_json::from_str(&r.get::<_, String>(2)).unwrap_or_default(),
-            })
-            .collect())
+        Ok(c.query(
+            "SELECT digest, doc, signatures FROM release_proposals ORDER BY at DESC",
+            &[],
+        )
+        .await
+        .map_err(|e| self.err(e))?
+        .iter()
+        .map(|r| Proposal {
+            digest: r.get(0),
+            doc: r.get(1),
+            signatures: serde_json::from_str(&r.get::<_, String>(2)).unwrap_or_default(),
+        })
+        .collect())
     }
 }

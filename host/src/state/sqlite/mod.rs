@@ -19,8 +19,8 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 
 use super::{
-    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
-    Proposal, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage, UsageScope,
+    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, Proposal, RateRule,
+    SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage, UsageScope,
     UseHit, UseLimit, VersionMark, now_ms,
 };
 

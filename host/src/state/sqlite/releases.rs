@@ -20,7 +20,10 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRelease> {
 }
 
 impl SqliteState {
-    pub(super) fn read_release(&self, version: Option<u64>) -> Result<Option<StoredRelease>, StateError> {
+    pub(super) fn read_release(
+        &self,
+        version: Option<u64>,
+    ) -> Result<Option<StoredRelease>, StateError> {
         let c = self.conn();
         match version {
             None => c
@@ -51,7 +54,9 @@ impl SqliteState {
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| self.err(e))?;
         let highest: i64 = tx
-            .query_row("SELECT COALESCE(MAX(version), 0) FROM releases", [], |r| r.get(0))
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM releases", [], |r| {
+                r.get(0)
+            })
             .map_err(|e| self.err(e))?;
         if u64::try_from(highest).unwrap_or(0) + 1 != r.version {
             return Ok(false);
@@ -138,7 +143,11 @@ impl SqliteState {
             .map_err(|e| self.err(e))?;
         let rows = st
             .query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, Vec<u8>>(1)?, r.get::<_, String>(2)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
             })
             .map_err(|e| self.err(e))?;
         let mut out = Vec::new();

@@ -68,7 +68,11 @@ pub async fn inject(
                 let old = tokens.get(i);
                 if let Ok(t) = host.loaded().authz.token_key().decode(&old) {
                     let signed = fx.sign("carol", ActionKind::Revoke, &t.id, "soak");
-                    let _ = fx.admin().await.stop(&Stop::Revoke(t.id.clone()), &signed).await;
+                    let _ = fx
+                        .admin()
+                        .await
+                        .stop(&Stop::Revoke(t.id.clone()), &signed)
+                        .await;
                 }
                 let new = fresh(fx, i).await;
                 tokens.0.lock().unwrap()[i] = new;

@@ -205,7 +205,14 @@ async fn a_non_approver_sees_the_request_but_cannot_decide_and_html_stays_text()
     assert!(!page.contains("<img src=x"));
     assert!(page.contains("You (mallory) may not decide this request."));
     // The decision itself is refused by the library, naming why.
-    let binding = fx.admin().await.approval(&id).await.unwrap().binding.digest();
+    let binding = fx
+        .admin()
+        .await
+        .approval(&id)
+        .await
+        .unwrap()
+        .binding
+        .digest();
     let form = [
         ("decision", "approve"),
         ("binding", binding.as_str()),

@@ -36,7 +36,12 @@ async fn an_action_signed_for_one_host_is_refused_by_another() {
     assert_eq!(copied, halt);
 
     // Replayed on B through the library: refused, naming both.
-    let err = b.admin().await.stop(&Stop::Halt, &copied).await.unwrap_err();
+    let err = b
+        .admin()
+        .await
+        .stop(&Stop::Halt, &copied)
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, OperatorError::WrongAudience { .. })
             && err.to_string().contains(&a.audience())
@@ -59,11 +64,17 @@ async fn an_action_signed_for_one_host_is_refused_by_another() {
     let mut body = b.body("carol", ActionKind::Halt, "");
     body.audience = None;
     let unbound = b.sign_body("carol", body);
-    let err = b.admin().await.stop(&Stop::Halt, &unbound).await.unwrap_err();
+    let err = b
+        .admin()
+        .await
+        .stop(&Stop::Halt, &unbound)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("names no audience"), "{err}");
     // B was never halted; it serves, and its chain verifies.
     assert!(
-        b.admin().await
+        b.admin()
+            .await
             .state()
             .stop_state()
             .await

@@ -85,7 +85,13 @@ async fn a_silently_partitioned_host_fails_closed_and_then_obeys_the_halt() {
     let resume = signer(&fx, &b.config, "carol")
         .await
         .sign(ActionKind::Resume, "", "drill over");
-    assert!(ops(&b.config).await.stop(&Stop::Resume, &resume).await.unwrap());
+    assert!(
+        ops(&b.config)
+            .await
+            .stop(&Stop::Resume, &resume)
+            .await
+            .unwrap()
+    );
     assert!(until(&a.base, &t, 20, |st, _| st == 200).await.is_some());
     drop(a);
     drop(b);

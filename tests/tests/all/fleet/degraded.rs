@@ -12,7 +12,7 @@ use serde_json::json;
 use warrant::audit::AuditPaths;
 use warrant_tests::postgres::Cluster;
 
-use super::{call, member_config, ops, start, token};
+use super::{call, member_config, start, token};
 use crate::fleet::shared::fleet_fixture;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -57,8 +57,15 @@ async fn a_host_without_its_database_fails_closed_then_recovers() {
             .contains("high-impact calls are refused while the shared state has been unreachable"),
         "{body}"
     );
+    // No operator action can even start: its process cannot read the
+    // rules in force, let alone an approval.
+    let opened =
+        warrant::operator::OperatorActions::open(warrant::HostConfig::load(&config).unwrap()).await;
     assert!(
-        ops(&config).await.approvals(false).await.is_err(),
+        match opened {
+            Err(_) => true,
+            Ok(o) => o.approvals(false).await.is_err(),
+        },
         "no approval can be read or granted"
     );
     // After degraded-for: refused, failing closed.

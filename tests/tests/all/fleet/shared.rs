@@ -104,7 +104,13 @@ async fn a_halt_anywhere_stops_every_host_and_cancels_calls_in_flight() {
         "",
         "drill over",
     );
-    assert!(ops(&b.config).await.stop(&Stop::Resume, &resume).await.unwrap());
+    assert!(
+        ops(&b.config)
+            .await
+            .stop(&Stop::Resume, &resume)
+            .await
+            .unwrap()
+    );
     for (base, t) in [(&a.base, &ta), (&b.base, &tb)] {
         until(base, t, |st, _| st == 200).await;
     }

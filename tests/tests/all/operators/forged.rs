@@ -51,6 +51,9 @@ fn copy(from: &Path, to: &Path) {
         let e = e.unwrap();
         if e.file_type().unwrap().is_file() {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        } else if e.file_type().unwrap().is_dir() {
+            // The releases archived beside the chain go with it.
+            copy(&e.path(), &to.join(e.file_name()));
         }
     }
 }

@@ -73,7 +73,14 @@ async fn revoked_and_expired_keys_are_refused_and_past_signatures_still_verify()
     let token = with_new_key(&["token", "issue", "--agent", "bot", "--task", "T-1"]);
     let host = fx.host().await;
     let id = held_id(&call(&host, &token, HELD).await);
-    let binding = fx.admin().await.approval(&id).await.unwrap().binding.digest();
+    let binding = fx
+        .admin()
+        .await
+        .approval(&id)
+        .await
+        .unwrap()
+        .binding
+        .digest();
     let signed = fx.signer("dave").sign_decision(true, &id, &binding, "");
     let e = fx.admin().await.decide(&signed).await.unwrap_err();
     assert!(e.to_string().contains("key dave-key expired at"), "{e}");
