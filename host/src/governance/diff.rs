@@ -7,7 +7,7 @@
 //! limits, count; anything else (a policy edit included) does not.
 
 use crate::governance::Release;
-pub use crate::governance::changes::{Change, ReleaseDiff};
+pub use crate::governance::change::{Change, ReleaseDiff};
 use crate::governance::changes::{
     agent_changes, approvals, by, ceilings, flip, governance_words, governor_files_changed, json,
     keyed, operator_changes, plugin_changes, policies, rates, set_change, short, widen,

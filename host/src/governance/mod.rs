@@ -11,6 +11,7 @@
 //! them (beside the audit chain) and applying them (the host) happen
 //! above it.
 
+mod change;
 mod changes;
 mod diff;
 mod release;

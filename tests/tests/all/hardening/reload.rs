@@ -99,6 +99,16 @@ async fn an_operator_reload_unloads_what_no_longer_verifies_and_cancels_its_call
         "{:?}",
         r.outcome
     );
+    // Carol's reload, too, is applied (after the release's own).
+    until(
+        || {
+            records(&fx)
+                .iter()
+                .any(|r| r.kind == "config.reloaded" && r.str("trigger") == Some("operator"))
+        },
+        "carol's reload",
+    )
+    .await;
     host.shutdown("checked").await;
     let recs = records(&fx);
     let reload = recs
