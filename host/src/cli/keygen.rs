@@ -22,8 +22,13 @@ pub struct Args {
     pub algorithm: String,
     /// Make an operator key for this person (or automation) and print
     /// their [[operators]] entry.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "governor")]
     pub operator: Option<String>,
+    /// Make a governor key for this person — who signs releases of the
+    /// rules (`warrant config sign`) — and print their `[governance]`
+    /// entry.
+    #[arg(long, value_name = "NAME")]
+    pub governor: Option<String>,
     /// Key id, e.g. example-secops-2026.
     #[arg(long)]
     pub id: String,
@@ -45,9 +50,9 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             a.id
         ));
     }
-    if a.operator.is_some() && algorithm != Algorithm::Ed25519 {
+    if (a.operator.is_some() || a.governor.is_some()) && algorithm != Algorithm::Ed25519 {
         return Err(anyhow!(
-            "operator keys are ed25519: the host must verify an operator's signature without holding their secret"
+            "operator and governor keys are ed25519: the host must verify their signatures without holding their secret"
         ));
     }
     let key = generate(&a.id, algorithm).map_err(|e| anyhow!(e))?;
@@ -55,6 +60,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         out!("wrote {}", path.display());
     }
     let public = a.out.join(format!("{}.pub", a.id));
+    if let Some(name) = &a.governor {
+        out!(
+            "Sign releases of the rules with: warrant config sign --key {}\nAdd to warrant.toml's [governance] (a change of the governors is itself a release, signed by the governors in force):\n\ngovernors = [{{ id = {:?}, name = {name:?}, public-key-file = {:?} }}]",
+            a.out.join(format!("{}.key", a.id)).display(),
+            a.id,
+            public.display().to_string()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     match (&a.operator, algorithm) {
         (Some(name), _) => out!(
             "Sign actions with: --key {} (or WARRANT_OPERATOR_KEY)\nAdd to warrant.toml (roles: halt, quarantine, revoke, issue, disable, reload, reset-version; approves: impact levels or plugin.tool):\n\n[[operators]]\nname = {name:?}\nroles = []\napproves = []\nkeys = [{{ id = {:?}, public-key-file = {:?} }}]",

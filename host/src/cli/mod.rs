@@ -18,6 +18,8 @@ macro_rules! out {
 mod approvals;
 mod audit;
 mod call;
+pub mod config;
+mod config_init;
 pub mod console;
 mod demo;
 mod fleet;
@@ -174,6 +176,12 @@ pub enum Command {
     /// one-time login link signed with your key.
     #[command(subcommand)]
     Console(console::Command),
+    /// The rules as signed, versioned releases: review what the files
+    /// would change (diff), sign it as a governor (sign), put it in force
+    /// with its signatures (apply), see what is in force (status), or add
+    /// governors to an existing config (init).
+    #[command(subcommand)]
+    Config(config::Command),
     /// The hosts sharing this config's PostgreSQL state: `fleet status`.
     #[command(subcommand)]
     Fleet(fleet::Command),
@@ -232,6 +240,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy(c) => policy::run(c).await,
         Command::SignAction(a) => sign_action::run(a).await,
         Command::Console(c) => console::run(c).await,
+        Command::Config(c) => config::run(c).await,
         Command::Fleet(c) => fleet::run(c).await,
     }
 }
