@@ -36,11 +36,11 @@ pub use ocsf::{
 };
 pub use query::{Filter, read_records};
 pub use record::{GENESIS, Record};
-pub use rules_check::VerifiedRelease;
-pub(crate) use signatures::{Checked, check as check_signature};
+pub use rules_check::{RuleBook, VerifiedRelease};
+pub(crate) use signatures::Checked;
 pub use signatures::{SignedRecord, is_operator_kind};
 pub(crate) use timeline::summary as record_summary;
-pub use timeline::timeline;
+pub use timeline::{timeline, timeline_under};
 pub use verify::{ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain};
 pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};
 

@@ -244,3 +244,71 @@ impl RulesSeen {
         Ok(checked)
     }
 }
+
+/// The operators and agents of releases read from a chain's archive, by
+/// digest, for readers that show single records (a task's timeline): each
+/// operator signature is checked against the rules its record names.
+#[derive(Debug, Default)]
+pub struct RuleBook {
+    archive: Option<PathBuf>,
+    people: HashMap<String, Option<People>>,
+}
+
+impl RuleBook {
+    /// The rules archived beside the chain in `audit_dir`.
+    pub fn at(audit_dir: &Path) -> Self {
+        Self {
+            archive: Some(audit_dir.to_path_buf()),
+            people: HashMap::new(),
+        }
+    }
+
+    fn people_of(&mut self, digest: &str) -> Option<People> {
+        let dir = self.archive.clone()?;
+        self.people
+            .entry(digest.to_owned())
+            .or_insert_with(|| {
+                let archive = ReleaseArchive::existing(&dir).ok()?;
+                let release = Release::parse(&archive.release(digest).ok()?).ok()?;
+                let files = RuleFiles::Pinned {
+                    pins: release.files.clone(),
+                    archive: archive.files_dir(),
+                };
+                operators_and_agents(
+                    &release.rules.apply_to(ConfigFile::default()),
+                    Path::new("release.toml"),
+                    &files,
+                )
+                .ok()
+                .map(Arc::new)
+            })
+            .clone()
+    }
+
+    /// Check `r`'s operator signature against the rules it names (or, for
+    /// a record before format 7, `operators`).
+    pub(crate) fn check(
+        &mut self,
+        r: &Record,
+        operators: Option<&[Operator]>,
+    ) -> Result<Checked, String> {
+        let named = (r.v.unwrap_or(1) >= 7 && is_operator_kind(&r.kind))
+            .then(|| r.event())
+            .flatten()
+            .and_then(|e| e.release().map(|x| x.digest.clone()));
+        match named {
+            Some(d) => match self.people_of(&d) {
+                Some(p) => check_under(
+                    r,
+                    Some(Rules {
+                        operators: &p.0,
+                        agents: Some(&p.1),
+                    }),
+                ),
+                None if self.archive.is_none() => check_under(r, None),
+                None => Err(format!("its release {d} is not in the chain's archive")),
+            },
+            None => crate::audit::signatures::check(r, operators),
+        }
+    }
+}

@@ -4,9 +4,10 @@
 
 use std::fmt::Write as _;
 
+use crate::audit::RuleBook;
 use crate::audit::event::{CallCompleted, CallDecided, Event};
 use crate::audit::record::Record;
-use crate::audit::signatures::{Checked, check};
+use crate::audit::signatures::{Checked, is_operator_kind};
 use crate::config::Operator;
 use crate::vocab::{CapabilityUse, safe};
 
@@ -16,8 +17,16 @@ fn or_dash(v: Option<&str>) -> String {
 
 /// What proves an operator record: its signature, checked against
 /// `operators` when given.
-fn proof(r: &Record, operators: Option<&[Operator]>) -> String {
-    match check(r, operators) {
+fn proof(r: &Record, operators: Option<&[Operator]>, book: &mut RuleBook) -> String {
+    let under = r
+        .event()
+        .and_then(|e| {
+            e.release()
+                .map(|x| format!(" (under rules release {})", x.version))
+        })
+        .filter(|_| is_operator_kind(&r.kind))
+        .unwrap_or_default();
+    let checked = match book.check(r, operators) {
         Ok(Checked::NotOperator) => String::new(),
         Ok(Checked::Legacy) => " — unsigned (format before 3)".into(),
         Ok(Checked::Unchecked) => " — signed; not checked (no host config)".into(),
@@ -27,18 +36,29 @@ fn proof(r: &Record, operators: Option<&[Operator]>) -> String {
             safe(&s.key)
         ),
         Err(why) => format!(" — SIGNATURE NOT VALID: {}", safe(&why)),
-    }
+    };
+    format!("{checked}{under}")
 }
 
 /// The timeline of `records`, one or more lines each; operator records say
 /// who signed them and whether the signature verified against the public
 /// keys of `operators`.
 pub fn timeline(records: &[Record], operators: Option<&[Operator]>) -> String {
+    timeline_under(records, operators, &mut RuleBook::default())
+}
+
+/// [`timeline`], each operator signature checked against the rules its
+/// record names (their release read from `book`'s archive).
+pub fn timeline_under(
+    records: &[Record],
+    operators: Option<&[Operator]>,
+    book: &mut RuleBook,
+) -> String {
     let mut out = String::new();
     for r in records {
         let when = r.time.get(..19).unwrap_or(&r.time).replace('T', " ");
         let head = format!("{when}  #{:<5}", r.seq);
-        let proof = proof(r, operators);
+        let proof = proof(r, operators, book);
         match r.event() {
             Some(Event::CallDecided(d)) => decided(&mut out, &head, &d),
             Some(Event::CallCompleted(c)) => completed(&mut out, &head, &c),
@@ -183,11 +203,14 @@ fn decided(out: &mut String, head: &str, d: &CallDecided) {
         let _ = writeln!(out, "{:28}prompt: {}", "", safe(p));
     }
     let dec = &d.decision;
-    let pol = if dec.policies.is_empty() {
+    let mut pol = if dec.policies.is_empty() {
         String::new()
     } else {
         format!("; policy {}", safe(&dec.policies.join(", ")))
     };
+    if let Some(r) = &d.who.release {
+        pol.push_str(&format!("; rules release {}", r.version));
+    }
     let _ = writeln!(
         out,
         "{:28}decision: {} (layer {}{pol}) {}",

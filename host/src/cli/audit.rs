@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use crate::HostConfig;
 use crate::audit::{
-    AuditPaths, Filter, VerifyKeys, VerifyOptions, parse_public_key, read_records, timeline,
-    to_ocsf, verify_chain,
+    AuditPaths, Filter, VerifyKeys, VerifyOptions, parse_public_key, read_records, to_ocsf,
+    verify_chain,
 };
 use crate::statedir::StateDir;
 use crate::vocab::safe_json;
@@ -302,7 +302,14 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                 writeln!(out, "no matching records")?;
             } else {
                 let operators = cfg.as_ref().map(|c| c.operators.as_slice());
-                write!(out, "{}", timeline(&records, operators))?;
+                let mut book = crate::audit::RuleBook::at(
+                    paths.log.parent().unwrap_or(std::path::Path::new(".")),
+                );
+                write!(
+                    out,
+                    "{}",
+                    crate::audit::timeline_under(&records, operators, &mut book)
+                )?;
             }
             out.flush()?;
             Ok(ExitCode::SUCCESS)

@@ -8,10 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 
-use crate::HostConfig;
 use crate::cli::ConfigArg;
 use crate::governance::ReleaseSignature;
-use crate::operator::rules::{Candidate, Keeper};
+use crate::operator::rules::{Candidate, RulesDesk};
 use crate::vocab::safe;
 
 /// The rules as signed releases.
@@ -83,13 +82,13 @@ pub struct InitArgs {
 pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Diff(a) => {
-            let s = Opened::open(&a.config)?;
+            let s = RulesDesk::open(&a.config)?;
             let c = s.keeper()?.candidate(&s.files).await?;
             print_candidate(&c)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign(a) => {
-            let s = Opened::open(&a.config.config)?;
+            let s = RulesDesk::open(&a.config.config)?;
             let key = crate::keys::read_key_file(&a.key)?;
             let (c, sig) = s.keeper()?.sign(&s.files, &key).await?;
             if let Some(out) = &a.out {
@@ -119,7 +118,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                         .map_err(|e| anyhow!("{}: not a signature: {e}", f.display()))?,
                 );
             }
-            let s = Opened::open(&a.config.config)?;
+            let s = RulesDesk::open(&a.config.config)?;
             match s.keeper()?.apply(&s.files, &extra, "apply").await {
                 Ok(r) => {
                     out!("{r} is in force; every host on this state applies it within a second");
@@ -132,7 +131,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Status(a) => {
-            let s = Opened::open(&a.config)?;
+            let s = RulesDesk::open(&a.config)?;
             let st = s.keeper()?.status(&s.files).await?;
             match &st.in_force {
                 Some((r, mode, signers, at)) => out!(
@@ -157,45 +156,6 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Init(a) => crate::cli::config_init::run(&a),
-    }
-}
-
-/// The files, and the state and chain they name.
-struct Opened {
-    files: HostConfig,
-    state: std::sync::Arc<dyn crate::state::SharedState>,
-    audit: crate::audit::AuditLog,
-}
-
-impl Opened {
-    fn open(path: &std::path::Path) -> anyhow::Result<Self> {
-        let files = HostConfig::load(path)?;
-        let dir = crate::statedir::StateDir::create(&files.state_dir)?;
-        let state = crate::operator::open_state(&files, &dir)?;
-        let keys = crate::audit::AuditKeys::load_or_create(&dir)?;
-        let audit = crate::audit::AuditLog::open(
-            &files.audit.dir,
-            keys.clone(),
-            crate::audit::AuditOptions {
-                reserve: files.audit.reserve,
-                witness: files.audit.witness.clone(),
-                host_id: Some(keys.host_id()),
-                ..crate::audit::AuditOptions::default()
-            },
-        )?;
-        Ok(Self {
-            files,
-            state,
-            audit,
-        })
-    }
-
-    fn keeper(&self) -> anyhow::Result<Keeper<'_>> {
-        Ok(Keeper::new(
-            self.state.as_ref(),
-            &self.audit,
-            &self.files.audit.dir,
-        )?)
     }
 }
 

@@ -12,7 +12,7 @@ use anyhow::anyhow;
 use crate::HostConfig;
 use crate::audit::{
     AuditPaths, Checkpoint, Filter, Record, VerifyKeys, VerifyOptions, parse_public_key,
-    read_records, timeline, verify_chain,
+    read_records, verify_chain,
 };
 use crate::state::{FleetHost, SharedState, now_ms};
 use crate::statedir::StateDir;
@@ -166,8 +166,18 @@ pub async fn show_task(config: &Path, task: &str) -> anyhow::Result<ExitCode> {
         list.join(", ")
     );
     let ops = Some(cfg.operators.as_slice());
+    let mut books: HashMap<String, crate::audit::RuleBook> = HashMap::new();
     for (host, r) in &all {
-        let text = timeline(std::slice::from_ref(r), ops);
+        // Each host's signatures under the rules it archived beside its chain.
+        let book = books.entry(host.clone()).or_insert_with(|| {
+            crate::audit::RuleBook::at(Path::new(
+                &hosts
+                    .get(host)
+                    .map(|h| h.audit_dir.clone())
+                    .unwrap_or_default(),
+            ))
+        });
+        let text = crate::audit::timeline_under(std::slice::from_ref(r), ops, book);
         for (i, line) in text.lines().enumerate() {
             if i == 0 {
                 out!("{} {line}", safe(host));

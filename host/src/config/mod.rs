@@ -41,7 +41,7 @@ pub use model::{
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use plugins::{LimitOverrides, PluginEntry, SecretSource};
-pub use provision::create_state_dir_operator_keys;
+pub use provision::{create_state_dir_governor_keys, create_state_dir_operator_keys};
 pub use sources::RuleFiles;
 pub use state::{PostgresSettings, StateSection, StateSettings};
 pub(crate) use trust::secret_digest;

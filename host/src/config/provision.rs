@@ -1,7 +1,8 @@
-//! First-run help for the demo: create the key pairs of operators whose
-//! public key the config expects inside the host's own state directory.
-//! A real deployment never does this: each operator makes their own key
-//! (`warrant keygen --operator`) and hands over only the public half.
+//! First-run help for the demo: create the key pairs of operators (and
+//! governors) whose public key the config expects inside the host's own
+//! state directory. A real deployment never does this: each person makes
+//! their own key (`warrant keygen --operator` / `--governor`) and hands
+//! over only the public half.
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,47 @@ use crate::keys::{Algorithm, generate, write_key_files};
 ///
 /// When the config cannot be read or a key cannot be written.
 pub fn create_state_dir_operator_keys(path: &Path) -> Result<Vec<(String, PathBuf)>, ConfigError> {
+    let (file, dir) = read(path)?;
+    let wanted: Vec<(String, String, Option<String>)> = file
+        .operators
+        .iter()
+        .flat_map(|o| {
+            o.keys
+                .iter()
+                .map(|k| (o.name.clone(), k.id.clone(), k.public_key_file.clone()))
+        })
+        .collect();
+    create(path, &file, &dir, "operators", &wanted)
+}
+
+/// [`create_state_dir_operator_keys`] for the governors of `[governance]`
+/// whose `public-key-file` is `STATE_DIR/governors/ID.pub`.
+///
+/// # Ambient Authority
+///
+/// Reads `path` and writes under the state directory it names.
+///
+/// # Errors
+///
+/// When the config cannot be read or a key cannot be written.
+pub fn create_state_dir_governor_keys(path: &Path) -> Result<Vec<(String, PathBuf)>, ConfigError> {
+    let (file, dir) = read(path)?;
+    let wanted: Vec<(String, String, Option<String>)> = file
+        .governance
+        .governors
+        .iter()
+        .map(|g| {
+            (
+                g.name.clone().unwrap_or_else(|| g.id.clone()),
+                g.id.clone(),
+                g.public_key_file.clone(),
+            )
+        })
+        .collect();
+    create(path, &file, &dir, "governors", &wanted)
+}
+
+fn read(path: &Path) -> Result<(ConfigFile, PathBuf), ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
         path: path.to_owned(),
         why: e.to_string(),
@@ -32,33 +74,43 @@ pub fn create_state_dir_operator_keys(path: &Path) -> Result<Vec<(String, PathBu
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    let ops_dir = dir
+        .unwrap_or_else(|| Path::new("."))
+        .to_path_buf();
+    Ok((file, dir))
+}
+
+/// Create the keys `wanted` (name, key id, public-key-file) whose public
+/// file is `STATE_DIR/<folder>/ID.pub` and is missing.
+fn create(
+    path: &Path,
+    file: &ConfigFile,
+    dir: &Path,
+    folder: &str,
+    wanted: &[(String, String, Option<String>)],
+) -> Result<Vec<(String, PathBuf)>, ConfigError> {
+    let keys_dir = dir
         .join(file.host.state_dir.as_deref().unwrap_or(".warrant"))
-        .join("operators");
+        .join(folder);
     let mut out = Vec::new();
-    for op in &file.operators {
-        for k in &op.keys {
-            let Some(pub_file) = &k.public_key_file else {
-                continue;
-            };
-            let public = dir.join(pub_file);
-            if public != ops_dir.join(format!("{}.pub", k.id)) {
-                continue;
-            }
-            let private = ops_dir.join(format!("{}.key", k.id));
-            if !public.exists() {
-                let write_err = |why: String| ConfigError::Invalid {
-                    path: path.to_owned(),
-                    field: "operators.keys".into(),
-                    why,
-                };
-                let key =
-                    generate(&k.id, Algorithm::Ed25519).map_err(|e| write_err(e.to_string()))?;
-                write_key_files(&key, &ops_dir).map_err(|e| write_err(e.to_string()))?;
-            }
-            out.push((op.name.clone(), private));
+    for (name, id, pub_file) in wanted {
+        let Some(pub_file) = pub_file else {
+            continue;
+        };
+        let public = dir.join(pub_file);
+        if public != keys_dir.join(format!("{id}.pub")) {
+            continue;
         }
+        let private = keys_dir.join(format!("{id}.key"));
+        if !public.exists() {
+            let write_err = |why: String| ConfigError::Invalid {
+                path: path.to_owned(),
+                field: format!("{folder}.keys"),
+                why,
+            };
+            let key = generate(id, Algorithm::Ed25519).map_err(|e| write_err(e.to_string()))?;
+            write_key_files(&key, &keys_dir).map_err(|e| write_err(e.to_string()))?;
+        }
+        out.push((name.clone(), private));
     }
     Ok(out)
 }

@@ -51,7 +51,11 @@ impl Host {
         let governed =
             crate::operator::rules::in_force(&config, &keeper.recording(&refused_release), look)
                 .await?;
-        let config = Arc::new(governed.config);
+        let mut config = governed.config;
+        if let Some(w) = opts.approval_wait {
+            config.approvals.wait = w;
+        }
+        let config = Arc::new(config);
         for w in config.warnings() {
             tracing::warn!("{w}");
         }

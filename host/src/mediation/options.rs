@@ -49,6 +49,9 @@ pub struct HostOptions {
     /// does). A reload an operator asks for (`warrant reload`) is applied
     /// either way.
     pub watch_files: bool,
+    /// How long a held call waits for a decision, instead of the rules'
+    /// `[approvals] wait` (the demo's `--once` waits a second).
+    pub approval_wait: Option<std::time::Duration>,
 }
 
 /// The sandbox configuration a host config asks for.

@@ -43,8 +43,12 @@ impl Host {
             Ok(files) => match self.governed(&files, trigger).await {
                 Ok(governed) => {
                     files_differ = governed.files_differ;
+                    let mut config = governed.config;
+                    if let Some(w) = inner.opts.approval_wait {
+                        config.approvals.wait = w;
+                    }
                     build(
-                        &Arc::new(governed.config),
+                        &Arc::new(config),
                         &governed.release,
                         &inner.sandbox,
                         &inner.state_dir,

@@ -17,7 +17,7 @@ use crate::api::console::layout::frame;
 use crate::api::console::{page_auth, part_auth, refusal};
 use crate::api::operator_api::verify_now;
 use crate::audit::event::Event;
-use crate::audit::{Checked, Record, check_signature, record_summary, to_ocsf};
+use crate::audit::{Checked, Record, record_summary, to_ocsf};
 use crate::vocab::CapabilityUse;
 
 #[derive(Debug, Deserialize)]
@@ -110,6 +110,8 @@ pub(crate) async fn page(
     };
     let config = s.host.config();
     let ops = Some(config.operators.as_slice());
+    let mut book = crate::audit::RuleBook::at(&config.audit.dir);
+    let items: Vec<Markup> = list.iter().map(|r| item(r, ops, &mut book)).collect();
     let enc = urlenc(&task);
     let body = html! {
         h2 { "Task " span #task { (task) } }
@@ -120,16 +122,24 @@ pub(crate) async fn page(
         }
         @if list.is_empty() { p.muted { "The chain holds nothing for this task." } }
         ol.timeline #timeline {
-            @for r in &list { (item(r, ops)) }
+            @for i in &items { (i) }
         }
     };
     let stops = s.host.stops().await.unwrap_or_default();
     frame(&format!("Task {task}"), &a, &stops, &body).into_response()
 }
 
-fn item(r: &Record, ops: Option<&[crate::config::Operator]>) -> Markup {
+fn item(
+    r: &Record,
+    ops: Option<&[crate::config::Operator]>,
+    book: &mut crate::audit::RuleBook,
+) -> Markup {
     let when = r.time.get(..19).unwrap_or(&r.time).replace('T', " ");
-    let proof = match check_signature(r, ops) {
+    let release = r.event().and_then(|e| {
+        e.release()
+            .map(|x| format!("under rules release {}", x.version))
+    });
+    let proof = match book.check(r, ops) {
         Ok(Checked::Signed(x)) => Some(Ok(format!(
             "signed by {} with {}: signature verified",
             x.operator, x.key
@@ -149,6 +159,7 @@ fn item(r: &Record, ops: Option<&[crate::config::Operator]>) -> Markup {
                 Some(Err(p)) => p.proof.danger { (p) },
                 None => {},
             }
+            @if let Some(rel) = &release { p.release { (rel) } }
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod intel;
 mod operators;
+mod rules;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -89,12 +90,13 @@ async fn show(
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let keys = DemoOperators::create(&a.config)?;
-    let mut config = HostConfig::load(&a.config)?;
+    crate::config::create_state_dir_governor_keys(&a.config)?;
+    let config = HostConfig::load(&a.config)?;
     let people = DemoOperators::new(keys, &config)?;
-    if a.once {
-        config.approvals.wait = Duration::from_secs(1);
-    }
     out!("warrant demo — config {}", config.path.display());
+
+    step(0, "The rules: a release signed by the governors")?;
+    rules::in_force(&a.config).await?;
 
     step(1, "Load the signed example plugins")?;
     let intel_data = config
@@ -117,10 +119,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         config.clone(),
         HostOptions {
             record_loads: true,
+            approval_wait: a.once.then_some(Duration::from_secs(1)),
             ..HostOptions::default()
         },
     )
     .await?;
+    // The rules in force, not the files: operators and agents as signed.
+    let config = (*host.config()).clone();
     let state =
         std::fs::canonicalize(&config.state_dir).unwrap_or_else(|_| config.state_dir.clone());
     out!(

@@ -106,7 +106,7 @@ impl Keeper<'_> {
             )));
         }
         self.archive.put_release(&digest, &stored.doc)?;
-        tracing::warn!(
+        tracing::info!(
             "release {} of the rules is in force ({digest}){}",
             candidate.version,
             if q.signers.is_empty() {

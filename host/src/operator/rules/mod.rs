@@ -17,6 +17,7 @@
 //!   (`config.applied`, with the signatures, verifiable offline).
 
 mod apply;
+mod desk;
 mod review;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ use crate::config::{Governance, GovernanceMode, HostConfig, RuleFiles, parse_gov
 use crate::governance::{Release, ReleaseError, ReleaseRef, ReleaseSignature};
 use crate::state::{SharedState, StateError, StoredRelease};
 
+pub use desk::RulesDesk;
 pub use review::{Candidate, RulesStatus};
 
 /// The config a process runs with, and the release it comes from.
