@@ -54,7 +54,8 @@ pub use grant::{ApprovalNeed, Denied, Grant, Known};
 pub use issue::{IssueError, Issuer, TokenOrigin};
 pub use policy::{
     CaseOutcome, PolicyCase, PolicyDecision, PolicyEngine, PolicyError, PolicyInput, ReplayChange,
-    ReplayReport, deciding, decision_name, describe, read_cases, replay,
+    ReplayEngines, ReplayReport, deciding, decision_name, describe, read_cases, replay,
+    replay_engines,
 };
 pub use rate::{CapHit, ConcurrencyRule, InflightGuard, Limiter};
 pub use refusal::Refusal;

@@ -57,7 +57,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         },
     )
     .with_context(|| format!("cannot read {}", log.display()))?;
-    let report = replay(&records, &candidate);
+    let engines = crate::authz::replay_engines(
+        &records,
+        &a.candidate,
+        candidate,
+        log.parent().unwrap_or(std::path::Path::new(".")),
+    )?;
+    let report = replay(&records, &engines);
     for c in &report.changed {
         out!(
             "{}  {} {} → {}  task {}  {}: {} → {}",
@@ -70,6 +76,15 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             safe(&c.recorded),
             safe(&c.candidate)
         );
+    }
+    for (version, n) in &report.by_release {
+        if *version == 0 {
+            out!("{n} call(s) under today's agents and plugins (they name no archived release)");
+        } else {
+            out!(
+                "{n} call(s) under the agents and plugins of rules release {version}, as they were"
+            );
+        }
     }
     out!(
         "\n{} calls replayed: {} would change ({} allow → deny, {} deny → allow, {} allow → needs approval, {} other); {} not replayable (arguments not recorded)",

@@ -41,28 +41,55 @@ pub struct PolicyView {
     pub tools: Vec<PolicyTool>,
 }
 
+impl PolicyView {
+    /// Add a plugin's manifest (once per plugin id).
+    fn add(
+        &mut self,
+        seen: &mut BTreeSet<String>,
+        m: &crate::manifest::Manifest,
+        rate: Option<Rate>,
+        signer: &str,
+    ) {
+        if !seen.insert(m.plugin.id.clone()) {
+            return;
+        }
+        self.plugins.push(PolicyPlugin {
+            id: m.plugin.id.clone(),
+            publisher: m.plugin.publisher.clone(),
+            version: m.plugin.version.clone(),
+            signer: signer.to_owned(),
+            rate,
+        });
+        for t in &m.tools {
+            self.tools.push(PolicyTool {
+                qualified: format!("{}.{}", m.plugin.id, t.name),
+                input_schema: t.input_schema.clone(),
+            });
+        }
+    }
+
+    /// The view of plugins known only by their manifests (a past release's,
+    /// for replaying the calls made under it).
+    pub fn of_manifests(
+        manifests: &[(crate::manifest::Manifest, crate::manifest::ManifestTerms)],
+    ) -> Self {
+        let mut view = Self::default();
+        let mut seen = BTreeSet::new();
+        for (m, terms) in manifests {
+            let signer = m.signature.as_ref().map_or("", |s| s.key.as_str());
+            view.add(&mut seen, m, terms.rate.clone(), signer);
+        }
+        view
+    }
+}
+
 impl Registry {
     /// The policy view of the loaded and the refused plugins.
     pub fn policy_view(&self) -> PolicyView {
         let mut view = PolicyView::default();
         let mut seen = BTreeSet::new();
         let mut add = |m: &crate::manifest::Manifest, rate: Option<Rate>, signer: &str| {
-            if !seen.insert(m.plugin.id.clone()) {
-                return;
-            }
-            view.plugins.push(PolicyPlugin {
-                id: m.plugin.id.clone(),
-                publisher: m.plugin.publisher.clone(),
-                version: m.plugin.version.clone(),
-                signer: signer.to_owned(),
-                rate,
-            });
-            for t in &m.tools {
-                view.tools.push(PolicyTool {
-                    qualified: format!("{}.{}", m.plugin.id, t.name),
-                    input_schema: t.input_schema.clone(),
-                });
-            }
+            view.add(&mut seen, m, rate, signer);
         };
         for p in self.plugins() {
             add(

@@ -25,7 +25,9 @@ mod schema;
 mod source;
 
 pub use cases::{CaseOutcome, PolicyCase, deciding, decision_name, describe, read_cases};
-pub use replay::{ReplayChange, ReplayReport, replay};
+pub use replay::{
+    ReplayChange, ReplayEngines, ReplayReport, engines_for as replay_engines, replay,
+};
 use schema::{ArgType, arg_types, entities, schema_json};
 use source::{first_line, first_message, policy_start_line};
 use std::str::FromStr;

@@ -35,6 +35,9 @@ pub struct ReplayChange {
 pub struct ReplayReport {
     /// Calls decided again.
     pub replayed: u64,
+    /// Calls decided again under each release's rules (version → calls);
+    /// version 0: calls that name no release (today's rules).
+    pub by_release: std::collections::BTreeMap<u64, u64>,
     /// Calls the policies decided whose arguments the record does not keep.
     pub skipped: u64,
     /// The decisions that would change.
@@ -63,8 +66,30 @@ fn recorded(result: DecisionResult, layer: &str) -> Option<&'static str> {
     }
 }
 
-/// Decide the calls of `records` again under `candidate`.
-pub fn replay(records: &[Record], candidate: &PolicyEngine) -> ReplayReport {
+/// The candidate policies, built once per release of the rules the calls
+/// were made under (its agents and plugins), and once with today's for
+/// calls that name no release.
+#[derive(Debug)]
+pub struct ReplayEngines {
+    /// By release digest.
+    pub by_release: std::collections::HashMap<String, (u64, PolicyEngine)>,
+    /// For calls that name no release (or whose release is not archived).
+    pub today: PolicyEngine,
+}
+
+impl ReplayEngines {
+    fn for_record(&self, d: &crate::audit::event::CallDecided) -> (u64, &PolicyEngine) {
+        d.who
+            .release
+            .as_ref()
+            .and_then(|r| self.by_release.get(&r.digest))
+            .map_or((0, &self.today), |(v, e)| (*v, e))
+    }
+}
+
+/// Decide the calls of `records` again under the candidate: each under the
+/// agents and plugins of the release it was made under.
+pub fn replay(records: &[Record], engines: &ReplayEngines) -> ReplayReport {
     let mut report = ReplayReport::default();
     // What had happened in each task by each record, as it happened.
     let mut histories: std::collections::HashMap<String, TaskHistory> =
@@ -109,6 +134,8 @@ pub fn replay(records: &[Record], candidate: &PolicyEngine) -> ReplayReport {
             .as_deref()
             .and_then(|t| histories.get(t))
             .unwrap_or(&empty);
+        let (version, candidate) = engines.for_record(&d);
+        *report.by_release.entry(version).or_default() += 1;
         let decision = candidate.decide(&PolicyInput {
             agent,
             plugin,
@@ -137,4 +164,64 @@ pub fn replay(records: &[Record], candidate: &PolicyEngine) -> ReplayReport {
         }
     }
     report
+}
+
+/// The engines for replaying `records` under `candidate` policy files: one
+/// per release the calls name (its agents, and its plugins' manifests, read
+/// from the archive beside the chain in `audit_dir`), and `today`'s.
+///
+/// # Errors
+///
+/// When the candidate does not load against a release's rules.
+pub fn engines_for(
+    records: &[Record],
+    candidate: &[std::path::PathBuf],
+    today: PolicyEngine,
+    audit_dir: &std::path::Path,
+) -> Result<ReplayEngines, crate::authz::PolicyError> {
+    use crate::config::{ConfigFile, RuleFiles, operators_and_agents};
+    let mut by_release = std::collections::HashMap::new();
+    let archive = crate::audit::ReleaseArchive::existing(audit_dir).ok();
+    for r in records.iter().filter(|r| r.kind == "call.decided") {
+        let Some(Event::CallDecided(d)) = r.event() else {
+            continue;
+        };
+        let (Some(rel), Some(archive)) = (&d.who.release, &archive) else {
+            continue;
+        };
+        if by_release.contains_key(&rel.digest) {
+            continue;
+        }
+        let Some(release) = archive
+            .release(&rel.digest)
+            .ok()
+            .and_then(|doc| crate::governance::Release::parse(&doc).ok())
+        else {
+            continue;
+        };
+        let files = RuleFiles::Pinned {
+            pins: release.files.clone(),
+            archive: archive.files_dir(),
+        };
+        let Ok((_, agents)) = operators_and_agents(
+            &release.rules.apply_to(ConfigFile::default()),
+            std::path::Path::new("release.toml"),
+            &files,
+        ) else {
+            continue;
+        };
+        let manifests: Vec<_> = release
+            .rules
+            .plugins
+            .iter()
+            .filter_map(|p| release.files.get(&p.manifest))
+            .filter_map(|digest| archive.file(digest).ok())
+            .filter_map(|bytes| String::from_utf8(bytes).ok())
+            .filter_map(|text| crate::manifest::Manifest::parse(&text).ok())
+            .collect();
+        let view = crate::registry::PolicyView::of_manifests(&manifests);
+        let engine = PolicyEngine::load(candidate, &agents, &view)?;
+        by_release.insert(rel.digest.clone(), (release.version, engine));
+    }
+    Ok(ReplayEngines { by_release, today })
 }

@@ -90,7 +90,15 @@ async fn a_replay_finds_exactly_the_decisions_a_candidate_would_change() {
     )
     .unwrap();
     host.shutdown("done").await;
-    let report = replay(&records(&fx), &candidate);
+    let recs = records(&fx);
+    let engines = warrant::authz::replay_engines(
+        &recs,
+        &[fx.path("candidate.cedar")],
+        candidate,
+        &fx.config().audit_dir(),
+    )
+    .unwrap();
+    let report = replay(&recs, &engines);
     assert_eq!((report.replayed, report.skipped), (4, 1), "{report:?}");
     let changed: Vec<(String, String, String)> = report
         .changed
