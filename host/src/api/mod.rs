@@ -30,6 +30,7 @@ mod mcp;
 mod metrics;
 mod oauth;
 mod operator_api;
+mod rules_api;
 mod security;
 mod stdio;
 mod strict;

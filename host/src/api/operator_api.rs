@@ -41,6 +41,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/halt", post(halt))
         .route("/resume", post(resume))
         .route("/reload", post(reload))
+        .route("/config/apply", post(crate::api::rules_api::apply))
         .route("/audit/verify", get(verify))
         .layer(middleware::from_fn_with_state(state, require_reader))
 }

@@ -65,8 +65,37 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             *calls.get(&h.host).unwrap_or(&0) as f64 / 60.0,
             safe(&h.audit_dir)
         );
+        out!(
+            "      rules: {}",
+            if h.release.is_empty() {
+                "(not published: an older warrant)".to_owned()
+            } else {
+                format!("release {}", safe(&h.release))
+            }
+        );
         for p in &h.plugins {
             out!("      {}", safe(p));
+        }
+    }
+    // The rules: every live host on the fleet's release in force.
+    let in_force = state
+        .release_in_force()
+        .await?
+        .map(|r| format!("{} {}", r.version, r.digest));
+    out!(
+        "rules in force: {}",
+        in_force.as_deref().map_or_else(
+            || "no release".to_owned(),
+            |r| format!("release {}", safe(r))
+        )
+    );
+    for h in hosts.iter().filter(|h| now - h.heartbeat_ms <= SILENT_MS) {
+        if in_force.as_deref().is_some_and(|r| h.release != r) {
+            out!(
+                "DRIFT: host {} runs rules release {}, not the fleet's release in force",
+                safe(&h.host),
+                safe(&h.release)
+            );
         }
     }
     // The same plugin, loaded differently on different live hosts.

@@ -109,6 +109,7 @@ impl Publisher {
             plugins,
             started_ms: self.started_ms,
             heartbeat_ms: now_ms(),
+            release: format!("{} {}", loaded.release.version, loaded.release.digest),
         };
         if let Err(e) = fleet.heartbeat(&me).await {
             tracing::warn!("fleet: heartbeat failed (retrying): {e}");

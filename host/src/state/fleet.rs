@@ -24,6 +24,8 @@ pub struct FleetHost {
     pub started_ms: i64,
     /// Its last heartbeat, ms since the epoch.
     pub heartbeat_ms: i64,
+    /// The release of the rules it runs under: `VERSION sha256:…`.
+    pub release: String,
 }
 
 /// One record of a host's chain, as indexed in the database.

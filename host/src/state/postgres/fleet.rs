@@ -98,12 +98,13 @@ impl FleetRegistry for PostgresState {
     async fn heartbeat(&self, h: &FleetHost) -> Result<(), StateError> {
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO fleet_hosts (host, version, checkpoint_key, audit_dir, plugins, started, heartbeat)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+            "INSERT INTO fleet_hosts (host, version, checkpoint_key, audit_dir, plugins, started, heartbeat, release)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
              ON CONFLICT (host) DO UPDATE SET version = excluded.version,
                checkpoint_key = excluded.checkpoint_key, audit_dir = excluded.audit_dir,
-               plugins = excluded.plugins, started = excluded.started, heartbeat = excluded.heartbeat",
-            &[&h.host, &h.version, &h.checkpoint_key, &h.audit_dir, &h.plugins, &h.started_ms, &h.heartbeat_ms],
+               plugins = excluded.plugins, started = excluded.started, heartbeat = excluded.heartbeat,
+               release = excluded.release",
+            &[&h.host, &h.version, &h.checkpoint_key, &h.audit_dir, &h.plugins, &h.started_ms, &h.heartbeat_ms, &h.release],
         )
         .await
         .map_err(|e| self.err(e))?;
@@ -150,7 +151,7 @@ impl FleetRegistry for PostgresState {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT host, version, checkpoint_key, audit_dir, plugins, started, heartbeat FROM fleet_hosts ORDER BY host",
+                "SELECT host, version, checkpoint_key, audit_dir, plugins, started, heartbeat, release FROM fleet_hosts ORDER BY host",
                 &[],
             )
             .await
@@ -165,6 +166,7 @@ impl FleetRegistry for PostgresState {
                 plugins: r.get(4),
                 started_ms: r.get(5),
                 heartbeat_ms: r.get(6),
+                release: r.get(7),
             })
             .collect())
     }

@@ -156,6 +156,7 @@ CREATE TABLE release_files (
     digest TEXT PRIMARY KEY,
     content BYTEA NOT NULL
 );
+ALTER TABLE fleet_hosts ADD COLUMN release TEXT NOT NULL DEFAULT '';
 CREATE TABLE release_proposals (
     digest TEXT PRIMARY KEY,
     doc BYTEA NOT NULL,
