@@ -120,6 +120,7 @@ pub struct FixtureBuilder {
     host: String,
     approvals: String,
     operators: Vec<(String, String, String)>,
+    pub(crate) governors: Option<crate::governors::Governors>,
 }
 
 /// Allow every call (the host still checks tokens, grants and scope).
@@ -230,6 +231,9 @@ impl FixtureBuilder {
         }
         cfg.push_str(&self.agents);
         cfg.push_str(&crate::operators::write_operators(&root, &self.operators));
+        if let Some(g) = &self.governors {
+            cfg.push_str(&crate::governors::write_governors(&root, g));
+        }
         let _ = writeln!(
             cfg,
             "[approvals]\nwait = \"3s\"\nexpiry = \"10m\"\n{}\n[policy]\nfiles = [\"policy.cedar\"]\n",

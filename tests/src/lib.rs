@@ -5,6 +5,7 @@
 mod cli;
 mod fixture;
 mod fork;
+mod governors;
 mod operators;
 pub mod postgres;
 mod proxy;
@@ -13,6 +14,7 @@ mod wait;
 
 pub use cli::{EMBEDDED_CLI_ENV, cli_path as fixture_cli, embed_cli};
 pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, probe_tools};
+pub use governors::Governors;
 
 pub use operators::OPERATORS;
 pub use proxy::Proxy;

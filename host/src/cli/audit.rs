@@ -39,8 +39,10 @@ pub enum Command {
         #[arg(long)]
         require_checkpoint: bool,
         /// The governors the chain's first release of the rules must be
-        /// signed by: a TOML file with a `[governance]` table (default: the
-        /// config's own).
+        /// signed by: a TOML file with a `[governance]` table (your own
+        /// record of them, e.g. the config as first signed). Without it, the
+        /// first release is anchored to its own governors, and the output
+        /// says so.
         #[arg(long, value_name = "FILE")]
         governors: Option<PathBuf>,
         /// Verify every host of the fleet (this config's [state] url):
@@ -172,10 +174,9 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             }
             keys.operators = cfg.as_ref().map(|c| c.operators.clone());
             keys.agents = cfg.as_ref().map(|c| c.agents.clone());
-            keys.governors = match &governors {
-                Some(f) => Some(anchor(f)?),
-                None => cfg.as_ref().map(|c| c.governance.clone()),
-            };
+            // The first release is anchored to the governors an auditor
+            // names; otherwise to its own (trust on first use, said so).
+            keys.governors = governors.as_deref().map(anchor).transpose()?;
             let opts = VerifyOptions {
                 witness: witness.or_else(|| cfg.as_ref().and_then(|c| c.audit.witness.clone())),
                 require_checkpoint,

@@ -271,7 +271,7 @@ fn check_host(
         checkpoint: Some(pk),
         operators: Some(cfg.operators.clone()),
         agents: Some(cfg.agents.clone()),
-        governors: Some(cfg.governance.clone()),
+        governors: None,
     };
     let sum = verify_chain(
         &paths.log,

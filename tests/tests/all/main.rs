@@ -14,6 +14,7 @@ mod console;
 mod crash;
 mod examples;
 mod findings;
+mod governance;
 mod fleet;
 mod grants;
 mod hardening;

@@ -62,9 +62,26 @@ pub(crate) fn example_copy() -> (tempfile::TempDir, PathBuf) {
         &tmp.path().join("example-plugins/log-search/sample-logs"),
     );
     let config = tmp.path().join("manifests/warrant.toml");
-    // The example operators' keys, as `warrant demo` creates them.
+    // The example operators' and governors' keys, as `warrant demo`
+    // creates them; the example rules signed by both governors.
     let keys = warrant::config::create_state_dir_operator_keys(&config).unwrap();
     assert_eq!(keys.len(), 2, "{keys:?}");
+    let governors = warrant::config::create_state_dir_governor_keys(&config).unwrap();
+    assert_eq!(governors.len(), 2, "{governors:?}");
+    let keys: Vec<PathBuf> = governors.into_iter().map(|(_, k)| k).collect();
+    let config2 = config.clone();
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let desk = warrant::operator::rules::RulesDesk::open(&config2).unwrap();
+                desk.sign_and_apply(&keys).await.unwrap();
+            });
+    })
+    .join()
+    .unwrap();
     (tmp, config)
 }
 

@@ -183,6 +183,54 @@ impl Keeper<'_> {
         }
     }
 
+    /// Apply a release document (its files already archived here, or in
+    /// the shared state) with `signatures`: what a host given a release —
+    /// rather than files — does. Refused, and the refusal recorded, unless
+    /// it follows the release in force with its quorum.
+    ///
+    /// # Errors
+    ///
+    /// [`RulesError::Refused`] saying why.
+    pub async fn apply_document(
+        &self,
+        release: &Release,
+        signatures: &[ReleaseSignature],
+        trigger: &str,
+    ) -> Result<ReleaseRef, RulesError> {
+        let current = self.current().await?;
+        let mut contents = Contents::new();
+        for (path, digest) in &release.files {
+            if path.starts_with("secret:") {
+                continue;
+            }
+            let bytes = match self.archive.file(digest) {
+                Ok(b) => b,
+                Err(_) => self.state.release_file(digest).await?.ok_or_else(|| {
+                    RulesError::Refused {
+                        version: release.version,
+                        digest: release.digest(),
+                        why: format!("its file {path} ({digest}) is nowhere to be found"),
+                    }
+                })?,
+            };
+            contents.insert(digest.clone(), bytes);
+        }
+        match self
+            .take(current.as_ref(), release, &contents, signatures, trigger)
+            .await
+        {
+            Ok(()) => {
+                self.catch_up(release, trigger).await?;
+                Ok(release.reference())
+            }
+            Err(RulesError::Refused { version, digest, why }) => {
+                self.refuse(current.as_ref(), release, &why, trigger).await;
+                Err(RulesError::Refused { version, digest, why })
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// The release in force (with its signers) and the candidate.
     ///
     /// # Errors

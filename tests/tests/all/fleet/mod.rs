@@ -129,7 +129,9 @@ pub(crate) async fn signer(
     config: &std::path::Path,
     name: &str,
 ) -> warrant::operator::OperatorSigner {
-    fx.signer(name)
+    let file = warrant::keys::read_key_file(&fx.key(name)).unwrap();
+    warrant::operator::OperatorSigner::new(name, &file)
+        .unwrap()
         .for_audience(&ops(config).await.audience().await.unwrap())
 }
 
