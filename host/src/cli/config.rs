@@ -34,7 +34,7 @@ pub enum Command {
     /// Turn an existing warrant.toml into signed releases: add a
     /// [governance] table naming the governors; the next `config sign`
     /// by each and `config apply` make its first signed release.
-    Init(InitArgs),
+    Init(crate::cli::config_init::InitArgs),
 }
 
 /// Arguments of `config sign`.
@@ -58,23 +58,6 @@ pub struct ApplyArgs {
     /// the shared state.
     #[arg(long = "signature", value_name = "FILE")]
     pub signatures: Vec<PathBuf>,
-    #[command(flatten)]
-    pub config: ConfigArg,
-}
-
-/// Arguments of `config init`.
-#[derive(Debug, clap::Args)]
-pub struct InitArgs {
-    /// A governor: NAME=PUBLIC_KEY_FILE (an `ID.pub` from `warrant keygen
-    /// --governor`; the key id is the file's). Give one per governor.
-    #[arg(long = "governor", value_name = "NAME=FILE", required = true)]
-    pub governors: Vec<String>,
-    /// Signatures a release needs (default: all governors).
-    #[arg(long)]
-    pub threshold: Option<u32>,
-    /// Signatures a release that only narrows authority needs.
-    #[arg(long)]
-    pub narrowing_threshold: Option<u32>,
     #[command(flatten)]
     pub config: ConfigArg,
 }

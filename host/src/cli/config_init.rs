@@ -6,8 +6,25 @@ use std::process::ExitCode;
 
 use anyhow::anyhow;
 
-use crate::cli::config::InitArgs;
+use crate::cli::ConfigArg;
 use crate::vocab::safe;
+
+/// Arguments of `config init`.
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// A governor: NAME=PUBLIC_KEY_FILE (an `ID.pub` from `warrant keygen
+    /// --governor`; the key id is the file's). Give one per governor.
+    #[arg(long = "governor", value_name = "NAME=FILE", required = true)]
+    pub governors: Vec<String>,
+    /// Signatures a release needs (default: all governors).
+    #[arg(long)]
+    pub threshold: Option<u32>,
+    /// Signatures a release that only narrows authority needs.
+    #[arg(long)]
+    pub narrowing_threshold: Option<u32>,
+    #[command(flatten)]
+    pub config: ConfigArg,
+}
 
 pub fn run(a: &InitArgs) -> anyhow::Result<ExitCode> {
     let path = &a.config.config;

@@ -36,7 +36,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Test { cases, config } => test(cases, &config).await,
         Command::Schema { config } => {
-            let host = open(&config).await?;
+            let host = open_candidate(&config).await?;
             out!("{}", host.loaded().authz.policy().schema_text()?);
             host.shutdown("done").await;
             Ok(ExitCode::SUCCESS)
@@ -51,8 +51,22 @@ pub(super) async fn open(config: &ConfigArg) -> anyhow::Result<Host> {
     Ok(Host::open(config, HostOptions::default()).await?)
 }
 
+/// A host under the rules the files make (proposed policies), which only
+/// evaluates cases: nothing it decides is applied or served.
+async fn open_candidate(config: &ConfigArg) -> anyhow::Result<Host> {
+    let config = HostConfig::load(&config.config)?;
+    Ok(Host::open(
+        config,
+        HostOptions {
+            candidate_rules: true,
+            ..HostOptions::default()
+        },
+    )
+    .await?)
+}
+
 async fn test(files: Vec<PathBuf>, config: &ConfigArg) -> anyhow::Result<ExitCode> {
-    let host = open(config).await?;
+    let host = open_candidate(config).await?;
     let files = if files.is_empty() {
         host.config()
             .file

@@ -98,6 +98,9 @@ pub struct Governance {
     pub threshold: u32,
     /// Signatures a release that only narrows authority needs.
     pub narrowing_threshold: u32,
+    /// Governors named whose key is not there yet (they cannot sign until
+    /// it is), in words.
+    pub unusable: Vec<String>,
 }
 
 impl Governance {
@@ -127,6 +130,7 @@ pub(super) fn governance(
     at: &Place<'_>,
 ) -> Result<Governance, (String, String)> {
     let mut governors: Vec<Governor> = Vec::new();
+    let mut unusable = Vec::new();
     for (i, g) in s.governors.iter().enumerate() {
         let field = |f: &str| format!("governance.governors[{i}].{f}");
         if !crate::config::valid_id(&g.id) || governors.iter().any(|x| x.id == g.id) {
@@ -135,6 +139,17 @@ pub(super) fn governance(
         let text = match (&g.public_key, &g.public_key_file) {
             (Some(k), None) => k.clone(),
             (None, Some(f)) => {
+                // Not there yet (`warrant demo` makes the example
+                // governors' keys): that governor cannot sign until it is.
+                if !at.exists(f) {
+                    unusable.push(format!(
+                        "governor {}: key {} is not usable yet: {} does not exist",
+                        g.name.as_deref().unwrap_or(&g.id),
+                        g.id,
+                        at.dir.join(f).display()
+                    ));
+                    continue;
+                }
                 let path = at
                     .locate(f)
                     .map_err(|why| (field("public-key-file"), why))?;
@@ -167,9 +182,9 @@ pub(super) fn governance(
             key,
         });
     }
-    let n = u32::try_from(governors.len()).unwrap_or(u32::MAX);
+    let n = u32::try_from(s.governors.len()).unwrap_or(u32::MAX);
     let mode = match s.mode.as_deref() {
-        None if governors.is_empty() => GovernanceMode::Unsigned,
+        None if s.governors.is_empty() => GovernanceMode::Unsigned,
         None | Some("signed") => GovernanceMode::Signed,
         Some("unsigned") => GovernanceMode::Unsigned,
         Some(other) => {
@@ -179,7 +194,7 @@ pub(super) fn governance(
             ));
         }
     };
-    if mode == GovernanceMode::Signed && governors.is_empty() {
+    if mode == GovernanceMode::Signed && s.governors.is_empty() {
         return Err((
             "governance.governors".into(),
             "signed releases need at least one governor (or mode = \"unsigned\" on a developer's machine)".into(),
@@ -210,5 +225,6 @@ pub(super) fn governance(
         governors,
         threshold,
         narrowing_threshold,
+        unusable,
     })
 }

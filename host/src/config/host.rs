@@ -311,6 +311,7 @@ impl HostConfig {
         self.operators
             .iter()
             .flat_map(|o| o.unusable.iter().cloned())
+            .chain(self.governance.unusable.iter().cloned())
             .collect()
     }
 

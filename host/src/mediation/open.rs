@@ -48,9 +48,20 @@ impl Host {
         } else {
             crate::operator::rules::Look::Command
         };
-        let governed =
+        let governed = if opts.candidate_rules {
+            crate::operator::rules::InForce {
+                config: (*config).clone(),
+                release: crate::governance::ReleaseRef {
+                    version: 0,
+                    digest: "candidate: the files as written".into(),
+                },
+                mode: config.governance.mode,
+                files_differ: None,
+            }
+        } else {
             crate::operator::rules::in_force(&config, &keeper.recording(&refused_release), look)
-                .await?;
+                .await?
+        };
         let mut config = governed.config;
         if let Some(w) = opts.approval_wait {
             config.approvals.wait = w;

@@ -52,6 +52,10 @@ pub struct HostOptions {
     /// How long a held call waits for a decision, instead of the rules'
     /// `[approvals] wait` (the demo's `--once` waits a second).
     pub approval_wait: Option<std::time::Duration>,
+    /// Run under the rules the files make, not the release in force — for
+    /// `warrant policy test` and `schema`, which try proposed policies and
+    /// never serve or act. Nothing is applied or recorded as in force.
+    pub candidate_rules: bool,
 }
 
 /// The sandbox configuration a host config asks for.

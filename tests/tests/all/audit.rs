@@ -283,7 +283,7 @@ async fn the_timeline_of_a_task_tells_the_whole_story() {
         "decision: allow",
         "policy permit",
         "uses secret API_KEY (delivered)",
-        "decision: deny (layer policy; policy no-panics-on-fridays)",
+        "decision: deny (layer policy; policy no-panics-on-fridays; rules release 1)",
         "HELD",
         "APPROVED  approval",
         "by carol (verified on the bridge)",

@@ -51,52 +51,7 @@ fn golden_manifests() {
     assert!(seen >= 15, "golden cases: {seen}");
 }
 
-/// A copy of the repository's example setup (manifests, components,
-/// policies, config, sample logs) in a temporary directory.
-pub(crate) fn example_copy() -> (tempfile::TempDir, PathBuf) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = warrant_tests::workspace_root();
-    copy_dir(&root.join("manifests"), &tmp.path().join("manifests"));
-    copy_dir(
-        &root.join("example-plugins/log-search/sample-logs"),
-        &tmp.path().join("example-plugins/log-search/sample-logs"),
-    );
-    let config = tmp.path().join("manifests/warrant.toml");
-    // The example operators' and governors' keys, as `warrant demo`
-    // creates them; the example rules signed by both governors.
-    let keys = warrant::config::create_state_dir_operator_keys(&config).unwrap();
-    assert_eq!(keys.len(), 2, "{keys:?}");
-    let governors = warrant::config::create_state_dir_governor_keys(&config).unwrap();
-    assert_eq!(governors.len(), 2, "{governors:?}");
-    let keys: Vec<PathBuf> = governors.into_iter().map(|(_, k)| k).collect();
-    let config2 = config.clone();
-    std::thread::spawn(move || {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let desk = warrant::operator::rules::RulesDesk::open(&config2).unwrap();
-                desk.sign_and_apply(&keys).await.unwrap();
-            });
-    })
-    .join()
-    .unwrap();
-    (tmp, config)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+pub(crate) use crate::example_setup::{example_copy, example_signed, example_unsigned};
 
 async fn open(config: &Path) -> Host {
     Host::open(HostConfig::load(config).unwrap(), HostOptions::default())
@@ -114,7 +69,7 @@ fn refusals(host: &Host) -> Vec<String> {
 
 #[tokio::test]
 async fn the_shipped_manifests_verify_and_load_under_the_example_config() {
-    let (_tmp, config) = example_copy();
+    let (_tmp, config) = example_signed();
     let host = open(&config).await;
     assert!(refusals(&host).is_empty(), "{:?}", refusals(&host));
     let registry = host.registry();
@@ -187,7 +142,7 @@ async fn one_changed_byte_is_refused_naming_the_check() {
         ),
     ];
     for (manifest, needle, replacement, check) in cases {
-        let (_tmp, config) = example_copy();
+        let (_tmp, config) = example_unsigned();
         flip(&config.with_file_name(manifest), needle, replacement);
         let host = open(&config).await;
         let r = refusals(&host);
@@ -207,7 +162,7 @@ async fn one_changed_byte_is_refused_naming_the_check() {
 
 #[tokio::test]
 async fn a_swapped_component_is_refused_as_a_digest_mismatch() {
-    let (_tmp, config) = example_copy();
+    let (_tmp, config) = example_unsigned();
     let dir = config.parent().unwrap();
     std::fs::copy(
         dir.join("components/case_note.wasm"),
@@ -222,7 +177,7 @@ async fn a_swapped_component_is_refused_as_a_digest_mismatch() {
 
 #[tokio::test]
 async fn reformatting_keeps_a_signature_valid_but_any_added_grant_breaks_it() {
-    let (_tmp, config) = example_copy();
+    let (_tmp, config) = example_unsigned();
     let file = config.with_file_name("ioc-extract.toml");
     let text = std::fs::read_to_string(&file).unwrap();
     // Move [limits] above [[tools]], add comments and blank lines: same meaning.
@@ -263,7 +218,7 @@ async fn trust_failures_each_say_which_check_failed() {
         ("algorithm", "algorithm mismatch"),
     ];
     for (case, expected) in cases {
-        let (_tmp, config) = example_copy();
+        let (_tmp, config) = example_unsigned();
         let manifest = config.with_file_name("ioc-extract.toml");
         match case {
             "unsigned" => {

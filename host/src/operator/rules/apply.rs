@@ -100,6 +100,17 @@ impl Keeper<'_> {
             .map(|(d, b)| (d.clone(), b.clone()))
             .collect();
         if !self.state.put_release(&stored, &files).await? {
+            // Another process (a host reloading with the signatures
+            // gathered) put exactly this release in force first.
+            if self
+                .state
+                .release_in_force()
+                .await?
+                .is_some_and(|s| s.digest == digest)
+            {
+                self.archive.put_release(&digest, &stored.doc)?;
+                return Ok(());
+            }
             return Err(refused(format!(
                 "another release {} took effect first: read the rules in force again",
                 candidate.version

@@ -203,16 +203,17 @@ impl Keeper<'_> {
             if path.starts_with("secret:") {
                 continue;
             }
-            let bytes = match self.archive.file(digest) {
-                Ok(b) => b,
-                Err(_) => self.state.release_file(digest).await?.ok_or_else(|| {
-                    RulesError::Refused {
-                        version: release.version,
-                        digest: release.digest(),
-                        why: format!("its file {path} ({digest}) is nowhere to be found"),
-                    }
-                })?,
-            };
+            let bytes =
+                match self.archive.file(digest) {
+                    Ok(b) => b,
+                    Err(_) => self.state.release_file(digest).await?.ok_or_else(|| {
+                        RulesError::Refused {
+                            version: release.version,
+                            digest: release.digest(),
+                            why: format!("its file {path} ({digest}) is nowhere to be found"),
+                        }
+                    })?,
+                };
             contents.insert(digest.clone(), bytes);
         }
         match self
@@ -223,9 +224,17 @@ impl Keeper<'_> {
                 self.catch_up(release, trigger).await?;
                 Ok(release.reference())
             }
-            Err(RulesError::Refused { version, digest, why }) => {
+            Err(RulesError::Refused {
+                version,
+                digest,
+                why,
+            }) => {
                 self.refuse(current.as_ref(), release, &why, trigger).await;
-                Err(RulesError::Refused { version, digest, why })
+                Err(RulesError::Refused {
+                    version,
+                    digest,
+                    why,
+                })
             }
             Err(e) => Err(e),
         }

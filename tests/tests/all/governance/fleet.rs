@@ -29,7 +29,14 @@ async fn a_release_applied_anywhere_is_in_force_everywhere() {
     // Release 2 (intel-bot gains adversary.echo) applied through A.
     for c in [&ca, &cb] {
         let text = std::fs::read_to_string(c).unwrap();
-        std::fs::write(c, text.replace("tools = [\"ioc-extract.extract\"]", "tools = [\"ioc-extract.extract\", \"adversary.echo\"]")).unwrap();
+        std::fs::write(
+            c,
+            text.replace(
+                "tools = [\"ioc-extract.extract\"]",
+                "tools = [\"ioc-extract.extract\", \"adversary.echo\"]",
+            ),
+        )
+        .unwrap();
     }
     let desk = warrant::operator::rules::RulesDesk::open(&ca).unwrap();
     let r2 = desk
@@ -46,28 +53,49 @@ async fn a_release_applied_anywhere_is_in_force_everywhere() {
         if st == 200 {
             break;
         }
-        assert!(Instant::now() < deadline, "B never applied release 2: {body}");
+        assert!(
+            Instant::now() < deadline,
+            "B never applied release 2: {body}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // C starts with the files of release 1: it runs release 2 and records
     // that its files were refused.
     let cc = member_config(&fx, &url, "c");
     let text = std::fs::read_to_string(&cc).unwrap();
-    std::fs::write(&cc, text.replace("tools = [\"ioc-extract.extract\", \"adversary.echo\"]", "tools = [\"ioc-extract.extract\"]")).unwrap();
+    std::fs::write(
+        &cc,
+        text.replace(
+            "tools = [\"ioc-extract.extract\", \"adversary.echo\"]",
+            "tools = [\"ioc-extract.extract\"]",
+        ),
+    )
+    .unwrap();
     let c = start(cc.clone());
     let tc = token(&fx, &c.config, "intel-bot", "T-3").await;
     let (st, body) = call(&c.base, &tc, "adversary.echo", json!({"text": "x"})).await;
     assert_eq!(st, 200, "C serves its older files: {body}");
     drop((a, b, c));
     let recs = warrant::audit::read_records(
-        &warrant::audit::AuditPaths::in_dir(&warrant::HostConfig::load(&cc).unwrap().audit_dir()).log,
+        &warrant::audit::AuditPaths::in_dir(&warrant::HostConfig::load(&cc).unwrap().audit_dir())
+            .log,
         &warrant::audit::Filter::default(),
     )
     .unwrap();
-    assert!(recs.iter().any(|r| r.kind == "config.refused" && r.str("trigger") == Some("start")));
-    assert!(recs.iter().any(|r| r.kind == "config.applied" && r.str("digest") == Some(r2.digest.as_str())));
+    assert!(
+        recs.iter()
+            .any(|r| r.kind == "config.refused" && r.str("trigger") == Some("start"))
+    );
+    assert!(
+        recs.iter()
+            .any(|r| r.kind == "config.applied" && r.str("digest") == Some(r2.digest.as_str()))
+    );
     for cfg in [&ca, &cb, &cc] {
-        let out = fx.cli_command(&["audit", "verify"]).env("WARRANT_CONFIG", cfg).output().unwrap();
+        let out = fx
+            .cli_command(&["audit", "verify"])
+            .env("WARRANT_CONFIG", cfg)
+            .output()
+            .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         assert!(out.status.success() && text.contains("release 2"), "{text}");
     }

@@ -12,7 +12,12 @@ use warrant::{CallError, CallRequest};
 
 use super::{governed, run};
 
-async fn call(host: &warrant::Host, token: &str, tool: &str, input: serde_json::Value) -> warrant::CallResponse {
+async fn call(
+    host: &warrant::Host,
+    token: &str,
+    tool: &str,
+    input: serde_json::Value,
+) -> warrant::CallResponse {
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
@@ -32,7 +37,13 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
     let r2 = fx.release(&["erin", "frank"]).await.unwrap();
     let host = fx.host().await;
     let t = fx.token("triage-bot", "INC-3", &[]).await;
-    let ok = call(&host, &t, "ioc-extract.extract", json!({"text": "198.51.100.7"})).await;
+    let ok = call(
+        &host,
+        &t,
+        "ioc-extract.extract",
+        json!({"text": "198.51.100.7"}),
+    )
+    .await;
     assert!(ok.outcome.is_ok(), "{:?}", ok.outcome);
     // dave approves a held call under release 2.
     let note = json!({"case_id": "INC-3", "note": "isolate"});
@@ -40,8 +51,15 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
     let Err(CallError::Refused(Refusal::PendingApproval { approval_id, .. })) = held.outcome else {
         panic!("not held: {:?}", held.outcome);
     };
-    fx.decide("dave", &approval_id, true, "confirmed").await.unwrap();
-    assert!(call(&host, &t, "case-note.append", note).await.outcome.is_ok());
+    fx.decide("dave", &approval_id, true, "confirmed")
+        .await
+        .unwrap();
+    assert!(
+        call(&host, &t, "case-note.append", note)
+            .await
+            .outcome
+            .is_ok()
+    );
     host.shutdown("release 3 comes").await;
 
     // Release 3: dave leaves (narrowing: one signature).
@@ -54,7 +72,10 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
     assert_eq!(r3.version, 3);
     // His approval, made under release 2, still verifies.
     let (ok, out) = run(&fx, &["audit", "verify"]);
-    assert!(ok && out.contains("approval.approved: signed by dave"), "{out}");
+    assert!(
+        ok && out.contains("approval.approved: signed by dave"),
+        "{out}"
+    );
 
     // Release 4 adds zed; a forged halt signed by zed's key but dated
     // under release 3 (which has no zed) is reported.
@@ -100,7 +121,8 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
     admin.audit().append(&forged, true).await.unwrap();
     let (ok, out) = run(&fx, &["audit", "verify"]);
     assert!(
-        !ok && out.contains("host.halted without a valid operator signature") && out.contains("zed-key"),
+        !ok && out.contains("host.halted without a valid operator signature")
+            && out.contains("zed-key"),
         "{out}"
     );
     std::fs::write(fx.path("state/audit/audit.jsonl"), &saved).unwrap();
@@ -111,13 +133,21 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
     let recs = crate::hardening::records(&fx);
     let decided: Vec<_> = recs.iter().filter(|r| r.kind == "call.decided").collect();
     assert!(!decided.is_empty());
-    assert!(decided.iter().all(|r| r.data["release"]["digest"] == json!(r2.digest)), "{decided:?}");
+    assert!(
+        decided
+            .iter()
+            .all(|r| r.data["release"]["digest"] == json!(r2.digest)),
+        "{decided:?}"
+    );
     for kind in ["token.issued", "approval.approved"] {
         let r = recs.iter().find(|r| r.kind == kind).unwrap();
         assert_eq!(r.data["release"]["version"], json!(2), "{kind}");
     }
     let (ok, out) = run(&fx, &["audit", "show", "--task", "INC-3"]);
-    assert!(ok && out.contains("rules release 2") && out.contains("under rules release 2"), "{out}");
+    assert!(
+        ok && out.contains("rules release 2") && out.contains("under rules release 2"),
+        "{out}"
+    );
 
     // Replay: a candidate that forbids alice's agents changes the calls
     // made under release 2 (owner alice) — decided with release 2's
@@ -129,14 +159,40 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
     .unwrap();
     let host = fx.host().await;
     let loaded = host.loaded();
-    let today = PolicyEngine::load(&[fx.path("candidate.cedar")], &loaded.config.agents, &loaded.registry.policy_view()).unwrap();
+    let today = PolicyEngine::load(
+        &[fx.path("candidate.cedar")],
+        &loaded.config.agents,
+        &loaded.registry.policy_view(),
+    )
+    .unwrap();
     host.shutdown("replay").await;
-    let engines = warrant::authz::replay_engines(&recs, &[fx.path("candidate.cedar")], today, &fx.config().audit_dir()).unwrap();
+    let engines = warrant::authz::replay_engines(
+        &recs,
+        &[fx.path("candidate.cedar")],
+        today,
+        &fx.config().audit_dir(),
+    )
+    .unwrap();
     let report = warrant::authz::replay(&recs, &engines);
-    assert_eq!(report.by_release.get(&2).copied(), Some(report.replayed), "{report:?}");
+    assert_eq!(
+        report.by_release.get(&2).copied(),
+        Some(report.replayed),
+        "{report:?}"
+    );
     assert!(report.count("allow", "deny") >= 1, "{report:?}");
-    let (ok, out) = run(&fx, &["policy", "replay", "--candidate", fx.path("candidate.cedar").to_str().unwrap()]);
-    assert!(ok && out.contains("under the agents and plugins of rules release 2"), "{out}");
+    let (ok, out) = run(
+        &fx,
+        &[
+            "policy",
+            "replay",
+            "--candidate",
+            fx.path("candidate.cedar").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        ok && out.contains("under the agents and plugins of rules release 2"),
+        "{out}"
+    );
 
     // An archived release edited: caught.
     let hex = r2.digest.trim_start_matches("sha256:");
@@ -144,5 +200,8 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
     let text = std::fs::read_to_string(&doc).unwrap();
     std::fs::write(&doc, text.replacen("alice", "mallory", 1)).unwrap();
     let (ok, out) = run(&fx, &["audit", "verify"]);
-    assert!(!ok && out.contains("release 2") && out.contains("edited"), "{out}");
+    assert!(
+        !ok && out.contains("release 2") && out.contains("edited"),
+        "{out}"
+    );
 }

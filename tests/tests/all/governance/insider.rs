@@ -40,13 +40,22 @@ async fn a_hand_edit_that_adds_an_approver_is_not_applied() {
     }
     let (ok, out) = run(&fx, &["config", "status"]);
     assert!(ok && out.contains("in force: release 1"), "{out}");
-    assert!(out.contains("operator mallory gains approval right high"), "{out}");
+    assert!(
+        out.contains("operator mallory gains approval right high"),
+        "{out}"
+    );
 
     // Mallory's approval is refused: under the rules in force she approves
     // nothing.
-    let out = fx.cli_as("mallory", &["approvals", "approve", &id, "--reason", "trust me"]);
+    let out = fx.cli_as(
+        "mallory",
+        &["approvals", "approve", &id, "--reason", "trust me"],
+    );
     let text = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && text.contains("mallory may not"), "{text}");
+    assert!(
+        !out.status.success() && text.contains("mallory may not"),
+        "{text}"
+    );
     // The held call still does not run.
     let (st, again) = call(&serve.base, &token, "case-note.append", note).await;
     assert_ne!(st, 200, "{again}");
@@ -56,11 +65,16 @@ async fn a_hand_edit_that_adds_an_approver_is_not_applied() {
     let recs = crate::hardening::records(&fx);
     let refused = recs.iter().find(|r| r.kind == "config.refused").unwrap();
     assert_eq!(refused.str("trigger"), Some("file-change"));
-    assert!(refused.data["changes"].to_string().contains("mallory"), "{}", refused.data);
     assert!(
-        !recs
-            .iter()
-            .any(|r| r.kind == "approval.approved" || r.kind == "call.completed" && r.str("outcome") == Some("ok") && r.str("tool") == Some("case-note.append")),
+        refused.data["changes"].to_string().contains("mallory"),
+        "{}",
+        refused.data
+    );
+    assert!(
+        !recs.iter().any(|r| r.kind == "approval.approved"
+            || r.kind == "call.completed"
+                && r.str("outcome") == Some("ok")
+                && r.str("tool") == Some("case-note.append")),
         "the held call ran"
     );
     let (ok, out) = run(&fx, &["audit", "verify"]);

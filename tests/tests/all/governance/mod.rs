@@ -19,11 +19,16 @@ use warrant_tests::{Fixture, PluginSpec};
 pub(crate) async fn governed() -> Fixture {
     Fixture::builder()
         .plugin(PluginSpec::new("ioc-extract"))
-        .plugin(PluginSpec::new("case-note").grants(
-            "files = [{ host = \"cases\", guest = \"/cases\", access = \"read-write\" }]",
-        ))
+        .plugin(
+            PluginSpec::new("case-note").grants(
+                "files = [{ host = \"cases\", guest = \"/cases\", access = \"read-write\" }]",
+            ),
+        )
         .plugin(PluginSpec::new("adversary"))
-        .agent("triage-bot", &["ioc-extract.*", "case-note.append", "adversary.*"])
+        .agent(
+            "triage-bot",
+            &["ioc-extract.*", "case-note.append", "adversary.*"],
+        )
         .agent("intel-bot", &["ioc-extract.extract"])
         .policy(crate::api::support::SOC)
         .governors(&["erin", "frank", "gail"], 2, 1)

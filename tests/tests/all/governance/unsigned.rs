@@ -39,10 +39,15 @@ async fn every_change_is_recorded_and_verify_says_unsigned() {
         assert!(a.str("digest").unwrap().starts_with("sha256:"));
     }
     assert!(
-        applied[1].data["changes"].to_string().contains("agent bot gains tool adversary.*"),
+        applied[1].data["changes"]
+            .to_string()
+            .contains("agent bot gains tool adversary.*"),
         "{}",
         applied[1].data
     );
     let (ok, out) = run(&fx, &["audit", "verify"]);
-    assert!(ok && out.contains("UNSIGNED") && out.contains("2 release(s) of the rules verified"), "{out}");
+    assert!(
+        ok && out.contains("UNSIGNED") && out.contains("2 release(s) of the rules verified"),
+        "{out}"
+    );
 }
