@@ -172,9 +172,10 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         .enforce_origin_validation();
     let mcp_stop = mcp_config.cancellation_token.clone();
     let (h, m) = (host.clone(), Arc::clone(&metrics));
+    let sessions = Arc::new(LocalSessionManager::default());
     let mcp = StreamableHttpService::new(
         move || Ok(McpServer::per_request(h.clone(), Arc::clone(&m))),
-        Arc::new(LocalSessionManager::default()),
+        Arc::clone(&sessions),
         mcp_config,
     );
 
@@ -190,10 +191,13 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         .merge(
             Router::new()
                 .route_service("/mcp", mcp)
-                .layer(middleware::from_fn(crate::api::strict::strict_mcp))
+                .layer(middleware::from_fn_with_state(
+                    sessions,
+                    crate::api::mcp_http::strict_mcp,
+                ))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
-                    oauth::mcp_auth,
+                    crate::api::challenge::mcp_auth,
                 )),
         )
         .merge(v1::routes())

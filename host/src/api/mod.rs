@@ -24,9 +24,12 @@
 
 mod app;
 mod call;
+mod challenge;
 mod console;
+mod discovery;
 mod http;
 mod mcp;
+mod mcp_http;
 mod metrics;
 mod oauth;
 mod operator_api;

@@ -11,6 +11,7 @@ mod audit_samples;
 mod authz_order;
 mod backends;
 mod console;
+mod conformance;
 mod crash;
 mod examples;
 mod fleet;

@@ -1,0 +1,120 @@
+//! `/mcp` as an OAuth 2.1 resource server: every request needs a bearer
+//! credential the host accepts now, for this resource. Without one, or
+//! with one that is malformed, expired, revoked or for another resource,
+//! the answer is HTTP 401 with `WWW-Authenticate: Bearer
+//! resource_metadata="…", scope="…"` (and `error="invalid_token"` when a
+//! credential was presented, RFC 6750 §3.1), so a client knows where to
+//! get one and for which scopes: the tool a `tools/call` names, else every
+//! `plugin.*` this host offers.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::api::app::AppState;
+use crate::api::discovery::{resource_of, scopes_supported};
+use crate::api::security::bearer;
+use crate::authz::Refusal;
+
+/// A quoted-string for a `WWW-Authenticate` parameter (RFC 6750 §3: no
+/// `"` or `\`, printable ASCII only).
+pub(crate) fn quoted(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
+                c
+            } else {
+                '\''
+            }
+        })
+        .take(300)
+        .collect()
+}
+
+/// The scopes a request needs, as far as its body says: the tool a
+/// `tools/call` names, else every `plugin.*` of this host.
+fn needed_scopes(s: &AppState, body: &[u8]) -> Vec<String> {
+    let named = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+        (v.get("method")? == "tools/call")
+            .then(|| v.get("params")?.get("name")?.as_str().map(str::to_owned))
+            .flatten()
+    });
+    if let Some(q) = named.as_deref().and_then(crate::api::qualified_tool_name)
+        && s.host.registry().resolve(&q).is_some()
+    {
+        return vec![q];
+    }
+    scopes_supported(s)
+        .into_iter()
+        .filter(|p| p.ends_with(".*"))
+        .collect()
+}
+
+/// HTTP 401 with the challenge an MCP client follows.
+fn challenge(s: &AppState, headers: &HeaderMap, body: &[u8], error: Option<&str>) -> Response {
+    let (base, _) = resource_of(s, headers);
+    let mut value =
+        format!("Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"");
+    let scopes = needed_scopes(s, body);
+    if !scopes.is_empty() {
+        value.push_str(&format!(", scope=\"{}\"", quoted(&scopes.join(" "))));
+    }
+    if let Some(e) = error {
+        value.push_str(&format!(
+            ", error=\"invalid_token\", error_description=\"{}\"",
+            quoted(e)
+        ));
+    }
+    let body = json!({"error": {"layer": "token", "message": error.unwrap_or(
+        "no bearer credential: send Authorization: Bearer <task token or access token>; see WWW-Authenticate for where to get one"
+    )}});
+    let mut r = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// Middleware for `/mcp`: a credential the host accepts now, for this
+/// resource.
+pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(token) = bearer(req.headers()) else {
+        return challenge_after_body(&s, req, None).await;
+    };
+    match s.host.admit(token).await {
+        Ok(t) => {
+            let (_, resource) = resource_of(&s, req.headers());
+            if let Some(aud) = &t.aud
+                && *aud != resource
+            {
+                let why = format!("the token is for {aud}, not this resource ({resource})");
+                return challenge_after_body(&s, req, Some(&why)).await;
+            }
+        }
+        Err(r @ (Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. })) => {
+            return challenge_after_body(&s, req, Some(&r.to_string())).await;
+        }
+        // Stopped agents and hosts are told so by the MCP answers.
+        Err(_) => {}
+    }
+    next.run(req).await
+}
+
+/// The 401 challenge, once the request's body is read (at most 1 MiB, for
+/// at most 2 s): answering before it would make the server close the
+/// connection, and a client reusing it for its next request (the metadata
+/// the challenge names) would see it dropped.
+async fn challenge_after_body(s: &AppState, req: Request, why: Option<&str>) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        axum::body::to_bytes(body, 1 << 20),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or_default();
+    challenge(s, &parts.headers, &body, why)
+}
