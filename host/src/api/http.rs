@@ -173,8 +173,10 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     let mcp_stop = mcp_config.cancellation_token.clone();
     let (h, m) = (host.clone(), Arc::clone(&metrics));
     let sessions = Arc::new(LocalSessionManager::default());
+    let tasks = Arc::new(crate::api::tasks::Tasks::default());
+    let t = Arc::clone(&tasks);
     let mcp = StreamableHttpService::new(
-        move || Ok(McpServer::per_request(h.clone(), Arc::clone(&m))),
+        move || Ok(McpServer::per_request(h.clone(), Arc::clone(&m)).with_tasks(Arc::clone(&t))),
         Arc::clone(&sessions),
         mcp_config,
     );
@@ -186,6 +188,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         admin_token: admin_token.into(),
         metrics_token,
         console: Arc::new(crate::api::app::ConsoleState::new(opts.tls.is_some())),
+        tasks,
     };
     let router = Router::new()
         .merge(
@@ -201,6 +204,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
                 )),
         )
         .merge(v1::routes())
+        .merge(crate::api::v1_tasks::routes())
         .merge(oauth::routes())
         .merge(crate::api::console::routes())
         .nest("/v1/admin", operator_api::routes(state.clone()))

@@ -30,14 +30,17 @@ mod discovery;
 mod http;
 mod mcp;
 mod mcp_http;
+mod mcp_view;
 mod metrics;
 mod oauth;
 mod operator_api;
 mod security;
 mod stdio;
 mod strict;
+mod tasks;
 mod tls;
 mod v1;
+mod v1_tasks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

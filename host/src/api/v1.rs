@@ -5,7 +5,8 @@
 //! - `POST /v1/tools/{plugin.tool}/call` with `{"input": {…}, "prompt"?, "context"?}`
 //!   → `200 {"call_id", "audit_seq", "output"}`, or an error body
 //!   `{"error": {"layer", "message", "outcome", "approval_id"?}, "call_id", "audit_seq"}`:
-//!   401 token refused, 403 refused by another layer, 202 held for approval,
+//!   401 token refused, 403 refused by another layer, 202 held for approval
+//!   (a task to poll: `Location: /v1/tasks/{task_id}`, see `v1_tasks`),
 //!   404 unknown tool, 429 rate limit or busy, 422 the input or the tool
 //!   rejected it, 502 the tool failed or crashed, 504 it ran out of time,
 //!   503 cancelled or the host cannot serve, 500 the outcome could not be
@@ -25,9 +26,10 @@ use crate::api::app::AppState;
 use crate::api::call;
 use crate::api::mcp::mcp_tool_name;
 use crate::api::security::{ApiFault, bearer};
+use crate::api::tasks::Started;
 use crate::authz::Refusal;
 use crate::vocab::parse_strict;
-use crate::{CallError, CallFailure, CallRequest};
+use crate::{CallError, CallFailure, CallRequest, CallResponse};
 
 /// The agent routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -37,7 +39,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/calls/{call_id}", get(call_records))
 }
 
-fn token(headers: &HeaderMap) -> String {
+pub(crate) fn token(headers: &HeaderMap) -> String {
     bearer(headers).unwrap_or_default().to_owned()
 }
 
@@ -111,7 +113,7 @@ async fn tools(
                 description: t.description,
                 impact: t.impact.as_str(),
                 input_schema: serde_json::from_str(&t.input_schema)
-                    .map(crate::api::mcp::portable)
+                    .map(crate::api::mcp_view::portable)
                     .unwrap_or(Value::Null),
             })
             .collect(),
@@ -184,40 +186,62 @@ async fn call_tool(
         context: body.context,
         channel: "http",
         progress: None,
+        wait: None,
     };
-    // If the client disconnects, axum drops this future and the call is
-    // cancelled (and audited as such).
-    let resp = call::spawn(&s.host, &s.metrics, req).finish().await;
-    Ok(match resp.outcome {
-        Ok(out) => axum::Json(CallOk {
+    // A held call is answered at once, as a task to poll (202); the call
+    // waits for its decision meanwhile. If the client disconnects before
+    // any answer, axum drops this future and the call is cancelled (and
+    // audited as such).
+    let resp = match s.host.token_agent(&req.token).await {
+        Ok(agent) => {
+            let pending = std::future::pending();
+            match s.tasks.start(&s.host, &s.metrics, agent, req, pending).await {
+                Started::Done(resp) => resp,
+                Started::Task(view) => {
+                    return Ok(crate::api::v1_tasks::accepted(&s, &headers, &view));
+                }
+            }
+        }
+        Err(_) => call::spawn(&s.host, &s.metrics, req).finish().await,
+    };
+    let (status, body) = call_answer(resp);
+    Ok((status, axum::Json(body)).into_response())
+}
+
+/// A call's answer over HTTP/JSON: `200 {"call_id", "audit_seq", "output"}`
+/// or the error's status with `{"error": {…}, "call_id", "audit_seq"}`.
+pub(crate) fn call_answer(resp: CallResponse) -> (StatusCode, Value) {
+    let body = match resp.outcome {
+        Ok(out) => serde_json::to_value(CallOk {
             call_id: resp.call_id,
             audit_seq: resp.audit_seq,
             output: serde_json::from_str::<Value>(&out).unwrap_or(Value::String(out)),
         })
-        .into_response(),
+        .map(|v| (StatusCode::OK, v)),
         Err(e) => {
             let approval_id = match &e {
-                CallError::Refused(Refusal::PendingApproval { approval_id, .. }) => {
-                    Some(approval_id.clone())
-                }
+                CallError::Refused(
+                    Refusal::PendingApproval { approval_id, .. }
+                    | Refusal::ApprovalDenied { approval_id, .. }
+                    | Refusal::ApprovalExpired { approval_id },
+                ) => Some(approval_id.clone()),
                 _ => None,
             };
-            (
-                error_status(&e),
-                axum::Json(CallFault {
-                    error: CallFaultDetail {
-                        layer: layer(&e),
-                        message: e.to_string(),
-                        outcome: e.kind(),
-                        approval_id,
-                    },
-                    call_id: resp.call_id,
-                    audit_seq: resp.audit_seq,
-                }),
-            )
-                .into_response()
+            serde_json::to_value(CallFault {
+                error: CallFaultDetail {
+                    layer: layer(&e),
+                    message: e.to_string(),
+                    outcome: e.kind(),
+                    approval_id,
+                },
+                call_id: resp.call_id,
+                audit_seq: resp.audit_seq,
+            })
+            .map(|v| (error_status(&e), v))
         }
-    })
+    };
+    // Plain data: serialising it cannot fail.
+    body.unwrap_or((StatusCode::INTERNAL_SERVER_ERROR, Value::Null))
 }
 
 /// The layer an error is reported under: the refusing layer, else

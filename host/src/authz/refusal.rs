@@ -109,6 +109,12 @@ pub enum Refusal {
         /// Their reason.
         reason: Option<String>,
     },
+    /// The approval request expired before anyone decided.
+    #[error("approval {approval_id} expired before anyone decided; the call did not run")]
+    ApprovalExpired {
+        /// Approval id.
+        approval_id: String,
+    },
     /// The call is held for approval; retry the same call after a human
     /// approves it.
     #[error(
@@ -153,7 +159,9 @@ impl Refusal {
             Self::Rate(_) => "rate",
             Self::Budget { .. } => "budget",
             Self::Policy { .. } => "policy",
-            Self::ApprovalDenied { .. } | Self::PendingApproval { .. } => "approval",
+            Self::ApprovalDenied { .. }
+            | Self::ApprovalExpired { .. }
+            | Self::PendingApproval { .. } => "approval",
             Self::Host(_) => "host",
         }
     }

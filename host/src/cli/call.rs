@@ -68,6 +68,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             context,
             channel: "cli",
             progress: None,
+            wait: None,
         })
         .await;
     host.shutdown("the command finished").await;

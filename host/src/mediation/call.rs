@@ -68,6 +68,7 @@ impl Host {
             req.context.as_ref(),
         );
         ctx.progress = req.progress.clone();
+        ctx.wait = req.wait;
         let loaded = self.loaded();
         let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;
         ctx.degraded = inner.stops.degraded();
@@ -374,6 +375,7 @@ impl Host {
 fn approval_of(r: &Refusal) -> Option<String> {
     match r {
         Refusal::PendingApproval { approval_id, .. }
+        | Refusal::ApprovalExpired { approval_id }
         | Refusal::ApprovalDenied { approval_id, .. } => Some(approval_id.clone()),
         _ => None,
     }

@@ -44,6 +44,7 @@ pub(crate) async fn call(
         context: Some(json!({"ticket": "SOC-1"})),
         channel: "lib",
         progress: None,
+        wait: None,
     })
     .await
     .outcome

@@ -65,6 +65,7 @@ async fn show(
             context: None,
             channel: "cli",
             progress: None,
+            wait: None,
         })
         .await;
     let seq = r
