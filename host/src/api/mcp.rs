@@ -111,10 +111,11 @@ impl McpServer {
         self
     }
 
-    /// The agent of the request's token, or the token's refusal.
+    /// The agent of the request's token, or the token's refusal (a halt
+    /// or quarantine does not keep an agent from reading its tasks).
     async fn agent(&self, ctx: &RequestContext<RoleServer>) -> Result<String, ErrorData> {
         self.host
-            .token_agent(&self.token(ctx))
+            .token_owner(&self.token(ctx))
             .await
             .map_err(refused)
     }
@@ -153,7 +154,11 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let mut tools = self.host.tools_for(&self.token(&ctx)).await.map_err(refused)?;
+        let mut tools = self
+            .host
+            .tools_for(&self.token(&ctx))
+            .await
+            .map_err(refused)?;
         // A deterministic order, whatever order the plugins loaded in.
         tools.sort_by(|a, b| a.qualified.cmp(&b.qualified));
         // The list depends on the token: nobody else may cache it.
@@ -308,5 +313,4 @@ mod tests {
         let longest = format!("{}.{}", "p".repeat(32), "t".repeat(30));
         assert!(mcp_tool_name(&longest).len() <= 64);
     }
-
 }

@@ -13,8 +13,8 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use serde_json::Value;
 
 use crate::api::strict::{
-    Checked, INVALID_PARAMS, INVALID_REQUEST, MAX_MESSAGE, METHOD_NOT_FOUND, PARSE_ERROR,
-    RpcError, check_message,
+    Checked, INVALID_PARAMS, INVALID_REQUEST, MAX_MESSAGE, METHOD_NOT_FOUND, PARSE_ERROR, RpcError,
+    check_message,
 };
 
 /// Middleware for `/mcp`: read a POSTed message strictly before rmcp does
@@ -98,4 +98,3 @@ fn answer(status: StatusCode, e: &RpcError) -> Response {
     )
         .into_response()
 }
-

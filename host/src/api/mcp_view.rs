@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, JsonObject, MetaObject,
-    Task, TaskPayload, TaskStatus, Tool, ToolAnnotations,
+    CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, JsonObject, MetaObject, Task,
+    TaskPayload, TaskStatus, Tool, ToolAnnotations,
 };
 use serde_json::{Value, json};
 
@@ -117,7 +117,6 @@ pub(crate) fn tool_result(resp: CallResponse) -> CallToolResult {
     }
 }
 
-
 /// The task an agent polls, as the tasks extension shows it.
 pub(crate) fn mcp_task(v: &TaskView) -> Task {
     let status = match v.status {
@@ -144,14 +143,12 @@ pub(crate) fn created(v: &TaskView) -> CreateTaskResult {
 /// of its refusal.
 pub(crate) fn detailed(v: &TaskView) -> DetailedTask {
     let payload = match (&v.status, &v.response) {
-        (Status::Completed, Some(resp)) => {
-            match serde_json::to_value(tool_result(resp.clone())) {
-                Ok(Value::Object(result)) => TaskPayload::Completed { result },
-                _ => TaskPayload::Completed {
-                    result: JsonObject::new(),
-                },
-            }
-        }
+        (Status::Completed, Some(resp)) => match serde_json::to_value(tool_result(resp.clone())) {
+            Ok(Value::Object(result)) => TaskPayload::Completed { result },
+            _ => TaskPayload::Completed {
+                result: JsonObject::new(),
+            },
+        },
         (Status::Failed, resp) => {
             let layer = match resp.as_ref().map(|r| &r.outcome) {
                 Some(Err(CallError::Refused(r))) => r.layer(),

@@ -95,14 +95,18 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: axum::body::
         None => {
             return oauth_error(
                 "invalid_request",
-                &format!("grant_type is required: this host exchanges workload credentials, grant_type={EXCHANGE}"),
+                &format!(
+                    "grant_type is required: this host exchanges workload credentials, grant_type={EXCHANGE}"
+                ),
             );
         }
         Some(EXCHANGE) => {}
         Some(other) => {
             return oauth_error(
                 "unsupported_grant_type",
-                &format!("grant_type {other} is not supported: this host exchanges workload credentials only, grant_type={EXCHANGE}"),
+                &format!(
+                    "grant_type {other} is not supported: this host exchanges workload credentials only, grant_type={EXCHANGE}"
+                ),
             );
         }
     }

@@ -315,7 +315,10 @@ mod tests {
         let s = |o, asked| status_of(&resp(o), asked).0;
         assert_eq!(s(Ok("{}".into()), false), Status::Completed);
         assert_eq!(
-            s(Err(CallError::Failed(CallFailure::ToolFailed("x".into()))), false),
+            s(
+                Err(CallError::Failed(CallFailure::ToolFailed("x".into()))),
+                false
+            ),
             Status::Completed
         );
         let denied = Refusal::ApprovalDenied {
@@ -323,7 +326,10 @@ mod tests {
             by: "dave".into(),
             reason: None,
         };
-        assert_eq!(s(Err(CallError::Refused(denied.clone())), false), Status::Failed);
+        assert_eq!(
+            s(Err(CallError::Refused(denied.clone())), false),
+            Status::Failed
+        );
         assert_eq!(
             s(
                 Err(CallError::Refused(Refusal::ApprovalExpired {

@@ -195,7 +195,11 @@ async fn call_tool(
     let resp = match s.host.token_agent(&req.token).await {
         Ok(agent) => {
             let pending = std::future::pending();
-            match s.tasks.start(&s.host, &s.metrics, agent, req, pending).await {
+            match s
+                .tasks
+                .start(&s.host, &s.metrics, agent, req, pending)
+                .await
+            {
                 Started::Done(resp) => resp,
                 Started::Task(view) => {
                     return Ok(crate::api::v1_tasks::accepted(&s, &headers, &view));

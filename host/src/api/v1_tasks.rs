@@ -93,7 +93,7 @@ async fn read(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<axum::Json<TaskBody>, ApiFault> {
-    let agent = s.host.token_agent(&token(&headers)).await?;
+    let agent = s.host.token_owner(&token(&headers)).await?;
     let v = s.tasks.get(&agent, &id).map_err(|e| not_found(&e))?;
     let (base, _) = resource_of(&s, &headers);
     Ok(axum::Json(body(format!("{base}/v1/tasks/{id}"), &v)))
@@ -104,7 +104,7 @@ async fn cancel(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiFault> {
-    let agent = s.host.token_agent(&token(&headers)).await?;
+    let agent = s.host.token_owner(&token(&headers)).await?;
     s.tasks.cancel(&agent, &id).map_err(|e| not_found(&e))?;
     Ok(StatusCode::ACCEPTED.into_response())
 }

@@ -79,4 +79,30 @@ impl Host {
             .map_err(|d| d.refusal)?;
         Ok(agent.id.clone())
     }
+
+    /// The agent a token belongs to, if the token itself is accepted
+    /// (signature, time, revocation) whatever the stop buttons say: an
+    /// agent reads what became of its own held calls while the host is
+    /// halted or the agent quarantined.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] of the token.
+    pub async fn token_owner(&self, token: &str) -> Result<String, Refusal> {
+        let stops = self.stops_for_call().await?;
+        let loaded = self.loaded();
+        match loaded
+            .authz
+            .admit_token(token, &stops, chrono::Utc::now())
+            .await
+        {
+            Ok((_, agent)) => Ok(agent.id.clone()),
+            Err(d) => match (&d.refusal, d.known.agent) {
+                (Refusal::Halted { .. } | Refusal::Quarantined { .. }, Some(agent)) => {
+                    Ok(agent.id.clone())
+                }
+                _ => Err(d.refusal),
+            },
+        }
+    }
 }

@@ -10,8 +10,8 @@ mod audit_format;
 mod audit_samples;
 mod authz_order;
 mod backends;
-mod console;
 mod conformance;
+mod console;
 mod crash;
 mod examples;
 mod fleet;
@@ -28,6 +28,7 @@ mod operators;
 mod protocol;
 mod sandbox;
 mod stops;
+mod tasks;
 
 /// Every component the build produces must have tests that use it.
 #[test]

