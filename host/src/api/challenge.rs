@@ -41,8 +41,9 @@ fn needed_scopes(s: &AppState, body: &[u8]) -> Vec<String> {
             .then(|| v.get("params")?.get("name")?.as_str().map(str::to_owned))
             .flatten()
     });
-    if let Some(q) = named.as_deref().and_then(crate::api::qualified_tool_name)
-        && s.host.registry().resolve(&q).is_some()
+    let registry = s.host.registry();
+    if let Some(q) = named.as_deref().and_then(|n| registry.qualified_of_mcp(n))
+        && registry.resolve(&q).is_some()
     {
         return vec![q];
     }

@@ -154,16 +154,21 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let mut tools = self
+        let tools = self
             .host
             .tools_for(&self.token(&ctx))
             .await
             .map_err(refused)?;
+        let registry = self.host.registry();
+        let mut tools: Vec<_> = tools
+            .iter()
+            .map(|t| mcp_tool(t, registry.mcp_name_of(&t.qualified)))
+            .collect();
         // A deterministic order, whatever order the plugins loaded in.
-        tools.sort_by(|a, b| a.qualified.cmp(&b.qualified));
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
         // The list depends on the token: nobody else may cache it.
         Ok(
-            ListToolsResult::with_all_items(tools.iter().map(mcp_tool).collect())
+            ListToolsResult::with_all_items(tools)
                 .with_ttl_ms(0)
                 .with_cache_scope(CacheScope::Private),
         )
@@ -183,7 +188,11 @@ impl ServerHandler for McpServer {
         let token = self.token(&ctx);
         let req = CallRequest {
             token: token.clone(),
-            tool: qualified_tool_name(&request.name).unwrap_or_else(|| request.name.to_string()),
+            tool: self
+                .host
+                .registry()
+                .qualified_of_mcp(&request.name)
+                .unwrap_or_else(|| request.name.to_string()),
             input: Value::Object(request.arguments.unwrap_or_default()).to_string(),
             prompt,
             context,

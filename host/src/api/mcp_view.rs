@@ -8,7 +8,7 @@ use rmcp::model::{
 };
 use serde_json::{Value, json};
 
-use crate::api::mcp::{REFUSED, mcp_tool_name};
+use crate::api::mcp::REFUSED;
 use crate::api::tasks::{POLL_MS, Status, TaskView};
 use crate::authz::Refusal;
 use crate::vocab::Impact;
@@ -61,7 +61,7 @@ pub(crate) fn portable(v: Value) -> Value {
 
 /// The MCP view of a tool: name, title, description, input schema (always
 /// an object schema) and hints from its impact level.
-pub(crate) fn mcp_tool(v: &ToolView) -> Tool {
+pub(crate) fn mcp_tool(v: &ToolView, name: String) -> Tool {
     let mut schema = match serde_json::from_str::<Value>(&v.input_schema).map(portable) {
         Ok(Value::Object(m)) => m,
         _ => JsonObject::new(),
@@ -79,7 +79,7 @@ pub(crate) fn mcp_tool(v: &ToolView) -> Tool {
     meta.insert("warrant/tool".into(), json!(v.qualified));
     meta.insert("warrant/impact".into(), json!(v.impact.as_str()));
     Tool::new(
-        mcp_tool_name(&v.qualified),
+        name,
         v.description.clone(),
         Arc::new(schema),
     )

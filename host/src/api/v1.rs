@@ -24,7 +24,6 @@ use serde_json::Value;
 
 use crate::api::app::AppState;
 use crate::api::call;
-use crate::api::mcp::mcp_tool_name;
 use crate::api::security::{ApiFault, bearer};
 use crate::api::tasks::Started;
 use crate::authz::Refusal;
@@ -102,11 +101,12 @@ async fn tools(
     headers: HeaderMap,
 ) -> Result<axum::Json<ToolList>, ApiFault> {
     let list = s.host.tools_for(&token(&headers)).await?;
+    let registry = s.host.registry();
     Ok(axum::Json(ToolList {
         tools: list
             .into_iter()
             .map(|t| ToolItem {
-                mcp_name: mcp_tool_name(&t.qualified),
+                mcp_name: registry.mcp_name_of(&t.qualified),
                 name: t.qualified,
                 plugin: t.plugin,
                 tool: t.name,

@@ -219,6 +219,11 @@ pub struct PluginEntry {
     /// Action owners overriding the manifest's, by tool name.
     #[serde(default)]
     pub action_owners: BTreeMap<String, String>,
+    /// Name its tools `plugin__tool` in MCP (default), or, with `false`,
+    /// by their own names — for clients that expect fixed names. Loading
+    /// refuses a plugin whose bare names another such plugin has already.
+    #[serde(default = "yes")]
+    pub mcp_prefix: bool,
 }
 
 fn yes() -> bool {

@@ -175,6 +175,7 @@ async fn load_verified(
         plugin,
         action_owners,
         tool_digests,
+        bare_names: !entry.mcp_prefix,
     })
 }
 
