@@ -22,6 +22,8 @@ pub(crate) struct AppState {
     pub(crate) console: Arc<ConsoleState>,
     /// Held calls as tasks (MCP and `/v1/tasks`).
     pub(crate) tasks: Arc<crate::api::tasks::Tasks>,
+    /// This server's DPoP nonces.
+    pub(crate) nonces: Arc<crate::api::dpop::Nonces>,
 }
 
 /// What the console keeps per server.

@@ -81,10 +81,16 @@ fn challenge(s: &AppState, headers: &HeaderMap, body: &[u8], error: Option<&str>
 /// Middleware for `/mcp`: a credential the host accepts now, for this
 /// resource.
 pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(token) = bearer(req.headers()) else {
+    let Some(token) = bearer(req.headers()).map(str::to_owned) else {
         return challenge_after_body(&s, req, None).await;
     };
-    match s.host.admit(token).await {
+    let token = token.as_str();
+    let sender =
+        match crate::api::dpop::sender(&s, req.method(), req.headers(), "/mcp", token).await {
+            Ok(sender) => sender,
+            Err(e) => return crate::api::dpop::challenge(&s, e.code, &e.why),
+        };
+    match s.host.admit_from(token, &sender).await {
         Ok(t) => {
             let (_, resource) = resource_of(&s, req.headers());
             if let Some(aud) = &t.aud
@@ -97,10 +103,63 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
         Err(r @ (Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. })) => {
             return challenge_after_body(&s, req, Some(&r.to_string())).await;
         }
+        Err(r @ Refusal::Sender { .. }) => {
+            return refuse_sender(&s, req, token, sender, &r).await;
+        }
         // Stopped agents and hosts are told so by the MCP answers.
         Err(_) => {}
     }
+    let mut req = req;
+    req.extensions_mut().insert(sender);
     next.run(req).await
+}
+
+/// A token its sender did not prove it may present (DPoP): a `tools/call`
+/// is made anyway so that the refusal is recorded like any refused call;
+/// the answer is RFC 9449's 401.
+async fn refuse_sender(
+    s: &AppState,
+    req: Request,
+    token: &str,
+    sender: crate::authz::Sender,
+    refusal: &Refusal,
+) -> Response {
+    let code = crate::api::dpop::sender_code(&sender);
+    let token = token.to_owned();
+    let body = axum::body::to_bytes(req.into_body(), crate::api::strict::MAX_MESSAGE)
+        .await
+        .unwrap_or_default();
+    if let Ok(v) = serde_json::from_slice::<Value>(&body)
+        && v.get("method").and_then(Value::as_str) == Some("tools/call")
+    {
+        let params = v.get("params").cloned().unwrap_or(Value::Null);
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let tool = s
+            .host
+            .registry()
+            .qualified_of_mcp(name)
+            .unwrap_or_else(|| name.to_owned());
+        let input = params
+            .get("arguments")
+            .cloned()
+            .unwrap_or_else(|| json!({}))
+            .to_string();
+        let _ = s
+            .host
+            .call(crate::CallRequest {
+                token,
+                tool,
+                input,
+                channel: "mcp",
+                sender,
+                ..crate::CallRequest::default()
+            })
+            .await;
+    }
+    crate::api::dpop::challenge(s, code, &refusal.to_string())
 }
 
 /// The 401 challenge, once the request's body is read (at most 1 MiB, for

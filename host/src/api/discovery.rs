@@ -81,6 +81,9 @@ struct ResourceMetadata {
     authorization_servers: Vec<String>,
     scopes_supported: Vec<String>,
     bearer_methods_supported: [&'static str; 1],
+    /// RFC 9449 §5.1 / RFC 9728: every agent here needs bound tokens.
+    dpop_bound_access_tokens_required: bool,
+    dpop_signing_alg_values_supported: &'static [&'static str],
     resource_name: &'static str,
     resource_documentation: String,
 }
@@ -100,6 +103,9 @@ fn resource_metadata(s: &AppState, headers: &HeaderMap, resource: String) -> Res
         authorization_servers: servers,
         scopes_supported: scopes_supported(s),
         bearer_methods_supported: ["header"],
+        dpop_bound_access_tokens_required: !config.agents.is_empty()
+            && config.agents.iter().all(|a| a.require_dpop),
+        dpop_signing_alg_values_supported: crate::authz::DPOP_ALGORITHMS,
         resource_name: "warrant",
         resource_documentation: format!("{base}/v1/tools"),
     })
@@ -133,6 +139,7 @@ struct ServerMetadata {
     token_endpoint_auth_methods_supported: [&'static str; 1],
     response_types_supported: [&'static str; 0],
     scopes_supported: Vec<String>,
+    dpop_signing_alg_values_supported: &'static [&'static str],
     service_documentation: &'static str,
 }
 
@@ -145,6 +152,7 @@ pub(crate) async fn server_metadata(State(s): State<AppState>, headers: HeaderMa
         token_endpoint_auth_methods_supported: ["none"],
         response_types_supported: [],
         scopes_supported: scopes_supported(&s),
+        dpop_signing_alg_values_supported: crate::authz::DPOP_ALGORITHMS,
         service_documentation: "https://github.com/warrant/warrant/blob/main/host/docs/mcp-and-oauth.md",
     })
     .into_response()

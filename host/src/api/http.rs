@@ -189,6 +189,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         metrics_token,
         console: Arc::new(crate::api::app::ConsoleState::new(opts.tls.is_some())),
         tasks,
+        nonces: Arc::default(),
     };
     let router = Router::new()
         .merge(
@@ -203,8 +204,9 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
                     crate::api::challenge::mcp_auth,
                 )),
         )
-        .merge(v1::routes())
-        .merge(crate::api::v1_tasks::routes())
+        .merge(v1::routes().merge(crate::api::v1_tasks::routes()).layer(
+            middleware::from_fn_with_state(state.clone(), crate::api::dpop::v1_sender),
+        ))
         .merge(oauth::routes())
         .merge(crate::api::console::routes())
         .nest("/v1/admin", operator_api::routes(state.clone()))

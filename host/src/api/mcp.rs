@@ -167,11 +167,9 @@ impl ServerHandler for McpServer {
         // A deterministic order, whatever order the plugins loaded in.
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         // The list depends on the token: nobody else may cache it.
-        Ok(
-            ListToolsResult::with_all_items(tools)
-                .with_ttl_ms(0)
-                .with_cache_scope(CacheScope::Private),
-        )
+        Ok(ListToolsResult::with_all_items(tools)
+            .with_ttl_ms(0)
+            .with_cache_scope(CacheScope::Private))
     }
 
     async fn call_tool(
@@ -199,6 +197,13 @@ impl ServerHandler for McpServer {
             channel: "mcp",
             progress: None,
             wait: None,
+            // What the HTTP server found of the request's DPoP proof.
+            sender: ctx
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<crate::authz::Sender>())
+                .cloned()
+                .unwrap_or_default(),
         };
         // A client that speaks the tasks extension gets a held call as a
         // task at once; the call waits for its decision meanwhile.

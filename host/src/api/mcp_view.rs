@@ -78,14 +78,10 @@ pub(crate) fn mcp_tool(v: &ToolView, name: String) -> Tool {
     let mut meta = MetaObject::new();
     meta.insert("warrant/tool".into(), json!(v.qualified));
     meta.insert("warrant/impact".into(), json!(v.impact.as_str()));
-    Tool::new(
-        name,
-        v.description.clone(),
-        Arc::new(schema),
-    )
-    .with_title(v.qualified.clone())
-    .with_annotations(hints)
-    .with_meta(meta)
+    Tool::new(name, v.description.clone(), Arc::new(schema))
+        .with_title(v.qualified.clone())
+        .with_annotations(hints)
+        .with_meta(meta)
 }
 
 /// A call's answer as an MCP tool result.

@@ -27,6 +27,7 @@ mod call;
 mod challenge;
 mod console;
 mod discovery;
+mod dpop;
 mod http;
 mod mcp;
 mod mcp_http;

@@ -160,6 +160,20 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: axum::body::
             "task is required: the task the token is for",
         );
     };
+    // A DPoP proof binds the token to the client's key (RFC 9449 §5).
+    let dpop_jkt = match crate::api::dpop::verify(
+        &s,
+        &axum::http::Method::POST,
+        &headers,
+        "/oauth/token",
+        None,
+        false,
+    )
+    .await
+    {
+        Ok(jkt) => jkt,
+        Err(e) => return oauth_error(e.code, &e.why),
+    };
     let req = ExchangeRequest {
         subject_token: subject,
         task,
@@ -172,13 +186,14 @@ async fn token(State(s): State<AppState>, headers: HeaderMap, body: axum::body::
             .collect(),
         ttl: form.expires_in.map(std::time::Duration::from_secs),
         resource: Some(resource),
+        dpop_jkt,
     };
     match s.host.exchange(&req, "http").await {
         Ok(x) => {
             let mut r = axum::Json(json!({
                 "access_token": x.token,
                 "issued_token_type": ACCESS_TOKEN,
-                "token_type": "Bearer",
+                "token_type": if x.claims.cnf.is_some() { "DPoP" } else { "Bearer" },
                 "expires_in": (x.claims.exp - chrono::Utc::now().timestamp()).max(0),
                 "scope": x.claims.tools.join(" "),
                 "task": x.claims.task,

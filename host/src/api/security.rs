@@ -157,12 +157,12 @@ pub(crate) async fn check_origin(
     next.run(req).await
 }
 
-/// The credential in `Authorization: Bearer <credential>`.
+/// The credential in `Authorization: Bearer <credential>` (or `DPoP
+/// <credential>`, RFC 9449 §7.1, whose proof the server checks apart).
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop"))
         .then(|| rest.trim())
         .filter(|t| !t.is_empty())
 }

@@ -45,9 +45,10 @@ pub(crate) fn token(headers: &HeaderMap) -> String {
 /// The HTTP status of a refusal.
 pub(crate) fn refusal_status(r: &Refusal) -> StatusCode {
     match r {
-        Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. } => {
-            StatusCode::UNAUTHORIZED
-        }
+        Refusal::Token(_)
+        | Refusal::TokenTime { .. }
+        | Refusal::Revoked { .. }
+        | Refusal::Sender { .. } => StatusCode::UNAUTHORIZED,
         Refusal::PendingApproval { .. } => StatusCode::ACCEPTED,
         Refusal::UnknownTool(_) => StatusCode::NOT_FOUND,
         Refusal::Input(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -162,9 +163,11 @@ struct CallFaultDetail {
 async fn call_tool(
     State(s): State<AppState>,
     Path(tool): Path<String>,
+    sender: Option<axum::Extension<crate::authz::Sender>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiFault> {
+    let sender = sender.map(|axum::Extension(s)| s).unwrap_or_default();
     let shape = "the body must be {\"input\": {…}, \"prompt\"?: \"…\", \"context\"?: …}";
     let bad = |why: String| {
         ApiFault::new(
@@ -187,6 +190,7 @@ async fn call_tool(
         channel: "http",
         progress: None,
         wait: None,
+        sender: sender.clone(),
     };
     // A held call is answered at once, as a task to poll (202); the call
     // waits for its decision meanwhile. If the client disconnects before
@@ -208,6 +212,15 @@ async fn call_tool(
         }
         Err(_) => call::spawn(&s.host, &s.metrics, req).finish().await,
     };
+    // A token its sender may not present: RFC 9449's 401 (the refusal is
+    // recorded like any refused call).
+    if let Err(CallError::Refused(r @ Refusal::Sender { .. })) = &resp.outcome {
+        return Ok(crate::api::dpop::challenge(
+            &s,
+            crate::api::dpop::sender_code(&sender),
+            &r.to_string(),
+        ));
+    }
     let (status, body) = call_answer(resp);
     Ok((status, axum::Json(body)).into_response())
 }

@@ -69,6 +69,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             channel: "cli",
             progress: None,
             wait: None,
+            sender: crate::authz::Sender::default(),
         })
         .await;
     host.shutdown("the command finished").await;

@@ -295,6 +295,11 @@ pub struct AgentEntry {
     /// The workload identities that are this agent (see `[[issuers]]`).
     #[serde(default)]
     pub workload: Vec<crate::config::WorkloadEntry>,
+    /// Accept only tokens bound to the client's key (DPoP, RFC 9449): the
+    /// token exchange binds when the request carries a DPoP proof, and
+    /// refuses this agent when it does not. Default false.
+    #[serde(default)]
+    pub require_dpop: bool,
 }
 
 /// `[approvals]`

@@ -217,6 +217,7 @@ impl Host {
             tool: &req.tool,
             input: &req.input,
             now: chrono::Utc::now(),
+            sender: &req.sender,
         };
         let grant = match loaded.authz.authorize(&loaded.registry, &stops, ask).await {
             Ok(g) => g,

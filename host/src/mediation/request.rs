@@ -29,6 +29,9 @@ pub struct CallRequest {
     /// a caller holding the call as a task waits until the approval
     /// request itself expires (`Some` of its expiry, or longer).
     pub wait: Option<std::time::Duration>,
+    /// What the caller proved about its key (DPoP, checked by the HTTP
+    /// server); a token bound to a key needs a proof by it.
+    pub sender: crate::authz::Sender,
 }
 
 /// What a caller hears while its call is held.

@@ -251,9 +251,10 @@ impl Registry {
             return None;
         }
         for t in &p.manifest.manifest().tools {
-            let other = self.plugins.values().find(|o| {
-                o.bare_names && o.tool(&t.name).is_some()
-            });
+            let other = self
+                .plugins
+                .values()
+                .find(|o| o.bare_names && o.tool(&t.name).is_some());
             if let Some(o) = other {
                 return Some(RegistryError::NameClash {
                     plugin: p.id().to_owned(),

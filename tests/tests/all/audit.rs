@@ -45,6 +45,7 @@ pub(crate) async fn call(
         channel: "lib",
         progress: None,
         wait: None,
+        sender: warrant::authz::Sender::default(),
     })
     .await
     .outcome

@@ -39,6 +39,7 @@ fn every_component_is_tested() {
         "approvals.rs",
         "audit.rs",
         "audit_faults.rs",
+        "conformance/mod.rs",
         "examples.rs",
         "grants.rs",
         "http.rs",

@@ -66,6 +66,7 @@ async fn show(
             channel: "cli",
             progress: None,
             wait: None,
+            sender: crate::authz::Sender::default(),
         })
         .await;
     let seq = r

@@ -89,5 +89,8 @@ fn the_docs_list_every_scenario_that_does_not_apply() {
             "host/docs/mcp-and-oauth.md does not list `{name}` as not applicable"
         );
     }
-    assert!(doc.contains(suite::SUITE), "the docs name the suite's version");
+    assert!(
+        doc.contains(suite::SUITE),
+        "the docs name the suite's version"
+    );
 }

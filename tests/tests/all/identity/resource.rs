@@ -90,6 +90,7 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         by: None,
         aud: None,
         via: None,
+        cnf: None,
     });
     let (revoked, claims_of) = fx.token_as("carol", "bot", "T-1", &[], 600).await.unwrap();
     fx.stop("carol", &Stop::Revoke(claims_of.id.clone()), "lost")
