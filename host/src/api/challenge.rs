@@ -90,6 +90,7 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
             Ok(sender) => sender,
             Err(e) => return crate::api::dpop::challenge(&s, e.code, &e.why),
         };
+    let mut req = req;
     match s.host.admit_from(token, &sender).await {
         Ok(t) => {
             let (_, resource) = resource_of(&s, req.headers());
@@ -99,6 +100,33 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
                 let why = format!("the token is for {aud}, not this resource ({resource})");
                 return challenge_after_body(&s, req, Some(&why)).await;
             }
+            // Step-up: a call of a tool outside the token's scope is
+            // recorded like any refused call and answered 403
+            // insufficient_scope, naming the scope it needs.
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, crate::api::strict::MAX_MESSAGE).await
+            else {
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "an MCP message may be at most 4 MiB",
+                )
+                    .into_response();
+            };
+            if let Some(call) = tool_call(&s, &bytes, token, &sender)
+                && !t
+                    .tools
+                    .iter()
+                    .any(|p| crate::authz::tool_matches(p, &call.tool))
+            {
+                let scope = call.tool.clone();
+                let resp = s.host.call(call).await;
+                let why = match resp.outcome {
+                    Err(e) => e.to_string(),
+                    Ok(_) => format!("the token's scope does not include {scope}"),
+                };
+                return insufficient_scope(&s, &parts.headers, &[scope], &why);
+            }
+            req = Request::from_parts(parts, axum::body::Body::from(bytes));
         }
         Err(r @ (Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. })) => {
             return challenge_after_body(&s, req, Some(&r.to_string())).await;
@@ -109,7 +137,6 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
         // Stopped agents and hosts are told so by the MCP answers.
         Err(_) => {}
     }
-    let mut req = req;
     req.extensions_mut().insert(sender);
     next.run(req).await
 }
@@ -125,39 +152,11 @@ async fn refuse_sender(
     refusal: &Refusal,
 ) -> Response {
     let code = crate::api::dpop::sender_code(&sender);
-    let token = token.to_owned();
     let body = axum::body::to_bytes(req.into_body(), crate::api::strict::MAX_MESSAGE)
         .await
         .unwrap_or_default();
-    if let Ok(v) = serde_json::from_slice::<Value>(&body)
-        && v.get("method").and_then(Value::as_str) == Some("tools/call")
-    {
-        let params = v.get("params").cloned().unwrap_or(Value::Null);
-        let name = params
-            .get("name")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let tool = s
-            .host
-            .registry()
-            .qualified_of_mcp(name)
-            .unwrap_or_else(|| name.to_owned());
-        let input = params
-            .get("arguments")
-            .cloned()
-            .unwrap_or_else(|| json!({}))
-            .to_string();
-        let _ = s
-            .host
-            .call(crate::CallRequest {
-                token,
-                tool,
-                input,
-                channel: "mcp",
-                sender,
-                ..crate::CallRequest::default()
-            })
-            .await;
+    if let Some(call) = tool_call(s, &body, token, &sender) {
+        let _ = s.host.call(call).await;
     }
     crate::api::dpop::challenge(s, code, &refusal.to_string())
 }
@@ -177,4 +176,59 @@ async fn challenge_after_body(s: &AppState, req: Request, why: Option<&str>) -> 
     .and_then(Result::ok)
     .unwrap_or_default();
     challenge(s, &parts.headers, &body, why)
+}
+
+/// The call a `tools/call` message asks for, under `token` from `sender`.
+fn tool_call(
+    s: &AppState,
+    body: &[u8],
+    token: &str,
+    sender: &crate::authz::Sender,
+) -> Option<crate::CallRequest> {
+    let v = serde_json::from_slice::<Value>(body).ok()?;
+    if v.get("method").and_then(Value::as_str) != Some("tools/call") {
+        return None;
+    }
+    let params = v.get("params")?;
+    let name = params.get("name")?.as_str()?;
+    let tool = s
+        .host
+        .registry()
+        .qualified_of_mcp(name)
+        .unwrap_or_else(|| name.to_owned());
+    let input = params
+        .get("arguments")
+        .cloned()
+        .unwrap_or_else(|| json!({}))
+        .to_string();
+    Some(crate::CallRequest {
+        token: token.to_owned(),
+        tool,
+        input,
+        channel: "mcp",
+        sender: sender.clone(),
+        ..crate::CallRequest::default()
+    })
+}
+
+/// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
+/// scope="…"` naming every scope the operation needs (step-up).
+pub(crate) fn insufficient_scope(
+    s: &AppState,
+    headers: &HeaderMap,
+    scopes: &[String],
+    why: &str,
+) -> Response {
+    let (base, _) = resource_of(s, headers);
+    let value = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\", error_description=\"{}\"",
+        quoted(&scopes.join(" ")),
+        quoted(why)
+    );
+    let body = json!({"error": {"layer": "scope", "message": why, "scope": scopes.join(" ")}});
+    let mut r = (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
 }

@@ -221,6 +221,15 @@ async fn call_tool(
             &r.to_string(),
         ));
     }
+    // Step-up: the scope the call needs, for a narrower token.
+    if let Err(CallError::Refused(r @ Refusal::Scope { tool, .. })) = &resp.outcome {
+        return Ok(crate::api::challenge::insufficient_scope(
+            &s,
+            &headers,
+            std::slice::from_ref(tool),
+            &r.to_string(),
+        ));
+    }
     let (status, body) = call_answer(resp);
     Ok((status, axum::Json(body)).into_response())
 }

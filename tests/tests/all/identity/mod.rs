@@ -9,6 +9,7 @@ mod exchange;
 pub(crate) mod oidc;
 
 mod resource;
+mod stepup;
 
 use std::sync::{Arc, Mutex};
 
