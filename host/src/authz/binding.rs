@@ -53,6 +53,13 @@ impl Authz {
         agent: &Agent,
         sender: &Sender,
     ) -> Result<(), Refusal> {
+        check(token, agent, sender)
+    }
+}
+
+/// [`Authz::check_binding`], the rule itself.
+fn check(token: &TaskToken, agent: &Agent, sender: &Sender) -> Result<(), Refusal> {
+    {
         let refuse = |why: String| {
             Err(Refusal::Sender {
                 token_id: token.id.clone(),
@@ -76,5 +83,61 @@ impl Authz {
             )),
             (None, _) => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn token(cnf: Option<&str>) -> TaskToken {
+        TaskToken {
+            id: "tok-1".into(),
+            agent: "bot".into(),
+            task: "T".into(),
+            tools: vec![],
+            iat: 0,
+            nbf: 0,
+            exp: 1,
+            by: None,
+            aud: None,
+            via: None,
+            cnf: cnf.map(|j| Confirmation { jkt: j.into() }),
+        }
+    }
+
+    fn agent(require_dpop: bool) -> Agent {
+        Agent {
+            id: "bot".into(),
+            owner: "o".into(),
+            model: "m".into(),
+            model_owner: "mo".into(),
+            tools: vec![],
+            rate: None,
+            max_concurrent: None,
+            require_dpop,
+        }
+    }
+
+    #[test]
+    fn a_bound_token_needs_a_proof_by_its_key_and_nothing_else_does() {
+        let proof = |k: &str| Sender::Proof { jkt: k.into() };
+        let ok = |t: &TaskToken, a: &Agent, s: &Sender| check(t, a, s).is_ok();
+        let (bound, plain) = (token(Some("k1")), token(None));
+        let (free, strict) = (agent(false), agent(true));
+        assert!(ok(&bound, &free, &proof("k1")));
+        assert!(!ok(&bound, &free, &proof("k2")), "another key");
+        assert!(!ok(&bound, &free, &Sender::Unproven), "no proof");
+        assert!(!ok(&bound, &free, &Sender::BadProof("stale".into())));
+        assert!(ok(&plain, &free, &Sender::Unproven), "unbound still works");
+        assert!(
+            !ok(&plain, &free, &Sender::BadProof("stale".into())),
+            "a bad proof is refused"
+        );
+        assert!(
+            !ok(&plain, &strict, &proof("k1")),
+            "the agent requires binding"
+        );
+        assert!(ok(&bound, &strict, &proof("k1")));
     }
 }

@@ -193,6 +193,7 @@ mod tests {
             by: Some("carol".into()),
             aud: None,
             via: None,
+            cnf: None,
         }
     }
 
