@@ -23,7 +23,7 @@ pub(crate) struct AppState {
     /// Held calls as tasks (MCP and `/v1/tasks`).
     pub(crate) tasks: Arc<crate::api::tasks::Tasks>,
     /// This server's DPoP nonces.
-    pub(crate) nonces: Arc<crate::api::dpop::Nonces>,
+    pub(crate) nonces: Arc<crate::api::nonces::Nonces>,
 }
 
 /// What the console keeps per server.

@@ -15,23 +15,8 @@ use serde_json::{Value, json};
 
 use crate::api::app::AppState;
 use crate::api::discovery::{resource_of, scopes_supported};
-use crate::api::security::bearer;
+use crate::api::security::{bearer, quoted};
 use crate::authz::Refusal;
-
-/// A quoted-string for a `WWW-Authenticate` parameter (RFC 6750 §3: no
-/// `"` or `\`, printable ASCII only).
-pub(crate) fn quoted(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
-                c
-            } else {
-                '\''
-            }
-        })
-        .take(300)
-        .collect()
-}
 
 /// The scopes a request needs, as far as its body says: the tool a
 /// `tools/call` names, else every `plugin.*` of this host.
@@ -113,6 +98,8 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
                     .into_response();
             };
             if let Some(call) = tool_call(&s, &bytes, token, &sender)
+                && t.via.is_some()
+                && s.host.registry().resolve(&call.tool).is_some()
                 && !t
                     .tools
                     .iter()

@@ -175,8 +175,12 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     let sessions = Arc::new(LocalSessionManager::default());
     let tasks = Arc::new(crate::api::tasks::Tasks::default());
     let t = Arc::clone(&tasks);
+    let lists = Arc::new(crate::api::lists::ListWatch::default());
     let mcp = StreamableHttpService::new(
-        move || Ok(McpServer::per_request(h.clone(), Arc::clone(&m)).with_tasks(Arc::clone(&t))),
+        move || {
+            Ok(McpServer::per_request(h.clone(), Arc::clone(&m))
+                .with_shared(Arc::clone(&t), Arc::clone(&lists)))
+        },
         Arc::clone(&sessions),
         mcp_config,
     );

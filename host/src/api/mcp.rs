@@ -11,26 +11,22 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CancelTaskParams, ErrorCode,
-    GetTaskParams, GetTaskResult, Implementation, JsonObject, ListToolsResult,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, UpdateTaskParams,
+    CacheScope, CallToolRequestParams, CallToolResponse, CancelTaskParams, GetTaskParams,
+    GetTaskResult, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
+    ServerCapabilities, ServerConfig, UpdateTaskParams,
 };
-use rmcp::service::{RequestContext, RoleServer};
+use rmcp::service::{NotificationContext, RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
 use serde_json::{Value, json};
 
 use crate::api::call;
-use crate::api::mcp_view::{created, detailed, mcp_tool, tool_result};
+use crate::api::lists::ListWatch;
+use crate::api::mcp_view::{REFUSED, created, detailed, mcp_tool, tool_result};
 use crate::api::metrics::Metrics;
 use crate::api::security::bearer;
 use crate::api::tasks::{Started, Tasks};
 use crate::authz::Refusal;
 use crate::{CallRequest, Host};
-
-/// JSON-RPC error code for a task token (or agent, or host state) that does
-/// not allow listing tools. (Server-defined range; -32000 to -32003 and
-/// -32020 to -32042 are taken by MCP itself.)
-pub const REFUSED: ErrorCode = ErrorCode(-32010);
 
 const INSTRUCTIONS: &str = "warrant runs each tool as a sandboxed WebAssembly plugin and checks every call: \
 your task token (it decides which tools you see here), your agent's grant, the operator's policy on the \
@@ -81,6 +77,8 @@ pub struct McpServer {
     token: TokenSource,
     /// Held calls as tasks, shared by every request of one server.
     tasks: Arc<Tasks>,
+    /// Sessions told when their tool list changes.
+    lists: Arc<ListWatch>,
 }
 
 impl McpServer {
@@ -91,6 +89,7 @@ impl McpServer {
             metrics,
             token: TokenSource::Fixed(token),
             tasks: Arc::default(),
+            lists: Arc::default(),
         }
     }
 
@@ -102,12 +101,15 @@ impl McpServer {
             metrics,
             token: TokenSource::PerRequest,
             tasks: Arc::default(),
+            lists: Arc::default(),
         }
     }
 
-    /// The same server, keeping its tasks in `tasks`.
-    pub(crate) fn with_tasks(mut self, tasks: Arc<Tasks>) -> Self {
+    /// The same server, keeping its tasks in `tasks` and its watched
+    /// sessions in `lists` (shared by every session of one HTTP server).
+    pub(crate) fn with_shared(mut self, tasks: Arc<Tasks>, lists: Arc<ListWatch>) -> Self {
         self.tasks = tasks;
+        self.lists = lists;
         self
     }
 
@@ -121,10 +123,13 @@ impl McpServer {
     }
 
     fn token(&self, ctx: &RequestContext<RoleServer>) -> String {
+        self.token_in(&ctx.extensions)
+    }
+
+    fn token_in(&self, extensions: &rmcp::model::Extensions) -> String {
         match &self.token {
             TokenSource::Fixed(t) => t.clone(),
-            TokenSource::PerRequest => ctx
-                .extensions
+            TokenSource::PerRequest => extensions
                 .get::<http::request::Parts>()
                 .and_then(|p| bearer(&p.headers))
                 .unwrap_or_default()
@@ -138,6 +143,7 @@ impl ServerHandler for McpServer {
         ServerConfig::new(
             ServerCapabilities::builder()
                 .enable_tools()
+                .enable_tool_list_changed()
                 .enable_extensions()
                 .enable_tasks()
                 .build(),
@@ -241,6 +247,12 @@ impl ServerHandler for McpServer {
             task.abort();
         }
         Ok(CallToolResponse::Complete(tool_result(resp)))
+    }
+
+    async fn on_initialized(&self, ctx: NotificationContext<RoleServer>) {
+        // A session hears when what its token may see changes.
+        let token = self.token_in(&ctx.extensions);
+        self.lists.watch(&self.host, ctx.peer, token).await;
     }
 
     async fn get_task(

@@ -3,16 +3,20 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, JsonObject, MetaObject, Task,
-    TaskPayload, TaskStatus, Tool, ToolAnnotations,
+    CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, ErrorCode, JsonObject,
+    MetaObject, Task, TaskPayload, TaskStatus, Tool, ToolAnnotations,
 };
 use serde_json::{Value, json};
 
-use crate::api::mcp::REFUSED;
 use crate::api::tasks::{POLL_MS, Status, TaskView};
 use crate::authz::Refusal;
 use crate::vocab::Impact;
 use crate::{CallError, CallResponse, ToolView};
+
+/// JSON-RPC error code for a task token (or agent, or host state) that does
+/// not allow listing tools. (Server-defined range; -32000 to -32003 and
+/// -32020 to -32042 are taken by MCP itself.)
+pub const REFUSED: ErrorCode = ErrorCode(-32010);
 
 /// A tool's input schema as every client's schema converter reads it: a
 /// nullable type (`"type": ["string", "null"]`, or `anyOf` with

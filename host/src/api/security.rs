@@ -167,6 +167,21 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// A quoted-string for a `WWW-Authenticate` parameter (RFC 6750 §3: no
+/// `"` or `\`, printable ASCII only).
+pub(crate) fn quoted(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
+                c
+            } else {
+                '\''
+            }
+        })
+        .take(300)
+        .collect()
+}
+
 /// Compare two secrets in time independent of where they differ (both are
 /// hashed first, so their lengths do not show either).
 pub(crate) fn same_secret(a: &str, b: &str) -> bool {

@@ -23,11 +23,11 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::api::answer::{call_answer, token};
 use crate::api::app::AppState;
 use crate::api::discovery::resource_of;
 use crate::api::security::ApiFault;
 use crate::api::tasks::{POLL_MS, TaskView};
-use crate::api::v1::{call_answer, token};
 
 /// The task routes.
 pub(crate) fn routes() -> Router<AppState> {

@@ -10,6 +10,7 @@ mod console;
 mod issuers;
 mod model;
 mod operators;
+mod overrides;
 mod provision;
 mod state;
 mod trust;

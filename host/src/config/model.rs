@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+pub use crate::config::overrides::LimitOverrides;
+
 use crate::keys::Algorithm;
 
 /// The whole host configuration.
@@ -219,9 +221,8 @@ pub struct PluginEntry {
     /// Action owners overriding the manifest's, by tool name.
     #[serde(default)]
     pub action_owners: BTreeMap<String, String>,
-    /// Name its tools `plugin__tool` in MCP (default), or, with `false`,
-    /// by their own names — for clients that expect fixed names. Loading
-    /// refuses a plugin whose bare names another such plugin has already.
+    /// Name its tools `plugin__tool` in MCP (default), or by their own
+    /// names (`false`); two such plugins may not share a name.
     #[serde(default = "yes")]
     pub mcp_prefix: bool,
 }
@@ -238,39 +239,6 @@ pub struct SecretSource {
     pub env: Option<String>,
     /// A file (its contents, trimmed).
     pub file: Option<String>,
-}
-
-/// Limits an operator may tighten, read as typed values.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct LimitOverrides {
-    /// Memory, e.g. `"16MiB"`.
-    #[serde(default, deserialize_with = "size")]
-    pub memory: Option<u64>,
-    /// Timeout, e.g. `"1s"`.
-    #[serde(default, deserialize_with = "duration")]
-    pub timeout: Option<std::time::Duration>,
-    /// Output, e.g. `"64KiB"`.
-    #[serde(default, deserialize_with = "size")]
-    pub output: Option<u64>,
-    /// Concurrent instances.
-    pub instances: Option<u32>,
-}
-
-fn size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    let text = String::deserialize(d)?;
-    crate::vocab::parse_size(&text)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
-}
-
-fn duration<'de, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<std::time::Duration>, D::Error> {
-    let text = String::deserialize(d)?;
-    crate::vocab::parse_duration(&text)
-        .map(Some)
-        .map_err(serde::de::Error::custom)
 }
 
 /// `[[agents]]`
@@ -295,9 +263,7 @@ pub struct AgentEntry {
     /// The workload identities that are this agent (see `[[issuers]]`).
     #[serde(default)]
     pub workload: Vec<crate::config::WorkloadEntry>,
-    /// Accept only tokens bound to the client's key (DPoP, RFC 9449): the
-    /// token exchange binds when the request carries a DPoP proof, and
-    /// refuses this agent when it does not. Default false.
+    /// Accept only tokens bound to the client's key (DPoP, RFC 9449).
     #[serde(default)]
     pub require_dpop: bool,
 }

@@ -22,6 +22,7 @@ mod identity;
 mod layers;
 mod lifecycle;
 mod limits;
+mod lists;
 mod manifests;
 mod notifications;
 mod operators;

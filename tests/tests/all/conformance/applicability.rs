@@ -192,6 +192,16 @@ pub const NOT_APPLICABLE: &[(&str, &str, &str)] = &[
         "sep-2549-resources-read-caching-hints",
         "no resources",
     ),
+    (
+        "server-stateless",
+        "sep-2575-http-server-no-independent-requests-on-stream",
+        "needs the suite's diagnostic tool test_streaming_elicitation, which asks the client mid-call",
+    ),
+    (
+        "server-stateless",
+        "sep-2575-server-no-log-without-loglevel",
+        "needs the suite's diagnostic tool test_logging_tool, which logs to the client",
+    ),
     // The tasks extension: warrant makes a task of a held call only.
     (
         "tasks-lifecycle",
