@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use rmcp::model::{
     CacheScope, CallToolRequestParams, CallToolResponse, CancelTaskParams, GetTaskParams,
-    GetTaskResult, Implementation, JsonObject, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, ServerConfig, UpdateTaskParams,
+    GetTaskResult, Implementation, InitializeRequestParams, InitializeResult, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, UpdateTaskParams,
 };
-use rmcp::service::{NotificationContext, RequestContext, RoleServer};
+use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
 use serde_json::{Value, json};
 
@@ -249,10 +249,16 @@ impl ServerHandler for McpServer {
         Ok(CallToolResponse::Complete(tool_result(resp)))
     }
 
-    async fn on_initialized(&self, ctx: NotificationContext<RoleServer>) {
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        ctx.peer.set_peer_info(request.clone());
         // A session hears when what its token may see changes.
-        let token = self.token_in(&ctx.extensions);
-        self.lists.watch(&self.host, ctx.peer, token).await;
+        let token = self.token(&ctx);
+        self.lists.watch(&self.host, ctx.peer.clone(), token).await;
+        self.negotiate_initialize(&request)
     }
 
     async fn get_task(

@@ -59,17 +59,16 @@ impl Authz {
 
 /// [`Authz::check_binding`], the rule itself.
 fn check(token: &TaskToken, agent: &Agent, sender: &Sender) -> Result<(), Refusal> {
-    {
-        let refuse = |why: String| {
-            Err(Refusal::Sender {
-                token_id: token.id.clone(),
-                why,
-            })
-        };
-        if let Sender::BadProof(why) = sender {
-            return refuse(why.clone());
-        }
-        match (&token.cnf, sender) {
+    let refuse = |why: String| {
+        Err(Refusal::Sender {
+            token_id: token.id.clone(),
+            why,
+        })
+    };
+    if let Sender::BadProof(why) = sender {
+        return refuse(why.clone());
+    }
+    match (&token.cnf, sender) {
             (Some(cnf), Sender::Proof { jkt }) if *jkt == cnf.jkt => Ok(()),
             (Some(_), Sender::Proof { .. }) => {
                 refuse("the DPoP proof is signed by another key than the one the token is bound to".into())
@@ -83,7 +82,6 @@ fn check(token: &TaskToken, agent: &Agent, sender: &Sender) -> Result<(), Refusa
             )),
             (None, _) => Ok(()),
         }
-    }
 }
 
 #[cfg(test)]

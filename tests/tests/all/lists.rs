@@ -40,7 +40,9 @@ async fn a_session_hears_when_its_tools_change() {
             .header("accept", "application/json, text/event-stream")
             .json(&body);
         if let Some(s) = session {
-            r = r.header("mcp-session-id", s).header("mcp-protocol-version", "2025-11-25");
+            r = r
+                .header("mcp-session-id", s)
+                .header("mcp-protocol-version", "2025-11-25");
         }
         r.send()
     };
@@ -52,7 +54,10 @@ async fn a_session_hears_when_its_tools_change() {
     )
     .await
     .unwrap();
-    let session = init.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let session = init.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     let caps = init.text().await.unwrap();
     assert!(caps.contains("\"listChanged\":true"), "{caps}");
     let r = post(
@@ -86,13 +91,25 @@ async fn a_session_hears_when_its_tools_change() {
         .await
         .unwrap();
     assert!(
-        heard(&mut stream, "notifications/tools/list_changed", Duration::from_secs(10)).await,
+        heard(
+            &mut stream,
+            "notifications/tools/list_changed",
+            Duration::from_secs(10)
+        )
+        .await,
         "not told its tools changed"
     );
     // And so does enabling it again.
     fx.stop("carol", &Stop::Enable("ioc-extract".into()), "cleared")
         .await
         .unwrap();
-    assert!(heard(&mut stream, "notifications/tools/list_changed", Duration::from_secs(10)).await);
+    assert!(
+        heard(
+            &mut stream,
+            "notifications/tools/list_changed",
+            Duration::from_secs(10)
+        )
+        .await
+    );
     srv.running.shutdown().await.unwrap();
 }
