@@ -82,10 +82,23 @@ pub(crate) fn mcp_tool(v: &ToolView, name: String) -> Tool {
     let mut meta = MetaObject::new();
     meta.insert("warrant/tool".into(), json!(v.qualified));
     meta.insert("warrant/impact".into(), json!(v.impact.as_str()));
-    Tool::new(name, v.description.clone(), Arc::new(schema))
+    let tool = Tool::new(name, v.description.clone(), Arc::new(schema))
         .with_title(v.qualified.clone())
         .with_annotations(hints)
-        .with_meta(meta)
+        .with_meta(meta);
+    // A signed output schema of an object is MCP's `outputSchema` (every
+    // revision takes objects); the output then comes as structuredContent.
+    match v
+        .output_schema
+        .as_deref()
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+        .map(portable)
+    {
+        Some(Value::Object(o)) if o.get("type") == Some(&json!("object")) => {
+            tool.with_raw_output_schema(Arc::new(o))
+        }
+        _ => tool,
+    }
 }
 
 /// A call's answer as an MCP tool result.

@@ -19,6 +19,8 @@ pub struct ToolView {
     pub description: String,
     /// JSON Schema of the input (text).
     pub input_schema: String,
+    /// JSON Schema of the output (text), when the signed manifest names one.
+    pub output_schema: Option<String>,
     /// Impact.
     pub impact: Impact,
 }
@@ -55,6 +57,7 @@ impl Host {
                         name: tool.name.clone(),
                         description: tool.description.clone(),
                         input_schema: tool.input_schema.clone(),
+                        output_schema: tool.output_schema.clone(),
                         impact: tool.impact,
                     });
                 }

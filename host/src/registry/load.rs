@@ -162,6 +162,15 @@ async fn load_verified(
             (t.name.clone(), owner.clone())
         })
         .collect();
+    // Verified manifests carry valid schemas (checked when parsed).
+    let outputs = m
+        .tools
+        .iter()
+        .filter_map(|t| {
+            let v = crate::manifest::output_validator(t.output_schema.as_deref()?).ok()?;
+            Some((t.name.clone(), std::sync::Arc::new(v)))
+        })
+        .collect();
     let tool_digests = m
         .tools
         .iter()
@@ -176,6 +185,7 @@ async fn load_verified(
         action_owners,
         tool_digests,
         bare_names: !entry.mcp_prefix,
+        outputs,
     })
 }
 

@@ -174,6 +174,8 @@ pub struct RegisteredPlugin {
     pub tool_digests: BTreeMap<String, String>,
     /// Its tools go by their own names in MCP (no `plugin__` prefix).
     pub bare_names: bool,
+    /// The checks of the signed output schemas, by tool name.
+    pub outputs: BTreeMap<String, std::sync::Arc<jsonschema::Validator>>,
 }
 
 impl RegisteredPlugin {
@@ -344,6 +346,17 @@ pub fn compare_tools(signed: &[ManifestTool], reported: &[ToolSpec]) -> Result<(
         if s.input_schema != r.input_schema {
             return Err(Invalid(format!(
                 "tool `{}`: input schema differs from the component's",
+                r.name
+            )));
+        }
+        // A manifest may leave out the output schema a component reports
+        // (then the output is not checked); one it names must be the
+        // component's, when the component reports one.
+        if let (Some(signed), Some(said)) = (&s.output_schema, &r.output_schema)
+            && signed != said
+        {
+            return Err(Invalid(format!(
+                "tool `{}`: output schema differs from the component's",
                 r.name
             )));
         }

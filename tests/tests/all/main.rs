@@ -29,6 +29,7 @@ mod operators;
 mod protocol;
 mod sandbox;
 mod stops;
+mod structured;
 mod tasks;
 
 /// Every component the build produces must have tests that use it.
