@@ -22,7 +22,7 @@
 //!     text: String,
 //! }
 //!
-//! #[derive(Serialize)]
+//! #[derive(Serialize, JsonSchema)]
 //! struct Output {
 //!     words: usize,
 //! }
