@@ -322,19 +322,6 @@ fn valid_var_name(n: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn guest_paths() {
-        assert!(valid_guest_path("/logs"));
-        assert!(!valid_guest_path("/logs/../etc"));
-        assert!(!valid_guest_path("logs"));
-        assert!(!valid_guest_path("/"));
-    }
-}
-
 /// The validator of an output schema (JSON Schema 2020-12 unless it names
 /// another dialect), or why it is not one.
 ///
@@ -348,4 +335,17 @@ pub fn output_validator(schema: &str) -> Result<jsonschema::Validator, String> {
         return Err("must be a JSON object".into());
     }
     jsonschema::validator_for(&v).map_err(|e| format!("is not a JSON Schema: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guest_paths() {
+        assert!(valid_guest_path("/logs"));
+        assert!(!valid_guest_path("/logs/../etc"));
+        assert!(!valid_guest_path("logs"));
+        assert!(!valid_guest_path("/"));
+    }
 }

@@ -370,28 +370,11 @@ impl Host {
             .await;
         let outcome = report.outcome.map_err(CallError::Failed).and_then(|out| {
             match grant.plugin.outputs.get(&grant.tool.name) {
-                Some(schema) => check_output(schema, out),
+                Some(schema) => crate::mediation::output::check_output(schema, out),
                 None => Ok(out),
             }
         });
         (outcome, report.uses)
-    }
-}
-
-/// An output held to the tool's signed output schema.
-fn check_output(schema: &jsonschema::Validator, out: String) -> Result<String, CallError> {
-    let invalid = |why: String| {
-        Err(CallError::Failed(
-            crate::sandbox::CallFailure::InvalidOutput(why),
-        ))
-    };
-    let value = match serde_json::from_str::<serde_json::Value>(&out) {
-        Ok(v) => v,
-        Err(e) => return invalid(format!("it is not JSON: {e}")),
-    };
-    match schema.iter_errors(&value).next() {
-        None => Ok(out),
-        Some(e) => invalid(format!("{e} (at {})", e.instance_path())),
     }
 }
 
