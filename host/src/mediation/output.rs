@@ -9,11 +9,7 @@ pub(crate) fn check_output(
     schema: &jsonschema::Validator,
     out: String,
 ) -> Result<String, CallError> {
-    let invalid = |why: String| {
-        Err(CallError::Failed(
-            crate::sandbox::CallFailure::InvalidOutput(why),
-        ))
-    };
+    let invalid = |why: String| Err(CallError::Failed(CallFailure::InvalidOutput(why)));
     let value = match serde_json::from_str::<serde_json::Value>(&out) {
         Ok(v) => v,
         Err(e) => return invalid(format!("it is not JSON: {e}")),
