@@ -12,6 +12,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("case-note", "case_note"),
     ("http-lookup", "http_lookup"),
     ("adversary", "adversary"),
+    ("conformance", "conformance"),
 ];
 
 fn main() {

@@ -85,6 +85,7 @@ pub async fn sign_manifest(
             impact: t.impact,
             action_owner: owner,
             input_schema: t.input_schema.clone(),
+            output_schema: t.output_schema.clone(),
         };
         if m.tools.iter().find(|x| x.name == t.name) != Some(&new) {
             changes.push(format!("tool `{}` updated from the component", t.name));

@@ -22,7 +22,7 @@
 //!     text: String,
 //! }
 //!
-//! #[derive(Serialize)]
+//! #[derive(Serialize, JsonSchema)]
 //! struct Output {
 //!     words: usize,
 //! }
@@ -87,7 +87,7 @@ pub use wit_bindgen as __wit_bindgen;
 #[allow(unsafe_code, missing_debug_implementations, missing_docs)]
 pub mod bindings {
     wit_bindgen::generate!({
-        world: "plugin",
+        world: "plugin-with-outputs",
         path: "wit",
         pub_export_macro: true,
         export_macro_name: "__export_plugin_world",
@@ -111,7 +111,7 @@ pub fn secret(name: &str) -> Result<String, ToolError> {
 
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::tool::{describe, dispatch};
+    pub use crate::tool::{describe, describe_output, dispatch};
 }
 
 /// Export one or more [`Tool`]s as this crate's warrant component.
@@ -129,6 +129,10 @@ macro_rules! export_plugin {
         impl $crate::bindings::Guest for __WarrantPlugin {
             fn tools() -> ::std::vec::Vec<$crate::bindings::warrant::plugin::types::Tool> {
                 ::std::vec![$($crate::__private::describe::<$tool>()),+]
+            }
+
+            fn outputs() -> ::std::vec::Vec<$crate::bindings::warrant::plugin::types::ToolOutput> {
+                ::std::vec![$($crate::__private::describe_output::<$tool>()),+]
             }
 
             fn call(

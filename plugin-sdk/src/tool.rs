@@ -19,7 +19,11 @@ pub enum Impact {
 ///
 /// The input's JSON Schema is derived from `Input` with [`JsonSchema`]; the
 /// host shows it to agents and validates nothing on the tool's behalf, so
-/// `#[serde(deny_unknown_fields)]` on the input type is a good habit.
+/// `#[serde(deny_unknown_fields)]` on the input type is a good habit. The
+/// output's schema is derived from `Output` the same way: once the signed
+/// manifest pins it (`output-schema`, which `warrant sign` fills in), the
+/// host returns the output as structured content and refuses one that does
+/// not match.
 pub trait Tool {
     /// The tool's name within the plugin, e.g. `"search"`.
     const NAME: &'static str;
@@ -30,7 +34,7 @@ pub trait Tool {
     /// The input, deserialized from the call's JSON.
     type Input: DeserializeOwned + JsonSchema;
     /// The output, serialized to JSON for the caller.
-    type Output: Serialize;
+    type Output: Serialize + JsonSchema;
 
     /// Run the tool.
     ///
@@ -55,6 +59,15 @@ pub fn describe<T: Tool>() -> wit::Tool {
             Impact::Write => wit::Impact::Write,
             Impact::High => wit::Impact::High,
         },
+    }
+}
+
+/// What tool `T` returns: its output's JSON Schema.
+pub fn describe_output<T: Tool>() -> wit::ToolOutput {
+    let schema = schemars::schema_for!(T::Output);
+    wit::ToolOutput {
+        name: T::NAME.to_owned(),
+        output_schema: serde_json::to_string(&schema).unwrap_or_else(|_| "{}".to_owned()),
     }
 }
 

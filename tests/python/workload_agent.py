@@ -56,7 +56,17 @@ async def main() -> int:
         t.raise_for_status()
         credential = t.json()["access_token"]
         if args.mode == "exchange":
-            asm = (await http.get(f"{prm['authorization_servers'][0]}/.well-known/oauth-authorization-server")).json()
+            # The authorization server that exchanges workload credentials
+            # (RFC 8693): the first whose metadata offers that grant.
+            exchange = "urn:ietf:params:oauth:grant-type:token-exchange"
+            asm = None
+            for server in prm["authorization_servers"]:
+                r = await http.get(f"{server.rstrip('/')}/.well-known/oauth-authorization-server")
+                if r.status_code == 200 and exchange in r.json().get("grant_types_supported", []):
+                    asm = r.json()
+                    break
+            if asm is None:
+                raise SystemExit(f"no token-exchange server among {prm['authorization_servers']}")
             out["discovery"]["token_endpoint"] = asm["token_endpoint"]
             x = await http.post(asm["token_endpoint"], data={
                 "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",

@@ -356,6 +356,7 @@ impl Fixture {
                 impact: t.impact,
                 action_owner: p.action_owner.clone(),
                 input_schema: t.input_schema,
+                output_schema: t.output_schema,
             })
             .collect();
         m.validate().expect("manifest is valid");

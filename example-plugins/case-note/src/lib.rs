@@ -29,7 +29,7 @@ pub struct Input {
 }
 
 /// Output of `append`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Output {
     /// The case file written, as the guest sees it.
     pub file: String,

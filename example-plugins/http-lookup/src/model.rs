@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::indicator::Kind;
 
 /// The intel API's judgement of an indicator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Verdict {
     /// Known bad.
@@ -31,7 +31,7 @@ impl Verdict {
 }
 
 /// Output of `lookup`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct Output {
     /// The indicator queried, refanged and normalised.
     pub indicator: String,

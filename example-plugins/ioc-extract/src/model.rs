@@ -61,7 +61,7 @@ impl Default for Options {
 }
 
 /// The indicators found, each list deduplicated in first-seen order.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Iocs {
     /// IPv4 addresses, dotted quad.
     pub ipv4: Vec<String>,
@@ -86,7 +86,7 @@ pub struct Iocs {
 }
 
 /// The length of each list in [`Iocs`].
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Counts {
     /// IPv4 addresses.
     pub ipv4: usize,

@@ -17,7 +17,7 @@ use crate::time::line_time;
 pub const MAX_TEXT_BYTES: usize = 4096;
 
 /// One matching line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct Match {
     /// The file, relative to the log directory.
     pub file: String,
@@ -30,7 +30,7 @@ pub struct Match {
 }
 
 /// Result of the `search` tool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 pub struct SearchOutput {
     /// Matching lines, in file order then line order.
     pub matches: Vec<Match>,

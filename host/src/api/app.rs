@@ -20,6 +20,10 @@ pub(crate) struct AppState {
     pub(crate) index: Arc<CallIndex>,
     /// The console's sessions and logins under way.
     pub(crate) console: Arc<ConsoleState>,
+    /// Held calls as tasks (MCP and `/v1/tasks`).
+    pub(crate) tasks: Arc<crate::api::tasks::Tasks>,
+    /// This server's DPoP nonces.
+    pub(crate) nonces: Arc<crate::api::nonces::Nonces>,
 }
 
 /// What the console keeps per server.

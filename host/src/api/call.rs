@@ -71,6 +71,11 @@ impl RunningCall {
         joined.unwrap_or_else(|e| lost(&format!("the call's task failed: {e}")))
     }
 
+    /// What cancels the call.
+    pub(crate) fn cancel_token(&self) -> CancelToken {
+        self.cancel.clone()
+    }
+
     /// Wait for the call's answer.
     pub(crate) async fn finish(self) -> CallResponse {
         self.finish_unless(std::future::pending(), "").await

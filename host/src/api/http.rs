@@ -172,9 +172,16 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         .enforce_origin_validation();
     let mcp_stop = mcp_config.cancellation_token.clone();
     let (h, m) = (host.clone(), Arc::clone(&metrics));
+    let sessions = Arc::new(LocalSessionManager::default());
+    let tasks = Arc::new(crate::api::tasks::Tasks::default());
+    let t = Arc::clone(&tasks);
+    let lists = Arc::new(crate::api::lists::ListWatch::default());
     let mcp = StreamableHttpService::new(
-        move || Ok(McpServer::per_request(h.clone(), Arc::clone(&m))),
-        Arc::new(LocalSessionManager::default()),
+        move || {
+            Ok(McpServer::per_request(h.clone(), Arc::clone(&m))
+                .with_shared(Arc::clone(&t), Arc::clone(&lists)))
+        },
+        Arc::clone(&sessions),
         mcp_config,
     );
 
@@ -185,18 +192,25 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         admin_token: admin_token.into(),
         metrics_token,
         console: Arc::new(crate::api::app::ConsoleState::new(opts.tls.is_some())),
+        tasks,
+        nonces: Arc::default(),
     };
     let router = Router::new()
         .merge(
             Router::new()
                 .route_service("/mcp", mcp)
-                .layer(middleware::from_fn(crate::api::strict::strict_mcp))
+                .layer(middleware::from_fn_with_state(
+                    sessions,
+                    crate::api::mcp_http::strict_mcp,
+                ))
                 .layer(middleware::from_fn_with_state(
                     state.clone(),
-                    oauth::mcp_auth,
+                    crate::api::challenge::mcp_auth,
                 )),
         )
-        .merge(v1::routes())
+        .merge(v1::routes().merge(crate::api::v1_tasks::routes()).layer(
+            middleware::from_fn_with_state(state.clone(), crate::api::dpop::v1_sender),
+        ))
         .merge(oauth::routes())
         .merge(crate::api::console::routes())
         .nest("/v1/admin", operator_api::routes(state.clone()))

@@ -11,31 +11,30 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CacheScope, CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, ErrorCode,
-    Implementation, JsonObject, ListToolsResult, MetaObject, PaginatedRequestParams,
-    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CacheScope, CallToolRequestParams, CallToolResponse, CancelTaskParams, GetTaskParams,
+    GetTaskResult, Implementation, InitializeRequestParams, InitializeResult, JsonObject,
+    ListToolsResult, PaginatedRequestParams, ServerCapabilities, ServerConfig, UpdateTaskParams,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
 use serde_json::{Value, json};
 
 use crate::api::call;
+use crate::api::lists::ListWatch;
+use crate::api::mcp_view::{REFUSED, created, detailed, mcp_tool, tool_result};
 use crate::api::metrics::Metrics;
 use crate::api::security::bearer;
+use crate::api::tasks::{Started, Tasks};
 use crate::authz::Refusal;
-use crate::vocab::Impact;
-use crate::{CallError, CallRequest, CallResponse, Host, ToolView};
-
-/// JSON-RPC error code for a task token (or agent, or host state) that does
-/// not allow listing tools. (Server-defined range; -32000 to -32003 and
-/// -32020 to -32042 are taken by MCP itself.)
-pub const REFUSED: ErrorCode = ErrorCode(-32010);
+use crate::{CallRequest, Host};
 
 const INSTRUCTIONS: &str = "warrant runs each tool as a sandboxed WebAssembly plugin and checks every call: \
 your task token (it decides which tools you see here), your agent's grant, the operator's policy on the \
 actual arguments, and for high-impact tools a named human's approval. A refused call returns an error \
-result saying which layer refused it and why. A call that needs approval returns \"pending approval \
-apr-…\": retry the same call with the same arguments once a human has approved it. Every call is \
+result saying which layer refused it and why. A call that needs approval becomes a task (when your \
+client speaks the tasks extension) that completes with the result once a human approves it, or fails \
+with the reason; otherwise it returns \"pending approval apr-…\": retry the same call with the same \
+arguments once a human has approved it. Every call is \
 recorded in an audit chain; its id is in the result's _meta (warrant/call_id, warrant/audit_seq). \
 You may put what you are doing in the request's _meta as warrant/prompt (text) and warrant/context \
 (any JSON); it is recorded, never trusted.";
@@ -48,6 +47,17 @@ pub fn mcp_tool_name(qualified: &str) -> String {
 /// The `plugin.tool` an MCP tool name stands for (`None` if it has no `__`).
 pub fn qualified_tool_name(mcp: &str) -> Option<String> {
     mcp.split_once("__").map(|(p, t)| format!("{p}.{t}"))
+}
+
+/// The agent's prompt and context from a request's `_meta`
+/// (`warrant/prompt`, `warrant/context`; also `prompt`, `context`).
+fn agent_meta(meta: &JsonObject) -> (Option<String>, Option<Value>) {
+    let pick = |k: &str| meta.get(&format!("warrant/{k}")).or_else(|| meta.get(k));
+    let prompt = pick("prompt").map(|p| match p {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    });
+    (prompt, pick("context").cloned())
 }
 
 /// Where the task token of a request comes from.
@@ -65,6 +75,10 @@ pub struct McpServer {
     host: Host,
     metrics: Arc<Metrics>,
     token: TokenSource,
+    /// Held calls as tasks, shared by every request of one server.
+    tasks: Arc<Tasks>,
+    /// Sessions told when their tool list changes.
+    lists: Arc<ListWatch>,
 }
 
 impl McpServer {
@@ -74,6 +88,8 @@ impl McpServer {
             host,
             metrics,
             token: TokenSource::Fixed(token),
+            tasks: Arc::default(),
+            lists: Arc::default(),
         }
     }
 
@@ -84,14 +100,36 @@ impl McpServer {
             host,
             metrics,
             token: TokenSource::PerRequest,
+            tasks: Arc::default(),
+            lists: Arc::default(),
         }
     }
 
+    /// The same server, keeping its tasks in `tasks` and its watched
+    /// sessions in `lists` (shared by every session of one HTTP server).
+    pub(crate) fn with_shared(mut self, tasks: Arc<Tasks>, lists: Arc<ListWatch>) -> Self {
+        self.tasks = tasks;
+        self.lists = lists;
+        self
+    }
+
+    /// The agent of the request's token, or the token's refusal (a halt
+    /// or quarantine does not keep an agent from reading its tasks).
+    async fn agent(&self, ctx: &RequestContext<RoleServer>) -> Result<String, ErrorData> {
+        self.host
+            .token_owner(&self.token(ctx))
+            .await
+            .map_err(refused)
+    }
+
     fn token(&self, ctx: &RequestContext<RoleServer>) -> String {
+        self.token_in(&ctx.extensions)
+    }
+
+    fn token_in(&self, extensions: &rmcp::model::Extensions) -> String {
         match &self.token {
             TokenSource::Fixed(t) => t.clone(),
-            TokenSource::PerRequest => ctx
-                .extensions
+            TokenSource::PerRequest => extensions
                 .get::<http::request::Parts>()
                 .and_then(|p| bearer(&p.headers))
                 .unwrap_or_default()
@@ -100,128 +138,21 @@ impl McpServer {
     }
 }
 
-/// A tool's input schema as every client's schema converter reads it: a
-/// nullable type (`"type": ["string", "null"]`, or `anyOf` with
-/// `{"type": "null"}`), which Rust's `Option` fields produce, becomes its
-/// non-null type. Such a property is optional already (not `required`), so
-/// nothing a client may send changes; the host still checks the signed
-/// schema's own meaning.
-pub(crate) fn portable(v: Value) -> Value {
-    match v {
-        Value::Object(mut m) => {
-            if let Some(Value::Array(types)) = m.get("type") {
-                let rest: Vec<Value> = types.iter().filter(|t| *t != "null").cloned().collect();
-                if rest.len() == 1 {
-                    m.insert(
-                        "type".into(),
-                        rest.into_iter().next().unwrap_or(Value::Null),
-                    );
-                }
-            }
-            for key in ["anyOf", "oneOf"] {
-                if let Some(Value::Array(alts)) = m.get(key) {
-                    let rest: Vec<Value> = alts
-                        .iter()
-                        .filter(|a| a.get("type").and_then(Value::as_str) != Some("null"))
-                        .cloned()
-                        .collect();
-                    if rest.len() == 1 && alts.len() == 2 {
-                        m.remove(key);
-                        if let Some(Value::Object(only)) = rest.into_iter().next() {
-                            for (k, v) in only {
-                                m.entry(k).or_insert(v);
-                            }
-                        }
-                    }
-                }
-            }
-            if m.get("default") == Some(&Value::Null) {
-                m.remove("default");
-            }
-            Value::Object(m.into_iter().map(|(k, v)| (k, portable(v))).collect())
-        }
-        Value::Array(a) => Value::Array(a.into_iter().map(portable).collect()),
-        other => other,
-    }
-}
-
-/// The MCP view of a tool: name, title, description, input schema (always
-/// an object schema) and hints from its impact level.
-pub(crate) fn mcp_tool(v: &ToolView) -> Tool {
-    let mut schema = match serde_json::from_str::<Value>(&v.input_schema).map(portable) {
-        Ok(Value::Object(m)) => m,
-        _ => JsonObject::new(),
-    };
-    schema.entry("type").or_insert_with(|| json!("object"));
-    let (read_only, destructive) = match v.impact {
-        Impact::Read => (true, false),
-        Impact::Write => (false, false),
-        Impact::High => (false, true),
-    };
-    let hints = ToolAnnotations::with_title(v.qualified.clone())
-        .read_only(read_only)
-        .destructive(destructive);
-    let mut meta = MetaObject::new();
-    meta.insert("warrant/tool".into(), json!(v.qualified));
-    meta.insert("warrant/impact".into(), json!(v.impact.as_str()));
-    Tool::new(
-        mcp_tool_name(&v.qualified),
-        v.description.clone(),
-        Arc::new(schema),
-    )
-    .with_title(v.qualified.clone())
-    .with_annotations(hints)
-    .with_meta(meta)
-}
-
-/// The agent's prompt and context from a request's `_meta`
-/// (`warrant/prompt`, `warrant/context`; also `prompt`, `context`).
-fn agent_meta(meta: &JsonObject) -> (Option<String>, Option<Value>) {
-    let pick = |k: &str| meta.get(&format!("warrant/{k}")).or_else(|| meta.get(k));
-    let prompt = pick("prompt").map(|p| match p {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    });
-    (prompt, pick("context").cloned())
-}
-
-/// A call's answer as an MCP tool result.
-pub(crate) fn tool_result(resp: CallResponse) -> CallToolResult {
-    let mut meta = MetaObject::new();
-    meta.insert("warrant/call_id".into(), json!(resp.call_id));
-    meta.insert("warrant/audit_seq".into(), json!(resp.audit_seq));
-    match resp.outcome {
-        Ok(out) => {
-            meta.insert("warrant/outcome".into(), json!("ok"));
-            let structured = match serde_json::from_str::<Value>(&out) {
-                Ok(v @ Value::Object(_)) => Some(v),
-                _ => None,
-            };
-            let mut r = CallToolResult::success(vec![ContentBlock::text(out)]);
-            r.structured_content = structured;
-            r.with_meta(Some(meta))
-        }
-        Err(e) => {
-            meta.insert("warrant/outcome".into(), json!(e.kind()));
-            if let CallError::Refused(r) = &e {
-                meta.insert("warrant/layer".into(), json!(r.layer()));
-            }
-            if let CallError::Refused(Refusal::PendingApproval { approval_id, .. }) = &e {
-                meta.insert("warrant/approval_id".into(), json!(approval_id));
-            }
-            CallToolResult::error(vec![ContentBlock::text(e.to_string())]).with_meta(Some(meta))
-        }
-    }
-}
-
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(
-                Implementation::new("warrant", env!("CARGO_PKG_VERSION"))
-                    .with_title("warrant: sandboxed, audited agent tools"),
-            )
-            .with_instructions(INSTRUCTIONS)
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_tool_list_changed()
+                .enable_extensions()
+                .enable_tasks()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("warrant", env!("CARGO_PKG_VERSION"))
+                .with_title("warrant: sandboxed, audited agent tools"),
+        )
+        .with_instructions(INSTRUCTIONS)
     }
 
     async fn list_tools(
@@ -229,15 +160,22 @@ impl ServerHandler for McpServer {
         _request: Option<PaginatedRequestParams>,
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, ErrorData> {
-        let tools = self.host.tools_for(&self.token(&ctx)).await.map_err(|r| {
-            ErrorData::new(REFUSED, r.to_string(), Some(json!({"layer": r.layer()})))
-        })?;
+        let tools = self
+            .host
+            .tools_for(&self.token(&ctx))
+            .await
+            .map_err(refused)?;
+        let registry = self.host.registry();
+        let mut tools: Vec<_> = tools
+            .iter()
+            .map(|t| mcp_tool(t, registry.mcp_name_of(&t.qualified)))
+            .collect();
+        // A deterministic order, whatever order the plugins loaded in.
+        tools.sort_by(|a, b| a.name.cmp(&b.name));
         // The list depends on the token: nobody else may cache it.
-        Ok(
-            ListToolsResult::with_all_items(tools.iter().map(mcp_tool).collect())
-                .with_ttl_ms(0)
-                .with_cache_scope(CacheScope::Private),
-        )
+        Ok(ListToolsResult::with_all_items(tools)
+            .with_ttl_ms(0)
+            .with_cache_scope(CacheScope::Private))
     }
 
     async fn call_tool(
@@ -251,17 +189,46 @@ impl ServerHandler for McpServer {
             prompt = prompt.or(p);
             context = context.or(c);
         }
+        let token = self.token(&ctx);
         let req = CallRequest {
-            token: self.token(&ctx),
-            tool: qualified_tool_name(&request.name).unwrap_or_else(|| request.name.to_string()),
+            token: token.clone(),
+            tool: self
+                .host
+                .registry()
+                .qualified_of_mcp(&request.name)
+                .unwrap_or_else(|| request.name.to_string()),
             input: Value::Object(request.arguments.unwrap_or_default()).to_string(),
             prompt,
             context,
             channel: "mcp",
             progress: None,
+            wait: None,
+            // What the HTTP server found of the request's DPoP proof.
+            sender: ctx
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<crate::authz::Sender>())
+                .cloned()
+                .unwrap_or_default(),
         };
-        // A client that sent a progress token hears, about once a second,
-        // that its call is held and for which approval.
+        // A client that speaks the tasks extension gets a held call as a
+        // task at once; the call waits for its decision meanwhile.
+        if ctx
+            .client_capabilities()
+            .is_some_and(|c| c.supports_tasks())
+            && let Ok(agent) = self.host.token_agent(&token).await
+        {
+            let started = self
+                .tasks
+                .start(&self.host, &self.metrics, agent, req, ctx.ct.cancelled())
+                .await;
+            return Ok(match started {
+                Started::Done(resp) => CallToolResponse::Complete(tool_result(resp)),
+                Started::Task(view) => CallToolResponse::Task(created(&view)),
+            });
+        }
+        // Otherwise a client that sent a progress token hears, about once
+        // a second, that its call is held and for which approval.
         let progress = ctx.meta.get_progress_token().map(|token| {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             (
@@ -281,6 +248,61 @@ impl ServerHandler for McpServer {
         }
         Ok(CallToolResponse::Complete(tool_result(resp)))
     }
+
+    async fn initialize(
+        &self,
+        request: InitializeRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<InitializeResult, ErrorData> {
+        ctx.peer.set_peer_info(request.clone());
+        // A session hears when what its token may see changes.
+        let token = self.token(&ctx);
+        self.lists.watch(&self.host, ctx.peer.clone(), token).await;
+        self.negotiate_initialize(&request)
+    }
+
+    async fn get_task(
+        &self,
+        request: GetTaskParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<GetTaskResult, ErrorData> {
+        let agent = self.agent(&ctx).await?;
+        let view = self
+            .tasks
+            .get(&agent, &request.task_id)
+            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
+        Ok(GetTaskResult::new(detailed(&view)))
+    }
+
+    async fn cancel_task(
+        &self,
+        request: CancelTaskParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        let agent = self.agent(&ctx).await?;
+        self.tasks
+            .cancel(&agent, &request.task_id)
+            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))
+    }
+
+    async fn update_task(
+        &self,
+        request: UpdateTaskParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<(), ErrorData> {
+        // A held call asks nothing of the agent (a human decides), so
+        // there is never an input request to answer: responses are
+        // ignored, as the extension says of unknown keys.
+        let agent = self.agent(&ctx).await?;
+        self.tasks
+            .get(&agent, &request.task_id)
+            .map(|_| ())
+            .map_err(|e| ErrorData::invalid_params(e.to_string(), None))
+    }
+}
+
+fn refused(r: Refusal) -> ErrorData {
+    ErrorData::new(REFUSED, r.to_string(), Some(json!({"layer": r.layer()})))
 }
 
 /// Turn a held call's progress into MCP progress notifications: the
@@ -322,22 +344,5 @@ mod tests {
         assert_eq!(qualified_tool_name("nounderscores"), None);
         let longest = format!("{}.{}", "p".repeat(32), "t".repeat(30));
         assert!(mcp_tool_name(&longest).len() <= 64);
-    }
-
-    #[test]
-    fn held_calls_carry_their_approval_id() {
-        let r = tool_result(CallResponse {
-            call_id: "call-1".into(),
-            audit_seq: Some(7),
-            outcome: Err(CallError::Refused(Refusal::PendingApproval {
-                approval_id: "apr-1".into(),
-                approvers: "carol".into(),
-                why: "high".into(),
-            })),
-        });
-        assert_eq!(r.is_error, Some(true));
-        let meta = r.meta.unwrap();
-        assert_eq!(meta.get("warrant/approval_id"), Some(&json!("apr-1")));
-        assert_eq!(meta.get("warrant/audit_seq"), Some(&json!(7)));
     }
 }

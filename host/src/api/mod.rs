@@ -22,26 +22,37 @@
 //! `Authorization: Bearer <task token>`, so nothing is trusted because of an
 //! earlier request in the same MCP session.
 
+mod answer;
 mod app;
 mod call;
+mod challenge;
 mod console;
+mod discovery;
+mod dpop;
 mod http;
+mod lists;
 mod mcp;
+mod mcp_http;
+mod mcp_view;
 mod metrics;
+mod nonces;
 mod oauth;
 mod operator_api;
 mod rules_api;
 mod security;
 mod stdio;
 mod strict;
+mod tasks;
 mod tls;
 mod v1;
+mod v1_tasks;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 pub use http::{Running, ServeOptions, serve_http};
-pub use mcp::{McpServer, REFUSED, mcp_tool_name, qualified_tool_name};
+pub use mcp::{McpServer, mcp_tool_name, qualified_tool_name};
+pub use mcp_view::REFUSED;
 pub use metrics::Metrics;
 pub use stdio::serve_stdio;
 pub use tls::TlsFiles;

@@ -176,14 +176,29 @@ pub(crate) async fn check_origin(
     next.run(req).await
 }
 
-/// The credential in `Authorization: Bearer <credential>`.
+/// The credential in `Authorization: Bearer <credential>` (or `DPoP
+/// <credential>`, RFC 9449 §7.1, whose proof the server checks apart).
 pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, rest) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("dpop"))
         .then(|| rest.trim())
         .filter(|t| !t.is_empty())
+}
+
+/// A quoted-string for a `WWW-Authenticate` parameter (RFC 6750 §3: no
+/// `"` or `\`, printable ASCII only).
+pub(crate) fn quoted(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii() && !c.is_ascii_control() && c != '"' && c != '\\' {
+                c
+            } else {
+                '\''
+            }
+        })
+        .take(300)
+        .collect()
 }
 
 /// Compare two secrets in time independent of where they differ (both are

@@ -11,14 +11,14 @@
 //!   wrong type → -32600;
 //! - `initialize`, `tools/list` or `tools/call` with missing or ill-typed
 //!   params → -32602 Invalid params, naming the field (rmcp would answer
-//!   "method not found").
+//!   "method not found");
+//! - an `initialize` in the style of protocol version 2026-07-28 (its
+//!   version in `_meta`), a revision without the handshake → -32601
+//!   Method not found, as for any method the server does not implement
+//!   (HTTP 404 on streamable HTTP).
 //!
 //! Everything else — unknown methods included (-32601) — is rmcp's.
 
-use axum::extract::Request;
-use axum::http::{Method, StatusCode, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -33,6 +33,12 @@ pub(crate) const PARSE_ERROR: i64 = -32700;
 pub(crate) const INVALID_REQUEST: i64 = -32600;
 /// JSON-RPC "Invalid params".
 pub(crate) const INVALID_PARAMS: i64 = -32602;
+/// JSON-RPC "Method not found".
+pub(crate) const METHOD_NOT_FOUND: i64 = -32601;
+/// The first protocol version without the `initialize` handshake.
+const STATELESS: &str = "2026-07-28";
+/// Where a 2026-07-28 request names its protocol version.
+const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
 
 /// A JSON-RPC error response.
 #[derive(Debug, Serialize)]
@@ -49,7 +55,7 @@ struct RpcErrorBody {
 }
 
 impl RpcError {
-    fn new(id: Value, code: i64, message: String) -> Self {
+    pub(crate) fn new(id: Value, code: i64, message: String) -> Self {
         Self {
             jsonrpc: "2.0",
             id,
@@ -139,6 +145,19 @@ pub(crate) fn check_message(text: &str) -> Checked {
     let Some(method) = method.as_str() else {
         return invalid(reply_id, "`method` must be a string");
     };
+    if method == "initialize" && stateless_version(m.get("params")).is_some() {
+        return match id {
+            None => Checked::Drop,
+            Some(id) => Checked::Answer(RpcError::new(
+                id,
+                METHOD_NOT_FOUND,
+                format!(
+                    "Method not found: initialize (protocol version {STATELESS} has no handshake: \
+                     call server/discover, or send each request with its version in _meta)"
+                ),
+            )),
+        };
+    }
     match (params_problem(method, m.get("params")), id) {
         (None, _) => Checked::Pass,
         (Some(_), None) => Checked::Drop,
@@ -148,6 +167,16 @@ pub(crate) fn check_message(text: &str) -> Checked {
             format!("Invalid params for {method}: {why}"),
         )),
     }
+}
+
+/// The protocol version a request's `_meta` names, when it is one without
+/// the `initialize` handshake (2026-07-28 or later: dates compare as text).
+fn stateless_version(params: Option<&Value>) -> Option<&str> {
+    params?
+        .get("_meta")?
+        .get(META_VERSION)?
+        .as_str()
+        .filter(|v| *v >= STATELESS)
 }
 
 /// What is wrong with the params of a method this server checks.
@@ -201,67 +230,6 @@ fn params_problem(method: &str, params: Option<&Value>) -> Option<String> {
         _ => Ok(None),
     };
     checked.unwrap_or_else(Some)
-}
-
-/// Middleware for `/mcp`: read a POSTed message strictly before rmcp does
-/// ([`check_message`]), and answer a session's DELETE with 204 No Content.
-pub(crate) async fn strict_mcp(req: Request, next: Next) -> Response {
-    if req.method() == Method::DELETE {
-        let mut r = next.run(req).await;
-        if r.status() == StatusCode::ACCEPTED {
-            *r.status_mut() = StatusCode::NO_CONTENT;
-        }
-        return r;
-    }
-    if req.method() != Method::POST {
-        return next.run(req).await;
-    }
-    let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_MESSAGE).await {
-        Ok(b) => b,
-        Err(_) => {
-            let e = RpcError::new(
-                Value::Null,
-                INVALID_REQUEST,
-                format!("Invalid Request: an MCP message may be at most {MAX_MESSAGE} bytes"),
-            );
-            return answer(StatusCode::PAYLOAD_TOO_LARGE, &e);
-        }
-    };
-    let checked = match std::str::from_utf8(&bytes) {
-        Ok(text) => check_message(text),
-        Err(e) => Checked::Answer(RpcError::new(
-            Value::Null,
-            PARSE_ERROR,
-            format!("Parse error: not UTF-8: {e}"),
-        )),
-    };
-    match checked {
-        Checked::Pass => {
-            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
-                .await
-        }
-        Checked::Drop => StatusCode::ACCEPTED.into_response(),
-        Checked::Answer(e) => {
-            // A message that is not one is the transport's 400; a request
-            // with bad params is answered like any request.
-            let status = if e.code() == INVALID_PARAMS {
-                StatusCode::OK
-            } else {
-                StatusCode::BAD_REQUEST
-            };
-            answer(status, &e)
-        }
-    }
-}
-
-fn answer(status: StatusCode, e: &RpcError) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json")],
-        e.to_line(),
-    )
-        .into_response()
 }
 
 #[cfg(test)]
@@ -323,6 +291,20 @@ mod tests {
             check_message(r#"{"jsonrpc":"2.0","method":"tools/call"}"#),
             Checked::Drop
         ));
+        // 2026-07-28 has no handshake: its initialize is an unknown method,
+        // while an older client's initialize is still checked and passed.
+        assert_eq!(
+            code(
+                r#"{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}}}"#
+            ),
+            Some(METHOD_NOT_FOUND)
+        );
+        assert_eq!(
+            code(
+                r#"{"jsonrpc":"2.0","id":3,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"x","version":"1"},"_meta":{"io.modelcontextprotocol/protocolVersion":"2025-11-25"}}}"#
+            ),
+            None
+        );
         assert_eq!(
             code(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
             None

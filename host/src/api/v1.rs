@@ -5,7 +5,8 @@
 //! - `POST /v1/tools/{plugin.tool}/call` with `{"input": {…}, "prompt"?, "context"?}`
 //!   → `200 {"call_id", "audit_seq", "output"}`, or an error body
 //!   `{"error": {"layer", "message", "outcome", "approval_id"?}, "call_id", "audit_seq"}`:
-//!   401 token refused, 403 refused by another layer, 202 held for approval,
+//!   401 token refused, 403 refused by another layer, 202 held for approval
+//!   (a task to poll: `Location: /v1/tasks/{task_id}`, see `v1_tasks`),
 //!   404 unknown tool, 429 rate limit or busy, 422 the input or the tool
 //!   rejected it, 502 the tool failed or crashed, 504 it ran out of time,
 //!   503 cancelled or the host cannot serve, 500 the outcome could not be
@@ -21,13 +22,14 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::api::answer::{call_answer, token};
 use crate::api::app::AppState;
 use crate::api::call;
-use crate::api::mcp::mcp_tool_name;
-use crate::api::security::{ApiFault, bearer};
+use crate::api::security::ApiFault;
+use crate::api::tasks::Started;
 use crate::authz::Refusal;
 use crate::vocab::parse_strict;
-use crate::{CallError, CallFailure, CallRequest};
+use crate::{CallError, CallRequest};
 
 /// The agent routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -35,48 +37,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/v1/tools", get(tools))
         .route("/v1/tools/{tool}/call", post(call_tool))
         .route("/v1/calls/{call_id}", get(call_records))
-}
-
-fn token(headers: &HeaderMap) -> String {
-    bearer(headers).unwrap_or_default().to_owned()
-}
-
-/// The HTTP status of a refusal.
-pub(crate) fn refusal_status(r: &Refusal) -> StatusCode {
-    match r {
-        Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. } => {
-            StatusCode::UNAUTHORIZED
-        }
-        Refusal::PendingApproval { .. } => StatusCode::ACCEPTED,
-        Refusal::UnknownTool(_) => StatusCode::NOT_FOUND,
-        Refusal::Input(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Refusal::Rate(_) => StatusCode::TOO_MANY_REQUESTS,
-        Refusal::Host(_) => StatusCode::SERVICE_UNAVAILABLE,
-        _ => StatusCode::FORBIDDEN,
-    }
-}
-
-impl From<Refusal> for ApiFault {
-    fn from(r: Refusal) -> Self {
-        ApiFault::new(refusal_status(&r), r.layer(), r.to_string())
-    }
-}
-
-/// The HTTP status of a call that produced no output.
-fn error_status(e: &CallError) -> StatusCode {
-    match e {
-        CallError::Refused(r) => refusal_status(r),
-        CallError::Failed(f) => match f {
-            CallFailure::InvalidInput(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            CallFailure::UnknownTool { .. } => StatusCode::NOT_FOUND,
-            CallFailure::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            CallFailure::Busy { .. } => StatusCode::TOO_MANY_REQUESTS,
-            CallFailure::Cancelled(_) => StatusCode::SERVICE_UNAVAILABLE,
-            CallFailure::Host(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            _ => StatusCode::BAD_GATEWAY,
-        },
-        CallError::Unaudited(_) => StatusCode::INTERNAL_SERVER_ERROR,
-    }
 }
 
 #[derive(Debug, Serialize)]
@@ -100,18 +60,19 @@ async fn tools(
     headers: HeaderMap,
 ) -> Result<axum::Json<ToolList>, ApiFault> {
     let list = s.host.tools_for(&token(&headers)).await?;
+    let registry = s.host.registry();
     Ok(axum::Json(ToolList {
         tools: list
             .into_iter()
             .map(|t| ToolItem {
-                mcp_name: mcp_tool_name(&t.qualified),
+                mcp_name: registry.mcp_name_of(&t.qualified),
                 name: t.qualified,
                 plugin: t.plugin,
                 tool: t.name,
                 description: t.description,
                 impact: t.impact.as_str(),
                 input_schema: serde_json::from_str(&t.input_schema)
-                    .map(crate::api::mcp::portable)
+                    .map(crate::api::mcp_view::portable)
                     .unwrap_or(Value::Null),
             })
             .collect(),
@@ -134,35 +95,14 @@ fn empty_object() -> Value {
     Value::Object(serde_json::Map::new())
 }
 
-#[derive(Debug, Serialize)]
-struct CallOk {
-    call_id: String,
-    audit_seq: Option<u64>,
-    output: Value,
-}
-
-#[derive(Debug, Serialize)]
-struct CallFault {
-    error: CallFaultDetail,
-    call_id: String,
-    audit_seq: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-struct CallFaultDetail {
-    layer: &'static str,
-    message: String,
-    outcome: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    approval_id: Option<String>,
-}
-
 async fn call_tool(
     State(s): State<AppState>,
     Path(tool): Path<String>,
+    sender: Option<axum::Extension<crate::authz::Sender>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiFault> {
+    let sender = sender.map(|axum::Extension(s)| s).unwrap_or_default();
     let shape = "the body must be {\"input\": {…}, \"prompt\"?: \"…\", \"context\"?: …}";
     let bad = |why: String| {
         ApiFault::new(
@@ -184,50 +124,57 @@ async fn call_tool(
         context: body.context,
         channel: "http",
         progress: None,
+        wait: None,
+        sender: sender.clone(),
     };
-    // If the client disconnects, axum drops this future and the call is
-    // cancelled (and audited as such).
-    let resp = call::spawn(&s.host, &s.metrics, req).finish().await;
-    Ok(match resp.outcome {
-        Ok(out) => axum::Json(CallOk {
-            call_id: resp.call_id,
-            audit_seq: resp.audit_seq,
-            output: serde_json::from_str::<Value>(&out).unwrap_or(Value::String(out)),
-        })
-        .into_response(),
-        Err(e) => {
-            let approval_id = match &e {
-                CallError::Refused(Refusal::PendingApproval { approval_id, .. }) => {
-                    Some(approval_id.clone())
+    // A held call is answered at once, as a task to poll (202); the call
+    // waits for its decision meanwhile. If the client disconnects before
+    // any answer, axum drops this future and the call is cancelled (and
+    // audited as such).
+    let stepped_up = s
+        .host
+        .admit(&req.token)
+        .await
+        .is_ok_and(|t| t.via.is_some());
+    let resp = match s.host.token_agent(&req.token).await {
+        Ok(agent) => {
+            let pending = std::future::pending();
+            match s
+                .tasks
+                .start(&s.host, &s.metrics, agent, req, pending)
+                .await
+            {
+                Started::Done(resp) => resp,
+                Started::Task(view) => {
+                    return Ok(crate::api::v1_tasks::accepted(&s, &headers, &view));
                 }
-                _ => None,
-            };
-            (
-                error_status(&e),
-                axum::Json(CallFault {
-                    error: CallFaultDetail {
-                        layer: layer(&e),
-                        message: e.to_string(),
-                        outcome: e.kind(),
-                        approval_id,
-                    },
-                    call_id: resp.call_id,
-                    audit_seq: resp.audit_seq,
-                }),
-            )
-                .into_response()
+            }
         }
-    })
-}
-
-/// The layer an error is reported under: the refusing layer, else
-/// `sandbox` (the tool ran) or `audit`.
-fn layer(e: &CallError) -> &'static str {
-    match e {
-        CallError::Refused(r) => r.layer(),
-        CallError::Failed(_) => "sandbox",
-        CallError::Unaudited(_) => "audit",
+        Err(_) => call::spawn(&s.host, &s.metrics, req).finish().await,
+    };
+    // A token its sender may not present: RFC 9449's 401 (the refusal is
+    // recorded like any refused call).
+    if let Err(CallError::Refused(r @ Refusal::Sender { .. })) = &resp.outcome {
+        return Ok(crate::api::dpop::challenge(
+            &s,
+            crate::api::dpop::sender_code(&sender),
+            &r.to_string(),
+        ));
     }
+    // Step-up: the scope the call needs, for a client that got its token
+    // through OAuth (an operator's task token has no way to another).
+    if let Err(CallError::Refused(r @ Refusal::Scope { tool, .. })) = &resp.outcome
+        && stepped_up
+    {
+        return Ok(crate::api::challenge::insufficient_scope(
+            &s,
+            &headers,
+            std::slice::from_ref(tool),
+            &r.to_string(),
+        ));
+    }
+    let (status, body) = call_answer(resp);
+    Ok((status, axum::Json(body)).into_response())
 }
 
 #[derive(Debug, Serialize)]

@@ -92,6 +92,15 @@ impl Authz {
             exp: v.exp,
             by: None,
             aud: Some(resource),
+            // An access token bound to a key (RFC 9449 §6: `cnf.jkt`).
+            cnf: v
+                .claims
+                .get("cnf")
+                .and_then(|c| c.get("jkt"))
+                .and_then(serde_json::Value::as_str)
+                .map(|jkt| crate::authz::Confirmation {
+                    jkt: jkt.to_owned(),
+                }),
             via: Some(CredentialRef {
                 issuer: v.issuer.clone(),
                 subject: v

@@ -30,6 +30,9 @@ pub struct ExchangeRequest<'a> {
     pub ttl: Option<Duration>,
     /// The resource the task token is for (its audience).
     pub resource: Option<String>,
+    /// The thumbprint of the key the request proved (DPoP): the token is
+    /// bound to it.
+    pub dpop_jkt: Option<String>,
 }
 
 /// A task token issued for a workload credential.
@@ -169,9 +172,23 @@ impl Authz {
                 ));
             }
         }
+        if agent.require_dpop && req.dpop_jkt.is_none() {
+            return Err(fail(
+                "invalid_dpop_proof",
+                format!(
+                    "agent {} requires DPoP-bound tokens: send the exchange with a DPoP proof",
+                    agent.id
+                ),
+                Some(agent.id.clone()),
+            ));
+        }
         let origin = TokenOrigin {
             by: None,
             aud: req.resource.clone(),
+            cnf: req
+                .dpop_jkt
+                .clone()
+                .map(|jkt| crate::authz::Confirmation { jkt }),
             via: Some(CredentialRef {
                 issuer: v.issuer.clone(),
                 subject: v

@@ -29,6 +29,8 @@ pub struct TokenOrigin {
     pub aud: Option<String>,
     /// The identity credential it was exchanged for.
     pub via: Option<crate::audit::event::CredentialRef>,
+    /// The key it is bound to (DPoP).
+    pub cnf: Option<crate::authz::Confirmation>,
 }
 
 /// Why no token was issued.
@@ -165,6 +167,7 @@ impl Issuer {
             by: origin.by,
             aud: origin.aud,
             via: origin.via,
+            cnf: origin.cnf,
         };
         Ok((self.key.encode(&token), token))
     }

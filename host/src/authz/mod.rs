@@ -24,6 +24,7 @@
 
 mod admit;
 mod bearer;
+mod binding;
 mod budget;
 mod decide;
 mod exchange;
@@ -47,6 +48,7 @@ use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
 pub use admit::stopped;
+pub use binding::{Confirmation, DPOP_ALGORITHMS, Sender};
 use decide::PolicyLayer;
 pub use decide::ShadowDecision;
 pub use exchange::{ExchangeError, ExchangeRequest, Exchanged};
@@ -89,6 +91,8 @@ pub struct CallAsk<'a> {
     pub input: &'a str,
     /// Now.
     pub now: DateTime<Utc>,
+    /// What the caller proved about its key (DPoP).
+    pub sender: &'a Sender,
 }
 
 /// The authorization layer of one host.
@@ -193,6 +197,9 @@ impl Authz {
         };
         known.token = Some(token.clone());
         known.agent = Some(agent);
+        if let Err(r) = self.check_binding(&token, agent, ask.sender) {
+            return Err(deny(r, &known));
+        }
         if !token.tools.iter().any(|p| tool_matches(p, ask.tool)) {
             return Err(deny(
                 Refusal::Scope {

@@ -22,6 +22,15 @@ pub enum Refusal {
         /// Expired or not yet valid, with the time.
         why: String,
     },
+    /// The token is bound to a key the request did not prove, or its
+    /// proof (DPoP) was refused, or the agent requires a bound token.
+    #[error("task token {token_id} refused: {why}")]
+    Sender {
+        /// Token id.
+        token_id: String,
+        /// Which check, in words.
+        why: String,
+    },
     /// The token was revoked.
     #[error("task token {token_id} was revoked by {by} ({reason})")]
     Revoked {
@@ -109,6 +118,12 @@ pub enum Refusal {
         /// Their reason.
         reason: Option<String>,
     },
+    /// The approval request expired before anyone decided.
+    #[error("approval {approval_id} expired before anyone decided; the call did not run")]
+    ApprovalExpired {
+        /// Approval id.
+        approval_id: String,
+    },
     /// The call is held for approval; retry the same call after a human
     /// approves it.
     #[error(
@@ -141,7 +156,7 @@ impl Refusal {
     /// `input`, `budget`, `policy`, `approval`, `host`.
     pub fn layer(&self) -> &'static str {
         match self {
-            Self::Token(_) | Self::TokenTime { .. } => "token",
+            Self::Token(_) | Self::TokenTime { .. } | Self::Sender { .. } => "token",
             Self::Revoked { .. } => "revoked",
             Self::Scope { .. } => "scope",
             Self::AgentGrant { .. } => "agent-grant",
@@ -153,7 +168,9 @@ impl Refusal {
             Self::Rate(_) => "rate",
             Self::Budget { .. } => "budget",
             Self::Policy { .. } => "policy",
-            Self::ApprovalDenied { .. } | Self::PendingApproval { .. } => "approval",
+            Self::ApprovalDenied { .. }
+            | Self::ApprovalExpired { .. }
+            | Self::PendingApproval { .. } => "approval",
             Self::Host(_) => "host",
         }
     }

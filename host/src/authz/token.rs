@@ -43,6 +43,10 @@ pub struct TaskToken {
     /// The identity credential it came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub via: Option<crate::audit::event::CredentialRef>,
+    /// The key it is bound to (DPoP, RFC 9449): only a request with a
+    /// proof by that key may present it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<crate::authz::Confirmation>,
 }
 
 /// The host's token key.
@@ -189,6 +193,7 @@ mod tests {
             by: Some("carol".into()),
             aud: None,
             via: None,
+            cnf: None,
         }
     }
 

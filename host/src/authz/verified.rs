@@ -56,6 +56,7 @@ mod tests {
             by: None,
             aud: None,
             via: None,
+            cnf: None,
         };
         v.put("wt1.x.y", &t);
         assert_eq!(v.get("wt1.x.y").map(|t| t.id), Some("tok-1".into()));

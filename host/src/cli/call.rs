@@ -68,6 +68,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             context,
             channel: "cli",
             progress: None,
+            wait: None,
+            sender: crate::authz::Sender::default(),
         })
         .await;
     host.shutdown("the command finished").await;

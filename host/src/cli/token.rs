@@ -136,6 +136,7 @@ async fn exchange(
         tools,
         ttl: ttl.map(parse_duration).transpose()?,
         resource: None,
+        dpop_jkt: None,
     };
     let result = host.exchange(&req, "cli").await;
     host.shutdown("the exchange is done").await;

@@ -45,6 +45,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             dirs: Default::default(),
             limits: Default::default(),
             action_owners: Default::default(),
+            mcp_prefix: true,
         });
     let sandbox = Sandbox::new(crate::mediation::sandbox_config(&config))?;
     let dir = StateDir::create(&config.state_dir)?;

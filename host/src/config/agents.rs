@@ -21,6 +21,8 @@ pub struct Agent {
     pub rate: Option<Rate>,
     /// Its concurrency cap.
     pub max_concurrent: Option<u32>,
+    /// Only DPoP-bound tokens (RFC 9449).
+    pub require_dpop: bool,
 }
 
 /// Check one agent entry; the error names the field.
@@ -71,6 +73,7 @@ pub(super) fn agent(a: &AgentEntry) -> Result<Agent, (String, String)> {
         tools: a.tools.clone(),
         rate,
         max_concurrent: a.max_concurrent,
+        require_dpop: a.require_dpop,
     })
 }
 

@@ -222,6 +222,9 @@ pub struct AgentEntry {
     /// The workload identities that are this agent (see `[[issuers]]`).
     #[serde(default)]
     pub workload: Vec<crate::config::WorkloadEntry>,
+    /// Accept only tokens bound to the client's key (DPoP, RFC 9449).
+    #[serde(default)]
+    pub require_dpop: bool,
 }
 
 /// `[approvals]`

@@ -30,6 +30,10 @@ pub struct PluginEntry {
     /// Action owners overriding the manifest's, by tool name.
     #[serde(default)]
     pub action_owners: BTreeMap<String, String>,
+    /// Name its tools `plugin__tool` in MCP (default), or by their own
+    /// names (`false`); two such plugins may not share a name.
+    #[serde(default = "yes")]
+    pub mcp_prefix: bool,
 }
 
 fn yes() -> bool {

@@ -19,7 +19,7 @@ pub use model::{
     SignatureSection,
 };
 pub(crate) use parse::parse_digest;
-pub use parse::{ManifestError, ManifestTerms};
+pub use parse::{ManifestError, ManifestTerms, output_validator};
 pub use review::capability_review;
 
 /// Why a manifest was refused. Each variant is one check.

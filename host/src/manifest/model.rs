@@ -67,6 +67,10 @@ pub struct ManifestTool {
     pub action_owner: String,
     /// JSON Schema of the input, as JSON text.
     pub input_schema: String,
+    /// JSON Schema of the output, as JSON text: the host returns the output
+    /// as structured content and refuses an output that does not match.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_schema: Option<String>,
 }
 
 /// `[grants]`

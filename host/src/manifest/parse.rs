@@ -176,6 +176,10 @@ impl Manifest {
                     ));
                 }
             }
+            if let Some(schema) = &t.output_schema {
+                output_validator(schema)
+                    .map_err(|why| invalid(format!("tools[{i}].output-schema"), why))?;
+            }
         }
         let mut guests = BTreeSet::new();
         for (i, f) in self.grants.files.iter().enumerate() {
@@ -316,6 +320,21 @@ fn valid_var_name(n: &str) -> bool {
         && !n.starts_with(|c: char| c.is_ascii_digit())
         && n.chars()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// The validator of an output schema (JSON Schema 2020-12 unless it names
+/// another dialect), or why it is not one.
+///
+/// # Errors
+///
+/// In words, when the text is not a JSON object or not a schema.
+pub fn output_validator(schema: &str) -> Result<jsonschema::Validator, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(schema).map_err(|e| format!("is not JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("must be a JSON object".into());
+    }
+    jsonschema::validator_for(&v).map_err(|e| format!("is not a JSON Schema: {e}"))
 }
 
 #[cfg(test)]

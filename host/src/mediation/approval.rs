@@ -64,9 +64,20 @@ impl Host {
         let host_err = |e: StateError| Refusal::Host(e.to_string());
         let bound = binding(grant);
         let started = Instant::now();
-        let deadline = started + approvals.wait;
+        let wait = ctx.wait.unwrap_or(approvals.wait);
+        let deadline = started + wait;
         let mut told: Option<Instant> = None;
+        // The request this call opened or joined: once it expires, the
+        // call is answered so (a caller may wait longer than it lives).
+        let mut first: Option<(String, i64)> = None;
         loop {
+            if let Some((id, expires_at)) = &first
+                && now_ms() >= *expires_at
+            {
+                return Err(Refusal::ApprovalExpired {
+                    approval_id: id.clone(),
+                });
+            }
             let request = match state.open_approval_for(&bound).await.map_err(host_err)? {
                 Some(a) => a,
                 None => {
@@ -141,16 +152,19 @@ impl Host {
                 ApprovalStatus::Used => continue,
                 ApprovalStatus::Pending => {}
             }
+            first.get_or_insert_with(|| (request.id.clone(), request.expires_at));
             if let Some(tx) = &ctx.progress
                 && told.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY)
             {
                 told = Some(Instant::now());
                 let _ = tx.send(crate::mediation::CallProgress {
+                    call_id: ctx.call_id.clone(),
                     approval_id: request.id.clone(),
                     approvers: need.approvers.clone(),
                     required: need.required,
                     waited: started.elapsed(),
-                    wait: approvals.wait,
+                    wait,
+                    expires_at: request.expires_at,
                 });
             }
             if Instant::now() >= deadline || cancel.is_cancelled() {

@@ -68,6 +68,7 @@ impl Host {
             req.context.as_ref(),
         );
         ctx.progress = req.progress.clone();
+        ctx.wait = req.wait;
         let loaded = self.loaded();
         ctx.release = Some(loaded.release.clone());
         let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;
@@ -217,6 +218,7 @@ impl Host {
             tool: &req.tool,
             input: &req.input,
             now: chrono::Utc::now(),
+            sender: &req.sender,
         };
         let grant = match loaded.authz.authorize(&loaded.registry, &stops, ask).await {
             Ok(g) => g,
@@ -367,7 +369,13 @@ impl Host {
             .plugin
             .call(&grant.tool.name, &grant.input, cancel)
             .await;
-        (report.outcome.map_err(CallError::Failed), report.uses)
+        let outcome = report.outcome.map_err(CallError::Failed).and_then(|out| {
+            match grant.plugin.outputs.get(&grant.tool.name) {
+                Some(schema) => crate::mediation::output::check_output(schema, out),
+                None => Ok(out),
+            }
+        });
+        (outcome, report.uses)
     }
 }
 
@@ -375,6 +383,7 @@ impl Host {
 fn approval_of(r: &Refusal) -> Option<String> {
     match r {
         Refusal::PendingApproval { approval_id, .. }
+        | Refusal::ApprovalExpired { approval_id }
         | Refusal::ApprovalDenied { approval_id, .. } => Some(approval_id.clone()),
         _ => None,
     }

@@ -29,6 +29,8 @@ pub(crate) struct CallContext {
     context: Option<String>,
     /// Where the caller hears that the call is held.
     pub(crate) progress: Option<tokio::sync::mpsc::UnboundedSender<crate::mediation::CallProgress>>,
+    /// How long a held call waits (`None`: the host's `[approvals] wait`).
+    pub(crate) wait: Option<std::time::Duration>,
     /// Decided on a stale stop state (the shared state unreachable): why.
     pub(crate) degraded: Option<String>,
     /// The release of the rules the call is decided under.
@@ -75,6 +77,7 @@ impl CallContext {
             prompt: prompt.map(|p| cap_at(p, MAX_PROMPT)),
             context: context.map(|c| cap_at(&c.to_string(), MAX_PROMPT)),
             progress: None,
+            wait: None,
             degraded: None,
             release: None,
         }

@@ -95,13 +95,35 @@ impl Host {
     ///
     /// The [`Refusal`] of the token layers.
     pub async fn admit(&self, token: &str) -> Result<TaskToken, Refusal> {
+        self.admit_from(token, &crate::authz::Sender::Unproven)
+            .await
+    }
+
+    /// [`Host::admit`] for a request whose sender proved what `sender`
+    /// says (DPoP): a bound token needs a proof by its key.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`], [`Refusal::Sender`] for the binding.
+    pub async fn admit_from(
+        &self,
+        token: &str,
+        sender: &crate::authz::Sender,
+    ) -> Result<TaskToken, Refusal> {
         let stops = self.stops_for_call().await?;
         let loaded = self.loaded();
-        let (t, _) = loaded
-            .authz
-            .admit_token(token, &stops, Utc::now())
-            .await
-            .map_err(|d| d.refusal)?;
+        let (t, agent) = match loaded.authz.admit_token(token, &stops, Utc::now()).await {
+            Ok(ok) => ok,
+            // A stopped agent's token is still checked for its binding.
+            Err(d) => match (&d.refusal, &d.known.token, d.known.agent) {
+                (Refusal::Halted { .. } | Refusal::Quarantined { .. }, Some(t), Some(a)) => {
+                    loaded.authz.check_binding(t, a, sender)?;
+                    return Err(d.refusal);
+                }
+                _ => return Err(d.refusal),
+            },
+        };
+        loaded.authz.check_binding(&t, agent, sender)?;
         Ok(t)
     }
 }

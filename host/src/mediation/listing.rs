@@ -19,6 +19,8 @@ pub struct ToolView {
     pub description: String,
     /// JSON Schema of the input (text).
     pub input_schema: String,
+    /// JSON Schema of the output (text), when the signed manifest names one.
+    pub output_schema: Option<String>,
     /// Impact.
     pub impact: Impact,
 }
@@ -55,6 +57,7 @@ impl Host {
                         name: tool.name.clone(),
                         description: tool.description.clone(),
                         input_schema: tool.input_schema.clone(),
+                        output_schema: tool.output_schema.clone(),
                         impact: tool.impact,
                     });
                 }
@@ -78,5 +81,31 @@ impl Host {
             .await
             .map_err(|d| d.refusal)?;
         Ok(agent.id.clone())
+    }
+
+    /// The agent a token belongs to, if the token itself is accepted
+    /// (signature, time, revocation) whatever the stop buttons say: an
+    /// agent reads what became of its own held calls while the host is
+    /// halted or the agent quarantined.
+    ///
+    /// # Errors
+    ///
+    /// The [`Refusal`] of the token.
+    pub async fn token_owner(&self, token: &str) -> Result<String, Refusal> {
+        let stops = self.stops_for_call().await?;
+        let loaded = self.loaded();
+        match loaded
+            .authz
+            .admit_token(token, &stops, chrono::Utc::now())
+            .await
+        {
+            Ok((_, agent)) => Ok(agent.id.clone()),
+            Err(d) => match (&d.refusal, d.known.agent) {
+                (Refusal::Halted { .. } | Refusal::Quarantined { .. }, Some(agent)) => {
+                    Ok(agent.id.clone())
+                }
+                _ => Err(d.refusal),
+            },
+        }
     }
 }

@@ -19,6 +19,7 @@ mod loading;
 mod notify;
 mod open;
 mod options;
+mod output;
 mod recovery;
 mod reload;
 mod request;

@@ -24,11 +24,21 @@ pub struct CallRequest {
     /// Told, about once a second, while the call waits for a human's
     /// approval (an MCP client's progress notifications come from it).
     pub progress: Option<tokio::sync::mpsc::UnboundedSender<CallProgress>>,
+    /// How long a held call waits for a decision: `None` is the host's
+    /// `[approvals] wait`, after which the call is answered "pending";
+    /// a caller holding the call as a task waits until the approval
+    /// request itself expires (`Some` of its expiry, or longer).
+    pub wait: Option<std::time::Duration>,
+    /// What the caller proved about its key (DPoP, checked by the HTTP
+    /// server); a token bound to a key needs a proof by it.
+    pub sender: crate::authz::Sender,
 }
 
 /// What a caller hears while its call is held.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallProgress {
+    /// The call's id.
+    pub call_id: String,
     /// The approval request it waits for.
     pub approval_id: String,
     /// Who may approve it.
@@ -39,6 +49,8 @@ pub struct CallProgress {
     pub waited: std::time::Duration,
     /// How long it waits at most before it is answered "pending".
     pub wait: std::time::Duration,
+    /// When the approval request expires, ms since the epoch.
+    pub expires_at: i64,
 }
 
 /// Why a call produced no output.

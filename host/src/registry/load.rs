@@ -173,6 +173,15 @@ async fn load_verified(
             (t.name.clone(), owner.clone())
         })
         .collect();
+    // Verified manifests carry valid schemas (checked when parsed).
+    let outputs = m
+        .tools
+        .iter()
+        .filter_map(|t| {
+            let v = crate::manifest::output_validator(t.output_schema.as_deref()?).ok()?;
+            Some((t.name.clone(), std::sync::Arc::new(v)))
+        })
+        .collect();
     let tool_digests = m
         .tools
         .iter()
@@ -186,6 +195,8 @@ async fn load_verified(
         plugin,
         action_owners,
         tool_digests,
+        bare_names: !entry.mcp_prefix,
+        outputs,
     })
 }
 

@@ -89,6 +89,18 @@ pub enum RegistryError {
         /// The tool.
         tool: String,
     },
+    /// Two plugins would list a tool under the same bare MCP name.
+    #[error(
+        "plugin {plugin}: tool {tool} would go by the same MCP name as {other}'s (mcp-prefix = false on both)"
+    )]
+    NameClash {
+        /// Plugin id.
+        plugin: String,
+        /// The tool.
+        tool: String,
+        /// The plugin that has the name.
+        other: String,
+    },
     /// Two entries load the same plugin id.
     #[error("plugin {plugin}: loaded twice (from {first} and {second})")]
     Duplicate {
@@ -122,7 +134,7 @@ impl RegistryError {
             Self::Config { .. } | Self::UnknownOwnedTool { .. } => "config",
             Self::Load { .. } => "sandbox",
             Self::ToolsMismatch { .. } => "tools",
-            Self::Duplicate { .. } => "duplicate",
+            Self::Duplicate { .. } | Self::NameClash { .. } => "duplicate",
             Self::State(_) => "state",
         }
     }
@@ -160,6 +172,10 @@ pub struct RegisteredPlugin {
     pub action_owners: BTreeMap<String, String>,
     /// SHA-256 of each signed tool definition, by tool name.
     pub tool_digests: BTreeMap<String, String>,
+    /// Its tools go by their own names in MCP (no `plugin__` prefix).
+    pub bare_names: bool,
+    /// The checks of the signed output schemas, by tool name.
+    pub outputs: BTreeMap<String, std::sync::Arc<jsonschema::Validator>>,
 }
 
 impl RegisteredPlugin {
@@ -223,6 +239,8 @@ impl Registry {
                             second: p.manifest.path().to_owned(),
                         };
                         reg.refused.push(Refused::of_loaded(&p, error));
+                    } else if let Some(error) = reg.name_clash(&p) {
+                        reg.refused.push(Refused::of_loaded(&p, error));
                     } else {
                         tracing::info!(plugin = %id, signer = ?p.manifest.signer(), "plugin loaded");
                         reg.plugins.insert(id, p);
@@ -235,6 +253,55 @@ impl Registry {
             }
         }
         reg
+    }
+
+    /// A bare MCP name of `p` that a loaded plugin has already (or one
+    /// that reads as `plugin__tool`).
+    fn name_clash(&self, p: &RegisteredPlugin) -> Option<RegistryError> {
+        if !p.bare_names {
+            return None;
+        }
+        for t in &p.manifest.manifest().tools {
+            let other = self
+                .plugins
+                .values()
+                .find(|o| o.bare_names && o.tool(&t.name).is_some());
+            if let Some(o) = other {
+                return Some(RegistryError::NameClash {
+                    plugin: p.id().to_owned(),
+                    tool: t.name.clone(),
+                    other: o.id().to_owned(),
+                });
+            }
+            if t.name.contains("__") {
+                return Some(RegistryError::NameClash {
+                    plugin: p.id().to_owned(),
+                    tool: t.name.clone(),
+                    other: "every plugin__tool name".into(),
+                });
+            }
+        }
+        None
+    }
+
+    /// The `plugin.tool` an MCP tool name stands for: `plugin__tool`, or
+    /// the bare name of a tool of a plugin loaded with `mcp-prefix = false`.
+    pub fn qualified_of_mcp(&self, mcp: &str) -> Option<String> {
+        if let Some((p, t)) = mcp.split_once("__") {
+            return Some(format!("{p}.{t}"));
+        }
+        self.plugins
+            .values()
+            .find(|p| p.bare_names && p.tool(mcp).is_some())
+            .map(|p| format!("{}.{mcp}", p.id()))
+    }
+
+    /// The MCP name of `plugin.tool`.
+    pub fn mcp_name_of(&self, qualified: &str) -> String {
+        match qualified.split_once('.') {
+            Some((p, t)) if self.plugins.get(p).is_some_and(|p| p.bare_names) => t.to_owned(),
+            _ => qualified.replacen('.', "__", 1),
+        }
     }
 
     /// The loaded plugins, by id.
@@ -288,6 +355,17 @@ pub fn compare_tools(signed: &[ManifestTool], reported: &[ToolSpec]) -> Result<(
         if s.input_schema != r.input_schema {
             return Err(Invalid(format!(
                 "tool `{}`: input schema differs from the component's",
+                r.name
+            )));
+        }
+        // A manifest may leave out the output schema a component reports
+        // (then the output is not checked); one it names must be the
+        // component's, when the component reports one.
+        if let (Some(signed), Some(said)) = (&s.output_schema, &r.output_schema)
+            && signed != said
+        {
+            return Err(Invalid(format!(
+                "tool `{}`: output schema differs from the component's",
                 r.name
             )));
         }

@@ -8,4 +8,5 @@ wasmtime::component::bindgen!({
 });
 
 pub(crate) use self::warrant::plugin::host::Level;
+pub(crate) use self::warrant::plugin::types::ToolOutput as WitToolOutput;
 pub(crate) use self::warrant::plugin::types::{Impact as WitImpact, Tool as WitTool};

@@ -14,6 +14,10 @@ pub enum CallFailure {
     /// The tool ran and reported failure.
     #[error("the tool failed: {0}")]
     ToolFailed(String),
+    /// The tool's output does not match its signed output schema; it is
+    /// withheld.
+    #[error("the tool's output does not match its signed output schema, so it is withheld: {0}")]
+    InvalidOutput(String),
     /// The plugin has no tool of that name.
     #[error("plugin `{plugin}` has no tool `{tool}`")]
     UnknownTool {
@@ -81,6 +85,7 @@ impl CallFailure {
         match self {
             Self::InvalidInput(_) => "invalid-input",
             Self::ToolFailed(_) => "tool-error",
+            Self::InvalidOutput(_) => "invalid-output",
             Self::UnknownTool { .. } => "unknown-tool",
             Self::Timeout { .. } => "timeout",
             Self::MemoryLimit { .. } => "memory-limit",

@@ -70,7 +70,8 @@ enum Op<'a> {
 }
 
 enum OpOutput {
-    Tools(Vec<WitTool>),
+    /// The tools, and the output schemas of those that declare one.
+    Tools(Vec<WitTool>, Vec<crate::sandbox::bindings::WitToolOutput>),
     Call(Result<String, CallError>),
 }
 
@@ -162,7 +163,7 @@ impl LoadedPlugin {
                 Err(CallFailure::InvalidInput(m))
             }
             Ok(OpOutput::Call(Err(CallError::Failed(m)))) => Err(CallFailure::ToolFailed(m)),
-            Ok(OpOutput::Tools(_)) => Err(CallFailure::Host("unexpected answer".into())),
+            Ok(OpOutput::Tools(..)) => Err(CallFailure::Host("unexpected answer".into())),
             Err(f) => Err(f),
         };
         CallReport {
@@ -179,12 +180,17 @@ impl LoadedPlugin {
     /// [`CallFailure`] when the component traps or answers nonsense.
     pub async fn list_tools(&self) -> Result<Vec<ToolSpec>, CallFailure> {
         let (result, _) = self.run(Op::Tools, &CancelToken::new()).await;
-        let OpOutput::Tools(tools) = result? else {
+        let OpOutput::Tools(tools, outputs) = result? else {
             return Err(CallFailure::Host("unexpected answer".into()));
         };
         let size: u64 = tools
             .iter()
             .map(|t| (t.name.len() + t.description.len() + t.input_schema.len()) as u64)
+            .chain(
+                outputs
+                    .iter()
+                    .map(|o| (o.name.len() + o.output_schema.len()) as u64),
+            )
             .sum();
         if size > MAX_TOOLS_BYTES {
             return Err(CallFailure::OutputTooLarge {
@@ -195,6 +201,10 @@ impl LoadedPlugin {
         Ok(tools
             .into_iter()
             .map(|t| ToolSpec {
+                output_schema: outputs
+                    .iter()
+                    .find(|o| o.name == t.name)
+                    .map(|o| o.output_schema.clone()),
                 name: t.name,
                 description: t.description,
                 input_schema: t.input_schema,
@@ -239,13 +249,21 @@ impl LoadedPlugin {
             let pre = &inner.pre;
             let store = &mut store;
             let work = async move {
-                let instance = pre.instantiate_async(&mut *store).await?;
                 match op {
-                    Op::Tools => instance.call_tools(&mut *store).await.map(OpOutput::Tools),
-                    Op::Call { tool, input } => instance
-                        .call_call(&mut *store, tool, input)
-                        .await
-                        .map(OpOutput::Call),
+                    Op::Tools => {
+                        let instance = pre.instance_pre().instantiate_async(&mut *store).await?;
+                        let plugin = crate::sandbox::bindings::Plugin::new(&mut *store, &instance)?;
+                        let tools = plugin.call_tools(&mut *store).await?;
+                        let outputs = tool_outputs(&mut *store, &instance).await?;
+                        Ok(OpOutput::Tools(tools, outputs))
+                    }
+                    Op::Call { tool, input } => {
+                        let instance = pre.instantiate_async(&mut *store).await?;
+                        instance
+                            .call_call(&mut *store, tool, input)
+                            .await
+                            .map(OpOutput::Call)
+                    }
                 }
             };
             tokio::select! {
@@ -327,4 +345,22 @@ impl LoadedPlugin {
 
 fn pre_engine(pre: &PluginPre<CallState>) -> &Engine {
     pre.engine()
+}
+
+/// The `outputs` export of a component built for `plugin-with-outputs`
+/// (every component of the Rust SDK): each tool's output schema. A
+/// component built for `plugin` alone has none.
+async fn tool_outputs(
+    store: &mut Store<CallState>,
+    instance: &wasmtime::component::Instance,
+) -> wasmtime::Result<Vec<crate::sandbox::bindings::WitToolOutput>> {
+    let Some(index) = instance.get_export_index(&mut *store, None, "outputs") else {
+        return Ok(Vec::new());
+    };
+    let f = instance.get_typed_func::<(), (Vec<crate::sandbox::bindings::WitToolOutput>,)>(
+        &mut *store,
+        &index,
+    )?;
+    let (outputs,) = f.call_async(&mut *store, ()).await?;
+    Ok(outputs)
 }

@@ -137,6 +137,19 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
         expires_ms: i64,
     ) -> Result<bool, StateError>;
 
+    /// Use a DPoP proof's `jti` (RFC 9449 §11.1), once across every host on
+    /// this state: false when the proof was seen before. Kept until
+    /// `expires_ms`, past which its `iat` is refused anyway.
+    async fn use_dpop_jti(
+        &self,
+        jkt: &str,
+        jti: &str,
+        expires_ms: i64,
+    ) -> Result<bool, StateError> {
+        self.use_nonce(&format!("dpop:{jkt}:{jti}"), "dpop", expires_ms)
+            .await
+    }
+
     /// Count a call that starts running (task history, budgets) unless one
     /// of `limits` is reached — checked and counted in one transaction, so
     /// that concurrent calls in any number of processes never take more

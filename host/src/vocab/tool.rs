@@ -57,6 +57,8 @@ pub struct ToolSpec {
     pub description: String,
     /// JSON Schema of the input, as JSON text.
     pub input_schema: String,
+    /// JSON Schema of the output, as JSON text, when the component says.
+    pub output_schema: Option<String>,
     /// Impact level.
     pub impact: Impact,
 }

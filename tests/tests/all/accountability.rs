@@ -117,6 +117,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
             by: Some("carol".into()),
             aud: None,
             via: None,
+            cnf: None,
         })
     };
     let r = call(

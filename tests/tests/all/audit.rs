@@ -44,6 +44,8 @@ pub(crate) async fn call(
         context: Some(json!({"ticket": "SOC-1"})),
         channel: "lib",
         progress: None,
+        wait: None,
+        sender: warrant::authz::Sender::default(),
     })
     .await
     .outcome

@@ -247,6 +247,14 @@ async fn a_nonce_is_used_once(kind: Backend) {
         "seen by another process"
     );
     assert!(b.use_nonce("n-2", "carol", later).await.unwrap());
+    // A DPoP proof's jti, once across every host on the state; the same
+    // jti under another key is another proof.
+    assert!(a.use_dpop_jti("jkt-1", "jti-1", later).await.unwrap());
+    assert!(
+        !b.use_dpop_jti("jkt-1", "jti-1", later).await.unwrap(),
+        "replayed on another host"
+    );
+    assert!(b.use_dpop_jti("jkt-2", "jti-1", later).await.unwrap());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

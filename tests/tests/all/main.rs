@@ -10,6 +10,7 @@ mod audit_format;
 mod audit_samples;
 mod authz_order;
 mod backends;
+mod conformance;
 mod console;
 mod crash;
 mod example_setup;
@@ -24,12 +25,15 @@ mod identity;
 mod layers;
 mod lifecycle;
 mod limits;
+mod lists;
 mod manifests;
 mod notifications;
 mod operators;
 mod protocol;
 mod sandbox;
 mod stops;
+mod structured;
+mod tasks;
 
 /// Every component the build produces must have tests that use it.
 #[test]
@@ -40,6 +44,7 @@ fn every_component_is_tested() {
         "approvals.rs",
         "audit.rs",
         "audit_faults.rs",
+        "conformance/mod.rs",
         "examples.rs",
         "grants.rs",
         "http.rs",

@@ -1,6 +1,7 @@
 //! JSON-RPC and MCP errors by the book, on streamable HTTP and stdio alike:
 //! parse errors -32700, invalid requests (batches included) -32600, invalid
-//! params -32602, unknown methods -32601; a session DELETE answered 204;
+//! params -32602, unknown methods -32601 (a 2026-07-28 `initialize` among
+//! them, 404 over HTTP); a session DELETE answered 204, an unknown one 404;
 //! portable tool schemas; the Host check minds the port.
 
 use std::io::{BufRead as _, Write as _};
@@ -12,6 +13,8 @@ use serde_json::{Value, json};
 use crate::api::support::{serve, soc};
 
 const INIT: &str = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#;
+
+const INIT_2026: &str = r#"{"jsonrpc":"2.0","id":2,"method":"initialize","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"}}}}"#;
 
 /// The bad messages and the code each must get (`None`: no answer).
 fn cases() -> Vec<(&'static str, &'static str, Option<i64>)> {
@@ -185,6 +188,32 @@ async fn http_answers_every_bad_message_with_its_json_rpc_error() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    // A session that ended (or never began) is not there to end: 404.
+    for id in [session.as_str(), "no-such-session"] {
+        let r = http
+            .delete(format!("{}/mcp", srv.base))
+            .bearer_auth(&token)
+            .header("mcp-session-id", id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{id}");
+    }
+    // 2026-07-28 has no handshake: an initialize in its style is a method
+    // this server does not implement (404, -32601), not a malformed one.
+    let r = http
+        .post(format!("{}/mcp", srv.base))
+        .bearer_auth(&token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("content-type", "application/json")
+        .body(INIT_2026)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body = sse_or_json(&r.text().await.unwrap());
+    assert_eq!(body["error"]["code"], json!(-32601), "{body}");
     // The Host check minds the port (DNS rebinding to another local port).
     let port: u16 = srv.base.rsplit(':').next().unwrap().parse().unwrap();
     let r = http
@@ -237,6 +266,13 @@ async fn stdio_answers_every_bad_message_too_and_never_stays_silent() {
         (bad["id"].clone(), bad["error"]["code"].clone()),
         (json!(0), json!(-32602)),
         "{bad}"
+    );
+    send(INIT_2026);
+    let removed = read();
+    assert_eq!(
+        (removed["id"].clone(), removed["error"]["code"].clone()),
+        (json!(2), json!(-32601)),
+        "{removed}"
     );
     send(INIT);
     assert_eq!(read()["id"], 1);

@@ -17,6 +17,7 @@ fn engine(policy: &str) -> Result<PolicyEngine, PolicyError> {
         tools: vec![],
         rate: None,
         max_concurrent: None,
+        require_dpop: false,
     };
     let view = PolicyView {
         plugins: vec![PolicyPlugin {

@@ -66,6 +66,8 @@ async fn show(
             context: None,
             channel: "cli",
             progress: None,
+            wait: None,
+            sender: crate::authz::Sender::default(),
         })
         .await;
     let seq = r

@@ -46,7 +46,7 @@ impl<'de> Deserialize<'de> for FirstArg {
 }
 
 /// Output of `first-arg`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Acted {
     /// The argument the tool acted on.
     pub acted_on: String,

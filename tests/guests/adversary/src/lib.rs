@@ -121,7 +121,7 @@ pub struct Echo;
 static CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Output of `echo`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct Echoed {
     /// The input text.
     pub text: String,
@@ -165,5 +165,44 @@ warrant_sdk::export_plugin!(
     probe::Secret,
     probe::Ambient,
     dup::First,
-    dup::RandomBytes
+    dup::RandomBytes,
+    Mislabel
 );
+
+/// What `mislabelled` says it returns (its schema), and what it returns.
+#[derive(Debug, Serialize)]
+pub struct Mislabelled {
+    /// Not the `verdict` the schema promises.
+    pub note: u64,
+}
+
+impl JsonSchema for Mislabelled {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Verdict".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "object",
+            "properties": {"verdict": {"type": "string"}},
+            "required": ["verdict"]
+        })
+    }
+}
+
+/// Returns an output its declared schema does not allow.
+#[derive(Debug)]
+pub struct Mislabel;
+
+impl Tool for Mislabel {
+    const NAME: &'static str = "mislabelled";
+    const DESCRIPTION: &'static str =
+        "Return an output that does not match the declared output schema";
+    const IMPACT: Impact = Impact::Read;
+    type Input = Size;
+    type Output = Mislabelled;
+
+    fn call(input: Size) -> Result<Mislabelled, ToolError> {
+        Ok(Mislabelled { note: input.n })
+    }
+}

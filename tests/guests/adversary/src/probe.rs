@@ -111,7 +111,7 @@ impl Tool for Secret {
 }
 
 /// What the ambient clock and randomness look like from inside.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct AmbientOut {
     /// Seconds since the epoch on the wall clock.
     pub wall_secs: u64,

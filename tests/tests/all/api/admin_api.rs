@@ -49,7 +49,7 @@ async fn the_operator_api_takes_signed_actions_only() {
         .json()
         .await
         .unwrap();
-    let id = held["error"]["approval_id"].as_str().unwrap();
+    let id = held["approval_id"].as_str().unwrap();
     let shown = get(&http, &srv, &format!("/approvals/{id}")).await;
     let digest = shown["binding_digest"].as_str().unwrap();
     let path = format!("/approvals/{id}/deny");

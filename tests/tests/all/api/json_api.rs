@@ -73,16 +73,26 @@ async fn http_json_api_calls_tools_and_finds_their_audit_records() {
     )
     .await
     .unwrap();
+    // Held: a task to poll, at once.
     assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
     let held: Value = r.json().await.unwrap();
     assert!(
-        held["error"]["approval_id"]
-            .as_str()
-            .unwrap()
-            .starts_with("apr-"),
+        held["approval_id"].as_str().unwrap().starts_with("apr-"),
         "{held}"
     );
-    assert_eq!(held["error"]["layer"], "approval");
+    assert_eq!(held["status"], "working");
+    assert_eq!(held["task_url"], location);
+    let polled: Value = http
+        .get(&location)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(polled["status"], "working", "{polled}");
     let r = http
         .post(format!("{}/v1/tools/ioc-extract.extract/call", srv.base))
         .json(&json!({"input": {"text": "x"}}))
@@ -102,11 +112,11 @@ async fn http_json_api_calls_tools_and_finds_their_audit_records() {
     for line in [
         "warrant_calls_total{plugin=\"ioc-extract\",decision=\"allow\",outcome=\"ok\"} 1",
         "warrant_calls_total{plugin=\"ioc-extract\",decision=\"allow\",outcome=\"invalid-input\"} 1",
-        "warrant_calls_total{plugin=\"case-note\",decision=\"held\",outcome=\"held\"} 1",
         "warrant_calls_total{plugin=\"ioc-extract\",decision=\"deny\",outcome=\"refused\"} 1",
-        "warrant_call_duration_seconds_count 4",
+        "warrant_call_duration_seconds_count 3",
         "warrant_approvals_pending 1",
-        "warrant_calls_in_flight 0",
+        // The held call waits for its decision as a task.
+        "warrant_calls_in_flight 1",
     ] {
         assert!(
             metrics.lines().any(|l| l == line),

@@ -76,6 +76,7 @@ fn request(token: &str) -> ExchangeRequest<'_> {
         tools: Vec::new(),
         ttl: None,
         resource: None,
+        dpop_jkt: None,
     }
 }
 

@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use serde_json::json;
+use serde_json::{Value, json};
 use warrant::operator::{OperatorError, Stop};
 use warrant_tests::{Fixture, PluginSpec};
 
@@ -130,8 +130,10 @@ async fn an_approval_given_through_b_runs_the_call_held_on_a_once() {
     let b_config = member_config(&fx, &url, "b");
     let ta = token(&fx, &a.config, "triage-bot", "INC-2").await;
     let args = json!({"case_id": "INC-2", "note": "Blocked 203.0.113.45"});
-    let (ab, tab, held_args) = (a.base.clone(), ta.clone(), args.clone());
-    let held = tokio::spawn(async move { call(&ab, &tab, "case-note.append", held_args).await });
+    // Held on A: a task to poll, at once.
+    let (st, task) = call(&a.base, &ta, "case-note.append", args.clone()).await;
+    assert_eq!(st, 202, "{task}");
+    let task_url = task["task_url"].as_str().unwrap().to_owned();
     let b = ops(&b_config).await;
     let request = loop {
         if let Some(r) = b.approvals(false).await.unwrap().into_iter().next() {
@@ -146,11 +148,23 @@ async fn an_approval_given_through_b_runs_the_call_held_on_a_once() {
         "confirmed",
     );
     b.decide(&decision).await.unwrap();
-    let (st, body) = tokio::time::timeout(Duration::from_secs(20), held)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(st, 200, "the held call ran on A: {body}");
+    let mut done = Value::Null;
+    for _ in 0..400 {
+        done = reqwest::Client::new()
+            .get(&task_url)
+            .bearer_auth(&ta)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if done["status"] != "working" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["result_status"], 200, "the held call ran on A: {done}");
     let used = b.approval(&request.id).await.unwrap();
     assert_eq!(
         used.status,
@@ -158,15 +172,12 @@ async fn an_approval_given_through_b_runs_the_call_held_on_a_once() {
         "used once"
     );
     // The same call again is a new request: the approval was used up.
-    let again = tokio::time::timeout(
-        Duration::from_secs(1),
-        call(&a.base, &ta, "case-note.append", args),
-    )
-    .await;
-    assert!(
-        again.is_err(),
-        "held again, not run under the used approval"
+    let (st, again) = call(&a.base, &ta, "case-note.append", args).await;
+    assert_eq!(
+        st, 202,
+        "held again, not run under the used approval: {again}"
     );
+    assert_ne!(again["approval_id"], json!(request.id));
     let open = b.approvals(false).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_ne!(open[0].id, request.id);

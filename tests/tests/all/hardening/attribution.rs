@@ -40,6 +40,7 @@ async fn refusals_are_attributed_like_allowed_calls() {
         by: Some("carol".into()),
         aud: None,
         via: None,
+        cnf: None,
     });
     // The agent `ghost` leaves the config; its token stays in circulation.
     let cfg = std::fs::read_to_string(fx.config_path()).unwrap();

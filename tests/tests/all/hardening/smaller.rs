@@ -110,6 +110,7 @@ async fn tokens_need_the_tokens_role_and_the_maximum_lifetime_holds_at_use() {
         by: Some("carol".into()),
         aud: None,
         via: None,
+        cnf: None,
     });
     let host = fx.host().await;
     let r = call(&host, &forever, "adversary.echo", r#"{"text":"x"}"#).await;

@@ -17,6 +17,7 @@ fn request<'a>(token: &'a str, tools: &[&str]) -> ExchangeRequest<'a> {
         tools: tools.iter().map(|s| (*s).to_owned()).collect(),
         ttl: None,
         resource: None,
+        dpop_jkt: None,
     }
 }
 

@@ -4,10 +4,12 @@
 //! RFC 8414 metadata) — against JWKS served over HTTP, with JWTs the tests
 //! sign themselves and with a real OpenID provider.
 
+mod dpop;
 pub(crate) mod exchange;
 pub(crate) mod oidc;
 
 mod resource;
+mod stepup;
 
 use std::sync::{Arc, Mutex};
 
@@ -58,6 +60,10 @@ impl Key {
         h.kid = Some(self.kid.clone());
         if let Some(t) = header.get("typ").and_then(Value::as_str) {
             h.typ = Some(t.into());
+        }
+        if let Some(jwk) = header.get("jwk") {
+            h.jwk = Some(serde_json::from_value(jwk.clone()).unwrap());
+            h.kid = None;
         }
         // PKCS#8 v1 of an Ed25519 seed.
         let mut der = vec![

@@ -67,10 +67,14 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
     let base = srv.base.clone();
     let metadata =
         format!("Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"");
-    // No credential: a challenge without an error code (RFC 6750 §3.1).
+    // No credential: a challenge without an error code (RFC 6750 §3.1),
+    // naming the scopes the request needs.
     let r = mcp(&base, None, None).await;
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(challenge(&r), metadata);
+    assert_eq!(
+        challenge(&r),
+        format!("{metadata}, scope=\"adversary.* ioc-extract.*\"")
+    );
     // A bad, an expired and a revoked one: invalid_token, saying why.
     let key =
         TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap();
@@ -86,6 +90,7 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         by: None,
         aud: None,
         via: None,
+        cnf: None,
     });
     let (revoked, claims_of) = fx.token_as("carol", "bot", "T-1", &[], 600).await.unwrap();
     fx.stop("carol", &Stop::Revoke(claims_of.id.clone()), "lost")
@@ -120,6 +125,25 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
     assert_eq!(prm["resource"], format!("{base}/mcp"));
     assert_eq!(prm["authorization_servers"], json!([base]));
     assert_eq!(prm["bearer_methods_supported"], json!(["header"]));
+    let scopes = prm["scopes_supported"].as_array().unwrap();
+    for s in [
+        "adversary.*",
+        "adversary.echo",
+        "ioc-extract.*",
+        "ioc-extract.extract",
+    ] {
+        assert!(scopes.contains(&json!(s)), "{s}: {prm}");
+    }
+    // The origin's own metadata names the origin (RFC 9728 §3.3).
+    let root: Value = http
+        .get(format!("{base}/.well-known/oauth-protected-resource"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(root["resource"], base);
     let asm: Value = http
         .get(format!("{base}/.well-known/oauth-authorization-server"))
         .send()
@@ -134,6 +158,9 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         asm["grant_types_supported"],
         json!(["urn:ietf:params:oauth:grant-type:token-exchange"])
     );
+    // What it is: a token endpoint, no authorization endpoint.
+    assert!(asm.get("authorization_endpoint").is_none(), "{asm}");
+    assert_eq!(asm["response_types_supported"], json!([]));
 
     // The token endpoint (RFC 8693).
     let jwt = k1.sign(&claims("system:serviceaccount:soc:bot"), &json!({}));
@@ -151,6 +178,12 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
     assert_eq!(
         (s, &body["error"]),
         (StatusCode::BAD_REQUEST, &json!("unsupported_grant_type"))
+    );
+    // No grant type at all is a malformed request (RFC 6749 §5.2).
+    let (s, body, _) = exchange(&base, &[("subject_token", "x")]).await;
+    assert_eq!(
+        (s, &body["error"]),
+        (StatusCode::BAD_REQUEST, &json!("invalid_request"))
     );
     let mut twice = good.to_vec();
     twice.push(("task", "INC-12"));
@@ -287,14 +320,19 @@ async fn access_tokens_of_the_organisations_server_are_accepted_like_task_tokens
         mcp(&srv.base, Some(&good), None).await.status(),
         StatusCode::OK
     );
-    let prm: Value = reqwest::get(format!("{}/.well-known/oauth-protected-resource", srv.base))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let prm: Value = reqwest::get(format!(
+        "{}/.well-known/oauth-protected-resource/mcp",
+        srv.base
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     assert_eq!(prm["resource"], RESOURCE);
-    assert_eq!(prm["authorization_servers"], json!([srv.base, super::ISS]));
+    // The organisation's authorization server first: a client that can
+    // use it must not pick warrant's workload exchange.
+    assert_eq!(prm["authorization_servers"], json!([super::ISS, srv.base]));
     fx.stop("carol", &Stop::Revoke(jti), "token leaked")
         .await
         .unwrap();

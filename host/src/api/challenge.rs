@@ -1,0 +1,221 @@
+//! `/mcp` as an OAuth 2.1 resource server: every request needs a bearer
+//! credential the host accepts now, for this resource. Without one, or
+//! with one that is malformed, expired, revoked or for another resource,
+//! the answer is HTTP 401 with `WWW-Authenticate: Bearer
+//! resource_metadata="…", scope="…"` (and `error="invalid_token"` when a
+//! credential was presented, RFC 6750 §3.1), so a client knows where to
+//! get one and for which scopes: the tool a `tools/call` names, else every
+//! `plugin.*` this host offers.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::api::app::AppState;
+use crate::api::discovery::{resource_of, scopes_supported};
+use crate::api::security::{bearer, quoted};
+use crate::authz::Refusal;
+
+/// The scopes a request needs, as far as its body says: the tool a
+/// `tools/call` names, else every `plugin.*` of this host.
+fn needed_scopes(s: &AppState, body: &[u8]) -> Vec<String> {
+    let named = serde_json::from_slice::<Value>(body).ok().and_then(|v| {
+        (v.get("method")? == "tools/call")
+            .then(|| v.get("params")?.get("name")?.as_str().map(str::to_owned))
+            .flatten()
+    });
+    let registry = s.host.registry();
+    if let Some(q) = named.as_deref().and_then(|n| registry.qualified_of_mcp(n))
+        && registry.resolve(&q).is_some()
+    {
+        return vec![q];
+    }
+    scopes_supported(s)
+        .into_iter()
+        .filter(|p| p.ends_with(".*"))
+        .collect()
+}
+
+/// HTTP 401 with the challenge an MCP client follows.
+fn challenge(s: &AppState, headers: &HeaderMap, body: &[u8], error: Option<&str>) -> Response {
+    let (base, _) = resource_of(s, headers);
+    let mut value =
+        format!("Bearer resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\"");
+    let scopes = needed_scopes(s, body);
+    if !scopes.is_empty() {
+        value.push_str(&format!(", scope=\"{}\"", quoted(&scopes.join(" "))));
+    }
+    if let Some(e) = error {
+        value.push_str(&format!(
+            ", error=\"invalid_token\", error_description=\"{}\"",
+            quoted(e)
+        ));
+    }
+    let body = json!({"error": {"layer": "token", "message": error.unwrap_or(
+        "no bearer credential: send Authorization: Bearer <task token or access token>; see WWW-Authenticate for where to get one"
+    )}});
+    let mut r = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
+/// Middleware for `/mcp`: a credential the host accepts now, for this
+/// resource.
+pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(token) = bearer(req.headers()).map(str::to_owned) else {
+        return challenge_after_body(&s, req, None).await;
+    };
+    let token = token.as_str();
+    let sender =
+        match crate::api::dpop::sender(&s, req.method(), req.headers(), "/mcp", token).await {
+            Ok(sender) => sender,
+            Err(e) => return crate::api::dpop::challenge(&s, e.code, &e.why),
+        };
+    let mut req = req;
+    match s.host.admit_from(token, &sender).await {
+        Ok(t) => {
+            let (_, resource) = resource_of(&s, req.headers());
+            if let Some(aud) = &t.aud
+                && *aud != resource
+            {
+                let why = format!("the token is for {aud}, not this resource ({resource})");
+                return challenge_after_body(&s, req, Some(&why)).await;
+            }
+            // Step-up: a call of a tool outside the token's scope is
+            // recorded like any refused call and answered 403
+            // insufficient_scope, naming the scope it needs.
+            let (parts, body) = req.into_parts();
+            let Ok(bytes) = axum::body::to_bytes(body, crate::api::strict::MAX_MESSAGE).await
+            else {
+                return (
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "an MCP message may be at most 4 MiB",
+                )
+                    .into_response();
+            };
+            if let Some(call) = tool_call(&s, &bytes, token, &sender)
+                && t.via.is_some()
+                && s.host.registry().resolve(&call.tool).is_some()
+                && !t
+                    .tools
+                    .iter()
+                    .any(|p| crate::authz::tool_matches(p, &call.tool))
+            {
+                let scope = call.tool.clone();
+                let resp = s.host.call(call).await;
+                let why = match resp.outcome {
+                    Err(e) => e.to_string(),
+                    Ok(_) => format!("the token's scope does not include {scope}"),
+                };
+                return insufficient_scope(&s, &parts.headers, &[scope], &why);
+            }
+            req = Request::from_parts(parts, axum::body::Body::from(bytes));
+        }
+        Err(r @ (Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. })) => {
+            return challenge_after_body(&s, req, Some(&r.to_string())).await;
+        }
+        Err(r @ Refusal::Sender { .. }) => {
+            return refuse_sender(&s, req, token, sender, &r).await;
+        }
+        // Stopped agents and hosts are told so by the MCP answers.
+        Err(_) => {}
+    }
+    req.extensions_mut().insert(sender);
+    next.run(req).await
+}
+
+/// A token its sender did not prove it may present (DPoP): a `tools/call`
+/// is made anyway so that the refusal is recorded like any refused call;
+/// the answer is RFC 9449's 401.
+async fn refuse_sender(
+    s: &AppState,
+    req: Request,
+    token: &str,
+    sender: crate::authz::Sender,
+    refusal: &Refusal,
+) -> Response {
+    let code = crate::api::dpop::sender_code(&sender);
+    let body = axum::body::to_bytes(req.into_body(), crate::api::strict::MAX_MESSAGE)
+        .await
+        .unwrap_or_default();
+    if let Some(call) = tool_call(s, &body, token, &sender) {
+        let _ = s.host.call(call).await;
+    }
+    crate::api::dpop::challenge(s, code, &refusal.to_string())
+}
+
+/// The 401 challenge, once the request's body is read (at most 1 MiB, for
+/// at most 2 s): answering before it would make the server close the
+/// connection, and a client reusing it for its next request (the metadata
+/// the challenge names) would see it dropped.
+async fn challenge_after_body(s: &AppState, req: Request, why: Option<&str>) -> Response {
+    let (parts, body) = req.into_parts();
+    let body = tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        axum::body::to_bytes(body, 1 << 20),
+    )
+    .await
+    .ok()
+    .and_then(Result::ok)
+    .unwrap_or_default();
+    challenge(s, &parts.headers, &body, why)
+}
+
+/// The call a `tools/call` message asks for, under `token` from `sender`.
+fn tool_call(
+    s: &AppState,
+    body: &[u8],
+    token: &str,
+    sender: &crate::authz::Sender,
+) -> Option<crate::CallRequest> {
+    let v = serde_json::from_slice::<Value>(body).ok()?;
+    if v.get("method").and_then(Value::as_str) != Some("tools/call") {
+        return None;
+    }
+    let params = v.get("params")?;
+    let name = params.get("name")?.as_str()?;
+    let tool = s
+        .host
+        .registry()
+        .qualified_of_mcp(name)
+        .unwrap_or_else(|| name.to_owned());
+    let input = params
+        .get("arguments")
+        .cloned()
+        .unwrap_or_else(|| json!({}))
+        .to_string();
+    Some(crate::CallRequest {
+        token: token.to_owned(),
+        tool,
+        input,
+        channel: "mcp",
+        sender: sender.clone(),
+        ..crate::CallRequest::default()
+    })
+}
+
+/// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
+/// scope="…"` naming every scope the operation needs (step-up).
+pub(crate) fn insufficient_scope(
+    s: &AppState,
+    headers: &HeaderMap,
+    scopes: &[String],
+    why: &str,
+) -> Response {
+    let (base, _) = resource_of(s, headers);
+    let value = format!(
+        "Bearer error=\"insufficient_scope\", scope=\"{}\", resource_metadata=\"{base}/.well-known/oauth-protected-resource/mcp\", error_description=\"{}\"",
+        quoted(&scopes.join(" ")),
+        quoted(why)
+    );
+    let body = json!({"error": {"layer": "scope", "message": why, "scope": scopes.join(" ")}});
+    let mut r = (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&value) {
+        r.headers_mut().insert(header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
