@@ -18,8 +18,8 @@ async fn a_hand_edit_that_adds_an_approver_is_not_applied() {
     let token = fx.token("triage-bot", "INC-24", &[]).await;
     let note = json!({"case_id": "INC-24", "note": "wipe the host"});
     let (st, held) = call(&serve.base, &token, "case-note.append", note.clone()).await;
-    assert_ne!(st, 200, "{held}");
-    let id = held["error"]["approval_id"].as_str().unwrap().to_owned();
+    assert_eq!(st, 202, "held: a task to poll: {held}");
+    let id = held["approval_id"].as_str().unwrap().to_owned();
 
     // The insider: mallory (no role, approves nothing) made an approver.
     fx.edit_config(|t| {
@@ -59,7 +59,7 @@ async fn a_hand_edit_that_adds_an_approver_is_not_applied() {
     // The held call still does not run.
     let (st, again) = call(&serve.base, &token, "case-note.append", note).await;
     assert_ne!(st, 200, "{again}");
-    assert_eq!(again["error"]["approval_id"].as_str(), Some(id.as_str()));
+    assert_eq!(again["approval_id"].as_str(), Some(id.as_str()), "{again}");
     drop(serve);
 
     let recs = crate::hardening::records(&fx);
