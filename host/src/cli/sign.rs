@@ -21,7 +21,12 @@ pub struct Args {
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let key = read_key_file(&a.key).map_err(|e| anyhow!(e))?;
-    let sandbox = Sandbox::new(SandboxConfig::default())?;
+    // Fuel metering on, so that a manifest's fuel budget is checked rather
+    // than refused: whether a host meters fuel is its operator's choice.
+    let sandbox = Sandbox::new(SandboxConfig {
+        fuel: true,
+        ..SandboxConfig::default()
+    })?;
     let signed = sign_manifest(&a.manifest, &key, &sandbox).await?;
     std::fs::write(&a.manifest, signed.manifest.to_toml())
         .with_context(|| format!("cannot write {}", a.manifest.display()))?;

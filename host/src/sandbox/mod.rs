@@ -8,9 +8,11 @@
 mod bindings;
 mod cache;
 mod capabilities;
+mod describe;
 mod egress;
 mod engine;
 mod error;
+mod footprint;
 mod http;
 mod imports;
 mod loader;
@@ -24,9 +26,10 @@ pub use cache::CacheOutcome;
 pub use capabilities::{Capabilities, FileGrant, Secret};
 pub use engine::{SandboxConfig, build_engine};
 pub use error::{CallFailure, LoadError};
+pub use footprint::{Footprint, footprint};
 pub use http::REQUEST_TIMEOUT;
-pub use imports::{
-    ComponentInterface, ImportClass, check_imports, classify, component_interface, describe_import,
-};
-pub use loader::Sandbox;
+pub use describe::describe_import;
+pub use engine::DEFAULT_MAX_CORE_INSTANCES;
+pub use imports::{ComponentInterface, ImportClass, check_imports, classify, component_interface};
+pub use loader::{Checked, Sandbox};
 pub use plugin::{CallReport, LoadedPlugin};

@@ -12,7 +12,9 @@ use crate::sandbox::bindings::{CallError, PluginPre, WitImpact, WitTool};
 use crate::sandbox::cache::CacheOutcome;
 use crate::sandbox::capabilities::Capabilities;
 use crate::sandbox::http::HttpGate;
+use crate::sandbox::footprint::{Footprint, with_slack};
 use crate::sandbox::imports::ComponentInterface;
+use crate::sandbox::loader::Checked;
 use crate::sandbox::outcome::{MAX_FIELD_BYTES, MAX_RESOURCES, classify_error};
 use crate::sandbox::state::{CallState, Interrupt, Limiter};
 use crate::sandbox::stdio::BoundedPipe;
@@ -50,6 +52,7 @@ struct PluginInner {
     fuel: bool,
     tools: Vec<ToolSpec>,
     interface: ComponentInterface,
+    footprint: Footprint,
     cache: CacheOutcome,
     tls: Arc<rustls::ClientConfig>,
 }
@@ -81,7 +84,7 @@ impl LoadedPlugin {
         pre: PluginPre<CallState>,
         caps: Capabilities,
         fuel: bool,
-        interface: ComponentInterface,
+        checked: Checked,
         cache: CacheOutcome,
         tls: Arc<rustls::ClientConfig>,
     ) -> Result<Self, LoadError> {
@@ -94,7 +97,8 @@ impl LoadedPlugin {
                 caps: Arc::new(caps),
                 fuel,
                 tools: Vec::new(),
-                interface,
+                interface: checked.interface,
+                footprint: checked.footprint,
                 cache,
                 tls,
             }),
@@ -124,6 +128,12 @@ impl LoadedPlugin {
     /// The component's imports and exports.
     pub fn interface(&self) -> &ComponentInterface {
         &self.inner.interface
+    }
+
+    /// What one instantiation creates (the component's count, before the
+    /// sandbox's slack).
+    pub fn footprint(&self) -> Footprint {
+        self.inner.footprint
     }
 
     /// Whether the compiled component came from the on-disk cache.
@@ -292,6 +302,7 @@ impl LoadedPlugin {
             limiter: Limiter {
                 memory: usize::try_from(limits.memory).unwrap_or(usize::MAX),
                 memory_hit: false,
+                footprint: with_slack(inner.footprint),
             },
             stdout,
             stderr,
