@@ -150,5 +150,6 @@ pub fn requested_capabilities(path: &Path, m: &Manifest, terms: &ManifestTerms) 
         clock: m.grants.clock,
         random: m.grants.random,
         limits: terms.limits,
+        http_stub: None,
     }
 }

@@ -11,6 +11,7 @@ mod issuers;
 mod model;
 mod operators;
 mod provision;
+mod sandbox;
 mod state;
 mod trust;
 mod webhooks;
@@ -30,11 +31,12 @@ pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
     EgressSection, HostSection, KeyEntry, LimitOverrides, OidcEntry, OperatorEntry,
-    OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SandboxSection, SecretSource,
+    OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SecretSource,
     TrustSection,
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use provision::create_state_dir_operator_keys;
+pub use sandbox::{SandboxSection, SandboxSettings};
 pub use state::{PostgresSettings, StateSection, StateSettings};
 pub use webhooks::{Webhook, WebhookEntry, WebhookFormat};
 
@@ -67,20 +69,6 @@ pub enum ConfigError {
         /// What is wrong.
         why: String,
     },
-}
-
-/// The sandbox settings of a host, as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxSettings {
-    /// Where compiled components are cached.
-    pub cache_dir: PathBuf,
-    /// Meter fuel so manifests may set CPU budgets.
-    pub fuel: bool,
-    /// The most memory any plugin may have, in bytes (`None`: the
-    /// sandbox's default).
-    pub max_memory: Option<u64>,
-    /// Instances alive at once across plugins (`None`: the default).
-    pub max_instances: Option<u32>,
 }
 
 /// How held calls wait, and how many approvers they need.
@@ -212,20 +200,8 @@ impl HostConfig {
             None => Ok(Duration::from_secs(default)),
         };
         let state_dir = dir.join(file.host.state_dir.as_deref().unwrap_or(".warrant"));
-        let sandbox = SandboxSettings {
-            cache_dir: match &file.sandbox.cache_dir {
-                Some(d) => dir.join(d),
-                None => state_dir.join("cache"),
-            },
-            fuel: file.sandbox.fuel,
-            max_memory: file
-                .sandbox
-                .max_memory
-                .as_deref()
-                .map(|m| parse_size(m).map_err(|e| invalid("sandbox.max-memory", e.to_string())))
-                .transpose()?,
-            max_instances: file.sandbox.max_instances,
-        };
+        let sandbox = SandboxSettings::read(&file.sandbox, &dir, &state_dir)
+            .map_err(|(f, why)| invalid(&f, why))?;
         let max_token_ttl = duration(&file.host.max_token_ttl, "host.max-token-ttl", 3600)?;
         let clock_skew = duration(&file.host.clock_skew, "host.clock-skew", 30)?;
         let trust =

@@ -16,7 +16,7 @@ pub struct ConfigFile {
     pub host: HostSection,
     /// Sandbox settings.
     #[serde(default)]
-    pub sandbox: SandboxSection,
+    pub sandbox: super::sandbox::SandboxSection,
     /// Keys trusted to sign manifests.
     #[serde(default)]
     pub trust: TrustSection,
@@ -145,22 +145,6 @@ pub struct HostSection {
     pub max_token_ttl: Option<String>,
     /// Clock skew allowed when checking token times. Default `30s`.
     pub clock_skew: Option<String>,
-}
-
-/// `[sandbox]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct SandboxSection {
-    /// Meter fuel so manifests may set CPU budgets. Default off.
-    #[serde(default)]
-    pub fuel: bool,
-    /// Most memory any plugin may have. Default `1GiB`.
-    pub max_memory: Option<String>,
-    /// Instances alive at once across plugins. Default 512.
-    pub max_instances: Option<u32>,
-    /// Where compiled components are cached, relative to the config file.
-    /// Default `cache` in the state directory.
-    pub cache_dir: Option<String>,
 }
 
 /// `[trust]`

@@ -297,7 +297,11 @@ impl LoadedPlugin {
             caps: Arc::clone(&inner.caps),
             wasi,
             http,
-            http_gate: HttpGate::new(Arc::clone(&inner.http), Arc::clone(&inner.tls)),
+            http_gate: HttpGate::new(
+                Arc::clone(&inner.http),
+                Arc::clone(&inner.tls),
+                inner.caps.http_stub,
+            ),
             table,
             limiter: Limiter {
                 memory: usize::try_from(limits.memory).unwrap_or(usize::MAX),
