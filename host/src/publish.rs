@@ -145,7 +145,12 @@ pub fn requested_capabilities(path: &Path, m: &Manifest, terms: &ManifestTerms) 
             })
             .collect(),
         http: terms.http.clone(),
-        env: m.grants.env.iter().map(|k| (k.clone(), String::new())).collect(),
+        env: m
+            .grants
+            .env
+            .iter()
+            .map(|k| (k.clone(), String::new()))
+            .collect(),
         secrets: Default::default(),
         clock: m.grants.clock,
         random: m.grants.random,

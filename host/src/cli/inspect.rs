@@ -41,7 +41,10 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     {
         Ok(t) => t,
         Err(e) => {
-            out!("REFUSED: the manifest cannot be read: {}", safe(&e.to_string()));
+            out!(
+                "REFUSED: the manifest cannot be read: {}",
+                safe(&e.to_string())
+            );
             return Ok(ExitCode::from(1));
         }
     };

@@ -31,8 +31,7 @@ pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
     EgressSection, HostSection, KeyEntry, LimitOverrides, OidcEntry, OperatorEntry,
-    OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SecretSource,
-    TrustSection,
+    OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SecretSource, TrustSection,
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use provision::create_state_dir_operator_keys;

@@ -18,7 +18,9 @@ pub fn describe_import(import: &str, grants: Option<&Capabilities>) -> String {
             ("wasi:filesystem/types" | "wasi:filesystem/preopens", None) => {
                 "files — only directories a manifest grants; none otherwise".into()
             }
-            ("wasi:filesystem/types" | "wasi:filesystem/preopens", Some(g)) if g.files.is_empty() => {
+            ("wasi:filesystem/types" | "wasi:filesystem/preopens", Some(g))
+                if g.files.is_empty() =>
+            {
                 inert("files", "no directory is granted")
             }
             ("wasi:filesystem/types" | "wasi:filesystem/preopens", Some(g)) => {
@@ -112,9 +114,7 @@ mod tests {
             clock: true,
             ..Capabilities::default()
         };
-        assert!(
-            describe_import("wasi:clocks/wall-clock@0.2.0", Some(&clock)).contains("granted")
-        );
+        assert!(describe_import("wasi:clocks/wall-clock@0.2.0", Some(&clock)).contains("granted"));
         assert!(
             describe_import("wasi:sockets/tcp@0.2.9", Some(&clock)).contains("imported, inert")
         );

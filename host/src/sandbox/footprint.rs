@@ -135,9 +135,10 @@ pub fn footprint(bytes: &[u8]) -> Result<Footprint, LoadError> {
                         component_index, ..
                     } = instance.map_err(|e| bad(&e))?
                     {
-                        let cost = *c.components.get(component_index as usize).ok_or_else(
-                            || bad(&format!("component {component_index} does not exist")),
-                        )?;
+                        let cost =
+                            *c.components.get(component_index as usize).ok_or_else(|| {
+                                bad(&format!("component {component_index} does not exist"))
+                            })?;
                         c.total += cost;
                     }
                 }

@@ -145,7 +145,11 @@ impl Sandbox {
     /// # Errors
     ///
     /// [`LoadError`] naming what a host would refuse.
-    pub async fn review(&self, bytes: &[u8], caps: &Capabilities) -> Result<LoadedPlugin, LoadError> {
+    pub async fn review(
+        &self,
+        bytes: &[u8],
+        caps: &Capabilities,
+    ) -> Result<LoadedPlugin, LoadError> {
         let checked = self.check(bytes, caps)?;
         let caps = Capabilities {
             files: Vec::new(),

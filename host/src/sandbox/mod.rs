@@ -24,12 +24,12 @@ mod wasi;
 
 pub use cache::CacheOutcome;
 pub use capabilities::{Capabilities, FileGrant, Secret};
+pub use describe::describe_import;
+pub use engine::DEFAULT_MAX_CORE_INSTANCES;
 pub use engine::{SandboxConfig, build_engine};
 pub use error::{CallFailure, LoadError};
 pub use footprint::{Footprint, footprint};
 pub use http::REQUEST_TIMEOUT;
-pub use describe::describe_import;
-pub use engine::DEFAULT_MAX_CORE_INSTANCES;
 pub use imports::{ComponentInterface, ImportClass, check_imports, classify, component_interface};
 pub use loader::{Checked, Sandbox};
 pub use plugin::{CallReport, LoadedPlugin};

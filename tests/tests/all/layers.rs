@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
     &["authz"],
     &["operator"],
     &["mediation", "publish"],
+    &["authoring"],
     &["api"],
     &["cli"],
 ];
