@@ -13,15 +13,22 @@ pub enum SignError {
     /// The manifest or component could not be read.
     #[error(transparent)]
     Manifest(#[from] VerifyError),
-    /// The component could not be loaded for review.
+    /// The component could not be loaded for review: what a host would
+    /// refuse.
     #[error("the component cannot be loaded: {0}")]
-    Component(#[from] LoadError),
+    Component(LoadError),
     /// The key file is unusable.
     #[error("key: {0}")]
     Key(#[from] crate::keys::KeyError),
     /// The manifest leaves something for the author to decide.
     #[error("{0}")]
     Incomplete(String),
+}
+
+impl From<LoadError> for SignError {
+    fn from(e: LoadError) -> Self {
+        Self::Component(e)
+    }
 }
 
 /// What signing did.

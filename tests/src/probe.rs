@@ -24,6 +24,7 @@ pub(crate) async fn probe_bytes(key: &str, bytes: &[u8]) -> Vec<ToolSpec> {
     let sandbox = SANDBOX.get_or_init(|| {
         Sandbox::new(SandboxConfig {
             max_instances: 16,
+            cache_dir: Some(crate::workspace_root().join("target/warrant-test-cache")),
             ..SandboxConfig::default()
         })
         .expect("sandbox")

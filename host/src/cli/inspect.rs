@@ -17,12 +17,15 @@ use anyhow::Context as _;
 pub struct Args {
     /// A component (.wasm) or a plugin manifest (.toml).
     pub file: PathBuf,
+    /// Keep the compiled component in this directory (see `warrant sign`).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
 }
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let is_manifest = a.file.extension().is_some_and(|e| e == "toml");
     if !is_manifest {
-        describe_component(&a.file, None).await?;
+        describe_component(&a.file, None, a.cache_dir).await?;
         return Ok(ExitCode::SUCCESS);
     }
     let m = read_manifest(&a.file)?;
@@ -49,7 +52,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let caps = requested_capabilities(&a.file, &m, &terms);
-    let ok = describe_component(&cpath, Some(&caps)).await?;
+    let ok = describe_component(&cpath, Some(&caps), a.cache_dir).await?;
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
@@ -58,7 +61,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// Print the component; `false` when a host would refuse it under `caps`.
-async fn describe_component(path: &Path, caps: Option<&Capabilities>) -> anyhow::Result<bool> {
+async fn describe_component(
+    path: &Path,
+    caps: Option<&Capabilities>,
+    cache_dir: Option<PathBuf>,
+) -> anyhow::Result<bool> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     let iface = component_interface(&bytes)?;
     out!(
@@ -74,6 +81,7 @@ async fn describe_component(path: &Path, caps: Option<&Capabilities>) -> anyhow:
     out!("\nExports: {}", safe(&iface.exports.join(", ")));
     let sandbox = Sandbox::new(SandboxConfig {
         fuel: true,
+        cache_dir,
         ..SandboxConfig::default()
     })?;
     let loaded = match caps {

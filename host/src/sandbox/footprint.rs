@@ -27,6 +27,9 @@ pub struct Footprint {
     pub memories: u32,
     /// Tables defined by those instances.
     pub tables: u32,
+    /// The largest initial size of any memory defined, in bytes: what one
+    /// memory takes before the guest runs a single instruction.
+    pub initial_memory: u64,
 }
 
 impl AddAssign for Footprint {
@@ -34,6 +37,7 @@ impl AddAssign for Footprint {
         self.core_instances = self.core_instances.saturating_add(o.core_instances);
         self.memories = self.memories.saturating_add(o.memories);
         self.tables = self.tables.saturating_add(o.tables);
+        self.initial_memory = self.initial_memory.max(o.initial_memory);
     }
 }
 
@@ -46,6 +50,7 @@ const SLACK: Footprint = Footprint {
     core_instances: 4,
     memories: 2,
     tables: 4,
+    initial_memory: 0,
 };
 
 /// The per-store limits for a component of footprint `f`.
@@ -104,6 +109,12 @@ pub fn footprint(bytes: &[u8]) -> Result<Footprint, LoadError> {
             Payload::MemorySection(r) => {
                 if let Some(Frame::Module(m)) = stack.last_mut() {
                     m.memories = m.memories.saturating_add(r.count());
+                    for memory in r {
+                        let memory = memory.map_err(|e| bad(&e))?;
+                        let page = 1u64 << memory.page_size_log2.unwrap_or(16);
+                        m.initial_memory =
+                            m.initial_memory.max(memory.initial.saturating_mul(page));
+                    }
                 }
             }
             Payload::TableSection(r) => {

@@ -91,6 +91,16 @@ impl Sandbox {
         check_imports(&interface, http)?;
         self.check_limits(limits)?;
         let footprint = footprint(bytes)?;
+        // Every call would fail: the author hears it at signing, not from
+        // a host.
+        if footprint.initial_memory > limits.memory {
+            return Err(LoadError::Limit(format!(
+                "the component's memory starts at {}, above its memory limit of {}; raise \
+                 `memory` under [limits] in the manifest",
+                Bytes(footprint.initial_memory),
+                Bytes(limits.memory)
+            )));
+        }
         if footprint.core_instances > self.config.max_core_instances {
             return Err(LoadError::Limit(format!(
                 "one instantiation of this component creates {} core instances, above this \
@@ -157,9 +167,9 @@ impl Sandbox {
             env: Vec::new(),
             ..caps.clone()
         };
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        self.prepare("(review)", component, caps, checked, CacheOutcome::Compiled)
+        let digest = crate::keys::sha256_hex(bytes);
+        let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, &digest)?;
+        self.prepare("(review)", component, caps, checked, cache)
             .await
     }
 
@@ -179,9 +189,9 @@ impl Sandbox {
             .any(|i| classify(i) == ImportClass::Http);
         let caps = Capabilities::default();
         let checked = self.check_with(bytes, &caps.limits, wants_http)?;
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        self.prepare("(review)", component, caps, checked, CacheOutcome::Compiled)
+        let digest = crate::keys::sha256_hex(bytes);
+        let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, &digest)?;
+        self.prepare("(review)", component, caps, checked, cache)
             .await
     }
 
@@ -216,7 +226,6 @@ impl Sandbox {
         checked: Checked,
         cache: CacheOutcome,
     ) -> Result<LoadedPlugin, LoadError> {
-        check_initial_memory(&component, caps.limits.memory)?;
         let linker = if checked.http {
             &self.http_linker
         } else {
@@ -249,26 +258,6 @@ pub struct Checked {
     pub footprint: Footprint,
     /// Whether outbound HTTP is linked.
     pub(crate) http: bool,
-}
-
-/// Refuse a component whose memory starts above its limit: every call
-/// would fail, so the author hears it at signing, not from a host.
-fn check_initial_memory(component: &Component, limit: u64) -> Result<(), LoadError> {
-    const PAGE: u64 = 64 * 1024;
-    let initial = component
-        .resources_required()
-        .and_then(|r| r.max_initial_memory_size)
-        .unwrap_or(0)
-        .saturating_mul(PAGE);
-    if initial > limit {
-        return Err(LoadError::Limit(format!(
-            "the component's memory starts at {}, above its memory limit of {}; raise \
-             `memory` under [limits] in the manifest",
-            Bytes(initial),
-            Bytes(limit)
-        )));
-    }
-    Ok(())
 }
 
 fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
