@@ -148,24 +148,35 @@ async fn python_and_typescript_plugins_meet_the_same_sandbox_as_rust() {
         json!({"url": "http://127.0.0.2:9/v1/indicators/ip/203.0.113.45"}),
     )
     .await;
+    let http = |uses: &Value| -> Value {
+        uses.as_array()
+            .and_then(|u| u.iter().find(|u| u["kind"] == "http"))
+            .cloned()
+            .unwrap_or_else(|| panic!("no http use: {uses}"))
+    };
     for (lang, (out, outcome, uses)) in [("rust", &rust), ("python", &py), ("ts", &ts)] {
         assert!(
             matches!(out, Err(CallFailure::ToolFailed(_))),
             "{lang}: {out:?}"
         );
         assert_eq!(outcome, "tool-error", "{lang}");
-        assert_eq!(uses[0]["kind"], "http", "{lang}: {uses}");
-        assert_eq!(uses[0]["origin"], "http://127.0.0.2:9", "{lang}: {uses}");
+        let u = http(uses);
+        assert_eq!(u["origin"], "http://127.0.0.2:9", "{lang}: {uses}");
         assert!(
-            uses[0]["refused"]
+            u["refused"]
                 .as_str()
                 .unwrap()
                 .contains("not in this plugin's http grant"),
             "{lang}: {uses}"
         );
     }
-    assert_eq!(py.2, ts.2, "the same record from Python and TypeScript");
-    assert_eq!(rust.2[0]["refused"], py.2[0]["refused"], "and from Rust");
+    // (the Rust example asks for its optional API key first)
+    assert_eq!(
+        http(&rust.2),
+        http(&py.2),
+        "the same record from Rust and Python"
+    );
+    assert_eq!(http(&py.2), http(&ts.2), "and from TypeScript");
 
     // A secret not granted: refused and recorded by name; a granted one is
     // delivered.
