@@ -88,6 +88,16 @@ async fn author_to_agent(lang: &str) {
     .await
     .unwrap();
 
+    if lang == "ts" {
+        // The project type-checks against the SDK's types.
+        let o = Command::new(dir.join("node_modules/.bin/tsc"))
+            .args(["--noEmit", "-p", "."])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "tsc: {}", text(&o));
+    }
+
     // Its own tests pass on the first try, in the host's sandbox.
     let o = warrant(&["test", "--cache-dir", &cache()], &dir);
     assert!(o.status.success(), "{lang}: {}", text(&o));
@@ -211,4 +221,70 @@ async fn a_typescript_author_goes_from_warrant_new_to_an_agents_mcp_call() {
 #[tokio::test]
 async fn a_rust_author_goes_from_warrant_new_to_an_agents_mcp_call() {
     author_to_agent("rust").await;
+}
+
+#[tokio::test]
+async fn the_typescript_sdk_types_are_generated_from_the_wit_world() {
+    let jco = tokio::task::spawn_blocking(warrant_tests::authors::jco)
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let root = workspace_root();
+    let o = Command::new(jco)
+        .args([
+            "guest-types",
+            "plugin-sdk/wit",
+            "--world-name",
+            "plugin-js",
+            "-q",
+            "-o",
+        ])
+        .arg(out.path())
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let committed = root.join("plugin-sdk/js/types");
+    let mut files = vec![PathBuf::from("plugin-js.d.ts")];
+    for e in std::fs::read_dir(out.path().join("interfaces")).unwrap() {
+        files.push(Path::new("interfaces").join(e.unwrap().file_name()));
+    }
+    for f in &files {
+        let fresh = std::fs::read_to_string(out.path().join(f)).unwrap();
+        let ours = std::fs::read_to_string(committed.join(f)).unwrap_or_default();
+        assert_eq!(
+            fresh,
+            ours,
+            "plugin-sdk/js/types/{} is stale: run jco guest-types plugin-sdk/wit --world-name plugin-js -o plugin-sdk/js/types",
+            f.display()
+        );
+    }
+    let count = std::fs::read_dir(committed.join("interfaces"))
+        .unwrap()
+        .count()
+        + 1;
+    assert_eq!(
+        count,
+        files.len(),
+        "plugin-sdk/js/types has files jco no longer generates"
+    );
+}
+
+#[test]
+fn the_python_sdk_passes_its_own_unit_tests() {
+    let o = Command::new("python3")
+        .args([
+            "-m",
+            "unittest",
+            "discover",
+            "-s",
+            "plugin-sdk/python/tests",
+            "-t",
+            "plugin-sdk/python",
+        ])
+        .env("PYTHONDONTWRITEBYTECODE", "1")
+        .current_dir(workspace_root())
+        .output()
+        .expect("python3 runs");
+    assert!(o.status.success(), "{}", text(&o));
 }
