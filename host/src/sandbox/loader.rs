@@ -8,11 +8,10 @@ use crate::sandbox::LoadError;
 use crate::sandbox::bindings::PluginPre;
 use crate::sandbox::cache::{CacheOutcome, ComponentCache};
 use crate::sandbox::capabilities::Capabilities;
+use crate::sandbox::checked::Checked;
 use crate::sandbox::engine::{EpochTicker, SandboxConfig, build_engine};
-use crate::sandbox::footprint::{Footprint, footprint};
-use crate::sandbox::imports::{
-    ComponentInterface, ImportClass, check_imports, classify, component_interface,
-};
+use crate::sandbox::footprint::footprint;
+use crate::sandbox::imports::{ImportClass, check_imports, classify, component_interface};
 use crate::sandbox::plugin::LoadedPlugin;
 use crate::sandbox::state::{CallState, add_host_api};
 use crate::vocab::{Bytes, Limits};
@@ -246,18 +245,6 @@ impl Sandbox {
         )
         .await
     }
-}
-
-/// A component that passed [`Sandbox::check`]: what it imports and exports,
-/// and what one instantiation creates.
-#[derive(Debug, Clone)]
-pub struct Checked {
-    /// Its imports and exports.
-    pub interface: ComponentInterface,
-    /// What one instantiation creates.
-    pub footprint: Footprint,
-    /// Whether outbound HTTP is linked.
-    pub(crate) http: bool,
 }
 
 fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {

@@ -8,6 +8,7 @@
 mod bindings;
 mod cache;
 mod capabilities;
+mod checked;
 mod describe;
 mod egress;
 mod engine;
@@ -24,6 +25,7 @@ mod wasi;
 
 pub use cache::CacheOutcome;
 pub use capabilities::{Capabilities, FileGrant, Secret};
+pub use checked::Checked;
 pub use describe::describe_import;
 pub use engine::DEFAULT_MAX_CORE_INSTANCES;
 pub use engine::{SandboxConfig, build_engine};
@@ -31,5 +33,5 @@ pub use error::{CallFailure, LoadError};
 pub use footprint::{Footprint, footprint};
 pub use http::REQUEST_TIMEOUT;
 pub use imports::{ComponentInterface, ImportClass, check_imports, classify, component_interface};
-pub use loader::{Checked, Sandbox};
+pub use loader::Sandbox;
 pub use plugin::{CallReport, LoadedPlugin};
