@@ -34,7 +34,7 @@ pub use model::{
     OperatorKeyEntry, PluginEntry, PolicySection, RatesSection, SecretSource, TrustSection,
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
-pub use provision::create_state_dir_operator_keys;
+pub use provision::{create_state_dir_operator_keys, create_state_dir_publisher_keys};
 pub use sandbox::{SandboxSection, SandboxSettings};
 pub use state::{PostgresSettings, StateSection, StateSettings};
 pub use webhooks::{Webhook, WebhookEntry, WebhookFormat};

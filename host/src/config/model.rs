@@ -169,6 +169,10 @@ pub struct KeyEntry {
     pub algorithm: Algorithm,
     /// Ed25519 public key, base64.
     pub public_key: Option<String>,
+    /// Ed25519: a file holding the public key instead (a `.pub` from
+    /// `warrant keygen`), relative to the config. While it does not exist
+    /// the key is left out: nothing it signed loads.
+    pub public_key_file: Option<String>,
     /// HMAC: a key file (`warrant keygen` output) holding the secret.
     pub secret_file: Option<String>,
     /// HMAC: an environment variable holding the secret, base64.

@@ -1,5 +1,6 @@
 //! `warrant demo`
 
+mod authors;
 mod intel;
 mod operators;
 
@@ -38,6 +39,11 @@ pub struct Args {
     /// Run the walkthrough and exit without serving.
     #[arg(long)]
     pub once: bool,
+    /// Also build the Python and TypeScript example plugins from source
+    /// (needs Python 3.11+, Node 20+ and npm), sign them with the example
+    /// publisher key in the state directory, and load and call them.
+    #[arg(long)]
+    pub authors: bool,
 }
 
 const REPORT: &str = "Phishing mail from billing@invoice-portal[.]top delivered a loader fetched from \
@@ -89,6 +95,7 @@ async fn show(
 
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let keys = DemoOperators::create(&a.config)?;
+    authors::publisher_key(&a.config)?;
     let mut config = HostConfig::load(&a.config)?;
     let people = DemoOperators::new(keys, &config)?;
     if a.once {
@@ -97,6 +104,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     out!("warrant demo — config {}", config.path.display());
 
     step(1, "Load the signed example plugins")?;
+    if a.authors {
+        authors::prepare(&mut config).await?;
+    }
     let intel_data = config
         .dir
         .join("../example-plugins/http-lookup/sample-intel.json");
@@ -143,21 +153,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             tools.join(", ")
         );
     }
-    for o in &config.operators {
-        if let Some(k) = people.key(&o.name) {
-            out!(
-                "   operator {} signs with {} (roles: {}; approves: {})",
-                o.name,
-                k.display(),
-                o.roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                o.approves.join(", ")
-            );
-        }
-    }
+    people.print(&config)?;
     for r in host.registry().refusals() {
         out!(
             "   NOT LOADED: {}",
@@ -230,6 +226,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             out["score"],
             out["tags"]
         );
+    }
+    if a.authors {
+        authors::calls(&host, &token).await?;
     }
 
     step(4, "Refusals name the layer that refused")?;
