@@ -28,9 +28,8 @@ pub(super) fn trust_store(
                         let Ok(text) = std::fs::read_to_string(dir.join(f)) else {
                             continue;
                         };
-                        let key = crate::keys::parse_ed25519_public(&text).map_err(|why| {
-                            (field("public-key-file"), format!("{f}: {}", why.0))
-                        })?;
+                        let key = crate::keys::parse_ed25519_public(&text)
+                            .map_err(|why| (field("public-key-file"), format!("{f}: {}", why.0)))?;
                         B64.encode(key.to_bytes())
                     }
                     _ => {

@@ -6,6 +6,7 @@
 //! for each language (`projects`).
 
 mod checks;
+mod demo;
 mod examples;
 mod projects;
 mod runtimes;
