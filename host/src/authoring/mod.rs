@@ -18,7 +18,7 @@
 //!
 //! let project = Project::open("my-tool".as_ref())?;
 //! let dev = DevSession::open(&project, DevOptions::default()).await?;
-//! let run = dev.call("lookup", r#"{"indicator":"203.0.113.7"}"#, &Default::default()).await;
+//! let run = dev.call("lookup", r#"{"indicator":"203.0.113.7"}"#, &Default::default()).await?;
 //! println!("{:?} {:?}", run.report.outcome, run.report.uses);
 //! # Ok(()) }
 //! ```
