@@ -31,6 +31,7 @@
 //! | layer | modules |
 //! |---|---|
 //! | shells | [`api`] (MCP, HTTP/JSON, operator API, metrics), [`cli`] |
+//! | authors | [`authoring`] (`warrant new`, and `dev`/`test`: a project's component in the host's sandbox) |
 //! | call path | [`mediation`] (the [`Host`]: one path for every call), [`operator`] (operator actions) |
 //! | authorization | [`authz`] (one function: token, stops, scope, grant, input, rate, policy) |
 //! | plugins | [`registry`] (verified plugins, loaded, by tool) |
@@ -41,6 +42,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod authoring;
 pub mod authz;
 pub mod cli;
 pub mod config;

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use crate::keys::KeyFile;
-use crate::manifest::{self, Manifest, ManifestTool, VerifyError};
-use crate::sandbox::{LoadError, Sandbox};
+use crate::manifest::{self, Manifest, ManifestTerms, ManifestTool, VerifyError};
+use crate::sandbox::{Capabilities, FileGrant, LoadError, Sandbox};
 
 /// Why a manifest could not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -13,15 +13,22 @@ pub enum SignError {
     /// The manifest or component could not be read.
     #[error(transparent)]
     Manifest(#[from] VerifyError),
-    /// The component could not be loaded for review.
+    /// The component could not be loaded for review: what a host would
+    /// refuse.
     #[error("the component cannot be loaded: {0}")]
-    Component(#[from] LoadError),
+    Component(LoadError),
     /// The key file is unusable.
     #[error("key: {0}")]
     Key(#[from] crate::keys::KeyError),
     /// The manifest leaves something for the author to decide.
     #[error("{0}")]
     Incomplete(String),
+}
+
+impl From<LoadError> for SignError {
+    fn from(e: LoadError) -> Self {
+        Self::Component(e)
+    }
 }
 
 /// What signing did.
@@ -67,7 +74,19 @@ pub async fn sign_manifest(
         changes.push(format!("digest set to {digest}"));
         m.plugin.digest = Some(digest);
     }
-    let reported = sandbox.probe(&bytes).await?;
+    // The grants and limits as the manifest asks for them; the tools are
+    // still the draft's, so they are left out of this check.
+    let terms = Manifest {
+        tools: Vec::new(),
+        ..m.clone()
+    }
+    .validate()
+    .map_err(|error| VerifyError::Parse {
+        path: path.to_owned(),
+        error,
+    })?;
+    let caps = requested_capabilities(path, &m, &terms);
+    let reported = sandbox.review(&bytes, &caps).await?;
     let mut tools = Vec::new();
     for t in reported.tools() {
         let owner = match m.tools.iter().find(|x| x.name == t.name) {
@@ -113,4 +132,37 @@ pub async fn sign_manifest(
         manifest: m,
         changes,
     })
+}
+
+/// The capabilities a manifest asks for, as a host would grant them with no
+/// operator settings: its directories where the manifest places them
+/// (relative to the manifest), its variables and secrets with empty values,
+/// its origins, clock, randomness and limits. For checks and reviews before
+/// a host is involved (`warrant sign`, `warrant inspect`, `warrant dev`).
+pub fn requested_capabilities(path: &Path, m: &Manifest, terms: &ManifestTerms) -> Capabilities {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    Capabilities {
+        files: m
+            .grants
+            .files
+            .iter()
+            .map(|f| FileGrant {
+                host: dir.join(&f.host),
+                guest: f.guest.clone(),
+                access: f.access,
+            })
+            .collect(),
+        http: terms.http.clone(),
+        env: m
+            .grants
+            .env
+            .iter()
+            .map(|k| (k.clone(), String::new()))
+            .collect(),
+        secrets: Default::default(),
+        clock: m.grants.clock,
+        random: m.grants.random,
+        limits: terms.limits,
+        http_stub: None,
+    }
 }

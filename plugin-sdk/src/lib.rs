@@ -69,6 +69,8 @@
 extern crate self as warrant_sdk;
 
 mod error;
+#[cfg(feature = "http")]
+pub mod http;
 pub mod log;
 mod tool;
 

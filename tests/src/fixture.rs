@@ -2,15 +2,15 @@
 //! written and signed with a fresh publisher key, a host config with agents,
 //! approvers, operators and policies.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
 
 use warrant::keys::{Algorithm, KeyFile, generate};
 use warrant::manifest::{Manifest, ManifestTool, sign};
 use warrant::operator::OperatorActions;
-use warrant::{Host, HostConfig, HostOptions, Sandbox, SandboxConfig, ToolSpec};
+use warrant::{Host, HostConfig, HostOptions};
+
+use crate::probe::probe_bytes;
 
 /// One plugin in a fixture.
 #[derive(Debug, Clone)]
@@ -29,6 +29,9 @@ pub struct PluginSpec {
     pub entry: String,
     /// The action owner of every tool.
     pub action_owner: String,
+    /// A component built elsewhere (Python, TypeScript), instead of
+    /// `package`.
+    pub path: Option<PathBuf>,
 }
 
 impl PluginSpec {
@@ -42,6 +45,17 @@ impl PluginSpec {
             limits: String::new(),
             entry: String::new(),
             action_owner: "test-owner".into(),
+            path: None,
+        }
+    }
+
+    /// A plugin `id` whose component is the file `path` (built by the tests
+    /// from Python or TypeScript, see [`crate::authors`]).
+    pub fn built(id: &str, path: PathBuf) -> Self {
+        Self {
+            id: id.to_owned(),
+            path: Some(path),
+            ..Self::new("built")
         }
     }
 
@@ -79,35 +93,6 @@ impl PluginSpec {
         self.version = v.to_owned();
         self
     }
-}
-
-/// The tools a built component reports (probed once per test process).
-///
-/// # Panics
-///
-/// When the component cannot be probed.
-pub async fn probe_tools(package: &'static str) -> Vec<ToolSpec> {
-    static CACHE: OnceLock<Mutex<HashMap<&'static str, Vec<ToolSpec>>>> = OnceLock::new();
-    static SANDBOX: OnceLock<Sandbox> = OnceLock::new();
-    let cache = CACHE.get_or_init(Mutex::default);
-    if let Some(t) = cache.lock().unwrap().get(package) {
-        return t.clone();
-    }
-    let sandbox = SANDBOX.get_or_init(|| {
-        Sandbox::new(SandboxConfig {
-            max_instances: 16,
-            ..SandboxConfig::default()
-        })
-        .expect("sandbox")
-    });
-    let tools = sandbox
-        .probe(&crate::component_bytes(package))
-        .await
-        .expect("probe")
-        .tools()
-        .to_vec();
-    cache.lock().unwrap().insert(package, tools.clone());
-    tools
 }
 
 /// Builds a [`Fixture`].
@@ -337,10 +322,16 @@ impl Fixture {
     ///
     /// On I/O errors.
     pub async fn write_manifest(&self, p: &PluginSpec) -> Manifest {
-        let bytes = crate::component_bytes(p.package);
+        let (bytes, key) = match &p.path {
+            Some(path) => (
+                std::fs::read(path).expect("built component"),
+                path.display().to_string(),
+            ),
+            None => (crate::component_bytes(p.package), p.package.to_owned()),
+        };
         let file = format!("components/{}-{}.wasm", p.id, p.version);
         std::fs::write(self.root.join(&file), &bytes).unwrap();
-        let tools = probe_tools(p.package).await;
+        let tools = probe_bytes(&key, &bytes).await;
         let mut text = format!(
             "manifest-version = 1\n\n[plugin]\nid = {:?}\nversion = {:?}\npublisher = \"test-publisher\"\ncomponent = {file:?}\n\n[grants]\n{}\n\n[limits]\n{}\n",
             p.id, p.version, p.grants, p.limits

@@ -2,19 +2,22 @@
 //! built by `build.rs`, and [`Fixture`], a real host around them — signed
 //! manifests, a host config, agents, policies — in a temporary directory.
 
+pub mod authors;
 mod cli;
 mod fixture;
 mod fork;
 mod governors;
 mod operators;
 pub mod postgres;
+mod probe;
 mod proxy;
 mod volume;
 mod wait;
 
 pub use cli::{EMBEDDED_CLI_ENV, cli_path as fixture_cli, embed_cli};
-pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec, probe_tools};
+pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec};
 pub use governors::Governors;
+pub use probe::probe_tools;
 
 pub use operators::OPERATORS;
 pub use proxy::Proxy;

@@ -22,15 +22,18 @@ pub mod config;
 mod config_init;
 pub mod console;
 mod demo;
+mod dev;
 mod fleet;
 mod inspect;
 mod keygen;
+mod new;
 mod policy;
 mod policy_replay;
 mod serve;
 mod sign;
 mod sign_action;
 mod stop;
+mod test;
 mod token;
 mod verify;
 
@@ -185,6 +188,18 @@ pub enum Command {
     /// The hosts sharing this config's PostgreSQL state: `fleet status`.
     #[command(subcommand)]
     Fleet(fleet::Command),
+    /// Make a new tool project in Rust, Python or TypeScript: source, WIT,
+    /// a least-privilege manifest, test cases and a build script.
+    New(new::Args),
+    /// Run a tool project's component locally under its unsigned manifest,
+    /// in the host's sandbox; shows every capability use and refusal.
+    /// Nothing it does is signed or audited.
+    #[command(subcommand)]
+    Dev(dev::Command),
+    /// Run a tool project's test cases (tests.toml) against its built
+    /// component under its manifest, in the host's sandbox; exit 1 if any
+    /// fails.
+    Test(test::Args),
 }
 
 /// The whole program: parse arguments, run, print errors, give the exit
@@ -242,6 +257,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Console(c) => console::run(c).await,
         Command::Config(c) => config::run(c).await,
         Command::Fleet(c) => fleet::run(c).await,
+        Command::New(a) => new::run(a),
+        Command::Dev(c) => dev::run(c).await,
+        Command::Test(a) => test::run(a).await,
     }
 }
 

@@ -134,20 +134,8 @@ impl HostConfig {
             None => Ok(Duration::from_secs(default)),
         };
         let state_dir = dir.join(file.host.state_dir.as_deref().unwrap_or(".warrant"));
-        let sandbox = SandboxSettings {
-            cache_dir: match &file.sandbox.cache_dir {
-                Some(d) => dir.join(d),
-                None => state_dir.join("cache"),
-            },
-            fuel: file.sandbox.fuel,
-            max_memory: file
-                .sandbox
-                .max_memory
-                .as_deref()
-                .map(|m| parse_size(m).map_err(|e| invalid("sandbox.max-memory", e.to_string())))
-                .transpose()?,
-            max_instances: file.sandbox.max_instances,
-        };
+        let sandbox = SandboxSettings::read(&file.sandbox, &dir, &state_dir)
+            .map_err(|(f, why)| invalid(&f, why))?;
         let max_token_ttl = duration(&file.host.max_token_ttl, "host.max-token-ttl", 3600)?;
         let clock_skew = duration(&file.host.clock_skew, "host.clock-skew", 30)?;
         let at = sources::Place {

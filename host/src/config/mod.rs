@@ -14,6 +14,7 @@ mod model;
 mod operators;
 mod plugins;
 mod provision;
+mod sandbox;
 mod sources;
 mod state;
 mod trust;
@@ -37,11 +38,14 @@ pub use issuers::{ALGORITHMS, Issuer, IssuerEntry, JwksSource, WorkloadEntry};
 pub use model::{
     AgentEntry, ApiSection, ApprovalsSection, AuditSection, CeilingsSection, ConfigFile,
     EgressSection, HostSection, KeyEntry, OidcEntry, OperatorEntry, OperatorKeyEntry,
-    PolicySection, RatesSection, SandboxSection, TrustSection,
+    PolicySection, RatesSection, TrustSection,
 };
 pub use operators::{OidcIdentity, Operator, OperatorKey, Role};
 pub use plugins::{LimitOverrides, PluginEntry, SecretSource};
-pub use provision::{create_state_dir_governor_keys, create_state_dir_operator_keys};
+pub use provision::{
+    create_state_dir_governor_keys, create_state_dir_operator_keys, create_state_dir_publisher_keys,
+};
+pub use sandbox::{SandboxSection, SandboxSettings};
 pub use sources::RuleFiles;
 pub use state::{PostgresSettings, StateSection, StateSettings};
 pub(crate) use trust::secret_digest;
@@ -102,20 +106,6 @@ pub fn operators_and_agents(
     let agents = agents::agents(file, &issuers).map_err(|(f, w)| invalid(f, w))?;
     let operators = operators::operators(file, &at).map_err(|(f, w)| invalid(f, w))?;
     Ok((operators, agents))
-}
-
-/// The sandbox settings of a host, as configured.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SandboxSettings {
-    /// Where compiled components are cached.
-    pub cache_dir: PathBuf,
-    /// Meter fuel so manifests may set CPU budgets.
-    pub fuel: bool,
-    /// The most memory any plugin may have, in bytes (`None`: the
-    /// sandbox's default).
-    pub max_memory: Option<u64>,
-    /// Instances alive at once across plugins (`None`: the default).
-    pub max_instances: Option<u32>,
 }
 
 /// How held calls wait, and how many approvers they need.

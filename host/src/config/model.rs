@@ -17,7 +17,7 @@ pub struct ConfigFile {
     pub host: HostSection,
     /// Sandbox settings.
     #[serde(default)]
-    pub sandbox: SandboxSection,
+    pub sandbox: super::sandbox::SandboxSection,
     /// Keys trusted to sign manifests.
     #[serde(default)]
     pub trust: TrustSection,
@@ -152,22 +152,6 @@ pub struct HostSection {
     pub clock_skew: Option<String>,
 }
 
-/// `[sandbox]`
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct SandboxSection {
-    /// Meter fuel so manifests may set CPU budgets. Default off.
-    #[serde(default)]
-    pub fuel: bool,
-    /// Most memory any plugin may have. Default `1GiB`.
-    pub max_memory: Option<String>,
-    /// Instances alive at once across plugins. Default 512.
-    pub max_instances: Option<u32>,
-    /// Where compiled components are cached, relative to the config file.
-    /// Default `cache` in the state directory.
-    pub cache_dir: Option<String>,
-}
-
 /// `[trust]`
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -190,6 +174,11 @@ pub struct KeyEntry {
     pub algorithm: Algorithm,
     /// Ed25519 public key, base64.
     pub public_key: Option<String>,
+    /// Ed25519: a file holding the public key instead (a `.pub` from
+    /// `warrant keygen`), relative to the config. While it does not exist
+    /// the key is left out: nothing it signed loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_key_file: Option<String>,
     /// HMAC: a key file (`warrant keygen` output) holding the secret.
     pub secret_file: Option<String>,
     /// HMAC: an environment variable holding the secret, base64.

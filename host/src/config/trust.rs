@@ -20,12 +20,35 @@ pub(super) fn trust_store(
         let field = |f: &str| format!("trust.keys[{i}].{f}");
         let key = match k.algorithm {
             Algorithm::Ed25519 => {
-                let pk = k.public_key.as_deref().ok_or_else(|| {
-                    (
-                        field("public-key"),
-                        format!("key {} is ed25519 and needs a public-key", k.id),
-                    )
-                })?;
+                let pk = match (&k.public_key, &k.public_key_file) {
+                    (Some(pk), None) => pk.clone(),
+                    (None, Some(f)) => {
+                        // A file the operator's config names (or the
+                        // release's archived copy of it): ambient authority.
+                        // Missing (the example publisher key before `warrant
+                        // demo --authors` makes it): left out, so nothing it
+                        // signed loads.
+                        if !at.exists(f) {
+                            continue;
+                        }
+                        let path = at.locate(f).map_err(|why| (field("public-key-file"), why))?;
+                        let text = std::fs::read_to_string(&path).map_err(|e| {
+                            (field("public-key-file"), format!("cannot read {}: {e}", path.display()))
+                        })?;
+                        let key = crate::keys::parse_ed25519_public(&text)
+                            .map_err(|why| (field("public-key-file"), format!("{f}: {}", why.0)))?;
+                        B64.encode(key.to_bytes())
+                    }
+                    _ => {
+                        return Err((
+                            field("public-key"),
+                            format!(
+                                "key {} is ed25519 and needs exactly one of public-key or public-key-file",
+                                k.id
+                            ),
+                        ));
+                    }
+                };
                 if k.secret_file.is_some() || k.secret_env.is_some() {
                     return Err((
                         field("secret-file"),

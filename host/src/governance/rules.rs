@@ -13,7 +13,7 @@
 //! | `[rates]`, `[ceilings]`, `[[budgets]]` | `[api] public-url`, `metrics-token-file` |
 //! | `[console]` (session, OpenID provider) | `[[webhooks]]`, `[state]` |
 //! | `[host] max-token-ttl`, `clock-skew` | |
-//! | `[sandbox] fuel`, `max-memory`, `max-instances` | |
+//! | `[sandbox] fuel`, `max-memory`, `max-instances`, `max-core-instances` | |
 //! | `[egress] ca-files`, `[api] resource` | |
 
 use serde::{Deserialize, Serialize};
@@ -92,6 +92,9 @@ pub struct SandboxRules {
     pub max_memory: Option<String>,
     /// Instances alive at once.
     pub max_instances: Option<u32>,
+    /// Core instances one instantiation may create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_core_instances: Option<u32>,
 }
 
 /// The rules of `[egress]`.
@@ -137,6 +140,7 @@ impl Rules {
                 fuel: f.sandbox.fuel,
                 max_memory: f.sandbox.max_memory.clone(),
                 max_instances: f.sandbox.max_instances,
+                max_core_instances: f.sandbox.max_core_instances,
             },
             egress: EgressRules {
                 ca_files: f.egress.ca_files.clone(),
@@ -169,6 +173,7 @@ impl Rules {
         f.sandbox.fuel = r.sandbox.fuel;
         f.sandbox.max_memory = r.sandbox.max_memory;
         f.sandbox.max_instances = r.sandbox.max_instances;
+        f.sandbox.max_core_instances = r.sandbox.max_core_instances;
         f.egress.ca_files = r.egress.ca_files;
         f.api.resource = r.api.resource;
         f
@@ -185,6 +190,9 @@ impl Rules {
         };
         for g in &self.governance.governors {
             g.public_key_file.iter().for_each(&mut add);
+        }
+        for k in &self.trust.keys {
+            k.public_key_file.iter().for_each(&mut add);
         }
         for p in &self.plugins {
             add(&p.manifest);

@@ -66,6 +66,10 @@ pub fn sandbox_config(config: &HostConfig) -> SandboxConfig {
         fuel: config.sandbox.fuel,
         max_memory: config.sandbox.max_memory.unwrap_or(d.max_memory),
         max_instances: config.sandbox.max_instances.unwrap_or(d.max_instances),
+        max_core_instances: config
+            .sandbox
+            .max_core_instances
+            .unwrap_or(d.max_core_instances),
         extra_ca_files: config.egress_ca_files.clone(),
         ..d
     }

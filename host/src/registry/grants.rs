@@ -143,6 +143,7 @@ pub(crate) fn capabilities(
         clock: g.clock,
         random: g.random,
         limits,
+        http_stub: None,
     })
 }
 

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use crate::vocab::{Access, HttpOrigin, Limits};
@@ -28,6 +29,11 @@ pub struct Capabilities {
     pub random: bool,
     /// Resource limits.
     pub limits: Limits,
+    /// `warrant dev` only: a request that passed the grant check is sent
+    /// over plain HTTP to this local address (a stub answering from files)
+    /// instead of to its origin. `None` for every plugin a host loads: the
+    /// registry never sets it.
+    pub http_stub: Option<SocketAddr>,
 }
 
 impl fmt::Debug for Capabilities {
@@ -40,6 +46,7 @@ impl fmt::Debug for Capabilities {
             .field("clock", &self.clock)
             .field("random", &self.random)
             .field("limits", &self.limits)
+            .field("http_stub", &self.http_stub)
             .finish()
     }
 }

@@ -20,6 +20,11 @@ pub struct SandboxConfig {
     pub max_memory: u64,
     /// Component instances alive at once across all plugins.
     pub max_instances: u32,
+    /// The most core instances one instantiation of a plugin may create
+    /// (a Rust component creates a handful, a Python one about forty): a
+    /// component above it is refused at load. Each plugin's own limit is
+    /// its component's count.
+    pub max_core_instances: u32,
     /// Meter fuel, so manifests may set a deterministic CPU budget. Costs
     /// some speed on every call, so it is off unless asked for.
     pub fuel: bool,
@@ -31,14 +36,19 @@ pub struct SandboxConfig {
     pub extra_ca_files: Vec<PathBuf>,
 }
 
+/// The default ceiling of [`SandboxConfig::max_core_instances`].
+pub const DEFAULT_MAX_CORE_INSTANCES: u32 = 100;
+
 impl Default for SandboxConfig {
-    /// No disk cache, 1 GiB per plugin at most, 512 instances at once, no
-    /// fuel metering, a 5 ms epoch tick, the public web's TLS roots only.
+    /// No disk cache, 1 GiB per plugin at most, 512 instances at once, at
+    /// most 100 core instances per plugin instance, no fuel metering, a 5 ms
+    /// epoch tick, the public web's TLS roots only.
     fn default() -> Self {
         Self {
             cache_dir: None,
             max_memory: 1 << 30,
             max_instances: 512,
+            max_core_instances: DEFAULT_MAX_CORE_INSTANCES,
             fuel: false,
             epoch_tick: Duration::from_millis(5),
             extra_ca_files: Vec::new(),

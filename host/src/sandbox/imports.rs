@@ -69,7 +69,7 @@ pub fn component_interface(bytes: &[u8]) -> Result<ComponentInterface, LoadError
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportClass {
     /// Linked for every plugin; inert without grants (no files, no env, a
-    /// frozen clock and fixed randomness unless granted).
+    /// frozen clock and fixed randomness unless granted, sockets never).
     Baseline,
     /// The warrant host API (`log`, `secret`).
     HostApi,
@@ -79,8 +79,11 @@ pub enum ImportClass {
     Refused(&'static str),
 }
 
-/// Interfaces every Rust `wasm32-wasip2` component imports, linked for all
-/// plugins.
+/// The WASI a language runtime imports whatever its tool does (Rust's
+/// standard library, componentize-py's CPython, componentize-js's
+/// StarlingMonkey), linked for all plugins. Each is inert unless the
+/// manifest grants what it reaches: no directory, no variable, a frozen
+/// clock, fixed randomness — and sockets never open, whatever is granted.
 const BASELINE: &[&str] = &[
     "wasi:io/error",
     "wasi:io/poll",
@@ -102,6 +105,13 @@ const BASELINE: &[&str] = &[
     "wasi:random/insecure-seed",
     "wasi:filesystem/types",
     "wasi:filesystem/preopens",
+    "wasi:sockets/network",
+    "wasi:sockets/instance-network",
+    "wasi:sockets/tcp",
+    "wasi:sockets/tcp-create-socket",
+    "wasi:sockets/udp",
+    "wasi:sockets/udp-create-socket",
+    "wasi:sockets/ip-name-lookup",
 ];
 
 /// Classify an import name such as `wasi:io/error@0.2.4`.
@@ -121,38 +131,7 @@ pub fn classify(import: &str) -> ImportClass {
             ImportClass::Refused("this host implements warrant:plugin 0.1")
         }
         "wasi:http/types" | "wasi:http/outgoing-handler" => ImportClass::Http,
-        _ if name.starts_with("wasi:sockets/") => ImportClass::Refused(
-            "plugins get no sockets; outbound HTTP goes through wasi:http with an http grant",
-        ),
         _ => ImportClass::Refused("the host does not provide this interface"),
-    }
-}
-
-/// What an import lets a component do under this host, in plain words.
-pub fn describe_import(import: &str) -> String {
-    let name = import.split_once('@').map_or(import, |(n, _)| n);
-    match classify(import) {
-        ImportClass::Baseline => match name {
-            "wasi:filesystem/types" | "wasi:filesystem/preopens" => {
-                "files — only directories the manifest grants; none otherwise".into()
-            }
-            "wasi:cli/environment" => "environment — only variables the manifest grants".into(),
-            "wasi:clocks/wall-clock" | "wasi:clocks/monotonic-clock" => {
-                "clock — frozen unless the manifest grants the clock".into()
-            }
-            n if n.starts_with("wasi:random/") => {
-                "randomness — a fixed sequence unless the manifest grants randomness".into()
-            }
-            n if n.starts_with("wasi:io/") => {
-                "streams and polling (needed by everything else)".into()
-            }
-            _ => "standard I/O and exit (captured, bounded; stdin is closed)".into(),
-        },
-        ImportClass::HostApi => "the warrant host API: log lines and granted secrets".into(),
-        ImportClass::Http => {
-            "outbound HTTP — only to origins the manifest grants, checked per request".into()
-        }
-        ImportClass::Refused(why) => format!("REFUSED at load: {why}"),
     }
 }
 
@@ -169,7 +148,10 @@ pub fn check_imports(interface: &ComponentInterface, http_granted: bool) -> Resu
             ImportClass::Http => {
                 return Err(LoadError::Import {
                     import: import.clone(),
-                    why: "the manifest grants no outbound HTTP".into(),
+                    why: "the manifest grants no outbound HTTP (jco builds import wasi:http \
+                          unless given `--disable http`, which the warrant SDK's build does \
+                          when the manifest grants no origin)"
+                        .into(),
                 });
             }
             ImportClass::Refused(why) => {
@@ -202,10 +184,7 @@ mod tests {
             classify("wasi:http/outgoing-handler@0.2.4"),
             ImportClass::Http
         );
-        assert!(matches!(
-            classify("wasi:sockets/tcp@0.2.4"),
-            ImportClass::Refused(_)
-        ));
+        assert_eq!(classify("wasi:sockets/tcp@0.2.4"), ImportClass::Baseline);
         assert!(matches!(
             classify("wasi:io/error@0.3.0"),
             ImportClass::Refused(_)

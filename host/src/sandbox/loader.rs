@@ -8,13 +8,13 @@ use crate::sandbox::LoadError;
 use crate::sandbox::bindings::PluginPre;
 use crate::sandbox::cache::{CacheOutcome, ComponentCache};
 use crate::sandbox::capabilities::Capabilities;
+use crate::sandbox::checked::Checked;
 use crate::sandbox::engine::{EpochTicker, SandboxConfig, build_engine};
-use crate::sandbox::imports::{
-    ComponentInterface, ImportClass, check_imports, classify, component_interface,
-};
+use crate::sandbox::footprint::footprint;
+use crate::sandbox::imports::{ImportClass, check_imports, classify, component_interface};
 use crate::sandbox::plugin::LoadedPlugin;
 use crate::sandbox::state::{CallState, add_host_api};
-use crate::vocab::Bytes;
+use crate::vocab::{Bytes, Limits};
 
 /// The host's sandbox: one engine, its epoch ticker, the compiled-component
 /// cache and the linkers.
@@ -72,8 +72,50 @@ impl Sandbox {
         &self.config
     }
 
-    /// Load a component as a plugin with the given capabilities: check its
-    /// imports against the grants, compile it (or take it from the cache),
+    /// Check a component against capabilities without compiling it: every
+    /// import against the grants, the limits against this host's maximums,
+    /// and what one instantiation creates against the ceiling. The same
+    /// checks run when a host loads a plugin, when `warrant sign` signs one
+    /// and when `warrant inspect` reviews one.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError`] naming the refused import or limit.
+    pub fn check(&self, bytes: &[u8], caps: &Capabilities) -> Result<Checked, LoadError> {
+        self.check_with(bytes, &caps.limits, !caps.http.is_empty())
+    }
+
+    fn check_with(&self, bytes: &[u8], limits: &Limits, http: bool) -> Result<Checked, LoadError> {
+        let interface = component_interface(bytes)?;
+        check_imports(&interface, http)?;
+        self.check_limits(limits)?;
+        let footprint = footprint(bytes)?;
+        // Every call would fail: the author hears it at signing, not from
+        // a host.
+        if footprint.initial_memory > limits.memory {
+            return Err(LoadError::Limit(format!(
+                "the component's memory starts at {}, above its memory limit of {}; raise \
+                 `memory` under [limits] in the manifest",
+                Bytes(footprint.initial_memory),
+                Bytes(limits.memory)
+            )));
+        }
+        if footprint.core_instances > self.config.max_core_instances {
+            return Err(LoadError::Limit(format!(
+                "one instantiation of this component creates {} core instances, above this \
+                 host's ceiling of {} (`max-core-instances` under [sandbox] in the host config)",
+                footprint.core_instances, self.config.max_core_instances
+            )));
+        }
+        Ok(Checked {
+            interface,
+            footprint,
+            http,
+        })
+    }
+
+    /// Load a component as a plugin with the given capabilities: check it
+    /// ([`Sandbox::check`]), compile it (or take it from the cache),
     /// pre-instantiate it and ask it for its tools.
     ///
     /// `digest_hex` is the SHA-256 of `bytes` (the cache key); the caller has
@@ -90,9 +132,7 @@ impl Sandbox {
         digest_hex: &str,
         caps: Capabilities,
     ) -> Result<LoadedPlugin, LoadError> {
-        let interface = component_interface(bytes)?;
-        check_imports(&interface, !caps.http.is_empty())?;
-        self.check_limits(&caps)?;
+        let checked = self.check(bytes, &caps)?;
         for grant in &caps.files {
             if !grant.host.is_dir() {
                 return Err(LoadError::Grant(format!(
@@ -103,19 +143,39 @@ impl Sandbox {
             }
         }
         let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, digest_hex)?;
-        let linker = if caps.http.is_empty() {
-            &self.base_linker
-        } else {
-            &self.http_linker
+        self.prepare(id, component, caps, checked, cache).await
+    }
+
+    /// Check a component against the capabilities its manifest asks for
+    /// ([`Sandbox::check`]), compile it and ask it for its tools — for
+    /// review (`warrant sign`, `warrant inspect`). No directory is mapped:
+    /// the review needs none, and the operator places them.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError`] naming what a host would refuse.
+    pub async fn review(
+        &self,
+        bytes: &[u8],
+        caps: &Capabilities,
+    ) -> Result<LoadedPlugin, LoadError> {
+        let checked = self.check(bytes, caps)?;
+        let caps = Capabilities {
+            files: Vec::new(),
+            secrets: Default::default(),
+            env: Vec::new(),
+            ..caps.clone()
         };
-        self.prepare(id, component, linker, caps, interface, cache)
+        let digest = crate::keys::sha256_hex(bytes);
+        let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, &digest)?;
+        self.prepare("(review)", component, caps, checked, cache)
             .await
     }
 
     /// Compile a component with no grants at all and ask it for its tools,
-    /// for review (`warrant inspect`, `warrant sign`). Imports that a grant
-    /// could allow are linked inert; imports the host never provides are
-    /// reported as the error.
+    /// for review without a manifest (`warrant inspect x.wasm`). Imports
+    /// that a grant could allow are linked inert; imports the host never
+    /// provides are reported as the error.
     ///
     /// # Errors
     ///
@@ -126,41 +186,30 @@ impl Sandbox {
             .imports
             .iter()
             .any(|i| classify(i) == ImportClass::Http);
-        check_imports(&interface, true)?;
-        let component = Component::new(&self.engine, bytes)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let linker = if wants_http {
-            &self.http_linker
-        } else {
-            &self.base_linker
-        };
-        self.prepare(
-            "(review)",
-            component,
-            linker,
-            Capabilities::default(),
-            interface,
-            CacheOutcome::Compiled,
-        )
-        .await
+        let caps = Capabilities::default();
+        let checked = self.check_with(bytes, &caps.limits, wants_http)?;
+        let digest = crate::keys::sha256_hex(bytes);
+        let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, &digest)?;
+        self.prepare("(review)", component, caps, checked, cache)
+            .await
     }
 
-    fn check_limits(&self, caps: &Capabilities) -> Result<(), LoadError> {
-        if caps.limits.memory > self.config.max_memory {
+    fn check_limits(&self, limits: &Limits) -> Result<(), LoadError> {
+        if limits.memory > self.config.max_memory {
             return Err(LoadError::Limit(format!(
                 "memory {} is above this host's per-plugin maximum of {}",
-                Bytes(caps.limits.memory),
+                Bytes(limits.memory),
                 Bytes(self.config.max_memory)
             )));
         }
-        if caps.limits.fuel.is_some() && !self.config.fuel {
+        if limits.fuel.is_some() && !self.config.fuel {
             return Err(LoadError::Limit(
                 "a fuel limit needs fuel metering, which this host has off \
                  (set `fuel = true` under [sandbox] in the host config)"
                     .into(),
             ));
         }
-        if caps.limits.max_instances == 0 || caps.limits.timeout.is_zero() {
+        if limits.max_instances == 0 || limits.timeout.is_zero() {
             return Err(LoadError::Limit(
                 "timeout and max-instances must be above zero".into(),
             ));
@@ -172,11 +221,15 @@ impl Sandbox {
         &self,
         id: &str,
         component: Component,
-        linker: &Linker<CallState>,
         caps: Capabilities,
-        interface: ComponentInterface,
+        checked: Checked,
         cache: CacheOutcome,
     ) -> Result<LoadedPlugin, LoadError> {
+        let linker = if checked.http {
+            &self.http_linker
+        } else {
+            &self.base_linker
+        };
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Invalid(format!("cannot link: {e:#}")))?;
@@ -186,7 +239,7 @@ impl Sandbox {
             pre,
             caps,
             self.config.fuel,
-            interface,
+            checked,
             cache,
             std::sync::Arc::clone(&self.tls),
         )
@@ -195,32 +248,13 @@ impl Sandbox {
 }
 
 fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
-    use wasmtime_wasi::WasiView as _;
-    use wasmtime_wasi::cli::{WasiCli, WasiCliView as _};
-    use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView as _};
-    use wasmtime_wasi::p2::bindings::{cli, filesystem, random};
-    use wasmtime_wasi::random::WasiRandom;
-
     let mut l: Linker<CallState> = Linker::new(engine);
-    // The baseline every Rust wasip2 component imports (io, clocks, random,
-    // stdio, filesystem, environment, exit, terminals); no sockets, ever.
-    wasmtime_wasi::p2::add_to_linker_proxy_interfaces_async(&mut l)?;
-    filesystem::types::add_to_linker::<CallState, WasiFilesystem>(&mut l, CallState::filesystem)?;
-    filesystem::preopens::add_to_linker::<CallState, WasiFilesystem>(
-        &mut l,
-        CallState::filesystem,
-    )?;
-    random::insecure::add_to_linker::<CallState, WasiRandom>(&mut l, |t| t.ctx().ctx.random())?;
-    random::insecure_seed::add_to_linker::<CallState, WasiRandom>(&mut l, |t| {
-        t.ctx().ctx.random()
-    })?;
-    cli::exit::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
-    cli::environment::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
-    cli::terminal_input::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
-    cli::terminal_output::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
-    cli::terminal_stdin::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
-    cli::terminal_stdout::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
-    cli::terminal_stderr::add_to_linker::<CallState, WasiCli>(&mut l, CallState::cli)?;
+    // All of WASI 0.2 but HTTP: io, clocks, random, stdio, exit, terminals,
+    // environment, filesystem and sockets. What a plugin may reach through
+    // them is decided by the per-call context (`wasi.rs`), built only from
+    // grants: no preopens, no variables, a frozen clock, fixed randomness,
+    // and no socket that can ever be opened, unless granted.
+    wasmtime_wasi::p2::add_to_linker_async(&mut l)?;
     add_host_api(&mut l)?;
     Ok(l)
 }

@@ -8,9 +8,12 @@
 mod bindings;
 mod cache;
 mod capabilities;
+mod checked;
+mod describe;
 mod egress;
 mod engine;
 mod error;
+mod footprint;
 mod http;
 mod imports;
 mod loader;
@@ -22,11 +25,13 @@ mod wasi;
 
 pub use cache::CacheOutcome;
 pub use capabilities::{Capabilities, FileGrant, Secret};
+pub use checked::Checked;
+pub use describe::describe_import;
+pub use engine::DEFAULT_MAX_CORE_INSTANCES;
 pub use engine::{SandboxConfig, build_engine};
 pub use error::{CallFailure, LoadError};
+pub use footprint::{Footprint, footprint};
 pub use http::REQUEST_TIMEOUT;
-pub use imports::{
-    ComponentInterface, ImportClass, check_imports, classify, component_interface, describe_import,
-};
+pub use imports::{ComponentInterface, ImportClass, check_imports, classify, component_interface};
 pub use loader::Sandbox;
 pub use plugin::{CallReport, LoadedPlugin};

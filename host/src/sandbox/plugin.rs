@@ -11,6 +11,8 @@ use wasmtime_wasi_http::WasiHttpCtx;
 use crate::sandbox::bindings::{CallError, PluginPre, WitImpact, WitTool};
 use crate::sandbox::cache::CacheOutcome;
 use crate::sandbox::capabilities::Capabilities;
+use crate::sandbox::checked::Checked;
+use crate::sandbox::footprint::{Footprint, with_slack};
 use crate::sandbox::http::HttpGate;
 use crate::sandbox::imports::ComponentInterface;
 use crate::sandbox::outcome::{MAX_FIELD_BYTES, MAX_RESOURCES, classify_error};
@@ -50,6 +52,7 @@ struct PluginInner {
     fuel: bool,
     tools: Vec<ToolSpec>,
     interface: ComponentInterface,
+    footprint: Footprint,
     cache: CacheOutcome,
     tls: Arc<rustls::ClientConfig>,
 }
@@ -82,7 +85,7 @@ impl LoadedPlugin {
         pre: PluginPre<CallState>,
         caps: Capabilities,
         fuel: bool,
-        interface: ComponentInterface,
+        checked: Checked,
         cache: CacheOutcome,
         tls: Arc<rustls::ClientConfig>,
     ) -> Result<Self, LoadError> {
@@ -95,7 +98,8 @@ impl LoadedPlugin {
                 caps: Arc::new(caps),
                 fuel,
                 tools: Vec::new(),
-                interface,
+                interface: checked.interface,
+                footprint: checked.footprint,
                 cache,
                 tls,
             }),
@@ -125,6 +129,12 @@ impl LoadedPlugin {
     /// The component's imports and exports.
     pub fn interface(&self) -> &ComponentInterface {
         &self.inner.interface
+    }
+
+    /// What one instantiation creates (the component's count, before the
+    /// sandbox's slack).
+    pub fn footprint(&self) -> Footprint {
+        self.inner.footprint
     }
 
     /// Whether the compiled component came from the on-disk cache.
@@ -305,11 +315,16 @@ impl LoadedPlugin {
             caps: Arc::clone(&inner.caps),
             wasi,
             http,
-            http_gate: HttpGate::new(Arc::clone(&inner.http), Arc::clone(&inner.tls)),
+            http_gate: HttpGate::new(
+                Arc::clone(&inner.http),
+                Arc::clone(&inner.tls),
+                inner.caps.http_stub,
+            ),
             table,
             limiter: Limiter {
                 memory: usize::try_from(limits.memory).unwrap_or(usize::MAX),
                 memory_hit: false,
+                footprint: with_slack(inner.footprint),
             },
             stdout,
             stderr,

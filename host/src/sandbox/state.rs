@@ -10,6 +10,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::sandbox::bindings;
 use crate::sandbox::capabilities::Capabilities;
+use crate::sandbox::footprint::Footprint;
 use crate::sandbox::http::HttpGate;
 use crate::sandbox::stdio::BoundedPipe;
 use crate::vocab::{CancelToken, CapabilityUse};
@@ -66,6 +67,9 @@ impl WasiHttpView for CallState {
 pub(crate) struct Limiter {
     pub(crate) memory: usize,
     pub(crate) memory_hit: bool,
+    /// Core instances, memories and tables one instantiation may create:
+    /// the component's own count ([`Footprint`]) plus a little slack.
+    pub(crate) footprint: Footprint,
 }
 
 /// Table elements a guest may grow to; Rust components need a few hundred.
@@ -98,15 +102,15 @@ impl wasmtime::ResourceLimiter for Limiter {
     }
 
     fn instances(&self) -> usize {
-        32
+        self.footprint.core_instances as usize
     }
 
     fn tables(&self) -> usize {
-        32
+        self.footprint.tables as usize
     }
 
     fn memories(&self) -> usize {
-        8
+        self.footprint.memories as usize
     }
 }
 

@@ -28,9 +28,14 @@ pub(crate) fn build_wasi(
     let mut b = WasiCtxBuilder::new();
     b.stdout(stdout.clone())
         .stderr(stderr.clone())
+        // Sockets are linked (language runtimes import them) but can never
+        // be used: creating a TCP or UDP socket is refused before any OS
+        // socket exists, no address passes the check, names are not
+        // looked up. No grant changes this; HTTP goes through wasi:http.
         .allow_tcp(false)
         .allow_udp(false)
         .allow_ip_name_lookup(false)
+        .socket_addr_check(|_, _| Box::pin(async { false }))
         .max_random_size(MAX_RANDOM_BYTES);
     for (k, v) in &caps.env {
         b.env(k, v);

@@ -18,6 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["authz"],
     &["operator"],
     &["mediation", "publish"],
+    &["authoring"],
     &["api"],
     &["cli"],
 ];

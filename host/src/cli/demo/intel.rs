@@ -1,6 +1,7 @@
 //! The example threat-intel API that `warrant demo` serves on loopback for
-//! the `http-lookup` example plugin: `GET /v1/indicators/{kind}/{value}`
-//! answers from `example-plugins/http-lookup/sample-intel.json`.
+//! the `http-lookup` and `advisory-lookup` example plugins: `GET
+//! /v1/indicators/{kind}/{value}` and `GET /v1/advisories/{id}` answer from
+//! `example-plugins/http-lookup/sample-intel.json`.
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -57,6 +58,7 @@ impl IntelServer {
         }
         let app = axum::Router::new()
             .route("/v1/indicators/{kind}/{value}", axum::routing::get(lookup))
+            .route("/v1/advisories/{id}", axum::routing::get(advisory))
             .with_state(Arc::new(value));
         let listener = tokio::net::TcpListener::bind(addr)
             .await
@@ -98,6 +100,16 @@ async fn lookup(
     });
     match found {
         Some(i) => axum::Json(i.clone()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn advisory(State(data): State<Arc<Value>>, UrlPath(id): UrlPath<String>) -> Response {
+    let found = data["advisories"]
+        .as_array()
+        .and_then(|list| list.iter().find(|a| a["id"] == id.as_str()));
+    match found {
+        Some(a) => axum::Json(a.clone()).into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
     }
 }

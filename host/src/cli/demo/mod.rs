@@ -1,5 +1,6 @@
 //! `warrant demo`
 
+mod authors;
 mod intel;
 mod operators;
 mod rules;
@@ -39,6 +40,11 @@ pub struct Args {
     /// Run the walkthrough and exit without serving.
     #[arg(long)]
     pub once: bool,
+    /// Also build the Python and TypeScript example plugins from source
+    /// (needs Python 3.11+, Node 20+ and npm), sign them with the example
+    /// publisher key in the state directory, and load and call them.
+    #[arg(long)]
+    pub authors: bool,
 }
 
 const REPORT: &str = "Phishing mail from billing@invoice-portal[.]top delivered a loader fetched from \
@@ -93,12 +99,18 @@ async fn show(
 pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let keys = DemoOperators::create(&a.config)?;
     crate::config::create_state_dir_governor_keys(&a.config)?;
-    let config = HostConfig::load(&a.config)?;
+    authors::publisher_key(&a.config)?;
+    let mut config = HostConfig::load(&a.config)?;
     let people = DemoOperators::new(keys, &config)?;
     out!("warrant demo — config {}", config.path.display());
 
     step(0, "The rules: a release signed by the governors")?;
-    rules::in_force(&a.config).await?;
+    if a.authors {
+        // Enabling the built examples is a change of the rules: the
+        // governors sign the release that enables them.
+        authors::prepare(&mut config).await?;
+    }
+    rules::in_force(&config).await?;
 
     step(1, "Load the signed example plugins")?;
     let intel_data = config
@@ -150,21 +162,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             tools.join(", ")
         );
     }
-    for o in &config.operators {
-        if let Some(k) = people.key(&o.name) {
-            out!(
-                "   operator {} signs with {} (roles: {}; approves: {})",
-                o.name,
-                k.display(),
-                o.roles
-                    .iter()
-                    .map(|r| r.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                o.approves.join(", ")
-            );
-        }
-    }
+    people.print(&config)?;
     for r in host.registry().refusals() {
         out!(
             "   NOT LOADED: {}",
@@ -237,6 +235,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             out["score"],
             out["tags"]
         );
+    }
+    if a.authors {
+        authors::calls(&host, &token).await?;
     }
 
     step(4, "Refusals name the layer that refused")?;

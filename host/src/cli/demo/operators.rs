@@ -44,6 +44,26 @@ impl DemoOperators {
         Ok(Self { keys, issuer })
     }
 
+    /// Print who signs with which key file.
+    pub(super) fn print(&self, config: &HostConfig) -> std::io::Result<()> {
+        for o in &config.operators {
+            if let Some(k) = self.key(&o.name) {
+                out!(
+                    "   operator {} signs with {} (roles: {}; approves: {})",
+                    o.name,
+                    k.display(),
+                    o.roles
+                        .iter()
+                        .map(|r| r.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    o.approves.join(", ")
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// Who issues the demo's tokens.
     pub(super) fn issuer(&self) -> &str {
         self.issuer.operator()

@@ -2,7 +2,9 @@
 //! run (and whenever the example config changes) the walkthrough shows the
 //! loop a real change takes — review (diff), sign (each governor), apply.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+
+use crate::HostConfig;
 
 use crate::config::create_state_dir_governor_keys;
 use crate::operator::rules::RulesDesk;
@@ -10,9 +12,12 @@ use crate::vocab::safe;
 
 /// Put the release the example config makes in force, signed by the demo's
 /// example governors, showing each step; or say which is in force.
-pub(super) async fn in_force(config: &Path) -> anyhow::Result<()> {
-    let governors: Vec<(String, PathBuf)> = create_state_dir_governor_keys(config)?;
-    let desk = RulesDesk::open(config)?;
+pub(super) async fn in_force(config: &HostConfig) -> anyhow::Result<()> {
+    let governors: Vec<(String, PathBuf)> = create_state_dir_governor_keys(&config.path)?;
+    let mut desk = RulesDesk::open(&config.path)?;
+    // The rules as the demo means them (`--authors` enables the examples it
+    // built), not only as the file says.
+    desk.files = config.clone();
     let keeper = desk.keeper()?;
     let c = keeper.candidate(&desk.files).await?;
     if let Some(cur) = c.current.as_ref().filter(|_| c.unchanged) {
@@ -24,7 +29,7 @@ pub(super) async fn in_force(config: &Path) -> anyhow::Result<()> {
     }
     out!(
         "   the rules in {} become release {} ({}); review — `warrant config diff`:",
-        config.display(),
+        config.path.display(),
         c.release.version,
         &c.release.digest()[..19]
     );

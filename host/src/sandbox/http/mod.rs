@@ -34,6 +34,7 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) struct HttpGate {
     allowed: Arc<[HttpOrigin]>,
     tls: Arc<rustls::ClientConfig>,
+    stub: Option<SocketAddr>,
     uses: Arc<Mutex<Vec<HttpRecord>>>,
 }
 
@@ -49,10 +50,15 @@ pub(crate) struct HttpRecord {
 }
 
 impl HttpGate {
-    pub(crate) fn new(allowed: Arc<[HttpOrigin]>, tls: Arc<rustls::ClientConfig>) -> Self {
+    pub(crate) fn new(
+        allowed: Arc<[HttpOrigin]>,
+        tls: Arc<rustls::ClientConfig>,
+        stub: Option<SocketAddr>,
+    ) -> Self {
         Self {
             allowed,
             tls,
+            stub,
             uses: Arc::default(),
         }
     }
@@ -121,6 +127,12 @@ pub(crate) async fn authorize(
     allowed: &[HttpOrigin],
     target: &HttpOrigin,
 ) -> Result<Vec<SocketAddr>, String> {
+    check_granted(allowed, target)?;
+    resolve(target).await
+}
+
+/// Whether the target's origin is exactly one the grant names.
+fn check_granted(allowed: &[HttpOrigin], target: &HttpOrigin) -> Result<(), String> {
     let granted = allowed
         .iter()
         .any(|o| o.scheme == target.scheme && o.host == target.host && o.port == target.port);
@@ -138,8 +150,11 @@ pub(crate) async fn authorize(
             }
         ));
     }
-    // An IP literal or `localhost` granted exactly is the operator's explicit
-    // choice; anything else must resolve to public addresses only.
+    Ok(())
+}
+
+/// Resolve a granted target (see [`authorize`]).
+async fn resolve(target: &HttpOrigin) -> Result<Vec<SocketAddr>, String> {
     if let Ok(ip) = target.host.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, target.port)]);
     }
@@ -187,6 +202,7 @@ impl WasiHttpHooks for HttpGate {
         drop(fut);
         let allowed = Arc::clone(&self.allowed);
         let tls = Arc::clone(&self.tls);
+        let stub = self.stub;
         let method = request.method().to_string();
         let path: String = request
             .uri()
@@ -226,7 +242,11 @@ impl WasiHttpHooks for HttpGate {
                     return Err(HttpError::HttpRequestUriInvalid);
                 }
             };
-            let addr = match authorize(&allowed, &target).await {
+            let checked = match stub {
+                Some(stub) => check_granted(&allowed, &target).map(|()| vec![stub]),
+                None => authorize(&allowed, &target).await,
+            };
+            let addr = match checked {
                 Ok(addr) => addr,
                 Err(why) => {
                     tracing::warn!(target: "warrant::sandbox", "http request refused: {why}");
@@ -253,6 +273,8 @@ impl WasiHttpHooks for HttpGate {
                 between_bytes: pick(options.and_then(|o| o.between_bytes_timeout)),
             };
             let tls_for = (target.scheme == "https").then_some((target.host.as_str(), tls));
+            // `warrant dev`: checked like any request, answered locally.
+            let tls_for = if stub.is_some() { None } else { tls_for };
             let (response, io) = egress::send(request, &addr, tls_for, timeouts).await?;
             let status = response.status().as_u16();
             set(&|r| r.status = Some(status));

@@ -13,6 +13,7 @@
 mod breakdown;
 mod fleet;
 mod instr;
+mod languages;
 mod load;
 mod loopback;
 mod raw;
@@ -89,7 +90,7 @@ fn parse() -> Result<Opts, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE] [--profile SECS] [--instructions]\n\nMeasures the plain-wasmtime floor (typed calls, the host's engine settings) against\nthe mediated call (library, HTTP/JSON, MCP, and a raw loopback echo as the HTTP floor),\nthe cost of each stage against its budget, throughput at 1/2/64 callers, cold load\nfrom cache vs compile, halt/quarantine latency from another process, and the fleet on\nPostgreSQL (a throwaway cluster: the PostgreSQL backend against SQLite, halt propagation\nacross two hosts).\n\n  --smoke          a few hundred iterations: proves it works (CI)\n  --profile SECS   only loop mediated calls, for `perf record`\n  --instructions   also count instructions per stage under valgrind's callgrind\n                   (repeatable on a noisy machine; needs valgrind)"
+                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE] [--profile SECS] [--instructions]\n\nMeasures the plain-wasmtime floor (typed calls, the host's engine settings) against\nthe mediated call (library, HTTP/JSON, MCP, and a raw loopback echo as the HTTP floor),\nthe cost of each stage against its budget, throughput at 1/2/64 callers, cold load\nfrom cache vs compile, the same tool in Rust, Python and TypeScript (compile, cached load, call), halt/quarantine latency from another process, and the fleet on\nPostgreSQL (a throwaway cluster: the PostgreSQL backend against SQLite, halt propagation\nacross two hosts).\n\n  --smoke          a few hundred iterations: proves it works (CI)\n  --profile SECS   only loop mediated calls, for `perf record`\n  --instructions   also count instructions per stage under valgrind's callgrind\n                   (repeatable on a noisy machine; needs valgrind)"
                 );
                 std::process::exit(0);
             }

@@ -159,6 +159,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
 
     let throughput = throughput(&raw, &durable, &t_durable, (&fast, &t_fast), opts).await?;
     let cold = crate::load::cold_load(opts).await?;
+    let languages = crate::languages::languages(opts).await?;
     let stops = crate::load::stop_latency(&fx_durable, &durable, opts).await?;
     let fleet = crate::fleet::fleet(opts, (&fast, &t_fast)).await?;
 
@@ -190,6 +191,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         "stages": stages,
         "throughput_per_s": throughput,
         "cold_load": cold,
+        "languages": languages,
         "stop_buttons": stops,
         "fleet": fleet,
     }))
