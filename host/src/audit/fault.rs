@@ -145,6 +145,20 @@ pub enum ChainFault {
         /// What is wrong.
         why: String,
     },
+    /// A record names a release of the rules that was not in force when
+    /// it was written: one this chain never applied, or one replaced more
+    /// than a minute before.
+    #[error("record {seq} (line {line}): {kind} was not made under the rules in force — {why}")]
+    NotInForce {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+        /// The record's kind.
+        kind: String,
+        /// What is wrong.
+        why: String,
+    },
     /// A record in an older format after one in a newer: written to avoid
     /// a newer format's checks.
     #[error(

@@ -49,8 +49,15 @@ pub(crate) struct RulesSeen {
     anchor: Option<Governance>,
     last: Option<Release>,
     people: HashMap<String, People>,
+    /// When each release stopped being in force (the time of the record
+    /// that applied the next).
+    superseded: HashMap<String, String>,
     pub(crate) releases: Vec<VerifiedRelease>,
 }
+
+/// How long after a release is superseded a record may still name it: a
+/// process that read the rules just before another applied new ones.
+const SUPERSEDED_GRACE_SECS: i64 = 60;
 
 impl RulesSeen {
     /// For the chain at `log`, anchored to `anchor` when given.
@@ -60,6 +67,7 @@ impl RulesSeen {
             anchor,
             last: None,
             people: HashMap::new(),
+            superseded: HashMap::new(),
             releases: Vec::new(),
         }
     }
@@ -77,7 +85,13 @@ impl RulesSeen {
         let release = Release::parse(&doc).map_err(|e| e.to_string())?;
         // The same release recorded again (a host that lost its note of
         // what it recorded last): still in force, nothing new.
-        if self.last.as_ref().is_some_and(|l| l.digest() == a.digest) {
+        if let Some(l) = self.last.as_ref().filter(|l| l.digest() == a.digest) {
+            if l.version != a.version || l.previous != a.previous {
+                return Err(format!(
+                    "the record says release {} after {:?} for the digest of release {} after {:?}",
+                    a.version, a.previous, l.version, l.previous
+                ));
+            }
             return Ok(());
         }
         if release.version != a.version || release.previous != a.previous {
@@ -113,8 +127,22 @@ impl RulesSeen {
             ));
         }
         let mut anchor_note = None;
-        let decider = match &previous {
-            Some(p) => {
+        // The first release this chain applied is decided by the
+        // auditor's anchor when one is given — never by an archived
+        // document it names, which whoever wrote the archive chose.
+        let anchored = self.last.is_none() && self.anchor.is_some();
+        let decider = match (&previous, &self.anchor) {
+            (_, Some(g)) if anchored => {
+                anchor_note = Some("anchored to the governors given".to_owned());
+                g.clone()
+            }
+            (Some(p), _) => {
+                if self.last.is_none() {
+                    anchor_note = Some(format!(
+                        "anchored to the governors of archived release {} (pass --governors to anchor it to yours)",
+                        p.version
+                    ));
+                }
                 let pf = RuleFiles::Pinned {
                     pins: p.files.clone(),
                     archive: archive.files_dir(),
@@ -126,17 +154,12 @@ impl RulesSeen {
                     own.clone()
                 }
             }
-            None => {
-                match &self.anchor {
-                    Some(g) => {
-                        anchor_note = Some("anchored to the governors given".to_owned());
-                        g.clone()
-                    }
-                    None => {
-                        anchor_note = Some("anchored to its own governors (pass --governors to anchor it to yours)".to_owned());
-                        own.clone()
-                    }
-                }
+            (None, _) => {
+                anchor_note = Some(
+                    "anchored to its own governors (pass --governors to anchor it to yours)"
+                        .to_owned(),
+                );
+                own.clone()
             }
         };
         let changes = diff(previous.as_ref(), &release, &|d| {
@@ -153,6 +176,19 @@ impl RulesSeen {
                 } else {
                     format!(" ({})", q.rejected.join("; "))
                 }
+            ));
+        }
+        // What the record says of its signatures is what they prove.
+        let sorted = |l: &[String]| l.iter().cloned().collect::<std::collections::BTreeSet<_>>();
+        if !anchored
+            && (a.mode != decider.mode.as_str() || sorted(&a.signers) != sorted(&q.signers))
+        {
+            return Err(format!(
+                "the record says {} and signers [{}]; its signatures prove {} and signers [{}]",
+                a.mode,
+                a.signers.join(", "),
+                decider.mode.as_str(),
+                q.signers.join(", ")
             ));
         }
         let (operators, agents) = operators_and_agents(
@@ -173,6 +209,27 @@ impl RulesSeen {
         self.last = Some(release);
         Ok(())
     }
+    /// Whether a record made at `time` may name release `digest`: the one
+    /// this chain applied last, or one it superseded less than a minute
+    /// before.
+    fn in_force(&self, digest: &str, time: &str) -> Result<(), String> {
+        if self.last.as_ref().is_some_and(|l| l.digest() == digest) {
+            return Ok(());
+        }
+        let Some(until) = self.superseded.get(digest) else {
+            return Err(format!(
+                "it names release {digest}, which this chain did not apply before it"
+            ));
+        };
+        let at = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+        match (at(until), at(time)) {
+            (Some(u), Some(t)) if (t - u).num_seconds() <= SUPERSEDED_GRACE_SECS => Ok(()),
+            _ => Err(format!(
+                "it names release {digest}, which a newer release replaced at {until}"
+            )),
+        }
+    }
+
     /// Check one record against the rules: a `config.applied` record's
     /// release, and an operator record's signature against the rules its
     /// record names (from format 7) or the config's (`keys`).
@@ -184,16 +241,38 @@ impl RulesSeen {
         keys: &VerifyKeys,
     ) -> Result<Result<Checked, String>, ChainFault> {
         let rules = self;
-        if v >= 7
-            && r.kind == "config.applied"
-            && let Some(crate::audit::event::Event::ConfigApplied(a)) = r.event()
-        {
+        if v >= 7 && r.kind == "config.applied" {
+            let Some(crate::audit::event::Event::ConfigApplied(a)) = r.event() else {
+                return Err(ChainFault::Release {
+                    seq: r.seq,
+                    line: line_no,
+                    version: 0,
+                    why: "its data is not a release record (unknown or missing fields)".into(),
+                });
+            };
+            let before = rules.last.as_ref().map(Release::digest);
             rules.applied(&a).map_err(|why| ChainFault::Release {
                 seq: r.seq,
                 line: line_no,
                 version: a.version,
                 why,
             })?;
+            if let Some(b) = before.filter(|b| *b != a.digest) {
+                rules.superseded.insert(b, r.time.clone());
+            }
+        } else if v >= 7
+            && let Some(d) = r
+                .event()
+                .and_then(|e| e.release().map(|x| x.digest.clone()))
+        {
+            rules
+                .in_force(&d, &r.time)
+                .map_err(|why| ChainFault::NotInForce {
+                    seq: r.seq,
+                    line: line_no,
+                    kind: r.kind.clone(),
+                    why,
+                })?;
         }
         // An operator's signature is checked against the rules its record
         // names (from format 7), else the config's.

@@ -31,9 +31,14 @@ pub(super) fn trust_store(
                         if !at.exists(f) {
                             continue;
                         }
-                        let path = at.locate(f).map_err(|why| (field("public-key-file"), why))?;
+                        let path = at
+                            .locate(f)
+                            .map_err(|why| (field("public-key-file"), why))?;
                         let text = std::fs::read_to_string(&path).map_err(|e| {
-                            (field("public-key-file"), format!("cannot read {}: {e}", path.display()))
+                            (
+                                field("public-key-file"),
+                                format!("cannot read {}: {e}", path.display()),
+                            )
                         })?;
                         let key = crate::keys::parse_ed25519_public(&text)
                             .map_err(|why| (field("public-key-file"), format!("{f}: {}", why.0)))?;

@@ -34,23 +34,61 @@ pub(super) fn by<T: Serialize>(items: &[T], key: impl Fn(&T) -> String) -> BTree
     items.iter().map(|i| (key(i), json(i))).collect()
 }
 
-/// Entries added (widen), removed (narrow) and changed (as `each` says).
+/// What changes for one entry (its key, old and new value).
+pub(super) type EntryChanges = dyn Fn(&str, &Value, &Value) -> Vec<Change>;
+
+/// Entries added (widen), removed (narrow) and changed (as `each` says,
+/// for the fields it names in `handled`; any other field that changed is
+/// reviewed and widens — a field the review does not know of never
+/// passes as narrowing).
 pub(super) fn keyed(
     d: &mut ReleaseDiff,
     what: &str,
     old: &BTreeMap<String, Value>,
     new: &BTreeMap<String, Value>,
-    each: &dyn Fn(&str, &Value, &Value) -> Vec<Change>,
+    (each, handled): (&EntryChanges, &[&str]),
 ) {
     for (k, v) in new {
         match old.get(k) {
             None => d.changes.push(widen(format!("{what} {k} is added"))),
-            Some(o) if o != v => d.changes.extend(each(k, o, v)),
+            Some(o) if o != v => {
+                d.changes.extend(each(k, o, v));
+                residual(&mut d.changes, &format!("{what} {k}'s"), o, v, handled);
+            }
             Some(_) => {}
         }
     }
     for k in old.keys().filter(|k| !new.contains_key(*k)) {
         d.changes.push(narrow(format!("{what} {k} is removed")));
+    }
+}
+
+/// Every top-level field of two objects that differs and is not in
+/// `handled`: a change the review names as it is, and counts as widening.
+pub(super) fn residual(
+    out: &mut Vec<Change>,
+    what: &str,
+    old: &Value,
+    new: &Value,
+    handled: &[&str],
+) {
+    if handled.contains(&"*") {
+        return;
+    }
+    let empty = serde_json::Map::new();
+    let (a, b) = (
+        old.as_object().unwrap_or(&empty),
+        new.as_object().unwrap_or(&empty),
+    );
+    for f in a.keys().chain(b.keys()).collect::<BTreeSet<_>>() {
+        if !handled.contains(&f.as_str()) && a.get(f) != b.get(f) {
+            let show = |v: Option<&Value>| v.map_or_else(|| "none".into(), Value::to_string);
+            out.push(widen(format!(
+                "{what} {f}: {} → {}",
+                show(a.get(f)),
+                show(b.get(f))
+            )));
+        }
     }
 }
 
@@ -137,6 +175,13 @@ pub(super) fn approvals(d: &mut ReleaseDiff, old: &Value, new: &Value) {
                 .push(widen(format!("approvals' {f}: {} → {}", old[f], new[f])));
         }
     }
+    residual(
+        &mut d.changes,
+        "[approvals]",
+        old,
+        new,
+        &["four-eyes", "required", "wait", "expiry"],
+    );
 }
 
 pub(super) fn rates(d: &mut ReleaseDiff, old: &Value, new: &Value) {
@@ -152,6 +197,13 @@ pub(super) fn rates(d: &mut ReleaseDiff, old: &Value, new: &Value) {
             );
         }
     }
+    residual(
+        &mut d.changes,
+        "[rates]",
+        old,
+        new,
+        &["tools", "concurrent"],
+    );
 }
 
 pub(super) fn ceilings(d: &mut ReleaseDiff, old: &Value, new: &Value) {
@@ -173,6 +225,13 @@ pub(super) fn ceilings(d: &mut ReleaseDiff, old: &Value, new: &Value) {
             ),
         }
     }
+    residual(
+        &mut d.changes,
+        "[ceilings]",
+        old,
+        new,
+        &["files", "http", "secrets", "env"],
+    );
 }
 
 pub(super) fn policies(
@@ -214,6 +273,13 @@ pub(super) fn policies(
                     text.trim_end()
                 )));
             }
+            Some((_, was_shadow)) if was_shadow != shadow => {
+                d.changes.push(widen(if *shadow {
+                    format!("policy file {f} moves to the shadow set (it no longer decides)")
+                } else {
+                    format!("shadow policy file {f} is promoted: it now decides")
+                }));
+            }
             Some(_) => {}
         }
     }
@@ -242,138 +308,4 @@ pub(super) fn governor_files_changed(old: &Release, new: &Release) -> bool {
             .as_ref()
             .is_some_and(|f| old.files.get(f) != new.files.get(f))
     })
-}
-
-/// What changes for one agent.
-pub(super) fn agent_changes(id: &str, a: &Value, b: &Value) -> Vec<Change> {
-    let mut c = Vec::new();
-    set_change(
-        &mut c,
-        &format!("agent {id}"),
-        "tool",
-        &a["tools"],
-        &b["tools"],
-    );
-    set_change(
-        &mut c,
-        &format!("agent {id}"),
-        "workload",
-        &a["workload"],
-        &b["workload"],
-    );
-    limit_change(
-        &mut c,
-        &format!("agent {id}'s rate"),
-        &a["rate"],
-        &b["rate"],
-    );
-    limit_change(
-        &mut c,
-        &format!("agent {id}'s max-concurrent"),
-        &a["max-concurrent"],
-        &b["max-concurrent"],
-    );
-    for f in ["owner", "model", "model-owner"] {
-        if a[f] != b[f] {
-            c.push(widen(format!("agent {id}'s {f}: {} → {}", a[f], b[f])));
-        }
-    }
-    c
-}
-
-/// What changes for one operator.
-pub(super) fn operator_changes(name: &str, a: &Value, b: &Value) -> Vec<Change> {
-    let mut c = Vec::new();
-    set_change(
-        &mut c,
-        &format!("operator {name}"),
-        "role",
-        &a["roles"],
-        &b["roles"],
-    );
-    set_change(
-        &mut c,
-        &format!("operator {name}"),
-        "approval right",
-        &a["approves"],
-        &b["approves"],
-    );
-    let keys = |v: &Value| {
-        v.as_array()
-            .map(|l| {
-                l.iter()
-                    .map(|k| (k["id"].as_str().unwrap_or_default().to_owned(), k.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let (ka, kb): (BTreeMap<String, Value>, BTreeMap<String, Value>) =
-        (keys(&a["keys"]), keys(&b["keys"]));
-    for (id, k) in &kb {
-        match ka.get(id) {
-            None => c.push(widen(format!("operator {name} gains key {id}"))),
-            Some(old) if old != k => {
-                let revoked = old["revoked-at"].is_null() && !k["revoked-at"].is_null();
-                c.push(Change {
-                    text: if revoked {
-                        format!(
-                            "operator {name}'s key {id} is revoked from {}",
-                            k["revoked-at"]
-                        )
-                    } else {
-                        format!("operator {name}'s key {id} changes")
-                    },
-                    narrows: revoked,
-                });
-            }
-            Some(_) => {}
-        }
-    }
-    for id in ka.keys().filter(|id| !kb.contains_key(*id)) {
-        c.push(narrow(format!("operator {name} loses key {id}")));
-    }
-    if a["automation"] != b["automation"] {
-        c.push(Change {
-            text: format!(
-                "operator {name} is {} an automation",
-                if b["automation"] == true {
-                    "now"
-                } else {
-                    "no longer"
-                }
-            ),
-            narrows: b["automation"] == true,
-        });
-    }
-    if a["oidc"] != b["oidc"] {
-        c.push(widen(format!(
-            "operator {name}'s OpenID identity: {} → {}",
-            a["oidc"], b["oidc"]
-        )));
-    }
-    c
-}
-
-/// What changes for one plugin entry.
-pub(super) fn plugin_changes(m: &str, a: &Value, b: &Value) -> Vec<Change> {
-    let mut c = Vec::new();
-    if a["enabled"] != b["enabled"] {
-        c.push(Change {
-            text: format!(
-                "plugin {m} is {}",
-                if b["enabled"] == true {
-                    "enabled"
-                } else {
-                    "disabled"
-                }
-            ),
-            narrows: b["enabled"] == false,
-        });
-    }
-    for f in ["env", "secrets", "dirs", "limits", "action-owners"] {
-        if a[f] != b[f] {
-            c.push(widen(format!("plugin {m}'s {f}: {} → {}", a[f], b[f])));
-        }
-    }
-    c
 }

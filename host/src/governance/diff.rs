@@ -9,8 +9,12 @@
 use crate::governance::Release;
 pub use crate::governance::change::{Change, ReleaseDiff};
 use crate::governance::changes::{
-    agent_changes, approvals, by, ceilings, flip, governance_words, governor_files_changed, json,
-    keyed, operator_changes, plugin_changes, policies, rates, set_change, short, widen,
+    approvals, by, ceilings, flip, governance_words, governor_files_changed, json, keyed, policies,
+    rates, set_change, short, widen,
+};
+use crate::governance::entries::{
+    AGENT_FIELDS, ALL_FIELDS, OPERATOR_FIELDS, PLUGIN_FIELDS, agent_changes, operator_changes,
+    plugin_changes,
 };
 
 /// What `new` changes against `old` (none: everything is new); `texts`
@@ -47,21 +51,24 @@ pub fn diff(
         "agent",
         &by(&o.agents, |a| a.id.clone()),
         &by(&n.agents, |a| a.id.clone()),
-        &agent_changes,
+        (&agent_changes, AGENT_FIELDS),
     );
     keyed(
         &mut d,
         "operator",
         &by(&o.operators, |x| x.name.clone()),
         &by(&n.operators, |x| x.name.clone()),
-        &operator_changes,
+        (&operator_changes, OPERATOR_FIELDS),
     );
     keyed(
         &mut d,
         "trusted publisher key",
         &by(&o.trust.keys, |k| k.id.clone()),
         &by(&n.trust.keys, |k| k.id.clone()),
-        &|id, _, _| vec![widen(format!("trusted publisher key {id} changes"))],
+        (
+            &|id, _, _| vec![widen(format!("trusted publisher key {id} changes"))],
+            ALL_FIELDS,
+        ),
     );
     set_change(
         &mut d.changes,
@@ -76,14 +83,17 @@ pub fn diff(
         "issuer",
         &by(&o.issuers, |i| i.id.clone()),
         &by(&n.issuers, |i| i.id.clone()),
-        &|id, _, _| vec![widen(format!("issuer {id} changes"))],
+        (
+            &|id, _, _| vec![widen(format!("issuer {id} changes"))],
+            ALL_FIELDS,
+        ),
     );
     keyed(
         &mut d,
         "plugin",
         &by(&o.plugins, |p| p.manifest.clone()),
         &by(&n.plugins, |p| p.manifest.clone()),
-        &plugin_changes,
+        (&plugin_changes, PLUGIN_FIELDS),
     );
     for p in &n.plugins {
         let (was, now) = (old.files.get(&p.manifest), new.files.get(&p.manifest));
@@ -103,7 +113,10 @@ pub fn diff(
         "budget",
         &by(&o.budgets, |b| b.name.clone()),
         &by(&n.budgets, |b| b.name.clone()),
-        &|name, a, b| vec![widen(format!("budget {name} changes: {a} → {b}"))],
+        (
+            &|name, a, b| vec![widen(format!("budget {name} changes: {a} → {b}"))],
+            ALL_FIELDS,
+        ),
     );
     // A budget added limits; one removed widens.
     for c in d.changes.iter_mut() {

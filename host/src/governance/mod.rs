@@ -14,6 +14,7 @@
 mod change;
 mod changes;
 mod diff;
+mod entries;
 mod release;
 mod rules;
 mod signatures;

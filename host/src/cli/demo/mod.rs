@@ -106,8 +106,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
 
     step(0, "The rules: a release signed by the governors")?;
     if a.authors {
-        // Enabling the built examples is a change of the rules: the
-        // governors sign the release that enables them.
+        // Enabling the built examples is a change the governors sign.
         authors::prepare(&mut config).await?;
     }
     rules::in_force(&config).await?;

@@ -31,6 +31,16 @@ declare module 'warrant:plugin/types@0.1.0' {
     impact: Impact,
   }
   /**
+   * What one tool returns: its output's JSON Schema (as JSON text). The
+   * signed manifest pins it as `output-schema`; the host then returns the
+   * output as structured content and refuses an output that does not
+   * match it.
+   */
+  export interface ToolOutput {
+    name: string,
+    outputSchema: string,
+  }
+  /**
    * Why a call failed, as the plugin reports it.
    */
   export type CallError = CallErrorInvalidInput | CallErrorFailed;

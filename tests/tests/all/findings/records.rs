@@ -72,6 +72,9 @@ fn verify(fx: &Fixture) -> (bool, String) {
     )
 }
 
+/// A change made to a record's data.
+type Forgery = Box<dyn Fn(&mut Value)>;
+
 #[tokio::test]
 async fn a_record_that_says_more_than_its_signed_action_is_reported() {
     let fx = crate::accountability::soc("1s").await;
@@ -104,7 +107,7 @@ async fn a_record_that_says_more_than_its_signed_action_is_reported() {
     let (ok, out) = verify(&fx);
     assert!(ok, "{out}");
 
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, &str)> = vec![
+    let cases: Vec<(&str, Forgery, &str)> = vec![
         (
             "host.resumed",
             Box::new(|d| d["reason"] = json!("approved by the CISO")),
@@ -141,6 +144,33 @@ async fn a_record_that_says_more_than_its_signed_action_is_reported() {
         let (ok, out) = verify(&fx);
         assert!(
             !ok && out.contains("without a valid operator signature") && out.contains(says),
+            "a forged {kind} ({says}) passed: {out}"
+        );
+        restore(&fx, &original);
+    }
+    // Records that misstate the rules they were made under.
+    let rules: Vec<(&str, Forgery, &str)> = vec![
+        (
+            "call.decided",
+            Box::new(|d| d["release"]["digest"] = json!(format!("sha256:{}", "0".repeat(64)))),
+            "was not made under the rules in force",
+        ),
+        (
+            "config.applied",
+            Box::new(|d| d["signers"] = json!(["mallory"])),
+            "its signatures prove",
+        ),
+        (
+            "config.applied",
+            Box::new(|d| d["note"] = json!("signed off by the board")),
+            "not a release record",
+        ),
+    ];
+    for (kind, edit, says) in rules {
+        let original = forge(&fx, kind, edit);
+        let (ok, out) = verify(&fx);
+        assert!(
+            !ok && out.contains(says),
             "a forged {kind} ({says}) passed: {out}"
         );
         restore(&fx, &original);

@@ -9,6 +9,7 @@
 mod fleet;
 mod history;
 mod insider;
+mod narrowing;
 mod quorum;
 mod unsigned;
 
