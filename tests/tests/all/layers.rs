@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["manifest", "config", "state"],
     &["governance"],
     &["sandbox", "audit"],
-    &["registry", "identity"],
+    &["registry", "identity", "evidence"],
     &["authz"],
     &["operator"],
     &["mediation", "publish"],
