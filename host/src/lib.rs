@@ -41,6 +41,7 @@
 //! | bottom | [`vocab`] (shared vocabulary), [`privfs`] (private files) |
 
 pub mod api;
+pub mod assure;
 pub mod audit;
 pub mod authoring;
 pub mod authz;

@@ -16,6 +16,7 @@ macro_rules! out {
 }
 
 mod approvals;
+mod assure;
 mod audit;
 mod audit_paths;
 mod audit_prove;
@@ -212,6 +213,9 @@ pub enum Command {
     /// `evidence export`, `evidence verify`, `evidence keys`.
     #[command(subcommand)]
     Evidence(evidence::Command),
+    /// Evaluate the rules in force and the audit chain against a catalogue
+    /// of controls: text, HTML, or NIST OSCAL assessment results.
+    Assure(assure::Args),
 }
 
 /// The whole program: parse arguments, run, print errors, give the exit
@@ -274,6 +278,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Test(a) => test::run(a).await,
         Command::Witness(a) => witness::run(a).await,
         Command::Evidence(c) => evidence::run(c).await,
+        Command::Assure(a) => assure::run(a).await,
     }
 }
 

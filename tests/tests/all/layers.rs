@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["authz"],
     &["operator"],
     &["mediation", "publish"],
-    &["authoring"],
+    &["authoring", "assure"],
     &["api"],
     &["cli"],
 ];

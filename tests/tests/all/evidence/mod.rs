@@ -5,6 +5,7 @@
 //! task's evidence verified on a clean directory with public keys only,
 //! and every kind of tampering with it named.
 
+mod assure;
 mod export;
 mod witness;
 
