@@ -6,6 +6,7 @@
 //! and every kind of tampering with it named.
 
 mod assure;
+mod console;
 mod export;
 mod witness;
 
