@@ -2,9 +2,10 @@
 //! (the loaded host) and the chain's counts, and says how well it holds,
 //! why, and what shows it.
 
-use crate::assure::Status::{self, Met, NotMet, Partly};
+use crate::assure::Status::{Met, NotMet, Partly};
 use crate::assure::chain::ChainFacts;
 use crate::assure::people;
+use crate::assure::{Outcome, share};
 use crate::authz::{PolicyCase, PolicyDecision, tool_matches};
 use crate::config::GovernanceMode;
 use crate::mediation::Loaded;
@@ -26,8 +27,6 @@ pub(super) const CHECKS: &[&str] = &[
     "rates-and-budgets",
 ];
 
-pub(super) type Outcome = (Status, String, Vec<String>);
-
 /// Run check `name`.
 pub(super) fn run(name: &str, l: &Loaded, chain: &ChainFacts) -> Outcome {
     match name {
@@ -44,16 +43,6 @@ pub(super) fn run(name: &str, l: &Loaded, chain: &ChainFacts) -> Outcome {
         "sender-constrained" => people::dpop(l),
         "rates-and-budgets" => limits(l),
         other => (NotMet, format!("no check named {other}"), Vec::new()),
-    }
-}
-
-/// All, some or none of `n` items hold (`ok` of them).
-pub(super) fn share(ok: usize, n: usize) -> Status {
-    match (ok, n) {
-        (_, 0) => NotMet,
-        (a, b) if a == b => Met,
-        (0, _) => NotMet,
-        _ => Partly,
     }
 }
 

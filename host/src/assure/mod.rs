@@ -114,6 +114,19 @@ impl Status {
     }
 }
 
+/// What a check finds: how well, why, and what shows it.
+pub(crate) type Outcome = (Status, String, Vec<String>);
+
+/// All, some or none of `n` items hold (`ok` of them).
+pub(crate) fn share(ok: usize, n: usize) -> Status {
+    match (ok, n) {
+        (_, 0) => Status::NotMet,
+        (a, b) if a == b => Status::Met,
+        (0, _) => Status::NotMet,
+        _ => Status::Partly,
+    }
+}
+
 /// One control's result.
 #[derive(Debug, Clone)]
 pub struct Finding {

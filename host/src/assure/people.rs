@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::assure::Status::{Met, NotMet, Partly};
 use crate::assure::chain::ChainFacts;
-use crate::assure::checks::{Outcome, share};
+use crate::assure::{Outcome, share};
 use crate::config::Role;
 use crate::mediation::Loaded;
 

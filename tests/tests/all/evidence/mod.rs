@@ -115,7 +115,8 @@ pub(crate) async fn witnessed(audit_dir: &Path) -> u64 {
             .lines()
             .count() as u64
     };
-    for _ in 0..400 {
+    // A busy machine (builds beside the tests) can take a while.
+    for _ in 0..1200 {
         let size = last();
         let cps = std::fs::read_to_string(audit_dir.join("checkpoints.jsonl")).unwrap_or_default();
         let done = cps.lines().any(|l| {
@@ -130,7 +131,10 @@ pub(crate) async fn witnessed(audit_dir: &Path) -> u64 {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    panic!("the chain's last checkpoint was never cosigned");
+    panic!(
+        "the chain's last checkpoint was never cosigned; checkpoints: {}",
+        std::fs::read_to_string(audit_dir.join("checkpoints.jsonl")).unwrap_or_default()
+    );
 }
 
 /// Run a CLI command; its success and output.
