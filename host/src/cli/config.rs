@@ -35,6 +35,12 @@ pub enum Command {
     /// [governance] table naming the governors; the next `config sign`
     /// by each and `config apply` make its first signed release.
     Init(crate::cli::config_init::InitArgs),
+    /// Print the JSON Schema of warrant.toml (for an editor's completion
+    /// and validation), generated from the types the parser reads.
+    Schema,
+    /// Print the configuration reference (Markdown): every key with its
+    /// type, default and meaning — the book's config-reference.md.
+    Reference,
 }
 
 /// Arguments of `config sign`.
@@ -64,6 +70,17 @@ pub struct ApplyArgs {
 
 pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
+        Command::Schema => {
+            out!(
+                "{}",
+                serde_json::to_string_pretty(&crate::config::schema::json_schema())?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reference => {
+            print!("{}", crate::config::schema::reference());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff(a) => {
             let s = RulesDesk::open(&a.config)?;
             let c = s.keeper()?.candidate(&s.files).await?;

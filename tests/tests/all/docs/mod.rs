@@ -6,6 +6,7 @@
 //! tests that exist.
 
 mod links;
+mod reference;
 
 use std::path::{Path, PathBuf};
 
