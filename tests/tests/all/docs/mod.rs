@@ -7,6 +7,7 @@
 
 mod links;
 mod reference;
+mod snippets;
 
 use std::path::{Path, PathBuf};
 
