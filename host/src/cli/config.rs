@@ -37,10 +37,19 @@ pub enum Command {
     Init(crate::cli::config_init::InitArgs),
     /// Print the JSON Schema of warrant.toml (for an editor's completion
     /// and validation), generated from the types the parser reads.
-    Schema,
+    Schema(FormatArg),
     /// Print the configuration reference (Markdown): every key with its
     /// type, default and meaning — the book's config-reference.md.
-    Reference,
+    Reference(FormatArg),
+}
+
+/// Which format `config schema` and `config reference` describe.
+#[derive(Debug, clap::Args)]
+pub struct FormatArg {
+    /// The plugin manifest format instead of warrant.toml (the book's
+    /// manifest-reference.md).
+    #[arg(long)]
+    pub manifest: bool,
 }
 
 /// Arguments of `config sign`.
@@ -70,15 +79,22 @@ pub struct ApplyArgs {
 
 pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
-        Command::Schema => {
-            out!(
-                "{}",
-                serde_json::to_string_pretty(&crate::config::schema::json_schema())?
-            );
+        Command::Schema(f) => {
+            let schema = if f.manifest {
+                crate::manifest::schema::json_schema()
+            } else {
+                crate::config::schema::json_schema()
+            };
+            out!("{}", serde_json::to_string_pretty(&schema)?);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Reference => {
-            print!("{}", crate::config::schema::reference());
+        Command::Reference(f) => {
+            let page = if f.manifest {
+                crate::manifest::schema::reference()
+            } else {
+                crate::config::schema::reference()
+            };
+            print!("{page}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Diff(a) => {

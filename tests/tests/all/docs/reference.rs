@@ -95,3 +95,50 @@ fn the_configuration_reference_is_generated_from_the_parsers_types() {
         "unknown keys are refused"
     );
 }
+
+#[test]
+fn the_manifest_reference_is_generated_from_the_parsers_types() {
+    let reference = warrant::manifest::schema::reference();
+    same_as_generated(
+        "manifest-reference.md",
+        &reference,
+        "warrant config reference --manifest",
+    );
+    // Every key of every shipped manifest is in the reference.
+    let mut used = Vec::new();
+    let dir = root().join("manifests");
+    let mut manifests = 0;
+    for e in std::fs::read_dir(&dir).expect("manifests/").flatten() {
+        let p = e.path();
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        if p.extension().is_some_and(|x| x == "toml") && text.contains("manifest-version") {
+            manifests += 1;
+            keys(
+                &toml::Value::Table(toml::from_str(&text).expect("toml")),
+                &mut used,
+            );
+        }
+    }
+    assert!(
+        manifests >= 4,
+        "the shipped manifests were read ({manifests})"
+    );
+    let missing: Vec<_> = used
+        .iter()
+        .filter(|k| {
+            !reference.contains(&format!("`{k}`"))
+                && !reference.contains(&format!(".{k}]"))
+                && !reference.contains(&format!("[{k}]"))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keys of the shipped manifests not in the reference: {missing:?}"
+    );
+    let schema = warrant::manifest::schema::json_schema();
+    assert_eq!(
+        schema["additionalProperties"],
+        serde_json::json!(false),
+        "unknown keys are refused"
+    );
+}
