@@ -10,12 +10,13 @@ use std::sync::atomic::Ordering;
 use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
 use crate::audit::{AuditError, Reservation};
 use crate::authz::{CallAsk, Grant, Refusal};
+use crate::capability::CapabilityUse;
 use crate::mediation::Host;
 use crate::mediation::approval::Approved;
 use crate::mediation::context::{CallContext, InputFacts, refused};
 use crate::mediation::inflight::{Entry, Running};
 use crate::mediation::request::{CallError, CallRequest, CallResponse};
-use crate::vocab::{CancelToken, CapabilityUse};
+use crate::vocab::CancelToken;
 
 /// How far a call got: what to record, and what to run.
 struct Decided<'r> {

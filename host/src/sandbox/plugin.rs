@@ -8,19 +8,20 @@ use wasmtime::component::ResourceTable;
 use wasmtime::{Engine, Store, UpdateDeadline};
 use wasmtime_wasi_http::WasiHttpCtx;
 
+use crate::capability::credentials::Credential;
+use crate::capability::http::HttpGate;
+use crate::capability::{Capabilities, CapabilityUse, Watch};
 use crate::sandbox::bindings::{CallError, PluginPre, WitImpact, WitTool};
 use crate::sandbox::cache::CacheOutcome;
-use crate::sandbox::capabilities::Capabilities;
 use crate::sandbox::checked::Checked;
 use crate::sandbox::footprint::{Footprint, with_slack};
-use crate::sandbox::http::HttpGate;
 use crate::sandbox::imports::ComponentInterface;
 use crate::sandbox::outcome::{MAX_FIELD_BYTES, MAX_RESOURCES, classify_error};
 use crate::sandbox::state::{CallState, Interrupt, Limiter};
 use crate::sandbox::stdio::BoundedPipe;
 use crate::sandbox::wasi::build_wasi;
 use crate::sandbox::{CallFailure, LoadError};
-use crate::vocab::{CancelToken, CapabilityUse, HttpOrigin, Impact, ToolSpec};
+use crate::vocab::{CancelToken, Impact, ToolSpec};
 
 /// Largest `tools()` answer accepted from a component.
 const MAX_TOOLS_BYTES: u64 = 1024 * 1024;
@@ -47,7 +48,8 @@ struct PluginInner {
     id: Arc<str>,
     pre: PluginPre<CallState>,
     caps: Arc<Capabilities>,
-    http: Arc<[HttpOrigin]>,
+    credentials: Arc<[Credential]>,
+    watch: Arc<Watch>,
     instances: Arc<Semaphore>,
     fuel: bool,
     tools: Vec<ToolSpec>,
@@ -94,7 +96,8 @@ impl LoadedPlugin {
                 id: id.into(),
                 pre,
                 instances: Arc::new(Semaphore::new(caps.limits.max_instances as usize)),
-                http: caps.http.clone().into(),
+                credentials: caps.credentials.clone().into(),
+                watch: Arc::new(caps.watch()),
                 caps: Arc::new(caps),
                 fuel,
                 tools: Vec::new(),
@@ -104,6 +107,14 @@ impl LoadedPlugin {
                 tls,
             }),
         };
+        for name in plugin.inner.watch.too_short() {
+            tracing::warn!(
+                target: "warrant::sandbox",
+                plugin = id,
+                "the value of {name} is shorter than {} bytes: the host cannot tell it from ordinary text, so it does not block outputs holding it",
+                crate::capability::MIN_WATCHED
+            );
+        }
         let tools = plugin.list_tools().await.map_err(LoadError::Tools)?;
         if let Some(inner) = Arc::get_mut(&mut plugin.inner) {
             inner.tools = tools;
@@ -159,7 +170,7 @@ impl LoadedPlugin {
                 duration: start.elapsed(),
             };
         }
-        let (result, uses) = self.run(Op::Call { tool, input }, cancel).await;
+        let (result, uses, blocked) = self.run(Op::Call { tool, input }, cancel).await;
         let limit = self.inner.caps.limits.output;
         let outcome = match result {
             Ok(OpOutput::Call(Ok(out))) if out.len() as u64 > limit => {
@@ -176,6 +187,7 @@ impl LoadedPlugin {
             Ok(OpOutput::Tools(..)) => Err(CallFailure::Host("unexpected answer".into())),
             Err(f) => Err(f),
         };
+        let outcome = self.withhold(outcome, blocked);
         CallReport {
             outcome,
             uses,
@@ -189,7 +201,7 @@ impl LoadedPlugin {
     ///
     /// [`CallFailure`] when the component traps or answers nonsense.
     pub async fn list_tools(&self) -> Result<Vec<ToolSpec>, CallFailure> {
-        let (result, _) = self.run(Op::Tools, &CancelToken::new()).await;
+        let (result, _, _) = self.run(Op::Tools, &CancelToken::new()).await;
         let OpOutput::Tools(tools, outputs) = result? else {
             return Err(CallFailure::Host("unexpected answer".into()));
         };
@@ -227,6 +239,33 @@ impl LoadedPlugin {
             .collect())
     }
 
+    /// The outcome, unless it — or a log line of the call (`blocked`) —
+    /// holds a value the host never lets out.
+    fn withhold(
+        &self,
+        outcome: Result<String, CallFailure>,
+        blocked: Option<(String, &'static str)>,
+    ) -> Result<String, CallFailure> {
+        let found = match &outcome {
+            Ok(out) => self.inner.watch.find(out).map(|n| (n, "the output")),
+            Err(f) => self
+                .inner
+                .watch
+                .find(&f.to_string())
+                .map(|n| (n, "an error message")),
+        };
+        match found.or(blocked) {
+            Some((name, place)) => {
+                tracing::warn!(target: "warrant::sandbox", plugin = %self.inner.id, "{place} held the value of {name}: blocked");
+                Err(CallFailure::SecretBlocked {
+                    name,
+                    place: place.to_owned(),
+                })
+            }
+            None => outcome,
+        }
+    }
+
     /// The longest one call may run.
     pub fn timeout(&self) -> std::time::Duration {
         self.inner.caps.limits.timeout
@@ -236,7 +275,11 @@ impl LoadedPlugin {
         &self,
         op: Op<'_>,
         cancel: &CancelToken,
-    ) -> (Result<OpOutput, CallFailure>, Vec<CapabilityUse>) {
+    ) -> (
+        Result<OpOutput, CallFailure>,
+        Vec<CapabilityUse>,
+        Option<(String, &'static str)>,
+    ) {
         let inner = &self.inner;
         let limits = inner.caps.limits;
         let Ok(_permit) = Arc::clone(&inner.instances).try_acquire_owned() else {
@@ -246,14 +289,19 @@ impl LoadedPlugin {
                     limit: limits.max_instances,
                 }),
                 Vec::new(),
+                None,
             );
         };
         if cancel.is_cancelled() {
-            return (Err(CallFailure::Cancelled(cancel.reason())), Vec::new());
+            return (
+                Err(CallFailure::Cancelled(cancel.reason())),
+                Vec::new(),
+                None,
+            );
         }
         let mut store = match self.new_store(cancel) {
             Ok(s) => s,
-            Err(f) => return (Err(f), Vec::new()),
+            Err(f) => return (Err(f), Vec::new(), None),
         };
         let result = {
             let pre = &inner.pre;
@@ -292,11 +340,15 @@ impl LoadedPlugin {
             }),
         };
         let data = store.data();
-        data.stdout.drain_to_tracing(&inner.id, "stdout");
-        data.stderr.drain_to_tracing(&inner.id, "stderr");
+        let mut blocked = data.blocked.clone();
+        for (pipe, stream) in [(&data.stdout, "stdout"), (&data.stderr, "stderr")] {
+            if let Some(name) = pipe.drain_to_tracing(&inner.id, stream, &inner.watch) {
+                blocked.get_or_insert((name, "a log line"));
+            }
+        }
         let mut uses = data.uses.clone();
         uses.extend(data.http_gate.take_uses());
-        (outcome, uses)
+        (outcome, uses, blocked)
     }
 
     fn new_store(&self, cancel: &CancelToken) -> Result<Store<CallState>, CallFailure> {
@@ -313,12 +365,15 @@ impl LoadedPlugin {
         let state = CallState {
             plugin: Arc::clone(&inner.id),
             caps: Arc::clone(&inner.caps),
+            watch: Arc::clone(&inner.watch),
+            blocked: None,
             wasi,
             http,
             http_gate: HttpGate::new(
-                Arc::clone(&inner.http),
+                &inner.caps.http,
+                Arc::clone(&inner.credentials),
+                Arc::clone(&inner.watch),
                 Arc::clone(&inner.tls),
-                inner.caps.http_stub,
             ),
             table,
             limiter: Limiter {
