@@ -32,6 +32,8 @@
 //! granted, and a recorded use — and its tests show each part at work.
 
 #[macro_use]
+mod formats;
+#[macro_use]
 mod registry;
 mod common;
 mod unit;

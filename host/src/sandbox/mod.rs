@@ -23,6 +23,7 @@ mod outcome;
 mod plugin;
 mod state;
 mod stdio;
+mod store;
 mod wasi;
 
 pub use crate::capability::files::FileGrant;

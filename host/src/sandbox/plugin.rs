@@ -4,22 +4,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
-use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, UpdateDeadline};
-use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime::Store;
 
 use crate::capability::credentials::Credential;
-use crate::capability::http::HttpGate;
 use crate::capability::{Capabilities, CapabilityUse, Watch};
 use crate::sandbox::bindings::{CallError, PluginPre, WitImpact, WitTool};
 use crate::sandbox::cache::CacheOutcome;
 use crate::sandbox::checked::Checked;
-use crate::sandbox::footprint::{Footprint, with_slack};
+use crate::sandbox::footprint::Footprint;
 use crate::sandbox::imports::ComponentInterface;
-use crate::sandbox::outcome::{MAX_FIELD_BYTES, MAX_RESOURCES, classify_error};
-use crate::sandbox::state::{CallState, Interrupt, Limiter};
-use crate::sandbox::stdio::BoundedPipe;
-use crate::sandbox::wasi::build_wasi;
+use crate::sandbox::outcome::classify_error;
+use crate::sandbox::state::CallState;
 use crate::sandbox::{CallFailure, LoadError};
 use crate::vocab::{CancelToken, Impact, ToolSpec};
 
@@ -41,22 +36,22 @@ pub struct CallReport {
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct LoadedPlugin {
-    inner: Arc<PluginInner>,
+    pub(crate) inner: Arc<PluginInner>,
 }
 
-struct PluginInner {
-    id: Arc<str>,
-    pre: PluginPre<CallState>,
-    caps: Arc<Capabilities>,
-    credentials: Arc<[Credential]>,
-    watch: Arc<Watch>,
-    instances: Arc<Semaphore>,
-    fuel: bool,
-    tools: Vec<ToolSpec>,
-    interface: ComponentInterface,
-    footprint: Footprint,
-    cache: CacheOutcome,
-    tls: Arc<rustls::ClientConfig>,
+pub(crate) struct PluginInner {
+    pub(crate) id: Arc<str>,
+    pub(crate) pre: PluginPre<CallState>,
+    pub(crate) caps: Arc<Capabilities>,
+    pub(crate) credentials: Arc<[Credential]>,
+    pub(crate) watch: Arc<Watch>,
+    pub(crate) instances: Arc<Semaphore>,
+    pub(crate) fuel: bool,
+    pub(crate) tools: Vec<ToolSpec>,
+    pub(crate) interface: ComponentInterface,
+    pub(crate) footprint: Footprint,
+    pub(crate) cache: CacheOutcome,
+    pub(crate) tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -350,71 +345,6 @@ impl LoadedPlugin {
         uses.extend(data.http_gate.take_uses());
         (outcome, uses, blocked)
     }
-
-    fn new_store(&self, cancel: &CancelToken) -> Result<Store<CallState>, CallFailure> {
-        let inner = &self.inner;
-        let limits = inner.caps.limits;
-        let stdout = BoundedPipe::default();
-        let stderr = BoundedPipe::default();
-        let wasi = build_wasi(&inner.caps, &stdout, &stderr)
-            .map_err(|e| CallFailure::Host(e.to_string()))?;
-        let mut table = ResourceTable::new();
-        table.set_max_capacity(MAX_RESOURCES);
-        let mut http = WasiHttpCtx::new();
-        http.set_field_size_limit(MAX_FIELD_BYTES);
-        let state = CallState {
-            plugin: Arc::clone(&inner.id),
-            caps: Arc::clone(&inner.caps),
-            watch: Arc::clone(&inner.watch),
-            blocked: None,
-            wasi,
-            http,
-            http_gate: HttpGate::new(
-                &inner.caps.http,
-                Arc::clone(&inner.credentials),
-                Arc::clone(&inner.watch),
-                Arc::clone(&inner.tls),
-            ),
-            table,
-            limiter: Limiter {
-                memory: usize::try_from(limits.memory).unwrap_or(usize::MAX),
-                memory_hit: false,
-                footprint: with_slack(inner.footprint),
-            },
-            stdout,
-            stderr,
-            uses: Vec::new(),
-            log_lines: 0,
-            deadline: Instant::now() + limits.timeout,
-            cancel: cancel.clone(),
-            interrupt: None,
-        };
-        let mut store = Store::new(pre_engine(&inner.pre), state);
-        store.limiter(|s| &mut s.limiter);
-        if inner.fuel {
-            store
-                .set_fuel(limits.fuel.unwrap_or(u64::MAX))
-                .map_err(|e| CallFailure::Host(format!("{e:#}")))?;
-        }
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut ctx| {
-            let state = ctx.data_mut();
-            if state.cancel.is_cancelled() {
-                state.interrupt = Some(Interrupt::Cancelled);
-                return Ok(UpdateDeadline::Interrupt);
-            }
-            if Instant::now() >= state.deadline {
-                state.interrupt = Some(Interrupt::Timeout);
-                return Ok(UpdateDeadline::Interrupt);
-            }
-            Ok(UpdateDeadline::Yield(1))
-        });
-        Ok(store)
-    }
-}
-
-fn pre_engine(pre: &PluginPre<CallState>) -> &Engine {
-    pre.engine()
 }
 
 /// The `outputs` export of a component built for `plugin-with-outputs`
