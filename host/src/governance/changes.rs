@@ -226,13 +226,7 @@ pub(super) fn ceilings(d: &mut ReleaseDiff, old: &Value, new: &Value) {
             ),
         }
     }
-    residual(
-        &mut d.changes,
-        "[ceilings]",
-        old,
-        new,
-        kinds,
-    );
+    residual(&mut d.changes, "[ceilings]", old, new, kinds);
 }
 
 pub(super) fn policies(

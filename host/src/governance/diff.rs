@@ -139,7 +139,11 @@ pub fn diff(
             d.changes.push(widen(format!("{what}: {a} → {b}")));
         }
     }
-    for (path, digest) in new.files.iter().filter(|(p, _)| p.starts_with("secret:credential:")) {
+    for (path, digest) in new
+        .files
+        .iter()
+        .filter(|(p, _)| p.starts_with("secret:credential:"))
+    {
         let what = path.trim_start_matches("secret:credential:");
         let (manifest, name) = what.rsplit_once(':').unwrap_or(("?", what));
         match old.files.get(path) {

@@ -77,7 +77,13 @@ pub(super) const OPERATOR_FIELDS: &[&str] =
 /// supply (`dirs`, `env`, `secrets`, `credentials`).
 pub(super) fn plugin_fields() -> &'static [&'static str] {
     static F: std::sync::LazyLock<&'static [&'static str]> = std::sync::LazyLock::new(|| {
-        let mut v = vec!["manifest", "enabled", "limits", "action-owners", "mcp-prefix"];
+        let mut v = vec![
+            "manifest",
+            "enabled",
+            "limits",
+            "action-owners",
+            "mcp-prefix",
+        ];
         v.extend(crate::capability::Supplies::keys());
         Box::leak(v.into_boxed_slice())
     });
@@ -183,11 +189,11 @@ pub(super) fn plugin_changes(m: &str, a: &Value, b: &Value) -> Vec<Change> {
             narrows: b["enabled"] == false,
         });
     }
-    for f in crate::capability::Supplies::keys()
-        .iter()
-        .copied()
-        .chain(["limits", "action-owners", "mcp-prefix"])
-    {
+    for f in crate::capability::Supplies::keys().iter().copied().chain([
+        "limits",
+        "action-owners",
+        "mcp-prefix",
+    ]) {
         if a[f] != b[f] {
             c.push(widen(format!("plugin {m}'s {f}: {} → {}", a[f], b[f])));
         }

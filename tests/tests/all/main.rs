@@ -14,6 +14,7 @@ mod backends;
 mod conformance;
 mod console;
 mod crash;
+mod credentials;
 mod example_setup;
 mod examples;
 mod findings;
@@ -46,6 +47,7 @@ fn every_component_is_tested() {
         "audit.rs",
         "audit_faults.rs",
         "conformance/mod.rs",
+        "credentials/binding.rs",
         "examples.rs",
         "grants.rs",
         "http.rs",

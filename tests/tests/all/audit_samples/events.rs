@@ -7,11 +7,11 @@ use warrant::audit::event::{
     ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide,
     TokenExchanged, TokenIssued, VersionReset,
 };
-use warrant::governance::ReleaseSignature;
-use warrant::keys::{ActionKind, IssueRequest};
 use warrant::capability::CapabilityUse;
 use warrant::capability::http::HttpUse;
 use warrant::capability::secrets::SecretUse;
+use warrant::governance::ReleaseSignature;
+use warrant::keys::{ActionKind, IssueRequest};
 
 use super::{DIGEST, act, decided, delegated, release, session, signed, who};
 
