@@ -139,7 +139,7 @@ impl Binding {
         }
         if !plain_path(path) {
             return Some(Err(format!(
-                "the path {path} is not in plain form (a '.' or '..' segment, an encoded '/', '.' or '\\')"
+                "the path {path} is not in plain form (a '.' or '..' segment, plain or encoded)"
             )));
         }
         if !self.paths.iter().any(|g| glob_matches(g, path)) {
@@ -174,23 +174,23 @@ fn check_glob(p: &str) -> Result<(), String> {
         }
     }
     if !plain_path(&body.replace('*', "x")) {
-        return Err(format!("{p:?} must not encode '/', '.' or '\\'"));
+        return Err(format!("{p:?} must not hide a '.' or '..' segment in an encoding"));
     }
     Ok(())
 }
 
-/// A path the server reads as it is written: no dot segments, no encoded
-/// separators or dots, no backslash.
+/// A path no server can read as another: no `.` or `..` segment, even
+/// once an encoded `/`, `.` or `\` (or a bare `\`) is decoded — so
+/// `a%2F..%2Fadmin` is refused, while `https%3A%2F%2Fx.example` (a URL as
+/// one segment) is plain.
 fn plain_path(path: &str) -> bool {
-    let lower = path.to_ascii_lowercase();
-    !lower.contains("%2f")
-        && !lower.contains("%2e")
-        && !lower.contains("%5c")
-        && !path.contains('\\')
-        && path
-            .split('/')
-            .skip(1)
-            .all(|s| s != "." && s != "..")
+    let decoded = path
+        .to_ascii_lowercase()
+        .replace("%2f", "/")
+        .replace("%2e", ".")
+        .replace("%5c", "/")
+        .replace('\\', "/");
+    decoded.split('/').skip(1).all(|s| s != "." && s != "..")
 }
 
 /// Whether `path` matches `glob`: `*` is any run of characters but '/', a
@@ -261,10 +261,16 @@ mod tests {
             ("GET", "/v2/indicators/ip"),
             ("GET", "/v1/indicators/.."),
             ("GET", "/v1/indicators/%2e%2e"),
-            ("GET", "/v1/indicators/a%2Fb"),
+            ("GET", "/v1/indicators/..%2Fadmin"),
+            ("GET", "/v1/indicators/x%5C..%5Cadmin"),
         ] {
             assert!(matches!(b.decide(&ok, m, p), Some(Err(_))), "{m} {p}");
         }
+        assert_eq!(
+            b.decide(&ok, "GET", "/v1/indicators/https%3A%2F%2Fx.example%2Fa"),
+            Some(Ok(())),
+            "a URL as one encoded segment"
+        );
         let deep = binding(&["/v1/**"]);
         assert_eq!(deep.decide(&ok, "GET", "/v1/indicators/ip/1.2.3.4"), Some(Ok(())));
         assert_eq!(deep.decide(&ok, "GET", "/v1"), Some(Ok(())));

@@ -153,7 +153,7 @@ impl Capability for Secrets {
         if u.granted {
             format!("secret {} (delivered)", u.name)
         } else {
-            format!("REFUSED secret {}: not granted to this plugin", u.name)
+            format!("REFUSED secret {}: not a secret granted to this plugin", u.name)
         }
     }
 

@@ -56,6 +56,11 @@ pub(crate) fn api_key(config: &Path) -> anyhow::Result<Option<String>> {
     Ok(Some(std::fs::read_to_string(&path)?.trim().to_owned()))
 }
 
+/// The sample data, beside the example config in `dir`.
+pub(crate) fn data(dir: &Path) -> std::path::PathBuf {
+    dir.join("../example-plugins/http-lookup/sample-intel.json")
+}
+
 /// What the API serves from, and the key indicators need.
 struct Api {
     data: Value,

@@ -113,9 +113,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     rules::in_force(&config).await?;
 
     step(1, "Load the signed example plugins")?;
-    let intel_data = config
-        .dir
-        .join("../example-plugins/http-lookup/sample-intel.json");
+    let intel_data = intel::data(&config.dir);
     let _intel = match IntelServer::start(&intel_data, a.intel, intel_key).await {
         Ok(s) => {
             out!(
