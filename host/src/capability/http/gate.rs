@@ -210,7 +210,10 @@ impl WasiHttpHooks for HttpGate {
                     added: false,
                     why: applies.clone().err(),
                 };
-                if applies.is_ok() {
+                if applies.is_ok() && c.source.is_none() {
+                    // `warrant dev` without a value: sent as it is.
+                    u.why = Some("no value is supplied for it".into());
+                } else if applies.is_ok() {
                     let header = match c.value(&tls).await {
                         Ok(v) => c.header_value(&v).ok_or_else(|| {
                             "its value cannot be written in a header".to_owned()
