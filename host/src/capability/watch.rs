@@ -102,10 +102,16 @@ impl Watch {
 
     /// The name of a watched value `text` holds, if any.
     pub fn find(&self, text: &str) -> Option<String> {
-        self.values()
-            .into_iter()
-            .find(|(_, v)| text.contains(v.expose()))
-            .map(|(n, _)| n)
+        if let Some((n, _)) = self.fixed.iter().find(|(_, v)| text.contains(v.expose())) {
+            return Some(n.clone());
+        }
+        self.issued.iter().find_map(|(n, source)| {
+            source
+                .issued()
+                .iter()
+                .any(|v| v.expose().len() >= MIN_WATCHED && text.contains(v.expose()))
+                .then(|| n.clone())
+        })
     }
 
     /// Whether nothing is watched.

@@ -16,7 +16,7 @@ use crate::sandbox::imports::ComponentInterface;
 use crate::sandbox::outcome::classify_error;
 use crate::sandbox::state::CallState;
 use crate::sandbox::{CallFailure, LoadError};
-use crate::vocab::{CancelToken, Impact, ToolSpec};
+use crate::vocab::{CancelToken, HttpOrigin, Impact, ToolSpec};
 
 /// Largest `tools()` answer accepted from a component.
 const MAX_TOOLS_BYTES: u64 = 1024 * 1024;
@@ -43,6 +43,7 @@ pub(crate) struct PluginInner {
     pub(crate) id: Arc<str>,
     pub(crate) pre: PluginPre<CallState>,
     pub(crate) caps: Arc<Capabilities>,
+    pub(crate) http: Arc<[HttpOrigin]>,
     pub(crate) credentials: Arc<[Credential]>,
     pub(crate) watch: Arc<Watch>,
     pub(crate) instances: Arc<Semaphore>,
@@ -91,6 +92,7 @@ impl LoadedPlugin {
                 id: id.into(),
                 pre,
                 instances: Arc::new(Semaphore::new(caps.limits.max_instances as usize)),
+                http: caps.http.origins.clone().into(),
                 credentials: caps.credentials.clone().into(),
                 watch: Arc::new(caps.watch()),
                 caps: Arc::new(caps),

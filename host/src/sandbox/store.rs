@@ -40,7 +40,8 @@ impl LoadedPlugin {
             wasi,
             http,
             http_gate: HttpGate::new(
-                &inner.caps.http,
+                Arc::clone(&inner.http),
+                inner.caps.http.stub,
                 Arc::clone(&inner.credentials),
                 Arc::clone(&inner.watch),
                 Arc::clone(&inner.tls),

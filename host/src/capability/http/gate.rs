@@ -26,7 +26,7 @@ use crate::capability::credentials::{self, Credential, CredentialUse};
 use crate::capability::http::body::{CappedBody, ScrubbedBody};
 use crate::capability::http::check::{authorize, check_granted};
 use crate::capability::http::egress::{self, Timeouts};
-use crate::capability::http::{HttpGranted, HttpUse};
+use crate::capability::http::HttpUse;
 use crate::capability::{CapabilityUse, Scrubber, Watch};
 use crate::vocab::{HttpOrigin, MAX_HTTP_RESPONSE_BYTES, parse_target};
 
@@ -68,20 +68,22 @@ struct HttpRecord {
 }
 
 impl HttpGate {
-    /// The gate of one call: the grant, the credentials, the watched
-    /// values, the TLS roots.
+    /// The gate of one call: the granted origins (and `warrant dev`'s
+    /// stub, see [`HttpGranted`](super::HttpGranted)), the credentials, the watched values,
+    /// the TLS roots.
     pub fn new(
-        http: &HttpGranted,
+        allowed: Arc<[HttpOrigin]>,
+        stub: Option<SocketAddr>,
         credentials: Arc<[Credential]>,
         watch: Arc<Watch>,
         tls: Arc<rustls::ClientConfig>,
     ) -> Self {
         Self {
-            allowed: http.origins.clone().into(),
+            allowed,
             credentials,
             watch,
             tls,
-            stub: http.stub,
+            stub,
             uses: Arc::default(),
         }
     }
