@@ -15,6 +15,7 @@ mod conformance;
 mod console;
 mod crash;
 mod credentials;
+mod evidence;
 mod example_setup;
 mod examples;
 mod findings;
