@@ -214,12 +214,14 @@ impl Host {
             Ok(s) => s,
             Err(e) => return deny(Refusal::Host(e.to_string()), fallback(), raw, None),
         };
+        let degraded = inner.stops.degraded();
         let ask = CallAsk {
             token: &req.token,
             tool: &req.tool,
             input: &req.input,
             now: chrono::Utc::now(),
             sender: &req.sender,
+            degraded: degraded.as_deref(),
         };
         let grant = match loaded.authz.authorize(&loaded.registry, &stops, ask).await {
             Ok(g) => g,
@@ -233,19 +235,6 @@ impl Host {
                 return denied;
             }
         };
-        // With the shared state unreachable, only what the last known stop
-        // state allows runs, and nothing of high impact.
-        if let Some(why) = inner.stops.degraded()
-            && grant.impact() == crate::vocab::Impact::High
-        {
-            let who = grant.known().attribution(&grant.qualified);
-            return deny(
-                Refusal::Host(format!("high-impact calls are refused while {why}")),
-                who,
-                InputFacts::of(&grant.input),
-                None,
-            );
-        }
         let keep = (grant.input.len() as u64) <= loaded.config.audit.arguments;
         let args = keep.then(|| grant.args.clone());
         let shadow = grant.shadow.clone();
