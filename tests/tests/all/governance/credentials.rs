@@ -1,7 +1,8 @@
 //! A credential's value is part of the rules: a release pins its digest
 //! (never the value, never archived), a host under that release refuses a
 //! value the governors did not sign, and `config diff` names a credential
-//! added or given another value as widening — one signature is not enough.
+//! added or given another value as widening — one signature is not enough;
+//! a task's evidence under such a release exports without the value.
 
 use warrant_tests::{Fixture, PluginSpec};
 
@@ -77,7 +78,30 @@ async fn a_credentials_value_is_pinned_by_the_release_and_a_new_one_needs_the_qu
     );
     assert!(fx.release(&["erin"]).await.is_err());
     assert_eq!(fx.release(&["erin", "frank"]).await.unwrap().version, 3);
-    assert!(refusals(&fx.host().await).is_empty());
+    let host = fx.host().await;
+    assert!(refusals(&host).is_empty());
+
+    // A task under these releases exports its evidence: a credential's
+    // pin names no archived file to take along.
+    let t = fx.token("bot", "T-CRED", &[]).await;
+    let r = crate::accountability::call(&host, &t, "fetcher.nope", serde_json::json!({})).await;
+    assert!(r.outcome.is_err());
+    host.shutdown("done").await;
+    let file = fx.path("evidence.json");
+    let (ok, out) = run(
+        &fx,
+        &[
+            "evidence",
+            "export",
+            "--task",
+            "T-CRED",
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(ok && out.contains("from 1 host(s)"), "{out}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("secret:credential:") && !text.contains("second-value"));
 }
 
 /// Every file's text under `dir`.
