@@ -49,7 +49,7 @@ use crate::state::{RateRule, SharedState, StopState};
 use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
-pub use admit::stopped;
+pub use admit::{Stoppable, stopped};
 pub use binding::{Confirmation, DPOP_ALGORITHMS, Sender};
 use decide::PolicyLayer;
 pub use decide::ShadowDecision;
@@ -228,15 +228,12 @@ impl Authz {
             return Err(deny(Refusal::UnknownTool(ask.tool.to_owned()), &known));
         };
         known.plugin = Some((plugin, tool));
-        if let Some(d) = stops.plugins.get(plugin.id()) {
-            return Err(deny(
-                Refusal::PluginDisabled {
-                    plugin: plugin.id().to_owned(),
-                    by: d.by.clone(),
-                    reason: d.reason.clone(),
-                },
-                &known,
-            ));
+        let disabled = Stoppable {
+            plugin: Some(plugin.id()),
+            ..Stoppable::default()
+        };
+        if let Some(r) = stopped(stops, disabled) {
+            return Err(deny(r, &known));
         }
         if let Some(why) = ask.degraded
             && tool.impact == Impact::High
