@@ -262,7 +262,7 @@ mod tests {
             status: None,
             bytes: 0,
             refused: Some("not granted".into()),
-            redacted: Vec::new(),
+            scrubbed: Vec::new(),
         });
         assert!(use_matches(&u, "http", false));
         assert!(use_matches(&u, "http:https://x.example:443", false));

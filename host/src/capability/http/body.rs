@@ -47,12 +47,12 @@ impl Body for CappedBody {
 
 
 /// A response body with every watched value replaced by `[redacted
-/// NAME]`; the names replaced are added to `redacted` (the request's
+/// NAME]`; the names replaced are added to `scrubbed` (the request's
 /// record).
 pub(crate) struct ScrubbedBody {
     pub(crate) inner: WasiBody,
     pub(crate) scrubber: Scrubber,
-    pub(crate) redacted: Arc<Mutex<Vec<String>>>,
+    pub(crate) scrubbed: Arc<Mutex<Vec<String>>>,
     /// A frame (trailers) held while the scrubbed rest of the data goes
     /// first; `done` once the end was passed on.
     pub(crate) pending: Option<Frame<Bytes>>,
@@ -61,7 +61,7 @@ pub(crate) struct ScrubbedBody {
 
 impl ScrubbedBody {
     fn note(&self) {
-        if let Ok(mut r) = self.redacted.lock() {
+        if let Ok(mut r) = self.scrubbed.lock() {
             for n in &self.scrubber.replaced {
                 if !r.contains(n) {
                     r.push(n.clone());

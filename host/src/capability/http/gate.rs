@@ -95,14 +95,14 @@ impl HttpGate {
         };
         uses.drain(..)
             .map(|e| match e {
-                Entry::Http(r, bytes, redacted) => CapabilityUse::Http(HttpUse {
+                Entry::Http(r, bytes, scrubbed) => CapabilityUse::Http(HttpUse {
                     method: r.method,
                     origin: r.origin,
                     path: r.path,
                     status: r.status,
                     bytes: bytes.load(Ordering::Relaxed),
                     refused: r.refused,
-                    redacted: redacted.lock().map(|r| r.clone()).unwrap_or_default(),
+                    scrubbed: scrubbed.lock().map(|r| r.clone()).unwrap_or_default(),
                 }),
                 Entry::Credential(c) => CapabilityUse::Credentials(c),
             })
@@ -150,7 +150,7 @@ impl WasiHttpHooks for HttpGate {
             .take(512)
             .collect();
         let bytes = Arc::new(AtomicU64::new(0));
-        let redacted = Arc::new(Mutex::new(Vec::new()));
+        let scrubbed = Arc::new(Mutex::new(Vec::new()));
         let target = parse_target(request.uri());
         let origin = match &target {
             Ok(t) => t.to_string(),
@@ -168,7 +168,7 @@ impl WasiHttpHooks for HttpGate {
                         refused: None,
                     },
                     Arc::clone(&bytes),
-                    Arc::clone(&redacted),
+                    Arc::clone(&scrubbed),
                 ));
                 u.len() - 1
             }
@@ -265,7 +265,7 @@ impl WasiHttpHooks for HttpGate {
             set(&|r| r.status = Some(status));
             let values = watch.values();
             if !values.is_empty() {
-                scrub_headers(response.headers_mut(), &values, &redacted);
+                scrub_headers(response.headers_mut(), &values, &scrubbed);
             }
             let response = response.map(|body| {
                 let capped = CappedBody {
@@ -280,7 +280,7 @@ impl WasiHttpHooks for HttpGate {
                 ScrubbedBody {
                     inner: capped,
                     scrubber: Scrubber::new(&values),
-                    redacted: Arc::clone(&redacted),
+                    scrubbed: Arc::clone(&scrubbed),
                     pending: None,
                     done: false,
                 }
@@ -301,7 +301,7 @@ fn push(uses: &Mutex<Vec<Entry>>, e: Entry) {
 fn scrub_headers(
     headers: &mut http::HeaderMap,
     values: &[(String, crate::capability::Secret)],
-    redacted: &Mutex<Vec<String>>,
+    scrubbed: &Mutex<Vec<String>>,
 ) {
     for v in headers.values_mut() {
         let mut s = Scrubber::new(values);
@@ -312,7 +312,7 @@ fn scrub_headers(
         if let Ok(new) = http::HeaderValue::from_bytes(&out) {
             *v = new;
         }
-        if let Ok(mut r) = redacted.lock() {
+        if let Ok(mut r) = scrubbed.lock() {
             for n in s.replaced {
                 if !r.contains(&n) {
                     r.push(n);

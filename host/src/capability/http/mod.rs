@@ -60,7 +60,7 @@ pub struct HttpUse {
     /// The names of values the host never lets out that the response held
     /// and the host replaced before the plugin read it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub redacted: Vec<String>,
+    pub scrubbed: Vec<String>,
 }
 
 /// The outbound HTTP capability.
@@ -184,17 +184,17 @@ impl Capability for Http {
             status,
             bytes,
             refused,
-            redacted,
+            scrubbed,
         } = u;
         match refused {
             Some(why) => format!("REFUSED http {method} {origin}{path}: {why}"),
             None => format!(
                 "http {method} {origin}{path} → {} ({bytes} bytes){}",
                 status.map_or("no response".to_owned(), |s| s.to_string()),
-                if redacted.is_empty() {
+                if scrubbed.is_empty() {
                     String::new()
                 } else {
-                    format!("; the response held {} — replaced", redacted.join(", "))
+                    format!("; the response held {} — replaced", scrubbed.join(", "))
                 }
             ),
         }

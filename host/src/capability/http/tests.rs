@@ -121,15 +121,15 @@ async fn response_bodies_are_scrubbed_across_frames() {
         frames.map(|f| Ok::<_, HttpError>(http_body::Frame::data(Bytes::from(f)))),
     );
     let inner = http_body_util::StreamBody::new(stream).boxed_unsync();
-    let redacted = Arc::new(Mutex::new(Vec::new()));
+    let scrubbed = Arc::new(Mutex::new(Vec::new()));
     let body = ScrubbedBody {
         inner,
         scrubber: Scrubber::new(&[("INTEL_API".into(), Secret::new("token-0123456789"))]),
-        redacted: Arc::clone(&redacted),
+        scrubbed: Arc::clone(&scrubbed),
         pending: None,
         done: false,
     };
     let out = body.collect().await.unwrap().to_bytes();
     assert_eq!(&out[..], b"{\"echo\":\"Bearer [redacted INTEL_API]\"}");
-    assert_eq!(*redacted.lock().unwrap(), vec!["INTEL_API".to_owned()]);
+    assert_eq!(*scrubbed.lock().unwrap(), vec!["INTEL_API".to_owned()]);
 }

@@ -56,7 +56,7 @@ pub(crate) fn samples() -> Vec<Event> {
                     status: Some(200),
                     bytes: 312,
                     refused: None,
-                    redacted: Vec::new(),
+                    scrubbed: Vec::new(),
                 }),
                 CapabilityUse::Secrets(SecretUse {
                     name: "INTEL_API_KEY".into(),

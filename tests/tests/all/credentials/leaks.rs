@@ -82,7 +82,7 @@ async fn secret_refuses_a_credentials_name_and_an_echo_is_scrubbed() {
     host.shutdown("done").await;
     let chain = std::fs::read_to_string(fx.path("state/audit/audit.jsonl")).unwrap();
     assert!(
-        chain.contains(r#""redacted":["INTEL_API"]"#),
+        chain.contains(r#""scrubbed":["INTEL_API"]"#),
         "the scrubbing is recorded"
     );
     assert!(
