@@ -13,6 +13,7 @@ const COMPONENTS: &[(&str, &str)] = &[
     ("http-lookup", "http_lookup"),
     ("adversary", "adversary"),
     ("conformance", "conformance"),
+    ("fetcher", "fetcher"),
 ];
 
 fn main() {

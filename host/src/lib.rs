@@ -37,6 +37,7 @@
 //! | plugins, evidence | [`registry`] (verified plugins, loaded, by tool), [`evidence`] (a task's records, proofs and rules, verified offline) |
 //! | execution and record | [`sandbox`] (wasmtime, grants, limits), [`audit`] (the chain) |
 //! | what is configured and shared | [`manifest`], [`config`], [`state`] |
+//! | capabilities | [`capability`] (one unit per capability: grant, ceiling, supply, load-time check, review, linking, uses) |
 //! | keys and state directory | [`keys`], [`statedir`] (the state directory's layout and the host's keys) |
 //! | bottom | [`vocab`] (shared vocabulary), [`privfs`] (private files) |
 
@@ -45,6 +46,7 @@ pub mod assure;
 pub mod audit;
 pub mod authoring;
 pub mod authz;
+pub mod capability;
 pub mod cli;
 pub mod config;
 pub mod evidence;

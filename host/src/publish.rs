@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::keys::KeyFile;
 use crate::manifest::{self, Manifest, ManifestTerms, ManifestTool, VerifyError};
-use crate::sandbox::{Capabilities, FileGrant, LoadError, Sandbox};
+use crate::sandbox::{Capabilities, LoadError, Sandbox};
 
 /// Why a manifest could not be signed.
 #[derive(Debug, thiserror::Error)]
@@ -136,33 +136,10 @@ pub async fn sign_manifest(
 
 /// The capabilities a manifest asks for, as a host would grant them with no
 /// operator settings: its directories where the manifest places them
-/// (relative to the manifest), its variables and secrets with empty values,
-/// its origins, clock, randomness and limits. For checks and reviews before
+/// (relative to the manifest), its variables with empty values, no secret
+/// or credential values, its origins, clock, randomness and limits. For checks and reviews before
 /// a host is involved (`warrant sign`, `warrant inspect`, `warrant dev`).
 pub fn requested_capabilities(path: &Path, m: &Manifest, terms: &ManifestTerms) -> Capabilities {
     let dir = path.parent().unwrap_or(Path::new("."));
-    Capabilities {
-        files: m
-            .grants
-            .files
-            .iter()
-            .map(|f| FileGrant {
-                host: dir.join(&f.host),
-                guest: f.guest.clone(),
-                access: f.access,
-            })
-            .collect(),
-        http: terms.http.clone(),
-        env: m
-            .grants
-            .env
-            .iter()
-            .map(|k| (k.clone(), String::new()))
-            .collect(),
-        secrets: Default::default(),
-        clock: m.grants.clock,
-        random: m.grants.random,
-        limits: terms.limits,
-        http_stub: None,
-    }
+    Capabilities::requested(&m.grants, &terms.grants, dir, terms.limits)
 }

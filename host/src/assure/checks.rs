@@ -206,15 +206,37 @@ fn plugins(l: &Loaded) -> Outcome {
 
 fn ceilings(l: &Loaded) -> Outcome {
     let c = &l.config.file.ceilings;
-    let set = [("files", c.files.is_some()), ("http", c.http.is_some())];
-    let ev = set
+    // Credentials act in the organisation's name elsewhere: once a plugin
+    // is granted one, their ceiling counts too.
+    let credentialed: Vec<String> = l
+        .registry
+        .plugins()
+        .filter_map(|p| {
+            let m = p.manifest.manifest();
+            let names: Vec<&str> = m.grants.credentials.iter().map(|c| c.name.as_str()).collect();
+            (!names.is_empty()).then(|| {
+                format!(
+                    "{}: credential(s) {} added by the host to bound requests, never held by the plugin",
+                    m.plugin.id,
+                    names.join(", ")
+                )
+            })
+        })
+        .collect();
+    let mut set = vec![("files", c.files.is_some()), ("http", c.http.is_some())];
+    if !credentialed.is_empty() {
+        set.push(("credentials", c.credentials.is_some()));
+    }
+    let mut ev: Vec<String> = set
         .iter()
         .map(|(k, s)| format!("[ceilings] {k}: {}", if *s { "set" } else { "not set" }))
         .collect();
+    ev.extend(credentialed);
     let n = set.iter().filter(|(_, s)| *s).count();
+    let kinds: Vec<&str> = set.iter().map(|(k, _)| *k).collect();
     (
-        share(n, 2),
-        format!("{n} of 2 ceilings set (files, http)"),
+        share(n, set.len()),
+        format!("{n} of {} ceilings set ({})", set.len(), kinds.join(", ")),
         ev,
     )
 }

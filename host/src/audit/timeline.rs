@@ -9,7 +9,7 @@ use crate::audit::event::{CallCompleted, CallDecided, Event};
 use crate::audit::record::Record;
 use crate::audit::signatures::{Checked, is_operator_kind};
 use crate::config::Operator;
-use crate::vocab::{CapabilityUse, safe};
+use crate::vocab::safe;
 
 fn or_dash(v: Option<&str>) -> String {
     safe(v.unwrap_or("-"))
@@ -249,35 +249,7 @@ fn completed(out: &mut String, head: &str, c: &CallCompleted) {
             .unwrap_or_default()
     );
     for u in &c.uses {
-        let _ = match u {
-            CapabilityUse::Http {
-                method,
-                origin,
-                path,
-                status,
-                refused,
-                ..
-            } => writeln!(
-                out,
-                "{:28}uses http: {} {}{} → {}{}",
-                "",
-                safe(method),
-                safe(origin),
-                safe(path),
-                status.map_or("no response".into(), |c| c.to_string()),
-                refused
-                    .as_deref()
-                    .map(|x| format!(" REFUSED: {}", safe(x)))
-                    .unwrap_or_default()
-            ),
-            CapabilityUse::Secret { name, granted } => writeln!(
-                out,
-                "{:28}uses secret {} ({})",
-                "",
-                safe(name),
-                if *granted { "delivered" } else { "refused" }
-            ),
-        };
+        let _ = writeln!(out, "{:28}uses {}", "", safe(&u.show()));
     }
 }
 

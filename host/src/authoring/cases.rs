@@ -18,7 +18,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::authoring::{AuthoringError, CallEnv, DevSession};
-use crate::vocab::CapabilityUse;
+use crate::capability::CapabilityUse;
 
 /// A file of test cases.
 #[derive(Debug, Clone, Deserialize)]
@@ -199,15 +199,7 @@ fn check(expect: &Expect, report: &crate::sandbox::CallReport) -> Vec<String> {
 }
 
 fn use_matches(u: &CapabilityUse, want: &str, allowed: bool) -> bool {
-    let (kind, what) = want.split_once(':').unwrap_or((want, ""));
-    match u {
-        CapabilityUse::Http {
-            origin, refused, ..
-        } => kind == "http" && refused.is_none() == allowed && (what.is_empty() || origin == what),
-        CapabilityUse::Secret { name, granted } => {
-            kind == "secret" && *granted == allowed && (what.is_empty() || name == what)
-        }
-    }
+    u.matches(want, allowed)
 }
 
 /// Whether `got` has everything `want` has (objects: these keys at least;
@@ -263,14 +255,15 @@ mod tests {
 
     #[test]
     fn refusals_match_by_kind_and_target() {
-        let u = CapabilityUse::Http {
+        let u = CapabilityUse::Http(crate::capability::http::HttpUse {
             method: "GET".into(),
             origin: "https://x.example:443".into(),
             path: "/".into(),
             status: None,
             bytes: 0,
             refused: Some("not granted".into()),
-        };
+            scrubbed: Vec::new(),
+        });
         assert!(use_matches(&u, "http", false));
         assert!(use_matches(&u, "http:https://x.example:443", false));
         assert!(!use_matches(&u, "http:https://y.example:443", false));

@@ -8,6 +8,7 @@ use tokio::sync::Mutex;
 
 use crate::authoring::stub::Stub;
 use crate::authoring::{AuthoringError, Project};
+use crate::capability::credentials::Source;
 use crate::publish::requested_capabilities;
 use crate::sandbox::{CallReport, Capabilities, LoadedPlugin, Sandbox, SandboxConfig, Secret};
 use crate::vocab::{Access, CancelToken, ToolSpec};
@@ -105,12 +106,13 @@ impl DevSession {
             ));
             grant.host = local;
         }
-        let stub = match (opts.http, base.http.is_empty()) {
+        let stub = match (opts.http, base.http.origins.is_empty()) {
             (_, true) => None,
             (HttpMode::Stub, false) => {
                 let stub = Stub::start(fixtures.join("http")).await?;
-                base.http_stub = Some(stub.addr());
-                let origins: Vec<String> = base.http.iter().map(ToString::to_string).collect();
+                base.http.stub = Some(stub.addr());
+                let origins: Vec<String> =
+                    base.http.origins.iter().map(ToString::to_string).collect();
                 notes.push(format!(
                     "http: {} → a local stub answering from {} (--http real for the real origin)",
                     origins.join(", "),
@@ -119,13 +121,23 @@ impl DevSession {
                 Some(stub)
             }
             (HttpMode::Real, false) => {
-                let origins: Vec<String> = base.http.iter().map(ToString::to_string).collect();
+                let origins: Vec<String> =
+                    base.http.origins.iter().map(ToString::to_string).collect();
                 notes.push(format!("http: {} → the real origins", origins.join(", ")));
                 None
             }
         };
         let granted_env = project.manifest.grants.env.clone();
-        let granted_secrets = project.manifest.grants.secrets.clone();
+        // Credentials take their values like secrets do: the host adds
+        // them to the requests their bindings name.
+        let granted_secrets: Vec<String> = project
+            .manifest
+            .grants
+            .secrets
+            .iter()
+            .cloned()
+            .chain(base.credentials.iter().map(|c| c.binding.name.clone()))
+            .collect();
         for name in &granted_env {
             let from = if std::env::var_os(name).is_some() {
                 "from your environment"
@@ -251,8 +263,16 @@ impl DevSession {
                 .get(name)
                 .cloned()
                 .or_else(|| std::env::var(name).ok());
-            if let Some(v) = value {
-                caps.secrets.insert(name.clone(), Secret::new(v));
+            let Some(v) = value else { continue };
+            match caps
+                .credentials
+                .iter_mut()
+                .find(|c| &c.binding.name == name)
+            {
+                Some(c) => c.source = Some(Source::Value(Secret::new(v))),
+                None => {
+                    caps.secrets.insert(name.clone(), Secret::new(v));
+                }
             }
         }
         for name in over.secrets.keys() {

@@ -52,7 +52,7 @@ impl Authz {
                 },
             }));
         };
-        if let Some(r) = stopped(stops, &agent.id) {
+        if let Some(r) = stopped(stops, Stoppable::agent(&agent.id)) {
             return Err(Box::new(Denied {
                 args: None,
                 shadow: None,
@@ -115,15 +115,12 @@ impl Authz {
         if now_s - skew >= t.exp {
             return time(format!("expired at {}", fmt_time(t.exp)), t);
         }
-        if let Some(r) = stops.tokens.get(&t.id) {
-            return Err(Box::new((
-                Refusal::Revoked {
-                    token_id: t.id.clone(),
-                    by: r.by.clone(),
-                    reason: r.reason.clone(),
-                },
-                Some(t),
-            )));
+        let revoked = Stoppable {
+            token: Some(&t.id),
+            ..Stoppable::default()
+        };
+        if let Some(r) = stopped(stops, revoked) {
+            return Err(Box::new((r, Some(t))));
         }
         Ok(t)
     }
@@ -148,40 +145,71 @@ impl Authz {
                 why: format!("expired at {}", fmt_time(grant.token.exp)),
             });
         }
-        if let Some(r) = stops.tokens.get(&grant.token.id) {
-            return Err(Refusal::Revoked {
-                token_id: grant.token.id.clone(),
-                by: r.by.clone(),
-                reason: r.reason.clone(),
-            });
-        }
-        if let Some(r) = stopped(stops, &grant.agent.id) {
-            return Err(r);
-        }
-        if let Some(d) = stops.plugins.get(grant.plugin.id()) {
-            return Err(Refusal::PluginDisabled {
-                plugin: grant.plugin.id().to_owned(),
-                by: d.by.clone(),
-                reason: d.reason.clone(),
-            });
-        }
-        Ok(())
+        let all = Stoppable {
+            token: Some(&grant.token.id),
+            agent: Some(&grant.agent.id),
+            plugin: Some(grant.plugin.id()),
+        };
+        stopped(stops, all).map_or(Ok(()), Err)
     }
 }
 
-/// The refusal for an agent when the host is halted or the agent is
-/// quarantined — the one place a halt and a quarantine are enforced.
-pub fn stopped(s: &StopState, agent: &str) -> Option<Refusal> {
-    if let Some(h) = &s.halted {
-        return Some(Refusal::Halted {
-            by: h.by.clone(),
-            reason: h.reason.clone(),
+/// What the stop buttons are checked against: a call's task token, its
+/// agent (and with it the host's halt), its plugin — as far as known.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stoppable<'a> {
+    /// The task token's id: revoked?
+    pub token: Option<&'a str>,
+    /// The agent: the host halted, or the agent quarantined?
+    pub agent: Option<&'a str>,
+    /// The plugin: disabled?
+    pub plugin: Option<&'a str>,
+}
+
+impl<'a> Stoppable<'a> {
+    /// An agent's calls: halt and quarantine.
+    pub fn agent(agent: &'a str) -> Self {
+        Self {
+            agent: Some(agent),
+            ..Self::default()
+        }
+    }
+}
+
+/// The refusal the stop buttons give `on` now, if any: revocation, halt,
+/// quarantine, disable, in that order — the one place they are enforced,
+/// before a call (each as its subject becomes known), after it waited for
+/// an approval, on a token exchange and on the calls in flight.
+pub fn stopped(s: &StopState, on: Stoppable<'_>) -> Option<Refusal> {
+    if let Some(id) = on.token
+        && let Some(r) = s.tokens.get(id)
+    {
+        return Some(Refusal::Revoked {
+            token_id: id.to_owned(),
+            by: r.by.clone(),
+            reason: r.reason.clone(),
         });
     }
-    s.agents.get(agent).map(|q| Refusal::Quarantined {
-        agent: agent.to_owned(),
-        by: q.by.clone(),
-        reason: q.reason.clone(),
+    if let Some(agent) = on.agent {
+        if let Some(h) = &s.halted {
+            return Some(Refusal::Halted {
+                by: h.by.clone(),
+                reason: h.reason.clone(),
+            });
+        }
+        if let Some(q) = s.agents.get(agent) {
+            return Some(Refusal::Quarantined {
+                agent: agent.to_owned(),
+                by: q.by.clone(),
+                reason: q.reason.clone(),
+            });
+        }
+    }
+    let plugin = on.plugin?;
+    s.plugins.get(plugin).map(|d| Refusal::PluginDisabled {
+        plugin: plugin.to_owned(),
+        by: d.by.clone(),
+        reason: d.reason.clone(),
     })
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::audit::event::CredentialRef;
-use crate::authz::{Authz, IssueError, Issuer, TaskToken, TokenOrigin, stopped};
+use crate::authz::{Authz, IssueError, Issuer, Stoppable, TaskToken, TokenOrigin, stopped};
 use crate::identity::{Presented, Verified};
 
 /// Default lifetime of an exchanged task token.
@@ -128,7 +128,7 @@ impl Authz {
                 Some(agent.id.clone()),
             )
         })?;
-        if let Some(r) = stopped(&stops, &agent.id) {
+        if let Some(r) = stopped(&stops, Stoppable::agent(&agent.id)) {
             return Err(fail("invalid_grant", r.to_string(), Some(agent.id.clone())));
         }
         let left = Duration::from_secs(u64::try_from(v.exp - now.timestamp()).unwrap_or(0));

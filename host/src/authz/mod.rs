@@ -15,6 +15,8 @@
 //!    before the tool is looked up, so a token cannot probe for tools);
 //! 5. `agent-grant` — within the agent's grant;
 //! 6. `unknown-tool` — a loaded plugin offers it; `plugin-disabled`;
+//!    `degraded` — with the shared state out of reach, nothing of high
+//!    impact runs (on the last stop state read);
 //! 7. `input` — a JSON object, without duplicate keys, within size;
 //! 8. `rate` — the agent's, the tool's and the plugin's rate limits;
 //! 9. `budget` — the task's, agent's and tool's budgets (`[[budgets]]`);
@@ -47,7 +49,7 @@ use crate::state::{RateRule, SharedState, StopState};
 use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
-pub use admit::stopped;
+pub use admit::{Stoppable, stopped};
 pub use binding::{Confirmation, DPOP_ALGORITHMS, Sender};
 use decide::PolicyLayer;
 pub use decide::ShadowDecision;
@@ -93,6 +95,9 @@ pub struct CallAsk<'a> {
     pub now: DateTime<Utc>,
     /// What the caller proved about its key (DPoP).
     pub sender: &'a Sender,
+    /// Why the shared state is out of reach, if it is: the host runs on
+    /// the last stop state it read, and nothing of high impact runs.
+    pub degraded: Option<&'a str>,
 }
 
 /// The authorization layer of one host.
@@ -223,15 +228,18 @@ impl Authz {
             return Err(deny(Refusal::UnknownTool(ask.tool.to_owned()), &known));
         };
         known.plugin = Some((plugin, tool));
-        if let Some(d) = stops.plugins.get(plugin.id()) {
-            return Err(deny(
-                Refusal::PluginDisabled {
-                    plugin: plugin.id().to_owned(),
-                    by: d.by.clone(),
-                    reason: d.reason.clone(),
-                },
-                &known,
-            ));
+        let disabled = Stoppable {
+            plugin: Some(plugin.id()),
+            ..Stoppable::default()
+        };
+        if let Some(r) = stopped(stops, disabled) {
+            return Err(deny(r, &known));
+        }
+        if let Some(why) = ask.degraded
+            && tool.impact == Impact::High
+        {
+            let why = why.to_owned();
+            return Err(deny(Refusal::Degraded { why }, &known));
         }
         let args = match input(ask.input) {
             Ok(v) => v,

@@ -90,6 +90,13 @@ pub enum Refusal {
         /// Why.
         reason: String,
     },
+    /// The shared state is out of reach: the host runs on the last stop
+    /// state it read, and refuses what is of high impact.
+    #[error("high-impact calls are refused while {why}")]
+    Degraded {
+        /// Since when and why the shared state is out of reach.
+        why: String,
+    },
     /// No loaded plugin offers the tool.
     #[error("no loaded plugin offers tool {0}")]
     UnknownTool(String),
@@ -152,7 +159,7 @@ fn fmt_ids(ids: &[String]) -> String {
 
 impl Refusal {
     /// The layer that refused: `token`, `revoked`, `scope`, `agent-grant`,
-    /// `quarantine`, `halt`, `plugin-disabled`, `unknown-tool`, `rate`,
+    /// `quarantine`, `halt`, `plugin-disabled`, `degraded`, `unknown-tool`, `rate`,
     /// `input`, `budget`, `policy`, `approval`, `host`.
     pub fn layer(&self) -> &'static str {
         match self {
@@ -163,6 +170,7 @@ impl Refusal {
             Self::Quarantined { .. } => "quarantine",
             Self::Halted { .. } => "halt",
             Self::PluginDisabled { .. } => "plugin-disabled",
+            Self::Degraded { .. } => "degraded",
             Self::UnknownTool(_) => "unknown-tool",
             Self::Input(_) => "input",
             Self::Rate(_) => "rate",

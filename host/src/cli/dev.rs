@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use anyhow::anyhow;
 
 use crate::authoring::{CallEnv, DevOptions, DevSession, HttpMode, Project};
-use crate::vocab::{CapabilityUse, Span, safe};
+use crate::capability::CapabilityUse;
+use crate::vocab::{Span, safe};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -137,33 +138,5 @@ async fn call(a: CallArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn describe(u: &CapabilityUse) -> String {
-    match u {
-        CapabilityUse::Http {
-            method,
-            origin,
-            path,
-            status,
-            bytes,
-            refused,
-        } => match refused {
-            Some(why) => format!(
-                "REFUSED http {method} {}{}: {}",
-                safe(origin),
-                safe(path),
-                safe(why)
-            ),
-            None => format!(
-                "http {method} {}{} → {} ({bytes} bytes)",
-                safe(origin),
-                safe(path),
-                status.map_or("no response".to_owned(), |s| s.to_string())
-            ),
-        },
-        CapabilityUse::Secret { name, granted } if *granted => {
-            format!("secret {} read", safe(name))
-        }
-        CapabilityUse::Secret { name, .. } => {
-            format!("REFUSED secret {}: not granted to this plugin", safe(name))
-        }
-    }
+    safe(&u.show())
 }

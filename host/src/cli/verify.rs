@@ -37,16 +37,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 == Some(&wanted)
         })
         .cloned()
-        .unwrap_or_else(|| PluginEntry {
-            manifest: wanted.display().to_string(),
-            enabled: true,
-            env: Default::default(),
-            secrets: Default::default(),
-            dirs: Default::default(),
-            limits: Default::default(),
-            action_owners: Default::default(),
-            mcp_prefix: true,
-        });
+        .unwrap_or_else(|| PluginEntry::new(wanted.display().to_string()));
     let sandbox = Sandbox::new(crate::mediation::sandbox_config(&config))?;
     let dir = StateDir::create(&config.state_dir)?;
     let state = crate::operator::open_state(&config, &dir)?;

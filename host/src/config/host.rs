@@ -7,9 +7,8 @@ use std::time::Duration;
 
 use crate::config::{
     Agent, Approvals, AuditSettings, Budget, Ceilings, ConfigError, ConfigFile, Console,
-    Governance, HttpCeiling, Issuer, Operator, OperatorKey, RuleFiles, SandboxSettings,
-    StateSettings, Webhook, agents, budgets, console, governance, issuers, operators, sources,
-    state, trust, webhooks,
+    Governance, Issuer, Operator, OperatorKey, RuleFiles, SandboxSettings, StateSettings, Webhook,
+    agents, budgets, console, governance, issuers, operators, sources, state, trust, webhooks,
 };
 use crate::keys::TrustStore;
 use crate::vocab::{Impact, Rate, parse_duration, parse_rate, parse_size};
@@ -200,25 +199,11 @@ impl HostConfig {
             Some(d) => dir.join(d),
             None => state_dir.join("audit"),
         };
-        let c = &file.ceilings;
         let ceilings = Ceilings {
-            files: c
-                .files
-                .as_ref()
-                .map(|l| l.iter().map(|f| dir.join(f)).collect()),
-            http: c
-                .http
-                .as_ref()
-                .map(|l| {
-                    l.iter()
-                        .map(|h| {
-                            HttpCeiling::parse(h).map_err(|why| invalid("ceilings.http", why.0))
-                        })
-                        .collect::<Result<Vec<_>, _>>()
-                })
-                .transpose()?,
-            secrets: c.secrets.clone(),
-            env: c.env.clone(),
+            set: file
+                .ceilings
+                .read(&dir)
+                .map_err(|e| invalid(&e.field, e.why))?,
             state_dir: state_dir.clone(),
             protected: vec![
                 state_dir.join("keys"),

@@ -28,9 +28,11 @@ use std::time::Duration;
 
 use crate::vocab::Impact;
 
+pub use crate::capability::files::normal;
+pub use crate::capability::http::HttpCeiling;
 pub use agents::{Agent, valid_id};
 pub use budgets::{Budget, BudgetEntry, BudgetPer};
-pub use ceilings::{Ceilings, HttpCeiling, normal};
+pub use ceilings::Ceilings;
 pub use console::{Console, ConsoleOidc, ConsoleOidcEntry, ConsoleSection};
 pub use governance::{
     Governance, GovernanceMode, GovernanceSection, Governor, GovernorEntry, parse_governance,

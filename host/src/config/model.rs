@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::capability::CeilingsSection;
 use crate::config::PluginEntry;
 use crate::keys::Algorithm;
 
@@ -40,7 +41,8 @@ pub struct ConfigFile {
     /// Per-tool rate limits.
     #[serde(default)]
     pub rates: RatesSection,
-    /// The most any publisher's manifest may be granted on this host.
+    /// The most any publisher's manifest may be granted on this host (one
+    /// list per capability that has a ceiling).
     #[serde(default)]
     pub ceilings: CeilingsSection,
     /// The audit chain.
@@ -71,25 +73,6 @@ pub struct ConfigFile {
     /// release (default: unsigned, a developer's machine).
     #[serde(default)]
     pub governance: crate::config::GovernanceSection,
-}
-
-/// `[ceilings]`: what any plugin may be granted at most, whatever its
-/// signed manifest asks for. A list left out sets no ceiling of that kind;
-/// the root directory and the host's own state directory are refused
-/// always.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct CeilingsSection {
-    /// Directories under which file grants may be placed (relative to the
-    /// config file unless absolute).
-    pub files: Option<Vec<String>>,
-    /// What HTTP grants may name: origins (`https://intel.example:443`),
-    /// host names (`intel.example`) or domains (`*.example.com`).
-    pub http: Option<Vec<String>>,
-    /// Secret names that may be granted.
-    pub secrets: Option<Vec<String>>,
-    /// Environment variable names that may be granted.
-    pub env: Option<Vec<String>>,
 }
 
 /// `[audit]`

@@ -55,7 +55,13 @@ pub fn export(audit_dirs: &[&Path], task: &str, withheld: &[&str]) -> Result<Bun
             }
             let doc = archive.release(&digest).map_err(|e| e.to_string())?;
             let release = Release::parse(&doc).map_err(|e| e.to_string())?;
-            for pin in release.files.values().filter(|d| d.starts_with("sha256:")) {
+            // `secret:` pins (HMAC trust keys, credential values) are
+            // digests of values never archived: nothing to export.
+            let archived = release
+                .files
+                .iter()
+                .filter(|(p, d)| !p.starts_with("secret:") && d.starts_with("sha256:"));
+            for (_, pin) in archived {
                 let hex = pin.trim_start_matches("sha256:").to_owned();
                 if let std::collections::btree_map::Entry::Vacant(e) = bundle.files.entry(hex) {
                     e.insert(B64.encode(archive.file(pin).map_err(|e| e.to_string())?));

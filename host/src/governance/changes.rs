@@ -207,7 +207,8 @@ pub(super) fn rates(d: &mut ReleaseDiff, old: &Value, new: &Value) {
 }
 
 pub(super) fn ceilings(d: &mut ReleaseDiff, old: &Value, new: &Value) {
-    for kind in ["files", "http", "secrets", "env"] {
+    let kinds = crate::capability::CeilingsSection::names();
+    for kind in kinds.iter().copied() {
         match (&old[kind], &new[kind]) {
             (Value::Null, Value::Null) => {}
             (Value::Null, b) => d
@@ -225,13 +226,7 @@ pub(super) fn ceilings(d: &mut ReleaseDiff, old: &Value, new: &Value) {
             ),
         }
     }
-    residual(
-        &mut d.changes,
-        "[ceilings]",
-        old,
-        new,
-        &["files", "http", "secrets", "env"],
-    );
+    residual(&mut d.changes, "[ceilings]", old, new, kinds);
 }
 
 pub(super) fn policies(

@@ -13,8 +13,8 @@ use crate::governance::changes::{
     rates, set_change, short, widen,
 };
 use crate::governance::entries::{
-    AGENT_FIELDS, ALL_FIELDS, OPERATOR_FIELDS, PLUGIN_FIELDS, agent_changes, operator_changes,
-    plugin_changes,
+    AGENT_FIELDS, ALL_FIELDS, OPERATOR_FIELDS, agent_changes, operator_changes, plugin_changes,
+    plugin_fields,
 };
 
 /// What `new` changes against `old` (none: everything is new); `texts`
@@ -93,7 +93,7 @@ pub fn diff(
         "plugin",
         &by(&o.plugins, |p| p.manifest.clone()),
         &by(&n.plugins, |p| p.manifest.clone()),
-        (&plugin_changes, PLUGIN_FIELDS),
+        (&plugin_changes, plugin_fields()),
     );
     for p in &n.plugins {
         let (was, now) = (old.files.get(&p.manifest), new.files.get(&p.manifest));
@@ -139,7 +139,30 @@ pub fn diff(
             d.changes.push(widen(format!("{what}: {a} → {b}")));
         }
     }
+    for (path, digest) in new
+        .files
+        .iter()
+        .filter(|(p, _)| p.starts_with("secret:credential:"))
+    {
+        let what = path.trim_start_matches("secret:credential:");
+        let (manifest, name) = what.rsplit_once(':').unwrap_or(("?", what));
+        match old.files.get(path) {
+            None => d.changes.push(widen(format!(
+                "plugin {manifest}'s credential {name} gets a value ({})",
+                short(Some(digest))
+            ))),
+            Some(was) if was != digest => d.changes.push(widen(format!(
+                "plugin {manifest}'s credential {name} gets another value ({} → {})",
+                short(Some(was)),
+                short(Some(digest))
+            ))),
+            Some(_) => {}
+        }
+    }
     for (path, digest) in &new.files {
+        if path.starts_with("secret:credential:") {
+            continue;
+        }
         let referenced_elsewhere = new.rules.plugins.iter().any(|p| &p.manifest == path)
             || new.rules.policy.files.contains(path)
             || new.rules.policy.shadow.contains(path)

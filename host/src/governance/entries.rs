@@ -73,17 +73,22 @@ pub(super) const AGENT_FIELDS: &[&str] = &[
 pub(super) const OPERATOR_FIELDS: &[&str] =
     &["name", "roles", "approves", "keys", "automation", "oidc"];
 
-/// The fields [`plugin_changes`] reviews.
-pub(super) const PLUGIN_FIELDS: &[&str] = &[
-    "manifest",
-    "enabled",
-    "env",
-    "secrets",
-    "dirs",
-    "limits",
-    "action-owners",
-    "mcp-prefix",
-];
+/// The fields [`plugin_changes`] reviews: its own and every capability's
+/// supply (`dirs`, `env`, `secrets`, `credentials`).
+pub(super) fn plugin_fields() -> &'static [&'static str] {
+    static F: std::sync::LazyLock<&'static [&'static str]> = std::sync::LazyLock::new(|| {
+        let mut v = vec![
+            "manifest",
+            "enabled",
+            "limits",
+            "action-owners",
+            "mcp-prefix",
+        ];
+        v.extend(crate::capability::Supplies::keys());
+        Box::leak(v.into_boxed_slice())
+    });
+    &F
+}
 
 /// Every field: the entry's change is reviewed as a whole.
 pub(super) const ALL_FIELDS: &[&str] = &["*"];
@@ -184,14 +189,11 @@ pub(super) fn plugin_changes(m: &str, a: &Value, b: &Value) -> Vec<Change> {
             narrows: b["enabled"] == false,
         });
     }
-    for f in [
-        "env",
-        "secrets",
-        "dirs",
+    for f in crate::capability::Supplies::keys().iter().copied().chain([
         "limits",
         "action-owners",
         "mcp-prefix",
-    ] {
+    ]) {
         if a[f] != b[f] {
             c.push(widen(format!("plugin {m}'s {f}: {} → {}", a[f], b[f])));
         }

@@ -29,8 +29,11 @@ pub struct Release {
     /// The rules.
     pub rules: Rules,
     /// Every file the rules name, as written → `sha256:` of its content;
-    /// and `secret:trust:<key id>` → `sha256:` of an HMAC trust key's
-    /// secret (never archived).
+    /// `secret:trust:<key id>` → `sha256:` of an HMAC trust key's secret,
+    /// and `secret:credential:<manifest>:<name>` → `sha256:` of a plugin
+    /// credential's value (or its OAuth client's secret): never archived,
+    /// only pinned, so that a host refuses a value the governors did not
+    /// sign.
     pub files: BTreeMap<String, String>,
     /// The document as it was signed, when read from one: its digest is
     /// over these bytes, whatever fields a newer host reads into
@@ -120,6 +123,12 @@ impl Release {
                     crate::config::secret_digest(secret),
                 );
             }
+        }
+        // Values a capability is supplied (credentials): pinned by digest;
+        // one that cannot be read now is not part of this release, and the
+        // plugin is refused under it.
+        for p in &rules.plugins {
+            files.extend(p.supplies.pins(&p.manifest, &config.dir));
         }
         Ok((
             Self {

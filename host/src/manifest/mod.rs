@@ -14,10 +14,11 @@ use chrono::{DateTime, Utc};
 
 use crate::keys::{Purpose, SigningKey, TrustError, TrustStore, sha256_hex};
 
+pub use crate::capability::Grants;
+pub use crate::capability::files::FileGrantSpec;
 pub use canonical::{canonical_bytes, manifest_digest, tool_digest};
 pub use model::{
-    FileGrantSpec, Grants, MANIFEST_VERSION, Manifest, ManifestLimits, ManifestTool, PluginSection,
-    SignatureSection,
+    MANIFEST_VERSION, Manifest, ManifestLimits, ManifestTool, PluginSection, SignatureSection,
 };
 pub(crate) use parse::parse_digest;
 pub use parse::{ManifestError, ManifestTerms, output_validator};

@@ -2,8 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::capability::Grants;
 use crate::keys::Algorithm;
-use crate::vocab::{Access, Impact};
+use crate::vocab::Impact;
 
 /// The manifest format this host reads.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -71,43 +72,6 @@ pub struct ManifestTool {
     /// as structured content and refuses an output that does not match.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_schema: Option<String>,
-}
-
-/// `[grants]`
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Grants {
-    /// Directories, each mapped to a guest path with an access level.
-    #[serde(default)]
-    pub files: Vec<FileGrantSpec>,
-    /// Origins, `scheme://host[:port]`.
-    #[serde(default)]
-    pub http: Vec<String>,
-    /// Environment variable names; the operator supplies the values.
-    #[serde(default)]
-    pub env: Vec<String>,
-    /// Secret names; the operator supplies the values.
-    #[serde(default)]
-    pub secrets: Vec<String>,
-    /// The real wall and monotonic clocks.
-    #[serde(default)]
-    pub clock: bool,
-    /// Real randomness.
-    #[serde(default)]
-    pub random: bool,
-}
-
-/// One directory grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct FileGrantSpec {
-    /// The host directory, relative to the operator's config file unless
-    /// absolute; the operator may map it elsewhere.
-    pub host: String,
-    /// The absolute path the guest sees, e.g. `/logs`.
-    pub guest: String,
-    /// `read` or `read-write`.
-    pub access: Access,
 }
 
 /// `[limits]`

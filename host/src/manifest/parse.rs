@@ -5,10 +5,10 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 
+use crate::capability::GrantTerms;
 use crate::manifest::model::{MANIFEST_VERSION, Manifest};
 use crate::vocab::{
-    HttpOrigin, Limits, Rate, Version, parse_duration, parse_origin, parse_rate, parse_size,
-    valid_plugin_id, valid_tool_name,
+    Limits, Rate, Version, parse_duration, parse_rate, parse_size, valid_plugin_id, valid_tool_name,
 };
 
 /// What a manifest's text means, typed: its version, limits, origins, rate
@@ -20,8 +20,8 @@ pub struct ManifestTerms {
     /// The limits, with the host's defaults for what the manifest leaves
     /// out.
     pub limits: Limits,
-    /// The granted HTTP origins, in the manifest's order.
-    pub http: Vec<HttpOrigin>,
+    /// The grants, checked and typed (one field per capability).
+    pub grants: GrantTerms,
     /// Calls per period across all agents.
     pub rate: Option<Rate>,
     /// When the manifest expires.
@@ -181,54 +181,7 @@ impl Manifest {
                     .map_err(|why| invalid(format!("tools[{i}].output-schema"), why))?;
             }
         }
-        let mut guests = BTreeSet::new();
-        for (i, f) in self.grants.files.iter().enumerate() {
-            let field = format!("grants.files[{i}]");
-            if f.host.trim().is_empty() {
-                return Err(invalid(format!("{field}.host"), "must name a directory"));
-            }
-            if !valid_guest_path(&f.guest) {
-                return Err(invalid(
-                    format!("{field}.guest"),
-                    format!(
-                        "{:?} must be an absolute path like /logs, without '.', '..' or empty parts",
-                        f.guest
-                    ),
-                ));
-            }
-            if !guests.insert(f.guest.as_str()) {
-                return Err(invalid(
-                    format!("{field}.guest"),
-                    format!("{:?} is granted twice", f.guest),
-                ));
-            }
-        }
-        let http = self
-            .grants
-            .http
-            .iter()
-            .enumerate()
-            .map(|(i, o)| parse_origin(o).map_err(|why| invalid(format!("grants.http[{i}]"), why)))
-            .collect::<Result<Vec<_>, _>>()?;
-        for (kind, list) in [("env", &self.grants.env), ("secrets", &self.grants.secrets)] {
-            let mut seen = BTreeSet::new();
-            for (i, n) in list.iter().enumerate() {
-                if !valid_var_name(n) {
-                    return Err(invalid(
-                        format!("grants.{kind}[{i}]"),
-                        format!(
-                            "{n:?} must be 1-64 of A-Z, 0-9 and '_', not starting with a digit"
-                        ),
-                    ));
-                }
-                if !seen.insert(n) {
-                    return Err(invalid(
-                        format!("grants.{kind}[{i}]"),
-                        format!("{n:?} is listed twice"),
-                    ));
-                }
-            }
-        }
+        let grants = self.grants.check().map_err(|e| invalid(e.field, e.why))?;
         let limits = self.limits()?;
         let rate = self
             .limits
@@ -253,7 +206,7 @@ impl Manifest {
         Ok(ManifestTerms {
             version,
             limits,
-            http,
+            grants,
             rate,
             expires,
         })
@@ -305,23 +258,6 @@ pub(crate) fn parse_digest(d: &str) -> Result<&str, String> {
     }
 }
 
-fn valid_guest_path(p: &str) -> bool {
-    p.starts_with('/')
-        && p.len() > 1
-        && p.len() <= 256
-        && !p.ends_with('/')
-        && p[1..]
-            .split('/')
-            .all(|c| !c.is_empty() && c != "." && c != "..")
-}
-
-fn valid_var_name(n: &str) -> bool {
-    (1..=64).contains(&n.len())
-        && !n.starts_with(|c: char| c.is_ascii_digit())
-        && n.chars()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-}
-
 /// The validator of an output schema (JSON Schema 2020-12 unless it names
 /// another dialect), or why it is not one.
 ///
@@ -335,17 +271,4 @@ pub fn output_validator(schema: &str) -> Result<jsonschema::Validator, String> {
         return Err("must be a JSON object".into());
     }
     jsonschema::validator_for(&v).map_err(|e| format!("is not a JSON Schema: {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn guest_paths() {
-        assert!(valid_guest_path("/logs"));
-        assert!(!valid_guest_path("/logs/../etc"));
-        assert!(!valid_guest_path("logs"));
-        assert!(!valid_guest_path("/"));
-    }
 }

@@ -1,12 +1,13 @@
 //! A plain-words review of what a manifest lets a plugin do: the operator
-//! reads this before trusting it. Every string from the manifest is shown
-//! escaped ([`safe`]), so a publisher cannot hide or reorder lines of the
-//! review with control or bidi characters.
+//! reads this before trusting it. Each capability words its own grant
+//! ([`Grants::review`](crate::capability::Grants::review)). Every string
+//! from the manifest is shown escaped ([`safe`]), so a publisher cannot
+//! hide or reorder lines of the review with control or bidi characters.
 
 use std::fmt::Write as _;
 
 use crate::manifest::Manifest;
-use crate::vocab::{Access, Bytes, Impact, MAX_HTTP_RESPONSE_BYTES, Span, safe};
+use crate::vocab::{Bytes, Impact, Span, safe};
 
 /// Everything the plugin could do once loaded, in sentences.
 pub fn capability_review(m: &Manifest) -> String {
@@ -59,70 +60,22 @@ pub fn capability_review(m: &Manifest) -> String {
         );
     }
 
-    let g = &m.grants;
     let _ = writeln!(out, "\nOnce loaded, every call of this plugin:");
-    if g.files.is_empty() {
-        let _ = writeln!(out, "  - cannot see any file or directory");
-    }
-    for f in &g.files {
-        let what = match f.access {
-            Access::Read => "may READ (list, stat, read) files",
-            Access::ReadWrite => "may READ AND WRITE (create, modify, rename, delete) files",
-        };
-        let _ = writeln!(
-            out,
-            "  - {what} under host directory {} (seen inside as {}); nothing outside it, symlinks included",
-            safe(&f.host),
-            safe(&f.guest)
-        );
-    }
-    if g.http.is_empty() {
-        let _ = writeln!(out, "  - cannot use the network at all");
-    } else {
-        let _ = writeln!(
-            out,
-            "  - may send HTTP requests to exactly: {} — every request is checked, redirects are not followed, responses are capped at {}",
-            safe(&g.http.join(", ")),
-            Bytes(MAX_HTTP_RESPONSE_BYTES)
-        );
-    }
-    let _ = writeln!(out, "  - cannot open sockets or look up names itself");
-    if g.env.is_empty() {
-        let _ = writeln!(out, "  - sees no environment variables");
-    } else {
-        let _ = writeln!(
-            out,
-            "  - sees environment variables {} with values the operator sets",
-            safe(&g.env.join(", "))
-        );
-    }
-    if g.secrets.is_empty() {
-        let _ = writeln!(out, "  - can read no secrets");
-    } else {
-        let _ = writeln!(
-            out,
-            "  - may read secrets {} through the host (each read is audited by name; values are never logged)",
-            safe(&g.secrets.join(", "))
-        );
-    }
-    let _ = writeln!(
-        out,
-        "  - {}",
-        if g.clock {
-            "sees the real clock"
-        } else {
-            "sees a frozen clock (1970-01-01)"
+    match m.grants.check() {
+        Ok(terms) => {
+            for line in m.grants.review(&terms) {
+                let _ = writeln!(out, "  - {line}");
+            }
         }
-    );
-    let _ = writeln!(
-        out,
-        "  - {}",
-        if g.random {
-            "gets real randomness"
-        } else {
-            "gets a fixed, predictable random sequence"
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "  - grants cannot be read: {}: {}",
+                e.field,
+                safe(&e.why)
+            );
         }
-    );
+    }
     match m.validate().map(|t| t.limits) {
         Ok(l) => {
             let _ = writeln!(

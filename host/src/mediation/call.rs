@@ -10,12 +10,13 @@ use std::sync::atomic::Ordering;
 use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
 use crate::audit::{AuditError, Reservation};
 use crate::authz::{CallAsk, Grant, Refusal};
+use crate::capability::CapabilityUse;
 use crate::mediation::Host;
 use crate::mediation::approval::Approved;
 use crate::mediation::context::{CallContext, InputFacts, refused};
 use crate::mediation::inflight::{Entry, Running};
 use crate::mediation::request::{CallError, CallRequest, CallResponse};
-use crate::vocab::{CancelToken, CapabilityUse};
+use crate::vocab::CancelToken;
 
 /// How far a call got: what to record, and what to run.
 struct Decided<'r> {
@@ -213,12 +214,14 @@ impl Host {
             Ok(s) => s,
             Err(e) => return deny(Refusal::Host(e.to_string()), fallback(), raw, None),
         };
+        let degraded = inner.stops.degraded();
         let ask = CallAsk {
             token: &req.token,
             tool: &req.tool,
             input: &req.input,
             now: chrono::Utc::now(),
             sender: &req.sender,
+            degraded: degraded.as_deref(),
         };
         let grant = match loaded.authz.authorize(&loaded.registry, &stops, ask).await {
             Ok(g) => g,
@@ -232,19 +235,6 @@ impl Host {
                 return denied;
             }
         };
-        // With the shared state unreachable, only what the last known stop
-        // state allows runs, and nothing of high impact.
-        if let Some(why) = inner.stops.degraded()
-            && grant.impact() == crate::vocab::Impact::High
-        {
-            let who = grant.known().attribution(&grant.qualified);
-            return deny(
-                Refusal::Host(format!("high-impact calls are refused while {why}")),
-                who,
-                InputFacts::of(&grant.input),
-                None,
-            );
-        }
         let keep = (grant.input.len() as u64) <= loaded.config.audit.arguments;
         let args = keep.then(|| grant.args.clone());
         let shadow = grant.shadow.clone();

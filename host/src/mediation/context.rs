@@ -10,9 +10,10 @@ use crate::audit::event::{
     ApprovalRef, Attribution, CallCompleted, CallDecided, Decision, DecisionResult, Event,
 };
 use crate::authz::Refusal;
+use crate::capability::CapabilityUse;
 use crate::keys::sha256_hex;
 use crate::mediation::request::CallError;
-use crate::vocab::{CapabilityUse, cap, cap_at};
+use crate::vocab::{cap, cap_at};
 
 /// Longest prompt or context kept in the audit chain.
 pub const MAX_PROMPT: usize = 8 * 1024;

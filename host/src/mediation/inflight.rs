@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::authz::{Stoppable, stopped};
 use crate::state::StopState;
 use crate::vocab::CancelToken;
 
@@ -82,28 +83,12 @@ impl Inflight {
 }
 
 /// Why a call in flight must stop now under the stop state `s`, if it must:
-/// halt, quarantine of its agent, its plugin disabled, its token revoked.
+/// the refusal the stop buttons give it ([`stopped`]).
 pub(crate) fn stop_reason(s: &StopState, call: &Running) -> Option<String> {
-    if let Some(h) = &s.halted {
-        return Some(format!("the host was halted by {} ({})", h.by, h.reason));
-    }
-    if let Some(q) = s.agents.get(&call.agent) {
-        return Some(format!(
-            "agent {} was quarantined by {} ({})",
-            call.agent, q.by, q.reason
-        ));
-    }
-    if let Some(d) = s.plugins.get(&call.plugin) {
-        return Some(format!(
-            "plugin {} was disabled by {} ({})",
-            call.plugin, d.by, d.reason
-        ));
-    }
-    if let Some(r) = s.tokens.get(&call.token_id) {
-        return Some(format!(
-            "task token {} was revoked by {} ({})",
-            call.token_id, r.by, r.reason
-        ));
-    }
-    None
+    let on = Stoppable {
+        token: Some(&call.token_id),
+        agent: Some(&call.agent),
+        plugin: Some(&call.plugin),
+    };
+    stopped(s, on).map(|r| r.to_string())
 }

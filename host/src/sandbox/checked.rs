@@ -11,6 +11,4 @@ pub struct Checked {
     pub interface: ComponentInterface,
     /// What one instantiation creates.
     pub footprint: Footprint,
-    /// Whether outbound HTTP is linked.
-    pub(crate) http: bool,
 }

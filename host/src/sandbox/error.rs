@@ -74,6 +74,18 @@ pub enum CallFailure {
         /// The instance cap.
         limit: u32,
     },
+    /// The plugin put a value the host never lets out — a secret it was
+    /// handed, a credential the host added — in its output, an error
+    /// message or a log line: the call fails and nothing of it leaves.
+    #[error(
+        "blocked: {place} of the plugin held the value of {name}, which never leaves the host; the call's output is withheld"
+    )]
+    SecretBlocked {
+        /// The secret's or credential's name (never its value).
+        name: String,
+        /// Where it was: `the output`, `an error message`, `a log line`.
+        place: String,
+    },
     /// The host could not set up the sandbox (not the plugin's fault).
     #[error("the host could not run the plugin: {0}")]
     Host(String),
@@ -95,6 +107,7 @@ impl CallFailure {
             Self::Trap(_) => "trap",
             Self::Cancelled(_) => "cancelled",
             Self::Busy { .. } => "busy",
+            Self::SecretBlocked { .. } => "secret-blocked",
             Self::Host(_) => "host-error",
         }
     }

@@ -3,7 +3,9 @@
 
 use wasmparser::{ComponentExternalKind, ComponentTypeRef, Encoding, Parser, Payload};
 
+use crate::capability::Capabilities;
 use crate::sandbox::LoadError;
+use crate::sandbox::linking::BASELINE;
 
 /// A component's top-level imports and exports, as named in the binary
 /// (e.g. `wasi:filesystem/types@0.2.4`).
@@ -68,51 +70,17 @@ pub fn component_interface(bytes: &[u8]) -> Result<ComponentInterface, LoadError
 /// How the host treats one import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportClass {
-    /// Linked for every plugin; inert without grants (no files, no env, a
-    /// frozen clock and fixed randomness unless granted, sockets never).
+    /// Linked for every plugin and inert: streams, standard I/O and exit,
+    /// terminals, and sockets that can never open.
     Baseline,
     /// The warrant host API (`log`, `secret`).
     HostApi,
-    /// Outbound HTTP: linked only with an http grant.
-    Http,
+    /// An interface a capability answers (files, environment, clocks,
+    /// randomness, HTTP, …): linked as its grant decides.
+    Capability,
     /// Never provided.
     Refused(&'static str),
 }
-
-/// The WASI a language runtime imports whatever its tool does (Rust's
-/// standard library, componentize-py's CPython, componentize-js's
-/// StarlingMonkey), linked for all plugins. Each is inert unless the
-/// manifest grants what it reaches: no directory, no variable, a frozen
-/// clock, fixed randomness — and sockets never open, whatever is granted.
-const BASELINE: &[&str] = &[
-    "wasi:io/error",
-    "wasi:io/poll",
-    "wasi:io/streams",
-    "wasi:cli/environment",
-    "wasi:cli/exit",
-    "wasi:cli/stdin",
-    "wasi:cli/stdout",
-    "wasi:cli/stderr",
-    "wasi:cli/terminal-input",
-    "wasi:cli/terminal-output",
-    "wasi:cli/terminal-stdin",
-    "wasi:cli/terminal-stdout",
-    "wasi:cli/terminal-stderr",
-    "wasi:clocks/wall-clock",
-    "wasi:clocks/monotonic-clock",
-    "wasi:random/random",
-    "wasi:random/insecure",
-    "wasi:random/insecure-seed",
-    "wasi:filesystem/types",
-    "wasi:filesystem/preopens",
-    "wasi:sockets/network",
-    "wasi:sockets/instance-network",
-    "wasi:sockets/tcp",
-    "wasi:sockets/tcp-create-socket",
-    "wasi:sockets/udp",
-    "wasi:sockets/udp-create-socket",
-    "wasi:sockets/ip-name-lookup",
-];
 
 /// Classify an import name such as `wasi:io/error@0.2.4`.
 pub fn classify(import: &str) -> ImportClass {
@@ -123,6 +91,9 @@ pub fn classify(import: &str) -> ImportClass {
     if BASELINE.contains(&name) {
         return ImportClass::Baseline;
     }
+    if Capabilities::default().answer(name).is_some() {
+        return ImportClass::Capability;
+    }
     match name {
         "warrant:plugin/host" | "warrant:plugin/types" if version.starts_with("0.1.") => {
             ImportClass::HostApi
@@ -130,36 +101,41 @@ pub fn classify(import: &str) -> ImportClass {
         "warrant:plugin/host" | "warrant:plugin/types" => {
             ImportClass::Refused("this host implements warrant:plugin 0.1")
         }
-        "wasi:http/types" | "wasi:http/outgoing-handler" => ImportClass::Http,
         _ => ImportClass::Refused("the host does not provide this interface"),
     }
 }
 
-/// Check every import against what the plugin is granted.
+/// Check every import against what the plugin is granted: each must be
+/// baseline, the host API, or answered by a capability that is linked for
+/// these grants.
 ///
 /// # Errors
 ///
 /// [`LoadError::Import`] naming the first import that is refused.
-pub fn check_imports(interface: &ComponentInterface, http_granted: bool) -> Result<(), LoadError> {
+pub fn check_imports(interface: &ComponentInterface, caps: &Capabilities) -> Result<(), LoadError> {
+    check_imports_with(interface, Some(caps))
+}
+
+/// [`check_imports`]; with `None` (a review without a manifest) an import
+/// any capability answers passes, linked inert.
+pub(crate) fn check_imports_with(
+    interface: &ComponentInterface,
+    caps: Option<&Capabilities>,
+) -> Result<(), LoadError> {
     for import in &interface.imports {
+        let refused = |why: &str| LoadError::Import {
+            import: import.clone(),
+            why: why.to_owned(),
+        };
         match classify(import) {
             ImportClass::Baseline | ImportClass::HostApi => {}
-            ImportClass::Http if http_granted => {}
-            ImportClass::Http => {
-                return Err(LoadError::Import {
-                    import: import.clone(),
-                    why: "the manifest grants no outbound HTTP (jco builds import wasi:http \
-                          unless given `--disable http`, which the warrant SDK's build does \
-                          when the manifest grants no origin)"
-                        .into(),
-                });
+            ImportClass::Capability => {
+                let name = import.split_once('@').map_or(import.as_str(), |(n, _)| n);
+                if let Some(Err(why)) = caps.and_then(|c| c.answer(name)) {
+                    return Err(refused(why));
+                }
             }
-            ImportClass::Refused(why) => {
-                return Err(LoadError::Import {
-                    import: import.clone(),
-                    why: why.into(),
-                });
-            }
+            ImportClass::Refused(why) => return Err(refused(why)),
         }
     }
     for needed in ["tools", "call"] {
@@ -182,7 +158,11 @@ mod tests {
         assert_eq!(classify("warrant:plugin/host@0.1.0"), ImportClass::HostApi);
         assert_eq!(
             classify("wasi:http/outgoing-handler@0.2.4"),
-            ImportClass::Http
+            ImportClass::Capability
+        );
+        assert_eq!(
+            classify("wasi:filesystem/types@0.2.4"),
+            ImportClass::Capability
         );
         assert_eq!(classify("wasi:sockets/tcp@0.2.4"), ImportClass::Baseline);
         assert!(matches!(
@@ -198,12 +178,16 @@ mod tests {
             imports: vec!["wasi:http/types@0.2.4".into()],
             exports: vec!["tools".into(), "call".into()],
         };
-        let err = check_imports(&iface, false).unwrap_err().to_string();
+        let err = check_imports(&iface, &Capabilities::default())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("wasi:http/types@0.2.4") && err.contains("no outbound HTTP"),
             "{err}"
         );
-        assert!(check_imports(&iface, true).is_ok());
+        let mut caps = Capabilities::default();
+        caps.http.origins = vec![crate::vocab::parse_origin("https://x.example").unwrap()];
+        assert!(check_imports(&iface, &caps).is_ok());
     }
 
     #[test]

@@ -1,29 +1,28 @@
 //! Loading components: the engine, the compiled-component cache, the
-//! linkers, the import check and pre-instantiation.
+//! import check, each plugin's linker composed from its grants, and
+//! pre-instantiation.
 
 use wasmtime::Engine;
-use wasmtime::component::{Component, Linker};
+use wasmtime::component::Component;
 
+use crate::capability::Capabilities;
 use crate::sandbox::LoadError;
 use crate::sandbox::bindings::PluginPre;
 use crate::sandbox::cache::{CacheOutcome, ComponentCache};
-use crate::sandbox::capabilities::Capabilities;
 use crate::sandbox::checked::Checked;
 use crate::sandbox::engine::{EpochTicker, SandboxConfig, build_engine};
 use crate::sandbox::footprint::footprint;
-use crate::sandbox::imports::{ImportClass, check_imports, classify, component_interface};
+use crate::sandbox::imports::{check_imports_with, component_interface};
+use crate::sandbox::linking::compose;
 use crate::sandbox::plugin::LoadedPlugin;
-use crate::sandbox::state::{CallState, add_host_api};
-use crate::vocab::{Bytes, Limits};
+use crate::vocab::Bytes;
 
-/// The host's sandbox: one engine, its epoch ticker, the compiled-component
-/// cache and the linkers.
+/// The host's sandbox: one engine, its epoch ticker and the
+/// compiled-component cache.
 pub struct Sandbox {
     engine: Engine,
     config: SandboxConfig,
     cache: ComponentCache,
-    base_linker: Linker<CallState>,
-    http_linker: Linker<CallState>,
     tls: std::sync::Arc<rustls::ClientConfig>,
     _ticker: EpochTicker,
 }
@@ -37,7 +36,7 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Create the engine, start its epoch ticker and prepare the linkers.
+    /// Create the engine and start its epoch ticker.
     ///
     /// # Errors
     ///
@@ -45,18 +44,12 @@ impl Sandbox {
     pub fn new(config: SandboxConfig) -> Result<Self, LoadError> {
         let engine = build_engine(&config).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         let cache = ComponentCache::new(&engine, config.cache_dir.clone())?;
-        let base_linker = base_linker(&engine).map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
-        let mut http_linker = base_linker.clone();
-        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut http_linker)
-            .map_err(|e| LoadError::Invalid(format!("{e:#}")))?;
         let tls = crate::outbound::tls_config(&config.extra_ca_files).map_err(LoadError::Grant)?;
         let ticker = EpochTicker::start(engine.clone(), config.epoch_tick);
         Ok(Self {
             engine,
             config,
             cache,
-            base_linker,
-            http_linker,
             tls,
             _ticker: ticker,
         })
@@ -82,12 +75,18 @@ impl Sandbox {
     ///
     /// [`LoadError`] naming the refused import or limit.
     pub fn check(&self, bytes: &[u8], caps: &Capabilities) -> Result<Checked, LoadError> {
-        self.check_with(bytes, &caps.limits, !caps.http.is_empty())
+        self.check_with(bytes, caps, false)
     }
 
-    fn check_with(&self, bytes: &[u8], limits: &Limits, http: bool) -> Result<Checked, LoadError> {
+    fn check_with(
+        &self,
+        bytes: &[u8],
+        caps: &Capabilities,
+        probe: bool,
+    ) -> Result<Checked, LoadError> {
         let interface = component_interface(bytes)?;
-        check_imports(&interface, http)?;
+        check_imports_with(&interface, (!probe).then_some(caps))?;
+        let limits = &caps.limits;
         self.check_limits(limits)?;
         let footprint = footprint(bytes)?;
         // Every call would fail: the author hears it at signing, not from
@@ -110,7 +109,6 @@ impl Sandbox {
         Ok(Checked {
             interface,
             footprint,
-            http,
         })
     }
 
@@ -133,17 +131,10 @@ impl Sandbox {
         caps: Capabilities,
     ) -> Result<LoadedPlugin, LoadError> {
         let checked = self.check(bytes, &caps)?;
-        for grant in &caps.files {
-            if !grant.host.is_dir() {
-                return Err(LoadError::Grant(format!(
-                    "granted directory {} (for {}) does not exist or is not a directory",
-                    grant.host.display(),
-                    grant.guest
-                )));
-            }
-        }
+        caps.ready().map_err(LoadError::Grant)?;
         let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, digest_hex)?;
-        self.prepare(id, component, caps, checked, cache).await
+        self.prepare(id, component, caps, checked, cache, false)
+            .await
     }
 
     /// Check a component against the capabilities its manifest asks for
@@ -160,15 +151,10 @@ impl Sandbox {
         caps: &Capabilities,
     ) -> Result<LoadedPlugin, LoadError> {
         let checked = self.check(bytes, caps)?;
-        let caps = Capabilities {
-            files: Vec::new(),
-            secrets: Default::default(),
-            env: Vec::new(),
-            ..caps.clone()
-        };
+        let caps = caps.for_review();
         let digest = crate::keys::sha256_hex(bytes);
         let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, &digest)?;
-        self.prepare("(review)", component, caps, checked, cache)
+        self.prepare("(review)", component, caps, checked, cache, false)
             .await
     }
 
@@ -181,20 +167,15 @@ impl Sandbox {
     ///
     /// [`LoadError`] when the component cannot be loaded even for review.
     pub async fn probe(&self, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
-        let interface = component_interface(bytes)?;
-        let wants_http = interface
-            .imports
-            .iter()
-            .any(|i| classify(i) == ImportClass::Http);
         let caps = Capabilities::default();
-        let checked = self.check_with(bytes, &caps.limits, wants_http)?;
+        let checked = self.check_with(bytes, &caps, true)?;
         let digest = crate::keys::sha256_hex(bytes);
         let (component, cache) = self.cache.get_or_compile(&self.engine, bytes, &digest)?;
-        self.prepare("(review)", component, caps, checked, cache)
+        self.prepare("(review)", component, caps, checked, cache, true)
             .await
     }
 
-    fn check_limits(&self, limits: &Limits) -> Result<(), LoadError> {
+    fn check_limits(&self, limits: &crate::vocab::Limits) -> Result<(), LoadError> {
         if limits.memory > self.config.max_memory {
             return Err(LoadError::Limit(format!(
                 "memory {} is above this host's per-plugin maximum of {}",
@@ -224,12 +205,11 @@ impl Sandbox {
         caps: Capabilities,
         checked: Checked,
         cache: CacheOutcome,
+        probe: bool,
     ) -> Result<LoadedPlugin, LoadError> {
-        let linker = if checked.http {
-            &self.http_linker
-        } else {
-            &self.base_linker
-        };
+        let imports = probe.then_some(checked.interface.imports.as_slice());
+        let linker = compose(&self.engine, &caps, imports)
+            .map_err(|e| LoadError::Invalid(format!("cannot link: {e:#}")))?;
         let pre = linker
             .instantiate_pre(&component)
             .map_err(|e| LoadError::Invalid(format!("cannot link: {e:#}")))?;
@@ -245,16 +225,4 @@ impl Sandbox {
         )
         .await
     }
-}
-
-fn base_linker(engine: &Engine) -> wasmtime::Result<Linker<CallState>> {
-    let mut l: Linker<CallState> = Linker::new(engine);
-    // All of WASI 0.2 but HTTP: io, clocks, random, stdio, exit, terminals,
-    // environment, filesystem and sockets. What a plugin may reach through
-    // them is decided by the per-call context (`wasi.rs`), built only from
-    // grants: no preopens, no variables, a frozen clock, fixed randomness,
-    // and no socket that can ever be opened, unless granted.
-    wasmtime_wasi::p2::add_to_linker_async(&mut l)?;
-    add_host_api(&mut l)?;
-    Ok(l)
 }

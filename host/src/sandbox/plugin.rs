@@ -4,23 +4,19 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::Semaphore;
-use wasmtime::component::ResourceTable;
-use wasmtime::{Engine, Store, UpdateDeadline};
-use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime::Store;
 
+use crate::capability::credentials::Credential;
+use crate::capability::{Capabilities, CapabilityUse, Watch};
 use crate::sandbox::bindings::{CallError, PluginPre, WitImpact, WitTool};
 use crate::sandbox::cache::CacheOutcome;
-use crate::sandbox::capabilities::Capabilities;
 use crate::sandbox::checked::Checked;
-use crate::sandbox::footprint::{Footprint, with_slack};
-use crate::sandbox::http::HttpGate;
+use crate::sandbox::footprint::Footprint;
 use crate::sandbox::imports::ComponentInterface;
-use crate::sandbox::outcome::{MAX_FIELD_BYTES, MAX_RESOURCES, classify_error};
-use crate::sandbox::state::{CallState, Interrupt, Limiter};
-use crate::sandbox::stdio::BoundedPipe;
-use crate::sandbox::wasi::build_wasi;
+use crate::sandbox::outcome::classify_error;
+use crate::sandbox::state::CallState;
 use crate::sandbox::{CallFailure, LoadError};
-use crate::vocab::{CancelToken, CapabilityUse, HttpOrigin, Impact, ToolSpec};
+use crate::vocab::{CancelToken, HttpOrigin, Impact, ToolSpec};
 
 /// Largest `tools()` answer accepted from a component.
 const MAX_TOOLS_BYTES: u64 = 1024 * 1024;
@@ -40,21 +36,23 @@ pub struct CallReport {
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct LoadedPlugin {
-    inner: Arc<PluginInner>,
+    pub(crate) inner: Arc<PluginInner>,
 }
 
-struct PluginInner {
-    id: Arc<str>,
-    pre: PluginPre<CallState>,
-    caps: Arc<Capabilities>,
-    http: Arc<[HttpOrigin]>,
-    instances: Arc<Semaphore>,
-    fuel: bool,
-    tools: Vec<ToolSpec>,
-    interface: ComponentInterface,
-    footprint: Footprint,
-    cache: CacheOutcome,
-    tls: Arc<rustls::ClientConfig>,
+pub(crate) struct PluginInner {
+    pub(crate) id: Arc<str>,
+    pub(crate) pre: PluginPre<CallState>,
+    pub(crate) caps: Arc<Capabilities>,
+    pub(crate) http: Arc<[HttpOrigin]>,
+    pub(crate) credentials: Arc<[Credential]>,
+    pub(crate) watch: Arc<Watch>,
+    pub(crate) instances: Arc<Semaphore>,
+    pub(crate) fuel: bool,
+    pub(crate) tools: Vec<ToolSpec>,
+    pub(crate) interface: ComponentInterface,
+    pub(crate) footprint: Footprint,
+    pub(crate) cache: CacheOutcome,
+    pub(crate) tls: Arc<rustls::ClientConfig>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -94,7 +92,9 @@ impl LoadedPlugin {
                 id: id.into(),
                 pre,
                 instances: Arc::new(Semaphore::new(caps.limits.max_instances as usize)),
-                http: caps.http.clone().into(),
+                http: caps.http.origins.clone().into(),
+                credentials: caps.credentials.clone().into(),
+                watch: Arc::new(caps.watch()),
                 caps: Arc::new(caps),
                 fuel,
                 tools: Vec::new(),
@@ -104,6 +104,14 @@ impl LoadedPlugin {
                 tls,
             }),
         };
+        for name in plugin.inner.watch.too_short() {
+            tracing::warn!(
+                target: "warrant::sandbox",
+                plugin = id,
+                "the value of {name} is shorter than {} bytes: the host cannot tell it from ordinary text, so it does not block outputs holding it",
+                crate::capability::MIN_WATCHED
+            );
+        }
         let tools = plugin.list_tools().await.map_err(LoadError::Tools)?;
         if let Some(inner) = Arc::get_mut(&mut plugin.inner) {
             inner.tools = tools;
@@ -159,7 +167,7 @@ impl LoadedPlugin {
                 duration: start.elapsed(),
             };
         }
-        let (result, uses) = self.run(Op::Call { tool, input }, cancel).await;
+        let (result, uses, blocked) = self.run(Op::Call { tool, input }, cancel).await;
         let limit = self.inner.caps.limits.output;
         let outcome = match result {
             Ok(OpOutput::Call(Ok(out))) if out.len() as u64 > limit => {
@@ -176,6 +184,7 @@ impl LoadedPlugin {
             Ok(OpOutput::Tools(..)) => Err(CallFailure::Host("unexpected answer".into())),
             Err(f) => Err(f),
         };
+        let outcome = self.withhold(outcome, blocked);
         CallReport {
             outcome,
             uses,
@@ -189,7 +198,7 @@ impl LoadedPlugin {
     ///
     /// [`CallFailure`] when the component traps or answers nonsense.
     pub async fn list_tools(&self) -> Result<Vec<ToolSpec>, CallFailure> {
-        let (result, _) = self.run(Op::Tools, &CancelToken::new()).await;
+        let (result, _, _) = self.run(Op::Tools, &CancelToken::new()).await;
         let OpOutput::Tools(tools, outputs) = result? else {
             return Err(CallFailure::Host("unexpected answer".into()));
         };
@@ -227,6 +236,33 @@ impl LoadedPlugin {
             .collect())
     }
 
+    /// The outcome, unless it — or a log line of the call (`blocked`) —
+    /// holds a value the host never lets out.
+    fn withhold(
+        &self,
+        outcome: Result<String, CallFailure>,
+        blocked: Option<(String, &'static str)>,
+    ) -> Result<String, CallFailure> {
+        let found = match &outcome {
+            Ok(out) => self.inner.watch.find(out).map(|n| (n, "the output")),
+            Err(f) => self
+                .inner
+                .watch
+                .find(&f.to_string())
+                .map(|n| (n, "an error message")),
+        };
+        match found.or(blocked) {
+            Some((name, place)) => {
+                tracing::warn!(target: "warrant::sandbox", plugin = %self.inner.id, "{place} held the value of {name}: blocked");
+                Err(CallFailure::SecretBlocked {
+                    name,
+                    place: place.to_owned(),
+                })
+            }
+            None => outcome,
+        }
+    }
+
     /// The longest one call may run.
     pub fn timeout(&self) -> std::time::Duration {
         self.inner.caps.limits.timeout
@@ -236,7 +272,11 @@ impl LoadedPlugin {
         &self,
         op: Op<'_>,
         cancel: &CancelToken,
-    ) -> (Result<OpOutput, CallFailure>, Vec<CapabilityUse>) {
+    ) -> (
+        Result<OpOutput, CallFailure>,
+        Vec<CapabilityUse>,
+        Option<(String, &'static str)>,
+    ) {
         let inner = &self.inner;
         let limits = inner.caps.limits;
         let Ok(_permit) = Arc::clone(&inner.instances).try_acquire_owned() else {
@@ -246,14 +286,19 @@ impl LoadedPlugin {
                     limit: limits.max_instances,
                 }),
                 Vec::new(),
+                None,
             );
         };
         if cancel.is_cancelled() {
-            return (Err(CallFailure::Cancelled(cancel.reason())), Vec::new());
+            return (
+                Err(CallFailure::Cancelled(cancel.reason())),
+                Vec::new(),
+                None,
+            );
         }
         let mut store = match self.new_store(cancel) {
             Ok(s) => s,
-            Err(f) => return (Err(f), Vec::new()),
+            Err(f) => return (Err(f), Vec::new(), None),
         };
         let result = {
             let pre = &inner.pre;
@@ -292,74 +337,16 @@ impl LoadedPlugin {
             }),
         };
         let data = store.data();
-        data.stdout.drain_to_tracing(&inner.id, "stdout");
-        data.stderr.drain_to_tracing(&inner.id, "stderr");
+        let mut blocked = data.blocked.clone();
+        for (pipe, stream) in [(&data.stdout, "stdout"), (&data.stderr, "stderr")] {
+            if let Some(name) = pipe.drain_to_tracing(&inner.id, stream, &inner.watch) {
+                blocked.get_or_insert((name, "a log line"));
+            }
+        }
         let mut uses = data.uses.clone();
         uses.extend(data.http_gate.take_uses());
-        (outcome, uses)
+        (outcome, uses, blocked)
     }
-
-    fn new_store(&self, cancel: &CancelToken) -> Result<Store<CallState>, CallFailure> {
-        let inner = &self.inner;
-        let limits = inner.caps.limits;
-        let stdout = BoundedPipe::default();
-        let stderr = BoundedPipe::default();
-        let wasi = build_wasi(&inner.caps, &stdout, &stderr)
-            .map_err(|e| CallFailure::Host(e.to_string()))?;
-        let mut table = ResourceTable::new();
-        table.set_max_capacity(MAX_RESOURCES);
-        let mut http = WasiHttpCtx::new();
-        http.set_field_size_limit(MAX_FIELD_BYTES);
-        let state = CallState {
-            plugin: Arc::clone(&inner.id),
-            caps: Arc::clone(&inner.caps),
-            wasi,
-            http,
-            http_gate: HttpGate::new(
-                Arc::clone(&inner.http),
-                Arc::clone(&inner.tls),
-                inner.caps.http_stub,
-            ),
-            table,
-            limiter: Limiter {
-                memory: usize::try_from(limits.memory).unwrap_or(usize::MAX),
-                memory_hit: false,
-                footprint: with_slack(inner.footprint),
-            },
-            stdout,
-            stderr,
-            uses: Vec::new(),
-            log_lines: 0,
-            deadline: Instant::now() + limits.timeout,
-            cancel: cancel.clone(),
-            interrupt: None,
-        };
-        let mut store = Store::new(pre_engine(&inner.pre), state);
-        store.limiter(|s| &mut s.limiter);
-        if inner.fuel {
-            store
-                .set_fuel(limits.fuel.unwrap_or(u64::MAX))
-                .map_err(|e| CallFailure::Host(format!("{e:#}")))?;
-        }
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(|mut ctx| {
-            let state = ctx.data_mut();
-            if state.cancel.is_cancelled() {
-                state.interrupt = Some(Interrupt::Cancelled);
-                return Ok(UpdateDeadline::Interrupt);
-            }
-            if Instant::now() >= state.deadline {
-                state.interrupt = Some(Interrupt::Timeout);
-                return Ok(UpdateDeadline::Interrupt);
-            }
-            Ok(UpdateDeadline::Yield(1))
-        });
-        Ok(store)
-    }
-}
-
-fn pre_engine(pre: &PluginPre<CallState>) -> &Engine {
-    pre.engine()
 }
 
 /// The `outputs` export of a component built for `plugin-with-outputs`

@@ -1,19 +1,20 @@
 //! The per-call store state: a WASI context built only from grants, the
-//! resource limiter, and the record of capability uses.
+//! resource limiter, the record of capability uses, and what the plugin
+//! tried to let out.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::capability::http::HttpGate;
+use crate::capability::{CallView, Capabilities, CapabilityUse, Watch, secrets};
 use crate::sandbox::bindings;
-use crate::sandbox::capabilities::Capabilities;
 use crate::sandbox::footprint::Footprint;
-use crate::sandbox::http::HttpGate;
 use crate::sandbox::stdio::BoundedPipe;
-use crate::vocab::{CancelToken, CapabilityUse};
+use crate::vocab::CancelToken;
 
 /// Why the host interrupted the guest, so a trap can be told apart from a
 /// limit the host enforced.
@@ -27,6 +28,9 @@ pub(crate) enum Interrupt {
 pub(crate) struct CallState {
     pub(crate) plugin: Arc<str>,
     pub(crate) caps: Arc<Capabilities>,
+    pub(crate) watch: Arc<Watch>,
+    /// The first place the plugin put a watched value, and its name.
+    pub(crate) blocked: Option<(String, &'static str)>,
     pub(crate) wasi: WasiCtx,
     pub(crate) http: WasiHttpCtx,
     pub(crate) http_gate: HttpGate,
@@ -57,6 +61,28 @@ impl WasiHttpView for CallState {
             table: &mut self.table,
             hooks: &mut self.http_gate,
         }
+    }
+}
+
+impl CallView for CallState {
+    fn capabilities(&self) -> &Capabilities {
+        &self.caps
+    }
+
+    fn record(&mut self, u: CapabilityUse) {
+        self.uses.push(u);
+    }
+}
+
+impl CallState {
+    /// Whether `text` holds a watched value: if so, remember where (the
+    /// call will fail) and say which.
+    pub(crate) fn leaks(&mut self, text: &str, place: &'static str) -> Option<String> {
+        let name = self.watch.find(text)?;
+        if self.blocked.is_none() {
+            self.blocked = Some((name.clone(), place));
+        }
+        Some(name)
     }
 }
 
@@ -134,6 +160,10 @@ impl bindings::warrant::plugin::host::Host for CallState {
         while !message.is_char_boundary(cut) {
             cut -= 1;
         }
+        if let Some(name) = self.leaks(&message, "a log line") {
+            tracing::warn!(target: "warrant::plugin", plugin = %self.plugin, "a log line holding the value of {name} was blocked");
+            return;
+        }
         // Escape control characters so a plugin cannot forge log lines.
         let text = message[..cut].escape_debug().to_string();
         let plugin = &*self.plugin;
@@ -146,28 +176,8 @@ impl bindings::warrant::plugin::host::Host for CallState {
     }
 
     fn secret(&mut self, name: String) -> Result<String, String> {
-        let name: String = name.chars().take(128).collect();
-        match self.caps.secrets.get(&name) {
-            Some(value) => {
-                self.uses.push(CapabilityUse::Secret {
-                    name,
-                    granted: true,
-                });
-                Ok(value.expose().to_owned())
-            }
-            None => {
-                let why = format!("secret `{name}` is not granted to this plugin");
-                self.uses.push(CapabilityUse::Secret {
-                    name,
-                    granted: false,
-                });
-                Err(why)
-            }
-        }
+        let (answer, used) = secrets::read(&self.caps, &name);
+        self.uses.push(CapabilityUse::Secrets(used));
+        answer
     }
-}
-
-/// Add the `warrant:plugin` host imports to a linker.
-pub(crate) fn add_host_api(linker: &mut Linker<CallState>) -> wasmtime::Result<()> {
-    bindings::Plugin::add_to_linker::<CallState, HasSelf<CallState>>(linker, |s| s)
 }

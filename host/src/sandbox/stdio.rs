@@ -25,13 +25,26 @@ struct PipeInner {
 }
 
 impl BoundedPipe {
-    /// Emit what was captured to `tracing`, one event per line.
-    pub(crate) fn drain_to_tracing(&self, plugin: &str, stream: &'static str) {
+    /// Emit what was captured to `tracing`, one event per line — but for
+    /// a line holding a watched value, which is blocked: the name of the
+    /// first such value is returned.
+    pub(crate) fn drain_to_tracing(
+        &self,
+        plugin: &str,
+        stream: &'static str,
+        watch: &crate::capability::Watch,
+    ) -> Option<String> {
         let Ok(mut inner) = self.inner.lock() else {
-            return;
+            return None;
         };
         let text = String::from_utf8_lossy(&inner.kept).into_owned();
+        let mut blocked = None;
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            if let Some(name) = watch.find(line) {
+                tracing::warn!(target: "warrant::plugin", plugin, stream, "a line holding the value of {name} was blocked");
+                blocked.get_or_insert(name);
+                continue;
+            }
             tracing::info!(target: "warrant::plugin", plugin, stream, "{}", line.escape_debug());
         }
         if inner.dropped > 0 {
@@ -45,6 +58,7 @@ impl BoundedPipe {
         }
         inner.kept.clear();
         inner.dropped = 0;
+        blocked
     }
 }
 

@@ -19,7 +19,6 @@ mod text;
 mod tool;
 mod units;
 mod url;
-mod uses;
 mod version;
 
 pub use access::Access;
@@ -34,5 +33,4 @@ pub use text::{MAX_TEXT, cap, cap_at, safe, safe_json};
 pub use tool::{Impact, ToolSpec, valid_plugin_id, valid_tool_name};
 pub use units::{Bytes, GIB, KIB, MIB, Span, UnitError, parse_duration, parse_size};
 pub use url::{redact_url, url_origin};
-pub use uses::CapabilityUse;
 pub use version::{MAX_VERSION_PART, Version};

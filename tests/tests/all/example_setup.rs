@@ -20,6 +20,13 @@ pub(crate) fn example_copy() -> (tempfile::TempDir, PathBuf) {
     let config = tmp.path().join("manifests/warrant.toml");
     let keys = warrant::config::create_state_dir_operator_keys(&config).unwrap();
     assert_eq!(keys.len(), 2, "{keys:?}");
+    // The example intel API's key, the credential the host adds to
+    // http-lookup's requests (`warrant demo` makes it on first run).
+    std::fs::write(
+        tmp.path().join(".warrant/intel-api.key"),
+        "example-intel-key-for-tests",
+    )
+    .unwrap();
     (tmp, config)
 }
 

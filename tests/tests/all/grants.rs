@@ -289,12 +289,17 @@ async fn secrets_are_delivered_only_when_granted_and_never_logged() {
     std::fs::write(fx.path("intel.key"), "s3cr3t-v4lue\n").unwrap();
     let host = fx.host().await;
     let t = fx.token("bot", "T-1", &[]).await;
-    assert_eq!(
-        call(&host, &t, "adversary.secret", json!({"name": "INTEL_KEY"}))
-            .await
-            .unwrap(),
-        "\"s3cr3t-v4lue\""
+    // Delivered to the plugin — and the output that returns it is blocked,
+    // naming the secret, never its value.
+    let blocked = call(&host, &t, "adversary.secret", json!({"name": "INTEL_KEY"}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&blocked, CallError::Failed(CallFailure::SecretBlocked { name, place })
+            if name == "INTEL_KEY" && place == "the output"),
+        "{blocked:?}"
     );
+    assert!(!blocked.to_string().contains("s3cr3t-v4lue"));
     let err = call(&host, &t, "adversary.secret", json!({"name": "OTHER_KEY"}))
         .await
         .unwrap_err();

@@ -11,6 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["vocab", "privfs"],
     &["keys", "outbound"],
     &["statedir"],
+    &["capability"],
     &["manifest", "config", "state"],
     &["governance"],
     &["sandbox", "audit"],

@@ -14,6 +14,7 @@ mod backends;
 mod conformance;
 mod console;
 mod crash;
+mod credentials;
 mod docs;
 mod evidence;
 mod example_setup;
@@ -48,6 +49,7 @@ fn every_component_is_tested() {
         "audit.rs",
         "audit_faults.rs",
         "conformance/mod.rs",
+        "credentials/binding.rs",
         "examples.rs",
         "grants.rs",
         "http.rs",

@@ -74,11 +74,16 @@ async fn the_shipped_manifests_verify_and_load_under_the_example_config() {
     assert!(refusals(&host).is_empty(), "{:?}", refusals(&host));
     let registry = host.registry();
     let ids: Vec<&str> = registry.plugins().map(|p| p.id()).collect();
-    for id in ["ioc-extract", "log-search", "http-lookup", "case-note"] {
+    for (id, key) in [
+        ("ioc-extract", "example-secops-2026"),
+        ("log-search", "example-secops-2026"),
+        ("http-lookup", "example-secops-2026b"),
+        ("case-note", "example-secops-2026"),
+    ] {
         assert!(ids.contains(&id), "{id} loaded: {ids:?}");
         assert_eq!(
             host.registry().get(id).unwrap().manifest.signer(),
-            Some("example-secops-2026")
+            Some(key)
         );
     }
 }

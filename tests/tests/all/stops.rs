@@ -140,7 +140,7 @@ async fn a_disabled_plugin_is_refused_and_its_calls_cancelled() {
     );
     cancelled_because(
         &running.await.unwrap(),
-        "plugin adversary was disabled by carol",
+        "plugin adversary is disabled by carol",
     );
     let r = call(&host, &t, "adversary.echo", json!({"text": "x"})).await;
     assert_eq!(refusal(&r).layer(), "plugin-disabled");

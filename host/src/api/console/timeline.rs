@@ -18,7 +18,7 @@ use crate::api::console::{page_auth, part_auth, refusal};
 use crate::api::operator_api::verify_now;
 use crate::audit::event::Event;
 use crate::audit::{Checked, Record, record_summary, to_ocsf};
-use crate::vocab::CapabilityUse;
+use crate::capability::CapabilityUse;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct TaskQuery {
@@ -218,29 +218,7 @@ fn what(r: &Record) -> Markup {
 }
 
 fn uses(u: &CapabilityUse) -> String {
-    match u {
-        CapabilityUse::Http {
-            method,
-            origin,
-            path,
-            status,
-            refused,
-            ..
-        } => format!(
-            "http {method} {origin}{path} → {}{}",
-            status.map_or("no response".into(), |c| c.to_string()),
-            refused
-                .as_deref()
-                .map(|x| format!(" REFUSED: {x}"))
-                .unwrap_or_default()
-        ),
-        CapabilityUse::Secret { name, granted } => {
-            format!(
-                "secret {name} ({})",
-                if *granted { "delivered" } else { "refused" }
-            )
-        }
-    }
+    u.show()
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Attribution;
-use crate::vocab::CapabilityUse;
+use crate::capability::CapabilityUse;
 
 /// `call.decided`: what was decided, by which layer and policies.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

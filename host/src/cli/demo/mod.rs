@@ -100,6 +100,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let keys = DemoOperators::create(&a.config)?;
     crate::config::create_state_dir_governor_keys(&a.config)?;
     authors::publisher_key(&a.config)?;
+    let intel_key = intel::api_key(&a.config)?;
     let mut config = HostConfig::load(&a.config)?;
     let people = DemoOperators::new(keys, &config)?;
     out!("warrant demo — config {}", config.path.display());
@@ -112,13 +113,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     rules::in_force(&config).await?;
 
     step(1, "Load the signed example plugins")?;
-    let intel_data = config
-        .dir
-        .join("../example-plugins/http-lookup/sample-intel.json");
-    let _intel = match IntelServer::start(&intel_data, a.intel).await {
+    let intel_data = intel::data(&config.dir);
+    let _intel = match IntelServer::start(&intel_data, a.intel, intel_key).await {
         Ok(s) => {
             out!(
-                "   example threat-intel API on http://{} (for http-lookup)",
+                "   example threat-intel API on http://{} (for http-lookup; its key is a credential the host adds, the plugin never sees it)",
                 s.addr()
             );
             Some(s)

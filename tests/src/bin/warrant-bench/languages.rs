@@ -24,7 +24,10 @@ const ORIGIN: &str = "http://127.0.0.1:9";
 fn caps() -> Capabilities {
     Capabilities {
         env: vec![("INTEL_API".into(), "http://127.0.0.1:8788".into())],
-        http: vec![warrant::vocab::parse_origin(ORIGIN).expect("an origin")],
+        http: warrant::capability::http::HttpGranted {
+            origins: vec![warrant::vocab::parse_origin(ORIGIN).expect("an origin")],
+            stub: None,
+        },
         ..Capabilities::default()
     }
 }

@@ -7,9 +7,11 @@ use warrant::audit::event::{
     ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide,
     TokenExchanged, TokenIssued, VersionReset,
 };
+use warrant::capability::CapabilityUse;
+use warrant::capability::http::HttpUse;
+use warrant::capability::secrets::SecretUse;
 use warrant::governance::ReleaseSignature;
 use warrant::keys::{ActionKind, IssueRequest};
-use warrant::vocab::CapabilityUse;
 
 use super::{DIGEST, act, decided, delegated, release, session, signed, who};
 
@@ -47,18 +49,19 @@ pub(crate) fn samples() -> Vec<Event> {
             output_digest: Some(DIGEST.into()),
             output_size: 40,
             uses: vec![
-                CapabilityUse::Http {
+                CapabilityUse::Http(HttpUse {
                     method: "GET".into(),
                     origin: "https://intel.example:443".into(),
                     path: "/v1/indicators/ip/203.0.113.45".into(),
                     status: Some(200),
                     bytes: 312,
                     refused: None,
-                },
-                CapabilityUse::Secret {
+                    scrubbed: Vec::new(),
+                }),
+                CapabilityUse::Secrets(SecretUse {
                     name: "INTEL_API_KEY".into(),
                     granted: true,
-                },
+                }),
             ],
             uses_dropped: 0,
             approval_id: Some("apr-a1b2c3d4e5f6".into()),

@@ -19,6 +19,7 @@ fn same_as_generated(name: &str, generated: &str, command: &str) {
 const NAMED: &[&str] = &[
     "env",
     "secrets",
+    "credentials",
     "dirs",
     "action-owners",
     "required",

@@ -48,6 +48,17 @@ fn every_warrant_toml_snippet_in_the_book_parses() {
                 continue;
             }
             checked += 1;
+            // A manifest's fragment (`# manifest: …`) is parsed as one.
+            if block.trim_start().starts_with("# manifest") {
+                let t: toml::Table = toml::from_str(&block).expect("a manifest fragment is TOML");
+                for (k, v) in t {
+                    assert_eq!(k, "grants", "a manifest fragment in {name} holds `{k}`");
+                    if let Err(e) = v.try_into::<warrant::manifest::Grants>() {
+                        panic!("a manifest fragment in {name} does not parse: {e}\n{block}");
+                    }
+                }
+                continue;
+            }
             if let Err(e) = toml::from_str::<warrant::config::ConfigFile>(&block) {
                 panic!("a warrant.toml snippet in {name} does not parse: {e}\n{block}");
             }

@@ -75,11 +75,12 @@ pub(crate) fn witness(fx: &Fixture) -> WitnessProcess {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The pipe stays read to its end: a witness that cannot write the
+    // lines after its first (a closed pipe) stops.
+    let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    stdout.read_line(&mut first).unwrap();
-    // Keep reading what it prints, as a supervisor would.
-    std::thread::spawn(move || std::io::copy(&mut stdout, &mut std::io::sink()));
+    out.read_line(&mut first).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
     let url = first
         .split_whitespace()
         .find(|w| w.starts_with("http://"))

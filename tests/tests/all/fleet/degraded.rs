@@ -51,7 +51,8 @@ async fn a_host_without_its_database_fails_closed_then_recovers() {
         json!({"case_id": "INC-5", "note": "x"}),
     )
     .await;
-    assert_ne!(st, 200);
+    assert_eq!(st, 503, "{body}");
+    assert_eq!(body["error"]["layer"], "degraded", "{body}");
     assert!(
         body.to_string()
             .contains("high-impact calls are refused while the shared state has been unreachable"),
@@ -102,6 +103,12 @@ async fn a_host_without_its_database_fails_closed_then_recovers() {
     let text = std::fs::read_to_string(&log).unwrap();
     let degraded = text.lines().filter(|l| l.contains("\"degraded\":")).count();
     assert!(degraded >= 1, "a degraded decision is recorded as such");
+    // The refusal came from authz, naming its layer.
+    assert!(
+        text.lines()
+            .any(|l| l.contains("\"case-note.append\"") && l.contains("\"layer\":\"degraded\"")),
+        "the high-impact refusal is recorded under layer degraded"
+    );
     let out = fx
         .cli_command(&["audit", "verify", "--fleet"])
         .env("WARRANT_CONFIG", &config)

@@ -6,6 +6,7 @@
 //! call's own rules; a fleet converges on the newest release; development
 //! mode records every change unsigned.
 
+mod credentials;
 mod fleet;
 mod history;
 mod insider;

@@ -46,7 +46,11 @@ pub(crate) fn provider_dir() -> PathBuf {
                 .expect("npm runs");
             assert!(ok.success(), "npm install oidc-provider@9 failed");
         }
-        for f in ["provider.mjs", "console-provider.mjs"] {
+        for f in [
+            "provider.mjs",
+            "console-provider.mjs",
+            "credential-provider.mjs",
+        ] {
             std::fs::copy(workspace_root().join("tests/oidc").join(f), dir.join(f)).unwrap();
         }
         dir

@@ -1,6 +1,16 @@
-//! The grant check, address classes and the response cap.
+//! The grant check, address classes, the response cap and scrubbing.
 
-use super::*;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::Error as HttpError;
+
+use super::body::{CappedBody, ScrubbedBody};
+use super::check::{authorize, is_public};
+use crate::capability::{Scrubber, Secret};
+use crate::vocab::HttpOrigin;
 
 fn origin(s: &str, h: &str, p: u16) -> HttpOrigin {
     HttpOrigin {
@@ -102,4 +112,24 @@ async fn names_resolving_to_private_addresses_are_refused() {
     } else {
         panic!("a name resolving to loopback was allowed");
     }
+}
+
+#[tokio::test]
+async fn response_bodies_are_scrubbed_across_frames() {
+    let frames: [&'static str; 3] = ["{\"echo\":\"Bearer tok", "en-0123456", "789\"}"];
+    let stream = futures_util::stream::iter(
+        frames.map(|f| Ok::<_, HttpError>(http_body::Frame::data(Bytes::from(f)))),
+    );
+    let inner = http_body_util::StreamBody::new(stream).boxed_unsync();
+    let scrubbed = Arc::new(Mutex::new(Vec::new()));
+    let body = ScrubbedBody {
+        inner,
+        scrubber: Scrubber::new(&[("INTEL_API".into(), Secret::new("token-0123456789"))]),
+        scrubbed: Arc::clone(&scrubbed),
+        pending: None,
+        done: false,
+    };
+    let out = body.collect().await.unwrap().to_bytes();
+    assert_eq!(&out[..], b"{\"echo\":\"Bearer [redacted INTEL_API]\"}");
+    assert_eq!(*scrubbed.lock().unwrap(), vec!["INTEL_API".to_owned()]);
 }
