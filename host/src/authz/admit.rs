@@ -92,6 +92,9 @@ impl Authz {
         let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
         let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
         let now_s = now.timestamp();
+        if let Some(r) = key_stopped(&t, stops, skew) {
+            return Err(Box::new((r, Some(t))));
+        }
         let time = |why: String, t: TaskToken| {
             Err(Box::new((
                 Refusal::TokenTime {
@@ -148,6 +151,9 @@ impl Authz {
                 why: format!("expired at {}", fmt_time(grant.token.exp)),
             });
         }
+        if let Some(r) = key_stopped(&grant.token, stops, skew) {
+            return Err(r);
+        }
         if let Some(r) = stops.tokens.get(&grant.token.id) {
             return Err(Refusal::Revoked {
                 token_id: grant.token.id.clone(),
@@ -182,6 +188,26 @@ pub fn stopped(s: &StopState, agent: &str) -> Option<Refusal> {
         agent: agent.to_owned(),
         by: q.by.clone(),
         reason: q.reason.clone(),
+    })
+}
+
+/// The refusal of a token whose key was revoked, or rotated out before
+/// the token was signed (give or take the allowed skew).
+fn key_stopped(t: &TaskToken, s: &StopState, skew: i64) -> Option<Refusal> {
+    let kid = t.kid.as_deref()?;
+    if let Some(r) = s.revoked_keys.get(kid) {
+        return Some(Refusal::Token(format!(
+            "the token is signed by key {kid}, revoked by {}: {}",
+            r.by, r.reason
+        )));
+    }
+    let r = s.retired_keys.get(kid)?;
+    (t.iat.saturating_sub(skew) > r.at / 1000).then(|| {
+        Refusal::Token(format!(
+            "the token is signed by key {kid} after it was rotated out at {} (by {})",
+            fmt_time(r.at / 1000),
+            r.by
+        ))
     })
 }
 

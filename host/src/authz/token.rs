@@ -1,18 +1,30 @@
-//! Task tokens: short-lived, per task, signed by the host's token key
-//! (HMAC-SHA256). Compact form: `wt1.<payload>.<signature>`, both base64url.
+//! Task tokens: short-lived, per task, signed by the issuing host's own
+//! Ed25519 token key and verifiable by every host of its fleet.
+//!
+//! A token is a JWT access token in the shape of RFC 9068 (`typ: at+jwt`,
+//! `alg: EdDSA`, `kid` naming the host's key), made and checked by
+//! `jsonwebtoken`, the library the field uses: `iss` is the fleet (or, on
+//! one host, the host) it is good in, `sub` and `client_id` the agent,
+//! `jti` the token id, `scope` the tools, `warrant_task` the task, and —
+//! when they apply — `aud` (the resource it is for), `warrant_by` (the
+//! operator who issued it), `warrant_via` (the workload credential it was
+//! exchanged for) and `cnf.jkt` (the DPoP key it is bound to). Each host
+//! publishes its key's public half in the shared state (and at its JWKS
+//! endpoint); a host verifies a token against the key its `kid` names.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
-use hmac::{Hmac, KeyInit, Mac};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 
-use crate::keys::{KeyError, KeyFile, Purpose, SigningKey, signed_bytes};
+use crate::keys::SigningKey;
+use crate::state::PublishedKey;
 use crate::statedir::{HostKey, StateDir, StateDirError};
 
-const PREFIX: &str = "wt1.";
 /// Longest token accepted, in bytes.
 const MAX_TOKEN: usize = 8 * 1024;
+/// The prefix of warrant's token key ids.
+pub const KID_PREFIX: &str = "wtk-";
 
 /// The claims of a task token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,103 +59,210 @@ pub struct TaskToken {
     /// proof by that key may present it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cnf: Option<crate::authz::Confirmation>,
+    /// The token key that signed it (a task token of this fleet; none for
+    /// an organisation's access token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kid: Option<String>,
 }
 
-/// The host's token key.
-#[derive(Clone)]
-pub struct TokenKey {
-    secret: Vec<u8>,
-}
-
-impl std::fmt::Debug for TokenKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TokenKey(..)")
-    }
+/// The JWT claims of a task token (RFC 9068 and warrant's own).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Claims {
+    iss: String,
+    sub: String,
+    client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    aud: Option<String>,
+    iat: i64,
+    nbf: i64,
+    exp: i64,
+    jti: String,
+    scope: String,
+    warrant_task: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    warrant_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    warrant_via: Option<crate::audit::event::CredentialRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cnf: Option<crate::authz::Confirmation>,
 }
 
 /// Why a token string was not accepted (before any time or scope check).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TokenFormatError {
     /// Not a warrant task token.
-    #[error("not a warrant task token (expected wt1.<payload>.<signature>)")]
+    #[error("not a warrant task token (expected a JWT signed by a host's token key)")]
     Malformed,
-    /// The signature does not match: forged, altered, or from another host.
-    #[error("the token's signature does not verify (altered, forged, or issued by another host)")]
-    BadSignature,
+    /// The signature does not match: forged or altered.
+    #[error("the token's signature does not verify under its key {0} (altered, or forged)")]
+    BadSignature(String),
 }
 
-impl TokenKey {
-    /// The token key of a state directory, created on first use.
+/// A host's token signing key.
+#[derive(Clone)]
+pub struct TokenSigner {
+    kid: String,
+    host: String,
+    key: ed25519_dalek::SigningKey,
+    encoding: EncodingKey,
+}
+
+impl std::fmt::Debug for TokenSigner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenSigner")
+            .field("kid", &self.kid)
+            .field("host", &self.host)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The key id of a token public key: `wtk-` and the first 16 hex digits of
+/// its SHA-256.
+pub fn key_id(public: &ed25519_dalek::VerifyingKey) -> String {
+    let hex = crate::keys::sha256_hex(public.as_bytes());
+    format!("{KID_PREFIX}{}", &hex[..16])
+}
+
+impl TokenSigner {
+    /// The token key of a state directory (created on first use), held by
+    /// the host whose checkpoint key is there.
     ///
     /// # Errors
     ///
-    /// [`StateDirError`] when the key can be neither read nor created.
+    /// [`StateDirError`] when a key can be neither read nor created.
     pub fn from_state_dir(dir: &StateDir) -> Result<Self, StateDirError> {
-        match dir.host_key(HostKey::Tokens)? {
-            SigningKey::Hmac(secret) => Ok(Self { secret }),
-            SigningKey::Ed25519(_) => {
-                unreachable!("the state directory checks the key's algorithm")
-            }
+        let SigningKey::Ed25519(key) = dir.host_key(HostKey::Tokens)? else {
+            unreachable!("the state directory checks the key's algorithm")
+        };
+        let SigningKey::Ed25519(checkpoint) = dir.host_key(HostKey::AuditCheckpoint)? else {
+            unreachable!("the state directory checks the key's algorithm")
+        };
+        let hex = crate::keys::sha256_hex(&checkpoint.verifying_key().to_bytes());
+        Ok(Self::new(key, format!("host-{}", &hex[..16])))
+    }
+
+    /// A signer with `key`, held by `host`.
+    pub fn new(key: ed25519_dalek::SigningKey, host: String) -> Self {
+        // PKCS#8 v1 for Ed25519 (RFC 8410): a fixed prefix and the seed.
+        let mut der = hex::decode("302e020100300506032b657004220420").unwrap_or_default();
+        der.extend_from_slice(&key.to_bytes());
+        Self {
+            kid: key_id(&key.verifying_key()),
+            host,
+            encoding: EncodingKey::from_ed_der(&der),
+            key,
         }
     }
 
-    /// A token key from a key file.
-    ///
-    /// # Errors
-    ///
-    /// [`KeyError::Material`] when the file holds no HMAC key.
-    pub fn from_file(f: &KeyFile) -> Result<Self, KeyError> {
-        match f.signing_key()? {
-            SigningKey::Hmac(secret) => Ok(Self { secret }),
-            SigningKey::Ed25519(_) => Err(KeyError::Material {
-                id: f.id.clone(),
-                why: "a token key must be hmac-sha256".into(),
-            }),
+    /// Its key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The host that holds it.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Its public half, as published.
+    pub fn published(&self) -> PublishedKey {
+        PublishedKey {
+            kid: self.kid.clone(),
+            host: self.host.clone(),
+            public_key: B64URL.encode(self.key.verifying_key().as_bytes()),
+            created_ms: crate::state::now_ms(),
         }
     }
 
-    fn mac(&self, payload: &str) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.secret)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(&signed_bytes(Purpose::TaskToken, payload.as_bytes()));
-        mac
+    /// Sign `t` as a token of issuer `iss` (the fleet's id, or the host's).
+    pub fn encode(&self, t: &TaskToken, iss: &str) -> String {
+        let claims = Claims {
+            iss: iss.to_owned(),
+            sub: t.agent.clone(),
+            client_id: t.agent.clone(),
+            aud: t.aud.clone(),
+            iat: t.iat,
+            nbf: t.nbf,
+            exp: t.exp,
+            jti: t.id.clone(),
+            scope: t.tools.join(" "),
+            warrant_task: t.task.clone(),
+            warrant_by: t.by.clone(),
+            warrant_via: t.via.clone(),
+            cnf: t.cnf.clone(),
+        };
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some("at+jwt".into());
+        header.kid = Some(self.kid.clone());
+        // An Ed25519 key and plain claims: signing cannot fail.
+        jsonwebtoken::encode(&header, &claims, &self.encoding).unwrap_or_default()
     }
+}
 
-    /// Encode and sign a token.
-    pub fn encode(&self, t: &TaskToken) -> String {
-        // Plain data: serialisation cannot fail.
-        let json = serde_json::to_vec(t).unwrap_or_default();
-        let payload = B64URL.encode(json);
-        let sig = B64URL.encode(self.mac(&payload).finalize().into_bytes());
-        format!("{PREFIX}{payload}.{sig}")
+/// The key id a warrant task token names, if `token` is one (a JWT whose
+/// `kid` is a warrant token key's); `None` for anything else.
+pub fn warrant_kid(token: &str) -> Option<String> {
+    let token = token.trim();
+    if token.len() > MAX_TOKEN || token.matches('.').count() != 2 {
+        return None;
     }
+    let header = jsonwebtoken::decode_header(token).ok()?;
+    header
+        .kid
+        .filter(|k| k.starts_with(KID_PREFIX) && k.len() <= 64)
+}
 
-    /// Check a token's signature and decode its claims. Time, revocation and
-    /// scope are checked by the caller.
-    ///
-    /// # Errors
-    ///
-    /// [`TokenFormatError`].
-    pub fn decode(&self, token: &str) -> Result<TaskToken, TokenFormatError> {
-        let token = token.trim();
-        if token.len() > MAX_TOKEN {
-            return Err(TokenFormatError::Malformed);
+/// Check a token's signature under `public` (base64url Ed25519) and
+/// decode its claims and issuer. Time, revocation, issuer and scope are
+/// checked by the caller.
+///
+/// # Errors
+///
+/// [`TokenFormatError`].
+pub fn decode(
+    token: &str,
+    kid: &str,
+    public: &str,
+) -> Result<(TaskToken, String), TokenFormatError> {
+    let token = token.trim();
+    if token.len() > MAX_TOKEN {
+        return Err(TokenFormatError::Malformed);
+    }
+    let key = DecodingKey::from_ed_components(public).map_err(|_| TokenFormatError::Malformed)?;
+    let mut v = Validation::new(Algorithm::EdDSA);
+    v.validate_exp = false;
+    v.validate_nbf = false;
+    v.validate_aud = false;
+    v.required_spec_claims.clear();
+    let data = jsonwebtoken::decode::<Claims>(token, &key, &v).map_err(|e| match e.kind() {
+        jsonwebtoken::errors::ErrorKind::InvalidSignature => {
+            TokenFormatError::BadSignature(kid.to_owned())
         }
-        let rest = token
-            .strip_prefix(PREFIX)
-            .ok_or(TokenFormatError::Malformed)?;
-        let (payload, sig) = rest.split_once('.').ok_or(TokenFormatError::Malformed)?;
-        let sig = B64URL
-            .decode(sig)
-            .map_err(|_| TokenFormatError::Malformed)?;
-        self.mac(payload)
-            .verify_slice(&sig)
-            .map_err(|_| TokenFormatError::BadSignature)?;
-        let json = B64URL
-            .decode(payload)
-            .map_err(|_| TokenFormatError::Malformed)?;
-        serde_json::from_slice(&json).map_err(|_| TokenFormatError::Malformed)
+        _ => TokenFormatError::Malformed,
+    })?;
+    if data.header.typ.as_deref() != Some("at+jwt") {
+        return Err(TokenFormatError::Malformed);
     }
+    let c = data.claims;
+    if c.sub != c.client_id {
+        return Err(TokenFormatError::Malformed);
+    }
+    let t = TaskToken {
+        id: c.jti,
+        agent: c.sub,
+        task: c.warrant_task,
+        tools: c.scope.split_whitespace().map(str::to_owned).collect(),
+        iat: c.iat,
+        nbf: c.nbf,
+        exp: c.exp,
+        by: c.warrant_by,
+        aud: c.aud,
+        via: c.warrant_via,
+        cnf: c.cnf,
+        kid: Some(kid.to_owned()),
+    };
+    Ok((t, c.iss))
 }
 
 /// Whether `qualified` (`plugin.tool`) matches a pattern (`plugin.tool` or
@@ -175,13 +294,14 @@ pub fn new_token_id() -> String {
 mod tests {
     use super::*;
 
-    fn key() -> TokenKey {
-        TokenKey {
-            secret: vec![5; 32],
-        }
+    fn signer(seed: u8) -> TokenSigner {
+        TokenSigner::new(
+            ed25519_dalek::SigningKey::from_bytes(&[seed; 32]),
+            "host-1".into(),
+        )
     }
 
-    fn token() -> TaskToken {
+    fn token(kid: &str) -> TaskToken {
         TaskToken {
             id: "tok-1".into(),
             agent: "triage-bot".into(),
@@ -193,32 +313,44 @@ mod tests {
             by: Some("carol".into()),
             aud: None,
             via: None,
-            cnf: None,
+            cnf: Some(crate::authz::Confirmation { jkt: "abc".into() }),
+            kid: Some(kid.into()),
         }
     }
 
     #[test]
     fn round_trip_and_tamper() {
-        let k = key();
-        let s = k.encode(&token());
-        assert_eq!(k.decode(&s).unwrap(), token());
-        let mut other = token();
+        let k = signer(5);
+        let public = k.published().public_key;
+        let s = k.encode(&token(k.kid()), "fleet-1");
+        assert_eq!(warrant_kid(&s).as_deref(), Some(k.kid()));
+        let (t, iss) = decode(&s, k.kid(), &public).unwrap();
+        assert_eq!((t, iss.as_str()), (token(k.kid()), "fleet-1"));
+        // Claims of another token under this token's signature.
+        let mut other = token(k.kid());
         other.agent = "other".into();
-        let forged_payload = k.encode(&other);
-        let (_, fsig) = forged_payload.rsplit_once('.').unwrap();
-        let (orig_head, _) = s.rsplit_once('.').unwrap();
-        assert_eq!(
-            k.decode(&format!("{orig_head}.{fsig}")),
-            Err(TokenFormatError::BadSignature)
-        );
-        assert_eq!(
-            TokenKey {
-                secret: vec![6; 32]
-            }
-            .decode(&s),
-            Err(TokenFormatError::BadSignature)
-        );
-        assert_eq!(k.decode("Bearer xyz"), Err(TokenFormatError::Malformed));
+        let forged = k.encode(&other, "fleet-1");
+        let (_, fsig) = s.rsplit_once('.').unwrap();
+        let (head, _) = forged.rsplit_once('.').unwrap();
+        assert!(matches!(
+            decode(&format!("{head}.{fsig}"), k.kid(), &public),
+            Err(TokenFormatError::BadSignature(_))
+        ));
+        // Another key's public half.
+        let other_key = signer(6).published().public_key;
+        assert!(matches!(
+            decode(&s, k.kid(), &other_key),
+            Err(TokenFormatError::BadSignature(_))
+        ));
+        assert_eq!(warrant_kid("Bearer xyz"), None);
+        assert_eq!(warrant_kid("a.b.c"), None);
+    }
+
+    #[test]
+    fn key_ids_are_stable_and_distinct() {
+        assert_eq!(signer(5).kid(), signer(5).kid());
+        assert_ne!(signer(5).kid(), signer(6).kid());
+        assert!(signer(5).kid().starts_with(KID_PREFIX));
     }
 
     #[test]

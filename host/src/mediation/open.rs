@@ -84,6 +84,8 @@ impl Host {
         if opts.record_loads {
             record_loads(&audit, &loaded.registry, opts.insecure).await;
         }
+        // Every host verifies the tokens this one signs.
+        loaded.authz.publish_key().await?;
         let prefix = random_id("c", 4)[2..].to_owned();
         let live = state_dir.subdir("live")?;
         let live_again = live

@@ -29,6 +29,7 @@ pub(crate) use sessions::VerifiedLogin;
 pub use sessions::{LoginGrant, Session, Sessions, session_key};
 pub use signer::OperatorSigner;
 pub use stops::Stop;
+pub use tokens::{Rotated, rotate_token_key};
 
 /// Why an operator action was refused. Nothing was changed.
 #[derive(Debug, thiserror::Error)]

@@ -4,8 +4,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use warrant::authz::{TaskToken, TokenKey};
-use warrant::keys::read_key_file;
+use warrant::authz::TaskToken;
 use warrant::operator::Stop;
 
 use super::{Jwks, Key, claims, fixture};
@@ -76,22 +75,25 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         format!("{metadata}, scope=\"adversary.* ioc-extract.*\"")
     );
     // A bad, an expired and a revoked one: invalid_token, saying why.
-    let key =
-        TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap();
+    let (key, iss) = fx.token_signer();
     let now = chrono::Utc::now().timestamp();
-    let expired = key.encode(&TaskToken {
-        id: "tok-expired".into(),
-        agent: "bot".into(),
-        task: "T".into(),
-        tools: vec!["ioc-extract.*".into()],
-        iat: now - 7200,
-        nbf: now - 7200,
-        exp: now - 3600,
-        by: None,
-        aud: None,
-        via: None,
-        cnf: None,
-    });
+    let expired = key.encode(
+        &TaskToken {
+            id: "tok-expired".into(),
+            agent: "bot".into(),
+            task: "T".into(),
+            tools: vec!["ioc-extract.*".into()],
+            iat: now - 7200,
+            nbf: now - 7200,
+            exp: now - 3600,
+            by: None,
+            aud: None,
+            via: None,
+            cnf: None,
+            kid: None,
+        },
+        &iss,
+    );
     let (revoked, claims_of) = fx.token_as("carol", "bot", "T-1", &[], 600).await.unwrap();
     fx.stop("carol", &Stop::Revoke(claims_of.id.clone()), "lost")
         .await
