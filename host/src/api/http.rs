@@ -166,14 +166,20 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     let guard = Arc::new(Guard::new(addr, &opts.allowed_hosts, &opts.allowed_origins));
     let metrics = Arc::new(Metrics::default());
 
-    let mcp_config = StreamableHttpServerConfig::default()
+    let shared_sessions = Arc::new(crate::api::mcp_sessions::SharedSessions::new(Arc::clone(
+        host.state(),
+    )));
+    let mut mcp_config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(guard.hosts())
         .with_allowed_origins(guard.rmcp_origins(&opts.allowed_origins))
         .enforce_origin_validation();
+    // Sessions of earlier protocol versions, in the shared state: any host
+    // restores one it does not hold.
+    mcp_config.session_store = Some(Arc::clone(&shared_sessions) as _);
     let mcp_stop = mcp_config.cancellation_token.clone();
     let (h, m) = (host.clone(), Arc::clone(&metrics));
     let sessions = Arc::new(LocalSessionManager::default());
-    let tasks = Arc::new(crate::api::tasks::Tasks::default());
+    let tasks = Arc::new(crate::api::tasks::Tasks::shared(Arc::clone(host.state())));
     let t = Arc::clone(&tasks);
     let lists = Arc::new(crate::api::lists::ListWatch::default());
     let mcp = StreamableHttpService::new(
@@ -190,6 +196,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         host: host.clone(),
         metrics,
         admin_token: admin_token.into(),
+        readers: Arc::default(),
         metrics_token,
         console: Arc::new(crate::api::app::ConsoleState::new(opts.tls.is_some())),
         tasks,
@@ -200,7 +207,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
             Router::new()
                 .route_service("/mcp", mcp)
                 .layer(middleware::from_fn_with_state(
-                    sessions,
+                    (sessions, shared_sessions),
                     crate::api::mcp_http::strict_mcp,
                 ))
                 .layer(middleware::from_fn_with_state(

@@ -270,6 +270,7 @@ impl ServerHandler for McpServer {
         let view = self
             .tasks
             .get(&agent, &request.task_id)
+            .await
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         Ok(GetTaskResult::new(detailed(&view)))
     }
@@ -282,6 +283,7 @@ impl ServerHandler for McpServer {
         let agent = self.agent(&ctx).await?;
         self.tasks
             .cancel(&agent, &request.task_id)
+            .await
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))
     }
 
@@ -296,6 +298,7 @@ impl ServerHandler for McpServer {
         let agent = self.agent(&ctx).await?;
         self.tasks
             .get(&agent, &request.task_id)
+            .await
             .map(|_| ())
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))
     }

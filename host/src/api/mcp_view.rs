@@ -155,18 +155,20 @@ pub(crate) fn created(v: &TaskView) -> CreateTaskResult {
 /// A task with what it ended with: the tool result, or the JSON-RPC error
 /// of its refusal.
 pub(crate) fn detailed(v: &TaskView) -> DetailedTask {
-    let payload = match (&v.status, &v.response) {
-        (Status::Completed, Some(resp)) => match serde_json::to_value(tool_result(resp.clone())) {
-            Ok(Value::Object(result)) => TaskPayload::Completed { result },
+    let payload = match (&v.status, &v.ended) {
+        (Status::Completed, Some(ended)) => match &ended.mcp {
+            Value::Object(result) => TaskPayload::Completed {
+                result: result.clone(),
+            },
             _ => TaskPayload::Completed {
                 result: JsonObject::new(),
             },
         },
-        (Status::Failed, resp) => {
-            let layer = match resp.as_ref().map(|r| &r.outcome) {
-                Some(Err(CallError::Refused(r))) => r.layer(),
-                _ => "host",
-            };
+        (Status::Failed, ended) => {
+            let layer = ended
+                .as_ref()
+                .and_then(|e| e.layer.as_deref())
+                .unwrap_or("host");
             let mut error = JsonObject::new();
             error.insert("code".into(), json!(REFUSED.0));
             error.insert("message".into(), json!(v.message));

@@ -22,6 +22,7 @@ const EVERY: Duration = Duration::from_secs(1);
 pub(crate) struct Publisher {
     host: String,
     checkpoint_key: String,
+    admin_digest: String,
     started_ms: i64,
     cursor: tokio::sync::Mutex<Cursor>,
 }
@@ -35,10 +36,11 @@ struct Cursor {
 }
 
 impl Publisher {
-    pub(crate) fn new(host: String, checkpoint_key: String) -> Self {
+    pub(crate) fn new(host: String, checkpoint_key: String, admin_digest: String) -> Self {
         Self {
             host,
             checkpoint_key,
+            admin_digest,
             started_ms: now_ms(),
             cursor: tokio::sync::Mutex::default(),
         }
@@ -110,6 +112,8 @@ impl Publisher {
             started_ms: self.started_ms,
             heartbeat_ms: now_ms(),
             release: format!("{} {}", loaded.release.version, loaded.release.digest),
+            admin_digest: self.admin_digest.clone(),
+            left_ms: None,
         };
         if let Err(e) = fleet.heartbeat(&me).await {
             tracing::warn!("fleet: heartbeat failed (retrying): {e}");

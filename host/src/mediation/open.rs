@@ -95,9 +95,14 @@ impl Host {
             .map_err(|e| HostError::Io(format!("the state directory's live/ folder: {e}")))?;
         recovery::recover(dead, &live_again, &audit, state.as_ref(), &keys.host_id()).await;
         let (reloaded, _) = state.reload_request().await?;
-        let fleet = state
-            .fleet()
-            .map(|_| fleet::Publisher::new(keys.host_id(), keys.checkpoint_public()));
+        let fleet = state.fleet().map(|_| {
+            // The admin read credential reads on every host of the fleet.
+            let admin = state_dir
+                .admin_token()
+                .map(|t| crate::keys::sha256_hex(t.as_bytes()))
+                .unwrap_or_default();
+            fleet::Publisher::new(keys.host_id(), keys.checkpoint_public(), admin)
+        });
         let host = Self {
             inner: Arc::new(Inner {
                 loaded: RwLock::new(Arc::new(loaded)),
