@@ -29,6 +29,7 @@ mod challenge;
 mod console;
 mod discovery;
 mod dpop;
+mod health;
 mod http;
 mod lists;
 mod mcp;

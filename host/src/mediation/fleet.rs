@@ -121,6 +121,17 @@ impl Publisher {
     }
 }
 
+impl Publisher {
+    /// Leave the fleet (a clean stop, after the last publish).
+    pub(crate) async fn leave(&self, inner: &Inner) {
+        if let Some(fleet) = inner.state.fleet()
+            && let Err(e) = fleet.leave(&self.host).await
+        {
+            tracing::warn!("fleet: leaving the fleet could not be published: {e}");
+        }
+    }
+}
+
 /// The complete records after `offset`, and the offset after them.
 fn new_records(
     log: &std::path::Path,

@@ -120,6 +120,7 @@ impl Host {
                 refused_release,
                 call_prefix: prefix,
                 shutdown: CancelToken::new(),
+                draining: std::sync::atomic::AtomicBool::new(false),
                 reloaded: AtomicU64::new(reloaded),
                 reloading: tokio::sync::Mutex::new(()),
                 file_stamp: std::sync::Mutex::new(None),
