@@ -5,7 +5,10 @@
 //! operator nonces.
 
 mod audit;
+mod balanced;
 mod degraded;
+pub(crate) mod lb;
+mod load;
 pub(crate) mod shared;
 
 use std::io::BufRead as _;
@@ -31,10 +34,23 @@ impl Member {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Ask it to stop (SIGTERM) and wait until it has: drained, its chain
+    /// flushed and shipped, the fleet left.
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().unwrap()
+    }
 }
 
 impl Drop for Member {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
@@ -62,10 +78,16 @@ pub(crate) fn member_config(fx: &Fixture, url: &str, name: &str) -> PathBuf {
 }
 
 /// Start `warrant serve` with `config`.
-#[allow(clippy::zombie_processes)]
 pub(crate) fn start(config: PathBuf) -> Member {
+    start_with(config, &["--listen", "127.0.0.1:0"])
+}
+
+/// Start `warrant serve` with `config` and `args`.
+#[allow(clippy::zombie_processes)]
+pub(crate) fn start_with(config: PathBuf, args: &[&str]) -> Member {
     let mut child = Command::new(fixture_cli())
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("serve")
+        .args(args)
         .env("WARRANT_CONFIG", &config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
