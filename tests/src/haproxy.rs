@@ -109,6 +109,7 @@ impl Balancer {
     /// # Panics
     ///
     /// When it does not start.
+    #[allow(clippy::zombie_processes)] // reaped when dropped
     pub fn start(port: u16, hosts: &[SocketAddr]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let cfg = dir.path().join("haproxy.cfg");

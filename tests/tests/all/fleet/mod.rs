@@ -6,7 +6,9 @@
 
 mod audit;
 mod balanced;
+mod console;
 mod degraded;
+mod deploy;
 pub(crate) mod lb;
 mod load;
 pub(crate) mod shared;
@@ -33,6 +35,16 @@ impl Member {
     pub(crate) fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait until it has stopped.
+    pub(crate) fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
     }
 
     /// Ask it to stop (SIGTERM) and wait until it has: drained, its chain
