@@ -22,11 +22,17 @@ impl Authz {
         stops: &StopState,
         now: DateTime<Utc>,
     ) -> Result<(TaskToken, &'r Agent), Box<Denied<'r>>> {
+        let token_text = token;
         let t = self.check_token(token, stops, now).await.map_err(|e| {
             let (refusal, token) = *e;
             // A token refused for its time or revocation still names its
             // agent: the record says whose it was.
             let agent = token.as_ref().and_then(|t| self.config.agent(&t.agent));
+            // One that did not verify: the task it claimed, marked so.
+            let claimed = match token {
+                None => crate::authz::token::claimed(token_text),
+                Some(_) => None,
+            };
             Box::new(Denied {
                 args: None,
                 shadow: None,
@@ -35,6 +41,7 @@ impl Authz {
                     token,
                     agent,
                     plugin: None,
+                    claimed,
                 },
             })
         })?;
@@ -60,7 +67,7 @@ impl Authz {
                 known: Known {
                     token: Some(t),
                     agent: Some(agent),
-                    plugin: None,
+                    ..Known::default()
                 },
             }));
         }

@@ -265,6 +265,36 @@ pub fn decode(
     Ok((t, c.iss))
 }
 
+/// What a token that did not verify names of itself — never believed,
+/// only recorded, so that a refused attempt stays in the story of the task
+/// it named: its task (`warrant_task`; a valid task id, or nothing), agent
+/// (`sub`, else `client_id`) and token id (`jti`), each capped. Read from a
+/// JWT's payload without checking anything.
+pub fn claimed(token: &str) -> Option<crate::audit::event::Claimed> {
+    use base64::Engine as _;
+    let token = token.trim();
+    if token.len() > MAX_TOKEN {
+        return None;
+    }
+    let mut parts = token.split('.');
+    let (_, payload) = (parts.next()?, parts.next()?);
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(serde_json::Value::as_str)
+            .map(|s| crate::vocab::cap_at(s, 128))
+    };
+    let task = text("warrant_task").filter(|t| crate::config::valid_id(t))?;
+    Some(crate::audit::event::Claimed {
+        task,
+        agent: text("sub").or_else(|| text("client_id")),
+        token_id: text("jti"),
+    })
+}
+
 /// Whether `qualified` (`plugin.tool`) matches a pattern (`plugin.tool` or
 /// `plugin.*`).
 pub fn tool_matches(pattern: &str, qualified: &str) -> bool {
@@ -344,6 +374,18 @@ mod tests {
         ));
         assert_eq!(warrant_kid("Bearer xyz"), None);
         assert_eq!(warrant_kid("a.b.c"), None);
+    }
+
+    #[test]
+    fn a_token_that_does_not_verify_still_names_its_task() {
+        let k = signer(5);
+        let s = k.encode(&token(k.kid()), "fleet-1");
+        let c = claimed(&s).unwrap();
+        assert_eq!(c.task, "INC-2026-0042");
+        assert_eq!(c.agent.as_deref(), Some("triage-bot"));
+        assert_eq!(c.token_id.as_deref(), Some("tok-1"));
+        assert_eq!(claimed("garbage"), None);
+        assert_eq!(claimed("a.eyJ3YXJyYW50X3Rhc2siOiIgYmFkIn0.c"), None);
     }
 
     #[test]

@@ -109,6 +109,7 @@ fn who() -> Attribution {
         signer: Some("example-secops-2026".into()),
         action_owner: Some("soc-tier2".into()),
         impact: Some(Impact::High),
+        claimed: None,
     }
 }
 
