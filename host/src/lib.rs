@@ -34,18 +34,20 @@
 //! | authors | [`authoring`] (`warrant new`, and `dev`/`test`: a project's component in the host's sandbox) |
 //! | call path | [`mediation`] (the [`Host`]: one path for every call), [`operator`] (operator actions) |
 //! | authorization | [`authz`] (one function: token, stops, scope, grant, input, rate, policy) |
-//! | plugins | [`registry`] (verified plugins, loaded, by tool) |
+//! | plugins, evidence | [`registry`] (verified plugins, loaded, by tool), [`evidence`] (a task's records, proofs and rules, verified offline) |
 //! | execution and record | [`sandbox`] (wasmtime, grants, limits), [`audit`] (the chain) |
 //! | what is configured and shared | [`manifest`], [`config`], [`state`] |
 //! | keys and state directory | [`keys`], [`statedir`] (the state directory's layout and the host's keys) |
 //! | bottom | [`vocab`] (shared vocabulary), [`privfs`] (private files) |
 
 pub mod api;
+pub mod assure;
 pub mod audit;
 pub mod authoring;
 pub mod authz;
 pub mod cli;
 pub mod config;
+pub mod evidence;
 pub mod governance;
 pub mod identity;
 pub mod keys;

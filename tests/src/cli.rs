@@ -47,6 +47,6 @@ pub fn cli_path() -> PathBuf {
 }
 
 /// Whether this binary acts as the CLI for its fixtures.
-pub(crate) fn embeds_cli() -> bool {
+pub fn embeds_cli() -> bool {
     EMBEDS_CLI.load(Ordering::SeqCst)
 }

@@ -15,7 +15,7 @@ mod proxy;
 mod volume;
 mod wait;
 
-pub use cli::{EMBEDDED_CLI_ENV, cli_path as fixture_cli, embed_cli};
+pub use cli::{EMBEDDED_CLI_ENV, cli_path as fixture_cli, embed_cli, embeds_cli};
 pub use fixture::{Fixture, FixtureBuilder, PERMIT_ALL, PluginSpec};
 pub use governors::Governors;
 pub use probe::probe_tools;

@@ -108,13 +108,17 @@ impl Cluster {
         };
         // The server (as `postgres`), and a watchdog (as this user, so that
         // it may look at this process) that stops whichever server runs in
-        // the cluster when this process ends.
+        // the cluster when this process ends, and then removes the cluster
+        // (a test run leaves nothing behind in the temporary directory).
         let me = std::process::id();
         let script = format!(
             "{} & while kill -0 {me} 2>/dev/null; do sleep 0.5; done; \
-             kill -INT $(head -1 {}/postmaster.pid)",
+             kill -INT $(head -1 {data}/postmaster.pid) 2>/dev/null; \
+             for i in $(seq 1 100); do [ -e {data}/postmaster.pid ] || break; sleep 0.1; done; \
+             rm -rf {dir}",
             c.server_command(),
-            d.display()
+            data = d.display(),
+            dir = c.dir.display()
         );
         reap(
             Command::new("sh")

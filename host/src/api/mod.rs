@@ -50,6 +50,7 @@ mod tasks;
 mod tls;
 mod v1;
 mod v1_tasks;
+mod witness;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -60,6 +61,7 @@ pub use mcp_view::REFUSED;
 pub use metrics::Metrics;
 pub use stdio::serve_stdio;
 pub use tls::TlsFiles;
+pub use witness::serve_witness;
 
 /// How warrant answers one incoming MCP/JSON-RPC message before rmcp sees
 /// it: `None` when rmcp may have it (or it is an invalid notification,

@@ -353,10 +353,11 @@ pub(crate) async fn verify_now(
     let config = host.config();
     keys.operators = Some(config.operators.clone());
     keys.agents = Some(config.agents.clone());
+    keys.witnesses = crate::audit::tlog::WitnessKey::of(&config.audit.witnesses);
     let paths = AuditPaths::in_dir(&config.audit.dir);
     let opts = VerifyOptions {
         witness: config.audit.witness.clone(),
-        require_checkpoint: false,
+        ..VerifyOptions::default()
     };
     tokio::task::spawn_blocking(move || {
         let lock = std::fs::File::open(&paths.log).and_then(|f| f.lock_shared().map(|()| f));

@@ -29,6 +29,12 @@ pub struct Checkpoint {
     /// Ed25519 signature over the canonical JSON of the fields above, with
     /// the purpose tag `warrant/v1 audit-checkpoint\n`, base64.
     pub sig: String,
+    /// The same checkpoint as a C2SP signed note (`tlog-checkpoint`): the
+    /// RFC 6962 root of records 1..=seq, signed by the same key and
+    /// cosigned by witnesses (from format version 8; the signature above
+    /// does not cover it, the note's own does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Checkpoint {
@@ -56,6 +62,7 @@ impl Checkpoint {
             time: time.to_owned(),
             host: host.map(str::to_owned),
             sig: String::new(),
+            note: None,
         };
         cp.sig = B64.encode(key.sign(&cp.signed_body()).to_bytes());
         cp

@@ -145,6 +145,30 @@ pub enum ChainFault {
         /// What is wrong.
         why: String,
     },
+    /// A checkpoint's signed note does not hold: not signed by the host's
+    /// checkpoint key, a witness's cosignature that does not verify, or a
+    /// tree root the chain's records do not make.
+    #[error("{file}: the checkpoint note at seq {seq} does not hold — {why}")]
+    BadNote {
+        /// The checkpoints file.
+        file: String,
+        /// The checkpoint's size.
+        seq: u64,
+        /// What is wrong.
+        why: String,
+    },
+    /// Fewer witnesses cosigned the newest checkpoint than required.
+    #[error("the newest witnessed checkpoint (seq {seq}) has {have} of the {need} witness cosignature(s) required{}", if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) })]
+    Unwitnessed {
+        /// The checkpoint's size.
+        seq: u64,
+        /// Cosignatures found.
+        have: usize,
+        /// Cosignatures required.
+        need: usize,
+        /// The witnesses that cosigned.
+        names: Vec<String>,
+    },
     /// A record names a release of the rules that was not in force when
     /// it was written: one this chain never applied, or one replaced more
     /// than a minute before.

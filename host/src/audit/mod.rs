@@ -22,6 +22,7 @@ mod record;
 mod rules_check;
 mod signatures;
 mod timeline;
+pub mod tlog;
 mod verify;
 mod writer;
 
@@ -35,7 +36,8 @@ pub use ocsf::{
     CATEGORY_UID, CLASS_UID, OCSF_VERSION, OcsfEvent, REQUIRED as OCSF_REQUIRED, to_ocsf,
 };
 pub use query::{Filter, read_records};
-pub use record::{GENESIS, Record};
+pub use record::{COMMITTED_FROM, GENESIS, REDACTABLE, Record, committed, value_digest};
+pub(crate) use rules_check::RulesSeen;
 pub use rules_check::{RuleBook, VerifiedRelease};
 pub(crate) use signatures::Checked;
 pub use signatures::{SignedRecord, is_operator_kind};

@@ -38,10 +38,84 @@ pub struct Record {
     pub mac: String,
 }
 
+/// The fields a record commits to by digest from format 8 — so that they
+/// can be withheld from an export (redacted) and the record still
+/// verifies — with the category `evidence export --redact` names them by.
+pub const REDACTABLE: &[(&str, &str)] = &[
+    ("args", "arguments"),
+    ("prompt", "prompts"),
+    ("context", "prompts"),
+];
+
+/// The first format whose hash commits to the redactable fields by digest.
+pub const COMMITTED_FROM: u32 = 8;
+
+/// The digest a redactable value is committed to: `sha256:` and the hex
+/// SHA-256 of its canonical JSON.
+pub fn value_digest(v: &Value) -> String {
+    format!("sha256:{}", sha256_hex(&to_canonical(v)))
+}
+
+/// The data as hashed from format 8: each redactable field present
+/// replaced by its [`value_digest`]; each field withheld (listed under
+/// `redacted`, field → digest) put back as that digest; `redacted` itself
+/// left out. `None` when the data holds neither (it is hashed as it is).
+pub fn committed(data: &Value) -> Option<Value> {
+    let m = data.as_object()?;
+    if !m.contains_key("redacted") && !REDACTABLE.iter().any(|(f, _)| m.contains_key(*f)) {
+        return None;
+    }
+    let mut out = m.clone();
+    if let Some(Value::Object(withheld)) = out.remove("redacted") {
+        for (f, d) in withheld {
+            out.entry(f).or_insert(d);
+        }
+    }
+    for (f, _) in REDACTABLE {
+        if let Some(v) = m.get(*f) {
+            out.insert((*f).to_owned(), Value::String(value_digest(v)));
+        }
+    }
+    Some(Value::Object(out))
+}
+
 impl Record {
     /// The hash the record should have.
     pub fn compute_hash(&self) -> String {
+        if self.v.unwrap_or(1) >= COMMITTED_FROM
+            && let Some(c) = committed(&self.data)
+        {
+            return hash_parts(self.head(), &to_canonical(&c));
+        }
         hash_parts(self.head(), &to_canonical(&self.data))
+    }
+
+    /// The record with the fields of `categories` (`arguments`,
+    /// `prompts`) withheld: each moved, as its digest, under `redacted`.
+    /// Its hash and MAC stay valid (from format 8; an older record is
+    /// returned as it is).
+    pub fn redacted(&self, categories: &[&str]) -> Self {
+        let mut r = self.clone();
+        if r.v.unwrap_or(1) < COMMITTED_FROM {
+            return r;
+        }
+        let Some(m) = r.data.as_object_mut() else {
+            return r;
+        };
+        for (f, cat) in REDACTABLE {
+            if categories.contains(cat)
+                && let Some(v) = m.remove(*f)
+            {
+                let d = value_digest(&v);
+                let w = m
+                    .entry("redacted")
+                    .or_insert_with(|| Value::Object(serde_json::Map::new()));
+                if let Some(w) = w.as_object_mut() {
+                    w.insert((*f).to_owned(), Value::String(d));
+                }
+            }
+        }
+        r
     }
 
     /// The MAC the record should have under `key`.

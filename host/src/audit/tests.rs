@@ -43,6 +43,7 @@ fn vkeys(k: &AuditKeys) -> VerifyKeys {
         operators: None,
         agents: None,
         governors: None,
+        witnesses: Vec::new(),
     }
 }
 

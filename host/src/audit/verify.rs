@@ -12,6 +12,7 @@ pub use crate::audit::fault::ChainFault;
 use crate::audit::record::{GENESIS, Record};
 use crate::audit::rules_check::RulesSeen;
 use crate::audit::signatures::{Checked, SignedRecord};
+use crate::audit::tlog::check::NoteCheck;
 use crate::config::Operator;
 
 /// What a successful verification covered.
@@ -42,6 +43,11 @@ pub struct ChainSummary {
     pub open_calls: Vec<String>,
     /// The releases of the rules the chain applied, each verified.
     pub releases: Vec<crate::audit::VerifiedRelease>,
+    /// Checkpoint notes checked against the chain's Merkle tree.
+    pub notes: u64,
+    /// Each witness whose cosignature verified, with the largest size it
+    /// cosigned.
+    pub cosigned: std::collections::BTreeMap<String, u64>,
 }
 
 /// Keys for verification; each is optional.
@@ -60,6 +66,8 @@ pub struct VerifyKeys {
     /// The governors the chain's first release of the rules must be signed
     /// by (an auditor's own anchor); without them, its own governors.
     pub governors: Option<crate::config::Governance>,
+    /// The witnesses whose cosignatures count.
+    pub witnesses: Vec<crate::audit::tlog::WitnessKey>,
 }
 
 /// What else to check.
@@ -69,6 +77,9 @@ pub struct VerifyOptions {
     pub witness: Option<PathBuf>,
     /// Fail when the chain's end is not covered by a checkpoint.
     pub require_checkpoint: bool,
+    /// Fail unless the newest checkpoint note is cosigned by this many of
+    /// the witnesses given.
+    pub require_witnesses: usize,
 }
 
 /// Verify the chain in `log` and the checkpoints in `checkpoints`, calling
@@ -84,14 +95,20 @@ pub fn verify_chain(
     opts: &VerifyOptions,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<ChainSummary, ChainFault> {
+    let mut notes = NoteCheck::new(keys.checkpoint, &keys.witnesses);
     let (cps, witness) = match &keys.checkpoint {
-        Some(pk) => (
-            checked(checkpoints, pk)?,
-            match &opts.witness {
+        Some(pk) => {
+            let own = checked(checkpoints, pk)?;
+            notes.add(&checkpoints.display().to_string(), &own);
+            let copy = match &opts.witness {
                 Some(w) => checked(w, pk)?,
                 None => Vec::new(),
-            },
-        ),
+            };
+            if let Some(w) = &opts.witness {
+                notes.add(&w.display().to_string(), &copy);
+            }
+            (heads(own), heads(copy))
+        }
         None => (Vec::new(), Vec::new()),
     };
     // Two validly signed heads for one seq: the chain forked and both
@@ -231,6 +248,7 @@ pub fn verify_chain(
             });
         }
         newest = v;
+        notes.record(&r)?;
         let checked = rules.check(&r, line_no, v, keys)?;
         match checked {
             Ok(Checked::NotOperator) => {}
@@ -296,6 +314,19 @@ pub fn verify_chain(
         summary.last_checkpoint = summary.last_checkpoint.max(*seq);
     }
     summary.uncovered = summary.records - summary.last_checkpoint.min(summary.records);
+    summary.notes = notes.checked;
+    summary.cosigned = std::mem::take(&mut notes.cosigned);
+    if opts.require_witnesses > 0 {
+        let (seq, names) = notes.newest.clone().unwrap_or_default();
+        if names.len() < opts.require_witnesses {
+            return Err(ChainFault::Unwitnessed {
+                seq,
+                have: names.len(),
+                need: opts.require_witnesses,
+                names,
+            });
+        }
+    }
     if opts.require_checkpoint && summary.uncovered > 0 {
         return Err(ChainFault::Uncovered {
             uncovered: summary.uncovered,
@@ -316,12 +347,15 @@ fn split_view(cps: &[(u64, String)]) -> Option<u64> {
         })
 }
 
-/// Read and check the signature of every checkpoint in `path`: (seq, head
-/// hash).
-fn checked(
-    path: &Path,
-    pk: &ed25519_dalek::VerifyingKey,
-) -> Result<Vec<(u64, String)>, ChainFault> {
+fn heads(cps: Vec<Checkpoint>) -> Vec<(u64, String)> {
+    cps.into_iter()
+        .filter(|c| c.seq > 0)
+        .map(|c| (c.seq, c.head))
+        .collect()
+}
+
+/// Read and check the signature of every checkpoint in `path`.
+fn checked(path: &Path, pk: &ed25519_dalek::VerifyingKey) -> Result<Vec<Checkpoint>, ChainFault> {
     let file = path.display().to_string();
     let cps: Vec<Checkpoint> = read_checkpoints(path).map_err(|e| match e {
         CheckpointsError::Line(line) => ChainFault::BadCheckpoint {
@@ -338,9 +372,7 @@ fn checked(
                 line: i as u64 + 1,
             });
         }
-        if cp.seq > 0 {
-            out.push((cp.seq, cp.head));
-        }
+        out.push(cp);
     }
     Ok(out)
 }

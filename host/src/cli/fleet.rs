@@ -272,6 +272,7 @@ fn check_host(
         operators: Some(cfg.operators.clone()),
         agents: Some(cfg.agents.clone()),
         governors: None,
+        witnesses: crate::audit::tlog::WitnessKey::of(&cfg.audit.witnesses),
     };
     let sum = verify_chain(
         &paths.log,

@@ -16,13 +16,18 @@ macro_rules! out {
 }
 
 mod approvals;
+mod assure;
 mod audit;
+mod audit_paths;
+mod audit_prove;
+mod audit_verify;
 mod call;
 pub mod config;
 mod config_init;
 pub mod console;
 mod demo;
 mod dev;
+mod evidence;
 mod fleet;
 mod inspect;
 mod keygen;
@@ -36,6 +41,7 @@ mod stop;
 mod test;
 mod token;
 mod verify;
+mod witness;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -200,6 +206,16 @@ pub enum Command {
     /// component under its manifest, in the host's sandbox; exit 1 if any
     /// fails.
     Test(test::Args),
+    /// Run a transparency-log witness: cosign hosts' audit checkpoints,
+    /// each only when a consistency proof shows it extends the last.
+    Witness(witness::Args),
+    /// Evidence of one task an outsider verifies with public keys only:
+    /// `evidence export`, `evidence verify`, `evidence keys`.
+    #[command(subcommand)]
+    Evidence(evidence::Command),
+    /// Evaluate the rules in force and the audit chain against a catalogue
+    /// of controls: text, HTML, or NIST OSCAL assessment results.
+    Assure(assure::Args),
 }
 
 /// The whole program: parse arguments, run, print errors, give the exit
@@ -260,6 +276,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::New(a) => new::run(a),
         Command::Dev(c) => dev::run(c).await,
         Command::Test(a) => test::run(a).await,
+        Command::Witness(a) => witness::run(a).await,
+        Command::Evidence(c) => evidence::run(c).await,
+        Command::Assure(a) => assure::run(a).await,
     }
 }
 

@@ -238,6 +238,8 @@ impl HostConfig {
                 Some(r) => parse_size(r).map_err(|e| invalid("audit.arguments", e.to_string()))?,
                 None => 16 * 1024,
             },
+            witnesses: super::witnesses::witnesses(&file.audit.witnesses, &dir)
+                .map_err(|(f, why)| invalid(&f, why))?,
         };
         Ok(Self {
             egress_ca_files,

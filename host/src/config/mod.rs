@@ -19,6 +19,7 @@ mod sources;
 mod state;
 mod trust;
 mod webhooks;
+mod witnesses;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,7 @@ pub use sources::RuleFiles;
 pub use state::{PostgresSettings, StateSection, StateSettings};
 pub(crate) use trust::secret_digest;
 pub use webhooks::{Webhook, WebhookEntry, WebhookFormat};
+pub use witnesses::{Witness, WitnessEntry};
 
 /// Why the configuration could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -80,6 +82,28 @@ pub enum ConfigError {
         /// What is wrong.
         why: String,
     },
+}
+
+/// The publisher keys a config's rules trust, read from `files`: what a
+/// verifier needs to check a manifest's signature under the rules of its
+/// time, offline (an HMAC key's secret is never archived, so only public
+/// keys can be checked this way).
+///
+/// # Errors
+///
+/// [`ConfigError`] naming the field at fault.
+pub fn trust_of(
+    file: &ConfigFile,
+    path: &Path,
+    files: &RuleFiles,
+) -> Result<crate::keys::TrustStore, ConfigError> {
+    let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let at = sources::Place { dir: &dir, files };
+    trust::trust_store(&file.trust, &at).map_err(|(field, why)| ConfigError::Invalid {
+        path: path.to_owned(),
+        field,
+        why,
+    })
 }
 
 /// The operators and agents a config's rules name, checked — with their
@@ -145,4 +169,6 @@ pub struct AuditSettings {
     pub reserve: u64,
     /// The largest input whose arguments a call record keeps.
     pub arguments: u64,
+    /// Witnesses asked to cosign every checkpoint.
+    pub witnesses: Vec<Witness>,
 }

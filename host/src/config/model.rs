@@ -106,6 +106,9 @@ pub struct AuditSection {
     /// Record a call's arguments (for `warrant policy replay`) when its
     /// input is at most this big; `0` never. Default `16KiB`.
     pub arguments: Option<String>,
+    /// Witnesses asked to cosign every checkpoint.
+    #[serde(default)]
+    pub witnesses: Vec<crate::config::witnesses::WitnessEntry>,
 }
 
 /// `[egress]`

@@ -32,6 +32,11 @@ pub struct Release {
     /// and `secret:trust:<key id>` → `sha256:` of an HMAC trust key's
     /// secret (never archived).
     pub files: BTreeMap<String, String>,
+    /// The document as it was signed, when read from one: its digest is
+    /// over these bytes, whatever fields a newer host reads into
+    /// [`Rules`] with their defaults.
+    #[serde(skip)]
+    pub(crate) document: Option<Vec<u8>>,
 }
 
 /// Which release: its version and digest (what every decision record
@@ -123,13 +128,20 @@ impl Release {
                 previous: previous.map(|p| p.digest.clone()),
                 rules,
                 files,
+                document: None,
             },
             contents,
         ))
     }
 
-    /// The canonical JSON: what is hashed, signed and archived.
+    /// The canonical JSON: what is hashed, signed and archived — for a
+    /// release read from a document, that document's canonical form (a
+    /// field added to the rules later, read with its default, changes
+    /// nothing that was signed).
     pub fn canonical(&self) -> Vec<u8> {
+        if let Some(d) = &self.document {
+            return d.clone();
+        }
         // Plain data: serialising it cannot fail.
         to_canonical(&serde_json::to_value(self).unwrap_or_default())
     }
@@ -161,8 +173,11 @@ impl Release {
     /// [`ReleaseError::Document`] when it is not one (unknown fields
     /// included).
     pub fn parse(text: &[u8]) -> Result<Self, ReleaseError> {
-        let r: Self =
+        let value: serde_json::Value =
             serde_json::from_slice(text).map_err(|e| ReleaseError::Document(e.to_string()))?;
+        let mut r: Self = serde_json::from_value(value.clone())
+            .map_err(|e| ReleaseError::Document(e.to_string()))?;
+        r.document = Some(to_canonical(&value));
         if r.format != RELEASE_FORMAT {
             return Err(ReleaseError::Document(format!(
                 "format {} (this host reads format {RELEASE_FORMAT})",
@@ -195,5 +210,34 @@ impl Release {
                 archive: archive.to_owned(),
             },
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_signed_before_a_field_existed_keeps_its_digest() {
+        let cfg: ConfigFile = toml::from_str("[[plugins]]\nmanifest = \"x.toml\"\n").unwrap();
+        let now = Release {
+            format: RELEASE_FORMAT,
+            version: 1,
+            previous: None,
+            rules: Rules::of(&cfg),
+            files: BTreeMap::new(),
+            document: None,
+        };
+        // The same document as a host without `mcp-prefix` signed it.
+        let mut older = serde_json::to_value(&now).unwrap();
+        older["rules"]["plugins"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("mcp-prefix");
+        let bytes = to_canonical(&older);
+        let read = Release::parse(&bytes).unwrap();
+        assert_eq!(read.digest(), format!("sha256:{}", sha256_hex(&bytes)));
+        assert_ne!(read.digest(), now.digest());
+        assert!(read.rules.plugins[0].mcp_prefix, "read with its default");
     }
 }

@@ -36,6 +36,7 @@ impl Host {
                 reserve: config.audit.reserve,
                 witness: config.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
+                witnesses: crate::audit::tlog::WitnessEndpoint::of(&config.audit.witnesses),
                 ..AuditOptions::default()
             },
         )?);

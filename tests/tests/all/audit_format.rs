@@ -87,3 +87,27 @@ fn golden_records_of_every_format_version_still_verify() {
     }
     assert!(versions >= 1);
 }
+
+#[test]
+fn a_record_with_its_arguments_and_prompt_withheld_keeps_its_hash() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("golden/audit/v{FORMAT_VERSION}"));
+    let text = std::fs::read_to_string(dir.join("call.decided.jsonl")).unwrap();
+    let r: Record = serde_json::from_str(text.trim_end()).unwrap();
+    assert!(r.data.get("args").is_some() && r.data.get("prompt").is_some());
+    let withheld = r.redacted(&["arguments", "prompts"]);
+    assert!(withheld.data.get("args").is_none() && withheld.data.get("prompt").is_none());
+    assert_eq!(
+        withheld.compute_hash(),
+        r.hash,
+        "the hash commits to their digests"
+    );
+    assert_eq!(withheld.compute_mac(MAC_KEY), r.mac);
+    // A withheld value whose digest was changed no longer verifies.
+    let mut lied = withheld.clone();
+    lied.data["redacted"]["args"] = serde_json::json!(format!("sha256:{}", "0".repeat(64)));
+    assert_ne!(lied.compute_hash(), r.hash);
+    // Nor does a record whose arguments were edited in the clear.
+    let mut edited = r.clone();
+    edited.data["args"]["note"] = serde_json::json!("nothing to see");
+    assert_ne!(edited.compute_hash(), r.hash);
+}

@@ -14,11 +14,11 @@ const LAYERS: &[&[&str]] = &[
     &["manifest", "config", "state"],
     &["governance"],
     &["sandbox", "audit"],
-    &["registry", "identity"],
+    &["registry", "identity", "evidence"],
     &["authz"],
     &["operator"],
     &["mediation", "publish"],
-    &["authoring"],
+    &["authoring", "assure"],
     &["api"],
     &["cli"],
 ];

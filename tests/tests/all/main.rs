@@ -14,6 +14,7 @@ mod backends;
 mod conformance;
 mod console;
 mod crash;
+mod evidence;
 mod example_setup;
 mod examples;
 mod findings;

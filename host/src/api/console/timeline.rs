@@ -118,7 +118,8 @@ pub(crate) async fn page(
         (integrity)
         p.export {
             "Export: " a href={ "/console/tasks/" (enc) "/export?format=json" } { "JSON" } " · "
-            a href={ "/console/tasks/" (enc) "/export?format=ocsf" } { "OCSF" }
+            a href={ "/console/tasks/" (enc) "/export?format=ocsf" } { "OCSF" } " · "
+            a href={ "/console/tasks/" (enc) "/export?format=evidence" } title="verifiable offline with public keys only: warrant evidence verify" { "Evidence" }
         }
         @if list.is_empty() { p.muted { "The chain holds nothing for this task." } }
         ol.timeline #timeline {
@@ -247,7 +248,7 @@ pub(crate) struct ExportQuery {
     format: Option<String>,
 }
 
-/// `GET /console/tasks/{task}/export?format=json|ocsf`.
+/// `GET /console/tasks/{task}/export?format=json|ocsf|evidence`.
 pub(crate) async fn export(
     State(s): State<AppState>,
     headers: HeaderMap,
@@ -267,10 +268,18 @@ pub(crate) async fn export(
             serde_json::to_string_pretty(&list.iter().map(to_ocsf).collect::<Vec<_>>()),
             "ocsf.json",
         ),
+        // Evidence an outsider verifies with public keys only
+        // (`warrant evidence verify`).
+        "evidence" => {
+            match crate::evidence::export(&[s.host.config().audit.dir.as_path()], &task, &[]) {
+                Ok(b) => (serde_json::to_string_pretty(&b), "evidence.json"),
+                Err(e) => return refusal(StatusCode::CONFLICT, &e),
+            }
+        }
         other => {
             return refusal(
                 StatusCode::BAD_REQUEST,
-                &format!("no export format {other:?}: json or ocsf"),
+                &format!("no export format {other:?}: json, ocsf or evidence"),
             );
         }
     };

@@ -12,7 +12,7 @@ use super::reserve::{Reservation, Reserve};
 use super::{AuditError, AuditOptions, AuditPaths};
 use crate::audit::event::{Event, FORMAT_VERSION};
 use crate::audit::keys::AuditKeys;
-use crate::audit::record::{GENESIS, Head, encode_line, hash_parts, mac};
+use crate::audit::record::{GENESIS, Head, committed, encode_line, hash_parts, mac};
 use crate::vocab::write_canonical;
 
 /// The log file and where the chain stands.
@@ -28,6 +28,8 @@ pub(super) struct Writer {
     pub(super) last_checkpoint: Instant,
     pub(super) reserve: Reserve,
     pub(super) dir: Dir,
+    /// Where new checkpoints go to be cosigned, when witnesses are set.
+    pub(super) witnesses: Option<tokio::sync::mpsc::UnboundedSender<crate::audit::Checkpoint>>,
     /// Reused for every line.
     buf: Vec<u8>,
     data: Vec<u8>,
@@ -60,6 +62,7 @@ impl Writer {
             last_checkpoint: Instant::now(),
             reserve,
             dir: dir.try_clone().map_err(|e| e.to_string())?,
+            witnesses: None,
             buf: Vec::with_capacity(4096),
             data: Vec::with_capacity(2048),
         })
@@ -117,7 +120,8 @@ impl Writer {
         let seq = self.last_seq + 1;
         let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
         self.data.clear();
-        write_canonical(&event.data(), &mut self.data);
+        let data = event.data();
+        write_canonical(&data, &mut self.data);
         let head = Head {
             v: Some(FORMAT_VERSION),
             seq,
@@ -126,7 +130,11 @@ impl Writer {
             kind: event.kind(),
             prev: &self.last_hash,
         };
-        let hash = hash_parts(head, &self.data);
+        // From format 8 the hash commits to redactable fields by digest.
+        let hash = match committed(&data) {
+            Some(c) => hash_parts(head, &crate::vocab::to_canonical(&c)),
+            None => hash_parts(head, &self.data),
+        };
         let mac = mac(&self.keys.mac, &hash);
         self.buf.clear();
         encode_line(head, &self.data, &hash, &mac, &mut self.buf);

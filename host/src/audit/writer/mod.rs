@@ -96,11 +96,13 @@ pub struct AuditOptions {
     pub witness: Option<PathBuf>,
     /// The id this host writes into every record.
     pub host_id: Option<String>,
+    /// Witnesses asked to cosign every checkpoint (`c2sp.org/tlog-witness`).
+    pub witnesses: Vec<crate::audit::tlog::WitnessEndpoint>,
 }
 
 impl Default for AuditOptions {
     /// A checkpoint every 256 records or 5 seconds; fsync on; a 4 MiB
-    /// reserve; no witness; no host id.
+    /// reserve; no witness file, no witnesses; no host id.
     fn default() -> Self {
         Self {
             every: 256,
@@ -109,6 +111,7 @@ impl Default for AuditOptions {
             reserve: 4 * crate::vocab::MIB,
             witness: None,
             host_id: None,
+            witnesses: Vec::new(),
         }
     }
 }
@@ -147,6 +150,11 @@ impl AuditLog {
         let handle = create_private_dir(dir)
             .map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
         let mut w = Writer::open(&handle, paths.clone(), keys, opts.clone()).map_err(io)?;
+        w.witnesses = crate::audit::tlog::submit::start(
+            opts.witnesses.clone(),
+            dir.to_path_buf(),
+            opts.witness.clone(),
+        );
         let discarded = w.recover().map_err(io)?;
         if discarded > 0 {
             let event = Event::AuditRecovered(AuditRecovered {

@@ -55,6 +55,28 @@ pub struct PolicyCase {
     pub file: PathBuf,
 }
 
+impl PolicyCase {
+    /// A call of `tool` by `agent` with no arguments and no history, in a
+    /// task — what the policies decide for it in general (a probe of the
+    /// rules, as `warrant assure` makes).
+    pub fn probe(agent: &str, tool: &str) -> Self {
+        Self {
+            name: format!("{agent} calls {tool}"),
+            agent: agent.to_owned(),
+            tool: tool.to_owned(),
+            task: default_task(),
+            args: empty_args(),
+            impact: None,
+            action_owner: None,
+            at: None,
+            expect: "allow".into(),
+            policies: None,
+            history: CaseHistory::default(),
+            file: PathBuf::new(),
+        }
+    }
+}
+
 /// `history = { tools = [...], succeeded = [...], calls = N, high-impact-calls = N }`.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -190,7 +190,7 @@ async fn main() -> anyhow::Result<()> {
         checkpoint: Some(keys.checkpoint.verifying_key()),
         operators: Some(fx.config().operators.clone()),
         agents: Some(fx.config().agents.clone()),
-        governors: None,
+        ..VerifyKeys::default()
     };
     let verified = verify_chain(
         &paths.log,

@@ -1,0 +1,95 @@
+//! `audit verify`'s view of the transparency log: the Merkle tree rebuilt
+//! from the records themselves (trusting no stored tree), and every
+//! checkpoint note checked against it — signed by the host's checkpoint
+//! key, for exactly the root of the records up to its size — with the
+//! witnesses whose cosignatures verify.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::audit::checkpoint::Checkpoint;
+use crate::audit::fault::ChainFault;
+use crate::audit::record::Record;
+use crate::audit::tlog::note::{WitnessKey, open_checkpoint};
+use crate::audit::tlog::tree::{Frontier, leaf};
+
+/// Notes waiting for their size, and what was found.
+#[derive(Debug, Default)]
+pub(crate) struct NoteCheck {
+    key: Option<ed25519_dalek::VerifyingKey>,
+    witnesses: Vec<WitnessKey>,
+    pending: HashMap<u64, Vec<(String, String)>>,
+    frontier: Frontier,
+    /// Notes checked.
+    pub(crate) checked: u64,
+    /// Each witness, with the largest size it cosigned.
+    pub(crate) cosigned: BTreeMap<String, u64>,
+    /// The size of the newest note, and its witnesses.
+    pub(crate) newest: Option<(u64, Vec<String>)>,
+}
+
+impl NoteCheck {
+    pub(crate) fn new(key: Option<ed25519_dalek::VerifyingKey>, witnesses: &[WitnessKey]) -> Self {
+        Self {
+            key,
+            witnesses: witnesses.to_vec(),
+            ..Self::default()
+        }
+    }
+
+    /// The notes of the checkpoints of `file` (already signature-checked).
+    pub(crate) fn add(&mut self, file: &str, cps: &[Checkpoint]) {
+        for cp in cps {
+            if let Some(n) = &cp.note {
+                self.pending
+                    .entry(cp.seq)
+                    .or_default()
+                    .push((file.to_owned(), n.clone()));
+            }
+        }
+    }
+
+    /// The next record: into the tree, and the notes of its size checked.
+    pub(crate) fn record(&mut self, r: &Record) -> Result<(), ChainFault> {
+        let bad = |file: &str, why: String| ChainFault::BadNote {
+            file: file.to_owned(),
+            seq: r.seq,
+            why,
+        };
+        self.frontier
+            .push(&leaf(&r.hash).map_err(|why| bad("the chain", why))?);
+        let Some(notes) = self.pending.remove(&r.seq) else {
+            return Ok(());
+        };
+        let Some(key) = self.key else {
+            return Ok(());
+        };
+        let root = self.frontier.root();
+        for (file, note) in notes {
+            let opened =
+                open_checkpoint(&note, &key, &self.witnesses).map_err(|why| bad(&file, why))?;
+            if opened.size != r.seq || opened.root != root {
+                return Err(bad(
+                    &file,
+                    format!(
+                        "its tree of {} records has root {}, the chain's records make {}: the history was rewritten",
+                        opened.size, opened.root, root
+                    ),
+                ));
+            }
+            for w in &opened.witnessed_by {
+                let e = self.cosigned.entry(w.clone()).or_default();
+                *e = (*e).max(opened.size);
+            }
+            let newest = self.newest.get_or_insert((0, Vec::new()));
+            if opened.size > newest.0 {
+                *newest = (opened.size, opened.witnessed_by.clone());
+            } else if opened.size == newest.0 {
+                newest.1.extend(opened.witnessed_by.iter().cloned());
+                newest.1.sort();
+                newest.1.dedup();
+            }
+            self.checked += 1;
+        }
+        Ok(())
+    }
+}
