@@ -3,7 +3,7 @@
 
 mod events;
 
-pub(crate) use events::samples;
+pub(crate) use events::{claimed_refusal, samples};
 
 use warrant::audit::event::{
     ApprovalDecided, Attribution, ConsoleSession, CredentialRef, OperatorAction,
