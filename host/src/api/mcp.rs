@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 
 use crate::api::call;
 use crate::api::lists::ListWatch;
-use crate::api::mcp_view::{REFUSED, created, detailed, mcp_tool, tool_result};
+use crate::api::mcp_task_view::{created, detailed};
+use crate::api::mcp_view::{REFUSED, mcp_tool, tool_result};
 use crate::api::metrics::Metrics;
 use crate::api::security::bearer;
 use crate::api::tasks::{Started, Tasks};

@@ -35,6 +35,7 @@ mod lists;
 mod mcp;
 mod mcp_http;
 mod mcp_sessions;
+mod mcp_task_view;
 mod mcp_view;
 mod metrics;
 mod nonces;

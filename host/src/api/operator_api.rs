@@ -52,7 +52,7 @@ async fn require_reader(State(s): State<AppState>, req: Request, next: Next) -> 
         return next.run(req).await;
     }
     if let Some(t) = bearer(req.headers())
-        && s.readers.accepts(&s, t).await
+        && s.readers.accepts(&s.host, &s.admin_token, t).await
     {
         return next.run(req).await;
     }

@@ -8,7 +8,6 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::api::app::AppState;
 use crate::api::security::same_secret;
 use crate::keys::sha256_hex;
 
@@ -22,13 +21,13 @@ pub(crate) struct Readers {
 }
 
 impl Readers {
-    /// Whether `presented` is a read credential here: this host's own, or
-    /// that of a host of its fleet.
-    pub(crate) async fn accepts(&self, s: &AppState, presented: &str) -> bool {
-        if same_secret(presented, &s.admin_token) {
+    /// Whether `presented` is a read credential on `host`: its own
+    /// (`own`), or that of a host of its fleet.
+    pub(crate) async fn accepts(&self, host: &crate::Host, own: &str, presented: &str) -> bool {
+        if same_secret(presented, own) {
             return true;
         }
-        let Some(fleet) = s.host.state().fleet() else {
+        let Some(fleet) = host.state().fleet() else {
             return false;
         };
         let cached = {

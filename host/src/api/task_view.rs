@@ -10,6 +10,9 @@ use crate::authz::Refusal;
 use crate::sandbox::CallFailure;
 use crate::{CallError, CallResponse};
 
+/// How often an agent is asked to poll.
+pub(crate) const POLL_MS: u64 = 1000;
+
 /// Where a task is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -27,12 +27,10 @@ use crate::state::{SharedState, doc, now_ms};
 use crate::vocab::CancelToken;
 use crate::{CallError, CallRequest, CallResponse, Host};
 
-pub(crate) use crate::api::task_view::{Ended, Kept, Status, TaskView, status_of};
+pub(crate) use crate::api::task_view::{Ended, Kept, POLL_MS, Status, TaskView, status_of};
 
 /// How long an ended task is kept for its agent to read.
 pub(crate) const RETAIN: Duration = Duration::from_secs(3600);
-/// How often an agent is asked to poll.
-pub(crate) const POLL_MS: u64 = 1000;
 /// Tasks kept at most; past that a held call is answered the old way
 /// (it waits `[approvals] wait`, then "pending").
 const MAX_TASKS: usize = 10_000;
