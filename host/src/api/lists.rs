@@ -62,23 +62,41 @@ impl ListWatch {
     }
 }
 
-/// What the host runs with and its stop state, by identity: either is
-/// replaced as a whole when it changes.
-async fn generation(host: &Host) -> (usize, usize) {
-    let loaded = Arc::as_ptr(&host.loaded()) as usize;
-    let stops = host.stops().await.map_or(0, |s| Arc::as_ptr(&s) as usize);
-    (loaded, stops)
+/// What the host runs with and its stop state: either is replaced as a
+/// whole when it changes. Held (not only their addresses) so that a
+/// replacement can never reuse the address of the one it is compared with.
+struct Generation {
+    loaded: Arc<crate::mediation::Loaded>,
+    stops: Option<Arc<crate::state::StopState>>,
+}
+
+impl Generation {
+    async fn of(host: &Host) -> Self {
+        Self {
+            loaded: host.loaded(),
+            stops: host.stops().await.ok(),
+        }
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.loaded, &other.loaded)
+            && match (&self.stops, &other.stops) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
 }
 
 async fn run(watch: Weak<ListWatch>, host: Host) {
-    let mut last = generation(&host).await;
+    let mut last = Generation::of(&host).await;
     loop {
         tokio::time::sleep(EVERY).await;
         let Some(watch) = watch.upgrade() else {
             return;
         };
-        let now = generation(&host).await;
-        if now == last {
+        let now = Generation::of(&host).await;
+        if now.same(&last) {
             continue;
         }
         last = now;

@@ -128,7 +128,41 @@ pub(crate) fn check_under(r: &Record, rules: Option<Rules<'_>>) -> Result<Checke
     if let Some(why) = mismatch(&event, signed, rules.agents) {
         return Err(why);
     }
+    if let Some(field) = unread(&r.data, &event.data(), "") {
+        return Err(format!(
+            "the record carries `{field}`, which no {} record has: nothing its signed action said",
+            r.kind
+        ));
+    }
     Ok(Checked::Signed(authentic))
+}
+
+/// The first field of `raw` (a record's data as stored) with a value that
+/// `typed` (the same data read as its kind and written again) does not
+/// have: something added to the record that no reader of its kind reads
+/// and no signature covers.
+fn unread(raw: &serde_json::Value, typed: &serde_json::Value, path: &str) -> Option<String> {
+    use serde_json::Value;
+    match (raw, typed) {
+        (Value::Object(r), Value::Object(t)) => r.iter().find_map(|(k, v)| {
+            let here = if path.is_empty() {
+                k.clone()
+            } else {
+                format!("{path}.{k}")
+            };
+            match t.get(k) {
+                None if !v.is_null() => Some(here),
+                None => None,
+                Some(tv) => unread(v, tv, &here),
+            }
+        }),
+        (Value::Array(r), Value::Array(t)) if r.len() == t.len() => r
+            .iter()
+            .zip(t)
+            .enumerate()
+            .find_map(|(i, (a, b))| unread(a, b, &format!("{path}[{i}]"))),
+        _ => None,
+    }
 }
 
 /// Whether `signed` is authentic: by a key the rules give the operator it

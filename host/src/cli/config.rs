@@ -35,6 +35,21 @@ pub enum Command {
     /// [governance] table naming the governors; the next `config sign`
     /// by each and `config apply` make its first signed release.
     Init(crate::cli::config_init::InitArgs),
+    /// Print the JSON Schema of warrant.toml (for an editor's completion
+    /// and validation), generated from the types the parser reads.
+    Schema(FormatArg),
+    /// Print the configuration reference (Markdown): every key with its
+    /// type, default and meaning — the book's config-reference.md.
+    Reference(FormatArg),
+}
+
+/// Which format `config schema` and `config reference` describe.
+#[derive(Debug, clap::Args)]
+pub struct FormatArg {
+    /// The plugin manifest format instead of warrant.toml (the book's
+    /// manifest-reference.md).
+    #[arg(long)]
+    pub manifest: bool,
 }
 
 /// Arguments of `config sign`.
@@ -64,6 +79,24 @@ pub struct ApplyArgs {
 
 pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
+        Command::Schema(f) => {
+            let schema = if f.manifest {
+                crate::manifest::schema::json_schema()
+            } else {
+                crate::config::schema::json_schema()
+            };
+            out!("{}", serde_json::to_string_pretty(&schema)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reference(f) => {
+            let page = if f.manifest {
+                crate::manifest::schema::reference()
+            } else {
+                crate::config::schema::reference()
+            };
+            print!("{page}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Diff(a) => {
             let s = RulesDesk::open(&a.config)?;
             let c = s.keeper()?.candidate(&s.files).await?;

@@ -21,6 +21,7 @@ mod audit;
 mod audit_paths;
 mod audit_prove;
 mod audit_verify;
+pub mod book;
 mod call;
 pub mod config;
 mod config_init;
@@ -221,7 +222,13 @@ pub enum Command {
 /// The whole program: parse arguments, run, print errors, give the exit
 /// code.
 pub fn main() -> ExitCode {
-    let args = Cli::parse();
+    use clap::FromArgMatches as _;
+    let matches = book::command().get_matches();
+    let name = matches.subcommand_name().unwrap_or_default().to_owned();
+    let args = match Cli::from_arg_matches(&matches) {
+        Ok(a) => a,
+        Err(e) => e.exit(),
+    };
     init_tracing(args.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -240,6 +247,7 @@ pub fn main() -> ExitCode {
         Err(e) => {
             // Errors can quote what a plugin, manifest or agent sent.
             eprintln!("error: {}", crate::vocab::safe(&format!("{e:#}")));
+            eprintln!("  ({})", book::error_hint(&name));
             ExitCode::from(1)
         }
     }

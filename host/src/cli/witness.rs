@@ -66,8 +66,10 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let (addr, task) = crate::api::serve_witness(Arc::clone(&witness), a.listen)
         .await
         .with_context(|| format!("cannot listen on {}", a.listen))?;
-    out!(
-        "witness {} on http://{addr}/add-checkpoint — public key {}",
+    // One write, and a reader that goes away afterwards (a supervisor
+    // that read the address) does not stop the witness.
+    let mut banner = format!(
+        "witness {} on http://{addr}/add-checkpoint — public key {}\n",
         crate::vocab::safe(witness.name()),
         base64::Engine::encode(
             &base64::engine::general_purpose::STANDARD,
@@ -75,7 +77,17 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         )
     );
     for l in &logs {
-        out!("  witnessing {}", l.origin);
+        banner.push_str(&format!("  witnessing {}\n", l.origin));
+    }
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            tracing::warn!("cannot print the witness's address: {e}");
+        }
     }
     tokio::select! {
         _ = task => {}

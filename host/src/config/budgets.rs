@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::vocab::{parse_duration, parse_size};
 
 /// `[[budgets]]` as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct BudgetEntry {
     /// Its name, in refusals and records.

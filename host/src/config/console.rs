@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::vocab::parse_duration;
 
 /// `[console]` as written.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConsoleSection {
     /// The longest a console session lasts. Default `8h`, at most `24h`.
@@ -21,7 +21,7 @@ pub struct ConsoleSection {
 }
 
 /// `[console.oidc]` as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConsoleOidcEntry {
     /// The provider's issuer URL (its discovery document is read from

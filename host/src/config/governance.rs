@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::sources::Place;
 
 /// `[governance]` as written.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct GovernanceSection {
     /// `signed` (a release takes effect only with the governors'
@@ -42,7 +42,7 @@ pub struct GovernanceSection {
 }
 
 /// One governor as written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct GovernorEntry {
     /// The key id (their signatures name it).

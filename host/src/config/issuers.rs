@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::vocab::parse_duration;
 
 /// `[[issuers]]`: one identity provider this host believes for agents.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct IssuerEntry {
     /// A local name (agents' `workload` entries and the audit chain use it).
@@ -51,7 +51,7 @@ pub struct IssuerEntry {
 
 /// One workload identity of an agent: `{ issuer = "ID", subject = "…" }`
 /// or `{ issuer = "ID", client-id = "…" }`.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct WorkloadEntry {
     /// The issuer's local id.

@@ -15,6 +15,7 @@ mod operators;
 mod plugins;
 mod provision;
 mod sandbox;
+pub mod schema;
 mod sources;
 mod state;
 mod trust;

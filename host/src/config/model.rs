@@ -9,7 +9,7 @@ use crate::config::PluginEntry;
 use crate::keys::Algorithm;
 
 /// The whole host configuration.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ConfigFile {
     /// Host-wide settings.
@@ -77,7 +77,7 @@ pub struct ConfigFile {
 /// signed manifest asks for. A list left out sets no ceiling of that kind;
 /// the root directory and the host's own state directory are refused
 /// always.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CeilingsSection {
     /// Directories under which file grants may be placed (relative to the
@@ -93,7 +93,7 @@ pub struct CeilingsSection {
 }
 
 /// `[audit]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AuditSection {
     /// A second place every checkpoint is copied to (a file on another
@@ -112,7 +112,7 @@ pub struct AuditSection {
 }
 
 /// `[egress]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct EgressSection {
     /// PEM files of certificate authorities trusted for plugins' HTTPS, in
@@ -122,7 +122,7 @@ pub struct EgressSection {
 }
 
 /// `[api]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ApiSection {
     /// A file holding a bearer token that `/metrics` requires; without it
@@ -140,7 +140,7 @@ pub struct ApiSection {
 }
 
 /// `[host]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct HostSection {
     /// Directory for shared state, the compile cache, keys and the audit
@@ -156,7 +156,7 @@ pub struct HostSection {
 }
 
 /// `[trust]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct TrustSection {
     /// Trusted keys.
@@ -168,7 +168,7 @@ pub struct TrustSection {
 }
 
 /// `[[trust.keys]]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct KeyEntry {
     /// Key id.
@@ -193,7 +193,7 @@ pub struct KeyEntry {
 }
 
 /// `[[agents]]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct AgentEntry {
     /// Agent id.
@@ -220,7 +220,7 @@ pub struct AgentEntry {
 }
 
 /// `[approvals]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ApprovalsSection {
     /// How long a caller waits for a decision. Default `30s`.
@@ -238,7 +238,7 @@ pub struct ApprovalsSection {
 
 /// `[[operators]]`: one person, or one automation, who may act on this
 /// host.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OperatorEntry {
     /// Their name, as it appears in the audit chain.
@@ -265,7 +265,7 @@ pub struct OperatorEntry {
 }
 
 /// One operator key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OperatorKeyEntry {
     /// The key id (signed actions name it).
@@ -284,7 +284,7 @@ pub struct OperatorKeyEntry {
 }
 
 /// An operator's identity at an OpenID provider.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct OidcEntry {
     /// The provider's issuer URL.
@@ -296,7 +296,7 @@ pub struct OidcEntry {
 }
 
 /// `[policy]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PolicySection {
     /// Cedar policy files, relative to the config file.
@@ -312,7 +312,7 @@ pub struct PolicySection {
 }
 
 /// `[rates]`
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct RatesSection {
     /// Calls per period for each tool (`plugin.tool`) across all agents.

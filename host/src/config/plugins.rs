@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// `[[plugins]]`
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PluginEntry {
     /// The manifest file, relative to the config file.
@@ -41,7 +41,7 @@ fn yes() -> bool {
 }
 
 /// Where a secret's value comes from.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SecretSource {
     /// An environment variable of the host process.
@@ -51,11 +51,12 @@ pub struct SecretSource {
 }
 
 /// Limits an operator may tighten, read as typed values.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LimitOverrides {
     /// Memory, e.g. `"16MiB"`.
     #[serde(default, deserialize_with = "size", serialize_with = "size_text")]
+    #[schemars(with = "Option<String>")]
     pub memory: Option<u64>,
     /// Timeout, e.g. `"1s"`.
     #[serde(
@@ -63,9 +64,11 @@ pub struct LimitOverrides {
         deserialize_with = "duration",
         serialize_with = "duration_text"
     )]
+    #[schemars(with = "Option<String>")]
     pub timeout: Option<std::time::Duration>,
     /// Output, e.g. `"64KiB"`.
     #[serde(default, deserialize_with = "size", serialize_with = "size_text")]
+    #[schemars(with = "Option<String>")]
     pub output: Option<u64>,
     /// Concurrent instances.
     pub instances: Option<u32>,

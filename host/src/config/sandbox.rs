@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::vocab::parse_size;
 
 /// `[sandbox]`
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SandboxSection {
     /// Meter fuel so manifests may set CPU budgets. Default off.

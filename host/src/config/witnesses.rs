@@ -19,7 +19,7 @@ pub struct Witness {
 }
 
 /// One witness as written.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct WitnessEntry {
     /// Its name, a schema-less URL such as `witness.example/w1` (the key

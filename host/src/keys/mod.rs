@@ -24,7 +24,7 @@ pub use files::{KeyError, KeyFile, generate, read_key_file, write_key_files};
 pub use trust::{TrustError, TrustStore, TrustedKey};
 
 /// A signature algorithm. A key has exactly one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Algorithm {
     /// Ed25519 public-key signatures (publishers).

@@ -6,6 +6,7 @@ mod canonical;
 mod model;
 mod parse;
 mod review;
+pub mod schema;
 
 use std::path::{Path, PathBuf};
 

@@ -10,7 +10,7 @@ pub const MANIFEST_VERSION: u32 = 1;
 
 /// A plugin manifest: what the plugin is, which exact component, which
 /// tools, what it may touch, its limits, and the signature over all of it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Manifest {
     /// The manifest format version; this host reads version 1.
@@ -32,7 +32,7 @@ pub struct Manifest {
 }
 
 /// `[plugin]`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct PluginSection {
     /// Plugin id: `[a-z][a-z0-9-]*`, at most 32 characters.
@@ -53,7 +53,7 @@ pub struct PluginSection {
 }
 
 /// `[[tools]]`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ManifestTool {
     /// Tool name within the plugin.
@@ -74,7 +74,7 @@ pub struct ManifestTool {
 }
 
 /// `[grants]`
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Grants {
     /// Directories, each mapped to a guest path with an access level.
@@ -98,7 +98,7 @@ pub struct Grants {
 }
 
 /// One directory grant.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct FileGrantSpec {
     /// The host directory, relative to the operator's config file unless
@@ -111,7 +111,7 @@ pub struct FileGrantSpec {
 }
 
 /// `[limits]`
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct ManifestLimits {
     /// Memory, e.g. `"32MiB"`.
@@ -135,7 +135,7 @@ pub struct ManifestLimits {
 }
 
 /// `[signature]`
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct SignatureSection {
     /// The signing key's id (a hint for finding the trusted key).

@@ -208,6 +208,9 @@ impl Host {
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         self.audit().close();
+        self.audit()
+            .finish_witnesses(std::time::Duration::from_secs(5))
+            .await;
         // A clean stop: no next process needs to recover this one.
         drop(
             self.inner

@@ -14,6 +14,7 @@ mod json;
 mod limits;
 mod origin;
 mod rate;
+pub mod schema_doc;
 mod text;
 mod tool;
 mod units;

@@ -33,6 +33,16 @@ async fn manifest_limits_apply_and_the_operator_may_tighten_them() {
         ),
         "{err}"
     );
+    host.shutdown("done").await;
+    // The manifest's memory limit, where the operator tightened nothing (a
+    // loaded machine may take longer than 300 ms to grow to 64 MiB).
+    let fx = Fixture::builder()
+        .plugin(PluginSpec::new("adversary").limits("timeout = \"30s\"\nmemory = \"64MiB\""))
+        .agent("bot", &["adversary.*"])
+        .build()
+        .await;
+    let host = fx.host().await;
+    let t = fx.token("bot", "T-2", &[]).await;
     let err = call(&host, &t, "adversary.grow", json!({}))
         .await
         .unwrap_err();

@@ -14,6 +14,7 @@ mod backends;
 mod conformance;
 mod console;
 mod crash;
+mod docs;
 mod evidence;
 mod example_setup;
 mod examples;

@@ -41,13 +41,18 @@ impl WitnessEndpoint {
     }
 }
 
+/// The background submitter: where checkpoints go, and the task that
+/// sends them (awaited at shutdown, so that the last cosignatures are
+/// kept).
+pub(crate) type Submitter = (UnboundedSender<Checkpoint>, tokio::task::JoinHandle<()>);
+
 /// Start the background submitter, when there are witnesses and a runtime
 /// to run it on.
 pub(crate) fn start(
     witnesses: Vec<WitnessEndpoint>,
     audit_dir: PathBuf,
     copy: Option<PathBuf>,
-) -> Option<UnboundedSender<Checkpoint>> {
+) -> Option<Submitter> {
     if witnesses.is_empty() {
         return None;
     }
@@ -56,8 +61,8 @@ pub(crate) fn start(
         return None;
     };
     let (tx, rx) = unbounded_channel();
-    rt.spawn(run(witnesses, audit_dir, copy, rx));
-    Some(tx)
+    let task = rt.spawn(run(witnesses, audit_dir, copy, rx));
+    Some((tx, task))
 }
 
 async fn run(

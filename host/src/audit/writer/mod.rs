@@ -123,6 +123,8 @@ pub struct AuditLog {
     thread: Mutex<Option<JoinHandle<()>>>,
     paths: AuditPaths,
     host_id: Option<String>,
+    /// The witnesses' submitter, awaited by [`AuditLog::finish_witnesses`].
+    submitter: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for AuditLog {
@@ -150,11 +152,13 @@ impl AuditLog {
         let handle = create_private_dir(dir)
             .map_err(|e| io(format!("cannot create {}: {e}", dir.display())))?;
         let mut w = Writer::open(&handle, paths.clone(), keys, opts.clone()).map_err(io)?;
-        w.witnesses = crate::audit::tlog::submit::start(
+        let (witnesses, submitter) = crate::audit::tlog::submit::start(
             opts.witnesses.clone(),
             dir.to_path_buf(),
             opts.witness.clone(),
-        );
+        )
+        .unzip();
+        w.witnesses = witnesses;
         let discarded = w.recover().map_err(io)?;
         if discarded > 0 {
             let event = Event::AuditRecovered(AuditRecovered {
@@ -183,6 +187,7 @@ impl AuditLog {
             thread: Mutex::new(Some(thread)),
             paths,
             host_id: opts.host_id,
+            submitter: Mutex::new(submitter),
         })
     }
 
@@ -277,6 +282,36 @@ impl AuditLog {
         drop(self.tx.lock().unwrap_or_else(|p| p.into_inner()).take());
         if let Some(t) = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take() {
             let _ = t.join();
+        }
+    }
+}
+
+impl AuditLog {
+    /// After [`AuditLog::close`]: let the witnesses' submitter send the
+    /// last checkpoints and keep their cosignatures, waiting at most
+    /// `within` (a witness that does not answer delays a stop no longer).
+    pub async fn finish_witnesses(&self, within: std::time::Duration) {
+        // No checkpoint follows a close: the channel ends with the last.
+        drop(
+            self.shared
+                .writer
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .witnesses
+                .take(),
+        );
+        let task = self
+            .submitter
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(task) = task
+            && tokio::time::timeout(within, task).await.is_err()
+        {
+            tracing::warn!(
+                "the witnesses did not cosign the last checkpoints within {within:?}; \
+                 the next checkpoint, which extends them, is cosigned instead"
+            );
         }
     }
 }

@@ -138,6 +138,19 @@ async fn a_record_that_says_more_than_its_signed_action_is_reported() {
             Box::new(|d| d["agent"] = json!("someone-else")),
             "names an object",
         ),
+        // A field no reader of the kind knows, added beside what was
+        // signed — at the top, and inside the signed action itself (whose
+        // type refuses unknown fields outright).
+        (
+            "approval.approved",
+            Box::new(|d| d["scope"] = json!("every future call of this agent")),
+            "carries `scope`",
+        ),
+        (
+            "host.halted",
+            Box::new(|d| d["signed"]["action"]["also"] = json!("disable every plugin")),
+            "its details are not those of its kind",
+        ),
     ];
     for (kind, edit, says) in cases {
         let original = forge(&fx, kind, edit);
