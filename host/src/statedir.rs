@@ -5,7 +5,7 @@
 //! <state-dir>/            0700
 //!   state.db              shared state (SQLite)
 //!   keys/                 0700
-//!     tokens.key          HMAC key of task tokens        (0600)
+//!     token-signing.key   Ed25519 key of task tokens     (0600)
 //!     audit-mac.key       HMAC key of audit records      (0600)
 //!     audit-checkpoint.key Ed25519 key of checkpoints    (0600)
 //!     admin.token         credential of automation on the admin API (0600)
@@ -60,7 +60,8 @@ pub enum StateDirError {
 /// One of the host's own keys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostKey {
-    /// Signs task tokens (HMAC-SHA256).
+    /// Signs task tokens (Ed25519; its public half is published to the
+    /// fleet).
     Tokens,
     /// MACs audit records (HMAC-SHA256).
     AuditMac,
@@ -79,7 +80,7 @@ impl HostKey {
 
     fn file(self) -> &'static str {
         match self {
-            Self::Tokens => "tokens.key",
+            Self::Tokens => "token-signing.key",
             Self::AuditMac => "audit-mac.key",
             Self::AuditCheckpoint => "audit-checkpoint.key",
         }
@@ -87,8 +88,8 @@ impl HostKey {
 
     fn algorithm(self) -> Algorithm {
         match self {
-            Self::Tokens | Self::AuditMac => Algorithm::HmacSha256,
-            Self::AuditCheckpoint => Algorithm::Ed25519,
+            Self::AuditMac => Algorithm::HmacSha256,
+            Self::Tokens | Self::AuditCheckpoint => Algorithm::Ed25519,
         }
     }
 }
@@ -244,6 +245,30 @@ impl StateDir {
         Ok(Some(key))
     }
 
+    /// Replace one of the host's keys with a new one (a rotation): the new
+    /// key is written beside the old one and moved over it, so a reader
+    /// sees one or the other, never a part.
+    ///
+    /// # Errors
+    ///
+    /// [`StateDirError`] when it cannot be written.
+    pub fn replace_host_key(&self, which: HostKey) -> Result<SigningKey, StateDirError> {
+        let key = generate(which.id(), which.algorithm()).map_err(|error| self.key_err(error))?;
+        let next = format!("{}.next", which.file());
+        let fail = |e: std::io::Error| {
+            self.key_err(KeyError::Write {
+                path: self.key_path(which),
+                why: e.to_string(),
+            })
+        };
+        let _ = self.keys.remove_file(&next);
+        write_new(&self.keys, &next, key.to_text().as_bytes(), 0o600).map_err(fail)?;
+        self.keys
+            .rename(&next, &self.keys, which.file())
+            .map_err(fail)?;
+        self.host_key(which)
+    }
+
     /// The admin API's automation credential, created (32 random bytes,
     /// mode 0600) on first use.
     ///
@@ -322,7 +347,7 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = std::fs::metadata(tmp.path().join("s/keys/tokens.key"))
+            let mode = std::fs::metadata(tmp.path().join("s/keys/token-signing.key"))
                 .unwrap()
                 .permissions()
                 .mode();

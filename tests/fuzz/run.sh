@@ -35,7 +35,7 @@ printf '%s' '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ioc
 printf '%s' '[{"jsonrpc":"2.0","id":3,"method":"tools/list"}]' > seeds/mcp_message/batch
 printf '%s' '{"input":{"case_id":"INC-2026-0042","note":"Blocked \u00e9 203.0.113.45","n":[1,2.5e3,-0]}}' > seeds/call_body/call
 printf '%s' 'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL3cudGVzdCIsImF1ZCI6IndhcnJhbnQiLCJleHAiOjE4MDAwMDA2MDB9.c2ln' > seeds/workload_jwt/jwt
-printf '%s' 'wt1.eyJpZCI6InRvay0xIn0.c2ln' > seeds/task_token/token
+printf '%s' 'eyJ0eXAiOiJhdCtqd3QiLCJhbGciOiJFZERTQSIsImtpZCI6Ind0ay0xIn0.eyJqdGkiOiJ0b2stMSJ9.c2ln' > seeds/task_token/token
 
 status=0
 all="manifest host_config task_token audit_chain mcp_message call_body policy_input workload_jwt"

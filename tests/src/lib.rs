@@ -7,6 +7,7 @@ mod cli;
 mod fixture;
 mod fork;
 mod governors;
+pub mod haproxy;
 mod operators;
 pub mod postgres;
 mod probe;

@@ -85,6 +85,19 @@ impl Fixture {
         self.admin().await.issue_token(&signed).await
     }
 
+    /// The host's own token key (in `state/`), to sign tokens a test
+    /// makes up; with the issuer a one-host fixture's tokens name.
+    ///
+    /// # Panics
+    ///
+    /// When the state directory has none yet (no token was issued).
+    pub fn token_signer(&self) -> (warrant::authz::TokenSigner, String) {
+        let dir = warrant::statedir::StateDir::open_existing(&self.path("state")).unwrap();
+        let s = warrant::authz::TokenSigner::from_state_dir(&dir).unwrap();
+        let iss = s.host().to_owned();
+        (s, iss)
+    }
+
     /// The private key file of operator `name` (carol, dave, mallory).
     pub fn key(&self, name: &str) -> PathBuf {
         self.path(&format!("operators/{name}-key.key"))

@@ -1,8 +1,6 @@
 //! What every HTTP handler shares.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::sync::Arc;
 
 use crate::Host;
 use crate::api::metrics::Metrics;
@@ -14,6 +12,8 @@ pub(crate) struct AppState {
     pub(crate) host: Host,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) admin_token: Arc<str>,
+    /// The read credentials of the fleet's hosts.
+    pub(crate) readers: Arc<crate::api::readers::Readers>,
     /// `/metrics`' bearer token, when the config asks for one.
     pub(crate) metrics_token: Option<Arc<str>>,
     /// The audit chain by call id.
@@ -26,35 +26,22 @@ pub(crate) struct AppState {
     pub(crate) nonces: Arc<crate::api::nonces::Nonces>,
 }
 
-/// What the console keeps per server.
+/// What the console keeps per server (its sessions and logins under way
+/// are in the shared state: `console::shared`).
 #[derive(Debug, Default)]
 pub(crate) struct ConsoleState {
     /// Whether the server terminates TLS (cookies are then `Secure`).
     pub(crate) tls: bool,
-    /// SHA-256 of a session cookie → its session.
-    pub(crate) cookies: Mutex<HashMap<String, CookieSession>>,
-    /// OpenID logins under way, by `state`.
-    pub(crate) pending: Mutex<HashMap<String, Pending>>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct CookieSession {
-    pub(crate) session: String,
-    pub(crate) csrf: String,
-    pub(crate) flash: Option<String>,
 }
 
 impl ConsoleState {
     /// A console for a server that does (or does not) terminate TLS.
     pub(crate) fn new(tls: bool) -> Self {
-        Self {
-            tls,
-            ..Self::default()
-        }
+        Self { tls }
     }
 }
 
-/// A login under way.
+/// An OpenID login under way.
 #[derive(Debug)]
 pub(crate) struct Pending {
     pub(crate) verifier: String,
@@ -62,5 +49,4 @@ pub(crate) struct Pending {
     pub(crate) redirect_uri: String,
     /// SHA-256 of the browser's login cookie.
     pub(crate) browser: String,
-    pub(crate) started: Instant,
 }

@@ -67,7 +67,7 @@ fn challenge(s: &AppState, headers: &HeaderMap, body: &[u8], error: Option<&str>
 /// resource.
 pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next) -> Response {
     let Some(token) = bearer(req.headers()).map(str::to_owned) else {
-        return challenge_after_body(&s, req, None).await;
+        return challenge_after_body(&s, req, None, None).await;
     };
     let token = token.as_str();
     let sender =
@@ -83,7 +83,7 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
                 && *aud != resource
             {
                 let why = format!("the token is for {aud}, not this resource ({resource})");
-                return challenge_after_body(&s, req, Some(&why)).await;
+                return challenge_after_body(&s, req, Some(&why), None).await;
             }
             // Step-up: a call of a tool outside the token's scope is
             // recorded like any refused call and answered 403
@@ -115,8 +115,12 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
             }
             req = Request::from_parts(parts, axum::body::Body::from(bytes));
         }
+        // A `tools/call` with it is made anyway, so that the refusal is
+        // recorded in the story of the task the token names (claimed,
+        // when it did not verify).
         Err(r @ (Refusal::Token(_) | Refusal::TokenTime { .. } | Refusal::Revoked { .. })) => {
-            return challenge_after_body(&s, req, Some(&r.to_string())).await;
+            let why = r.to_string();
+            return challenge_after_body(&s, req, Some(&why), Some((token, &sender))).await;
         }
         Err(r @ Refusal::Sender { .. }) => {
             return refuse_sender(&s, req, token, sender, &r).await;
@@ -152,7 +156,14 @@ async fn refuse_sender(
 /// at most 2 s): answering before it would make the server close the
 /// connection, and a client reusing it for its next request (the metadata
 /// the challenge names) would see it dropped.
-async fn challenge_after_body(s: &AppState, req: Request, why: Option<&str>) -> Response {
+/// With `refused` (the token and its sender), a `tools/call` in the body is
+/// made first so that its refusal is recorded.
+async fn challenge_after_body(
+    s: &AppState,
+    req: Request,
+    why: Option<&str>,
+    refused: Option<(&str, &crate::authz::Sender)>,
+) -> Response {
     let (parts, body) = req.into_parts();
     let body = tokio::time::timeout(
         std::time::Duration::from_secs(2),
@@ -162,6 +173,11 @@ async fn challenge_after_body(s: &AppState, req: Request, why: Option<&str>) -> 
     .ok()
     .and_then(Result::ok)
     .unwrap_or_default();
+    if let Some((token, sender)) = refused
+        && let Some(call) = tool_call(s, &body, token, sender)
+    {
+        let _ = s.host.call(call).await;
+    }
     challenge(s, &parts.headers, &body, why)
 }
 

@@ -14,6 +14,9 @@
 //!   `/.well-known/oauth-authorization-server`: warrant as what it is, a
 //!   token endpoint exchanging workload credentials (RFC 8693) — no
 //!   authorization endpoint, so no response types and no PKCE methods.
+//!   Its `jwks_uri`, `/.well-known/jwks.json`, lists the token public keys
+//!   of every host of the fleet (revoked ones left out): a resource server
+//!   verifies warrant's task tokens (RFC 9068 JWTs) with them.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
@@ -140,6 +143,7 @@ struct ServerMetadata {
     response_types_supported: [&'static str; 0],
     scopes_supported: Vec<String>,
     dpop_signing_alg_values_supported: &'static [&'static str],
+    jwks_uri: String,
     service_documentation: &'static str,
 }
 
@@ -153,9 +157,42 @@ pub(crate) async fn server_metadata(State(s): State<AppState>, headers: HeaderMa
         response_types_supported: [],
         scopes_supported: scopes_supported(&s),
         dpop_signing_alg_values_supported: crate::authz::DPOP_ALGORITHMS,
+        jwks_uri: format!("{base}/.well-known/jwks.json"),
         service_documentation: "https://github.com/warrant/warrant/blob/main/host/docs/mcp-and-oauth.md",
     })
     .into_response()
+}
+
+/// `/.well-known/jwks.json`: the token public keys of every host of the
+/// fleet (RFC 7517, Ed25519 as RFC 8037's `OKP`), revoked ones left out.
+pub(crate) async fn jwks(State(s): State<AppState>) -> Response {
+    let keys = match s.host.state().token_keys().await {
+        Ok(k) => k,
+        Err(e) => {
+            return crate::api::security::error(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "state",
+                &format!("the token keys cannot be read: {e}"),
+            );
+        }
+    };
+    let revoked = s
+        .host
+        .stops()
+        .await
+        .map(|st| st.revoked_keys.keys().cloned().collect::<Vec<_>>())
+        .unwrap_or_default();
+    let keys: Vec<serde_json::Value> = keys
+        .into_iter()
+        .filter(|k| !revoked.contains(&k.kid))
+        .map(|k| {
+            serde_json::json!({
+                "kty": "OKP", "crv": "Ed25519", "x": k.public_key, "kid": k.kid,
+                "alg": "EdDSA", "use": "sig",
+            })
+        })
+        .collect();
+    axum::Json(serde_json::json!({ "keys": keys })).into_response()
 }
 
 #[cfg(test)]

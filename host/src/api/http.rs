@@ -2,9 +2,13 @@
 //! `/v1`, the admin API at `/v1/admin`, `/healthz` and `/metrics`.
 //!
 //! It binds to loopback unless told otherwise, checks `Host` and `Origin` on
-//! every request, and on Ctrl-C / SIGTERM (or [`Running::stop`]) stops
-//! accepting connections, cancels calls in flight (each is audited as
-//! cancelled), flushes the audit chain, and closes MCP sessions.
+//! every request, and on Ctrl-C / SIGTERM (or [`Running::stop`]) drains:
+//! `/readyz` fails at once (for [`ServeOptions::drain_grace`], while a load
+//! balancer moves new requests elsewhere, it still serves), then it stops
+//! accepting connections, lets calls in flight finish (for at most
+//! [`ServeOptions::drain_calls`]) and cancels the rest (each audited as
+//! cancelled), flushes and ships the audit chain, leaves the fleet, and
+//! closes MCP sessions.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -12,9 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
 use axum::middleware;
-use axum::response::IntoResponse;
 use axum::routing::get;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::{StreamableHttpServerConfig, StreamableHttpService};
@@ -24,7 +26,7 @@ use crate::Host;
 use crate::api::app::AppState;
 use crate::api::mcp::McpServer;
 use crate::api::metrics::Metrics;
-use crate::api::security::{Guard, check_origin, same_secret};
+use crate::api::security::{Guard, check_origin};
 use crate::api::{ApiError, oauth, operator_api, v1};
 use crate::audit::CallIndex;
 use crate::vocab::CancelToken;
@@ -51,6 +53,13 @@ pub struct ServeOptions {
     /// Terminate TLS with this certificate and key (read again when they
     /// change). With TLS the server may listen beyond loopback.
     pub tls: Option<crate::api::tls::TlsFiles>,
+    /// When stopping: how long to go on serving, not ready (`/readyz`
+    /// fails), before no longer taking connections — long enough for a
+    /// load balancer's check to send new requests elsewhere. Default 0.
+    pub drain_grace: Duration,
+    /// When stopping: how long calls in flight may take to finish before
+    /// they are cancelled (and audited so). Default 0: cancelled at once.
+    pub drain_calls: Duration,
 }
 
 impl Default for ServeOptions {
@@ -62,6 +71,8 @@ impl Default for ServeOptions {
             allowed_origins: Vec::new(),
             handle_signals: true,
             tls: None,
+            drain_grace: Duration::ZERO,
+            drain_calls: Duration::ZERO,
         }
     }
 }
@@ -166,14 +177,20 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     let guard = Arc::new(Guard::new(addr, &opts.allowed_hosts, &opts.allowed_origins));
     let metrics = Arc::new(Metrics::default());
 
-    let mcp_config = StreamableHttpServerConfig::default()
+    let shared_sessions = Arc::new(crate::api::mcp_sessions::SharedSessions::new(Arc::clone(
+        host.state(),
+    )));
+    let mut mcp_config = StreamableHttpServerConfig::default()
         .with_allowed_hosts(guard.hosts())
         .with_allowed_origins(guard.rmcp_origins(&opts.allowed_origins))
         .enforce_origin_validation();
+    // Sessions of earlier protocol versions, in the shared state: any host
+    // restores one it does not hold.
+    mcp_config.session_store = Some(Arc::clone(&shared_sessions) as _);
     let mcp_stop = mcp_config.cancellation_token.clone();
     let (h, m) = (host.clone(), Arc::clone(&metrics));
     let sessions = Arc::new(LocalSessionManager::default());
-    let tasks = Arc::new(crate::api::tasks::Tasks::default());
+    let tasks = Arc::new(crate::api::tasks::Tasks::shared(Arc::clone(host.state())));
     let t = Arc::clone(&tasks);
     let lists = Arc::new(crate::api::lists::ListWatch::default());
     let mcp = StreamableHttpService::new(
@@ -190,6 +207,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         host: host.clone(),
         metrics,
         admin_token: admin_token.into(),
+        readers: Arc::default(),
         metrics_token,
         console: Arc::new(crate::api::app::ConsoleState::new(opts.tls.is_some())),
         tasks,
@@ -200,7 +218,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
             Router::new()
                 .route_service("/mcp", mcp)
                 .layer(middleware::from_fn_with_state(
-                    sessions,
+                    (sessions, shared_sessions),
                     crate::api::mcp_http::strict_mcp,
                 ))
                 .layer(middleware::from_fn_with_state(
@@ -214,8 +232,9 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         .merge(oauth::routes())
         .merge(crate::api::console::routes())
         .nest("/v1/admin", operator_api::routes(state.clone()))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
+        .route("/healthz", get(crate::api::health::healthz))
+        .route("/readyz", get(crate::api::health::readyz))
+        .route("/metrics", get(crate::api::health::metrics_text))
         .layer(middleware::from_fn_with_state(guard, check_origin))
         .layer(middleware::from_fn(
             crate::api::security::host_from_authority,
@@ -244,6 +263,7 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         }
     };
     let signals = opts.handle_signals;
+    let drain = (opts.drain_grace, opts.drain_calls);
     let stopper = stop.clone();
     let task = tokio::spawn(async move {
         let why = if signals {
@@ -256,11 +276,16 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
             stopper.reason()
         };
         tracing::info!("{why}: stopping");
-        // No new connections; calls in flight are cancelled and audited,
-        // and their answers still reach their clients; then the chain is
-        // flushed and the MCP sessions are closed.
+        // Not ready: the balancer sends new requests elsewhere, while this
+        // host still serves those that reach it.
+        host.start_draining();
+        tokio::time::sleep(drain.0).await;
+        // No new connections; calls in flight may finish (for at most
+        // `drain_calls`), the rest are cancelled and audited, and their
+        // answers still reach their clients; then the chain is flushed and
+        // shipped, the fleet left, and the MCP sessions closed.
         draining.cancel(why.clone());
-        host.shutdown(&format!("the server is stopping ({why})"))
+        host.drain(&format!("the server is stopping ({why})"), drain.1)
             .await;
         mcp_stop.cancel();
         match tokio::time::timeout(DRAIN, &mut serving).await {
@@ -280,46 +305,6 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         stop,
         task,
     })
-}
-
-#[derive(Debug, serde::Serialize)]
-struct Health {
-    status: &'static str,
-    version: &'static str,
-    plugins: usize,
-    calls_in_flight: usize,
-}
-
-async fn healthz(State(s): State<AppState>) -> impl IntoResponse {
-    axum::Json(Health {
-        status: "ok",
-        version: env!("CARGO_PKG_VERSION"),
-        plugins: s.host.registry().plugins().count(),
-        calls_in_flight: s.host.inflight(),
-    })
-}
-
-async fn metrics_text(
-    State(s): State<AppState>,
-    headers: axum::http::HeaderMap,
-) -> axum::response::Response {
-    if let Some(want) = &s.metrics_token
-        && !crate::api::security::bearer(&headers).is_some_and(|t| same_secret(t, want))
-    {
-        return crate::api::security::error(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "metrics",
-            "/metrics needs the bearer token from the file api.metrics-token-file names",
-        );
-    }
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        s.metrics.render(&s.host).await,
-    )
-        .into_response()
 }
 
 /// Resolves on Ctrl-C or SIGTERM, saying which.

@@ -21,7 +21,8 @@ use serde_json::{Value, json};
 
 use crate::api::call;
 use crate::api::lists::ListWatch;
-use crate::api::mcp_view::{REFUSED, created, detailed, mcp_tool, tool_result};
+use crate::api::mcp_task_view::{created, detailed};
+use crate::api::mcp_view::{REFUSED, mcp_tool, tool_result};
 use crate::api::metrics::Metrics;
 use crate::api::security::bearer;
 use crate::api::tasks::{Started, Tasks};
@@ -270,6 +271,7 @@ impl ServerHandler for McpServer {
         let view = self
             .tasks
             .get(&agent, &request.task_id)
+            .await
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))?;
         Ok(GetTaskResult::new(detailed(&view)))
     }
@@ -282,6 +284,7 @@ impl ServerHandler for McpServer {
         let agent = self.agent(&ctx).await?;
         self.tasks
             .cancel(&agent, &request.task_id)
+            .await
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))
     }
 
@@ -296,6 +299,7 @@ impl ServerHandler for McpServer {
         let agent = self.agent(&ctx).await?;
         self.tasks
             .get(&agent, &request.task_id)
+            .await
             .map(|_| ())
             .map_err(|e| ErrorData::invalid_params(e.to_string(), None))
     }

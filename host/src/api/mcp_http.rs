@@ -1,5 +1,6 @@
 //! The HTTP side of `/mcp` before rmcp: every POSTed message read strictly
-//! ([`check_message`]), session DELETEs answered by the book.
+//! ([`check_message`]), session DELETEs answered by the book (a session
+//! another host of the fleet began is one too).
 
 use std::sync::Arc;
 
@@ -12,6 +13,7 @@ use rmcp::transport::streamable_http_server::session::SessionManager as _;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use serde_json::Value;
 
+use crate::api::mcp_sessions::SharedSessions;
 use crate::api::strict::{
     Checked, INVALID_PARAMS, INVALID_REQUEST, MAX_MESSAGE, METHOD_NOT_FOUND, PARSE_ERROR, RpcError,
     check_message,
@@ -21,7 +23,7 @@ use crate::api::strict::{
 /// ([`check_message`]); answer a session's DELETE with 204 No Content, or
 /// 404 Not Found when there is no such session.
 pub(crate) async fn strict_mcp(
-    State(sessions): State<Arc<LocalSessionManager>>,
+    State((sessions, shared)): State<(Arc<LocalSessionManager>, Arc<SharedSessions>)>,
     req: Request,
     next: Next,
 ) -> Response {
@@ -33,6 +35,7 @@ pub(crate) async fn strict_mcp(
             .map(|s| SessionId::from(s.to_owned()));
         if let Some(id) = id
             && !sessions.has_session(&id).await.unwrap_or(false)
+            && !shared.known(&id).await
         {
             let e = RpcError::new(
                 Value::Null,

@@ -1,14 +1,12 @@
-//! The MCP views of warrant's tools, call answers and tasks.
+//! The MCP views of warrant's tools and call answers (tasks: `mcp_task_view`).
 
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolResult, ContentBlock, CreateTaskResult, DetailedTask, ErrorCode, JsonObject,
-    MetaObject, Task, TaskPayload, TaskStatus, Tool, ToolAnnotations,
+    CallToolResult, ContentBlock, ErrorCode, JsonObject, MetaObject, Tool, ToolAnnotations,
 };
 use serde_json::{Value, json};
 
-use crate::api::tasks::{POLL_MS, Status, TaskView};
 use crate::authz::Refusal;
 use crate::vocab::Impact;
 use crate::{CallError, CallResponse, ToolView};
@@ -128,58 +126,6 @@ pub(crate) fn tool_result(resp: CallResponse) -> CallToolResult {
             CallToolResult::error(vec![ContentBlock::text(e.to_string())]).with_meta(Some(meta))
         }
     }
-}
-
-/// The task an agent polls, as the tasks extension shows it.
-pub(crate) fn mcp_task(v: &TaskView) -> Task {
-    let status = match v.status {
-        Status::Working => TaskStatus::Working,
-        Status::Completed => TaskStatus::Completed,
-        Status::Failed => TaskStatus::Failed,
-        Status::Cancelled => TaskStatus::Cancelled,
-    };
-    Task::new(v.id.clone(), status, v.created_at(), v.updated_at())
-        .with_status_message(v.message.clone())
-        .with_ttl_ms(v.ttl_ms)
-        .with_poll_interval_ms(POLL_MS)
-}
-
-/// `resultType: "task"` for a call held for approval.
-pub(crate) fn created(v: &TaskView) -> CreateTaskResult {
-    let mut meta = MetaObject::new();
-    meta.insert("warrant/call_id".into(), json!(v.call_id));
-    meta.insert("warrant/approval_id".into(), json!(v.approval_id));
-    CreateTaskResult::new(mcp_task(v)).with_meta(meta)
-}
-
-/// A task with what it ended with: the tool result, or the JSON-RPC error
-/// of its refusal.
-pub(crate) fn detailed(v: &TaskView) -> DetailedTask {
-    let payload = match (&v.status, &v.response) {
-        (Status::Completed, Some(resp)) => match serde_json::to_value(tool_result(resp.clone())) {
-            Ok(Value::Object(result)) => TaskPayload::Completed { result },
-            _ => TaskPayload::Completed {
-                result: JsonObject::new(),
-            },
-        },
-        (Status::Failed, resp) => {
-            let layer = match resp.as_ref().map(|r| &r.outcome) {
-                Some(Err(CallError::Refused(r))) => r.layer(),
-                _ => "host",
-            };
-            let mut error = JsonObject::new();
-            error.insert("code".into(), json!(REFUSED.0));
-            error.insert("message".into(), json!(v.message));
-            error.insert(
-                "data".into(),
-                json!({"layer": layer, "approval_id": v.approval_id, "call_id": v.call_id}),
-            );
-            TaskPayload::Failed { error }
-        }
-        (Status::Cancelled, _) => TaskPayload::Cancelled,
-        _ => TaskPayload::Working,
-    };
-    DetailedTask::new(mcp_task(v), payload)
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use crate::api::app::AppState;
 use crate::api::discovery::{
-    EXCHANGE, mcp_resource_metadata, origin_resource_metadata, resource_of, server_metadata,
+    EXCHANGE, jwks, mcp_resource_metadata, origin_resource_metadata, resource_of, server_metadata,
 };
 use crate::authz::ExchangeRequest;
 const ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
@@ -43,6 +43,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/.well-known/oauth-authorization-server",
             get(server_metadata),
         )
+        .route("/.well-known/jwks.json", get(jwks))
 }
 
 /// The parameters of a token request (each at most once, RFC 6749 §3.2).

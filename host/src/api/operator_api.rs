@@ -5,8 +5,8 @@
 //! action, verified against their public key in the host config, checked
 //! for their role, refused if replayed or stale, and kept in the audit
 //! chain. No route believes a name. Reading (open approvals, audit
-//! verification) needs the read credential in `state_dir/keys/admin.token`,
-//! which acts on nothing.
+//! verification) needs a read credential (`state_dir/keys/admin.token` of
+//! this host or of a host of its fleet: `readers`), which acts on nothing.
 
 use axum::Router;
 use axum::extract::{Path as UrlPath, Query, Request, State};
@@ -17,7 +17,7 @@ use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
 use crate::api::app::AppState;
-use crate::api::security::{ApiFault, bearer, same_secret};
+use crate::api::security::{ApiFault, bearer};
 use crate::audit::{AuditPaths, VerifyKeys, VerifyOptions, verify_chain};
 use crate::keys::{ActionKind, SignedAction};
 use crate::operator::{OperatorError, Stop};
@@ -51,16 +51,18 @@ async fn require_reader(State(s): State<AppState>, req: Request, next: Next) -> 
     if req.method() != Method::GET {
         return next.run(req).await;
     }
-    match bearer(req.headers()) {
-        Some(t) if same_secret(t, &s.admin_token) => next.run(req).await,
-        _ => ApiFault::new(
-            StatusCode::UNAUTHORIZED,
-            "admin",
-            "reading the operator API needs the read credential from state_dir/keys/admin.token \
-             as Authorization: Bearer; task tokens are not accepted here",
-        )
-        .into_response(),
+    if let Some(t) = bearer(req.headers())
+        && s.readers.accepts(&s.host, &s.admin_token, t).await
+    {
+        return next.run(req).await;
     }
+    ApiFault::new(
+        StatusCode::UNAUTHORIZED,
+        "admin",
+        "reading the operator API needs the read credential from state_dir/keys/admin.token \
+         (this host's, or a host's of its fleet) as Authorization: Bearer; task tokens are not accepted here",
+    )
+    .into_response()
 }
 
 /// The body: one signed action (strict JSON, no duplicate keys).

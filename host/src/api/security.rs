@@ -91,10 +91,16 @@ impl Guard {
         };
         let (host, port) = (normal_host(a.host()), a.port_u16());
         // A name the operator allowed: with its port if they gave one.
-        if let Some((_, want)) = self.extra.iter().find(|(h, _)| *h == host) {
-            return want.is_none() || *want == port;
+        if self
+            .extra
+            .iter()
+            .any(|(h, want)| *h == host && (want.is_none() || *want == port))
+        {
+            return true;
         }
-        // A local name: this server's port (or none, for port 80).
+        // A local name (or the listen address): this server's port (or
+        // none, for port 80) — also when the operator allowed the same
+        // name with another port, a balancer's on this machine.
         self.hosts.contains(&host) && port.map_or(self.port == 80, |p| p == self.port)
     }
 
@@ -295,6 +301,16 @@ mod tests {
         // Another port of this machine is another server (DNS rebinding).
         assert!(!host("127.0.0.1:8788") && !host("localhost"));
         assert!(!host("evil.example:8787"));
+        // A balancer on this machine, allowed by name and port: the host's
+        // own address still answers.
+        let g = Guard::new(
+            "127.0.0.1:8787".parse().unwrap(),
+            &["127.0.0.1:8080".into()],
+            &[],
+        );
+        let host = |h: &str| g.host_ok(&headers(&[(header::HOST, h)]));
+        assert!(host("127.0.0.1:8080") && host("127.0.0.1:8787") && host("localhost:8787"));
+        assert!(!host("127.0.0.1:9999"));
     }
 
     #[test]

@@ -9,81 +9,33 @@
 //! or `tasks/cancel` cancels it. The agent never re-sends the call.
 //!
 //! A call that is not held (or held under an approval given already) is
-//! answered as before, in the same request. Tasks live in this process
-//! (the call they stand for runs here) and are kept for [`RETAIN`] after
-//! they end; only the agent that started a task can see or cancel it.
+//! answered as before, in the same request. The call runs in the process
+//! it started in; its task is kept there and in the shared state (for
+//! [`RETAIN`] after it ends), so the agent may poll — or cancel it —
+//! through any host of the fleet: a cancel asked elsewhere is left in the
+//! shared state, where the host running the call looks for it every
+//! second. Only the agent that started a task can see or cancel it.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
 use crate::api::call;
 use crate::api::metrics::Metrics;
 use crate::authz::Refusal;
-use crate::sandbox::CallFailure;
+use crate::state::{SharedState, doc, now_ms};
 use crate::vocab::CancelToken;
 use crate::{CallError, CallRequest, CallResponse, Host};
 
+pub(crate) use crate::api::task_view::{Ended, Kept, POLL_MS, Status, TaskView, status_of};
+
 /// How long an ended task is kept for its agent to read.
 pub(crate) const RETAIN: Duration = Duration::from_secs(3600);
-/// How often an agent is asked to poll.
-pub(crate) const POLL_MS: u64 = 1000;
 /// Tasks kept at most; past that a held call is answered the old way
 /// (it waits `[approvals] wait`, then "pending").
 const MAX_TASKS: usize = 10_000;
-
-/// Where a task is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Status {
-    /// Held for approval (or running once approved).
-    Working,
-    /// The call ran: its result (a tool error included).
-    Completed,
-    /// Refused: denied, expired, or refused by another layer on the way.
-    Failed,
-    /// Stopped by a stop button or by the agent.
-    Cancelled,
-}
-
-impl Status {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::Working => "working",
-            Self::Completed => "completed",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-/// A task as its agent sees it.
-#[derive(Debug, Clone)]
-pub(crate) struct TaskView {
-    pub(crate) id: String,
-    pub(crate) status: Status,
-    pub(crate) message: String,
-    pub(crate) approval_id: String,
-    pub(crate) call_id: String,
-    pub(crate) created: DateTime<Utc>,
-    pub(crate) updated: DateTime<Utc>,
-    /// How long the task is kept from its creation, in ms.
-    pub(crate) ttl_ms: u64,
-    /// The call's answer, once it ended.
-    pub(crate) response: Option<CallResponse>,
-}
-
-impl TaskView {
-    /// RFC 3339 with milliseconds, as the tasks extension wants it.
-    pub(crate) fn created_at(&self) -> String {
-        self.created.to_rfc3339_opts(SecondsFormat::Millis, true)
-    }
-
-    pub(crate) fn updated_at(&self) -> String {
-        self.updated.to_rfc3339_opts(SecondsFormat::Millis, true)
-    }
-}
+/// How often the host running a task looks for a cancel asked elsewhere.
+const CANCEL_POLL: Duration = Duration::from_secs(1);
 
 #[derive(Debug)]
 struct Entry {
@@ -99,6 +51,8 @@ struct Entry {
 #[derive(Debug, Default)]
 pub(crate) struct Tasks {
     entries: Mutex<HashMap<String, Entry>>,
+    /// Where every host of the fleet finds them (none: this process only).
+    shared: Option<Arc<dyn SharedState>>,
 }
 
 /// How a call started with tasks allowed was answered.
@@ -115,25 +69,15 @@ pub(crate) enum Started {
 #[error("no task {0} of this token's agent (it never was, or it ended more than an hour ago)")]
 pub(crate) struct NoTask(pub(crate) String);
 
-/// The status a call's answer gives its task.
-fn status_of(resp: &CallResponse, cancel_asked: bool) -> (Status, String) {
-    match &resp.outcome {
-        _ if cancel_asked => (Status::Cancelled, "the agent cancelled the task".into()),
-        Ok(_) => (Status::Completed, "the call ran".into()),
-        Err(CallError::Refused(
-            r @ (Refusal::Halted { .. }
-            | Refusal::Quarantined { .. }
-            | Refusal::Revoked { .. }
-            | Refusal::PluginDisabled { .. }),
-        )) => (Status::Cancelled, r.to_string()),
-        Err(CallError::Failed(f @ CallFailure::Cancelled(_))) => (Status::Cancelled, f.to_string()),
-        Err(CallError::Refused(r)) => (Status::Failed, r.to_string()),
-        Err(e @ CallError::Unaudited(_)) => (Status::Failed, e.to_string()),
-        Err(CallError::Failed(f)) => (Status::Completed, f.to_string()),
-    }
-}
-
 impl Tasks {
+    /// Tasks kept in `state` too, for every host on it.
+    pub(crate) fn shared(state: Arc<dyn SharedState>) -> Self {
+        Self {
+            entries: Mutex::default(),
+            shared: Some(state),
+        }
+    }
+
     /// Make `req` through the host; if policy holds it for approval, answer
     /// with a task and let the call wait for its decision in the
     /// background. `stop` resolving first (the client went away before
@@ -163,14 +107,16 @@ impl Tasks {
         let answer = tokio::select! {
             r = &mut done => Started::Done(joined(r)),
             Some(p) = held.recv() => {
-                let view = self.create(agent, p, cancel.clone(), host);
+                let view = self.create(agent, p, cancel.clone(), host).await;
                 let (tasks, id) = (Arc::clone(self), view.id.clone());
                 tokio::spawn(async move {
                     // Progress keeps coming while it waits; nobody listens.
                     let drain = tokio::spawn(async move { while held.recv().await.is_some() {} });
+                    let watch = tokio::spawn(Arc::clone(&tasks).watch_cancel(id.clone()));
                     let resp = joined(done.await);
                     drain.abort();
-                    tasks.finish(&id, resp);
+                    watch.abort();
+                    tasks.finish(&id, resp).await;
                 });
                 Started::Task(view)
             }
@@ -183,14 +129,14 @@ impl Tasks {
         answer
     }
 
-    fn create(
+    async fn create(
         &self,
         agent: String,
         p: crate::mediation::CallProgress,
         cancel: CancelToken,
         host: &Host,
     ) -> TaskView {
-        let now = Utc::now();
+        let now = now_ms();
         let id = crate::vocab::random_id("task", 16);
         let lives = host.config().approvals.expiry + RETAIN;
         let view = TaskView {
@@ -204,62 +150,143 @@ impl Tasks {
             ),
             approval_id: p.approval_id,
             call_id: p.call_id,
-            created: now,
-            updated: now,
+            created_ms: now,
+            updated_ms: now,
             ttl_ms: u64::try_from(lives.as_millis()).unwrap_or(u64::MAX),
-            response: None,
+            ended: None,
         };
-        let mut entries = self.lock();
-        let instant = Instant::now();
-        entries.retain(|_, e| e.forget_at > instant);
-        entries.insert(
-            id,
-            Entry {
-                agent,
-                view: view.clone(),
-                cancel,
-                cancel_asked: false,
-                forget_at: instant + lives,
-            },
-        );
+        {
+            let mut entries = self.lock();
+            let instant = Instant::now();
+            entries.retain(|_, e| e.forget_at > instant);
+            entries.insert(
+                id,
+                Entry {
+                    agent: agent.clone(),
+                    view: view.clone(),
+                    cancel,
+                    cancel_asked: false,
+                    forget_at: instant + lives,
+                },
+            );
+        }
+        self.keep(&agent, &view, lives).await;
         view
     }
 
-    fn finish(&self, id: &str, resp: CallResponse) {
-        let mut entries = self.lock();
-        if let Some(e) = entries.get_mut(id) {
-            let (status, message) = status_of(&resp, e.cancel_asked);
-            e.view.status = status;
-            e.view.message = message;
-            e.view.updated = Utc::now();
-            e.view.response = Some(resp);
-            e.forget_at = Instant::now() + RETAIN;
+    async fn finish(&self, id: &str, resp: CallResponse) {
+        let kept = {
+            let mut entries = self.lock();
+            entries.get_mut(id).map(|e| {
+                let (status, message) = status_of(&resp, e.cancel_asked);
+                e.view.status = status;
+                e.view.message = message;
+                e.view.updated_ms = now_ms();
+                e.view.ended = Some(Ended::of(&resp));
+                e.forget_at = Instant::now() + RETAIN;
+                (e.agent.clone(), e.view.clone())
+            })
+        };
+        if let Some((agent, view)) = kept {
+            self.keep(&agent, &view, RETAIN).await;
         }
     }
 
-    /// Task `id` of `agent`.
-    pub(crate) fn get(&self, agent: &str, id: &str) -> Result<TaskView, NoTask> {
-        let entries = self.lock();
-        match entries.get(id) {
-            Some(e) if e.agent == agent && e.forget_at > Instant::now() => Ok(e.view.clone()),
-            _ => Err(NoTask(id.to_owned())),
+    /// Put a task where every host finds it, for `lives`.
+    async fn keep(&self, agent: &str, view: &TaskView, lives: Duration) {
+        let Some(state) = &self.shared else { return };
+        let kept = Kept {
+            agent: agent.to_owned(),
+            view: view.clone(),
+        };
+        let body = serde_json::to_string(&kept).unwrap_or_default();
+        let until = now_ms().saturating_add(i64::try_from(lives.as_millis()).unwrap_or(i64::MAX));
+        if let Err(e) = state.put_doc(doc::TASK, &view.id, &body, until).await {
+            tracing::warn!(
+                "task {} is not in the shared state (only this host can answer for it): {e}",
+                view.id
+            );
         }
     }
 
-    /// Cancel task `id` of `agent` (cooperatively: a call already running
-    /// is stopped like any cancelled call, and recorded so).
-    pub(crate) fn cancel(&self, agent: &str, id: &str) -> Result<(), NoTask> {
-        let mut entries = self.lock();
-        match entries.get_mut(id) {
-            Some(e) if e.agent == agent => {
-                if e.view.status == Status::Working {
+    /// While task `id` works here: cancel it when its agent asked for that
+    /// through another host.
+    async fn watch_cancel(self: Arc<Self>, id: String) {
+        let Some(state) = self.shared.clone() else {
+            return;
+        };
+        loop {
+            tokio::time::sleep(CANCEL_POLL).await;
+            if let Ok(Some(_)) = state.take_doc(doc::TASK_CANCEL, &id).await {
+                let mut entries = self.lock();
+                if let Some(e) = entries.get_mut(&id)
+                    && e.view.status == Status::Working
+                {
                     e.cancel_asked = true;
                     e.cancel.cancel("the agent cancelled the task");
                 }
-                Ok(())
+                return;
             }
+        }
+    }
+
+    /// Task `id` of `agent`: from this process, else from the shared state.
+    pub(crate) async fn get(&self, agent: &str, id: &str) -> Result<TaskView, NoTask> {
+        {
+            let entries = self.lock();
+            match entries.get(id) {
+                Some(e) if e.agent == agent && e.forget_at > Instant::now() => {
+                    return Ok(e.view.clone());
+                }
+                Some(_) => return Err(NoTask(id.to_owned())),
+                None => {}
+            }
+        }
+        match self.kept(id).await {
+            Some(k) if k.agent == agent => Ok(k.view),
             _ => Err(NoTask(id.to_owned())),
         }
+    }
+
+    async fn kept(&self, id: &str) -> Option<Kept> {
+        let state = self.shared.as_ref()?;
+        let body = state.doc(doc::TASK, id).await.ok().flatten()?;
+        serde_json::from_str(&body).ok()
+    }
+
+    /// Cancel task `id` of `agent` (cooperatively: a call already running
+    /// is stopped like any cancelled call, and recorded so). A task running
+    /// on another host is asked through the shared state.
+    pub(crate) async fn cancel(&self, agent: &str, id: &str) -> Result<(), NoTask> {
+        {
+            let mut entries = self.lock();
+            match entries.get_mut(id) {
+                Some(e) if e.agent == agent => {
+                    if e.view.status == Status::Working {
+                        e.cancel_asked = true;
+                        e.cancel.cancel("the agent cancelled the task");
+                    }
+                    return Ok(());
+                }
+                Some(_) => return Err(NoTask(id.to_owned())),
+                None => {}
+            }
+        }
+        let kept = self
+            .kept(id)
+            .await
+            .filter(|k| k.agent == agent)
+            .ok_or_else(|| NoTask(id.to_owned()))?;
+        if kept.view.status == Status::Working
+            && let Some(state) = &self.shared
+        {
+            let until = now_ms().saturating_add(i64::try_from(RETAIN.as_millis()).unwrap_or(0));
+            state
+                .put_doc(doc::TASK_CANCEL, id, "cancel", until)
+                .await
+                .map_err(|_| NoTask(id.to_owned()))?;
+        }
+        Ok(())
     }
 
     fn len(&self) -> usize {
@@ -295,55 +322,5 @@ impl Drop for Disarm {
         if let Some(c) = self.0.take() {
             c.cancel(call::CLIENT_GONE);
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn resp(outcome: Result<String, CallError>) -> CallResponse {
-        CallResponse {
-            call_id: "c".into(),
-            audit_seq: Some(1),
-            outcome,
-        }
-    }
-
-    #[test]
-    fn every_answer_has_its_status() {
-        let s = |o, asked| status_of(&resp(o), asked).0;
-        assert_eq!(s(Ok("{}".into()), false), Status::Completed);
-        assert_eq!(
-            s(
-                Err(CallError::Failed(CallFailure::ToolFailed("x".into()))),
-                false
-            ),
-            Status::Completed
-        );
-        let denied = Refusal::ApprovalDenied {
-            approval_id: "apr-1".into(),
-            by: "dave".into(),
-            reason: None,
-        };
-        assert_eq!(
-            s(Err(CallError::Refused(denied.clone())), false),
-            Status::Failed
-        );
-        assert_eq!(
-            s(
-                Err(CallError::Refused(Refusal::ApprovalExpired {
-                    approval_id: "apr-1".into()
-                })),
-                false
-            ),
-            Status::Failed
-        );
-        let halted = Refusal::Halted {
-            by: "carol".into(),
-            reason: "incident".into(),
-        };
-        assert_eq!(s(Err(CallError::Refused(halted)), false), Status::Cancelled);
-        assert_eq!(s(Err(CallError::Refused(denied)), true), Status::Cancelled);
     }
 }

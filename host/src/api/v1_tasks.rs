@@ -23,7 +23,7 @@ use axum::routing::get;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::api::answer::{call_answer, token};
+use crate::api::answer::token;
 use crate::api::app::AppState;
 use crate::api::discovery::resource_of;
 use crate::api::security::ApiFault;
@@ -53,8 +53,8 @@ struct TaskBody {
 }
 
 fn body(url: String, v: &TaskView) -> TaskBody {
-    let (result_status, result) = match v.response.clone().map(call_answer) {
-        Some((status, value)) => (Some(status.as_u16()), Some(value)),
+    let (result_status, result) = match &v.ended {
+        Some(e) => (Some(e.http_status), Some(e.http_body.clone())),
         None => (None, None),
     };
     TaskBody {
@@ -94,7 +94,7 @@ async fn read(
     headers: HeaderMap,
 ) -> Result<axum::Json<TaskBody>, ApiFault> {
     let agent = s.host.token_owner(&token(&headers)).await?;
-    let v = s.tasks.get(&agent, &id).map_err(|e| not_found(&e))?;
+    let v = s.tasks.get(&agent, &id).await.map_err(|e| not_found(&e))?;
     let (base, _) = resource_of(&s, &headers);
     Ok(axum::Json(body(format!("{base}/v1/tasks/{id}"), &v)))
 }
@@ -105,6 +105,9 @@ async fn cancel(
     headers: HeaderMap,
 ) -> Result<Response, ApiFault> {
     let agent = s.host.token_owner(&token(&headers)).await?;
-    s.tasks.cancel(&agent, &id).map_err(|e| not_found(&e))?;
+    s.tasks
+        .cancel(&agent, &id)
+        .await
+        .map_err(|e| not_found(&e))?;
     Ok(StatusCode::ACCEPTED.into_response())
 }

@@ -166,6 +166,16 @@ fn decided(out: &mut String, head: &str, d: &CallDecided) {
         or_dash(w.task.as_deref()),
         or_dash(w.token_id.as_deref())
     );
+    if let Some(c) = &w.claimed {
+        let _ = writeln!(
+            out,
+            "{:28}the token did not verify: it claimed task {}, agent {}, token {} (not believed)",
+            "",
+            safe(&c.task),
+            safe(c.agent.as_deref().unwrap_or("-")),
+            safe(c.token_id.as_deref().unwrap_or("-"))
+        );
+    }
     if let Some(c) = &w.credential {
         let _ = writeln!(
             out,

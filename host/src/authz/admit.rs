@@ -22,11 +22,17 @@ impl Authz {
         stops: &StopState,
         now: DateTime<Utc>,
     ) -> Result<(TaskToken, &'r Agent), Box<Denied<'r>>> {
+        let token_text = token;
         let t = self.check_token(token, stops, now).await.map_err(|e| {
             let (refusal, token) = *e;
             // A token refused for its time or revocation still names its
             // agent: the record says whose it was.
             let agent = token.as_ref().and_then(|t| self.config.agent(&t.agent));
+            // One that did not verify: the task it claimed, marked so.
+            let claimed = match token {
+                None => crate::authz::token::claimed(token_text),
+                Some(_) => None,
+            };
             Box::new(Denied {
                 args: None,
                 shadow: None,
@@ -35,6 +41,7 @@ impl Authz {
                     token,
                     agent,
                     plugin: None,
+                    claimed,
                 },
             })
         })?;
@@ -60,7 +67,7 @@ impl Authz {
                 known: Known {
                     token: Some(t),
                     agent: Some(agent),
-                    plugin: None,
+                    ..Known::default()
                 },
             }));
         }
@@ -92,6 +99,9 @@ impl Authz {
         let skew = i64::try_from(self.config.clock_skew.as_secs()).unwrap_or(0);
         let max = i64::try_from(self.config.max_token_ttl.as_secs()).unwrap_or(i64::MAX);
         let now_s = now.timestamp();
+        if let Some(r) = key_stopped(&t, stops, skew) {
+            return Err(Box::new((r, Some(t))));
+        }
         let time = |why: String, t: TaskToken| {
             Err(Box::new((
                 Refusal::TokenTime {
@@ -144,6 +154,9 @@ impl Authz {
                 token_id: grant.token.id.clone(),
                 why: format!("expired at {}", fmt_time(grant.token.exp)),
             });
+        }
+        if let Some(r) = key_stopped(&grant.token, stops, skew) {
+            return Err(r);
         }
         let all = Stoppable {
             token: Some(&grant.token.id),
@@ -210,6 +223,26 @@ pub fn stopped(s: &StopState, on: Stoppable<'_>) -> Option<Refusal> {
         plugin: plugin.to_owned(),
         by: d.by.clone(),
         reason: d.reason.clone(),
+    })
+}
+
+/// The refusal of a token whose key was revoked, or rotated out before
+/// the token was signed (give or take the allowed skew).
+fn key_stopped(t: &TaskToken, s: &StopState, skew: i64) -> Option<Refusal> {
+    let kid = t.kid.as_deref()?;
+    if let Some(r) = s.revoked_keys.get(kid) {
+        return Some(Refusal::Token(format!(
+            "the token is signed by key {kid}, revoked by {}: {}",
+            r.by, r.reason
+        )));
+    }
+    let r = s.retired_keys.get(kid)?;
+    (t.iat.saturating_sub(skew) > r.at / 1000).then(|| {
+        Refusal::Token(format!(
+            "the token is signed by key {kid} after it was rotated out at {} (by {})",
+            fmt_time(r.at / 1000),
+            r.by
+        ))
     })
 }
 

@@ -1,5 +1,5 @@
 //! A presented bearer credential as task-token claims: a task token of
-//! this host (`wt1.…`), or — where an issuer's `access-tokens = true` — a
+//! this fleet (a JWT naming a host's published token key), or — where an issuer's `access-tokens = true` — a
 //! JWT access token (RFC 9068) of the organisation's authorization server,
 //! for this host's resource, whose subject or client id is a configured
 //! agent and whose task claim names the task. Either then passes the same
@@ -19,17 +19,14 @@ impl Authz {
         token: &str,
         now: DateTime<Utc>,
     ) -> Result<TaskToken, Refusal> {
-        let jwt = !token.starts_with("wt1.") && token.matches('.').count() == 2;
+        if let Some(kid) = crate::authz::token::warrant_kid(token) {
+            return self.decode_task_token(token, &kid).await;
+        }
+        let jwt = token.trim().matches('.').count() == 2;
         if !jwt || !self.verifier.accepts_access_tokens() {
-            if let Some(t) = self.verified.get(token) {
-                return Ok(t);
-            }
-            let t = self
-                .token_key
-                .decode(token)
-                .map_err(|e| Refusal::Token(e.to_string()))?;
-            self.verified.put(token, &t);
-            return Ok(t);
+            return Err(Refusal::Token(
+                crate::authz::TokenFormatError::Malformed.to_string(),
+            ));
         }
         let refused = |why: String| Refusal::Token(format!("access token refused: {why}"));
         let resource = self.config.file.api.resource.clone().unwrap_or_default();
@@ -111,6 +108,39 @@ impl Authz {
                 id,
                 kind: Some("access-token".into()),
             }),
+            kid: None,
         })
+    }
+
+    /// A task token of this fleet: signed by the published key `kid`, for
+    /// this fleet's issuer. (Whether the key was revoked or rotated out is
+    /// the stop state's, checked with the token's time.)
+    async fn decode_task_token(&self, token: &str, kid: &str) -> Result<TaskToken, Refusal> {
+        if let Some(t) = self.verified.get(token) {
+            return Ok(t);
+        }
+        let key = self
+            .keyring
+            .key(kid)
+            .await
+            .map_err(|e| Refusal::Host(format!("the token keys cannot be read: {e}")))?
+            .ok_or_else(|| {
+                Refusal::Token(format!(
+                    "the token is signed by key {kid}, which no host of this fleet published (a token of another fleet, or forged)"
+                ))
+            })?;
+        let (t, iss) = crate::authz::token::decode(token, kid, &key.public_key)
+            .map_err(|e| Refusal::Token(e.to_string()))?;
+        let ours = self
+            .issuer_id()
+            .await
+            .map_err(|e| Refusal::Host(format!("this fleet's id cannot be read: {e}")))?;
+        if iss != ours {
+            return Err(Refusal::Token(format!(
+                "the token was issued for {iss}, not for this fleet ({ours})"
+            )));
+        }
+        self.verified.put(token, &t);
+        Ok(t)
     }
 }

@@ -101,6 +101,7 @@ mod tests {
             aud: None,
             via: None,
             cnf: cnf.map(|j| Confirmation { jkt: j.into() }),
+            kid: None,
         }
     }
 

@@ -200,9 +200,18 @@ impl Authz {
                 kind: None,
             }),
         };
-        let issuer = Issuer::with_key(Arc::clone(&self.config), self.token_key.clone());
+        let cannot = |e: crate::state::StateError| {
+            fail(
+                "invalid_request",
+                format!("the host cannot publish its token key: {e}"),
+                Some(agent.id.clone()),
+            )
+        };
+        self.publish_key().await.map_err(cannot)?;
+        let iss = self.issuer_id().await.map_err(cannot)?;
+        let issuer = Issuer::with_key(Arc::clone(&self.config), self.signer.clone());
         let (token, claims) = issuer
-            .issue_for(&agent.id, req.task, &req.tools, ttl, origin, now)
+            .issue_for(&iss, &agent.id, req.task, &req.tools, ttl, origin, now)
             .map_err(|e| {
                 let code = match e {
                     IssueError::OutsideGrant { .. } | IssueError::NoTools(_) => "invalid_scope",

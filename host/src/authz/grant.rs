@@ -22,6 +22,8 @@ pub struct Known<'r> {
     pub agent: Option<&'r Agent>,
     /// The plugin and tool, once the tool resolved.
     pub plugin: Option<(&'r RegisteredPlugin, &'r ManifestTool)>,
+    /// What a token that did not verify claimed (never believed).
+    pub claimed: Option<crate::audit::event::Claimed>,
 }
 
 impl Known<'_> {
@@ -37,6 +39,8 @@ impl Known<'_> {
             a.agent = Some(t.agent.clone());
             a.task = Some(t.task.clone());
             a.credential.clone_from(&t.via);
+        } else {
+            a.claimed.clone_from(&self.claimed);
         }
         if let Some(ag) = self.agent {
             a.agent_owner = Some(ag.owner.clone());
@@ -138,6 +142,7 @@ impl<'r> Grant<'r> {
             token: Some(self.token.clone()),
             agent: Some(self.agent),
             plugin: Some((self.plugin, self.tool)),
+            claimed: None,
         }
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use std::sync::Arc;
 
-use crate::authz::{TaskToken, TokenKey, new_token_id, within};
+use crate::authz::{TaskToken, TokenSigner, new_token_id, within};
 use crate::config::{HostConfig, valid_id};
 use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::Span;
@@ -17,7 +17,7 @@ use crate::vocab::Span;
 #[derive(Debug, Clone)]
 pub struct Issuer {
     config: Arc<HostConfig>,
-    key: TokenKey,
+    key: TokenSigner,
 }
 
 /// Where a token comes from.
@@ -76,24 +76,32 @@ impl Issuer {
     pub fn new(config: Arc<HostConfig>, state_dir: &StateDir) -> Result<Self, StateDirError> {
         Ok(Self {
             config,
-            key: TokenKey::from_state_dir(state_dir)?,
+            key: TokenSigner::from_state_dir(state_dir)?,
         })
     }
 
     /// An issuer with a key already read.
-    pub fn with_key(config: Arc<HostConfig>, key: TokenKey) -> Self {
+    pub fn with_key(config: Arc<HostConfig>, key: TokenSigner) -> Self {
         Self { config, key }
     }
 
-    /// Issue a task token for `agent` and `task`, scoped to `tools` (all
-    /// the agent's grant when empty), valid for `ttl` from `now`, on the
-    /// authority of operator `by`. Returns the token and its claims.
+    /// The key it signs with.
+    pub fn signer(&self) -> &TokenSigner {
+        &self.key
+    }
+
+    /// Issue a task token of issuer `iss` (the fleet's id, or this
+    /// host's) for `agent` and `task`, scoped to `tools` (all the agent's
+    /// grant when empty), valid for `ttl` from `now`, on the authority of
+    /// operator `by`. Returns the token and its claims.
     ///
     /// # Errors
     ///
     /// [`IssueError`] saying why no token was issued.
+    #[allow(clippy::too_many_arguments)]
     pub fn issue_token(
         &self,
+        iss: &str,
         agent: &str,
         task: &str,
         tools: &[String],
@@ -105,7 +113,7 @@ impl Issuer {
             by: Some(by.to_owned()),
             ..TokenOrigin::default()
         };
-        self.issue_for(agent, task, tools, ttl, origin, now)
+        self.issue_for(iss, agent, task, tools, ttl, origin, now)
     }
 
     /// Issue a task token as [`Issuer::issue_token`] does, with where it
@@ -115,8 +123,10 @@ impl Issuer {
     /// # Errors
     ///
     /// [`IssueError`] saying why no token was issued.
+    #[allow(clippy::too_many_arguments)]
     pub fn issue_for(
         &self,
+        iss: &str,
         agent: &str,
         task: &str,
         tools: &[String],
@@ -168,7 +178,8 @@ impl Issuer {
             aud: origin.aud,
             via: origin.via,
             cnf: origin.cnf,
+            kid: Some(self.key.kid().to_owned()),
         };
-        Ok((self.key.encode(&token), token))
+        Ok((self.key.encode(&token, iss), token))
     }
 }

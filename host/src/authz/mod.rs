@@ -7,8 +7,10 @@
 //!
 //! The layers, in order (pinned by a test):
 //!
-//! 1. `token` — present, signed by this host, within its time window and
-//!    the host's maximum lifetime; `revoked` — not revoked;
+//! 1. `token` — present, signed by a token key a host of this fleet
+//!    published (not revoked, or rotated out before it was signed), of
+//!    this fleet, within its time window and the host's maximum lifetime;
+//!    `revoked` — not revoked;
 //! 2. `agent-grant` — its agent is configured;
 //! 3. `halt`, then `quarantine` — the stop buttons;
 //! 4. `scope` — the tool is within the token's scope (checked on the name,
@@ -32,6 +34,7 @@ mod decide;
 mod exchange;
 mod grant;
 mod issue;
+mod keyring;
 mod policy;
 mod rate;
 mod refusal;
@@ -63,7 +66,10 @@ pub use policy::{
 };
 pub use rate::{CapHit, ConcurrencyRule, InflightGuard, Limiter};
 pub use refusal::Refusal;
-pub use token::{TaskToken, TokenFormatError, TokenKey, new_token_id, tool_matches, within};
+pub use token::{
+    KID_PREFIX, TaskToken, TokenFormatError, TokenSigner, decode as decode_token, key_id,
+    new_token_id, tool_matches, warrant_kid, within,
+};
 
 /// Longest input accepted, in bytes.
 pub const MAX_INPUT: usize = 1024 * 1024;
@@ -104,13 +110,19 @@ pub struct CallAsk<'a> {
 #[derive(Debug)]
 pub struct Authz {
     config: Arc<HostConfig>,
-    token_key: TokenKey,
+    signer: TokenSigner,
+    /// The fleet's token keys.
+    keyring: keyring::Keyring,
+    /// The issuer tokens here name: the fleet's id, or this host's.
+    issuer_id: tokio::sync::OnceCell<String>,
+    /// Whether this host's token key is published.
+    published: tokio::sync::OnceCell<()>,
     policy: PolicyEngine,
     plugin_rates: BTreeMap<String, Rate>,
     state: Arc<dyn SharedState>,
     verifier: Arc<crate::identity::Verifier>,
     shadow: Option<PolicyEngine>,
-    /// Task tokens already verified under `token_key`.
+    /// Task tokens whose signature was already verified.
     verified: verified::VerifiedTokens,
     /// In-flight counters (concurrency caps) of this process.
     pub limiter: Limiter,
@@ -130,7 +142,7 @@ impl Authz {
         state: Arc<dyn SharedState>,
         view: &PolicyView,
     ) -> Result<Self, AuthzError> {
-        let token_key = TokenKey::from_state_dir(state_dir)?;
+        let signer = TokenSigner::from_state_dir(state_dir)?;
         let policy = PolicyEngine::load_from(&config.policy_files, &config.agents, view)?;
         let plugin_rates = view
             .plugins
@@ -150,7 +162,10 @@ impl Authz {
             Arc::new(crate::identity::Verifier::new(&config).map_err(AuthzError::Identity)?);
         Ok(Self {
             config,
-            token_key,
+            keyring: keyring::Keyring::new(Arc::clone(&state)),
+            signer,
+            issuer_id: tokio::sync::OnceCell::new(),
+            published: tokio::sync::OnceCell::new(),
             policy,
             plugin_rates,
             state,
@@ -171,9 +186,9 @@ impl Authz {
         &self.policy
     }
 
-    /// The token key.
-    pub fn token_key(&self) -> &TokenKey {
-        &self.token_key
+    /// This host's token key.
+    pub fn signer(&self) -> &TokenSigner {
+        &self.signer
     }
 
     /// Decide one call: every layer in order. See the module docs.

@@ -57,6 +57,7 @@ mod tests {
             aud: None,
             via: None,
             cnf: None,
+            kid: None,
         };
         v.put("wt1.x.y", &t);
         assert_eq!(v.get("wt1.x.y").map(|t| t.id), Some("tok-1".into()));

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use crate::api::{ServeOptions, serve_http, serve_stdio};
 use crate::cli::ConfigArg;
+use crate::vocab::parse_duration;
 use crate::{Host, HostConfig, HostOptions};
 
 /// Serve agents: MCP over stdio, or MCP, HTTP/JSON and admin APIs over HTTP.
@@ -31,8 +32,13 @@ use crate::{Host, HostConfig, HostOptions};
 /// proxy in front terminates TLS; allow the name clients use with
 /// --allow-host.
 ///
-/// Ctrl-C or SIGTERM stops it gracefully: calls in flight are cancelled and
-/// audited, and the audit chain is flushed.
+/// Ctrl-C or SIGTERM stops it gracefully: /readyz fails at once (a load
+/// balancer sends new requests elsewhere) while the host serves on for
+/// --drain-grace; then calls in flight get --drain-calls to finish, the rest
+/// are cancelled and audited, the audit chain is flushed and shipped, and
+/// the host leaves its fleet. /healthz says it is alive; /readyz whether it
+/// should be sent requests (not draining, shared state reachable, plugins
+/// loaded).
 #[derive(Debug, clap::Args)]
 #[command(group(clap::ArgGroup::new("mode").required(true).args(["stdio", "listen"])))]
 pub struct Args {
@@ -65,6 +71,15 @@ pub struct Args {
     /// Repeatable.
     #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "listen")]
     pub allow_origins: Vec<String>,
+    /// When stopping, serve on (not ready) this long before taking no new
+    /// connections: the load balancer's check interval times its fall
+    /// count, and a margin. Default: 2s on a fleet ([state] url), else 0.
+    #[arg(long, value_name = "DURATION", requires = "listen")]
+    pub drain_grace: Option<String>,
+    /// When stopping, give calls in flight this long to finish before
+    /// cancelling them. Default: 30s on a fleet, else 0 (cancel at once).
+    #[arg(long, value_name = "DURATION", requires = "listen")]
+    pub drain_calls: Option<String>,
     /// DEVELOPMENT ONLY: load unsigned manifests. Never on a real host.
     #[arg(long)]
     pub insecure: bool,
@@ -85,6 +100,10 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         watch_files: true,
         ..HostOptions::default()
     };
+    let fleet = config.state.postgres.is_some();
+    let default = |fleet_default: &str| if fleet { fleet_default } else { "0s" }.to_owned();
+    let drain_grace = parse_duration(&a.drain_grace.unwrap_or_else(|| default("2s")))?;
+    let drain_calls = parse_duration(&a.drain_calls.unwrap_or_else(|| default("30s")))?;
     let host = Host::open(config, opts).await?;
     host.reload_on_sighup();
     for r in host.registry().refusals() {
@@ -116,6 +135,8 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             allowed_origins: a.allow_origins,
             handle_signals: true,
             tls: tls.clone(),
+            drain_grace,
+            drain_calls,
         },
     )
     .await?;
@@ -130,7 +151,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         "  admin API:             {scheme}://{addr}/v1/admin   (credential: {})",
         server.admin_token_path().display()
     );
-    eprintln!("  health, metrics:       {scheme}://{addr}/healthz, {scheme}://{addr}/metrics");
+    eprintln!(
+        "  health, metrics:       {scheme}://{addr}/healthz, {scheme}://{addr}/readyz, {scheme}://{addr}/metrics"
+    );
     server.wait().await?;
     eprintln!("warrant: stopped; the audit chain is flushed");
     Ok(ExitCode::SUCCESS)

@@ -1,4 +1,4 @@
-//! `warrant token issue|revoke`
+//! `warrant token issue|exchange|revoke|rotate-key`
 
 use std::process::ExitCode;
 
@@ -54,12 +54,27 @@ pub enum Command {
         #[command(flatten)]
         config: ConfigArg,
     },
-    /// Revoke a token by id: every later call with it is refused.
+    /// Revoke a token by id: every later call with it is refused. Given a
+    /// host's token key id (wtk-…, in `fleet status`), every token that key
+    /// signed is refused, on every host.
     Revoke {
-        /// The token id (tok-…), printed when it was issued.
+        /// The token id (tok-…), printed when it was issued; or a token key
+        /// id (wtk-…).
         token_id: String,
         #[command(flatten)]
         op: Operator,
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Rotate this host's token key (run it where the host's state
+    /// directory is): a new key is made and published, the old one rotated
+    /// out on every host of the fleet — tokens it signed before stay good
+    /// until they expire — and every host reloads, this one to sign with
+    /// the new key.
+    RotateKey {
+        /// The old key may have leaked: refuse everything it signed, at once.
+        #[arg(long)]
+        revoke_old: bool,
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -111,6 +126,22 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             op,
             config,
         } => crate::cli::stop::run(Stop::Revoke(token_id), op, config).await,
+        Command::RotateKey { revoke_old, config } => {
+            let config = HostConfig::load(&config.config)?;
+            let r = crate::operator::rotate_token_key(&config, revoke_old).await?;
+            out!("{}", r.new);
+            eprintln!(
+                "this host signs task tokens with {} now; {} is {} on every host",
+                r.new,
+                r.old,
+                if r.revoked {
+                    "revoked: nothing it signed verifies"
+                } else {
+                    "rotated out: tokens it signed before stay good until they expire"
+                }
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -103,19 +103,33 @@ pub fn verify_bundle(
     }
     complete(&all)?;
     lines.extend(check_plugins(&all, &releases, &archive)?);
-    let of_task = all
+    let events: Vec<_> = all
         .iter()
-        .filter(|r| {
-            r.event()
-                .is_some_and(|e| e.task() == Some(bundle.task.as_str()))
-        })
-        .count();
+        .filter_map(|r| r.event())
+        .filter(|e| e.task() == Some(bundle.task.as_str()))
+        .collect();
+    // Refused attempts whose token did not verify only claimed the task.
+    let claimed = events
+        .iter()
+        .filter_map(|e| e.attribution())
+        .filter(|a| a.task.is_none())
+        .map(|a| a.call_id.as_deref())
+        .collect::<BTreeSet<_>>()
+        .len();
     lines.insert(
         0,
         format!(
-            "{of_task} record(s) of task {} on {} host(s), each included in a signed checkpoint of its host's chain",
+            "{} record(s) of task {} on {} host(s), each included in a signed checkpoint of its host's chain{}",
+            events.len(),
             bundle.task,
-            bundle.chains.len()
+            bundle.chains.len(),
+            if claimed == 0 {
+                String::new()
+            } else {
+                format!(
+                    "; {claimed} refused attempt(s) among them whose token did not verify and only claimed the task"
+                )
+            }
         ),
     );
     for (what, by) in approvals {

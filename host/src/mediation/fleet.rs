@@ -22,6 +22,7 @@ const EVERY: Duration = Duration::from_secs(1);
 pub(crate) struct Publisher {
     host: String,
     checkpoint_key: String,
+    admin_digest: String,
     started_ms: i64,
     cursor: tokio::sync::Mutex<Cursor>,
 }
@@ -35,10 +36,11 @@ struct Cursor {
 }
 
 impl Publisher {
-    pub(crate) fn new(host: String, checkpoint_key: String) -> Self {
+    pub(crate) fn new(host: String, checkpoint_key: String, admin_digest: String) -> Self {
         Self {
             host,
             checkpoint_key,
+            admin_digest,
             started_ms: now_ms(),
             cursor: tokio::sync::Mutex::default(),
         }
@@ -110,9 +112,22 @@ impl Publisher {
             started_ms: self.started_ms,
             heartbeat_ms: now_ms(),
             release: format!("{} {}", loaded.release.version, loaded.release.digest),
+            admin_digest: self.admin_digest.clone(),
+            left_ms: None,
         };
         if let Err(e) = fleet.heartbeat(&me).await {
             tracing::warn!("fleet: heartbeat failed (retrying): {e}");
+        }
+    }
+}
+
+impl Publisher {
+    /// Leave the fleet (a clean stop, after the last publish).
+    pub(crate) async fn leave(&self, inner: &Inner) {
+        if let Some(fleet) = inner.state.fleet()
+            && let Err(e) = fleet.leave(&self.host).await
+        {
+            tracing::warn!("fleet: leaving the fleet could not be published: {e}");
         }
     }
 }

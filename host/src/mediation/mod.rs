@@ -11,6 +11,7 @@ mod approval;
 mod call;
 mod context;
 mod counting;
+mod drain;
 mod exchange;
 mod fleet;
 mod inflight;
@@ -39,6 +40,7 @@ use crate::statedir::StateDir;
 use crate::vocab::CancelToken;
 
 pub use context::MAX_PROMPT;
+pub use drain::NotReady;
 pub use listing::ToolView;
 pub use options::{HostError, HostOptions, sandbox_config};
 pub use reload::ReloadReport;
@@ -92,6 +94,8 @@ pub(crate) struct Inner {
     /// This process's claim to be alive (see `recovery`).
     alive: std::sync::Mutex<Option<recovery::Alive>>,
     shutdown: CancelToken,
+    /// Stopping: not ready for new requests (see `drain`).
+    draining: std::sync::atomic::AtomicBool,
     /// The reload generation this host has applied.
     reloaded: AtomicU64,
     /// One reload at a time.
@@ -215,9 +219,10 @@ impl Host {
                 .unwrap_or_else(|p| p.into_inner())
                 .take(),
         );
-        // The chain is complete now: publish its end.
+        // The chain is complete now: publish its end, and leave the fleet.
         if let Some(p) = &self.inner.fleet {
             p.step(&self.inner).await;
+            p.leave(&self.inner).await;
         }
     }
 }

@@ -85,6 +85,8 @@ impl Host {
         if opts.record_loads {
             record_loads(&audit, &loaded.registry, opts.insecure).await;
         }
+        // Every host verifies the tokens this one signs.
+        loaded.authz.publish_key().await?;
         let prefix = random_id("c", 4)[2..].to_owned();
         let live = state_dir.subdir("live")?;
         let live_again = live
@@ -94,9 +96,14 @@ impl Host {
             .map_err(|e| HostError::Io(format!("the state directory's live/ folder: {e}")))?;
         recovery::recover(dead, &live_again, &audit, state.as_ref(), &keys.host_id()).await;
         let (reloaded, _) = state.reload_request().await?;
-        let fleet = state
-            .fleet()
-            .map(|_| fleet::Publisher::new(keys.host_id(), keys.checkpoint_public()));
+        let fleet = state.fleet().map(|_| {
+            // The admin read credential reads on every host of the fleet.
+            let admin = state_dir
+                .admin_token()
+                .map(|t| crate::keys::sha256_hex(t.as_bytes()))
+                .unwrap_or_default();
+            fleet::Publisher::new(keys.host_id(), keys.checkpoint_public(), admin)
+        });
         let host = Self {
             inner: Arc::new(Inner {
                 loaded: RwLock::new(Arc::new(loaded)),
@@ -114,6 +121,7 @@ impl Host {
                 refused_release,
                 call_prefix: prefix,
                 shutdown: CancelToken::new(),
+                draining: std::sync::atomic::AtomicBool::new(false),
                 reloaded: AtomicU64::new(reloaded),
                 reloading: tokio::sync::Mutex::new(()),
                 file_stamp: std::sync::Mutex::new(None),

@@ -10,6 +10,7 @@
 mod approvals;
 mod auth;
 pub mod rules;
+mod session_store;
 mod sessions;
 mod signer;
 mod stops;
@@ -25,10 +26,12 @@ use crate::keys::SignedAction;
 use crate::state::{PostgresConfig, PostgresState, SharedState, SqliteState, StateError};
 use crate::statedir::{StateDir, StateDirError};
 
+pub use session_store::Sessions;
 pub(crate) use sessions::VerifiedLogin;
-pub use sessions::{LoginGrant, Session, Sessions, session_key};
+pub use sessions::{LoginGrant, Session, session_key};
 pub use signer::OperatorSigner;
 pub use stops::Stop;
+pub use tokens::{Rotated, rotate_token_key};
 
 /// Why an operator action was refused. Nothing was changed.
 #[derive(Debug, thiserror::Error)]

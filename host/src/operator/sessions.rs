@@ -1,12 +1,12 @@
 //! Console sessions: an operator logs in once — with a login link signed by
 //! their own key, or at their OpenID provider — and the console then signs
 //! each of their actions with the session's own key, whose grant every
-//! action carries ([`Delegation`]). The host keeps the live sessions in
-//! memory: an action signed with the key of a session that ended (logout,
-//! expiry, the operator's key revoked or their entry removed) is refused.
+//! action carries ([`Delegation`]). The live sessions are in the shared
+//! state (`session_store`): an action signed with the key of a session that
+//! ended anywhere (logout, expiry, the operator's key revoked or their
+//! entry removed) is refused.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE_NO_PAD as B64URL};
@@ -14,7 +14,7 @@ use chrono::Utc;
 
 use crate::audit::event::{ConsoleSession, Event};
 use crate::keys::{ActionKind, Delegation, SessionLogin, SignedAction, session_digest, session_id};
-use crate::operator::{OperatorActions, OperatorError, OperatorSigner};
+use crate::operator::{OperatorActions, OperatorError, OperatorSigner, Sessions};
 use crate::vocab::cap;
 
 /// A live console session.
@@ -28,38 +28,14 @@ pub struct Session {
     pub method: &'static str,
     /// When it ends, seconds since the epoch.
     pub not_after: i64,
-    signer: OperatorSigner,
-    delegation: Arc<Delegation>,
+    pub(crate) signer: OperatorSigner,
+    pub(crate) delegation: Arc<Delegation>,
 }
 
 impl Session {
     /// The signer of this session's actions.
     pub fn signer(&self) -> &OperatorSigner {
         &self.signer
-    }
-}
-
-/// The live sessions of one host process. Kept across reloads.
-#[derive(Debug, Default)]
-pub struct Sessions {
-    live: Mutex<HashMap<String, Session>>,
-}
-
-impl Sessions {
-    fn get(&self, id: &str) -> Option<Session> {
-        let live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.get(id).cloned()
-    }
-
-    fn insert(&self, s: Session) {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.retain(|_, s| s.not_after > Utc::now().timestamp());
-        live.insert(s.id.clone(), s);
-    }
-
-    fn remove(&self, id: &str) -> Option<Session> {
-        let mut live = self.live.lock().unwrap_or_else(|p| p.into_inner());
-        live.remove(id)
     }
 }
 
@@ -214,15 +190,22 @@ impl OperatorActions {
                 .for_audience(&self.audience().await?),
             delegation: Arc::new(delegation),
         };
+        self.share_session(&session).await?;
         self.sessions.insert(session.clone());
         Ok(session)
     }
 
     /// The live session `id`: `None` once it ended (and then its end is
     /// recorded), or when the operator can no longer act (their login key
-    /// revoked or expired, their entry or identity removed).
-    pub async fn session(&self, id: &str) -> Option<Session> {
-        let s = self.sessions.get(id)?;
+    /// revoked or expired, their entry or identity removed). A session
+    /// another host opened is served here with `key`, its session key from
+    /// the request's cookie.
+    pub async fn session(
+        &self,
+        id: &str,
+        key: Option<ed25519_dalek::SigningKey>,
+    ) -> Option<Session> {
+        let s = self.shared_session(id, key).await?;
         let why = if s.not_after <= Utc::now().timestamp() {
             Some("expired".to_owned())
         } else {
@@ -237,14 +220,22 @@ impl OperatorActions {
         }
     }
 
-    /// End session `id` (logout); recorded. Returns whether it was live.
+    /// End session `id` (logout) on every host; recorded. Returns whether
+    /// it was live.
     pub async fn close_session(&self, id: &str, why: &str) -> bool {
-        let Some(s) = self.sessions.remove(id) else {
-            return false;
+        let shared = self.unshare_session(id).await;
+        let local = self.sessions.remove(id);
+        let (delegation, method) = match (local, shared) {
+            (Some(s), _) => ((*s.delegation).clone(), s.method),
+            (None, Some(k)) => {
+                let m = if k.method == "oidc" { "oidc" } else { "link" };
+                (k.delegation, m)
+            }
+            (None, None) => return false,
         };
         let ended = record(
-            &s.delegation,
-            s.method,
+            &delegation,
+            method,
             None,
             Some(cap(why)),
             self.release.clone(),

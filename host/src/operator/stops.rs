@@ -25,7 +25,8 @@ pub enum Stop {
     Disable(String),
     /// Enable a disabled plugin.
     Enable(String),
-    /// Revoke a task token by id.
+    /// Revoke a task token by id — or, given a token key's id (`wtk-…`),
+    /// every token that key signed.
     Revoke(String),
 }
 
@@ -147,6 +148,14 @@ impl OperatorActions {
                     s.set_stop(&StopTarget::Plugin(p.clone()), false, by, reason)
                         .await?,
                     Event::PluginEnabled,
+                )
+            }
+            Stop::Revoke(k) if k.starts_with(crate::authz::KID_PREFIX) => {
+                action.token_id = Some(k.clone());
+                let key = StopTarget::RevokeKey(k.clone());
+                (
+                    s.set_stop(&key, true, by, reason).await?,
+                    Event::TokenRevoked,
                 )
             }
             Stop::Revoke(t) => {

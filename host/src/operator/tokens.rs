@@ -1,5 +1,6 @@
 //! Signed actions that are not stop buttons: issuing a task token, asking
-//! every host to reload, forgetting a plugin's version high-water mark.
+//! every host to reload, forgetting a plugin's version high-water mark —
+//! and rotating a host's token key.
 
 use std::time::Duration;
 
@@ -31,7 +32,12 @@ impl OperatorActions {
                 "the signed issue action names no token (agent, task, tools, ttl)".into(),
             ));
         };
+        self.state
+            .publish_token_key(&self.issuer.signer().published())
+            .await?;
+        let iss = self.audience().await?;
         let (text, t) = self.issuer.issue_token(
+            &iss,
             &req.agent,
             &req.task,
             &req.tools,
@@ -119,4 +125,59 @@ impl OperatorActions {
         self.state.reset_version(plugin).await?;
         Ok(from)
     }
+}
+
+/// A host's token key, rotated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rotated {
+    /// The key rotated out.
+    pub old: String,
+    /// The key it signs with now.
+    pub new: String,
+    /// Whether the old key was revoked (its tokens refused at once) rather
+    /// than retired (its tokens good until they expire).
+    pub revoked: bool,
+}
+
+/// Rotate the token key of the host whose state directory `config` names:
+/// a new key, published; the old one rotated out — tokens it signed before
+/// stay good until they expire, unless `revoke_old` (a key that may have
+/// leaked: nothing it signed verifies any more) — in every host of the
+/// fleet; every host reloads, this one to sign with the new key.
+///
+/// # Errors
+///
+/// When the state directory or the shared state cannot be used.
+pub async fn rotate_token_key(
+    config: &crate::HostConfig,
+    revoke_old: bool,
+) -> Result<Rotated, OperatorError> {
+    use crate::authz::TokenSigner;
+    use crate::state::StopTarget;
+    let dir = crate::statedir::StateDir::create(&config.state_dir)?;
+    let state = crate::operator::open_state(config, &dir)?;
+    let old = TokenSigner::from_state_dir(&dir)?;
+    state.publish_token_key(&old.published()).await?;
+    dir.replace_host_key(crate::statedir::HostKey::Tokens)?;
+    let new = TokenSigner::from_state_dir(&dir)?;
+    state.publish_token_key(&new.published()).await?;
+    let by = format!("{} (warrant token rotate-key)", old.host());
+    let (target, reason) = if revoke_old {
+        (
+            StopTarget::RevokeKey(old.kid().to_owned()),
+            "revoked by its host",
+        )
+    } else {
+        (
+            StopTarget::RetireKey(old.kid().to_owned()),
+            "rotated out by its host",
+        )
+    };
+    state.set_stop(&target, true, &by, reason).await?;
+    state.request_reload(&by).await?;
+    Ok(Rotated {
+        old: old.kid().to_owned(),
+        new: new.kid().to_owned(),
+        revoked: revoke_old,
+    })
 }

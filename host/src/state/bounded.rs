@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use super::{
     Approval, ApprovalBinding, CallUse, Decided, FleetRegistry, LimitHit, NewApproval, Proposal,
-    RateRule, SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage,
-    UsageScope, UseHit, UseLimit, VersionMark,
+    PublishedKey, RateRule, SharedState, StateError, StopState, StopTarget, StoredRelease,
+    TaskHistory, Usage, UsageScope, UseHit, UseLimit, VersionMark,
 };
 
 /// `S`, every operation of which fails after `limit`.
@@ -272,6 +272,45 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
 
     async fn leave_slots_of(&self, owner: &str) -> Result<u64, StateError> {
         self.within("giving slots back", self.inner.leave_slots_of(owner))
+            .await
+    }
+
+    async fn publish_token_key(&self, key: &PublishedKey) -> Result<(), StateError> {
+        self.within("publishing a token key", self.inner.publish_token_key(key))
+            .await
+    }
+
+    async fn token_key(&self, kid: &str) -> Result<Option<PublishedKey>, StateError> {
+        self.within("reading a token key", self.inner.token_key(kid))
+            .await
+    }
+
+    async fn token_keys(&self) -> Result<Vec<PublishedKey>, StateError> {
+        self.within("reading the token keys", self.inner.token_keys())
+            .await
+    }
+
+    async fn put_doc(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        expires_ms: i64,
+    ) -> Result<(), StateError> {
+        self.within(
+            "storing a shared document",
+            self.inner.put_doc(kind, id, body, expires_ms),
+        )
+        .await
+    }
+
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
+        self.within("reading a shared document", self.inner.doc(kind, id))
+            .await
+    }
+
+    async fn take_doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
+        self.within("taking a shared document", self.inner.take_doc(kind, id))
             .await
     }
 }

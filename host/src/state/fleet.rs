@@ -26,6 +26,12 @@ pub struct FleetHost {
     pub heartbeat_ms: i64,
     /// The release of the rules it runs under: `VERSION sha256:…`.
     pub release: String,
+    /// SHA-256 (hex) of its admin API read credential: while the host is
+    /// a member, that credential reads on every host of the fleet.
+    pub admin_digest: String,
+    /// When it left the fleet (drained at a stop), ms since the epoch;
+    /// `None` while it serves.
+    pub left_ms: Option<i64>,
 }
 
 /// One record of a host's chain, as indexed in the database.
@@ -82,6 +88,11 @@ pub trait FleetRegistry: Send + Sync {
 
     /// Every host that ever published itself.
     async fn hosts(&self) -> Result<Vec<FleetHost>, StateError>;
+
+    /// Host `host` left the fleet (a drained stop): no balancer should
+    /// send it requests and its admin credential no longer reads
+    /// elsewhere, until it publishes itself again.
+    async fn leave(&self, host: &str) -> Result<(), StateError>;
 
     /// The highest record seq `host` published.
     async fn published_seq(&self, host: &str) -> Result<i64, StateError>;

@@ -11,6 +11,7 @@
 mod bounded;
 mod fleet;
 mod postgres;
+mod serving;
 mod sqlite;
 mod types;
 
@@ -19,6 +20,7 @@ use std::path::PathBuf;
 pub(crate) use bounded::Bounded;
 pub use fleet::{FleetHost, FleetRegistry, IndexedRecord, PublishedCheckpoint};
 pub use postgres::{PostgresConfig, PostgresState};
+pub use serving::{PublishedKey, doc};
 pub use sqlite::SqliteState;
 pub use types::{
     Approval, ApprovalBinding, ApprovalStatus, CallUse, Decided, LimitHit, NewApproval, Proposal,
@@ -249,4 +251,30 @@ pub trait SharedState: Send + Sync + std::fmt::Debug {
     async fn leave_slots_of(&self, _owner: &str) -> Result<u64, StateError> {
         Ok(0)
     }
+
+    /// Publish a host's token public key (kept if published before).
+    async fn publish_token_key(&self, key: &PublishedKey) -> Result<(), StateError>;
+
+    /// One published token key, by key id.
+    async fn token_key(&self, kid: &str) -> Result<Option<PublishedKey>, StateError>;
+
+    /// Every published token key.
+    async fn token_keys(&self) -> Result<Vec<PublishedKey>, StateError>;
+
+    /// Store a shared document (replacing one of the same kind and id),
+    /// kept until `expires_ms`.
+    async fn put_doc(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        expires_ms: i64,
+    ) -> Result<(), StateError>;
+
+    /// A shared document, unless it expired.
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError>;
+
+    /// Remove a shared document and return it (unless it expired): once,
+    /// across every host.
+    async fn take_doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError>;
 }

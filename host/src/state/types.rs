@@ -27,6 +27,11 @@ pub struct StopState {
     pub plugins: BTreeMap<String, Stopped>,
     /// Revoked task tokens, by token id.
     pub tokens: BTreeMap<String, Stopped>,
+    /// Token keys rotated out, by key id: tokens they signed before then
+    /// still verify until they expire.
+    pub retired_keys: BTreeMap<String, Stopped>,
+    /// Token keys revoked, by key id: nothing they signed verifies.
+    pub revoked_keys: BTreeMap<String, Stopped>,
 }
 
 /// What a stop button acts on.
@@ -38,6 +43,10 @@ pub enum StopTarget {
     Agent(String),
     /// One plugin.
     Plugin(String),
+    /// A host's token key, rotated out (by key id).
+    RetireKey(String),
+    /// A host's token key, revoked (by key id).
+    RevokeKey(String),
 }
 
 impl StopTarget {
@@ -47,6 +56,8 @@ impl StopTarget {
             Self::Halt => ("halt", ""),
             Self::Agent(a) => ("agent", a),
             Self::Plugin(p) => ("plugin", p),
+            Self::RetireKey(k) => ("key-retired", k),
+            Self::RevokeKey(k) => ("key-revoked", k),
         }
     }
 }

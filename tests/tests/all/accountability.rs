@@ -3,8 +3,7 @@
 //! and halt from another process cancelling a call in flight.
 
 use serde_json::{Value, json};
-use warrant::authz::{Refusal, TaskToken, TokenKey};
-use warrant::keys::read_key_file;
+use warrant::authz::{Refusal, TaskToken};
 use warrant::{CallError, CallRequest, CallResponse, Host};
 use warrant_tests::{Fixture, PluginSpec};
 
@@ -82,10 +81,6 @@ pub(crate) fn refusal(r: &CallResponse) -> &Refusal {
     }
 }
 
-fn token_key(fx: &Fixture) -> TokenKey {
-    TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap()
-}
-
 #[tokio::test]
 async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
     let fx = soc("1s").await;
@@ -103,22 +98,26 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
         .is_ok()
     );
 
-    let key = token_key(&fx);
+    let (key, iss) = fx.token_signer();
     let now = chrono::Utc::now().timestamp();
     let mk = |nbf: i64, exp: i64| {
-        key.encode(&TaskToken {
-            id: format!("tok-test-{nbf}"),
-            agent: "triage-bot".into(),
-            task: "INC-1".into(),
-            tools: vec!["ioc-extract.*".into()],
-            iat: nbf,
-            nbf,
-            exp,
-            by: Some("carol".into()),
-            aud: None,
-            via: None,
-            cnf: None,
-        })
+        key.encode(
+            &TaskToken {
+                id: format!("tok-test-{nbf}"),
+                agent: "triage-bot".into(),
+                task: "INC-1".into(),
+                tools: vec!["ioc-extract.*".into()],
+                iat: nbf,
+                nbf,
+                exp,
+                by: Some("carol".into()),
+                aud: None,
+                via: None,
+                cnf: None,
+                kid: None,
+            },
+            &iss,
+        )
     };
     let r = call(
         &host,
@@ -158,28 +157,29 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
     );
 
     // A token for one agent never works for another: the agent is signed.
-    let (payload, sig) = good.rsplit_once('.').unwrap();
-    let claims: Value = {
-        use base64::Engine as _;
-        serde_json::from_slice(
-            &base64::engine::general_purpose::URL_SAFE_NO_PAD
-                .decode(payload.trim_start_matches("wt1."))
-                .unwrap(),
-        )
-        .unwrap()
-    };
-    let mut other = claims.clone();
-    other["agent"] = json!("intel-bot");
-    let forged = {
-        use base64::Engine as _;
-        format!(
-            "wt1.{}.{sig}",
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(other.to_string())
-        )
-    };
+    let mut parts = good.split('.');
+    let (head, payload, sig) = (
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+        parts.next().unwrap(),
+    );
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut claims: Value = serde_json::from_slice(&b64.decode(payload).unwrap()).unwrap();
+    claims["sub"] = json!("intel-bot");
+    claims["client_id"] = json!("intel-bot");
+    let forged = format!("{head}.{}.{sig}", b64.encode(claims.to_string()));
     let r = call(&host, &forged, "ioc-extract.extract", json!({"text": "x"})).await;
     assert_eq!(refusal(&r).layer(), "token");
-    // Nor does a token from another host's key.
+    assert!(
+        refusal(&r)
+            .to_string()
+            .contains("signature does not verify"),
+        "{:?}",
+        r.outcome
+    );
+    // Nor does a token from another host's key, which no host here
+    // published.
     let stranger = Fixture::builder()
         .agent("triage-bot", &["ioc-extract.*"])
         .build()
@@ -189,7 +189,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
     assert!(
         refusal(&r)
             .to_string()
-            .contains("signature does not verify"),
+            .contains("which no host of this fleet published"),
         "{:?}",
         r.outcome
     );
@@ -216,7 +216,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
         &[
             "token",
             "revoke",
-            claims["id"].as_str().unwrap(),
+            claims["jti"].as_str().unwrap(),
             "--reason",
             "laptop stolen",
         ],
@@ -226,7 +226,7 @@ async fn tokens_are_checked_for_time_revocation_agent_and_scope() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let id = claims["id"].as_str().unwrap().to_owned();
+    let id = claims["jti"].as_str().unwrap().to_owned();
     seen(&host, "the revocation", |s| s.tokens.contains_key(&id)).await;
     let r = call(&host, &good, "ioc-extract.extract", json!({"text": "x"})).await;
     assert!(

@@ -84,6 +84,13 @@ async fn story(fx: &Fixture) -> Host {
         .await
         .is_err()
     );
+    // A token whose signature was altered: refused, yet in the story of
+    // the task it claims, marked claimed.
+    let (head, sig) = t.rsplit_once('.').unwrap();
+    let flip = if sig.starts_with('A') { 'B' } else { 'A' };
+    let forged = format!("{head}.{flip}{}", &sig[1..]);
+    let r = call(&host, &forged, "adversary.echo", json!({}), "forged").await;
+    assert!(r.is_err());
     assert!(
         call(&host, &t, "adversary.panic", json!({}), "crash")
             .await
@@ -293,6 +300,7 @@ async fn the_timeline_of_a_task_tells_the_whole_story() {
         "cancelled",
         "agent owner triage-bot-owner",
         "signed by test-publisher",
+        "the token did not verify: it claimed task INC-2026-0777, agent triage-bot",
     ] {
         assert!(text.contains(needle), "{needle:?} not in timeline:\n{text}");
     }

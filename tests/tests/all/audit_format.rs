@@ -9,7 +9,7 @@ use std::path::Path;
 
 use warrant::audit::{Event, FORMAT_VERSION, GENESIS, Record, is_operator_kind};
 
-use crate::audit_samples::samples;
+use crate::audit_samples::{claimed_refusal, samples};
 
 const MAC_KEY: &[u8] = b"warrant audit golden test key -- not a secret";
 #[test]
@@ -69,6 +69,38 @@ fn every_record_kind_matches_its_golden_record_byte_for_byte() {
         assert_eq!(back.compute_hash(), back.hash);
         assert_eq!(back.compute_mac(MAC_KEY), back.mac);
     }
+    // A refusal before the token verified, continuing the chain: what the
+    // token claimed is in `claimed`, never in `task`, `agent` or
+    // `token_id`, and the record is in the story of the task it named.
+    let e = claimed_refusal();
+    let r = Record::seal(
+        samples.len() as u64 + 1,
+        "2026-12-01T12:00:00.000Z",
+        Some("host-0a1b2c3d4e5f6789"),
+        &prev,
+        &e,
+        MAC_KEY,
+    );
+    let line = r.line() + "\n";
+    let path = dir.join("call.decided.claimed.jsonl");
+    if bless {
+        std::fs::write(&path, &line).unwrap();
+        return;
+    }
+    let golden = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(line, golden, "the serialised form of `claimed` changed");
+    let back: Record = serde_json::from_str(&golden).unwrap();
+    assert!(back.data.get("task").is_none() && back.data.get("agent").is_none());
+    assert_eq!(back.data["claimed"]["task"], "INC-2026-0042");
+    let ev = back.event().unwrap();
+    assert_eq!(ev.task(), Some("INC-2026-0042"));
+    assert_eq!(
+        ev.agent(),
+        None,
+        "a claimed agent is not the record's agent"
+    );
+    assert_eq!(back.compute_hash(), back.hash);
+    assert_eq!(back.compute_mac(MAC_KEY), back.mac);
 }
 
 #[test]

@@ -58,15 +58,16 @@ fn back(f: &ActionForm) -> Redirect {
     Redirect::to(to)
 }
 
-fn done(
+async fn done(
     s: &AppState,
     headers: &HeaderMap,
     f: &ActionForm,
     r: Result<String, OperatorError>,
+    until_s: i64,
 ) -> Response {
     match r {
         Ok(message) => {
-            flash(s, headers, message);
+            flash(s, headers, message, until_s).await;
             back(f).into_response()
         }
         Err(e) => refusal(status_of(&e), &format!("refused: {e}")),
@@ -108,7 +109,7 @@ async fn decide(
             x.shown_status(crate::state::now_ms())
         )
     });
-    done(&s, &headers, &f, r)
+    done(&s, &headers, &f, r, a.session.not_after).await
 }
 
 async fn press(s: &AppState, headers: &HeaderMap, f: &ActionForm, stop: Stop) -> Response {
@@ -124,7 +125,7 @@ async fn press(s: &AppState, headers: &HeaderMap, f: &ActionForm, stop: Stop) ->
         .stop(&stop, &signed)
         .await
         .map(|changed| stop.outcome(changed));
-    done(s, headers, f, r)
+    done(s, headers, f, r, a.session.not_after).await
 }
 
 async fn host_button(

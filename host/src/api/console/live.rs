@@ -66,7 +66,7 @@ pub(crate) async fn events(State(s): State<AppState>, headers: HeaderMap) -> Res
             loop {
                 tokio::time::sleep(EVERY).await;
                 // A session that ended gets no more news.
-                s.host.operator().session(&session).await?;
+                s.host.operator().session(&session, None).await?;
                 let now = fingerprint(&s).await;
                 if now != last {
                     let ev = Event::default().event("change").data(now.clone());

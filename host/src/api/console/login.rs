@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::api::app::AppState;
 use crate::api::console::layout::bare_with;
-use crate::api::console::oidc::{self, PENDING_FOR};
+use crate::api::console::oidc;
 use crate::api::console::{end_cookie, post_auth, refusal, same_origin, start_cookie};
 use crate::api::operator_api::status_of;
 use crate::keys::sha256_hex;
@@ -60,8 +60,16 @@ struct LinkForm {
 /// The session cookie and the way into the console. A meta refresh, not a
 /// redirect: the navigation then starts on this site, so the SameSite=Strict
 /// cookie goes with it.
-fn logged_in(s: &AppState, session: &Session) -> Response {
-    let cookie = start_cookie(s, session);
+async fn logged_in(s: &AppState, session: &Session, key: &ed25519_dalek::SigningKey) -> Response {
+    let cookie = match start_cookie(s, session, key).await {
+        Ok(c) => c,
+        Err(e) => {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("login refused: the session cannot be kept in the shared state: {e}"),
+            );
+        }
+    };
     (
         [(header::SET_COOKIE, cookie)],
         bare_with(
@@ -91,8 +99,13 @@ async fn link(
         Ok(g) => g,
         Err(why) => return refusal(StatusCode::BAD_REQUEST, &format!("login refused: {why}")),
     };
-    match s.host.operator().open_link_session(&login, key).await {
-        Ok(session) => logged_in(&s, &session),
+    match s
+        .host
+        .operator()
+        .open_link_session(&login, key.clone())
+        .await
+    {
+        Ok(session) => logged_in(&s, &session, &key).await,
         Err(e) => refusal(status_of(&e), &format!("login refused: {e}")),
     }
 }
@@ -115,7 +128,7 @@ async fn logout(
         .operator()
         .close_session(&a.session.id, "logged out")
         .await;
-    let cookie = end_cookie(&s, &headers);
+    let cookie = end_cookie(&s, &headers).await;
     (
         [(header::SET_COOKIE, cookie)],
         bare_with(
@@ -161,9 +174,12 @@ async fn oidc_start(State(s): State<AppState>, headers: HeaderMap) -> Response {
     let uri = redirect_uri(&s, &headers);
     match oidc::start(&o, &tls, uri, sha256_hex(browser.as_bytes())).await {
         Ok((url, state, pending)) => {
-            let mut p = s.console.pending.lock().unwrap_or_else(|p| p.into_inner());
-            p.retain(|_, x| x.started.elapsed() < PENDING_FOR);
-            p.insert(state, pending);
+            if let Err(e) = super::shared::put_login(&s, &state, &browser, &pending).await {
+                return refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &format!("the login cannot be kept in the shared state: {e}"),
+                );
+            }
             let secure = if s.console.tls { "; Secure" } else { "" };
             let cookie = format!(
                 "{LOGIN_COOKIE}={browser}; HttpOnly; SameSite=Lax; Path=/console/oidc; Max-Age=600{secure}"
@@ -203,14 +219,8 @@ async fn oidc_callback(
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return refusal(StatusCode::BAD_REQUEST, "login refused: no code or state");
     };
-    let pending = {
-        let mut p = s.console.pending.lock().unwrap_or_else(|p| p.into_inner());
-        p.remove(&state)
-    };
-    let browser = super::cookie_named(&headers, LOGIN_COOKIE).map(|v| sha256_hex(v.as_bytes()));
-    let Some(pending) = pending.filter(|p| {
-        p.started.elapsed() < PENDING_FOR && browser.as_deref() == Some(p.browser.as_str())
-    }) else {
+    let browser = super::cookie_named(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let Some(pending) = super::shared::take_login(&s, &state, &browser).await else {
         return refusal(
             StatusCode::UNAUTHORIZED,
             "login refused: this login was not started in this browser, was used, or took over 10 minutes",
@@ -227,10 +237,10 @@ async fn oidc_callback(
     match s
         .host
         .operator()
-        .open_oidc_session(verified, pending.key)
+        .open_oidc_session(verified, pending.key.clone())
         .await
     {
-        Ok(session) => logged_in(&s, &session),
+        Ok(session) => logged_in(&s, &session, &pending.key).await,
         Err(e) => refusal(StatusCode::FORBIDDEN, &format!("login refused: {e}")),
     }
 }

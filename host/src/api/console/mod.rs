@@ -12,7 +12,8 @@
 //! offline.
 //!
 //! Sessions live in an HttpOnly, SameSite=Strict cookie (Secure over TLS)
-//! that names server-side state; every state-changing request must come
+//! that names state kept in the shared state (`shared`: any host of a
+//! fleet serves it, a restart keeps it, a logout ends it everywhere); every state-changing request must come
 //! from this console's own origin and carry the session's CSRF token; every
 //! page is sent with a strict Content-Security-Policy (no inline script).
 //!
@@ -25,6 +26,7 @@ mod layout;
 mod live;
 mod login;
 mod oidc;
+mod shared;
 mod timeline;
 
 use axum::Router;
@@ -34,9 +36,8 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
-use crate::api::app::{AppState, CookieSession};
+use crate::api::app::AppState;
 use crate::api::security::same_secret;
-use crate::keys::sha256_hex;
 use crate::operator::Session;
 use crate::vocab::random_id;
 
@@ -136,26 +137,19 @@ pub(crate) async fn authed(s: &AppState, headers: &HeaderMap) -> Option<Authed> 
 }
 
 async fn authed_taking(s: &AppState, headers: &HeaderMap, take: bool) -> Option<Authed> {
-    let key = sha256_hex(cookie_value(headers)?.as_bytes());
-    let found = {
-        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
-        cookies.get_mut(&key).map(|c| {
-            let out = c.clone();
-            if take {
-                c.flash = None;
-            }
-            out
-        })
-    }?;
-    let Some(session) = s.host.operator().session(&found.session).await else {
-        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
-        cookies.remove(&key);
+    let value = cookie_value(headers)?;
+    let (found, key) = shared::cookie(s, &value).await?;
+    let Some(session) = s.host.operator().session(&found.session, Some(key)).await else {
+        shared::drop_cookie(s, &value).await;
         return None;
     };
+    if take && found.flash.is_some() {
+        shared::set_flash(s, &value, None, session.not_after).await;
+    }
     Some(Authed {
-        session,
-        csrf: found.csrf,
+        csrf: shared::csrf_of(&value),
         flash: found.flash,
+        session,
     })
 }
 
@@ -225,40 +219,38 @@ fn origin_refusal(s: &AppState, headers: &HeaderMap) -> Option<String> {
     })
 }
 
-/// Start a cookie session for `session`; returns the `Set-Cookie` value.
-pub(crate) fn start_cookie(s: &AppState, session: &Session) -> String {
+/// Start a cookie session for `session`, whose key is `key`; returns the
+/// `Set-Cookie` value.
+///
+/// # Errors
+///
+/// When the shared state cannot keep it.
+pub(crate) async fn start_cookie(
+    s: &AppState,
+    session: &Session,
+    key: &ed25519_dalek::SigningKey,
+) -> Result<String, crate::state::StateError> {
     let value = random_id("c", 32)[2..].to_owned();
-    let csrf = random_id("x", 24)[2..].to_owned();
-    let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
-    cookies.insert(
-        sha256_hex(value.as_bytes()),
-        CookieSession {
-            session: session.id.clone(),
-            csrf,
-            flash: None,
-        },
-    );
+    shared::put_cookie(s, &value, &session.id, key, session.not_after).await?;
     let age = (session.not_after - chrono::Utc::now().timestamp()).max(0);
     let secure = if s.console.tls { "; Secure" } else { "" };
-    format!("{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={age}{secure}")
+    Ok(format!(
+        "{COOKIE}={value}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={age}{secure}"
+    ))
 }
 
 /// Forget the request's cookie session; returns the clearing `Set-Cookie`.
-pub(crate) fn end_cookie(s: &AppState, headers: &HeaderMap) -> String {
+pub(crate) async fn end_cookie(s: &AppState, headers: &HeaderMap) -> String {
     if let Some(v) = cookie_value(headers) {
-        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
-        cookies.remove(&sha256_hex(v.as_bytes()));
+        shared::drop_cookie(s, &v).await;
     }
     format!("{COOKIE}=; HttpOnly; SameSite=Strict; Path=/console; Max-Age=0")
 }
 
 /// Leave a message for the next page this cookie loads.
-pub(crate) fn flash(s: &AppState, headers: &HeaderMap, message: String) {
+pub(crate) async fn flash(s: &AppState, headers: &HeaderMap, message: String, until_s: i64) {
     if let Some(v) = cookie_value(headers) {
-        let mut cookies = s.console.cookies.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = cookies.get_mut(&sha256_hex(v.as_bytes())) {
-            c.flash = Some(message);
-        }
+        shared::set_flash(s, &v, Some(message), until_s).await;
     }
 }
 

@@ -6,7 +6,7 @@
 //! nonce) before the identity is mapped to an operator of `warrant.toml`.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64URL;
@@ -102,7 +102,6 @@ pub(crate) async fn start(
         key,
         redirect_uri,
         browser,
-        started: Instant::now(),
     };
     Ok((url, state, pending))
 }

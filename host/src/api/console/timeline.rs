@@ -184,6 +184,8 @@ fn what(r: &Record) -> Markup {
                 small { "token " (w.token_id.as_deref().unwrap_or("-")) "; owner " (w.agent_owner.as_deref().unwrap_or("-"))
                     "; model " (w.model.as_deref().unwrap_or("-")) "; plugin " (w.plugin_version.as_deref().unwrap_or("-"))
                     " signed by " (w.signer.as_deref().unwrap_or("-")) }
+                @if let Some(c) = &w.claimed { br; small.claimed { "the token did not verify: it claimed task " (c.task)
+                    ", agent " (c.agent.as_deref().unwrap_or("-")) ", token " (c.token_id.as_deref().unwrap_or("-")) " (not believed)" } }
                 @if let Some(p) = &d.prompt { br; small.prompt { "prompt: " (p) } }
                 @if let Some(a) = &d.approval { br; "under approval " (a.id) " by " strong.approver { (a.approver) } }
             }

@@ -68,4 +68,23 @@ pub struct Attribution {
     /// format 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub release: Option<crate::governance::ReleaseRef>,
+    /// What a credential that did not verify claimed — the task, agent
+    /// and token id it names, as written in it and never believed (from
+    /// format 8): a failed attempt stays in the story of the task it
+    /// named. `task`, `agent` and `token_id` above are only ever verified.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed: Option<Claimed>,
+}
+
+/// What an unverified credential names of itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Claimed {
+    /// The task it names.
+    pub task: String,
+    /// The agent it names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// Its token id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_id: Option<String>,
 }

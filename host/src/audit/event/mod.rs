@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::keys::{ActionKind, SignedAction};
 
-pub use attribution::Attribution;
+pub use attribution::{Attribution, Claimed};
 pub use call::{
     ApprovalRef, CallCompleted, CallDecided, CallInterrupted, Decision, DecisionResult,
     PolicyShadow, PolicySide,
@@ -226,7 +226,13 @@ impl Event {
             Self::TokenIssued(t) => Some(&t.task),
             Self::TokenExchanged(t) => Some(&t.task),
             Self::ExchangeRefused(r) => r.task.as_deref(),
-            _ => self.attribution().and_then(|a| a.task.as_deref()),
+            // A refused attempt whose credential did not verify: the task
+            // it claimed (marked `claimed` in the record).
+            _ => self.attribution().and_then(|a| {
+                a.task
+                    .as_deref()
+                    .or_else(|| a.claimed.as_ref().map(|c| c.task.as_str()))
+            }),
         }
     }
 

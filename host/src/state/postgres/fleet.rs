@@ -98,13 +98,13 @@ impl FleetRegistry for PostgresState {
     async fn heartbeat(&self, h: &FleetHost) -> Result<(), StateError> {
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO fleet_hosts (host, version, checkpoint_key, audit_dir, plugins, started, heartbeat, release)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+            "INSERT INTO fleet_hosts (host, version, checkpoint_key, audit_dir, plugins, started, heartbeat, release, admin_digest, left_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)
              ON CONFLICT (host) DO UPDATE SET version = excluded.version,
                checkpoint_key = excluded.checkpoint_key, audit_dir = excluded.audit_dir,
                plugins = excluded.plugins, started = excluded.started, heartbeat = excluded.heartbeat,
-               release = excluded.release",
-            &[&h.host, &h.version, &h.checkpoint_key, &h.audit_dir, &h.plugins, &h.started_ms, &h.heartbeat_ms, &h.release],
+               release = excluded.release, admin_digest = excluded.admin_digest, left_at = NULL",
+            &[&h.host, &h.version, &h.checkpoint_key, &h.audit_dir, &h.plugins, &h.started_ms, &h.heartbeat_ms, &h.release, &h.admin_digest],
         )
         .await
         .map_err(|e| self.err(e))?;
@@ -151,7 +151,7 @@ impl FleetRegistry for PostgresState {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT host, version, checkpoint_key, audit_dir, plugins, started, heartbeat, release FROM fleet_hosts ORDER BY host",
+                "SELECT host, version, checkpoint_key, audit_dir, plugins, started, heartbeat, release, admin_digest, left_at FROM fleet_hosts ORDER BY host",
                 &[],
             )
             .await
@@ -167,8 +167,21 @@ impl FleetRegistry for PostgresState {
                 started_ms: r.get(5),
                 heartbeat_ms: r.get(6),
                 release: r.get(7),
+                admin_digest: r.get(8),
+                left_ms: r.get(9),
             })
             .collect())
+    }
+
+    async fn leave(&self, host: &str) -> Result<(), StateError> {
+        let c = self.client().await?;
+        c.execute(
+            "UPDATE fleet_hosts SET left_at = $2 WHERE host = $1",
+            &[&host, &now_ms()],
+        )
+        .await
+        .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     async fn published_seq(&self, host: &str) -> Result<i64, StateError> {

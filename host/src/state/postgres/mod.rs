@@ -11,6 +11,7 @@ mod fleet;
 mod rates;
 mod releases;
 mod schema;
+mod serving;
 mod tables;
 mod uses;
 

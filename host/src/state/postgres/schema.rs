@@ -164,6 +164,29 @@ CREATE TABLE release_proposals (
     at BIGINT NOT NULL
 );
 ",
+    // 6: any host serves any request — the hosts' token public keys;
+    // shared documents (MCP and console sessions, logins under way,
+    // held calls' tasks); the fleet's admin credentials and hosts that
+    // left; each record shipped whole.
+    r"
+CREATE TABLE token_keys (
+    kid TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    created BIGINT NOT NULL
+);
+CREATE TABLE shared_docs (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires BIGINT NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX shared_docs_expires ON shared_docs (kind, expires);
+ALTER TABLE fleet_hosts ADD COLUMN admin_digest TEXT NOT NULL DEFAULT '';
+ALTER TABLE fleet_hosts ADD COLUMN left_at BIGINT;
+ALTER TABLE fleet_records ADD COLUMN line TEXT;
+",
 ];
 
 /// The key of the advisory lock migrations hold.

@@ -5,9 +5,9 @@
 
 use super::{CHANNEL, PostgresState};
 use crate::state::{
-    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, RateRule, SharedState,
-    StateError, StopState, StopTarget, Stopped, StoredRelease, TaskHistory, Usage, UsageScope,
-    UseHit, UseLimit, VersionMark, now_ms,
+    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, PublishedKey, RateRule,
+    SharedState, StateError, StopState, StopTarget, Stopped, StoredRelease, TaskHistory, Usage,
+    UsageScope, UseHit, UseLimit, VersionMark, now_ms,
 };
 use crate::vocab::Version;
 
@@ -65,6 +65,12 @@ impl SharedState for PostgresState {
                 }
                 "plugin" => {
                     state.plugins.insert(r.get(1), stopped);
+                }
+                "key-retired" => {
+                    state.retired_keys.insert(r.get(1), stopped);
+                }
+                "key-revoked" => {
+                    state.revoked_keys.insert(r.get(1), stopped);
                 }
                 _ => {}
             }
@@ -353,5 +359,29 @@ impl SharedState for PostgresState {
         c.execute("DELETE FROM inflight_slots WHERE owner = $1", &[&owner])
             .await
             .map_err(|e| self.err(e))
+    }
+
+    async fn publish_token_key(&self, key: &PublishedKey) -> Result<(), StateError> {
+        self.write_token_key(key).await
+    }
+
+    async fn token_key(&self, kid: &str) -> Result<Option<PublishedKey>, StateError> {
+        self.read_token_key(kid).await
+    }
+
+    async fn token_keys(&self) -> Result<Vec<PublishedKey>, StateError> {
+        self.read_token_keys().await
+    }
+
+    async fn put_doc(&self, kind: &str, id: &str, body: &str, exp: i64) -> Result<(), StateError> {
+        self.write_doc(kind, id, body, exp).await
+    }
+
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
+        self.read_doc(kind, id).await
+    }
+
+    async fn take_doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
+        self.remove_doc(kind, id).await
     }
 }

@@ -6,6 +6,7 @@
 mod approvals;
 mod releases;
 mod schema;
+mod serving;
 mod stops;
 mod uses;
 mod versions;
@@ -19,9 +20,9 @@ use std::time::Duration;
 use rusqlite::{Connection, params};
 
 use super::{
-    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, Proposal, RateRule,
-    SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage, UsageScope,
-    UseHit, UseLimit, VersionMark, now_ms,
+    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, Proposal, PublishedKey,
+    RateRule, SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage,
+    UsageScope, UseHit, UseLimit, VersionMark, now_ms,
 };
 
 /// Shared state in one SQLite database file.
@@ -325,5 +326,35 @@ impl SharedState for SqliteState {
             .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
             .map_err(|e| self.err(e))?;
         Ok(row.map_or((0, None), |(id, by)| (id as u64, Some(by))))
+    }
+
+    async fn publish_token_key(&self, key: &PublishedKey) -> Result<(), StateError> {
+        self.write_token_key(key)
+    }
+
+    async fn token_key(&self, kid: &str) -> Result<Option<PublishedKey>, StateError> {
+        self.read_token_key(kid)
+    }
+
+    async fn token_keys(&self) -> Result<Vec<PublishedKey>, StateError> {
+        self.read_token_keys()
+    }
+
+    async fn put_doc(
+        &self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        expires_ms: i64,
+    ) -> Result<(), StateError> {
+        self.write_doc(kind, id, body, expires_ms)
+    }
+
+    async fn doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
+        self.read_doc(kind, id)
+    }
+
+    async fn take_doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
+        self.remove_doc(kind, id)
     }
 }

@@ -119,6 +119,24 @@ CREATE TABLE IF NOT EXISTS release_proposals (
     at INTEGER NOT NULL
 );
 ",
+    // 6: any host serves any request — token public keys, and shared
+    // documents (MCP and console sessions, logins under way, tasks).
+    r"
+CREATE TABLE IF NOT EXISTS token_keys (
+    kid TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    created INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shared_docs (
+    kind TEXT NOT NULL,
+    id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    expires INTEGER NOT NULL,
+    PRIMARY KEY (kind, id)
+);
+CREATE INDEX IF NOT EXISTS shared_docs_expires ON shared_docs (kind, expires);
+",
 ];
 
 /// Bring the database to the current schema, one transaction per step

@@ -74,6 +74,12 @@ impl SqliteState {
                 "plugin" => {
                     state.plugins.insert(target, stopped);
                 }
+                "key-retired" => {
+                    state.retired_keys.insert(target, stopped);
+                }
+                "key-revoked" => {
+                    state.revoked_keys.insert(target, stopped);
+                }
                 _ => {}
             }
         }

@@ -66,7 +66,7 @@ pub async fn inject(
                 // Revoke one agent's token and issue it a new one.
                 let i = (turn as usize / 5) % 8;
                 let old = tokens.get(i);
-                if let Ok(t) = host.loaded().authz.token_key().decode(&old) {
+                if let Ok(t) = host.loaded().authz.token_claims(&old).await {
                     let signed = fx.sign("carol", ActionKind::Revoke, &t.id, "soak");
                     let _ = fx
                         .admin()

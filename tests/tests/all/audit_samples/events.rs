@@ -2,10 +2,10 @@
 
 use warrant::audit::Event;
 use warrant::audit::event::{
-    ApprovalRef, ApprovalRequested, AuditRecovered, CallCompleted, CallDecided, CallInterrupted,
-    ConfigApplied, ConfigRefused, ConfigReloaded, CredentialRef, Decision, DecisionResult,
-    ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused, PolicyShadow, PolicySide,
-    TokenExchanged, TokenIssued, VersionReset,
+    ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted, CallDecided,
+    CallInterrupted, Claimed, ConfigApplied, ConfigRefused, ConfigReloaded, CredentialRef,
+    Decision, DecisionResult, ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused,
+    PolicyShadow, PolicySide, TokenExchanged, TokenIssued, VersionReset,
 };
 use warrant::capability::CapabilityUse;
 use warrant::capability::http::HttpUse;
@@ -237,4 +237,38 @@ pub(crate) fn samples() -> Vec<Event> {
         Event::SessionOpened(session(None)),
         Event::SessionClosed(session(Some("logged out"))),
     ]
+}
+
+/// A call refused before its token verified: the task, agent and token id
+/// the token claimed, never believed (`claimed`, format 8). The golden
+/// `call.decided.claimed.jsonl` continues the chain of `samples()`.
+pub(crate) fn claimed_refusal() -> Event {
+    Event::CallDecided(Box::new(CallDecided {
+        degraded: None,
+        who: Attribution {
+            release: Some(release()),
+            call_id: Some("call-0a1b2c3d-8".into()),
+            channel: Some("http".into()),
+            tool: Some("case-note.append".into()),
+            claimed: Some(Claimed {
+                task: "INC-2026-0042".into(),
+                agent: Some("triage-bot".into()),
+                token_id: Some("tok-ffeeddccbbaa99887766".into()),
+            }),
+            ..Attribution::default()
+        },
+        input_digest: DIGEST.into(),
+        input_size: 64,
+        args: None,
+        prompt: None,
+        context: None,
+        decision: Decision {
+            result: DecisionResult::Deny,
+            layer: "token".into(),
+            policies: vec![],
+            reason: "the token is signed by key wtk-5f1d0c3a9e7b2d48, which no host of this fleet published (a token of another fleet, or forged)".into(),
+        },
+        approval: None,
+        approval_id: None,
+    }))
 }

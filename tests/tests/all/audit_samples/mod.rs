@@ -3,7 +3,7 @@
 
 mod events;
 
-pub(crate) use events::samples;
+pub(crate) use events::{claimed_refusal, samples};
 
 use warrant::audit::event::{
     ApprovalDecided, Attribution, ConsoleSession, CredentialRef, OperatorAction,
@@ -109,6 +109,7 @@ fn who() -> Attribution {
         signer: Some("example-secops-2026".into()),
         action_owner: Some("soc-tier2".into()),
         impact: Some(Impact::High),
+        claimed: None,
     }
 }
 

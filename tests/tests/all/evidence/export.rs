@@ -75,6 +75,12 @@ async fn a_tasks_evidence_verifies_with_public_keys_only_and_tampering_is_named(
     )
     .await;
     assert!(r.outcome.is_ok(), "{:?}", r.outcome);
+    // An attempt with an altered token: in the evidence, as claimed.
+    let (head, sig) = t.rsplit_once('.').unwrap();
+    let flip = if sig.starts_with('A') { 'B' } else { 'A' };
+    let forged = format!("{head}.{flip}{}", &sig[1..]);
+    let r = call(&host, &forged, "ioc-extract.extract", json!({"text": "x"})).await;
+    assert!(r.outcome.is_err());
     let note = json!({"case_id": TASK, "note": "Blocked 203.0.113.45"});
     let held = call(&host, &t, "case-note.append", note.clone()).await;
     let Err(CallError::Refused(Refusal::PendingApproval { approval_id, .. })) = held.outcome else {
@@ -141,6 +147,7 @@ async fn a_tasks_evidence_verifies_with_public_keys_only_and_tampering_is_named(
     for says in [
         "VERIFIED",
         &format!("record(s) of task {TASK} on 1 host(s)"),
+        "1 refused attempt(s) among them whose token did not verify",
         &format!("witnessed by {WITNESS}"),
         "approval.approved",
         "signed by dave",

@@ -51,6 +51,22 @@ async fn a_tasks_story_across_hosts_and_every_chain_checked_against_what_it_publ
         let (st, body) = call(base, t, "ioc-extract.extract", json!({"text": ip})).await;
         assert_eq!(st, 200, "{body}");
     }
+    // A token altered on its way: refused, and in the task's story as
+    // what it claimed.
+    let (head, sig) = tb.rsplit_once('.').unwrap();
+    let forged = format!(
+        "{head}.{}{}",
+        if sig.starts_with('A') { 'B' } else { 'A' },
+        &sig[1..]
+    );
+    let (st, body) = call(
+        &b.base,
+        &forged,
+        "ioc-extract.extract",
+        json!({"text": "x"}),
+    )
+    .await;
+    assert_eq!(st, 401, "{body}");
     let (ok, status) = cli(&fx, &ca, &["fleet", "status"]);
     assert!(ok, "{status}");
     assert!(
@@ -72,14 +88,18 @@ async fn a_tasks_story_across_hosts_and_every_chain_checked_against_what_it_publ
     assert!(ok, "{story}");
     assert!(story.contains("across 2 host(s)"), "{story}");
     let calls: Vec<&str> = story.lines().filter(|l| l.contains(" CALL ")).collect();
-    assert_eq!(calls.len(), 3, "{story}");
+    assert_eq!(calls.len(), 4, "{story}");
+    assert!(
+        story.contains("the token did not verify: it claimed task INC-9, agent triage-bot"),
+        "{story}"
+    );
     let hosts: Vec<&str> = calls
         .iter()
         .map(|l| l.split_whitespace().next().unwrap())
         .collect();
     assert_eq!(
         hosts,
-        [ha.as_str(), hb.as_str(), ha.as_str()],
+        [ha.as_str(), hb.as_str(), ha.as_str(), hb.as_str()],
         "in time order across hosts: {story}"
     );
 

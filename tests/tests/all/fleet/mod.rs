@@ -5,7 +5,12 @@
 //! operator nonces.
 
 mod audit;
+mod balanced;
+mod console;
 mod degraded;
+mod deploy;
+pub(crate) mod lb;
+mod load;
 pub(crate) mod shared;
 
 use std::io::BufRead as _;
@@ -31,10 +36,33 @@ impl Member {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait until it has stopped.
+    pub(crate) fn wait(&mut self) -> std::process::ExitStatus {
+        self.child.wait().unwrap()
+    }
+
+    /// Ask it to stop (SIGTERM) and wait until it has: drained, its chain
+    /// flushed and shipped, the fleet left.
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        self.child.wait().unwrap()
+    }
 }
 
 impl Drop for Member {
     fn drop(&mut self) {
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let _ = Command::new("kill")
             .arg("-TERM")
             .arg(self.child.id().to_string())
@@ -62,10 +90,16 @@ pub(crate) fn member_config(fx: &Fixture, url: &str, name: &str) -> PathBuf {
 }
 
 /// Start `warrant serve` with `config`.
-#[allow(clippy::zombie_processes)]
 pub(crate) fn start(config: PathBuf) -> Member {
+    start_with(config, &["--listen", "127.0.0.1:0"])
+}
+
+/// Start `warrant serve` with `config` and `args`.
+#[allow(clippy::zombie_processes)]
+pub(crate) fn start_with(config: PathBuf, args: &[&str]) -> Member {
     let mut child = Command::new(fixture_cli())
-        .args(["serve", "--listen", "127.0.0.1:0"])
+        .arg("serve")
+        .args(args)
         .env("WARRANT_CONFIG", &config)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())

@@ -4,8 +4,7 @@
 //! signer; every call record names the digest of the signed manifest whose
 //! grants were in force.
 
-use warrant::authz::{TaskToken, TokenKey};
-use warrant::keys::read_key_file;
+use warrant::authz::TaskToken;
 use warrant_tests::{Fixture, PluginSpec};
 
 use super::{call, echo, records, still_serves_and_verifies};
@@ -26,22 +25,25 @@ async fn refusals_are_attributed_like_allowed_calls() {
         .await;
     let t = fx.token("bot", "T-1", &[]).await;
     let ghost = fx.token("ghost", "T-9", &[]).await;
-    let key =
-        TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap();
+    let (key, iss) = fx.token_signer();
     let now = chrono::Utc::now().timestamp();
-    let expired = key.encode(&TaskToken {
-        id: "tok-expired-1".into(),
-        agent: "bot".into(),
-        task: "T-2".into(),
-        tools: vec!["adversary.*".into()],
-        iat: now - 600,
-        nbf: now - 600,
-        exp: now - 300,
-        by: Some("carol".into()),
-        aud: None,
-        via: None,
-        cnf: None,
-    });
+    let expired = key.encode(
+        &TaskToken {
+            id: "tok-expired-1".into(),
+            agent: "bot".into(),
+            task: "T-2".into(),
+            tools: vec!["adversary.*".into()],
+            iat: now - 600,
+            nbf: now - 600,
+            exp: now - 300,
+            by: Some("carol".into()),
+            aud: None,
+            via: None,
+            cnf: None,
+            kid: None,
+        },
+        &iss,
+    );
     // The agent `ghost` leaves the config; its token stays in circulation.
     let cfg = std::fs::read_to_string(fx.config_path()).unwrap();
     let cut = cfg.find("[[agents]]\nid = \"ghost\"").unwrap();
@@ -51,7 +53,7 @@ async fn refusals_are_attributed_like_allowed_calls() {
     let ok = call(&host, &t, "adversary.echo", r#"{"text":"x"}"#).await;
     let exp = call(&host, &expired, "adversary.echo", r#"{"text":"x"}"#).await;
     let gone = call(&host, &ghost, "adversary.echo", r#"{"text":"x"}"#).await;
-    let claims = key.decode(&t).unwrap();
+    let claims = host.loaded().authz.token_claims(&t).await.unwrap();
     let out = fx.cli_as("carol", &["token", "revoke", &claims.id]);
     assert!(out.status.success());
     crate::accountability::seen(&host, "the revocation", |s| {

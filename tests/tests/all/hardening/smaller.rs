@@ -6,8 +6,7 @@
 //! token, manifests can expire.
 
 use serde_json::{Value, json};
-use warrant::authz::{Refusal, TaskToken, TokenKey};
-use warrant::keys::read_key_file;
+use warrant::authz::{Refusal, TaskToken};
 use warrant::manifest::{Manifest, sign};
 use warrant::{CallError, CallFailure};
 use warrant_tests::{Fixture, PluginSpec};
@@ -96,22 +95,25 @@ async fn tokens_need_the_tokens_role_and_the_maximum_lifetime_holds_at_use() {
         String::from_utf8_lossy(&out.stderr)
     );
     // Signed with the host's own key, but valid for ten years.
-    let key =
-        TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap();
+    let (key, iss) = fx.token_signer();
     let now = chrono::Utc::now().timestamp();
-    let forever = key.encode(&TaskToken {
-        id: "tok-forever".into(),
-        agent: "bot".into(),
-        task: "T-1".into(),
-        tools: vec!["adversary.*".into()],
-        iat: now,
-        nbf: now,
-        exp: now + 10 * 365 * 86_400,
-        by: Some("carol".into()),
-        aud: None,
-        via: None,
-        cnf: None,
-    });
+    let forever = key.encode(
+        &TaskToken {
+            id: "tok-forever".into(),
+            agent: "bot".into(),
+            task: "T-1".into(),
+            tools: vec!["adversary.*".into()],
+            iat: now,
+            nbf: now,
+            exp: now + 10 * 365 * 86_400,
+            by: Some("carol".into()),
+            aud: None,
+            via: None,
+            cnf: None,
+            kid: None,
+        },
+        &iss,
+    );
     let host = fx.host().await;
     let r = call(&host, &forever, "adversary.echo", r#"{"text":"x"}"#).await;
     assert!(

@@ -4,8 +4,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use warrant::authz::{TaskToken, TokenKey};
-use warrant::keys::read_key_file;
+use warrant::authz::TaskToken;
 use warrant::operator::Stop;
 
 use super::{Jwks, Key, claims, fixture};
@@ -76,22 +75,25 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         format!("{metadata}, scope=\"adversary.* ioc-extract.*\"")
     );
     // A bad, an expired and a revoked one: invalid_token, saying why.
-    let key =
-        TokenKey::from_file(&read_key_file(&fx.path("state/keys/tokens.key")).unwrap()).unwrap();
+    let (key, iss) = fx.token_signer();
     let now = chrono::Utc::now().timestamp();
-    let expired = key.encode(&TaskToken {
-        id: "tok-expired".into(),
-        agent: "bot".into(),
-        task: "T".into(),
-        tools: vec!["ioc-extract.*".into()],
-        iat: now - 7200,
-        nbf: now - 7200,
-        exp: now - 3600,
-        by: None,
-        aud: None,
-        via: None,
-        cnf: None,
-    });
+    let expired = key.encode(
+        &TaskToken {
+            id: "tok-expired".into(),
+            agent: "bot".into(),
+            task: "T".into(),
+            tools: vec!["ioc-extract.*".into()],
+            iat: now - 7200,
+            nbf: now - 7200,
+            exp: now - 3600,
+            by: None,
+            aud: None,
+            via: None,
+            cnf: None,
+            kid: None,
+        },
+        &iss,
+    );
     let (revoked, claims_of) = fx.token_as("carol", "bot", "T-1", &[], 600).await.unwrap();
     fx.stop("carol", &Stop::Revoke(claims_of.id.clone()), "lost")
         .await
@@ -111,6 +113,38 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
     }
     let ok = fx.token("bot", "T-2", &[]).await;
     assert_eq!(mcp(&base, Some(&ok), None).await.status(), StatusCode::OK);
+    // A tools/call with an altered token: the same challenge, and the
+    // refusal recorded in the story of the task it claimed.
+    let (head, sig) = ok.rsplit_once('.').unwrap();
+    let forged = format!(
+        "{head}.{}{}",
+        if sig.starts_with('A') { 'B' } else { 'A' },
+        &sig[1..]
+    );
+    let call = r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"ioc-extract__extract","arguments":{"text":"x"}}}"#;
+    let r = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .bearer_auth(&forged)
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .body(call)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let claimed = loop {
+        let found = records(&fx)
+            .into_iter()
+            .find(|r| r.data["claimed"]["task"] == "T-2");
+        if let Some(r) = found {
+            break r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(claimed.kind, "call.decided");
+    assert!(claimed.data.get("task").is_none(), "{}", claimed.data);
+    assert_eq!(claimed.data["decision"]["layer"], "token");
 
     // The metadata a client follows from the challenge.
     let http = reqwest::Client::new();
