@@ -16,7 +16,6 @@ use crate::api::console::{end_cookie, post_auth, refusal, same_origin, start_coo
 use crate::api::operator_api::status_of;
 use crate::keys::sha256_hex;
 use crate::operator::{LoginGrant, Session};
-use crate::vocab::random_id;
 
 /// The cookie binding an OpenID login to the browser that started it.
 const LOGIN_COOKIE: &str = "warrant_login";
@@ -170,7 +169,15 @@ async fn oidc_start(State(s): State<AppState>, headers: HeaderMap) -> Response {
         Ok(t) => t,
         Err(e) => return refusal(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
-    let browser = random_id("b", 24)[2..].to_owned();
+    let browser = match super::shared::cookie_value() {
+        Ok(v) => v,
+        Err(e) => {
+            return refusal(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &format!("login refused: {e}"),
+            );
+        }
+    };
     let uri = redirect_uri(&s, &headers);
     match oidc::start(&o, &tls, uri, sha256_hex(browser.as_bytes())).await {
         Ok((url, state, pending)) => {

@@ -39,7 +39,6 @@ use axum::routing::get;
 use crate::api::app::AppState;
 use crate::api::security::same_secret;
 use crate::operator::Session;
-use crate::vocab::random_id;
 
 /// The session cookie.
 const COOKIE: &str = "warrant_console";
@@ -224,13 +223,13 @@ fn origin_refusal(s: &AppState, headers: &HeaderMap) -> Option<String> {
 ///
 /// # Errors
 ///
-/// When the shared state cannot keep it.
+/// When the shared state cannot keep it, or the system has no randomness.
 pub(crate) async fn start_cookie(
     s: &AppState,
     session: &Session,
     key: &ed25519_dalek::SigningKey,
-) -> Result<String, crate::state::StateError> {
-    let value = random_id("c", 32)[2..].to_owned();
+) -> Result<String, shared::KeepError> {
+    let value = shared::cookie_value()?;
     shared::put_cookie(s, &value, &session.id, key, session.not_after).await?;
     let age = (session.not_after - chrono::Utc::now().timestamp()).max(0);
     let secure = if s.console.tls { "; Secure" } else { "" };
