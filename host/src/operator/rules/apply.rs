@@ -4,6 +4,7 @@
 use crate::audit::event::{ConfigApplied, ConfigRefused, Event};
 use crate::config::{Governance, GovernanceMode};
 use crate::governance::{Release, ReleaseSignature, diff, quorum};
+use crate::operator::rules::lineage::Step;
 use crate::operator::rules::{Contents, Keeper, RulesError};
 use crate::state::{StoredRelease, now_ms};
 
@@ -170,57 +171,36 @@ impl Keeper<'_> {
 
     /// Record in this chain every release up to `release` that it has not
     /// recorded yet — applied here, or elsewhere in the fleet — each with
-    /// its signatures and what it changed.
+    /// its signatures and what it changed, each checked again first
+    /// ([`Keeper::lineage`]).
     ///
     /// # Errors
     ///
-    /// When the state, the archive or the chain fails.
+    /// [`RulesError::Refused`] for a release that does not check; when
+    /// the state, the archive or the chain fails.
     pub(crate) async fn catch_up(
         &self,
         release: &Release,
         trigger: &str,
     ) -> Result<(), RulesError> {
-        let digest = release.digest();
-        let last = self.archive.current();
-        if last.as_deref() == Some(digest.as_str()) {
-            return Ok(());
-        }
-        let from = match &last {
-            Some(d) => self
-                .archive
-                .release(d)
-                .ok()
-                .and_then(|doc| Release::parse(&doc).ok())
-                .map_or(1, |r| r.version + 1),
-            None => 1,
-        };
-        let mut previous: Option<Release> = match from {
-            1 => None,
-            v => match self.state.release(v - 1).await? {
-                Some(s) => Some(self.archived(&s).await?),
-                None => None,
-            },
-        };
-        for v in from..=release.version {
-            let Some(stored) = self.state.release(v).await? else {
-                continue;
-            };
-            let r = self.archived(&stored).await?;
-            let changes = diff(previous.as_ref(), &r, &|d| self.text(d));
-            let decider = self.decider(previous.as_ref(), &r)?;
-            let sigs: Vec<ReleaseSignature> =
-                serde_json::from_str(&stored.signatures).unwrap_or_default();
-            let q = quorum(&decider, &stored.digest, &sigs, changes.narrows_only());
+        for step in self.lineage(release).await? {
+            let Step {
+                stored,
+                release: r,
+                changes,
+                mode,
+                quorum: q,
+            } = step;
             let event = Event::ConfigApplied(Box::new(ConfigApplied {
                 version: r.version,
                 digest: stored.digest.clone(),
                 previous: r.previous.clone(),
-                mode: decider.mode.as_str().to_owned(),
+                mode: mode.as_str().to_owned(),
                 signatures: q.valid,
                 signers: q.signers,
                 narrowing: q.narrowing,
-                changes: capped(changes.lines()),
-                trigger: if v == release.version {
+                changes: capped(changes),
+                trigger: if r.version == release.version {
                     trigger.to_owned()
                 } else {
                     "fleet".to_owned()
@@ -228,7 +208,6 @@ impl Keeper<'_> {
             }));
             self.audit.append(&event, true).await?;
             self.archive.set_current(&stored.digest)?;
-            previous = Some(r);
         }
         Ok(())
     }

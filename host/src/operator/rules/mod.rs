@@ -18,6 +18,7 @@
 
 mod apply;
 mod desk;
+mod lineage;
 mod review;
 
 use std::collections::BTreeMap;
@@ -146,16 +147,22 @@ impl<'a> Keeper<'a> {
     }
 
     /// The release in force, read from the shared state (and archived
-    /// here if it is not yet).
+    /// here if it is not yet), with every release this process has not
+    /// recorded yet checked ([`Keeper::lineage`]).
     ///
     /// # Errors
     ///
-    /// When the state fails or the stored document is not a release.
+    /// When the state fails, the stored document is not a release, or a
+    /// release does not check ([`RulesError::Refused`]).
     pub async fn current(&self) -> Result<Option<Release>, RulesError> {
         let Some(stored) = self.state.release_in_force().await? else {
             return Ok(None);
         };
-        Ok(Some(self.archived(&stored).await?))
+        let release = self.archived(&stored).await?;
+        // Checked from the last release this process recorded (usually
+        // none to check); catch_up records what it checked.
+        self.lineage(&release).await?;
+        Ok(Some(release))
     }
 
     /// `stored`, parsed, checked and archived with its files.

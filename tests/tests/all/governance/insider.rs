@@ -80,3 +80,56 @@ async fn a_hand_edit_that_adds_an_approver_is_not_applied() {
     let (ok, out) = run(&fx, &["audit", "verify"]);
     assert!(ok && out.contains("release 1"), "{out}");
 }
+
+/// An insider with write access to the shared state (not to the
+/// governors' keys) skips the quorum: the release nobody signed enough is
+/// written straight into the state's table of releases. No process puts it
+/// in force — each checks every release's quorum again, as the host that
+/// applied it did — and the refusal names the release and what it lacks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_written_into_the_shared_state_without_its_quorum_is_not_in_force() {
+    use warrant::state::{SharedState as _, SqliteState, StoredRelease, now_ms};
+
+    let fx = governed().await;
+    fx.release(&["erin", "frank"]).await.unwrap();
+    fx.edit_config(|t| {
+        t.replace(
+            "name = \"mallory\"\nroles = []\napproves = []",
+            "name = \"mallory\"\nroles = []\napproves = [\"high\"]",
+        )
+    });
+    // One governor signs; the proposal is refused for want of a second.
+    let refused = fx.release(&["erin"]).await.unwrap_err().to_string();
+    assert!(refused.contains("needs the signatures of 2"), "{refused}");
+
+    // The insider copies the proposal into the releases, as version 2.
+    let state = SqliteState::open(&fx.path("state/state.db")).unwrap();
+    let proposal = state.proposals().await.unwrap().remove(0);
+    let forged = StoredRelease {
+        version: 2,
+        digest: proposal.digest.clone(),
+        doc: proposal.doc.clone(),
+        signatures: format!("[{}]", proposal.signatures.join(",")),
+        applied_ms: now_ms(),
+    };
+    assert!(state.put_release(&forged, &[]).await.unwrap(), "written");
+
+    let (ok, out) = run(&fx, &["config", "status"]);
+    assert!(!ok, "a release without its quorum is in force: {out}");
+    assert!(
+        out.contains("release 2") && out.contains("it needs 2"),
+        "the refusal names the release and its quorum: {out}"
+    );
+    // The chain records no release 2 as applied.
+    let recs = crate::hardening::records(&fx);
+    assert!(
+        recs.iter().any(|r| r.kind == "config.applied"),
+        "release 1 is recorded"
+    );
+    assert!(
+        !recs
+            .iter()
+            .any(|r| r.kind == "config.applied" && r.data["version"] == 2),
+        "the forged release is recorded as applied"
+    );
+}
