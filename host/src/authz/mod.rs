@@ -25,7 +25,14 @@
 //! 10. `policy` — Cedar on the actual arguments (and, where a policy reads
 //!     it, the task's history): allow, deny, or allow only with a named
 //!     human's approval; shadow policies beside it never decide.
+//!
+//! After any approval wait, just before the call runs, [`Authz::admit`]
+//! checks the stop buttons and the token's time again, takes the
+//! concurrency slots (`rate`; across the fleet on a shared state) and
+//! counts the call against its budgets (`budget`), returning the refusal
+//! or an [`Admission`] that holds the slots and the counted use.
 
+mod admission;
 mod admit;
 mod bearer;
 mod binding;
@@ -52,6 +59,7 @@ use crate::state::{RateRule, SharedState, StopState};
 use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
+pub use admission::Admission;
 pub use admit::{Stoppable, stopped};
 pub use binding::{Confirmation, DPOP_ALGORITHMS, Sender};
 use decide::PolicyLayer;

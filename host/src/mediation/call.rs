@@ -1,10 +1,11 @@
 //! One mediated call: authorize (one function: token, stops, scope, grant,
-//! tool, input, rate, policy), wait for a human's approval where needed and
-//! check the stops again, run in a fresh sandbox on exactly the arguments
-//! policy saw, and record both the decision and the outcome in the audit
-//! chain — the outcome durable before the answer leaves.
+//! tool, input, rate, budget, policy), wait for a human's approval where
+//! needed, be admitted (authz again: stops, caps, budgets counted — the
+//! admission holds the slots and the use), run in a fresh sandbox on
+//! exactly the arguments policy saw, and record both the decision and the
+//! outcome in the audit chain — the outcome durable before the answer
+//! leaves.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
@@ -25,8 +26,9 @@ struct Decided<'r> {
     decision: Decision,
     approval: Option<ApprovalRef>,
     approval_id: Option<String>,
-    /// The grant and its concurrency slots, when the call may run.
-    run: Option<(Grant<'r>, crate::authz::InflightGuard)>,
+    /// The grant and its admission (slots, counted use), when the call
+    /// may run.
+    run: Option<(Grant<'r>, crate::authz::Admission)>,
     refusal: Option<Refusal>,
     /// The call's place among the calls in flight, kept until its outcome
     /// is recorded.
@@ -115,23 +117,11 @@ impl Host {
                     Vec::new(),
                     None,
                 ),
-                (Ok((_, reservation)), Some((grant, slots)), _) => {
-                    match self.count_use(&loaded, &grant).await {
-                        Err(r) => (Err(CallError::Refused(r)), Vec::new(), Some(reservation)),
-                        Ok(counted) => {
-                            let (outcome, uses) = self.run(&grant, &cancel).await;
-                            drop(slots);
-                            if let Some(id) = counted {
-                                let bytes = outcome.as_ref().map_or(0, |o| o.len() as u64);
-                                if let Err(e) =
-                                    inner.state.finish_use(id, outcome.is_ok(), bytes).await
-                                {
-                                    tracing::warn!("the call's use could not be counted: {e}");
-                                }
-                            }
-                            (outcome, uses, Some(reservation))
-                        }
-                    }
+                (Ok((_, reservation)), Some((grant, admission)), _) => {
+                    let (outcome, uses) = self.run(&grant, &cancel).await;
+                    let bytes = outcome.as_ref().map_or(0, |o| o.len() as u64);
+                    admission.finish(outcome.is_ok(), bytes).await;
+                    (outcome, uses, Some(reservation))
                 }
                 (Ok((_, reservation)), None, refusal) => (
                     Err(CallError::Refused(refusal.unwrap_or_else(|| {
@@ -271,28 +261,25 @@ impl Host {
             }
         }
         // Whatever happened while it waited — revocation, expiry, a stop
-        // button — is checked again before it runs.
-        if let Err(r) = self.still_allowed(loaded, &grant).await {
-            let id = approved.as_ref().map(|a| a.id.clone());
-            return deny(r, who, input, id)
-                .with_entry(entry)
-                .with_args(args.as_ref());
-        }
-        let caps = loaded
-            .authz
-            .concurrency_rules(grant.agent, &grant.qualified);
-        let slots = match loaded.authz.limiter.enter(&caps) {
-            Ok(s) => s,
-            Err(hit) => {
-                let id = approved.as_ref().map(|a| a.id.clone());
-                return deny(Refusal::Rate(hit.to_string()), who, input, id)
-                    .with_entry(entry)
-                    .with_args(args.as_ref());
+        // button — is checked again before it runs; then its slots are
+        // taken and its use counted (authz: the admission holds them).
+        let admitted = match self.stops_for_call().await {
+            Ok(stops) => {
+                loaded
+                    .authz
+                    .admit(
+                        &grant,
+                        &stops,
+                        chrono::Utc::now(),
+                        &inner.owner,
+                        inner.stops.degraded().as_deref(),
+                    )
+                    .await
             }
+            Err(r) => Err(r),
         };
-        let slots = match self.fleet_slots(&caps, grant.plugin.plugin.timeout()).await {
-            Ok(None) => slots,
-            Ok(Some(lease)) => slots.with_lease(Arc::clone(&inner.state), lease),
+        let admission = match admitted {
+            Ok(a) => a,
             Err(r) => {
                 let id = approved.as_ref().map(|a| a.id.clone());
                 return deny(r, who, input, id)
@@ -330,7 +317,7 @@ impl Host {
             decision,
             approval,
             approval_id: approved.map(|a| a.id),
-            run: Some((grant, slots)),
+            run: Some((grant, admission)),
             refusal: None,
             entry: Some(entry),
             args,

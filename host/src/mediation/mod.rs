@@ -10,7 +10,6 @@
 mod approval;
 mod call;
 mod context;
-mod counting;
 mod drain;
 mod exchange;
 mod fleet;

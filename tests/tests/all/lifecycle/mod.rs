@@ -2,6 +2,7 @@
 //! against a candidate, run it in shadow, let policy see the task's
 //! history, and budget tasks, agents and tools.
 
+mod admission;
 mod budgets;
 mod cases;
 mod replay;
