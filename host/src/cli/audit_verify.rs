@@ -78,7 +78,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         config,
     } = a;
     if fleet {
-        return crate::cli::fleet::verify(&config).await;
+        return crate::cli::fleet_verify::verify(&config).await;
     }
     let (paths, cfg) = paths(log, &config)?;
     let mut keys = VerifyKeys::default();

@@ -3,17 +3,14 @@
 //! PostgreSQL database published of themselves and their chains.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::anyhow;
 
 use crate::HostConfig;
-use crate::audit::{
-    AuditPaths, Checkpoint, Filter, Record, VerifyKeys, VerifyOptions, parse_public_key,
-    read_records, verify_chain,
-};
+use crate::audit::{AuditPaths, Filter, Record, read_records};
 use crate::state::{FleetHost, SharedState, now_ms};
 use crate::statedir::StateDir;
 use crate::vocab::safe;
@@ -33,7 +30,7 @@ pub enum Command {
 /// A host silent for longer is shown as such.
 const SILENT_MS: i64 = 5_000;
 
-fn state(config: &Path) -> anyhow::Result<(HostConfig, Arc<dyn SharedState>)> {
+pub(crate) fn state(config: &Path) -> anyhow::Result<(HostConfig, Arc<dyn SharedState>)> {
     let cfg = HostConfig::load(config)?;
     if cfg.state.postgres.is_none() {
         return Err(anyhow!(
@@ -138,8 +135,10 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `audit show --task T --fleet`: the task's records from every host's
-/// chain, in time order, each with its host.
+/// `audit show --task T --fleet`: the task's records from every host, in
+/// time order, each with its host — from the records the hosts shipped to
+/// the shared store (from a host's own chain for records published before
+/// hosts shipped them whole).
 pub async fn show_task(config: &Path, task: &str) -> anyhow::Result<ExitCode> {
     let (cfg, state) = state(config)?;
     let fleet = state.fleet().ok_or_else(|| anyhow!("not a fleet"))?;
@@ -160,6 +159,16 @@ pub async fn show_task(config: &Path, task: &str) -> anyhow::Result<ExitCode> {
     }
     let mut all: Vec<(String, Record)> = Vec::new();
     for (host, n) in &per_host {
+        // Shipped whole: the shared store tells the story, no disk needed.
+        let lines: Option<Vec<Record>> = index
+            .iter()
+            .filter(|r| r.host == *host)
+            .map(|r| r.line.as_deref().and_then(|l| serde_json::from_str(l).ok()))
+            .collect();
+        if let Some(rs) = lines {
+            all.extend(rs.into_iter().map(|r| ((*host).to_owned(), r)));
+            continue;
+        }
         let Some(h) = hosts.get(*host) else {
             out!(
                 "host {}: {n} record(s) indexed, but the host never published where its chain is",
@@ -216,129 +225,4 @@ pub async fn show_task(config: &Path, task: &str) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `audit verify --fleet`: every host's chain verified (hashes, links,
-/// signed checkpoints, operator signatures) and checked against what it
-/// published — a chain missing, shorter than published (truncated), or
-/// different from it (forked) is named.
-pub async fn verify(config: &Path) -> anyhow::Result<ExitCode> {
-    let (cfg, state) = state(config)?;
-    let fleet = state.fleet().ok_or_else(|| anyhow!("not a fleet"))?;
-    let hosts = fleet.hosts().await?;
-    let mut bad = 0;
-    for h in &hosts {
-        let published = fleet.host_records(&h.host).await?;
-        let checkpoints = fleet.host_checkpoints(&h.host).await?;
-        match check_host(&cfg, h, &published, &checkpoints) {
-            Ok(line) => out!("host {}: OK — {line}", safe(&h.host)),
-            Err(why) => {
-                bad += 1;
-                out!("host {}: {}", safe(&h.host), safe(&why));
-            }
-        }
-    }
-    if bad == 0 {
-        out!(
-            "OK: {} host(s) verified against what they published",
-            hosts.len()
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        out!("TAMPERED: {bad} of {} host(s) do not verify", hosts.len());
-        Ok(ExitCode::from(1))
-    }
-}
-
-fn check_host(
-    cfg: &HostConfig,
-    h: &FleetHost,
-    published: &[(i64, String)],
-    checkpoints: &[crate::state::PublishedCheckpoint],
-) -> Result<String, String> {
-    let paths = AuditPaths::in_dir(&PathBuf::from(&h.audit_dir));
-    if !paths.log.exists() {
-        return Err(format!(
-            "MISSING: no chain at {} ({} records published)",
-            paths.log.display(),
-            published.len()
-        ));
-    }
-    let pk = parse_public_key(&h.checkpoint_key)
-        .map_err(|e| format!("its published checkpoint key is unusable: {e}"))?;
-    let keys = VerifyKeys {
-        mac: None,
-        checkpoint: Some(pk),
-        operators: Some(cfg.operators.clone()),
-        agents: Some(cfg.agents.clone()),
-        governors: None,
-        witnesses: crate::audit::tlog::WitnessKey::of(&cfg.audit.witnesses),
-    };
-    let sum = verify_chain(
-        &paths.log,
-        &paths.checkpoints,
-        &keys,
-        &VerifyOptions::default(),
-        &mut |_, _| {},
-    )
-    .map_err(|f| format!("TAMPERED: {f}"))?;
-    let chain: HashMap<i64, String> = read_records(&paths.log, &Filter::default())
-        .map_err(|e| format!("unreadable: {e}"))?
-        .into_iter()
-        .map(|r| (i64::try_from(r.seq).unwrap_or(i64::MAX), r.hash))
-        .collect();
-    let last = chain.keys().max().copied().unwrap_or(0);
-    for (seq, hash) in published {
-        match chain.get(seq) {
-            None if *seq > last => {
-                return Err(format!(
-                    "TRUNCATED: it published records up to seq {}, its chain ends at seq {last}",
-                    published.last().map_or(0, |p| p.0)
-                ));
-            }
-            None => {
-                return Err(format!(
-                    "FORKED: its published record seq {seq} is not in its chain"
-                ));
-            }
-            Some(h) if h != hash => {
-                return Err(format!(
-                    "FORKED at seq {seq}: published hash {hash}, the chain has {h}"
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    for c in checkpoints {
-        let cp: Checkpoint = serde_json::from_str(&c.line)
-            .map_err(|e| format!("a published checkpoint is unreadable: {e}"))?;
-        if !cp.verifies(&pk) {
-            return Err(format!(
-                "its published checkpoint at seq {} does not verify under its key",
-                c.seq
-            ));
-        }
-        match chain.get(&c.seq) {
-            Some(hash) if *hash == c.head => {}
-            Some(_) => {
-                return Err(format!(
-                    "FORKED: its chain differs from its published checkpoint at seq {}",
-                    c.seq
-                ));
-            }
-            None => {
-                return Err(format!(
-                    "TRUNCATED: it published a checkpoint at seq {}, its chain ends at seq {last}",
-                    c.seq
-                ));
-            }
-        }
-    }
-    Ok(format!(
-        "{} records ({} published, {} published checkpoints), {} operator signature(s) verified",
-        sum.records,
-        published.len(),
-        checkpoints.len(),
-        sum.signed.len()
-    ))
 }

@@ -30,6 +30,7 @@ mod demo;
 mod dev;
 mod evidence;
 mod fleet;
+mod fleet_verify;
 mod inspect;
 mod keygen;
 mod new;

@@ -1,7 +1,8 @@
 //! A fleet host publishes itself: every second (and once more at shutdown)
-//! it appends to the shared database what its audit chain gained — an
-//! index entry per record (host, seq, time, kind, task, agent, call id,
-//! hash) and its new signed checkpoints — and a heartbeat with its
+//! it appends to the shared database what its audit chain gained — each
+//! record shipped whole with its index entry (host, seq, time, kind, task,
+//! agent, call id, hash), so that the chain survives the host's disk, and
+//! its new signed checkpoints — and a heartbeat with its
 //! version, checkpoint key, chain location and loaded plugins. Never on a
 //! call's path; when the database is unreachable it tries again on the next
 //! turn from where it stopped, so nothing is skipped.
@@ -156,6 +157,9 @@ fn new_records(
         let Ok(r) = serde_json::from_slice::<Record>(&line) else {
             continue;
         };
+        let whole = std::str::from_utf8(line.strip_suffix(b"\n").unwrap_or(&line))
+            .ok()
+            .map(str::to_owned);
         let e = r.event();
         let at_ms =
             chrono::DateTime::parse_from_rfc3339(&r.time).map_or(0, |t| t.timestamp_millis());
@@ -168,6 +172,7 @@ fn new_records(
             agent: e.as_ref().and_then(|e| e.agent().map(str::to_owned)),
             call_id: e.as_ref().and_then(|e| e.call_id().map(str::to_owned)),
             hash: r.hash.clone(),
+            line: whole,
         });
     }
     Ok((out, at))

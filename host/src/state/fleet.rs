@@ -53,6 +53,10 @@ pub struct IndexedRecord {
     pub call_id: Option<String>,
     /// Its hash.
     pub hash: String,
+    /// The record itself, exactly as its chain holds it (without the
+    /// newline): shipped, so that the chain survives its host's disk.
+    /// `None` for records published before hosts shipped them.
+    pub line: Option<String>,
 }
 
 /// One signed checkpoint a host published.
@@ -102,6 +106,10 @@ pub trait FleetRegistry: Send + Sync {
 
     /// Every record `host` published: (seq, hash).
     async fn host_records(&self, host: &str) -> Result<Vec<(i64, String)>, StateError>;
+
+    /// The records `host` shipped whole, in seq order: (seq, the record's
+    /// line).
+    async fn shipped(&self, host: &str) -> Result<Vec<(i64, String)>, StateError>;
 
     /// Every checkpoint `host` published.
     async fn host_checkpoints(&self, host: &str) -> Result<Vec<PublishedCheckpoint>, StateError>;

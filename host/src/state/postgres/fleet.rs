@@ -81,6 +81,7 @@ fn indexed(r: &tokio_postgres::Row) -> IndexedRecord {
         agent: r.get(5),
         call_id: r.get(6),
         hash: r.get(7),
+        line: r.get(8),
     }
 }
 
@@ -120,8 +121,8 @@ impl FleetRegistry for PostgresState {
         let tx = c.transaction().await.map_err(|e| self.err(e))?;
         let ins = tx
             .prepare(
-                "INSERT INTO fleet_records (host, seq, at, kind, task, agent, call_id, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                "INSERT INTO fleet_records (host, seq, at, kind, task, agent, call_id, hash, line)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             )
             .await
             .map_err(|e| self.err(e))?;
@@ -130,6 +131,7 @@ impl FleetRegistry for PostgresState {
                 &ins,
                 &[
                     &r.host, &r.seq, &r.at_ms, &r.kind, &r.task, &r.agent, &r.call_id, &r.hash,
+                    &r.line,
                 ],
             )
             .await
@@ -200,7 +202,7 @@ impl FleetRegistry for PostgresState {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT host, seq, at, kind, task, agent, call_id, hash FROM fleet_records WHERE task = $1 ORDER BY at, host, seq",
+                "SELECT host, seq, at, kind, task, agent, call_id, hash, line FROM fleet_records WHERE task = $1 ORDER BY at, host, seq",
                 &[&task],
             )
             .await
@@ -213,6 +215,18 @@ impl FleetRegistry for PostgresState {
         let rows = c
             .query(
                 "SELECT seq, hash FROM fleet_records WHERE host = $1 ORDER BY seq",
+                &[&host],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn shipped(&self, host: &str) -> Result<Vec<(i64, String)>, StateError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT seq, line FROM fleet_records WHERE host = $1 AND line IS NOT NULL ORDER BY seq",
                 &[&host],
             )
             .await

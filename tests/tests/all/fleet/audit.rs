@@ -1,8 +1,9 @@
 //! The audit chain across the fleet: each host keeps its own chain and
-//! publishes an index of it and its checkpoints; `audit show --task
+//! ships it, indexed, with its checkpoints to the shared store; `audit show --task
 //! --fleet` tells a task's story across hosts in time order; `audit verify
-//! --fleet` verifies every host against what it published and names the
-//! host whose chain lost a record or was cut; `fleet status` lists the
+//! --fleet` verifies what every host shipped, and its chain against what it
+//! published, and names the host whose shipped records were altered, or
+//! whose chain lost a record or was cut; `fleet status` lists the
 //! hosts, their plugins and the stop state.
 
 use serde_json::json;
@@ -106,6 +107,35 @@ async fn a_tasks_story_across_hosts_and_every_chain_checked_against_what_it_publ
     let (ok, verified) = cli(&fx, &ca, &["audit", "verify", "--fleet"]);
     assert!(ok, "{verified}");
     assert!(verified.contains("OK: 2 host(s) verified"), "{verified}");
+
+    // A record A shipped, altered in the database: named, though A's own
+    // chain is intact; put back, A verifies again.
+    let (db, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let shipped: String = db
+        .query_one(
+            "SELECT line FROM fleet_records WHERE host = $1 AND seq = 2",
+            &[&ha],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let altered = shipped.replacen("\"time\":\"", "\"time\":\"1", 1);
+    assert_ne!(altered, shipped);
+    let set = "UPDATE fleet_records SET line = $1 WHERE host = $2 AND seq = 2";
+    db.execute(set, &[&altered, &ha]).await.unwrap();
+    let (ok, verified) = cli(&fx, &ca, &["audit", "verify", "--fleet"]);
+    assert!(!ok, "{verified}");
+    assert!(
+        line_of_owned(&verified, &ha).contains("TAMPERED in the shared store"),
+        "{verified}"
+    );
+    assert!(line_of_owned(&verified, &hb).contains("OK"), "{verified}");
+    db.execute(set, &[&shipped, &ha]).await.unwrap();
+    let (ok, verified) = cli(&fx, &ca, &["audit", "verify", "--fleet"]);
+    assert!(ok, "{verified}");
 
     // A record deleted from B's chain: B is named, A is fine.
     let text = std::fs::read_to_string(&lb).unwrap();

@@ -120,6 +120,64 @@ async fn a_host_killed_under_load_is_routed_around_and_every_answered_call_is_in
         let id = b["call_id"].as_str().unwrap();
         assert!(chains.contains(id), "answered call {id} is in no chain");
     }
+
+    // The chain survives its host. From a directory holding nothing but
+    // the database's URL, `audit verify --fleet` verifies every host from
+    // the records it shipped — with the dead host's disk still there,
+    // naming what it had not shipped yet; with that disk gone too.
+    let url = std::fs::read_to_string(&f.configs[0])
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("url = \"postgres"))
+        .unwrap()
+        .to_owned();
+    let outsider = tempfile::tempdir().unwrap();
+    std::fs::write(
+        outsider.path().join("warrant.toml"),
+        format!("[state]\n{url}\n"),
+    )
+    .unwrap();
+    let verify = || {
+        let out = std::process::Command::new(warrant_tests::fixture_cli())
+            .args(["audit", "verify", "--fleet", "--config", "warrant.toml"])
+            .current_dir(outsider.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), text)
+    };
+    let (ok, text) = verify();
+    assert!(ok && text.contains("OK: 3 host(s) verified"), "{text}");
+    let dead = HostConfig::load(&f.configs[1]).unwrap().audit_dir();
+    let dead_host = host_of(&dead);
+    std::fs::rename(&dead, dead.with_extension("lost")).unwrap();
+    let (ok, text) = verify();
+    assert!(ok && text.contains("OK: 3 host(s) verified"), "{text}");
+    let story = text
+        .split(&format!("host {dead_host}: "))
+        .nth(1)
+        .unwrap_or_default();
+    assert!(
+        story.starts_with("OK") && story.contains("verified from the shared store alone"),
+        "the dead host, its disk gone: {text}"
+    );
+    let shipped: u64 = story
+        .trim_start_matches("OK — ")
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(shipped > 0, "the dead host shipped its records: {text}");
+}
+
+/// The host id a chain's records carry.
+fn host_of(audit_dir: &std::path::Path) -> String {
+    read_records(&AuditPaths::in_dir(audit_dir).log, &Filter::default())
+        .unwrap()
+        .into_iter()
+        .find_map(|r| r.host)
+        .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
