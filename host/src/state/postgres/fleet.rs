@@ -16,6 +16,7 @@ impl PostgresState {
     ) -> Result<Result<i64, (String, u32)>, StateError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        super::uses::relaxed(&tx).await.map_err(|e| self.err(e))?;
         let mut keys: Vec<&str> = slots.iter().map(|(k, _)| k.as_str()).collect();
         keys.sort_unstable();
         keys.dedup();

@@ -15,6 +15,7 @@ impl PostgresState {
         }
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        super::uses::relaxed(&tx).await.map_err(|e| self.err(e))?;
         // One lock per window, always taken in the same order: hosts
         // counting the same window at once take turns.
         let mut keys: Vec<&str> = rules.iter().map(|r| r.key.as_str()).collect();

@@ -6,6 +6,19 @@ use deadpool_postgres::GenericClient;
 use super::PostgresState;
 use crate::state::{CallUse, StateError, TaskHistory, Usage, UsageScope, UseHit, UseLimit};
 
+/// Counts of calls (rate windows, uses, in-flight slots) commit without
+/// waiting for the WAL to reach the disk — as SQLite counts them on a
+/// connection that does not fsync: still atomic and isolated (every
+/// host takes a budget's last unit once), but a crash of the database
+/// server itself may forget the last few hundred milliseconds of counts.
+/// The audit chain, approvals, stops and releases keep full durability.
+pub(super) async fn relaxed(
+    tx: &deadpool_postgres::Transaction<'_>,
+) -> Result<(), tokio_postgres::Error> {
+    tx.batch_execute("SET LOCAL synchronous_commit TO OFF")
+        .await
+}
+
 impl PostgresState {
     /// Check every limit and count the call in one transaction, holding a
     /// transaction-scoped advisory lock on each limit's scope (taken in
@@ -18,6 +31,7 @@ impl PostgresState {
     ) -> Result<Result<i64, UseHit>, StateError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        relaxed(&tx).await.map_err(|e| self.err(e))?;
         let mut keys: Vec<String> = limits.iter().map(UseLimit::lock_key).collect();
         keys.sort();
         keys.dedup();
@@ -54,13 +68,16 @@ impl PostgresState {
         ok: bool,
         output: u64,
     ) -> Result<(), StateError> {
-        let c = self.client().await?;
-        c.execute(
+        let mut c = self.client().await?;
+        let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        relaxed(&tx).await.map_err(|e| self.err(e))?;
+        tx.execute(
             "UPDATE call_uses SET ok = $2, output = $3 WHERE id = $1",
             &[&id, &ok, &i64::try_from(output).unwrap_or(i64::MAX)],
         )
         .await
         .map_err(|e| self.err(e))?;
+        tx.commit().await.map_err(|e| self.err(e))?;
         Ok(())
     }
 
