@@ -2,7 +2,9 @@
 //! configured witness (`add-checkpoint`, with a consistency proof from the
 //! size the witness last cosigned), in the background — a call never waits
 //! for a witness. Cosignatures that verify are added to the checkpoint's
-//! note and the checkpoint is appended again, witnessed.
+//! note and the checkpoint is appended again, witnessed. A witness that
+//! cannot be reached is asked again, backing off from one second to a
+//! minute, until a newer checkpoint (which covers it) or the host's stop.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -17,6 +19,11 @@ use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use crate::audit::checkpoint::Checkpoint;
 use crate::audit::tlog::note::{WitnessKey, add_cosignatures};
 use crate::audit::tlog::tree::TreeFile;
+
+/// The first wait before asking an unreached witness again, and the
+/// longest (the wait doubles in between).
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MOST: Duration = Duration::from_secs(60);
 
 /// A witness the host asks to cosign its checkpoints.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +93,15 @@ async fn run(
         }
     };
     let mut known: HashMap<String, u64> = HashMap::new();
-    while let Some(mut cp) = rx.recv().await {
+    let mut next: Option<Checkpoint> = None;
+    loop {
+        let mut cp = match next.take() {
+            Some(cp) => cp,
+            None => match rx.recv().await {
+                Some(cp) => cp,
+                None => return,
+            },
+        };
         // Only the newest checkpoint matters: it covers the others.
         while let Ok(newer) = rx.try_recv() {
             cp = newer;
@@ -94,30 +109,57 @@ async fn run(
         let Some(mut note) = cp.note.clone() else {
             continue;
         };
-        let mut cosigned = false;
-        for w in &witnesses {
-            match submit(w, &note, cp.seq, &dir, &tls, &mut known).await {
-                Ok(answer) => match add_cosignatures(&note, &answer, &w.key) {
-                    Ok(n) => {
-                        note = n;
-                        cosigned = true;
+        let mut asking: Vec<&WitnessEndpoint> = witnesses.iter().collect();
+        let mut delay = RETRY_FIRST;
+        loop {
+            let mut unreached = Vec::new();
+            let mut cosigned = false;
+            for w in asking {
+                match submit(w, &note, cp.seq, &dir, &tls, &mut known).await {
+                    Ok(answer) => match add_cosignatures(&note, &answer, &w.key) {
+                        Ok(n) => {
+                            note = n;
+                            cosigned = true;
+                        }
+                        Err(e) => tracing::warn!("witness {}: {e}", w.key.name),
+                    },
+                    Err(Failed { why, again }) => {
+                        tracing::warn!("witness {} ({}): {why}", w.key.name, w.url);
+                        if again {
+                            unreached.push(w);
+                        }
                     }
-                    Err(e) => tracing::warn!("witness {}: {e}", w.key.name),
-                },
-                Err(e) => tracing::warn!("witness {} ({}): {e}", w.key.name, w.url),
+                }
             }
-        }
-        if cosigned {
-            cp.note = Some(note);
-            if let Err(e) = append(&dir, copy.as_ref(), &cp) {
-                tracing::error!("cannot keep a witnessed checkpoint: {e}");
+            if cosigned {
+                cp.note = Some(note.clone());
+                if let Err(e) = append(&dir, copy.as_ref(), &cp) {
+                    tracing::error!("cannot keep a witnessed checkpoint: {e}");
+                }
+            }
+            if unreached.is_empty() {
+                break;
+            }
+            // A witness that could not be reached (or failed on its side)
+            // is asked again, backing off — unless a newer checkpoint comes first,
+            // which covers this one — until the host stops.
+            match tokio::time::timeout(delay, rx.recv()).await {
+                Ok(Some(newer)) => {
+                    next = Some(newer);
+                    break;
+                }
+                Ok(None) => return,
+                Err(_) => {
+                    asking = unreached;
+                    delay = (delay * 2).min(RETRY_MOST);
+                }
             }
         }
     }
 }
 
-/// One `add-checkpoint` exchange, retried once from the size the witness
-/// says it holds.
+/// One `add-checkpoint` exchange, retried at once from the size the
+/// witness says it holds.
 async fn submit(
     w: &WitnessEndpoint,
     note: &str,
@@ -125,13 +167,17 @@ async fn submit(
     dir: &Dir,
     tls: &std::sync::Arc<rustls::ClientConfig>,
     known: &mut HashMap<String, u64>,
-) -> Result<String, String> {
+) -> Result<String, Failed> {
     for _ in 0..2 {
         let old = known.get(&w.key.name).copied().unwrap_or(0);
         if old > size {
-            return Err(format!("it already cosigned size {old}, beyond {size}"));
+            return Err(Failed::last(format!(
+                "it already cosigned size {old}, beyond {size}"
+            )));
         }
-        let proof = TreeFile::open_read(dir)?.consistency(size, old)?;
+        let proof = TreeFile::open_read(dir)
+            .and_then(|t| t.consistency(size, old))
+            .map_err(Failed::last)?;
         let mut body = format!("old {old}\n");
         for h in &proof {
             body.push_str(&B64.encode(h.0));
@@ -151,7 +197,8 @@ async fn submit(
             },
             tls,
         )
-        .await?;
+        .await
+        .map_err(|why| Failed { why, again: true })?;
         let text = String::from_utf8_lossy(&answer.body).into_owned();
         match answer.status {
             200 => {
@@ -162,12 +209,30 @@ async fn submit(
                 Ok(theirs) if known.get(&w.key.name) != Some(&theirs) => {
                     known.insert(w.key.name.clone(), theirs);
                 }
-                _ => return Err(format!("409: {}", text.trim())),
+                _ => return Err(Failed::last(format!("409: {}", text.trim()))),
             },
-            s => return Err(format!("{s}: {}", text.trim())),
+            s => {
+                return Err(Failed {
+                    why: format!("{s}: {}", text.trim()),
+                    again: s >= 500,
+                });
+            }
         }
     }
-    Err("the witness's size kept changing".into())
+    Err(Failed::last("the witness's size kept changing".into()))
+}
+
+/// Why a witness did not cosign, and whether asking again may help (it
+/// could not be reached, or failed on its side).
+struct Failed {
+    why: String,
+    again: bool,
+}
+
+impl Failed {
+    fn last(why: String) -> Self {
+        Self { why, again: false }
+    }
 }
 
 fn append(dir: &Dir, copy: Option<&PathBuf>, cp: &Checkpoint) -> Result<(), String> {

@@ -22,6 +22,8 @@ use warrant_tests::Fixture;
 /// A `warrant witness` process, its public key and what it logged.
 pub(crate) struct WitnessProcess {
     child: Child,
+    /// Where it listens.
+    pub(crate) url: String,
     pub(crate) key: String,
     pub(crate) log: Arc<Mutex<String>>,
 }
@@ -46,25 +48,32 @@ pub(crate) fn host_key(fx: &Fixture) -> String {
 /// Start a witness of `fx`'s host in `fx`'s directory and tell the host
 /// to ask it (`[[audit.witnesses]]`).
 pub(crate) fn witness(fx: &Fixture) -> WitnessProcess {
-    let k = warrant::keys::generate("w1", warrant::keys::Algorithm::Ed25519).unwrap();
-    warrant::keys::write_key_files(&k, &fx.path("witness")).unwrap();
-    let public = match k.signing_key().unwrap().verifying_key() {
-        warrant::keys::VerifyingKey::Ed25519(v) => B64.encode(v.to_bytes()),
-        warrant::keys::VerifyingKey::Hmac(_) => unreachable!(),
+    witness_on(fx, "127.0.0.1:0", true)
+}
+
+/// A witness of `fx`'s host listening on `listen`: the first of `fx`
+/// (a new key, named in the config) or, with `first` false, the same
+/// witness started again (its key and state kept).
+pub(crate) fn witness_on(fx: &Fixture, listen: &str, first: bool) -> WitnessProcess {
+    let public_file = fx.path("witness/public.b64");
+    let public = if first {
+        let k = warrant::keys::generate("w1", warrant::keys::Algorithm::Ed25519).unwrap();
+        warrant::keys::write_key_files(&k, &fx.path("witness")).unwrap();
+        let public = match k.signing_key().unwrap().verifying_key() {
+            warrant::keys::VerifyingKey::Ed25519(v) => B64.encode(v.to_bytes()),
+            warrant::keys::VerifyingKey::Hmac(_) => unreachable!(),
+        };
+        std::fs::write(&public_file, &public).unwrap();
+        public
+    } else {
+        std::fs::read_to_string(&public_file).unwrap()
     };
     let mut c = Command::new(warrant_tests::fixture_cli());
     if warrant_tests::embeds_cli() {
         c.env(warrant_tests::EMBEDDED_CLI_ENV, "1");
     }
     let mut child = c
-        .args([
-            "witness",
-            "--name",
-            WITNESS,
-            "--listen",
-            "127.0.0.1:0",
-            "--log",
-        ])
+        .args(["witness", "--name", WITNESS, "--listen", listen, "--log"])
         .arg(host_key(fx))
         .arg("--key")
         .arg(fx.path("witness/w1.key"))
@@ -78,13 +87,13 @@ pub(crate) fn witness(fx: &Fixture) -> WitnessProcess {
     // The pipe stays read to its end: a witness that cannot write the
     // lines after its first (a closed pipe) stops.
     let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = String::new();
-    out.read_line(&mut first).unwrap();
+    let mut banner = String::new();
+    out.read_line(&mut banner).unwrap();
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let url = first
+    let url = banner
         .split_whitespace()
         .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("the witness did not say where it listens: {first:?}"))
+        .unwrap_or_else(|| panic!("the witness did not say where it listens: {banner:?}"))
         .trim_end_matches("/add-checkpoint")
         .to_owned();
     let log = Arc::new(Mutex::new(String::new()));
@@ -95,14 +104,17 @@ pub(crate) fn witness(fx: &Fixture) -> WitnessProcess {
             l.lock().unwrap().push_str(&(line + "\n"));
         }
     });
-    let cfg = std::fs::read_to_string(fx.config_path()).unwrap();
-    std::fs::write(
-        fx.config_path(),
-        format!("{cfg}\n[[audit.witnesses]]\nname = \"{WITNESS}\"\nurl = \"{url}\"\npublic-key = \"{public}\"\n"),
-    )
-    .unwrap();
+    if first {
+        let cfg = std::fs::read_to_string(fx.config_path()).unwrap();
+        std::fs::write(
+            fx.config_path(),
+            format!("{cfg}\n[[audit.witnesses]]\nname = \"{WITNESS}\"\nurl = \"{url}\"\npublic-key = \"{public}\"\n"),
+        )
+        .unwrap();
+    }
     WitnessProcess {
         child,
+        url,
         key: public,
         log,
     }

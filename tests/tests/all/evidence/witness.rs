@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::{WITNESS, rfc9162, run, witness, witnessed};
+use super::{WITNESS, rfc9162, run, witness, witness_on, witnessed};
 use crate::accountability::{call, soc};
 
 async fn calls(fx: &warrant_tests::Fixture, task: &str, n: usize, why: &str) {
@@ -133,4 +133,56 @@ async fn a_witness_cosigns_the_chain_and_never_a_fork_of_it() {
         ],
     );
     assert!(ok, "{out}");
+}
+
+/// A witness that cannot be reached when a checkpoint is made is asked
+/// again, backing off, until it answers — with no newer checkpoint to
+/// carry the request (the chain gains nothing meanwhile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_witness_down_at_a_checkpoint_cosigns_it_once_it_is_back() {
+    let fx = soc("1s").await;
+    let w = witness(&fx);
+    let listen = w.url.trim_start_matches("http://").to_owned();
+    drop(w);
+    let audit = fx.path("state/audit");
+    let host = fx.host().await;
+    let t = fx.token("triage-bot", "INC-32", &[]).await;
+    for i in 0..3 {
+        let r = call(
+            &host,
+            &t,
+            "ioc-extract.extract",
+            json!({"text": format!("10.0.1.{i}")}),
+        )
+        .await;
+        assert!(r.outcome.is_ok(), "{:?}", r.outcome);
+    }
+    // The checkpoint of the chain as it is now, made while the witness
+    // is down: not cosigned.
+    let size = || {
+        std::fs::read_to_string(audit.join("audit.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let cps = std::fs::read_to_string(audit.join("checkpoints.jsonl")).unwrap_or_default();
+        let n = size();
+        if cps
+            .lines()
+            .any(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"] == n)
+        {
+            assert!(!cps.contains(&format!("— {WITNESS} ")), "{cps}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no checkpoint: {cps}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let before = size();
+    // The witness is back on its address; the host asks it again.
+    let _w = witness_on(&fx, &listen, false);
+    let cosigned = witnessed(&audit).await;
+    assert_eq!(cosigned as usize, before, "no newer checkpoint carried it");
+    host.shutdown("done").await;
 }
