@@ -61,11 +61,11 @@ impl Authz {
     /// Admit `grant` to run now, under `stops`: the stop buttons and the
     /// token's time (again, after any wait), nothing of high impact while
     /// the shared state is out of reach (`degraded`, why it is), the
-    /// concurrency caps (layer
-    /// `rate`; on a fleet's shared state across every host, a lease held
-    /// for the call's longest run and a minute, so a crashed host's lease
-    /// expires by itself), and the budgets, counted (layer `budget`).
-    /// `owner` names this host on the fleet's leases.
+    /// concurrency caps (layer `rate`; on a fleet's shared state across
+    /// every host, a lease held for the call's longest run and a minute,
+    /// so a crashed host's lease expires by itself), and the budgets,
+    /// counted (layer `budget`). `owner` names this host on the fleet's
+    /// leases.
     ///
     /// # Errors
     ///
