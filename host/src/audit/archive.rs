@@ -169,12 +169,16 @@ impl ReleaseArchive {
     ///
     /// When the note cannot be written.
     pub fn set_current(&self, digest: &str) -> Result<(), ArchiveError> {
-        let tmp = "current.tmp";
-        let _ = self.dir.remove_file(tmp);
-        write_new(&self.dir, tmp, digest.as_bytes(), 0o600).map_err(|e| self.err(e))?;
-        self.dir
-            .rename(tmp, &self.dir, "current")
-            .map_err(|e| self.err(e))
+        // A temporary name of this writer's own: processes sharing the
+        // archive (a server and a CLI command on one state directory) each
+        // write theirs and rename it into place; with one fixed name, one
+        // removed the other's before it was renamed.
+        let tmp = format!("{}.tmp", crate::vocab::random_id("current", 8));
+        write_new(&self.dir, &tmp, digest.as_bytes(), 0o600).map_err(|e| self.err(e))?;
+        self.dir.rename(&tmp, &self.dir, "current").map_err(|e| {
+            let _ = self.dir.remove_file(&tmp);
+            self.err(e)
+        })
     }
 }
 

@@ -83,7 +83,9 @@ pub trait FleetRegistry: Send + Sync {
     async fn heartbeat(&self, host: &FleetHost) -> Result<(), StateError>;
 
     /// Publish records and checkpoints of `host`; a record or checkpoint
-    /// published before keeps what it was first published as.
+    /// published before keeps what it was first published as (a record
+    /// indexed before hosts shipped records whole gains its line, if the
+    /// hash is the one indexed).
     async fn publish(
         &self,
         records: &[IndexedRecord],

@@ -123,7 +123,9 @@ impl FleetRegistry for PostgresState {
         let ins = tx
             .prepare(
                 "INSERT INTO fleet_records (host, seq, at, kind, task, agent, call_id, hash, line)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (host, seq) DO UPDATE SET line = EXCLUDED.line
+                 WHERE fleet_records.line IS NULL AND fleet_records.hash = EXCLUDED.hash",
             )
             .await
             .map_err(|e| self.err(e))?;
