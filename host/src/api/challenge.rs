@@ -85,9 +85,10 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
                 let why = format!("the token is for {aud}, not this resource ({resource})");
                 return challenge_after_body(&s, req, Some(&why), None).await;
             }
-            // Step-up: a call of a tool outside the token's scope is
-            // recorded like any refused call and answered 403
-            // insufficient_scope, naming the scope it needs.
+            // Step-up: a call of a tool outside the token's scope, or one
+            // a policy denies for want of a step-up scope, is recorded like
+            // any refused call and answered 403 insufficient_scope, naming
+            // every scope it needs.
             let (parts, body) = req.into_parts();
             let Ok(bytes) = axum::body::to_bytes(body, crate::api::strict::MAX_MESSAGE).await
             else {
@@ -97,21 +98,11 @@ pub(crate) async fn mcp_auth(State(s): State<AppState>, req: Request, next: Next
                 )
                     .into_response();
             };
-            if let Some(call) = tool_call(&s, &bytes, token, &sender)
-                && t.via.is_some()
-                && s.host.registry().resolve(&call.tool).is_some()
-                && !t
-                    .tools
-                    .iter()
-                    .any(|p| crate::authz::tool_matches(p, &call.tool))
+            if t.via.is_some()
+                && let Some(call) = tool_call(&s, &bytes, token, &sender)
+                && let Some(answer) = step_up(&s, &parts.headers, &bytes, &t, call).await
             {
-                let scope = call.tool.clone();
-                let resp = s.host.call(call).await;
-                let why = match resp.outcome {
-                    Err(e) => e.to_string(),
-                    Ok(_) => format!("the token's scope does not include {scope}"),
-                };
-                return insufficient_scope(&s, &parts.headers, &[scope], &why);
+                return answer;
             }
             req = Request::from_parts(parts, axum::body::Body::from(bytes));
         }
@@ -212,6 +203,61 @@ fn tool_call(
         sender: sender.clone(),
         ..crate::CallRequest::default()
     })
+}
+
+/// The step-up answer to `call` (an OAuth client's `tools/call` in
+/// `body`), if it needs one: when the tool is outside the token's scope or
+/// the policies ask for a step-up scope the token lacks, the call is made
+/// (so its refusal is recorded) and answered 403 `insufficient_scope`.
+async fn step_up(
+    s: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    t: &crate::authz::TaskToken,
+    call: crate::CallRequest,
+) -> Option<Response> {
+    let loaded = s.host.loaded();
+    loaded.registry.resolve(&call.tool)?;
+    let asked = call.tool.clone();
+    if t.tools
+        .iter()
+        .any(|p| crate::authz::tool_matches(p, &asked))
+    {
+        let now = chrono::Utc::now();
+        loaded
+            .authz
+            .step_up_needed(&loaded.registry, t, &asked, &call.input, now)
+            .await?;
+    }
+    let resp = s.host.call(call).await;
+    if let Err(crate::CallError::Refused(r)) = &resp.outcome
+        && let Some(scopes) = step_up_scopes(r, &asked)
+    {
+        return Some(insufficient_scope(s, headers, &scopes, &r.to_string()));
+    }
+    // The rules changed between the dry run and the call (a reload): the
+    // call is answered as it was decided.
+    let id = serde_json::from_slice::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("id").cloned())
+        .unwrap_or(Value::Null);
+    let result = crate::api::mcp_view::tool_result(resp);
+    Some(axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": result})).into_response())
+}
+
+/// Every scope a call refused by `r` needs, when a token with more scope
+/// would make it: the tool outside the token's scope, or the tool and the
+/// step-up scopes the policies ask for.
+pub(crate) fn step_up_scopes(r: &Refusal, tool: &str) -> Option<Vec<String>> {
+    match r {
+        Refusal::Scope { tool, .. } => Some(vec![tool.clone()]),
+        Refusal::Policy { scopes, .. } if !scopes.is_empty() => Some(
+            std::iter::once(tool.to_owned())
+                .chain(scopes.iter().cloned())
+                .collect(),
+        ),
+        _ => None,
+    }
 }
 
 /// HTTP 403 with `WWW-Authenticate: Bearer error="insufficient_scope",

@@ -63,7 +63,8 @@ fn origin(url: &str) -> String {
 }
 
 /// The scopes a token for this host may carry: `plugin.*` and each
-/// `plugin.tool` of the plugins loaded now, in a stable order.
+/// `plugin.tool` of the plugins loaded now, and the step-up scopes the
+/// policies name (`@scope`), in a stable order.
 pub(crate) fn scopes_supported(s: &AppState) -> Vec<String> {
     let registry = s.host.registry();
     let mut out = Vec::new();
@@ -73,7 +74,9 @@ pub(crate) fn scopes_supported(s: &AppState) -> Vec<String> {
             out.push(format!("{}.{}", p.id(), t.name));
         }
     }
+    out.extend(s.host.loaded().authz.policy().step_up_scopes());
     out.sort();
+    out.dedup();
     out
 }
 

@@ -1,10 +1,11 @@
-//! `notifications/tools/list_changed` for MCP sessions (protocol versions
-//! with the `initialize` handshake): when a reload, a release of the rules,
-//! a quarantine, a release of an agent, or a plugin disabled or enabled
-//! changes what a session's token may see, the session is told, and its
-//! client lists the tools again. A watcher per server looks at what the
-//! host runs with and at the stop state (both in memory) four times a
-//! second, and recomputes a session's tools only when either changed.
+//! `notifications/tools/list_changed`: when a reload, a release of the
+//! rules, a quarantine, a release of an agent, or a plugin disabled or
+//! enabled changes what a token may see, its client is told, and lists the
+//! tools again — on MCP sessions (protocol versions with the `initialize`
+//! handshake) and on 2026-07-28's `subscriptions/listen` streams (stateless
+//! clients). A watcher looks at what the host runs with and at the stop
+//! state (both in memory) four times a second, and recomputes a token's
+//! tools only when either changed.
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
@@ -119,6 +120,34 @@ async fn run(watch: Weak<ListWatch>, host: Host) {
                     w.seen.clone_from(&fresh);
                 }
             }
+        }
+    }
+}
+
+/// Serve one `subscriptions/listen` stream (2026-07-28) under `token`
+/// until the client closes it or the server stops: a
+/// `notifications/tools/list_changed` (tagged with the subscription's id)
+/// whenever what the token may see changes.
+pub(crate) async fn listen(host: &Host, token: String, sub: rmcp::service::SubscriptionContext) {
+    let mut seen = names(host, &token).await;
+    let mut last = Generation::of(host).await;
+    loop {
+        tokio::select! {
+            () = sub.cancelled() => return,
+            () = tokio::time::sleep(EVERY) => {}
+        }
+        let now = Generation::of(host).await;
+        if now.same(&last) {
+            continue;
+        }
+        last = now;
+        let fresh = names(host, &token).await;
+        if fresh == seen {
+            continue;
+        }
+        seen = fresh;
+        if sub.sink().notify_tool_list_changed().await.is_err() {
+            return;
         }
     }
 }

@@ -61,6 +61,14 @@ fn agent_meta(meta: &JsonObject) -> (Option<String>, Option<Value>) {
     (prompt, pick("context").cloned())
 }
 
+/// The caller's W3C trace context from a request's `_meta` (`traceparent`,
+/// `tracestate`, as MCP's 2026-07-28 revision and OpenTelemetry's MCP
+/// conventions place it).
+fn trace_meta(meta: &JsonObject) -> Option<crate::audit::event::TraceRef> {
+    let text = |k: &str| meta.get(k).and_then(Value::as_str);
+    crate::audit::event::TraceRef::parse(text("traceparent")?, text("tracestate"))
+}
+
 /// Where the task token of a request comes from.
 #[derive(Debug, Clone)]
 enum TokenSource {
@@ -156,6 +164,23 @@ impl ServerHandler for McpServer {
         .with_instructions(INSTRUCTIONS)
     }
 
+    fn accepted_subscription_filter(
+        &self,
+        _requested: &rmcp::model::SubscriptionFilter,
+    ) -> Option<rmcp::model::SubscriptionFilter> {
+        Some(
+            rmcp::model::SubscriptionFilter::builder()
+                .tools_list_changed()
+                .build(),
+        )
+    }
+
+    async fn listen(&self, sub: rmcp::service::SubscriptionContext) -> Result<(), ErrorData> {
+        let token = self.token(sub.request_context());
+        crate::api::lists::listen(&self.host, token, sub).await;
+        Ok(())
+    }
+
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -191,6 +216,11 @@ impl ServerHandler for McpServer {
             context = context.or(c);
         }
         let token = self.token(&ctx);
+        let trace = request
+            .meta
+            .as_ref()
+            .and_then(|m| trace_meta(m))
+            .or_else(|| trace_meta(&ctx.meta));
         let req = CallRequest {
             token: token.clone(),
             tool: self
@@ -211,6 +241,7 @@ impl ServerHandler for McpServer {
                 .and_then(|p| p.extensions.get::<crate::authz::Sender>())
                 .cloned()
                 .unwrap_or_default(),
+            trace,
         };
         // A client that speaks the tasks extension gets a held call as a
         // task at once; the call waits for its decision meanwhile.

@@ -116,6 +116,7 @@ async fn call_tool(
     // before anything reads the arguments.
     let value = parse_strict(text).map_err(|e| bad(e.to_string()))?;
     let body: CallBody = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+    let asked = tool.clone();
     let req = CallRequest {
         token: token(&headers),
         tool,
@@ -126,6 +127,7 @@ async fn call_tool(
         progress: None,
         wait: None,
         sender: sender.clone(),
+        trace: trace_of(&headers),
     };
     // A held call is answered at once, as a task to poll (202); the call
     // waits for its decision meanwhile. If the client disconnects before
@@ -161,15 +163,17 @@ async fn call_tool(
             &r.to_string(),
         ));
     }
-    // Step-up: the scope the call needs, for a client that got its token
-    // through OAuth (an operator's task token has no way to another).
-    if let Err(CallError::Refused(r @ Refusal::Scope { tool, .. })) = &resp.outcome
+    // Step-up: every scope the call needs, for a client that got its
+    // token through OAuth (an operator's task token has no way to
+    // another): the tool, and any scope policy derives from the call.
+    if let Err(CallError::Refused(r)) = &resp.outcome
         && stepped_up
+        && let Some(scopes) = crate::api::challenge::step_up_scopes(r, &asked)
     {
         return Ok(crate::api::challenge::insufficient_scope(
             &s,
             &headers,
-            std::slice::from_ref(tool),
+            &scopes,
             &r.to_string(),
         ));
     }
@@ -243,4 +247,10 @@ async fn call_records(
             })
             .collect(),
     }))
+}
+
+/// The caller's W3C trace context (`traceparent`, `tracestate` headers).
+pub(crate) fn trace_of(headers: &HeaderMap) -> Option<crate::audit::event::TraceRef> {
+    let text = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
+    crate::audit::event::TraceRef::parse(text("traceparent")?, text("tracestate"))
 }

@@ -18,11 +18,22 @@ pub struct Filter {
     pub call_id: Option<String>,
     /// Only at or after this time.
     pub since: Option<DateTime<Utc>>,
+    /// Only the records of calls made in this trace (W3C trace id).
+    pub trace: Option<String>,
 }
 
 impl Filter {
     /// Whether a record passes.
     pub fn matches(&self, r: &Record) -> bool {
+        if let Some(t) = &self.trace
+            && r.data
+                .get("trace")
+                .and_then(|v| v.get("trace_id"))
+                .and_then(serde_json::Value::as_str)
+                != Some(t.as_str())
+        {
+            return false;
+        }
         if self.task.is_none() && self.agent.is_none() && self.call_id.is_none() {
             return self.time_ok(r);
         }

@@ -32,6 +32,30 @@ pub(crate) struct PolicyLayer<'a> {
     pub(crate) history: &'a crate::state::TaskHistory,
 }
 
+impl PolicyLayer<'_> {
+    /// The policy input of the call.
+    pub(crate) fn input(&self) -> PolicyInput<'_> {
+        let action_owner = self
+            .plugin
+            .action_owners
+            .get(&self.tool.name)
+            .map_or(self.tool.action_owner.as_str(), String::as_str);
+        PolicyInput {
+            agent: &self.agent.id,
+            plugin: self.plugin.id(),
+            tool: self.qualified,
+            task: &self.token.task,
+            impact: self.tool.impact.as_str(),
+            action_owner,
+            token_id: &self.token.id,
+            scopes: &self.token.tools,
+            args: self.args,
+            now: self.now,
+            history: self.history,
+        }
+    }
+}
+
 type Allowed = (
     Vec<String>,
     Option<ApprovalNeed>,
@@ -48,23 +72,7 @@ impl Authz {
         &self,
         c: PolicyLayer<'_>,
     ) -> Result<Allowed, (Refusal, Option<Box<ShadowDecision>>)> {
-        let action_owner = c
-            .plugin
-            .action_owners
-            .get(&c.tool.name)
-            .map_or(c.tool.action_owner.as_str(), String::as_str);
-        let input = PolicyInput {
-            agent: &c.agent.id,
-            plugin: c.plugin.id(),
-            tool: c.qualified,
-            task: &c.token.task,
-            impact: c.tool.impact.as_str(),
-            action_owner,
-            token_id: &c.token.id,
-            args: c.args,
-            now: c.now,
-            history: c.history,
-        };
+        let input = c.input();
         let decision = self.policy.decide(&input);
         let shadow = self.shadow.as_ref().and_then(|s| {
             let other = s.decide(&input);
@@ -78,7 +86,26 @@ impl Authz {
         match decision {
             PolicyDecision::Allow { policies } => Ok((policies, None, shadow)),
             PolicyDecision::Deny { policies, reason } => {
-                Err((Refusal::Policy { policies, reason }, shadow))
+                let scopes = self
+                    .policy
+                    .scopes_needed(&input, &policies)
+                    .unwrap_or_default();
+                let reason = if scopes.is_empty() {
+                    reason
+                } else {
+                    format!(
+                        "{reason}: the token lacks the step-up scope {} — a token carrying it makes this call",
+                        scopes.join(" ")
+                    )
+                };
+                Err((
+                    Refusal::Policy {
+                        policies,
+                        reason,
+                        scopes,
+                    },
+                    shadow,
+                ))
             }
             PolicyDecision::NeedsApproval { policies } => {
                 let (agent, tool, token) = (c.agent, c.tool, c.token);
@@ -109,6 +136,7 @@ impl Authz {
                                 approvers.len(),
                                 c.qualified
                             ),
+                            scopes: Vec::new(),
                         },
                         shadow,
                     ));

@@ -182,8 +182,30 @@ impl Authz {
                 Some(agent.id.clone()),
             ));
         }
+        // Step-up scopes (names without a dot) are ones the policies name.
+        let (step_up, tools): (Vec<String>, Vec<String>) = req
+            .tools
+            .iter()
+            .cloned()
+            .partition(|t| crate::authz::policy::is_scope_name(t));
+        let known = self.policy.step_up_scopes();
+        if let Some(unknown) = step_up.iter().find(|s| !known.contains(s)) {
+            return Err(fail(
+                "invalid_scope",
+                format!(
+                    "{unknown:?} is neither a tool nor a step-up scope a policy here names (step-up scopes: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(" ")
+                    }
+                ),
+                Some(agent.id.clone()),
+            ));
+        }
         let origin = TokenOrigin {
             by: None,
+            step_up,
             aud: req.resource.clone(),
             cnf: req
                 .dpop_jkt
@@ -211,7 +233,7 @@ impl Authz {
         let iss = self.issuer_id().await.map_err(cannot)?;
         let issuer = Issuer::with_key(Arc::clone(&self.config), self.signer.clone());
         let (token, claims) = issuer
-            .issue_for(&iss, &agent.id, req.task, &req.tools, ttl, origin, now)
+            .issue_for(&iss, &agent.id, req.task, &tools, ttl, origin, now)
             .map_err(|e| {
                 let code = match e {
                     IssueError::OutsideGrant { .. } | IssueError::NoTools(_) => "invalid_scope",

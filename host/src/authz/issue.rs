@@ -31,6 +31,9 @@ pub struct TokenOrigin {
     pub via: Option<crate::audit::event::CredentialRef>,
     /// The key it is bound to (DPoP).
     pub cnf: Option<crate::authz::Confirmation>,
+    /// Step-up scopes it carries besides its tools (the caller checked
+    /// that the policies name them).
+    pub step_up: Vec<String>,
 }
 
 /// Why no token was issued.
@@ -165,6 +168,8 @@ impl Issuer {
         if scope.is_empty() {
             return Err(IssueError::NoTools(agent.to_owned()));
         }
+        let mut scope = scope;
+        scope.extend(origin.step_up.iter().cloned());
         let iat = now.timestamp();
         let token = TaskToken {
             id: new_token_id(),

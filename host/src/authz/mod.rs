@@ -45,6 +45,7 @@ mod keyring;
 mod policy;
 mod rate;
 mod refusal;
+mod step_up;
 mod token;
 mod verified;
 

@@ -114,6 +114,9 @@ pub enum Refusal {
         policies: Vec<String>,
         /// In words.
         reason: String,
+        /// The step-up scopes the token lacks, when they are what stands
+        /// in the call's way (policies annotated `@scope`); else empty.
+        scopes: Vec<String>,
     },
     /// A human denied the approval request.
     #[error("approval {approval_id} was denied by {by}{}", reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default())]

@@ -32,6 +32,10 @@ pub enum Command {
         /// Only records at or after this time (RFC 3339).
         #[arg(long)]
         since: Option<String>,
+        /// Only the records of calls made in this W3C trace (the trace id
+        /// the caller sent in `traceparent`: 32 hex digits).
+        #[arg(long)]
+        trace: Option<String>,
         /// Print the records as JSON lines.
         #[arg(long)]
         json: bool,
@@ -80,6 +84,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
             task,
             agent,
             since,
+            trace,
             json,
             fleet,
             log,
@@ -104,6 +109,7 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                     agent,
                     since,
                     call_id: None,
+                    trace: trace.map(|t| t.to_ascii_lowercase()),
                 },
             )
             .with_context(|| format!("cannot read {}", paths.log.display()))?;

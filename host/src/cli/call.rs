@@ -70,6 +70,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
             progress: None,
             wait: None,
             sender: crate::authz::Sender::default(),
+            // OpenTelemetry's carrier for a command's trace context.
+            trace: std::env::var("TRACEPARENT").ok().and_then(|t| {
+                crate::audit::event::TraceRef::parse(
+                    &t,
+                    std::env::var("TRACESTATE").ok().as_deref(),
+                )
+            }),
         })
         .await;
     host.shutdown("the command finished").await;

@@ -72,6 +72,7 @@ impl Host {
         );
         ctx.progress = req.progress.clone();
         ctx.wait = req.wait;
+        ctx.trace.clone_from(&req.trace);
         let loaded = self.loaded();
         ctx.release = Some(loaded.release.clone());
         let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;

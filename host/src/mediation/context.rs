@@ -36,6 +36,8 @@ pub(crate) struct CallContext {
     pub(crate) degraded: Option<String>,
     /// The release of the rules the call is decided under.
     pub(crate) release: Option<crate::governance::ReleaseRef>,
+    /// The caller's trace context.
+    pub(crate) trace: Option<crate::audit::event::TraceRef>,
 }
 
 /// The input as it was recorded: its digest and size.
@@ -81,6 +83,7 @@ impl CallContext {
             wait: None,
             degraded: None,
             release: None,
+            trace: None,
         }
     }
 
@@ -89,6 +92,7 @@ impl CallContext {
         a.call_id = Some(self.call_id.clone());
         a.channel = Some(self.channel.to_owned());
         a.release.clone_from(&self.release);
+        a.trace.clone_from(&self.trace);
         a
     }
 

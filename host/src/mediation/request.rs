@@ -32,6 +32,8 @@ pub struct CallRequest {
     /// What the caller proved about its key (DPoP, checked by the HTTP
     /// server); a token bound to a key needs a proof by it.
     pub sender: crate::authz::Sender,
+    /// The caller's W3C trace context, recorded with the call.
+    pub trace: Option<crate::audit::event::TraceRef>,
 }
 
 /// What a caller hears while its call is held.

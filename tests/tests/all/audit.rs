@@ -46,6 +46,7 @@ pub(crate) async fn call(
         progress: None,
         wait: None,
         sender: warrant::authz::Sender::default(),
+        trace: None,
     })
     .await
     .outcome

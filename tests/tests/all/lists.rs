@@ -1,6 +1,7 @@
 //! `notifications/tools/list_changed`: an MCP session (2025-11-25, over
-//! streamable HTTP) hears when a stop button changes what its token may
-//! see, and hears nothing when a change does not touch it.
+//! streamable HTTP) and a 2026-07-28 `subscriptions/listen` stream hear
+//! when a stop button changes what their token may see, and hear nothing
+//! when a change does not touch it.
 
 use std::time::Duration;
 
@@ -111,5 +112,66 @@ async fn a_session_hears_when_its_tools_change() {
         )
         .await
     );
+    srv.running.shutdown().await.unwrap();
+}
+
+/// 2026-07-28: a stateless client opens a `subscriptions/listen` stream;
+/// it is acknowledged, and told (tagged with the subscription's id) when
+/// what its token may see changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stateless_client_listens_for_tool_list_changes() {
+    let fx = soc().await;
+    let srv = serve(&fx).await;
+    let token = fx.token("intel-bot", "INC-2026-0401", &[]).await;
+    let mut stream = reqwest::Client::new()
+        .post(format!("{}/mcp", srv.base))
+        .bearer_auth(&token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "subscriptions/listen")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": "sub-7", "method": "subscriptions/listen",
+            "params": {"notifications": {"toolsListChanged": true},
+                "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                          "io.modelcontextprotocol/clientCapabilities": {}}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), StatusCode::OK);
+    assert!(
+        heard(
+            &mut stream,
+            "notifications/subscriptions/acknowledged",
+            Duration::from_secs(5)
+        )
+        .await,
+        "the subscription was not acknowledged"
+    );
+    // A change it cannot see: nothing.
+    fx.stop("carol", &Stop::Disable("case-note".into()), "maintenance")
+        .await
+        .unwrap();
+    assert!(
+        !heard(&mut stream, "tools/list_changed", Duration::from_secs(2)).await,
+        "told of a change it cannot see"
+    );
+    // Its own tools change: told, with the subscription's id.
+    fx.stop("carol", &Stop::Disable("ioc-extract".into()), "suspicious")
+        .await
+        .unwrap();
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !text.contains("notifications/tools/list_changed") {
+        match tokio::time::timeout_at(deadline, stream.chunk()).await {
+            Ok(Ok(Some(c))) => text.push_str(&String::from_utf8_lossy(&c)),
+            _ => panic!("not told its tools changed: {text}"),
+        }
+    }
+    let line = text
+        .lines()
+        .find(|l| l.contains("notifications/tools/list_changed"))
+        .unwrap();
+    assert!(line.contains("sub-7"), "{line}");
     srv.running.shutdown().await.unwrap();
 }

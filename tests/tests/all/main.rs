@@ -38,6 +38,7 @@ mod sandbox;
 mod stops;
 mod structured;
 mod tasks;
+mod trace;
 
 /// Every component the build produces must have tests that use it.
 #[test]

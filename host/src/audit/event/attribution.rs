@@ -74,6 +74,92 @@ pub struct Attribution {
     /// named. `task`, `agent` and `token_id` above are only ever verified.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claimed: Option<Claimed>,
+    /// The caller's W3C trace context (MCP `params._meta.traceparent`,
+    /// HTTP `traceparent`), when it sent a valid one: the chain and the
+    /// trace meet (from format 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceRef>,
+}
+
+/// A caller's W3C Trace Context (`traceparent`, `tracestate`), as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceRef {
+    /// The trace id: 32 lowercase hex digits.
+    pub trace_id: String,
+    /// The caller's span: 16 lowercase hex digits.
+    pub parent_id: String,
+    /// `tracestate`, when sent (at most 512 characters, as W3C allows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+impl TraceRef {
+    /// Parse a `traceparent` (W3C Trace Context §3.2) and its
+    /// `tracestate`; `None` when the `traceparent` is not valid, which the
+    /// standard says to ignore (and then `tracestate` too).
+    pub fn parse(traceparent: &str, tracestate: Option<&str>) -> Option<Self> {
+        let hex = |s: &str, n: usize| {
+            s.len() == n
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        };
+        let mut parts = traceparent.trim().split('-');
+        let (version, trace_id, parent_id, flags) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        let rest = parts.next();
+        let valid = hex(version, 2)
+            && version != "ff"
+            && (rest.is_none() || version != "00")
+            && hex(trace_id, 32)
+            && trace_id.bytes().any(|b| b != b'0')
+            && hex(parent_id, 16)
+            && parent_id.bytes().any(|b| b != b'0')
+            && hex(flags, 2);
+        valid.then(|| Self {
+            trace_id: trace_id.to_owned(),
+            parent_id: parent_id.to_owned(),
+            state: tracestate
+                .map(str::trim)
+                .filter(|s| !s.is_empty() && s.len() <= 512 && s.is_ascii())
+                .map(str::to_owned),
+        })
+    }
+}
+
+#[cfg(test)]
+mod trace_tests {
+    use super::TraceRef;
+
+    #[test]
+    fn parses_w3c_traceparents_and_ignores_invalid_ones() {
+        let t = TraceRef::parse(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            Some("congo=t61rcWkgMzE"),
+        )
+        .unwrap();
+        assert_eq!(t.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
+        assert_eq!(t.parent_id, "00f067aa0ba902b7");
+        assert_eq!(t.state.as_deref(), Some("congo=t61rcWkgMzE"));
+        for bad in [
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-extra",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+            "",
+        ] {
+            assert!(TraceRef::parse(bad, Some("a=b")).is_none(), "{bad}");
+        }
+        // A later version may carry more fields.
+        assert!(
+            TraceRef::parse(
+                "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-more",
+                None
+            )
+            .is_some()
+        );
+    }
 }
 
 /// What an unverified credential names of itself.

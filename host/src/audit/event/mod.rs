@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::keys::{ActionKind, SignedAction};
 
-pub use attribution::{Attribution, Claimed};
+pub use attribution::{Attribution, Claimed, TraceRef};
 pub use call::{
     ApprovalRef, CallCompleted, CallDecided, CallInterrupted, Decision, DecisionResult,
     PolicyShadow, PolicySide,

@@ -50,6 +50,9 @@ pub struct PolicyCase {
     /// What already happened in the task.
     #[serde(default)]
     pub history: CaseHistory,
+    /// Step-up scopes the call's token carries (besides the tool itself).
+    #[serde(default)]
+    pub scopes: Vec<String>,
     /// The file it came from (filled in when read).
     #[serde(skip)]
     pub file: PathBuf,
@@ -72,6 +75,7 @@ impl PolicyCase {
             expect: "allow".into(),
             policies: None,
             history: CaseHistory::default(),
+            scopes: Vec::new(),
             file: PathBuf::new(),
         }
     }
@@ -230,6 +234,9 @@ impl PolicyEngine {
         };
         let args = serde_json::to_value(&case.args).unwrap_or_default();
         let history = case.history.history();
+        let scopes: Vec<String> = std::iter::once(case.tool.clone())
+            .chain(case.scopes.iter().cloned())
+            .collect();
         let decision = self.decide(&PolicyInput {
             agent: &case.agent,
             plugin,
@@ -238,6 +245,7 @@ impl PolicyEngine {
             impact: &impact,
             action_owner: &owner,
             token_id: "tok-policy-test",
+            scopes: &scopes,
             args: &args,
             now,
             history: &history,

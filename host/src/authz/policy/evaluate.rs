@@ -82,6 +82,10 @@ impl PolicyEngine {
             ("action_owner".to_owned(), string(i.action_owner)),
             ("token_id".to_owned(), string(i.token_id)),
             (
+                "scopes".to_owned(),
+                RestrictedExpression::new_set(i.scopes.iter().map(|s| string(s))),
+            ),
+            (
                 "approved".to_owned(),
                 RestrictedExpression::new_bool(approved),
             ),

@@ -4,6 +4,7 @@
 //! * action: `Action::"<plugin>.<tool>"`;
 //! * resource: `Plugin::"<id>"` with `publisher`, `version`, `signer`;
 //! * context: `task`, `tool`, `impact`, `action_owner`, `token_id`,
+//!   `scopes` (what the token carries: its tools and step-up scopes),
 //!   `approved` (whether a named human approved this exact call), `now`
 //!   (Unix seconds), `hour` and `weekday` (UTC, Monday = 0), and `args`: the
 //!   call's arguments, typed from the tool's input schema (strings, integers,
@@ -13,7 +14,9 @@
 //! A decision is `allow`, `deny`, or `allow only with approval`: the call is
 //! evaluated as not approved and, if denied, again as approved; when only
 //! the second permits, a human's approval is what is missing. Every decision
-//! carries the ids (`@id("…")`) of the policies that decided it.
+//! carries the ids (`@id("…")`) of the policies that decided it. A forbid
+//! policy annotated `@scope("…")` is lifted by a token carrying that scope
+//! (step-up; see `step_up`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -23,6 +26,7 @@ mod evaluate;
 mod replay;
 mod schema;
 mod source;
+mod step_up;
 
 pub use cases::{CaseOutcome, PolicyCase, deciding, decision_name, describe, read_cases};
 pub use replay::{
@@ -31,6 +35,7 @@ pub use replay::{
 use schema::{ArgType, arg_types, entities, schema_json};
 use source::{first_line, first_message, policy_start_line};
 use std::str::FromStr;
+pub use step_up::is_scope_name;
 
 use cedar_policy::{
     Authorizer, Entities, EntityTypeName, EntityUid, PolicyId, PolicySet, Schema, ValidationMode,
@@ -138,6 +143,9 @@ pub struct PolicyInput<'a> {
     pub action_owner: &'a str,
     /// The token id.
     pub token_id: &'a str,
+    /// The scopes the token carries: its tools and any step-up scopes
+    /// (`context.scopes`).
+    pub scopes: &'a [String],
     /// The call's arguments.
     pub args: &'a Value,
     /// The time of the call.
@@ -158,6 +166,8 @@ pub struct PolicyEngine {
     empty: bool,
     schema: Value,
     history: bool,
+    /// The step-up scope of each `@scope`-annotated forbid policy, by id.
+    step_up: BTreeMap<String, String>,
 }
 
 impl PolicyEngine {
@@ -274,8 +284,18 @@ impl PolicyEngine {
                 why: e.to_string(),
             });
         }
+        let step_up = step_up::annotated(&set).map_err(|(id, why)| {
+            let (path, _, line) = origin.get(&id).cloned().unwrap_or_default();
+            PolicyError::Validate {
+                path,
+                line,
+                policy: id,
+                why,
+            }
+        })?;
         let entities = entities(&agents, &plugins, &schema)?;
         Ok(Self {
+            step_up,
             types: EntityTypes::new()?,
             empty: set.is_empty(),
             set,

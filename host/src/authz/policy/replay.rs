@@ -94,7 +94,20 @@ pub fn replay(records: &[Record], engines: &ReplayEngines) -> ReplayReport {
     // What had happened in each task by each record, as it happened.
     let mut histories: std::collections::HashMap<String, TaskHistory> =
         std::collections::HashMap::new();
+    // The scopes of each task token the records issued or exchanged.
+    let mut scopes: std::collections::HashMap<String, Vec<String>> =
+        std::collections::HashMap::new();
     for r in records {
+        let token_kind = matches!(r.kind.as_str(), "token.issued" | "token.exchanged");
+        match r.event().filter(|_| token_kind) {
+            Some(Event::TokenIssued(t)) => {
+                scopes.insert(t.token_id.clone(), t.tools.clone());
+            }
+            Some(Event::TokenExchanged(t)) => {
+                scopes.insert(t.token_id.clone(), t.tools.clone());
+            }
+            _ => {}
+        }
         if r.kind == "call.completed"
             && let Some(Event::CallCompleted(c)) = r.event()
             && !matches!(c.outcome.as_str(), "refused" | "held")
@@ -144,6 +157,11 @@ pub fn replay(records: &[Record], engines: &ReplayEngines) -> ReplayReport {
             impact: w.impact.map_or("read", |i| i.as_str()),
             action_owner: w.action_owner.as_deref().unwrap_or_default(),
             token_id: w.token_id.as_deref().unwrap_or_default(),
+            scopes: w
+                .token_id
+                .as_deref()
+                .and_then(|t| scopes.get(t))
+                .map_or(&[], Vec::as_slice),
             args,
             now,
             history,

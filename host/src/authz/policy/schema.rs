@@ -132,6 +132,7 @@ pub(super) fn schema_json(
                     "context": {"type": "Record", "attributes": {
                         "task": s("String"), "tool": s("String"), "impact": s("String"),
                         "action_owner": s("String"), "token_id": s("String"),
+                        "scopes": {"type": "Set", "element": s("String")},
                         "approved": s("Boolean"), "now": s("Long"), "hour": s("Long"), "weekday": s("Long"),
                         "args": {"type": "Record", "attributes": arg_attrs},
                         "history": {"type": "Record", "attributes": {

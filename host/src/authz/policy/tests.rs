@@ -41,6 +41,7 @@ fn input<'a>(task: &'a str, args: &'a Value) -> PolicyInput<'a> {
         impact: "high",
         action_owner: "soc",
         token_id: "t",
+        scopes: &[],
         args,
         now: Utc::now(),
         history: &EMPTY,
@@ -121,4 +122,42 @@ fn start_up_errors_name_the_line() {
     assert!(matches!(err, PolicyError::Parse { line: 2, .. }), "{err}");
     let err = engine("permit (principal, action == Action::\"nope.x\", resource);").unwrap_err();
     assert!(matches!(err, PolicyError::Validate { .. }), "{err}");
+}
+
+#[test]
+fn step_up_scopes_are_named_only_when_they_lift_the_denial() {
+    let rules = "@id(\"all\") permit (principal, action, resource);\n\
+        @id(\"ext\") @scope(\"external-case\") forbid (principal, action, resource) \
+        when { context.args has case_id && context.args.case_id like \"EXT-*\" } \
+        unless { context.scopes.contains(\"external-case\") };\n\
+        @id(\"never-x\") forbid (principal, action, resource) \
+        when { context.args has case_id && context.args.case_id == \"EXT-X\" };";
+    let e = engine(rules).unwrap();
+    assert_eq!(e.step_up_scopes(), vec!["external-case".to_owned()]);
+    let needed = |case: &str, scopes: &[String]| {
+        let args = json!({"case_id": case});
+        let i = PolicyInput {
+            scopes,
+            ..input("INC-1", &args)
+        };
+        match e.decide(&i) {
+            PolicyDecision::Deny { policies, .. } => e.scopes_needed(&i, &policies),
+            _ => Some(Vec::new()),
+        }
+    };
+    // Allowed without it; denied for want of it; allowed with it.
+    assert_eq!(needed("INC-7", &[]), Some(vec![]));
+    assert_eq!(needed("EXT-7", &[]), Some(vec!["external-case".to_owned()]));
+    assert_eq!(needed("EXT-7", &["external-case".to_owned()]), Some(vec![]));
+    // Denied by a policy no scope lifts: no step-up is offered.
+    assert_eq!(needed("EXT-X", &[]), None);
+    // An annotation on a permit, or not a scope name, is a start-up error.
+    for bad in [
+        "@id(\"p\") @scope(\"x\") permit (principal, action, resource);",
+        "@id(\"f\") @scope(\"case-note.append\") forbid (principal, action, resource);",
+        "@id(\"f\") @scope(\"\") forbid (principal, action, resource);",
+    ] {
+        let err = engine(bad).unwrap_err();
+        assert!(matches!(err, PolicyError::Validate { .. }), "{bad}: {err}");
+    }
 }

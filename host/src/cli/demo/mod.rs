@@ -74,6 +74,7 @@ async fn show(
             progress: None,
             wait: None,
             sender: crate::authz::Sender::default(),
+            trace: None,
         })
         .await;
     let seq = r

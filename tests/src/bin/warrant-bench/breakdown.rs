@@ -24,6 +24,7 @@ pub fn policy_input<'a>(
         impact: "read",
         action_owner: "test-owner",
         token_id: "tok-x",
+        scopes: &[],
         args,
         now: chrono::Utc::now(),
         history,

@@ -110,6 +110,7 @@ fn who() -> Attribution {
         action_owner: Some("soc-tier2".into()),
         impact: Some(Impact::High),
         claimed: None,
+        trace: None,
     }
 }
 

@@ -149,28 +149,13 @@ pub const NOT_APPLICABLE: &[(&str, &str, &str)] = &[
     ),
     (
         "server-stateless",
-        "sep-2575-server-sends-subscription-ack",
-        "subscriptions/listen is not offered yet",
-    ),
-    (
-        "server-stateless",
-        "sep-2575-server-tags-subscription-id",
-        "subscriptions/listen is not offered yet",
-    ),
-    (
-        "server-stateless",
-        "sep-2575-server-honors-notification-filter",
-        "subscriptions/listen is not offered yet",
-    ),
-    (
-        "server-stateless",
         "sep-2575-server-sends-prompts-list-changed-on-subscription",
-        "no prompts; subscriptions/listen is not offered yet",
+        "no prompts",
     ),
     (
         "server-stateless",
         "sep-2575-server-sends-tools-list-changed-on-subscription",
-        "subscriptions/listen is not offered yet",
+        "needs the suite's tool test_trigger_tool_change, which changes the server's tool list; warrant's changes with stop buttons, reloads and releases (tested in lists::a_stateless_client_listens_for_tool_list_changes)",
     ),
     (
         "caching",

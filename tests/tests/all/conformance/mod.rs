@@ -37,6 +37,7 @@ async fn the_official_conformance_suite_passes_every_applicable_scenario() {
             .unwrap();
         for (scenario, checks) in results {
             for c in checks {
+                eprintln!("{version} {scenario} {}: {}", c.id, c.status);
                 let passed = matches!(c.status.as_str(), "SUCCESS" | "INFO");
                 if !passed && !applicability::not_applicable(&scenario, &c.id) {
                     failures.push(format!(

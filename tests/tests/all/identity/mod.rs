@@ -137,7 +137,13 @@ impl Jwks {
 /// A host whose agents `bot` and `other-bot` are workloads of the test
 /// issuer (`…:bot`, `…:other-bot`); more config in `extra`.
 pub(crate) async fn fixture(jwks: &Jwks, extra: &str) -> Fixture {
+    fixture_under(jwks, extra, warrant_tests::PERMIT_ALL).await
+}
+
+/// [`fixture`] under the Cedar policies `policy`.
+pub(crate) async fn fixture_under(jwks: &Jwks, extra: &str, policy: &str) -> Fixture {
     Fixture::builder()
+        .policy(policy)
         .plugin(PluginSpec::new("adversary"))
         .plugin(PluginSpec::new("ioc-extract"))
         .agent_toml(

@@ -1,0 +1,134 @@
+//! Trace context: a caller's W3C `traceparent` (MCP `params._meta`, HTTP
+//! header) is recorded with the call, so the chain and the trace meet;
+//! `warrant audit show --trace ID` finds the call's records; an invalid
+//! one is ignored, as the W3C standard says.
+
+use serde_json::{Value, json};
+use warrant_tests::{Fixture, PluginSpec};
+
+use crate::api::support::{records, serve};
+
+const MCP_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const HTTP_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
+
+async fn mcp_echo(base: &str, token: &str, meta: Value) -> Value {
+    let mut meta = meta;
+    meta["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
+    meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
+    let text = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", "tools/call")
+        .header("mcp-name", "adversary__echo")
+        .json(
+            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
+            "name": "adversary__echo", "arguments": {"text": "traced"}, "_meta": meta}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let body = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(&text);
+    serde_json::from_str(body).unwrap_or(Value::Null)
+}
+
+/// The `trace` of every record of the call `call_id`.
+fn traces(fx: &Fixture, call_id: &str) -> Vec<Value> {
+    records(fx)
+        .into_iter()
+        .filter(|r| r.str("call_id") == Some(call_id))
+        .map(|r| r.data.get("trace").cloned().unwrap_or(Value::Null))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callers_trace_context_is_recorded_with_its_call() {
+    let fx = Fixture::builder()
+        .plugin(PluginSpec::new("adversary"))
+        .agent("bot", &["adversary.*"])
+        .build()
+        .await;
+    let srv = serve(&fx).await;
+    let token = fx.token("bot", "T-TRACE", &[]).await;
+
+    // MCP: params._meta.traceparent and tracestate.
+    let r = mcp_echo(
+        &srv.base,
+        &token,
+        json!({"traceparent": format!("00-{MCP_TRACE}-00f067aa0ba902b7-01"),
+               "tracestate": "congo=t61rcWkgMzE"}),
+    )
+    .await;
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    let mcp_call = r["result"]["_meta"]["warrant/call_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let t = traces(&fx, &mcp_call);
+    assert!(t.len() >= 2, "{t:?}");
+    for one in &t {
+        assert_eq!(
+            one,
+            &json!({"trace_id": MCP_TRACE, "parent_id": "00f067aa0ba902b7", "state": "congo=t61rcWkgMzE"})
+        );
+    }
+
+    // HTTP/JSON: the traceparent header.
+    let http = reqwest::Client::new();
+    let ok: Value = http
+        .post(format!("{}/v1/tools/adversary.echo/call", srv.base))
+        .bearer_auth(&token)
+        .header(
+            "traceparent",
+            format!("00-{HTTP_TRACE}-b7ad6b7169203331-01"),
+        )
+        .json(&json!({"input": {"text": "traced"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let http_call = ok["call_id"].as_str().unwrap().to_owned();
+    assert!(
+        traces(&fx, &http_call)
+            .iter()
+            .all(|t| t["trace_id"] == HTTP_TRACE && t["parent_id"] == "b7ad6b7169203331"),
+        "{ok}"
+    );
+
+    // An invalid traceparent (all-zero trace id) is ignored.
+    let bad = mcp_echo(
+        &srv.base,
+        &token,
+        json!({"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-01"}),
+    )
+    .await;
+    let bad_call = bad["result"]["_meta"]["warrant/call_id"].as_str().unwrap();
+    assert!(traces(&fx, bad_call).iter().all(Value::is_null));
+    srv.running.shutdown().await.unwrap();
+
+    // The analyst goes from the trace to the records.
+    let out = fx.cli(&["audit", "show", "--trace", MCP_TRACE, "--json"]);
+    assert!(out.status.success(), "{out:?}");
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 2, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["data"]["call_id"] == mcp_call.as_str()),
+        "{lines:?}"
+    );
+}
