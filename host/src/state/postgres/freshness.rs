@@ -34,35 +34,24 @@ impl<C: GenericClient> FreshnessTx for Pg<'_, C> {
     async fn put_version(&mut self, plugin: &str, m: &VersionMark) -> Result<(), StateError> {
         let i = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
         let v = m.version;
-        self.c
-            .execute(
-                "INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
+        self.run("INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (plugin) DO UPDATE SET
                    version = excluded.version, major = excluded.major, minor = excluded.minor,
                    patch = excluded.patch, digest = excluded.digest,
-                   manifest_digest = excluded.manifest_digest, at = excluded.at",
-                &[&plugin, &v.to_string(), &i(v.major), &i(v.minor), &i(v.patch), &m.component_digest, &m.manifest_digest, &now_ms()],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+                   manifest_digest = excluded.manifest_digest, at = excluded.at", &[&plugin, &v.to_string(), &i(v.major), &i(v.minor), &i(v.patch), &m.component_digest, &m.manifest_digest, &now_ms()]).await.map(|_| ())
     }
 
     async fn delete_version(&mut self, plugin: &str) -> Result<(), StateError> {
-        self.c
-            .execute("DELETE FROM plugin_versions WHERE plugin = $1", &[&plugin])
+        self.run("DELETE FROM plugin_versions WHERE plugin = $1", &[&plugin])
             .await
             .map(|_| ())
-            .map_err(|e| self.err(e))
     }
 
     async fn prune_nonces(&mut self, now: i64) -> Result<(), StateError> {
-        self.c
-            .execute("DELETE FROM nonces WHERE expires < $1", &[&now])
+        self.run("DELETE FROM nonces WHERE expires < $1", &[&now])
             .await
             .map(|_| ())
-            .map_err(|e| self.err(e))
     }
 
     async fn insert_nonce(
@@ -71,14 +60,7 @@ impl<C: GenericClient> FreshnessTx for Pg<'_, C> {
         operator: &str,
         expires_ms: i64,
     ) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "INSERT INTO nonces (nonce, operator, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                &[&nonce, &operator, &expires_ms],
-            )
-            .await
-            .map(|n| n == 1)
-            .map_err(|e| self.err(e))
+        self.run("INSERT INTO nonces (nonce, operator, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", &[&nonce, &operator, &expires_ms]).await.map(|n| n == 1)
     }
 }
 

@@ -13,14 +13,12 @@ use crate::state::{UseHit, UseLimit};
 
 impl<C: GenericClient> LimitsTx for Pg<'_, C> {
     async fn prune_rate(&mut self, key: &str, at_or_before: i64) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "DELETE FROM rate_events WHERE key = $1 AND at <= $2",
-                &[&key, &at_or_before],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM rate_events WHERE key = $1 AND at <= $2",
+            &[&key, &at_or_before],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn count_rate(&mut self, key: &str) -> Result<i64, StateError> {
@@ -32,14 +30,12 @@ impl<C: GenericClient> LimitsTx for Pg<'_, C> {
     }
 
     async fn insert_rate(&mut self, key: &str, at: i64) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO rate_events (key, at) VALUES ($1, $2)",
-                &[&key, &at],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "INSERT INTO rate_events (key, at) VALUES ($1, $2)",
+            &[&key, &at],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn usage(&mut self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
@@ -69,14 +65,12 @@ impl<C: GenericClient> LimitsTx for Pg<'_, C> {
     }
 
     async fn finish_use(&mut self, id: i64, ok: bool, output: i64) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "UPDATE call_uses SET ok = $2, output = $3 WHERE id = $1",
-                &[&id, &ok, &output],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "UPDATE call_uses SET ok = $2, output = $3 WHERE id = $1",
+            &[&id, &ok, &output],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn uses_of(
@@ -100,14 +94,12 @@ impl<C: GenericClient> LimitsTx for Pg<'_, C> {
 
 impl<C: GenericClient> SlotsTx for Pg<'_, C> {
     async fn prune_slots(&mut self, key: &str, now: i64) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "DELETE FROM inflight_slots WHERE key = $1 AND expires <= $2",
-                &[&key, &now],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM inflight_slots WHERE key = $1 AND expires <= $2",
+            &[&key, &now],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn count_slots(&mut self, key: &str) -> Result<i64, StateError> {
@@ -136,14 +128,12 @@ impl<C: GenericClient> SlotsTx for Pg<'_, C> {
         expires_ms: i64,
         owner: &str,
     ) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO inflight_slots (lease, key, expires, owner) VALUES ($1, $2, $3, $4)",
-                &[&lease, &key, &expires_ms, &owner],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "INSERT INTO inflight_slots (lease, key, expires, owner) VALUES ($1, $2, $3, $4)",
+            &[&lease, &key, &expires_ms, &owner],
+        )
+        .await
+        .map(|_| ())
     }
 }
 

@@ -20,12 +20,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt as _;
 use tokio::sync::OnceCell;
 
 use super::{FleetRegistry, SharedState, StateError};
-use tx::Pg;
 
 /// The channel of change notifications.
 const CHANNEL: &str = "warrant_state";
@@ -202,41 +201,6 @@ impl PostgresState {
             .await
             .map_err(|e| self.err(e))?;
         Ok(c)
-    }
-
-    /// A transaction on `c`, durable.
-    async fn begin<'c>(
-        &'c self,
-        c: &'c mut deadpool_postgres::Client,
-    ) -> Result<Pg<'c, Transaction<'c>>, StateError> {
-        let tx = c.transaction().await.map_err(|e| self.err(e))?;
-        Ok(Pg { c: tx, state: self })
-    }
-
-    /// A transaction on `c` for counts (rate windows, uses, in-flight
-    /// slots): it commits without waiting for the WAL to reach the disk —
-    /// as SQLite counts them on a connection that does not fsync. Still
-    /// atomic and isolated (every host takes a budget's last unit once),
-    /// but a crash of the database server itself may forget the last few
-    /// hundred milliseconds of counts. The audit chain, approvals, stops
-    /// and releases keep full durability.
-    async fn counting<'c>(
-        &'c self,
-        c: &'c mut deadpool_postgres::Client,
-    ) -> Result<Pg<'c, Transaction<'c>>, StateError> {
-        let tx = self.begin(c).await?;
-        tx.c.batch_execute("SET LOCAL synchronous_commit TO OFF")
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(tx)
-    }
-
-    /// Statements on a pooled connection, outside a transaction.
-    async fn reading(&self) -> Result<Pg<'_, deadpool_postgres::Client>, StateError> {
-        Ok(Pg {
-            c: self.client().await?,
-            state: self,
-        })
     }
 
     fn changed_locally(&self) {

@@ -32,31 +32,22 @@ impl<C: GenericClient> ReleasesTx for Pg<'_, C> {
     }
 
     async fn insert_file(&mut self, digest: &str, content: &[u8]) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO release_files (digest, content) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&digest, &content],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "INSERT INTO release_files (digest, content) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            &[&digest, &content],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn insert_release(&mut self, r: &StoredRelease) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES ($1, $2, $3, $4, $5)",
-                &[
+        self.run("INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES ($1, $2, $3, $4, $5)", &[
                     &i64::try_from(r.version).unwrap_or(i64::MAX),
                     &r.digest,
                     &r.doc,
                     &r.signatures,
                     &r.applied_ms,
-                ],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+                ]).await.map(|_| ())
     }
 
     async fn insert_reload(&mut self, by: &str, now: i64) -> Result<i64, StateError> {
@@ -88,15 +79,13 @@ impl<C: GenericClient> ReleasesTx for Pg<'_, C> {
         signatures: &str,
         now: i64,
     ) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO release_proposals (digest, doc, signatures, at) VALUES ($1, $2, $3, $4)
+        self.run(
+            "INSERT INTO release_proposals (digest, doc, signatures, at) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (digest) DO UPDATE SET signatures = excluded.signatures",
-                &[&digest, &doc, &signatures, &now],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+            &[&digest, &doc, &signatures, &now],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn notify(&mut self, what: &str) -> Result<(), StateError> {

@@ -21,14 +21,12 @@ fn key_of(r: &tokio_postgres::Row) -> PublishedKey {
 
 impl<C: GenericClient> DocsTx for Pg<'_, C> {
     async fn prune_docs(&mut self, kind: &str, now: i64) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "DELETE FROM shared_docs WHERE kind = $1 AND expires <= $2",
-                &[&kind, &now],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM shared_docs WHERE kind = $1 AND expires <= $2",
+            &[&kind, &now],
+        )
+        .await
+        .map(|_| ())
     }
 
     async fn upsert_doc(
@@ -38,15 +36,8 @@ impl<C: GenericClient> DocsTx for Pg<'_, C> {
         body: &str,
         expires_ms: i64,
     ) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO shared_docs (kind, id, body, expires) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, expires = excluded.expires",
-                &[&kind, &id, &body, &expires_ms],
-            )
-            .await
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run("INSERT INTO shared_docs (kind, id, body, expires) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body, expires = excluded.expires", &[&kind, &id, &body, &expires_ms]).await.map(|_| ())
     }
 
     async fn doc(&mut self, kind: &str, id: &str) -> Result<Option<(String, i64)>, StateError> {

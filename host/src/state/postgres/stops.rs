@@ -48,36 +48,20 @@ impl<C: GenericClient> StopsTx for Pg<'_, C> {
         target: &str,
         s: &Stopped,
     ) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "INSERT INTO stops (kind, target, by, reason, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
-                &[&kind, &target, &s.by, &s.reason, &s.at],
-            )
-            .await
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+        self.run("INSERT INTO stops (kind, target, by, reason, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", &[&kind, &target, &s.by, &s.reason, &s.at]).await.map(|n| n > 0)
     }
 
     async fn delete_stop(&mut self, kind: &str, target: &str) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "DELETE FROM stops WHERE kind = $1 AND target = $2",
-                &[&kind, &target],
-            )
-            .await
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM stops WHERE kind = $1 AND target = $2",
+            &[&kind, &target],
+        )
+        .await
+        .map(|n| n > 0)
     }
 
     async fn insert_revocation(&mut self, token_id: &str, s: &Stopped) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "INSERT INTO revoked_tokens (token_id, by, reason, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
-                &[&token_id, &s.by, &s.reason, &s.at],
-            )
-            .await
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+        self.run("INSERT INTO revoked_tokens (token_id, by, reason, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", &[&token_id, &s.by, &s.reason, &s.at]).await.map(|n| n > 0)
     }
 
     async fn notify(&mut self, what: &str) -> Result<(), StateError> {

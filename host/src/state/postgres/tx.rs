@@ -1,7 +1,9 @@
-//! PostgreSQL's transactions for the algorithms above the backends: locks
-//! are transaction-scoped advisory locks.
+//! PostgreSQL's transactions for the algorithms above the backends: how
+//! one begins (durable, or relaxed for counts), and locks as
+//! transaction-scoped advisory locks.
 
-use deadpool_postgres::Transaction;
+use deadpool_postgres::{GenericClient, Transaction};
+use tokio_postgres::types::ToSql;
 
 use super::PostgresState;
 use crate::state::StateError;
@@ -14,9 +16,57 @@ pub(super) struct Pg<'s, C> {
     pub(super) state: &'s PostgresState,
 }
 
+impl PostgresState {
+    /// A transaction on `c`, durable.
+    pub(super) async fn begin<'c>(
+        &'c self,
+        c: &'c mut deadpool_postgres::Client,
+    ) -> Result<Pg<'c, Transaction<'c>>, StateError> {
+        let tx = c.transaction().await.map_err(|e| self.err(e))?;
+        Ok(Pg { c: tx, state: self })
+    }
+
+    /// A transaction on `c` for counts (rate windows, uses, in-flight
+    /// slots): it commits without waiting for the WAL to reach the disk —
+    /// as SQLite counts them on a connection that does not fsync. Still
+    /// atomic and isolated (every host takes a budget's last unit once),
+    /// but a crash of the database server itself may forget the last few
+    /// hundred milliseconds of counts. The audit chain, approvals, stops
+    /// and releases keep full durability.
+    pub(super) async fn counting<'c>(
+        &'c self,
+        c: &'c mut deadpool_postgres::Client,
+    ) -> Result<Pg<'c, Transaction<'c>>, StateError> {
+        let tx = self.begin(c).await?;
+        tx.c.batch_execute("SET LOCAL synchronous_commit TO OFF")
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(tx)
+    }
+
+    /// Statements on a pooled connection, outside a transaction.
+    pub(super) async fn reading(&self) -> Result<Pg<'_, deadpool_postgres::Client>, StateError> {
+        Ok(Pg {
+            c: self.client().await?,
+            state: self,
+        })
+    }
+}
+
 impl<C> Pg<'_, C> {
     pub(super) fn err(&self, e: impl std::fmt::Display) -> StateError {
         self.state.err(e)
+    }
+}
+
+impl<C: GenericClient> Pg<'_, C> {
+    /// Run one statement; the rows changed.
+    pub(super) async fn run(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, StateError> {
+        self.c.execute(sql, params).await.map_err(|e| self.err(e))
     }
 }
 

@@ -35,15 +35,12 @@ impl<C: Deref<Target = Connection>> FreshnessTx for Lite<'_, C> {
     async fn put_version(&mut self, plugin: &str, m: &VersionMark) -> Result<(), StateError> {
         let to_i = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
         let v = m.version;
-        self.c
-            .execute(
-                "INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
+        self.run("INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(plugin) DO UPDATE SET
                    version = excluded.version, major = excluded.major, minor = excluded.minor,
                    patch = excluded.patch, digest = excluded.digest,
-                   manifest_digest = excluded.manifest_digest, at = excluded.at",
-                params![
+                   manifest_digest = excluded.manifest_digest, at = excluded.at", params![
                     plugin,
                     v.to_string(),
                     to_i(v.major),
@@ -52,27 +49,20 @@ impl<C: Deref<Target = Connection>> FreshnessTx for Lite<'_, C> {
                     m.component_digest,
                     m.manifest_digest,
                     now_ms()
-                ],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+                ]).map(|_| ())
     }
 
     async fn delete_version(&mut self, plugin: &str) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "DELETE FROM plugin_versions WHERE plugin = ?1",
-                params![plugin],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM plugin_versions WHERE plugin = ?1",
+            params![plugin],
+        )
+        .map(|_| ())
     }
 
     async fn prune_nonces(&mut self, now: i64) -> Result<(), StateError> {
-        self.c
-            .execute("DELETE FROM nonces WHERE expires < ?1", params![now])
+        self.run("DELETE FROM nonces WHERE expires < ?1", params![now])
             .map(|_| ())
-            .map_err(|e| self.err(e))
     }
 
     async fn insert_nonce(
@@ -81,13 +71,11 @@ impl<C: Deref<Target = Connection>> FreshnessTx for Lite<'_, C> {
         operator: &str,
         expires_ms: i64,
     ) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "INSERT OR IGNORE INTO nonces (nonce, operator, expires) VALUES (?1, ?2, ?3)",
-                params![nonce, operator, expires_ms],
-            )
-            .map(|n| n == 1)
-            .map_err(|e| self.err(e))
+        self.run(
+            "INSERT OR IGNORE INTO nonces (nonce, operator, expires) VALUES (?1, ?2, ?3)",
+            params![nonce, operator, expires_ms],
+        )
+        .map(|n| n == 1)
     }
 }
 

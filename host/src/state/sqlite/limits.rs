@@ -14,11 +14,11 @@ use crate::state::{UseHit, UseLimit};
 
 impl<C: Deref<Target = Connection>> LimitsTx for Lite<'_, C> {
     async fn prune_rate(&mut self, key: &str, at_or_before: i64) -> Result<(), StateError> {
-        self.c
-            .prepare_cached("DELETE FROM rate_events WHERE key = ?1 AND at <= ?2")
-            .and_then(|mut st| st.execute(params![key, at_or_before]))
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM rate_events WHERE key = ?1 AND at <= ?2",
+            params![key, at_or_before],
+        )
+        .map(|_| ())
     }
 
     async fn count_rate(&mut self, key: &str) -> Result<i64, StateError> {
@@ -29,11 +29,11 @@ impl<C: Deref<Target = Connection>> LimitsTx for Lite<'_, C> {
     }
 
     async fn insert_rate(&mut self, key: &str, at: i64) -> Result<(), StateError> {
-        self.c
-            .prepare_cached("INSERT INTO rate_events (key, at) VALUES (?1, ?2)")
-            .and_then(|mut st| st.execute(params![key, at]))
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "INSERT INTO rate_events (key, at) VALUES (?1, ?2)",
+            params![key, at],
+        )
+        .map(|_| ())
     }
 
     async fn usage(&mut self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
@@ -66,11 +66,11 @@ impl<C: Deref<Target = Connection>> LimitsTx for Lite<'_, C> {
     }
 
     async fn finish_use(&mut self, id: i64, ok: bool, output: i64) -> Result<(), StateError> {
-        self.c
-            .prepare_cached("UPDATE call_uses SET ok = ?2, output = ?3 WHERE id = ?1")
-            .and_then(|mut st| st.execute(params![id, ok, output]))
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "UPDATE call_uses SET ok = ?2, output = ?3 WHERE id = ?1",
+            params![id, ok, output],
+        )
+        .map(|_| ())
     }
 
     async fn uses_of(

@@ -70,6 +70,8 @@ impl SqliteState {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         schema::migrate(&conn).map_err(err)?;
+        // Every statement of the algorithms is prepared once and kept.
+        conn.set_prepared_statement_cache_capacity(64);
         let rates = Connection::open(path).map_err(err)?;
         rates.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         rates
@@ -159,6 +161,14 @@ pub(super) struct Lite<'s, C> {
 impl<C: std::ops::Deref<Target = Connection>> Lite<'_, C> {
     fn err(&self, e: rusqlite::Error) -> StateError {
         self.state.err(e)
+    }
+
+    /// Run one statement (prepared once per connection); the rows changed.
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize, StateError> {
+        self.c
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute(params))
+            .map_err(|e| self.err(e))
     }
 }
 

@@ -33,29 +33,21 @@ impl<C: Deref<Target = Connection>> ReleasesTx for Lite<'_, C> {
     }
 
     async fn insert_file(&mut self, digest: &str, content: &[u8]) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT OR IGNORE INTO release_files (digest, content) VALUES (?1, ?2)",
-                params![digest, content],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "INSERT OR IGNORE INTO release_files (digest, content) VALUES (?1, ?2)",
+            params![digest, content],
+        )
+        .map(|_| ())
     }
 
     async fn insert_release(&mut self, r: &StoredRelease) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
+        self.run("INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![
                     i64::try_from(r.version).unwrap_or(i64::MAX),
                     r.digest,
                     r.doc,
                     r.signatures,
                     r.applied_ms
-                ],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+                ]).map(|_| ())
     }
 
     async fn insert_reload(&mut self, by: &str, now: i64) -> Result<i64, StateError> {
@@ -86,14 +78,12 @@ impl<C: Deref<Target = Connection>> ReleasesTx for Lite<'_, C> {
         signatures: &str,
         now: i64,
     ) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO release_proposals (digest, doc, signatures, at) VALUES (?1, ?2, ?3, ?4)
+        self.run(
+            "INSERT INTO release_proposals (digest, doc, signatures, at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (digest) DO UPDATE SET signatures = excluded.signatures",
-                params![digest, doc, signatures, now],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+            params![digest, doc, signatures, now],
+        )
+        .map(|_| ())
     }
 
     async fn notify(&mut self, _what: &str) -> Result<(), StateError> {

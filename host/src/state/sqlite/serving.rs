@@ -21,13 +21,11 @@ fn key_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<PublishedKey> {
 
 impl<C: Deref<Target = Connection>> DocsTx for Lite<'_, C> {
     async fn prune_docs(&mut self, kind: &str, now: i64) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "DELETE FROM shared_docs WHERE kind = ?1 AND expires <= ?2",
-                params![kind, now],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM shared_docs WHERE kind = ?1 AND expires <= ?2",
+            params![kind, now],
+        )
+        .map(|_| ())
     }
 
     async fn upsert_doc(
@@ -37,14 +35,8 @@ impl<C: Deref<Target = Connection>> DocsTx for Lite<'_, C> {
         body: &str,
         expires_ms: i64,
     ) -> Result<(), StateError> {
-        self.c
-            .execute(
-                "INSERT INTO shared_docs (kind, id, body, expires) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body, expires = excluded.expires",
-                params![kind, id, body, expires_ms],
-            )
-            .map(|_| ())
-            .map_err(|e| self.err(e))
+        self.run("INSERT INTO shared_docs (kind, id, body, expires) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(kind, id) DO UPDATE SET body = excluded.body, expires = excluded.expires", params![kind, id, body, expires_ms]).map(|_| ())
     }
 
     async fn doc(&mut self, kind: &str, id: &str) -> Result<Option<(String, i64)>, StateError> {

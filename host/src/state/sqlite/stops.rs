@@ -52,33 +52,19 @@ impl<C: Deref<Target = Connection>> StopsTx for Lite<'_, C> {
         target: &str,
         s: &Stopped,
     ) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "INSERT OR IGNORE INTO stops (kind, target, by, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![kind, target, s.by, s.reason, s.at],
-            )
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+        self.run("INSERT OR IGNORE INTO stops (kind, target, by, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)", params![kind, target, s.by, s.reason, s.at]).map(|n| n > 0)
     }
 
     async fn delete_stop(&mut self, kind: &str, target: &str) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "DELETE FROM stops WHERE kind = ?1 AND target = ?2",
-                params![kind, target],
-            )
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+        self.run(
+            "DELETE FROM stops WHERE kind = ?1 AND target = ?2",
+            params![kind, target],
+        )
+        .map(|n| n > 0)
     }
 
     async fn insert_revocation(&mut self, token_id: &str, s: &Stopped) -> Result<bool, StateError> {
-        self.c
-            .execute(
-                "INSERT OR IGNORE INTO revoked_tokens (token_id, by, reason, at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_id, s.by, s.reason, s.at],
-            )
-            .map(|n| n > 0)
-            .map_err(|e| self.err(e))
+        self.run("INSERT OR IGNORE INTO revoked_tokens (token_id, by, reason, at) VALUES (?1, ?2, ?3, ?4)", params![token_id, s.by, s.reason, s.at]).map(|n| n > 0)
     }
 
     async fn notify(&mut self, _what: &str) -> Result<(), StateError> {
