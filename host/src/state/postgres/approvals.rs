@@ -51,8 +51,13 @@ impl<C: GenericClient> ApprovalsTx for Pg<'_, C> {
         now: i64,
     ) -> Result<(), StateError> {
         let b = &new.binding;
-        self.run("INSERT INTO approvals (id, agent, task, tool, args_digest, plugin_version, component_digest, tool_digest, token_id, impact, why, summary, status, requested_at, expires_at, required, token_issuer)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15, $16)", &[&id, &b.agent, &b.task, &b.tool, &b.args_digest, &b.plugin_version, &b.component_digest, &b.tool_digest, &new.token_id, &new.impact, &new.why, &new.summary, &now, &new.expires_at, &i64::from(new.required.max(1)), &new.token_issuer]).await.map(|_| ())
+        self.run(
+            "INSERT INTO approvals (id, agent, task, tool, args_digest, plugin_version, component_digest, tool_digest, token_id, impact, why, summary, status, requested_at, expires_at, required, token_issuer)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15, $16)",
+            &[&id, &b.agent, &b.task, &b.tool, &b.args_digest, &b.plugin_version, &b.component_digest, &b.tool_digest, &new.token_id, &new.impact, &new.why, &new.summary, &now, &new.expires_at, &i64::from(new.required.max(1)), &new.token_issuer],
+        )
+        .await?;
+        Ok(())
     }
 
     async fn approval(&mut self, id: &str, lock: bool) -> Result<Option<Approval>, StateError> {
@@ -85,7 +90,12 @@ impl<C: GenericClient> ApprovalsTx for Pg<'_, C> {
     }
 
     async fn insert_vote(&mut self, id: &str, by: &str, now: i64) -> Result<bool, StateError> {
-        self.run("INSERT INTO approval_votes (approval_id, operator, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", &[&id, &by, &now]).await.map(|n| n > 0)
+        let n = self.run(
+            "INSERT INTO approval_votes (approval_id, operator, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&id, &by, &now],
+        )
+        .await?;
+        Ok(n > 0)
     }
 
     async fn votes(&mut self, id: &str) -> Result<Vec<String>, StateError> {
@@ -108,7 +118,12 @@ impl<C: GenericClient> ApprovalsTx for Pg<'_, C> {
         now: i64,
         reason: &str,
     ) -> Result<(), StateError> {
-        self.run("UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, decision_reason = $5 WHERE id = $1", &[&id, &status.as_str(), &by, &now, &reason]).await.map(|_| ())
+        self.run(
+            "UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, decision_reason = $5 WHERE id = $1",
+            &[&id, &status.as_str(), &by, &now, &reason],
+        )
+        .await?;
+        Ok(())
     }
 
     async fn set_used(&mut self, id: &str, now: i64) -> Result<(), StateError> {

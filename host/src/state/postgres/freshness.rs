@@ -34,12 +34,17 @@ impl<C: GenericClient> FreshnessTx for Pg<'_, C> {
     async fn put_version(&mut self, plugin: &str, m: &VersionMark) -> Result<(), StateError> {
         let i = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
         let v = m.version;
-        self.run("INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
+        self.run(
+            "INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                  ON CONFLICT (plugin) DO UPDATE SET
                    version = excluded.version, major = excluded.major, minor = excluded.minor,
                    patch = excluded.patch, digest = excluded.digest,
-                   manifest_digest = excluded.manifest_digest, at = excluded.at", &[&plugin, &v.to_string(), &i(v.major), &i(v.minor), &i(v.patch), &m.component_digest, &m.manifest_digest, &now_ms()]).await.map(|_| ())
+                   manifest_digest = excluded.manifest_digest, at = excluded.at",
+            &[&plugin, &v.to_string(), &i(v.major), &i(v.minor), &i(v.patch), &m.component_digest, &m.manifest_digest, &now_ms()],
+        )
+        .await?;
+        Ok(())
     }
 
     async fn delete_version(&mut self, plugin: &str) -> Result<(), StateError> {
@@ -60,7 +65,12 @@ impl<C: GenericClient> FreshnessTx for Pg<'_, C> {
         operator: &str,
         expires_ms: i64,
     ) -> Result<bool, StateError> {
-        self.run("INSERT INTO nonces (nonce, operator, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", &[&nonce, &operator, &expires_ms]).await.map(|n| n == 1)
+        let n = self.run(
+            "INSERT INTO nonces (nonce, operator, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&nonce, &operator, &expires_ms],
+        )
+        .await?;
+        Ok(n == 1)
     }
 }
 

@@ -48,7 +48,12 @@ impl<C: GenericClient> StopsTx for Pg<'_, C> {
         target: &str,
         s: &Stopped,
     ) -> Result<bool, StateError> {
-        self.run("INSERT INTO stops (kind, target, by, reason, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", &[&kind, &target, &s.by, &s.reason, &s.at]).await.map(|n| n > 0)
+        let n = self.run(
+            "INSERT INTO stops (kind, target, by, reason, at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            &[&kind, &target, &s.by, &s.reason, &s.at],
+        )
+        .await?;
+        Ok(n > 0)
     }
 
     async fn delete_stop(&mut self, kind: &str, target: &str) -> Result<bool, StateError> {
@@ -61,7 +66,12 @@ impl<C: GenericClient> StopsTx for Pg<'_, C> {
     }
 
     async fn insert_revocation(&mut self, token_id: &str, s: &Stopped) -> Result<bool, StateError> {
-        self.run("INSERT INTO revoked_tokens (token_id, by, reason, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING", &[&token_id, &s.by, &s.reason, &s.at]).await.map(|n| n > 0)
+        let n = self.run(
+            "INSERT INTO revoked_tokens (token_id, by, reason, at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            &[&token_id, &s.by, &s.reason, &s.at],
+        )
+        .await?;
+        Ok(n > 0)
     }
 
     async fn notify(&mut self, what: &str) -> Result<(), StateError> {

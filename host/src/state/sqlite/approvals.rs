@@ -69,8 +69,12 @@ impl<C: Deref<Target = Connection>> ApprovalsTx for Lite<'_, C> {
         now: i64,
     ) -> Result<(), StateError> {
         let b = &new.binding;
-        self.run("INSERT INTO approvals (id, agent, task, tool, args_digest, plugin_version, component_digest, tool_digest, token_id, impact, why, summary, status, requested_at, expires_at, required, token_issuer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?14, ?15, ?16)", params![id, b.agent, b.task, b.tool, b.args_digest, b.plugin_version, b.component_digest, b.tool_digest, new.token_id, new.impact, new.why, new.summary, now, new.expires_at, i64::from(new.required.max(1)), new.token_issuer]).map(|_| ())
+        self.run(
+            "INSERT INTO approvals (id, agent, task, tool, args_digest, plugin_version, component_digest, tool_digest, token_id, impact, why, summary, status, requested_at, expires_at, required, token_issuer)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, 'pending', ?13, ?14, ?15, ?16)",
+            params![id, b.agent, b.task, b.tool, b.args_digest, b.plugin_version, b.component_digest, b.tool_digest, new.token_id, new.impact, new.why, new.summary, now, new.expires_at, i64::from(new.required.max(1)), new.token_issuer],
+        )?;
+        Ok(())
     }
 
     async fn approval(&mut self, id: &str, _lock: bool) -> Result<Option<Approval>, StateError> {
@@ -135,7 +139,11 @@ impl<C: Deref<Target = Connection>> ApprovalsTx for Lite<'_, C> {
         now: i64,
         reason: &str,
     ) -> Result<(), StateError> {
-        self.run("UPDATE approvals SET status = ?2, decided_by = ?3, decided_at = ?4, decision_reason = ?5 WHERE id = ?1", params![id, status.as_str(), by, now, reason]).map(|_| ())
+        self.run(
+            "UPDATE approvals SET status = ?2, decided_by = ?3, decided_at = ?4, decision_reason = ?5 WHERE id = ?1",
+            params![id, status.as_str(), by, now, reason],
+        )?;
+        Ok(())
     }
 
     async fn set_used(&mut self, id: &str, now: i64) -> Result<(), StateError> {

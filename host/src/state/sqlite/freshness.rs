@@ -35,21 +35,16 @@ impl<C: Deref<Target = Connection>> FreshnessTx for Lite<'_, C> {
     async fn put_version(&mut self, plugin: &str, m: &VersionMark) -> Result<(), StateError> {
         let to_i = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
         let v = m.version;
-        self.run("INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
+        self.run(
+            "INSERT INTO plugin_versions (plugin, version, major, minor, patch, digest, manifest_digest, at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
                  ON CONFLICT(plugin) DO UPDATE SET
                    version = excluded.version, major = excluded.major, minor = excluded.minor,
                    patch = excluded.patch, digest = excluded.digest,
-                   manifest_digest = excluded.manifest_digest, at = excluded.at", params![
-                    plugin,
-                    v.to_string(),
-                    to_i(v.major),
-                    to_i(v.minor),
-                    to_i(v.patch),
-                    m.component_digest,
-                    m.manifest_digest,
-                    now_ms()
-                ]).map(|_| ())
+                   manifest_digest = excluded.manifest_digest, at = excluded.at",
+            params![plugin, v.to_string(), to_i(v.major), to_i(v.minor), to_i(v.patch), m.component_digest, m.manifest_digest, now_ms() ],
+        )?;
+        Ok(())
     }
 
     async fn delete_version(&mut self, plugin: &str) -> Result<(), StateError> {

@@ -41,13 +41,11 @@ impl<C: Deref<Target = Connection>> ReleasesTx for Lite<'_, C> {
     }
 
     async fn insert_release(&mut self, r: &StoredRelease) -> Result<(), StateError> {
-        self.run("INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES (?1, ?2, ?3, ?4, ?5)", params![
-                    i64::try_from(r.version).unwrap_or(i64::MAX),
-                    r.digest,
-                    r.doc,
-                    r.signatures,
-                    r.applied_ms
-                ]).map(|_| ())
+        self.run(
+            "INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![i64::try_from(r.version).unwrap_or(i64::MAX), r.digest, r.doc, r.signatures, r.applied_ms ],
+        )?;
+        Ok(())
     }
 
     async fn insert_reload(&mut self, by: &str, now: i64) -> Result<i64, StateError> {

@@ -52,7 +52,11 @@ impl<C: Deref<Target = Connection>> StopsTx for Lite<'_, C> {
         target: &str,
         s: &Stopped,
     ) -> Result<bool, StateError> {
-        self.run("INSERT OR IGNORE INTO stops (kind, target, by, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)", params![kind, target, s.by, s.reason, s.at]).map(|n| n > 0)
+        let n = self.run(
+            "INSERT OR IGNORE INTO stops (kind, target, by, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![kind, target, s.by, s.reason, s.at],
+        )?;
+        Ok(n > 0)
     }
 
     async fn delete_stop(&mut self, kind: &str, target: &str) -> Result<bool, StateError> {
@@ -64,7 +68,11 @@ impl<C: Deref<Target = Connection>> StopsTx for Lite<'_, C> {
     }
 
     async fn insert_revocation(&mut self, token_id: &str, s: &Stopped) -> Result<bool, StateError> {
-        self.run("INSERT OR IGNORE INTO revoked_tokens (token_id, by, reason, at) VALUES (?1, ?2, ?3, ?4)", params![token_id, s.by, s.reason, s.at]).map(|n| n > 0)
+        let n = self.run(
+            "INSERT OR IGNORE INTO revoked_tokens (token_id, by, reason, at) VALUES (?1, ?2, ?3, ?4)",
+            params![token_id, s.by, s.reason, s.at],
+        )?;
+        Ok(n > 0)
     }
 
     async fn notify(&mut self, _what: &str) -> Result<(), StateError> {
