@@ -9,9 +9,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    Approval, ApprovalBinding, CallUse, Decided, FleetRegistry, LimitHit, NewApproval, Proposal,
-    PublishedKey, RateRule, SharedState, StateError, StopState, StopTarget, StoredRelease,
-    TaskHistory, Usage, UsageScope, UseHit, UseLimit, VersionMark,
+    Approval, ApprovalBinding, Approvals, CallUse, Decided, FleetRegistry, Freshness, LimitHit,
+    Limits, NewApproval, Proposal, PublishedKey, RateRule, Releases, Serving, SharedState,
+    StateError, StopState, StopTarget, Stops, StoredRelease, TaskHistory, Usage, UsageScope,
+    UseHit, UseLimit, VersionMark,
 };
 
 /// `S`, every operation of which fails after `limit`.
@@ -46,7 +47,7 @@ impl<S> Bounded<S> {
 }
 
 #[async_trait::async_trait]
-impl<S: SharedState + 'static> SharedState for Bounded<S> {
+impl<S: SharedState + 'static> Stops for Bounded<S> {
     async fn change_marker(&self) -> Result<u64, StateError> {
         self.within("a change check", self.inner.change_marker())
             .await
@@ -85,21 +86,13 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
         .await
     }
 
-    async fn highest_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
-        self.within("a version mark", self.inner.highest_version(plugin))
-            .await
+    fn silence(&self) -> Option<Duration> {
+        self.inner.silence()
     }
+}
 
-    async fn record_version(&self, plugin: &str, mark: &VersionMark) -> Result<(), StateError> {
-        self.within("a version mark", self.inner.record_version(plugin, mark))
-            .await
-    }
-
-    async fn reset_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
-        self.within("a version reset", self.inner.reset_version(plugin))
-            .await
-    }
-
+#[async_trait::async_trait]
+impl<S: SharedState + 'static> Approvals for Bounded<S> {
     async fn request_approval(&self, new: &NewApproval) -> Result<Approval, StateError> {
         self.within("an approval request", self.inner.request_approval(new))
             .await
@@ -141,23 +134,16 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
         self.within("listing approvals", self.inner.list_approvals(all))
             .await
     }
+}
 
+#[async_trait::async_trait]
+impl<S: SharedState + 'static> Limits for Bounded<S> {
     async fn admit(
         &self,
         rules: &[RateRule],
         now_ms: i64,
     ) -> Result<Result<(), LimitHit>, StateError> {
         self.within("a rate window", self.inner.admit(rules, now_ms))
-            .await
-    }
-
-    async fn use_nonce(
-        &self,
-        nonce: &str,
-        operator: &str,
-        expires_ms: i64,
-    ) -> Result<bool, StateError> {
-        self.within("a nonce", self.inner.use_nonce(nonce, operator, expires_ms))
             .await
     }
 
@@ -185,6 +171,64 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
             .await
     }
 
+    fn shares_slots(&self) -> bool {
+        self.inner.shares_slots()
+    }
+
+    async fn enter_slots(
+        &self,
+        slots: &[(String, u32)],
+        expires_ms: i64,
+        owner: &str,
+    ) -> Result<Result<i64, (String, u32)>, StateError> {
+        self.within(
+            "taking in-flight slots",
+            self.inner.enter_slots(slots, expires_ms, owner),
+        )
+        .await
+    }
+
+    async fn leave_slots(&self, lease: i64) -> Result<(), StateError> {
+        self.within("giving slots back", self.inner.leave_slots(lease))
+            .await
+    }
+
+    async fn leave_slots_of(&self, owner: &str) -> Result<u64, StateError> {
+        self.within("giving slots back", self.inner.leave_slots_of(owner))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: SharedState + 'static> Freshness for Bounded<S> {
+    async fn highest_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
+        self.within("a version mark", self.inner.highest_version(plugin))
+            .await
+    }
+
+    async fn record_version(&self, plugin: &str, mark: &VersionMark) -> Result<(), StateError> {
+        self.within("a version mark", self.inner.record_version(plugin, mark))
+            .await
+    }
+
+    async fn reset_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
+        self.within("a version reset", self.inner.reset_version(plugin))
+            .await
+    }
+
+    async fn use_nonce(
+        &self,
+        nonce: &str,
+        operator: &str,
+        expires_ms: i64,
+    ) -> Result<bool, StateError> {
+        self.within("a nonce", self.inner.use_nonce(nonce, operator, expires_ms))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl<S: SharedState + 'static> Releases for Bounded<S> {
     async fn request_reload(&self, by: &str) -> Result<u64, StateError> {
         self.within("a reload request", self.inner.request_reload(by))
             .await
@@ -239,42 +283,10 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
         self.within("reading proposals", self.inner.proposals())
             .await
     }
+}
 
-    fn fleet(&self) -> Option<&dyn FleetRegistry> {
-        self.inner.fleet()
-    }
-
-    fn silence(&self) -> Option<Duration> {
-        self.inner.silence()
-    }
-
-    fn shares_slots(&self) -> bool {
-        self.inner.shares_slots()
-    }
-
-    async fn enter_slots(
-        &self,
-        slots: &[(String, u32)],
-        expires_ms: i64,
-        owner: &str,
-    ) -> Result<Result<i64, (String, u32)>, StateError> {
-        self.within(
-            "taking in-flight slots",
-            self.inner.enter_slots(slots, expires_ms, owner),
-        )
-        .await
-    }
-
-    async fn leave_slots(&self, lease: i64) -> Result<(), StateError> {
-        self.within("giving slots back", self.inner.leave_slots(lease))
-            .await
-    }
-
-    async fn leave_slots_of(&self, owner: &str) -> Result<u64, StateError> {
-        self.within("giving slots back", self.inner.leave_slots_of(owner))
-            .await
-    }
-
+#[async_trait::async_trait]
+impl<S: SharedState + 'static> Serving for Bounded<S> {
     async fn publish_token_key(&self, key: &PublishedKey) -> Result<(), StateError> {
         self.within("publishing a token key", self.inner.publish_token_key(key))
             .await
@@ -312,5 +324,11 @@ impl<S: SharedState + 'static> SharedState for Bounded<S> {
     async fn take_doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
         self.within("taking a shared document", self.inner.take_doc(kind, id))
             .await
+    }
+}
+
+impl<S: SharedState + 'static> SharedState for Bounded<S> {
+    fn fleet(&self) -> Option<&dyn FleetRegistry> {
+        self.inner.fleet()
     }
 }

@@ -1,9 +1,12 @@
 //! Approval requests in PostgreSQL: bound to the exact call and plugin,
 //! usable once, expiring; decided from any host of the fleet.
 
+use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
 
 use super::PostgresState;
+use super::tx::Pg;
+use crate::state::approvals::{self, Approvals, ApprovalsTx};
 use crate::state::{
     Approval, ApprovalBinding, ApprovalStatus, Decided, NewApproval, StateError, now_ms,
 };
@@ -40,29 +43,29 @@ fn row(r: &Row) -> Approval {
     }
 }
 
-impl PostgresState {
-    pub(super) async fn insert_approval(&self, new: &NewApproval) -> Result<Approval, StateError> {
-        let id = crate::vocab::random_id("apr", 6);
+impl<C: GenericClient> ApprovalsTx for Pg<'_, C> {
+    async fn insert_approval(
+        &mut self,
+        id: &str,
+        new: &NewApproval,
+        now: i64,
+    ) -> Result<(), StateError> {
         let b = &new.binding;
-        let c = self.client().await?;
-        c.execute(
+        self.run(
             "INSERT INTO approvals (id, agent, task, tool, args_digest, plugin_version, component_digest, tool_digest, token_id, impact, why, summary, status, requested_at, expires_at, required, token_issuer)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15, $16)",
-            &[&id, &b.agent, &b.task, &b.tool, &b.args_digest, &b.plugin_version, &b.component_digest, &b.tool_digest, &new.token_id, &new.impact, &new.why, &new.summary, &now_ms(), &new.expires_at, &i64::from(new.required.max(1)), &new.token_issuer],
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'pending', $13, $14, $15, $16)",
+            &[&id, &b.agent, &b.task, &b.tool, &b.args_digest, &b.plugin_version, &b.component_digest, &b.tool_digest, &new.token_id, &new.impact, &new.why, &new.summary, &now, &new.expires_at, &i64::from(new.required.max(1)), &new.token_issuer],
         )
-        .await
-        .map_err(|e| self.err(e))?;
-        drop(c);
-        self.read_approval(&id)
-            .await?
-            .ok_or_else(|| self.err("the new approval request is not there"))
+        .await?;
+        Ok(())
     }
 
-    pub(super) async fn read_approval(&self, id: &str) -> Result<Option<Approval>, StateError> {
-        let c = self.client().await?;
-        let r = c
+    async fn approval(&mut self, id: &str, lock: bool) -> Result<Option<Approval>, StateError> {
+        let lock = if lock { " FOR UPDATE" } else { "" };
+        let r = self
+            .c
             .query_opt(
-                &format!("SELECT {COLUMNS} FROM approvals WHERE id = $1"),
+                &format!("SELECT {COLUMNS} FROM approvals WHERE id = $1{lock}"),
                 &[&id],
             )
             .await
@@ -70,103 +73,106 @@ impl PostgresState {
         Ok(r.as_ref().map(row))
     }
 
-    pub(super) async fn read_open_approval(
-        &self,
-        b: &ApprovalBinding,
-    ) -> Result<Option<Approval>, StateError> {
-        let c = self.client().await?;
-        let r = c
-            .query_opt(
+    async fn requests_for(&mut self, b: &ApprovalBinding) -> Result<Vec<Approval>, StateError> {
+        let rows = self
+            .c
+            .query(
                 &format!(
                     "SELECT {COLUMNS} FROM approvals WHERE agent = $1 AND task = $2 AND tool = $3 AND args_digest = $4
                      AND plugin_version = $5 AND component_digest = $6 AND tool_digest = $7
-                     AND status IN ('pending', 'approved') AND expires_at > $8 ORDER BY requested_at DESC LIMIT 1"
+                     ORDER BY requested_at DESC"
                 ),
-                &[&b.agent, &b.task, &b.tool, &b.args_digest, &b.plugin_version, &b.component_digest, &b.tool_digest, &now_ms()],
+                &[&b.agent, &b.task, &b.tool, &b.args_digest, &b.plugin_version, &b.component_digest, &b.tool_digest],
             )
             .await
             .map_err(|e| self.err(e))?;
-        Ok(r.as_ref().map(row))
+        Ok(rows.iter().map(row).collect())
     }
 
-    pub(super) async fn write_decision(
+    async fn insert_vote(&mut self, id: &str, by: &str, now: i64) -> Result<bool, StateError> {
+        let n = self.run(
+            "INSERT INTO approval_votes (approval_id, operator, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            &[&id, &by, &now],
+        )
+        .await?;
+        Ok(n > 0)
+    }
+
+    async fn votes(&mut self, id: &str) -> Result<Vec<String>, StateError> {
+        let rows = self
+            .c
+            .query(
+                "SELECT operator FROM approval_votes WHERE approval_id = $1 ORDER BY at, operator",
+                &[&id],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn set_decided(
+        &mut self,
+        id: &str,
+        status: ApprovalStatus,
+        by: &str,
+        now: i64,
+        reason: &str,
+    ) -> Result<(), StateError> {
+        self.run(
+            "UPDATE approvals SET status = $2, decided_by = $3, decided_at = $4, decision_reason = $5 WHERE id = $1",
+            &[&id, &status.as_str(), &by, &now, &reason],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn set_used(&mut self, id: &str, now: i64) -> Result<(), StateError> {
+        self.run(
+            "UPDATE approvals SET status = 'used', used_at = $2 WHERE id = $1",
+            &[&id, &now],
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl Approvals for PostgresState {
+    async fn request_approval(&self, new: &NewApproval) -> Result<Approval, StateError> {
+        let mut c = self.client().await?;
+        approvals::request(self.begin(&mut c).await?, new).await
+    }
+
+    async fn approval(&self, id: &str) -> Result<Option<Approval>, StateError> {
+        self.reading().await?.approval(id, false).await
+    }
+
+    async fn open_approval_for(
+        &self,
+        binding: &ApprovalBinding,
+    ) -> Result<Option<Approval>, StateError> {
+        approvals::open_for(self.reading().await?, binding).await
+    }
+
+    async fn decide_approval(
         &self,
         id: &str,
         approve: bool,
         by: &str,
         reason: &str,
     ) -> Result<Decided, StateError> {
-        let now = now_ms();
         let mut c = self.client().await?;
-        let tx = c.transaction().await.map_err(|e| self.err(e))?;
-        let open = tx
-            .query_opt(
-                "SELECT required FROM approvals WHERE id = $1 AND status = 'pending' AND expires_at > $2 FOR UPDATE",
-                &[&id, &now],
-            )
-            .await
-            .map_err(|e| self.err(e))?;
-        let Some(required) = open.map(|r| r.get::<_, i64>(0)) else {
-            return Ok(Decided::NotPending);
-        };
-        if approve {
-            let n = tx
-                .execute(
-                    "INSERT INTO approval_votes (approval_id, operator, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    &[&id, &by, &now],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
-            if n == 0 {
-                return Ok(Decided::AlreadyVoted);
-            }
-            let r = tx
-                .query_one(
-                    "SELECT COUNT(*), string_agg(operator, ', ' ORDER BY at, operator) FROM approval_votes WHERE approval_id = $1",
-                    &[&id],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
-            let (votes, names): (i64, String) = (r.get(0), r.get(1));
-            if votes >= required {
-                tx.execute(
-                    "UPDATE approvals SET status = 'approved', decided_by = $2, decided_at = $3, decision_reason = $4 WHERE id = $1",
-                    &[&id, &names, &now, &reason],
-                )
-                .await
-                .map_err(|e| self.err(e))?;
-            }
-        } else {
-            tx.execute(
-                "UPDATE approvals SET status = 'denied', decided_by = $2, decided_at = $3, decision_reason = $4 WHERE id = $1",
-                &[&id, &by, &now, &reason],
-            )
-            .await
-            .map_err(|e| self.err(e))?;
-        }
-        tx.commit().await.map_err(|e| self.err(e))?;
-        drop(c);
-        Ok(match self.read_approval(id).await? {
-            Some(a) => Decided::Recorded(Box::new(a)),
-            None => Decided::NotPending,
-        })
+        approvals::decide(self.begin(&mut c).await?, id, approve, by, reason).await
     }
 
-    pub(super) async fn write_consumed(&self, id: &str) -> Result<bool, StateError> {
-        let now = now_ms();
-        let c = self.client().await?;
-        let n = c
-            .execute(
-                "UPDATE approvals SET status = 'used', used_at = $2
-                 WHERE id = $1 AND status = 'approved' AND used_at IS NULL AND expires_at > $2",
-                &[&id, &now],
-            )
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(n == 1)
+    async fn consume_approval(&self, id: &str) -> Result<bool, StateError> {
+        let mut c = self.client().await?;
+        approvals::consume(self.begin(&mut c).await?, id).await
     }
 
-    pub(super) async fn read_approvals(&self, all: bool) -> Result<Vec<Approval>, StateError> {
+    /// A listing for operators: its filter stays in SQL, so that pending
+    /// requests are never cut short by a limit.
+    async fn list_approvals(&self, all: bool) -> Result<Vec<Approval>, StateError> {
         let c = self.client().await?;
         let rows = if all {
             c.query(

@@ -8,12 +8,13 @@
 
 mod approvals;
 mod fleet;
-mod rates;
+mod freshness;
+mod limits;
 mod releases;
 mod schema;
 mod serving;
-mod tables;
-mod uses;
+mod stops;
+mod tx;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
@@ -23,7 +24,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt as _;
 use tokio::sync::OnceCell;
 
-use super::StateError;
+use super::{FleetRegistry, SharedState, StateError};
 
 /// The channel of change notifications.
 const CHANNEL: &str = "warrant_state";
@@ -223,6 +224,12 @@ impl PostgresState {
         pushed
             .wrapping_mul(1 << 32)
             .wrapping_add(self.local_changes.load(Ordering::SeqCst))
+    }
+}
+
+impl SharedState for PostgresState {
+    fn fleet(&self) -> Option<&dyn FleetRegistry> {
+        Some(self)
     }
 }
 

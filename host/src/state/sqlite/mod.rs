@@ -4,12 +4,12 @@
 //! (its watcher asks), and its own at once (an in-memory counter).
 
 mod approvals;
+mod freshness;
+mod limits;
 mod releases;
 mod schema;
 mod serving;
 mod stops;
-mod uses;
-mod versions;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,20 +17,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use rusqlite::{Connection, params};
+use futures_util::FutureExt as _;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use super::{
-    Approval, ApprovalBinding, CallUse, Decided, LimitHit, NewApproval, Proposal, PublishedKey,
-    RateRule, SharedState, StateError, StopState, StopTarget, StoredRelease, TaskHistory, Usage,
-    UsageScope, UseHit, UseLimit, VersionMark, now_ms,
-};
+use super::tx::{Lock, Tx};
+use super::{SharedState, StateError};
 
 /// Shared state in one SQLite database file.
 #[derive(Debug)]
 pub struct SqliteState {
     conn: Mutex<Connection>,
-    /// A second connection for rate windows, without fsync on commit:
-    /// losing the last second of rate history in a power cut is harmless.
+    /// A second connection for counts (rate windows, calls that ran),
+    /// without fsync on commit: losing the last second of them in a power
+    /// cut is harmless.
     rates: Mutex<Connection>,
     path: PathBuf,
     /// Stop buttons and revocations pressed by this process on this
@@ -71,6 +70,8 @@ impl SqliteState {
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
         schema::migrate(&conn).map_err(err)?;
+        // Every statement of the algorithms is prepared once and kept.
+        conn.set_prepared_statement_cache_capacity(64);
         let rates = Connection::open(path).map_err(err)?;
         rates.busy_timeout(Duration::from_secs(10)).map_err(err)?;
         rates
@@ -84,17 +85,60 @@ impl SqliteState {
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
         // A poisoned lock only means another thread panicked mid-query;
         // SQLite's own transactions keep the data consistent.
-        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+        conn.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn err(&self, e: rusqlite::Error) -> StateError {
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        Self::lock(&self.conn)
+    }
+
+    fn err(&self, e: impl std::fmt::Display) -> StateError {
         StateError::Db {
             path: self.path.clone(),
             why: e.to_string(),
         }
+    }
+
+    /// Run `work` in one `IMMEDIATE` transaction on `conn` (the durable
+    /// connection or the one for counts): SQLite's write lock on the file
+    /// serialises every process on it, so [`Tx::lock`] has nothing to do.
+    /// `work` is one of the algorithms above the backends; SQLite's
+    /// statements never suspend, so it runs to its end here, under the
+    /// connection's lock, without an `.await`.
+    fn write<R>(
+        &self,
+        conn: &Mutex<Connection>,
+        work: impl for<'c> AsyncFnOnce(Lite<'c, Transaction<'c>>) -> Result<R, StateError>,
+    ) -> Result<R, StateError> {
+        let mut c = Self::lock(conn);
+        let tx = c
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err(e))?;
+        self.finish(work(Lite { c: tx, state: self }))
+    }
+
+    /// Run `read` on `conn`, outside a transaction (as [`Self::write`]).
+    fn read<R>(
+        &self,
+        conn: &Mutex<Connection>,
+        read: impl for<'c> AsyncFnOnce(Lite<'c, &'c Connection>) -> Result<R, StateError>,
+    ) -> Result<R, StateError> {
+        let c = Self::lock(conn);
+        self.finish(read(Lite {
+            c: &*c,
+            state: self,
+        }))
+    }
+
+    /// Run `f`, which does not suspend, to its end.
+    fn finish<R>(&self, f: impl Future<Output = Result<R, StateError>>) -> Result<R, StateError> {
+        f.now_or_never().unwrap_or_else(|| {
+            Err(self
+                .err("internal error: a SQLite operation waited for something (none ever should)"))
+        })
     }
 
     fn changed_locally(&self) {
@@ -107,254 +151,40 @@ impl SqliteState {
     }
 }
 
-#[async_trait::async_trait]
-impl SharedState for SqliteState {
-    async fn change_marker(&self) -> Result<u64, StateError> {
-        let v: i64 = self
-            .conn()
-            .prepare_cached("PRAGMA data_version")
-            .and_then(|mut st| st.query_row([], |r| r.get(0)))
-            .map_err(|e| self.err(e))?;
-        // data_version counts other connections' commits; local changes
-        // are counted here. Both only grow, so this sum grows whenever
-        // either does.
-        let local = self.local_changes.load(Ordering::SeqCst);
-        Ok((v as u64).wrapping_mul(1 << 32).wrapping_add(local))
+/// SQLite's statements for the algorithms, on a connection `C`: a
+/// [`Transaction`] (then a [`Tx`]) or a plain `&Connection`.
+pub(super) struct Lite<'s, C> {
+    c: C,
+    state: &'s SqliteState,
+}
+
+impl<C: std::ops::Deref<Target = Connection>> Lite<'_, C> {
+    fn err(&self, e: rusqlite::Error) -> StateError {
+        self.state.err(e)
     }
 
-    fn local_changes(&self) -> u64 {
-        self.local_changes.load(Ordering::SeqCst)
-    }
-
-    async fn stop_state(&self) -> Result<StopState, StateError> {
-        self.read_stops()
-    }
-
-    async fn set_stop(
-        &self,
-        target: &StopTarget,
-        on: bool,
-        by: &str,
-        reason: &str,
-    ) -> Result<bool, StateError> {
-        let r = self.write_stop(target, on, by, reason);
-        self.changed_locally();
-        r
-    }
-
-    async fn revoke_token(
-        &self,
-        token_id: &str,
-        by: &str,
-        reason: &str,
-    ) -> Result<bool, StateError> {
-        let r = self.write_revocation(token_id, by, reason);
-        self.changed_locally();
-        r
-    }
-
-    async fn highest_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
-        self.read_version(plugin)
-    }
-
-    async fn record_version(&self, plugin: &str, mark: &VersionMark) -> Result<(), StateError> {
-        self.write_version(plugin, mark)
-    }
-
-    async fn reset_version(&self, plugin: &str) -> Result<Option<VersionMark>, StateError> {
-        self.delete_version(plugin)
-    }
-
-    async fn request_approval(&self, new: &NewApproval) -> Result<Approval, StateError> {
-        self.insert_approval(new)
-    }
-
-    async fn approval(&self, id: &str) -> Result<Option<Approval>, StateError> {
-        self.read_approval(id)
-    }
-
-    async fn open_approval_for(
-        &self,
-        binding: &ApprovalBinding,
-    ) -> Result<Option<Approval>, StateError> {
-        self.read_open_approval(binding)
-    }
-
-    async fn decide_approval(
-        &self,
-        id: &str,
-        approve: bool,
-        by: &str,
-        reason: &str,
-    ) -> Result<Decided, StateError> {
-        self.write_decision(id, approve, by, reason)
-    }
-
-    async fn use_nonce(
-        &self,
-        nonce: &str,
-        operator: &str,
-        expires_ms: i64,
-    ) -> Result<bool, StateError> {
-        self.write_nonce(nonce, operator, expires_ms)
-    }
-
-    async fn consume_approval(&self, id: &str) -> Result<bool, StateError> {
-        self.write_consumed(id)
-    }
-
-    async fn list_approvals(&self, all: bool) -> Result<Vec<Approval>, StateError> {
-        self.read_approvals(all)
-    }
-
-    async fn admit(
-        &self,
-        rules: &[RateRule],
-        now_ms: i64,
-    ) -> Result<Result<(), LimitHit>, StateError> {
-        if rules.is_empty() {
-            return Ok(Ok(()));
-        }
-        let mut c = self.rates.lock().unwrap_or_else(|p| p.into_inner());
-        let tx = c
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
-        for r in rules {
-            let window = i64::try_from(r.per.as_millis()).unwrap_or(i64::MAX);
-            tx.execute(
-                "DELETE FROM rate_events WHERE key = ?1 AND at <= ?2",
-                params![r.key, now_ms.saturating_sub(window)],
-            )
-            .map_err(|e| self.err(e))?;
-            let n: i64 = tx
-                .query_row(
-                    "SELECT COUNT(*) FROM rate_events WHERE key = ?1",
-                    params![r.key],
-                    |row| row.get(0),
-                )
-                .map_err(|e| self.err(e))?;
-            if n >= i64::from(r.calls) {
-                tx.commit().map_err(|e| self.err(e))?;
-                return Ok(Err(LimitHit {
-                    key: r.key.clone(),
-                    limit: r.text.clone(),
-                }));
-            }
-        }
-        for r in rules {
-            tx.execute(
-                "INSERT INTO rate_events (key, at) VALUES (?1, ?2)",
-                params![r.key, now_ms],
-            )
-            .map_err(|e| self.err(e))?;
-        }
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(Ok(()))
-    }
-
-    async fn record_use(
-        &self,
-        u: &CallUse,
-        limits: &[UseLimit],
-    ) -> Result<Result<i64, UseHit>, StateError> {
-        self.take_use(u, limits)
-    }
-
-    async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
-        self.write_finish(id, ok, output)
-    }
-
-    async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError> {
-        self.read_history(task)
-    }
-
-    async fn usage(&self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
-        self.read_usage(scope, since_ms)
-    }
-
-    async fn request_reload(&self, by: &str) -> Result<u64, StateError> {
-        let c = self.conn();
-        c.execute(
-            "INSERT INTO reloads (by, at) VALUES (?1, ?2)",
-            params![by, now_ms()],
-        )
-        .map_err(|e| self.err(e))?;
-        let id = c.last_insert_rowid();
-        drop(c);
-        self.changed_locally();
-        Ok(id as u64)
-    }
-
-    async fn release_in_force(&self) -> Result<Option<StoredRelease>, StateError> {
-        self.read_release(None)
-    }
-
-    async fn release(&self, version: u64) -> Result<Option<StoredRelease>, StateError> {
-        self.read_release(Some(version))
-    }
-
-    async fn put_release(
-        &self,
-        r: &StoredRelease,
-        files: &[(String, Vec<u8>)],
-    ) -> Result<bool, StateError> {
-        self.write_release(r, files)
-    }
-
-    async fn release_file(&self, digest: &str) -> Result<Option<Vec<u8>>, StateError> {
-        self.read_release_file(digest)
-    }
-
-    async fn propose(
-        &self,
-        digest: &str,
-        doc: &[u8],
-        signature: &str,
-    ) -> Result<Vec<String>, StateError> {
-        self.write_proposal(digest, doc, signature)
-    }
-
-    async fn proposals(&self) -> Result<Vec<Proposal>, StateError> {
-        self.read_proposals()
-    }
-
-    async fn reload_request(&self) -> Result<(u64, Option<String>), StateError> {
-        use rusqlite::OptionalExtension as _;
-        let row: Option<(i64, String)> = self
-            .conn()
-            .prepare_cached("SELECT id, by FROM reloads ORDER BY id DESC LIMIT 1")
-            .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
-            .map_err(|e| self.err(e))?;
-        Ok(row.map_or((0, None), |(id, by)| (id as u64, Some(by))))
-    }
-
-    async fn publish_token_key(&self, key: &PublishedKey) -> Result<(), StateError> {
-        self.write_token_key(key)
-    }
-
-    async fn token_key(&self, kid: &str) -> Result<Option<PublishedKey>, StateError> {
-        self.read_token_key(kid)
-    }
-
-    async fn token_keys(&self) -> Result<Vec<PublishedKey>, StateError> {
-        self.read_token_keys()
-    }
-
-    async fn put_doc(
-        &self,
-        kind: &str,
-        id: &str,
-        body: &str,
-        expires_ms: i64,
-    ) -> Result<(), StateError> {
-        self.write_doc(kind, id, body, expires_ms)
-    }
-
-    async fn doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
-        self.read_doc(kind, id)
-    }
-
-    async fn take_doc(&self, kind: &str, id: &str) -> Result<Option<String>, StateError> {
-        self.remove_doc(kind, id)
+    /// Run one statement (prepared once per connection); the rows changed.
+    fn run(&self, sql: &str, params: impl rusqlite::Params) -> Result<usize, StateError> {
+        self.c
+            .prepare_cached(sql)
+            .and_then(|mut st| st.execute(params))
+            .map_err(|e| self.err(e))
     }
 }
+
+impl Tx for Lite<'_, Transaction<'_>> {
+    async fn lock(&mut self, _space: Lock, _key: &str) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    async fn commit(self) -> Result<(), StateError> {
+        let Self { c, state } = self;
+        c.commit().map_err(|e| state.err(e))
+    }
+
+    fn error(&self, why: &str) -> StateError {
+        self.state.err(why)
+    }
+}
+
+impl SharedState for SqliteState {}

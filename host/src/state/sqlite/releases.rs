@@ -1,11 +1,14 @@
 //! Releases of the rules in SQLite: the releases in force (one row per
-//! version), the content of the files they name, and proposals with the
-//! signatures gathered for them.
+//! version), the content of the files they name, proposals with the
+//! signatures gathered for them, and reload requests.
 
-use rusqlite::{OptionalExtension as _, TransactionBehavior, params};
+use std::ops::Deref;
 
-use super::SqliteState;
-use crate::state::{Proposal, StateError, StoredRelease, now_ms};
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::{Lite, SqliteState};
+use crate::state::releases::{self, Releases, ReleasesTx, proposal};
+use crate::state::{Proposal, StateError, StoredRelease};
 
 const COLUMNS: &str = "version, digest, doc, signatures, applied_at";
 
@@ -19,78 +22,130 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRelease> {
     })
 }
 
-impl SqliteState {
-    pub(super) fn read_release(
-        &self,
-        version: Option<u64>,
-    ) -> Result<Option<StoredRelease>, StateError> {
-        let c = self.conn();
-        match version {
-            None => c
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM releases ORDER BY version DESC LIMIT 1"),
-                    [],
-                    row,
-                )
-                .optional(),
-            Some(v) => c
-                .query_row(
-                    &format!("SELECT {COLUMNS} FROM releases WHERE version = ?1"),
-                    params![i64::try_from(v).unwrap_or(i64::MAX)],
-                    row,
-                )
-                .optional(),
-        }
-        .map_err(|e| self.err(e))
+impl<C: Deref<Target = Connection>> ReleasesTx for Lite<'_, C> {
+    async fn highest_release(&mut self) -> Result<u64, StateError> {
+        self.c
+            .query_row("SELECT COALESCE(MAX(version), 0) FROM releases", [], |r| {
+                r.get::<_, i64>(0)
+            })
+            .map(|v| u64::try_from(v).unwrap_or(0))
+            .map_err(|e| self.err(e))
     }
 
-    pub(super) fn write_release(
+    async fn insert_file(&mut self, digest: &str, content: &[u8]) -> Result<(), StateError> {
+        self.run(
+            "INSERT OR IGNORE INTO release_files (digest, content) VALUES (?1, ?2)",
+            params![digest, content],
+        )
+        .map(|_| ())
+    }
+
+    async fn insert_release(&mut self, r: &StoredRelease) -> Result<(), StateError> {
+        self.run(
+            "INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![i64::try_from(r.version).unwrap_or(i64::MAX), r.digest, r.doc, r.signatures, r.applied_ms ],
+        )?;
+        Ok(())
+    }
+
+    async fn insert_reload(&mut self, by: &str, now: i64) -> Result<i64, StateError> {
+        self.c
+            .execute(
+                "INSERT INTO reloads (by, at) VALUES (?1, ?2)",
+                params![by, now],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.c.last_insert_rowid())
+    }
+
+    async fn proposal_signatures(&mut self, digest: &str) -> Result<Option<String>, StateError> {
+        self.c
+            .query_row(
+                "SELECT signatures FROM release_proposals WHERE digest = ?1",
+                params![digest],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    async fn put_proposal(
+        &mut self,
+        digest: &str,
+        doc: &[u8],
+        signatures: &str,
+        now: i64,
+    ) -> Result<(), StateError> {
+        self.run(
+            "INSERT INTO release_proposals (digest, doc, signatures, at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (digest) DO UPDATE SET signatures = excluded.signatures",
+            params![digest, doc, signatures, now],
+        )
+        .map(|_| ())
+    }
+
+    async fn notify(&mut self, _what: &str) -> Result<(), StateError> {
+        // Other processes ask `PRAGMA data_version`.
+        Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl Releases for SqliteState {
+    async fn request_reload(&self, by: &str) -> Result<u64, StateError> {
+        let id = self.write(&self.conn, async |tx| {
+            releases::request_reload(tx, by).await
+        })?;
+        self.changed_locally();
+        Ok(id)
+    }
+
+    async fn reload_request(&self) -> Result<(u64, Option<String>), StateError> {
+        let row: Option<(i64, String)> = self
+            .conn()
+            .prepare_cached("SELECT id, by FROM reloads ORDER BY id DESC LIMIT 1")
+            .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(|e| self.err(e))?;
+        Ok(row.map_or((0, None), |(id, by)| (id as u64, Some(by))))
+    }
+
+    async fn release_in_force(&self) -> Result<Option<StoredRelease>, StateError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM releases ORDER BY version DESC LIMIT 1"),
+                [],
+                row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    async fn release(&self, version: u64) -> Result<Option<StoredRelease>, StateError> {
+        self.conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM releases WHERE version = ?1"),
+                params![i64::try_from(version).unwrap_or(i64::MAX)],
+                row,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    async fn put_release(
         &self,
         r: &StoredRelease,
         files: &[(String, Vec<u8>)],
     ) -> Result<bool, StateError> {
-        let mut c = self.conn();
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
-        let highest: i64 = tx
-            .query_row("SELECT COALESCE(MAX(version), 0) FROM releases", [], |r| {
-                r.get(0)
-            })
-            .map_err(|e| self.err(e))?;
-        if u64::try_from(highest).unwrap_or(0) + 1 != r.version {
-            return Ok(false);
+        let stored = self.write(&self.conn, async |tx| {
+            releases::put_release(tx, r, files).await
+        })?;
+        if stored {
+            self.changed_locally();
         }
-        for (digest, content) in files {
-            tx.execute(
-                "INSERT OR IGNORE INTO release_files (digest, content) VALUES (?1, ?2)",
-                params![digest, content],
-            )
-            .map_err(|e| self.err(e))?;
-        }
-        tx.execute(
-            "INSERT INTO releases (version, digest, doc, signatures, applied_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![
-                i64::try_from(r.version).unwrap_or(i64::MAX),
-                r.digest,
-                r.doc,
-                r.signatures,
-                r.applied_ms
-            ],
-        )
-        .map_err(|e| self.err(e))?;
-        tx.execute(
-            "INSERT INTO reloads (by, at) VALUES (?1, ?2)",
-            params![format!("release {}", r.version), now_ms()],
-        )
-        .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        drop(c);
-        self.changed_locally();
-        Ok(true)
+        Ok(stored)
     }
 
-    pub(super) fn read_release_file(&self, digest: &str) -> Result<Option<Vec<u8>>, StateError> {
+    async fn release_file(&self, digest: &str) -> Result<Option<Vec<u8>>, StateError> {
         self.conn()
             .query_row(
                 "SELECT content FROM release_files WHERE digest = ?1",
@@ -101,64 +156,26 @@ impl SqliteState {
             .map_err(|e| self.err(e))
     }
 
-    pub(super) fn write_proposal(
+    async fn propose(
         &self,
         digest: &str,
         doc: &[u8],
         signature: &str,
     ) -> Result<Vec<String>, StateError> {
-        let mut c = self.conn();
-        let tx = c
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| self.err(e))?;
-        let existing: Option<String> = tx
-            .query_row(
-                "SELECT signatures FROM release_proposals WHERE digest = ?1",
-                params![digest],
-                |r| r.get(0),
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
-        let mut all: Vec<String> = existing
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
-        if !all.iter().any(|s| s == signature) {
-            all.push(signature.to_owned());
-        }
-        let text = serde_json::to_string(&all).unwrap_or_default();
-        tx.execute(
-            "INSERT INTO release_proposals (digest, doc, signatures, at) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (digest) DO UPDATE SET signatures = excluded.signatures",
-            params![digest, doc, text, now_ms()],
-        )
-        .map_err(|e| self.err(e))?;
-        tx.commit().map_err(|e| self.err(e))?;
-        Ok(all)
+        self.write(&self.conn, async |tx| {
+            releases::propose(tx, digest, doc, signature).await
+        })
     }
 
-    pub(super) fn read_proposals(&self) -> Result<Vec<Proposal>, StateError> {
+    async fn proposals(&self) -> Result<Vec<Proposal>, StateError> {
         let c = self.conn();
         let mut st = c
             .prepare("SELECT digest, doc, signatures FROM release_proposals ORDER BY at DESC")
             .map_err(|e| self.err(e))?;
-        let rows = st
-            .query_map([], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, String>(2)?,
-                ))
-            })
-            .map_err(|e| self.err(e))?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (digest, doc, sigs) = row.map_err(|e| self.err(e))?;
-            out.push(Proposal {
-                digest,
-                doc,
-                signatures: serde_json::from_str(&sigs).unwrap_or_default(),
-            });
-        }
-        Ok(out)
+        st.query_map([], |r| {
+            Ok(proposal(r.get(0)?, r.get(1)?, &r.get::<_, String>(2)?))
+        })
+        .and_then(Iterator::collect)
+        .map_err(|e| self.err(e))
     }
 }

@@ -88,7 +88,7 @@ async fn a_hand_edit_that_adds_an_approver_is_not_applied() {
 /// applied it did — and the refusal names the release and what it lacks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_release_written_into_the_shared_state_without_its_quorum_is_not_in_force() {
-    use warrant::state::{SharedState as _, SqliteState, StoredRelease, now_ms};
+    use warrant::state::{Releases as _, SqliteState, StoredRelease, now_ms};
 
     let fx = governed().await;
     fx.release(&["erin", "frank"]).await.unwrap();

@@ -1,0 +1,204 @@
+//! Counts in PostgreSQL, shared by the fleet — rate windows
+//! (`rate_events`), the calls that ran (`call_uses`), in-flight slots
+//! (`inflight_slots`) — committed with relaxed durability
+//! ([`PostgresState::counting`]).
+
+use deadpool_postgres::GenericClient;
+
+use super::PostgresState;
+use super::tx::Pg;
+use crate::state::limits::{self, Limits, LimitsTx, SlotsTx, scope_column, usage_of};
+use crate::state::{CallUse, LimitHit, RateRule, StateError, TaskHistory, Usage, UsageScope};
+use crate::state::{UseHit, UseLimit};
+
+impl<C: GenericClient> LimitsTx for Pg<'_, C> {
+    async fn prune_rate(&mut self, key: &str, at_or_before: i64) -> Result<(), StateError> {
+        self.run(
+            "DELETE FROM rate_events WHERE key = $1 AND at <= $2",
+            &[&key, &at_or_before],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn count_rate(&mut self, key: &str) -> Result<i64, StateError> {
+        self.c
+            .query_one("SELECT COUNT(*) FROM rate_events WHERE key = $1", &[&key])
+            .await
+            .map(|r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    async fn insert_rate(&mut self, key: &str, at: i64) -> Result<(), StateError> {
+        self.run(
+            "INSERT INTO rate_events (key, at) VALUES ($1, $2)",
+            &[&key, &at],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn usage(&mut self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
+        let (column, value) = scope_column(scope);
+        let r = self
+            .c
+            .query_one(
+                &format!(
+                    "SELECT COUNT(*), COALESCE(SUM(high::int), 0)::bigint, COALESCE(SUM(output), 0)::bigint FROM call_uses WHERE {column} = $1 AND at >= $2"
+                ),
+                &[&value, &since_ms],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(usage_of(r.get(0), r.get(1), r.get(2)))
+    }
+
+    async fn insert_use(&mut self, u: &CallUse) -> Result<i64, StateError> {
+        self.c
+            .query_one(
+                "INSERT INTO call_uses (task, agent, tool, high, at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                &[&u.task, &u.agent, &u.tool, &u.high, &u.at],
+            )
+            .await
+            .map(|r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    async fn finish_use(&mut self, id: i64, ok: bool, output: i64) -> Result<(), StateError> {
+        self.run(
+            "UPDATE call_uses SET ok = $2, output = $3 WHERE id = $1",
+            &[&id, &ok, &output],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn uses_of(
+        &mut self,
+        task: &str,
+    ) -> Result<Vec<(String, bool, Option<bool>)>, StateError> {
+        let rows = self
+            .c
+            .query(
+                "SELECT tool, high, ok FROM call_uses WHERE task = $1",
+                &[&task],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect())
+    }
+}
+
+impl<C: GenericClient> SlotsTx for Pg<'_, C> {
+    async fn prune_slots(&mut self, key: &str, now: i64) -> Result<(), StateError> {
+        self.run(
+            "DELETE FROM inflight_slots WHERE key = $1 AND expires <= $2",
+            &[&key, &now],
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn count_slots(&mut self, key: &str) -> Result<i64, StateError> {
+        self.c
+            .query_one(
+                "SELECT COUNT(*) FROM inflight_slots WHERE key = $1",
+                &[&key],
+            )
+            .await
+            .map(|r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    async fn new_lease(&mut self) -> Result<i64, StateError> {
+        self.c
+            .query_one("SELECT nextval('slot_leases')", &[])
+            .await
+            .map(|r| r.get(0))
+            .map_err(|e| self.err(e))
+    }
+
+    async fn insert_slot(
+        &mut self,
+        lease: i64,
+        key: &str,
+        expires_ms: i64,
+        owner: &str,
+    ) -> Result<(), StateError> {
+        self.run(
+            "INSERT INTO inflight_slots (lease, key, expires, owner) VALUES ($1, $2, $3, $4)",
+            &[&lease, &key, &expires_ms, &owner],
+        )
+        .await
+        .map(|_| ())
+    }
+}
+
+#[async_trait::async_trait]
+impl Limits for PostgresState {
+    async fn admit(
+        &self,
+        rules: &[RateRule],
+        now_ms: i64,
+    ) -> Result<Result<(), LimitHit>, StateError> {
+        if rules.is_empty() {
+            return Ok(Ok(()));
+        }
+        let mut c = self.client().await?;
+        limits::admit(self.counting(&mut c).await?, rules, now_ms).await
+    }
+
+    async fn record_use(
+        &self,
+        u: &CallUse,
+        limits: &[UseLimit],
+    ) -> Result<Result<i64, UseHit>, StateError> {
+        let mut c = self.client().await?;
+        limits::record_use(self.counting(&mut c).await?, u, limits).await
+    }
+
+    async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
+        let mut c = self.client().await?;
+        limits::finish_use(self.counting(&mut c).await?, id, ok, output).await
+    }
+
+    async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError> {
+        limits::task_history(self.reading().await?, task).await
+    }
+
+    async fn usage(&self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
+        self.reading().await?.usage(scope, since_ms).await
+    }
+
+    fn shares_slots(&self) -> bool {
+        true
+    }
+
+    async fn enter_slots(
+        &self,
+        slots: &[(String, u32)],
+        expires_ms: i64,
+        owner: &str,
+    ) -> Result<Result<i64, (String, u32)>, StateError> {
+        let mut c = self.client().await?;
+        limits::enter_slots(self.counting(&mut c).await?, slots, expires_ms, owner).await
+    }
+
+    async fn leave_slots(&self, lease: i64) -> Result<(), StateError> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM inflight_slots WHERE lease = $1", &[&lease])
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    async fn leave_slots_of(&self, owner: &str) -> Result<u64, StateError> {
+        let c = self.client().await?;
+        c.execute("DELETE FROM inflight_slots WHERE owner = $1", &[&owner])
+            .await
+            .map_err(|e| self.err(e))
+    }
+}
