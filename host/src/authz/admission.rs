@@ -24,18 +24,33 @@ pub struct Admission {
     /// The shared state's id of the counted use, when budgets or policies
     /// count calls.
     counted: Option<i64>,
+    /// Whether the counted use's outcome may be written after the answer:
+    /// nothing decides on it (no policy reads the task's history, no budget
+    /// caps bytes of output).
+    later: bool,
     state: Arc<dyn SharedState>,
 }
 
 impl Admission {
     /// The call ran: give its slots back and complete its counted use
-    /// with whether it succeeded and the bytes it returned.
+    /// with whether it succeeded and the bytes it returned — before the
+    /// answer when a decision reads it (a policy reading the task's
+    /// history, a budget of output bytes), else after it, off the call's
+    /// path (on a fleet's shared state, a round trip saved).
     pub async fn finish(mut self, ok: bool, output: u64) {
         self.slots = None;
-        if let Some(id) = self.counted.take()
-            && let Err(e) = self.state.finish_use(id, ok, output).await
-        {
-            tracing::warn!("the call's use could not be counted: {e}");
+        let Some(id) = self.counted.take() else {
+            return;
+        };
+        let state = Arc::clone(&self.state);
+        let write = async move {
+            if let Err(e) = state.finish_use(id, ok, output).await {
+                tracing::warn!("the call's use could not be counted: {e}");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) if self.later => drop(rt.spawn(write)),
+            _ => write.await,
         }
     }
 }
@@ -115,9 +130,11 @@ impl Authz {
         }
         // Counted last: a call refused above uses no budget.
         let counted = self.count_use(&grant.spend()).await?;
+        let later = !self.uses_history() && self.config.budgets.iter().all(|b| b.output.is_none());
         Ok(Admission {
             slots: Some(slots),
             counted,
+            later,
             state: Arc::clone(&self.state),
         })
     }

@@ -34,7 +34,9 @@ impl Authz {
     /// to run: [`Authz::count_use`].)
     pub(crate) async fn budget_layer(&self, c: &Spend<'_>) -> Result<TaskHistory, Refusal> {
         let host = |e: crate::state::StateError| Refusal::Host(e.to_string());
-        for (b, limit) in self.limits(c) {
+        // A slice of these budgets held here had room when it was taken.
+        let held = self.state.holds_uses(c.task, c.agent, c.tool, c.now_ms);
+        for (b, limit) in self.limits(c).into_iter().filter(|_| !held) {
             let used = self
                 .state
                 .usage(&limit.scope, limit.since_ms)

@@ -218,6 +218,11 @@ impl Host {
                 .unwrap_or_else(|p| p.into_inner())
                 .take(),
         );
+        // What this host took ahead of rate windows and budgets and did not
+        // use goes back to the others.
+        if let Err(e) = self.state().give_back_leases().await {
+            tracing::warn!("unused slices of rate windows and budgets not given back: {e}");
+        }
         // The chain is complete now: publish its end, and leave the fleet.
         if let Some(p) = &self.inner.fleet {
             p.step(&self.inner).await;

@@ -197,6 +197,15 @@ impl<S: SharedState + 'static> Limits for Bounded<S> {
         self.within("giving slots back", self.inner.leave_slots_of(owner))
             .await
     }
+
+    fn holds_uses(&self, task: &str, agent: &str, tool: &str, now_ms: i64) -> bool {
+        self.inner.holds_uses(task, agent, tool, now_ms)
+    }
+
+    async fn give_back_leases(&self) -> Result<(), StateError> {
+        self.within("giving slices back", self.inner.give_back_leases())
+            .await
+    }
 }
 
 #[async_trait::async_trait]

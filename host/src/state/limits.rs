@@ -64,6 +64,20 @@ pub trait Limits: Send + Sync {
         Ok(Ok(0))
     }
 
+    /// Whether this process holds calls of a budget slice for `task`,
+    /// `agent` and `tool` now — their budgets had room when it was taken,
+    /// so an early check need not read them (the call is counted, and
+    /// checked, when it starts: [`Limits::record_use`]).
+    fn holds_uses(&self, _task: &str, _agent: &str, _tool: &str, _now_ms: i64) -> bool {
+        false
+    }
+
+    /// Give back what this process holds of rate windows and budgets and
+    /// did not use (it stops).
+    async fn give_back_leases(&self) -> Result<(), StateError> {
+        Ok(())
+    }
+
     /// Give a lease's slots back.
     async fn leave_slots(&self, _lease: i64) -> Result<(), StateError> {
         Ok(())
@@ -117,7 +131,7 @@ pub(crate) trait SlotsTx {
 }
 
 /// The length of a rate window in ms.
-fn window_ms(r: &RateRule) -> i64 {
+pub(crate) fn window_ms(r: &RateRule) -> i64 {
     i64::try_from(r.per.as_millis()).unwrap_or(i64::MAX)
 }
 

@@ -36,6 +36,8 @@ mod approvals;
 mod bounded;
 mod fleet;
 mod freshness;
+mod leased;
+mod leases;
 mod limits;
 mod postgres;
 mod releases;

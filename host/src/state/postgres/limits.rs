@@ -7,6 +7,7 @@ use deadpool_postgres::GenericClient;
 
 use super::PostgresState;
 use super::tx::Pg;
+use crate::state::leased;
 use crate::state::limits::{self, Limits, LimitsTx, SlotsTx, scope_column, usage_of};
 use crate::state::{CallUse, LimitHit, RateRule, StateError, TaskHistory, Usage, UsageScope};
 use crate::state::{UseHit, UseLimit};
@@ -66,7 +67,7 @@ impl<C: GenericClient> LimitsTx for Pg<'_, C> {
 
     async fn finish_use(&mut self, id: i64, ok: bool, output: i64) -> Result<(), StateError> {
         self.run(
-            "UPDATE call_uses SET ok = $2, output = $3 WHERE id = $1",
+            "UPDATE call_uses SET ok = $2, output = $3, reserved = FALSE WHERE id = $1",
             &[&id, &ok, &output],
         )
         .await
@@ -80,7 +81,7 @@ impl<C: GenericClient> LimitsTx for Pg<'_, C> {
         let rows = self
             .c
             .query(
-                "SELECT tool, high, ok FROM call_uses WHERE task = $1",
+                "SELECT tool, high, ok FROM call_uses WHERE task = $1 AND NOT reserved",
                 &[&task],
             )
             .await
@@ -144,11 +145,21 @@ impl Limits for PostgresState {
         rules: &[RateRule],
         now_ms: i64,
     ) -> Result<Result<(), LimitHit>, StateError> {
-        if rules.is_empty() {
+        if rules.is_empty() || self.rate_leases.take(rules, now_ms) {
             return Ok(Ok(()));
         }
+        // A slice of each window, giving back what this process did not
+        // use of the ones before.
+        let returned = self
+            .rate_leases
+            .surrender(rules.iter().map(|r| r.key.as_str()));
         let mut c = self.client().await?;
-        limits::admit(self.counting(&mut c).await?, rules, now_ms).await
+        let taken = leased::admit(self.counting(&mut c).await?, rules, now_ms, &returned).await?;
+        Ok(taken.map(|slices| {
+            for (key, slice) in slices {
+                self.rate_leases.hold(&key, slice);
+            }
+        }))
     }
 
     async fn record_use(
@@ -156,13 +167,37 @@ impl Limits for PostgresState {
         u: &CallUse,
         limits: &[UseLimit],
     ) -> Result<Result<i64, UseHit>, StateError> {
+        let key = (u.task.clone(), u.agent.clone(), u.tool.clone());
+        if let Some(id) = self.use_leases.take(&key, u.at) {
+            return Ok(Ok(id));
+        }
+        let returned = self.use_leases.surrender(&key);
         let mut c = self.client().await?;
-        limits::record_use(self.counting(&mut c).await?, u, limits).await
+        let taken = leased::record_use(self.counting(&mut c).await?, u, limits, &returned).await?;
+        Ok(taken.map(|(id, slice)| {
+            if let Some(slice) = slice {
+                self.use_leases.hold(key, slice);
+            }
+            id
+        }))
     }
 
+    /// One round trip: the transaction sent as one batch (its values are
+    /// numbers and a boolean, written into the text).
     async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
-        let mut c = self.client().await?;
-        limits::finish_use(self.counting(&mut c).await?, id, ok, output).await
+        let c = self.client().await?;
+        let output = i64::try_from(output).unwrap_or(i64::MAX);
+        let batch = format!(
+            "BEGIN; SET LOCAL synchronous_commit TO OFF; \
+             UPDATE call_uses SET ok = {ok}, output = {output}, reserved = FALSE WHERE id = {id}; \
+             COMMIT"
+        );
+        if let Err(e) = c.batch_execute(&batch).await {
+            // Leave the pooled connection outside any transaction.
+            let _ = c.batch_execute("ROLLBACK").await;
+            return Err(self.err(e));
+        }
+        Ok(())
     }
 
     async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError> {
@@ -171,6 +206,21 @@ impl Limits for PostgresState {
 
     async fn usage(&self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError> {
         self.reading().await?.usage(scope, since_ms).await
+    }
+
+    fn holds_uses(&self, task: &str, agent: &str, tool: &str, now_ms: i64) -> bool {
+        let key = (task.to_owned(), agent.to_owned(), tool.to_owned());
+        self.use_leases.holds(&key, now_ms)
+    }
+
+    async fn give_back_leases(&self) -> Result<(), StateError> {
+        let rates = self.rate_leases.surrender_all();
+        let uses = self.use_leases.surrender_all();
+        if rates.is_empty() && uses.is_empty() {
+            return Ok(());
+        }
+        let mut c = self.client().await?;
+        leased::give_back(self.counting(&mut c).await?, &rates, &uses).await
     }
 
     fn shares_slots(&self) -> bool {

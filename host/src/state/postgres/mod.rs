@@ -9,6 +9,7 @@
 mod approvals;
 mod fleet;
 mod freshness;
+mod leases;
 mod limits;
 mod releases;
 mod schema;
@@ -78,6 +79,10 @@ pub struct PostgresState {
     /// notification), ms since the epoch.
     contact: Arc<AtomicI64>,
     listener: Option<tokio::task::JoinHandle<()>>,
+    /// The slices of rate windows this process holds.
+    rate_leases: crate::state::leases::RateLeases,
+    /// The slices of budgets this process holds.
+    use_leases: crate::state::leases::UseLeases,
 }
 
 impl std::fmt::Debug for PostgresState {
@@ -165,6 +170,8 @@ impl PostgresState {
             listening,
             contact,
             listener,
+            rate_leases: Default::default(),
+            use_leases: Default::default(),
         })
     }
 

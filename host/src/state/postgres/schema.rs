@@ -187,6 +187,13 @@ ALTER TABLE fleet_hosts ADD COLUMN admin_digest TEXT NOT NULL DEFAULT '';
 ALTER TABLE fleet_hosts ADD COLUMN left_at BIGINT;
 ALTER TABLE fleet_records ADD COLUMN line TEXT;
 ",
+    // Leases: slices of rate windows (events carrying their lease) and of
+    // budgets (rows of call_uses reserved ahead, not yet history).
+    "
+ALTER TABLE rate_events ADD COLUMN lease BIGINT;
+CREATE SEQUENCE rate_leases;
+ALTER TABLE call_uses ADD COLUMN reserved BOOLEAN NOT NULL DEFAULT FALSE;
+",
 ];
 
 /// The key of the advisory lock migrations hold.

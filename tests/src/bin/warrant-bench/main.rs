@@ -30,6 +30,8 @@ use serde_json::json;
 pub struct Opts {
     /// A few hundred iterations only: proves the benchmark works.
     pub smoke: bool,
+    /// Only the fleet measurements (PostgreSQL against SQLite).
+    pub fleet_only: bool,
     /// Rounds of interleaved variants.
     pub rounds: usize,
     /// Calls per variant per round.
@@ -48,6 +50,7 @@ pub struct Opts {
 
 fn parse() -> Result<Opts, String> {
     let mut smoke = false;
+    let mut fleet_only = false;
     let mut rounds = None;
     let mut per_round = None;
     let mut out = warrant_tests::workspace_root().join("target/bench/warrant-bench.json");
@@ -58,6 +61,7 @@ fn parse() -> Result<Opts, String> {
     while let Some(a) = args.next() {
         match a.as_str() {
             "--smoke" => smoke = true,
+            "--fleet" => fleet_only = true,
             "--rounds" => {
                 rounds = Some(
                     args.next()
@@ -90,7 +94,7 @@ fn parse() -> Result<Opts, String> {
             }
             "-h" | "--help" => {
                 println!(
-                    "warrant-bench [--smoke] [--rounds N] [--per-round N] [--out FILE] [--profile SECS] [--instructions]\n\nMeasures the plain-wasmtime floor (typed calls, the host's engine settings) against\nthe mediated call (library, HTTP/JSON, MCP, and a raw loopback echo as the HTTP floor),\nthe cost of each stage against its budget, throughput at 1/2/64 callers, cold load\nfrom cache vs compile, the same tool in Rust, Python and TypeScript (compile, cached load, call), halt/quarantine latency from another process, and the fleet on\nPostgreSQL (a throwaway cluster: the PostgreSQL backend against SQLite, halt propagation\nacross two hosts).\n\n  --smoke          a few hundred iterations: proves it works (CI)\n  --profile SECS   only loop mediated calls, for `perf record`\n  --instructions   also count instructions per stage under valgrind's callgrind\n                   (repeatable on a noisy machine; needs valgrind)"
+                    "warrant-bench [--smoke] [--fleet] [--rounds N] [--per-round N] [--out FILE] [--profile SECS] [--instructions]\n\nMeasures the plain-wasmtime floor (typed calls, the host's engine settings) against\nthe mediated call (library, HTTP/JSON, MCP, and a raw loopback echo as the HTTP floor),\nthe cost of each stage against its budget, throughput at 1/2/64 callers, cold load\nfrom cache vs compile, the same tool in Rust, Python and TypeScript (compile, cached load, call), halt/quarantine latency from another process, and the fleet on\nPostgreSQL (a throwaway cluster: the PostgreSQL backend against SQLite, halt propagation\nacross two hosts).\n\n  --smoke          a few hundred iterations: proves it works (CI)\n  --fleet          only the fleet measurements (PostgreSQL against SQLite)\n  --profile SECS   only loop mediated calls, for `perf record`\n  --instructions   also count instructions per stage under valgrind's callgrind\n                   (repeatable on a noisy machine; needs valgrind)"
                 );
                 std::process::exit(0);
             }
@@ -99,6 +103,7 @@ fn parse() -> Result<Opts, String> {
     }
     Ok(Opts {
         smoke,
+        fleet_only,
         profile,
         instructions,
         instructions_child,
@@ -147,7 +152,14 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    match rt.block_on(scenarios::run(&opts)) {
+    let run = async {
+        if opts.fleet_only {
+            scenarios::fleet_only(&opts).await
+        } else {
+            scenarios::run(&opts).await
+        }
+    };
+    match rt.block_on(run) {
         Ok(mut result) => {
             if let Some(dir) = opts.out.parent() {
                 let _ = std::fs::create_dir_all(dir);

@@ -73,6 +73,16 @@ pub async fn profile_loop(secs: u64) -> anyhow::Result<u64> {
 }
 
 /// Run everything; returns the JSON result.
+/// Only the fleet measurements (`--fleet`), against a SQLite host of
+/// their own.
+pub async fn fleet_only(opts: &Opts) -> anyhow::Result<Value> {
+    let fx = fixture().await;
+    let fast = open(&fx, true).await?;
+    let token = fx.token("bench", "BENCH-1", &[]).await;
+    mediated(&fast, &token).await?;
+    Ok(json!({"fleet": crate::fleet::fleet(opts, (&fast, &token)).await?}))
+}
+
 pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     println!(
         "warrant-bench — {}, {} build, {} cores, wasmtime 48",

@@ -10,6 +10,7 @@ mod console;
 mod degraded;
 mod deploy;
 pub(crate) mod lb;
+mod leases;
 mod load;
 pub(crate) mod shared;
 
