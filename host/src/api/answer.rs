@@ -24,7 +24,7 @@ pub(crate) fn refusal_status(r: &Refusal) -> StatusCode {
         Refusal::PendingApproval { .. } => StatusCode::ACCEPTED,
         Refusal::UnknownTool(_) => StatusCode::NOT_FOUND,
         Refusal::Input(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        Refusal::Rate(_) => StatusCode::TOO_MANY_REQUESTS,
+        Refusal::Rate(_) | Refusal::Concurrency(_) => StatusCode::TOO_MANY_REQUESTS,
         Refusal::Host(_) | Refusal::Degraded { .. } => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::FORBIDDEN,
     }

@@ -76,7 +76,7 @@ impl Authz {
     /// Admit `grant` to run now, under `stops`: the stop buttons and the
     /// token's time (again, after any wait), nothing of high impact while
     /// the shared state is out of reach (`degraded`, why it is), the
-    /// concurrency caps (layer `rate`; on a fleet's shared state across
+    /// concurrency caps (layer `concurrency`; on a fleet's shared state across
     /// every host, a lease held for the call's longest run and a minute,
     /// so a crashed host's lease expires by itself), and the budgets,
     /// counted (layer `budget`). `owner` names this host on the fleet's
@@ -105,7 +105,7 @@ impl Authz {
         let mut slots = self
             .limiter
             .enter(&caps)
-            .map_err(|hit| Refusal::Rate(hit.to_string()))?;
+            .map_err(|hit| Refusal::Concurrency(hit.to_string()))?;
         if !caps.is_empty() && self.state.shares_slots() {
             let keys: Vec<(String, u32)> = caps.iter().map(|c| (c.key.clone(), c.max)).collect();
             let timeout = grant.plugin.plugin.timeout();
@@ -117,7 +117,7 @@ impl Authz {
             {
                 Ok(Ok(lease)) => slots = slots.with_lease(Arc::clone(&self.state), lease),
                 Ok(Err((key, max))) => {
-                    return Err(Refusal::Rate(
+                    return Err(Refusal::Concurrency(
                         CapHit { key, max }.to_string() + " across the fleet",
                     ));
                 }

@@ -28,7 +28,7 @@
 //!
 //! After any approval wait, just before the call runs, [`Authz::admit`]
 //! checks the stop buttons and the token's time again, takes the
-//! concurrency slots (`rate`; across the fleet on a shared state) and
+//! concurrency slots (`concurrency`; across the fleet on a shared state) and
 //! counts the call against its budgets (`budget`), returning the refusal
 //! or an [`Admission`] that holds the slots and the counted use.
 

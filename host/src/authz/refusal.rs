@@ -104,9 +104,13 @@ pub enum Refusal {
     /// sees it).
     #[error("input refused: {0}")]
     Input(String),
-    /// A rate limit or concurrency cap.
+    /// A rate limit.
     #[error("rate limit: {0}")]
     Rate(String),
+    /// A cap on calls in flight (`max-concurrent`), on this host or
+    /// across the fleet.
+    #[error("concurrency cap: {0}")]
+    Concurrency(String),
     /// Policy denied the call.
     #[error("denied by policy{}: {reason}", fmt_ids(policies))]
     Policy {
@@ -177,6 +181,7 @@ impl Refusal {
             Self::UnknownTool(_) => "unknown-tool",
             Self::Input(_) => "input",
             Self::Rate(_) => "rate",
+            Self::Concurrency(_) => "concurrency",
             Self::Budget { .. } => "budget",
             Self::Policy { .. } => "policy",
             Self::ApprovalDenied { .. }

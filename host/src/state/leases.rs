@@ -76,11 +76,14 @@ pub(crate) fn grant(free: i64, window_ms: i64, now: i64) -> Grant {
 /// before using them up (given back with the next transaction).
 #[derive(Debug, Default)]
 pub(crate) struct RateLeases {
-    slices: Mutex<(HashMap<String, Slice>, Vec<(String, Slice)>)>,
+    slices: Mutex<Held<String, Slice, (String, Slice)>>,
 }
 
+/// The slices held, by key, and those replaced before they were used up.
+type Held<K, S, D> = (HashMap<K, S>, Vec<D>);
+
 impl RateLeases {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<String, Slice>, Vec<(String, Slice)>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held<String, Slice, (String, Slice)>> {
         self.slices.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -163,7 +166,10 @@ mod tests {
 
         let leases = RateLeases::default();
         let (a, b) = (rule("agent:a"), rule("tool:t"));
-        assert!(!leases.take(&[a.clone()], 0), "nothing held yet");
+        assert!(
+            !leases.take(std::slice::from_ref(&a), 0),
+            "nothing held yet"
+        );
         leases.hold(
             &a.key,
             Slice {
@@ -173,9 +179,9 @@ mod tests {
             },
         );
         assert!(!leases.take(&[a.clone(), b.clone()], 0), "all or nothing");
-        assert!(leases.take(&[a.clone()], 0));
-        assert!(leases.take(&[a.clone()], 99));
-        assert!(!leases.take(&[a.clone()], 99), "used up");
+        assert!(leases.take(std::slice::from_ref(&a), 0));
+        assert!(leases.take(std::slice::from_ref(&a), 99));
+        assert!(!leases.take(std::slice::from_ref(&a), 99), "used up");
         leases.hold(
             &a.key,
             Slice {
@@ -184,7 +190,10 @@ mod tests {
                 until_ms: 100,
             },
         );
-        assert!(!leases.take(&[a.clone()], 100), "the lease ended");
+        assert!(
+            !leases.take(std::slice::from_ref(&a), 100),
+            "the lease ended"
+        );
         let back = leases.surrender([a.key.as_str(), b.key.as_str()]);
         assert_eq!(
             back,
@@ -221,11 +230,11 @@ pub(crate) type UseKey = (String, String, String);
 /// before using them up (given back with the next transaction).
 #[derive(Debug, Default)]
 pub(crate) struct UseLeases {
-    slices: Mutex<(HashMap<UseKey, UseSlice>, Vec<i64>)>,
+    slices: Mutex<Held<UseKey, UseSlice, i64>>,
 }
 
 impl UseLeases {
-    fn lock(&self) -> std::sync::MutexGuard<'_, (HashMap<UseKey, UseSlice>, Vec<i64>)> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Held<UseKey, UseSlice, i64>> {
         self.slices.lock().unwrap_or_else(|p| p.into_inner())
     }
 

@@ -105,8 +105,8 @@ async fn caps_and_counted_budgets_refuse_with_their_layer_in_the_decision() {
     };
     let cap = decided("T-CAP");
     assert!(
-        cap.contains(&("deny".to_owned(), "rate".to_owned())),
-        "the cap's refusal is a decision of layer rate: {cap:?}"
+        cap.contains(&("deny".to_owned(), "concurrency".to_owned())),
+        "the cap's refusal is a decision of layer concurrency: {cap:?}"
     );
     let race = decided("T-RACE");
     let allowed = race.iter().filter(|(r, _)| r == "allow").count();
