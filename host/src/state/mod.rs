@@ -78,6 +78,20 @@ pub enum StateError {
     },
 }
 
+/// Refuse a database at schema step `newest` when this binary knows only
+/// `known` steps: a newer warrant wrote it, and an older one does not know
+/// what the newer one writes there (e.g. budget rows reserved ahead that
+/// are not yet a task's history).
+fn newer_schema(newest: i64, known: usize) -> Result<(), String> {
+    if newest > known as i64 {
+        return Err(format!(
+            "its schema is at step {newest}, newer than this warrant {} knows (step {known}): run a warrant at least as new as the one that upgraded it, or restore the backup taken before that upgrade",
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+    Ok(())
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use warrant::state::{
     ApprovalBinding, ApprovalStatus, Decided, NewApproval, PostgresConfig, PostgresState, RateRule,
-    SharedState, SqliteState, StopTarget, VersionMark, now_ms,
+    SharedState, SqliteState, StopTarget, Stops, VersionMark, now_ms,
 };
 use warrant::vocab::Version;
 
@@ -325,4 +325,46 @@ async fn sqlite_a_nonce_is_used_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_a_nonce_is_used_once() {
     a_nonce_is_used_once(Backend::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_schema_newer_than_this_binary_is_refused_on_both_backends() {
+    // SQLite: the step is the database's user_version.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("state.db");
+    drop(SqliteState::open(&p).unwrap());
+    rusqlite::Connection::open(&p)
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let err = SqliteState::open(&p).unwrap_err().to_string();
+    assert!(
+        err.contains("schema is at step 999, newer than this warrant"),
+        "{err}"
+    );
+
+    // PostgreSQL: the steps recorded in warrant_schema.
+    let url = warrant_tests::postgres::database().await;
+    let c = PostgresConfig {
+        url: url.clone(),
+        password: None,
+        tls: false,
+        ca_files: Vec::new(),
+        pool: 2,
+    };
+    let fresh = PostgresState::open(&c).unwrap();
+    fresh.stop_state().await.unwrap();
+    let (db, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    db.execute("INSERT INTO warrant_schema (version) VALUES (999)", &[])
+        .await
+        .unwrap();
+    let newer = PostgresState::open(&c).unwrap();
+    let err = newer.stop_state().await.unwrap_err().to_string();
+    assert!(
+        err.contains("schema is at step 999, newer than this warrant"),
+        "{err}"
+    );
 }

@@ -199,8 +199,20 @@ ALTER TABLE call_uses ADD COLUMN reserved BOOLEAN NOT NULL DEFAULT FALSE;
 /// The key of the advisory lock migrations hold.
 const LOCK: i64 = 0x7761_7272_616e_7401;
 
-/// Bring the database to the current schema, one transaction per step.
-pub(super) async fn migrate(c: &mut Client) -> Result<(), tokio_postgres::Error> {
+/// Bring the database to the current schema, one transaction per step;
+/// refuse a database whose schema is newer than this binary knows (an
+/// older warrant does not know what a newer one writes there).
+pub(super) async fn migrate(c: &mut Client) -> Result<(), String> {
+    steps(c).await.map_err(|e| e.to_string())?;
+    let newest: Option<i64> = c
+        .query_one("SELECT max(version) FROM warrant_schema", &[])
+        .await
+        .map_err(|e| e.to_string())?
+        .get(0);
+    crate::state::newer_schema(newest.unwrap_or(0), MIGRATIONS.len())
+}
+
+async fn steps(c: &mut Client) -> Result<(), tokio_postgres::Error> {
     c.batch_execute("CREATE TABLE IF NOT EXISTS warrant_schema (version BIGINT NOT NULL)")
         .await?;
     for (i, sql) in MIGRATIONS.iter().enumerate() {

@@ -69,7 +69,10 @@ impl SqliteState {
             .map_err(err)?;
         conn.pragma_update(None, "synchronous", "FULL")
             .map_err(err)?;
-        schema::migrate(&conn).map_err(err)?;
+        schema::migrate(&conn).map_err(|why| StateError::Db {
+            path: path.to_owned(),
+            why,
+        })?;
         // Every statement of the algorithms is prepared once and kept.
         conn.set_prepared_statement_cache_capacity(64);
         let rates = Connection::open(path).map_err(err)?;

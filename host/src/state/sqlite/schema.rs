@@ -142,7 +142,17 @@ CREATE INDEX IF NOT EXISTS shared_docs_expires ON shared_docs (kind, expires);
 /// Bring the database to the current schema, one transaction per step
 /// (another process migrating at the same moment waits, then finds the
 /// step done).
-pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+/// Bring the database to the current schema, one transaction per step;
+/// refuse a database whose schema is newer than this binary knows.
+pub(super) fn migrate(conn: &Connection) -> Result<(), String> {
+    steps(conn).map_err(|e| e.to_string())?;
+    let newest: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    crate::state::newer_schema(newest, MIGRATIONS.len())
+}
+
+fn steps(conn: &Connection) -> rusqlite::Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate() {
         let version = i as i64 + 1;
         conn.execute_batch("BEGIN IMMEDIATE;")?;
