@@ -5,7 +5,7 @@
 //! holds.
 
 use super::leases::{MIN_FREE, Slice, UseSlice, grant};
-use super::limits::{LimitsTx, window_ms};
+use super::limits::{LimitsTx, add_totals, used, window_ms};
 use super::tx::{Lock, Tx, lock_all};
 use super::{CallUse, LimitHit, RateRule, StateError, UseHit, UseLimit};
 
@@ -26,8 +26,9 @@ pub(crate) trait LeaseTx {
     /// Reserve `n` rows of `call_uses` for calls like `u`, dated `at`;
     /// their ids.
     async fn reserve_uses(&mut self, u: &CallUse, at: i64, n: i64) -> Result<Vec<i64>, StateError>;
-    /// Forget reserved rows no call was given.
-    async fn give_back_uses(&mut self, ids: &[i64]) -> Result<(), StateError>;
+    /// Forget reserved rows no call was given; the calls they were
+    /// reserved for (one per row forgotten).
+    async fn give_back_uses(&mut self, ids: &[i64]) -> Result<Vec<CallUse>, StateError>;
 }
 
 /// [`super::Limits::admit`] taking slices: every window locked in one
@@ -95,13 +96,11 @@ pub(crate) async fn record_use<T: LimitsTx + LeaseTx + Tx>(
 ) -> Result<Result<(i64, Option<UseSlice>), UseHit>, StateError> {
     let keys: Vec<String> = limits.iter().map(UseLimit::lock_key).collect();
     lock_all(&mut tx, Lock::Use, keys.iter().map(String::as_str)).await?;
-    if !returned.is_empty() {
-        tx.give_back_uses(returned).await?;
-    }
+    give_back_uses(&mut tx, returned).await?;
     let mut free = i64::MAX;
     let mut window = i64::MAX;
     for (index, l) in limits.iter().enumerate() {
-        let used = tx.usage(&l.scope, l.since_ms).await?;
+        let used = used(&mut tx, l).await?;
         if l.reached(&used, u.high) {
             tx.commit().await?;
             return Ok(Err(UseHit { index, used }));
@@ -125,6 +124,7 @@ pub(crate) async fn record_use<T: LimitsTx + LeaseTx + Tx>(
     let taken = match g.lease_ms {
         Some(ms) if free >= MIN_FREE => {
             let mut ids = tx.reserve_uses(u, g.at, g.events).await?;
+            add_totals(&mut tx, u, g.events, 0).await?;
             let id = ids.pop().ok_or_else(|| tx.error("no row was reserved"))?;
             let slice = UseSlice {
                 ids,
@@ -132,14 +132,18 @@ pub(crate) async fn record_use<T: LimitsTx + LeaseTx + Tx>(
             };
             (id, Some(slice))
         }
-        _ => (tx.insert_use(u).await?, None),
+        _ => {
+            let id = tx.insert_use(u).await?;
+            add_totals(&mut tx, u, 1, 0).await?;
+            (id, None)
+        }
     };
     tx.commit().await?;
     Ok(Ok(taken))
 }
 
 /// Give back every slice's unused calls (a host stopping).
-pub(crate) async fn give_back<T: LeaseTx + Tx>(
+pub(crate) async fn give_back<T: LimitsTx + LeaseTx + Tx>(
     mut tx: T,
     rates: &[(String, super::leases::Slice)],
     uses: &[i64],
@@ -147,8 +151,31 @@ pub(crate) async fn give_back<T: LeaseTx + Tx>(
     for (key, s) in rates {
         tx.give_back_rate(key, s.lease, s.left).await?;
     }
-    if !uses.is_empty() {
-        tx.give_back_uses(uses).await?;
-    }
+    give_back_uses(&mut tx, uses).await?;
     tx.commit().await
+}
+
+/// Forget the reserved rows `ids` and take them off the running totals.
+async fn give_back_uses<T: LimitsTx + LeaseTx>(tx: &mut T, ids: &[i64]) -> Result<(), StateError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let mut by_call: std::collections::HashMap<(String, String, String, bool), i64> =
+        std::collections::HashMap::new();
+    for u in tx.give_back_uses(ids).await? {
+        *by_call
+            .entry((u.task, u.agent, u.tool, u.high))
+            .or_default() += 1;
+    }
+    for ((task, agent, tool, high), n) in by_call {
+        let u = CallUse {
+            task,
+            agent,
+            tool,
+            high,
+            at: 0,
+        };
+        add_totals(tx, &u, -n, 0).await?;
+    }
+    Ok(())
 }

@@ -103,8 +103,25 @@ pub(crate) trait LimitsTx {
     async fn usage(&mut self, scope: &UsageScope, since_ms: i64) -> Result<Usage, StateError>;
     /// Count a call; its id.
     async fn insert_use(&mut self, u: &CallUse) -> Result<i64, StateError>;
-    /// Record a call's outcome.
-    async fn finish_use(&mut self, id: i64, ok: bool, output: i64) -> Result<(), StateError>;
+    /// Record a call's outcome, once: the call (its task, agent, tool and
+    /// impact) when this was its first outcome.
+    async fn finish_use(
+        &mut self,
+        id: i64,
+        ok: bool,
+        output: i64,
+    ) -> Result<Option<CallUse>, StateError>;
+    /// The running total of the scope `key` (`task:…`, `agent:…`,
+    /// `tool:…`): every call counted in it ever.
+    async fn use_total(&mut self, key: &str) -> Result<Usage, StateError>;
+    /// Add to the running total of the scope `key`.
+    async fn add_total(
+        &mut self,
+        key: &str,
+        calls: i64,
+        high: i64,
+        output: i64,
+    ) -> Result<(), StateError>;
     /// The calls of `task`: `(tool, high impact, succeeded)` each.
     async fn uses_of(
         &mut self,
@@ -173,14 +190,44 @@ pub(crate) async fn record_use<T: LimitsTx + Tx>(
     let keys: Vec<String> = limits.iter().map(UseLimit::lock_key).collect();
     lock_all(&mut tx, Lock::Use, keys.iter().map(String::as_str)).await?;
     for (index, l) in limits.iter().enumerate() {
-        let used = tx.usage(&l.scope, l.since_ms).await?;
+        let used = used(&mut tx, l).await?;
         if l.reached(&used, u.high) {
             return Ok(Err(UseHit { index, used }));
         }
     }
     let id = tx.insert_use(u).await?;
+    add_totals(&mut tx, u, 1, 0).await?;
     tx.commit().await?;
     Ok(Ok(id))
+}
+
+/// What was used of limit `l`: a budget without a window from its running
+/// total (one row, however long the history), one with a window counted.
+pub(crate) async fn used<T: LimitsTx>(tx: &mut T, l: &UseLimit) -> Result<Usage, StateError> {
+    if l.since_ms <= 0 {
+        tx.use_total(&l.lock_key()).await
+    } else {
+        tx.usage(&l.scope, l.since_ms).await
+    }
+}
+
+/// Add `calls` calls like `u` (and `output` bytes) to the running totals
+/// of its task, agent and tool.
+pub(crate) async fn add_totals<T: LimitsTx>(
+    tx: &mut T,
+    u: &CallUse,
+    calls: i64,
+    output: i64,
+) -> Result<(), StateError> {
+    let high = if u.high { calls } else { 0 };
+    for key in [
+        format!("task:{}", u.task),
+        format!("agent:{}", u.agent),
+        format!("tool:{}", u.tool),
+    ] {
+        tx.add_total(&key, calls, high, output).await?;
+    }
+    Ok(())
 }
 
 /// [`Limits::finish_use`] in `tx`.
@@ -190,8 +237,10 @@ pub(crate) async fn finish_use<T: LimitsTx + Tx>(
     ok: bool,
     output: u64,
 ) -> Result<(), StateError> {
-    tx.finish_use(id, ok, i64::try_from(output).unwrap_or(i64::MAX))
-        .await?;
+    let output = i64::try_from(output).unwrap_or(i64::MAX);
+    if let Some(u) = tx.finish_use(id, ok, output).await? {
+        add_totals(&mut tx, &u, 0, output).await?;
+    }
     tx.commit().await
 }
 

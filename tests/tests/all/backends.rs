@@ -12,13 +12,13 @@ use warrant::state::{
 use warrant::vocab::Version;
 
 #[derive(Debug, Clone, Copy)]
-enum Backend {
+pub(crate) enum Backend {
     Sqlite,
     Postgres,
 }
 
 /// Two handles on one fresh state of `kind`, and what keeps it alive.
-async fn handles(
+pub(crate) async fn handles(
     kind: Backend,
 ) -> (
     Box<dyn SharedState>,

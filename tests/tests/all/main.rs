@@ -11,6 +11,7 @@ mod audit_samples;
 mod authors;
 mod authz_order;
 mod backends;
+mod backends_uses;
 mod conformance;
 mod console;
 mod crash;

@@ -58,12 +58,25 @@ impl<C: GenericClient> LeaseTx for Pg<'_, C> {
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
-    async fn give_back_uses(&mut self, ids: &[i64]) -> Result<(), StateError> {
-        self.run(
-            "DELETE FROM call_uses WHERE id = ANY($1::bigint[]) AND reserved",
-            &[&ids],
-        )
-        .await
-        .map(|_| ())
+    async fn give_back_uses(&mut self, ids: &[i64]) -> Result<Vec<CallUse>, StateError> {
+        let rows = self
+            .c
+            .query(
+                "DELETE FROM call_uses WHERE id = ANY($1::bigint[]) AND reserved AND ok IS NULL \
+                 RETURNING task, agent, tool, high, at",
+                &[&ids],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .iter()
+            .map(|r| CallUse {
+                task: r.get(0),
+                agent: r.get(1),
+                tool: r.get(2),
+                high: r.get(3),
+                at: r.get(4),
+            })
+            .collect())
     }
 }

@@ -65,10 +65,54 @@ impl<C: GenericClient> LimitsTx for Pg<'_, C> {
             .map_err(|e| self.err(e))
     }
 
-    async fn finish_use(&mut self, id: i64, ok: bool, output: i64) -> Result<(), StateError> {
+    async fn finish_use(
+        &mut self,
+        id: i64,
+        ok: bool,
+        output: i64,
+    ) -> Result<Option<CallUse>, StateError> {
+        let row = self
+            .c
+            .query_opt(
+                "UPDATE call_uses SET ok = $2, output = $3, reserved = FALSE \
+                 WHERE id = $1 AND ok IS NULL RETURNING task, agent, tool, high, at",
+                &[&id, &ok, &output],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(row.map(|r| CallUse {
+            task: r.get(0),
+            agent: r.get(1),
+            tool: r.get(2),
+            high: r.get(3),
+            at: r.get(4),
+        }))
+    }
+
+    async fn use_total(&mut self, key: &str) -> Result<Usage, StateError> {
+        let row = self
+            .c
+            .query_opt(
+                "SELECT calls, high, output FROM use_totals WHERE scope = $1",
+                &[&key],
+            )
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(row.map_or_else(Usage::default, |r| usage_of(r.get(0), r.get(1), r.get(2))))
+    }
+
+    async fn add_total(
+        &mut self,
+        key: &str,
+        calls: i64,
+        high: i64,
+        output: i64,
+    ) -> Result<(), StateError> {
         self.run(
-            "UPDATE call_uses SET ok = $2, output = $3, reserved = FALSE WHERE id = $1",
-            &[&id, &ok, &output],
+            "INSERT INTO use_totals (scope, calls, high, output) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (scope) DO UPDATE SET calls = use_totals.calls + excluded.calls, \
+             high = use_totals.high + excluded.high, output = use_totals.output + excluded.output",
+            &[&key, &calls, &high, &output],
         )
         .await
         .map(|_| ())
@@ -182,22 +226,9 @@ impl Limits for PostgresState {
         }))
     }
 
-    /// One round trip: the transaction sent as one batch (its values are
-    /// numbers and a boolean, written into the text).
     async fn finish_use(&self, id: i64, ok: bool, output: u64) -> Result<(), StateError> {
-        let c = self.client().await?;
-        let output = i64::try_from(output).unwrap_or(i64::MAX);
-        let batch = format!(
-            "BEGIN; SET LOCAL synchronous_commit TO OFF; \
-             UPDATE call_uses SET ok = {ok}, output = {output}, reserved = FALSE WHERE id = {id}; \
-             COMMIT"
-        );
-        if let Err(e) = c.batch_execute(&batch).await {
-            // Leave the pooled connection outside any transaction.
-            let _ = c.batch_execute("ROLLBACK").await;
-            return Err(self.err(e));
-        }
-        Ok(())
+        let mut c = self.client().await?;
+        limits::finish_use(self.counting(&mut c).await?, id, ok, output).await
     }
 
     async fn task_history(&self, task: &str) -> Result<TaskHistory, StateError> {

@@ -194,6 +194,22 @@ ALTER TABLE rate_events ADD COLUMN lease BIGINT;
 CREATE SEQUENCE rate_leases;
 ALTER TABLE call_uses ADD COLUMN reserved BOOLEAN NOT NULL DEFAULT FALSE;
 ",
+    // Running totals of the calls counted by task, agent and tool: a budget
+    // without a window reads one row instead of counting every use ever.
+    "
+CREATE TABLE use_totals (
+    scope TEXT PRIMARY KEY,
+    calls BIGINT NOT NULL,
+    high BIGINT NOT NULL,
+    output BIGINT NOT NULL
+);
+INSERT INTO use_totals (scope, calls, high, output)
+    SELECT 'task:' || task, COUNT(*), COALESCE(SUM(high::int), 0), COALESCE(SUM(output), 0) FROM call_uses GROUP BY task
+    UNION ALL
+    SELECT 'agent:' || agent, COUNT(*), COALESCE(SUM(high::int), 0), COALESCE(SUM(output), 0) FROM call_uses GROUP BY agent
+    UNION ALL
+    SELECT 'tool:' || tool, COUNT(*), COALESCE(SUM(high::int), 0), COALESCE(SUM(output), 0) FROM call_uses GROUP BY tool;
+",
 ];
 
 /// The key of the advisory lock migrations hold.

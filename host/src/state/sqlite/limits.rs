@@ -65,10 +65,57 @@ impl<C: Deref<Target = Connection>> LimitsTx for Lite<'_, C> {
         Ok(self.c.last_insert_rowid())
     }
 
-    async fn finish_use(&mut self, id: i64, ok: bool, output: i64) -> Result<(), StateError> {
+    async fn finish_use(
+        &mut self,
+        id: i64,
+        ok: bool,
+        output: i64,
+    ) -> Result<Option<CallUse>, StateError> {
+        self.c
+            .prepare_cached(
+                "UPDATE call_uses SET ok = ?2, output = ?3 WHERE id = ?1 AND ok IS NULL \
+                 RETURNING task, agent, tool, high, at",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![id, ok, output], |r| {
+                    Ok(CallUse {
+                        task: r.get(0)?,
+                        agent: r.get(1)?,
+                        tool: r.get(2)?,
+                        high: r.get(3)?,
+                        at: r.get(4)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    async fn use_total(&mut self, key: &str) -> Result<Usage, StateError> {
+        let row: Option<(i64, i64, i64)> = self
+            .c
+            .prepare_cached("SELECT calls, high, output FROM use_totals WHERE scope = ?1")
+            .and_then(|mut st| {
+                st.query_row(params![key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    .optional()
+            })
+            .map_err(|e| self.err(e))?;
+        let (calls, high, output) = row.unwrap_or_default();
+        Ok(usage_of(calls, high, output))
+    }
+
+    async fn add_total(
+        &mut self,
+        key: &str,
+        calls: i64,
+        high: i64,
+        output: i64,
+    ) -> Result<(), StateError> {
         self.run(
-            "UPDATE call_uses SET ok = ?2, output = ?3 WHERE id = ?1",
-            params![id, ok, output],
+            "INSERT INTO use_totals (scope, calls, high, output) VALUES (?1, ?2, ?3, ?4) \
+             ON CONFLICT (scope) DO UPDATE SET calls = calls + excluded.calls, \
+             high = high + excluded.high, output = output + excluded.output",
+            params![key, calls, high, output],
         )
         .map(|_| ())
     }

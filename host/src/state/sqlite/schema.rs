@@ -137,13 +137,28 @@ CREATE TABLE IF NOT EXISTS shared_docs (
 );
 CREATE INDEX IF NOT EXISTS shared_docs_expires ON shared_docs (kind, expires);
 ",
+    // Running totals of the calls counted by task, agent and tool: a budget
+    // without a window reads one row instead of counting every use ever.
+    r"
+CREATE TABLE IF NOT EXISTS use_totals (
+    scope TEXT PRIMARY KEY,
+    calls INTEGER NOT NULL,
+    high INTEGER NOT NULL,
+    output INTEGER NOT NULL
+);
+INSERT INTO use_totals (scope, calls, high, output)
+    SELECT 'task:' || task, COUNT(*), COALESCE(SUM(high), 0), COALESCE(SUM(output), 0) FROM call_uses GROUP BY task
+    UNION ALL
+    SELECT 'agent:' || agent, COUNT(*), COALESCE(SUM(high), 0), COALESCE(SUM(output), 0) FROM call_uses GROUP BY agent
+    UNION ALL
+    SELECT 'tool:' || tool, COUNT(*), COALESCE(SUM(high), 0), COALESCE(SUM(output), 0) FROM call_uses GROUP BY tool;
+",
 ];
 
 /// Bring the database to the current schema, one transaction per step
 /// (another process migrating at the same moment waits, then finds the
-/// step done).
-/// Bring the database to the current schema, one transaction per step;
-/// refuse a database whose schema is newer than this binary knows.
+/// step done); refuse a database whose schema is newer than this binary
+/// knows.
 pub(super) fn migrate(conn: &Connection) -> Result<(), String> {
     steps(conn).map_err(|e| e.to_string())?;
     let newest: i64 = conn
