@@ -5,7 +5,7 @@
 //! holds.
 
 use super::leases::{MIN_FREE, Slice, UseSlice, grant};
-use super::limits::{LimitsTx, add_totals, used, window_ms};
+use super::limits::{Deltas, LimitsTx, used, window_ms};
 use super::tx::{Lock, Tx, lock_all};
 use super::{CallUse, LimitHit, RateRule, StateError, UseHit, UseLimit};
 
@@ -96,12 +96,14 @@ pub(crate) async fn record_use<T: LimitsTx + LeaseTx + Tx>(
 ) -> Result<Result<(i64, Option<UseSlice>), UseHit>, StateError> {
     let keys: Vec<String> = limits.iter().map(UseLimit::lock_key).collect();
     lock_all(&mut tx, Lock::Use, keys.iter().map(String::as_str)).await?;
-    give_back_uses(&mut tx, returned).await?;
+    let mut deltas = Deltas::default();
+    give_back_uses(&mut tx, returned, &mut deltas).await?;
     let mut free = i64::MAX;
     let mut window = i64::MAX;
     for (index, l) in limits.iter().enumerate() {
-        let used = used(&mut tx, l).await?;
+        let used = used(&mut tx, l, &deltas).await?;
         if l.reached(&used, u.high) {
+            deltas.apply(&mut tx).await?;
             tx.commit().await?;
             return Ok(Err(UseHit { index, used }));
         }
@@ -124,7 +126,7 @@ pub(crate) async fn record_use<T: LimitsTx + LeaseTx + Tx>(
     let taken = match g.lease_ms {
         Some(ms) if free >= MIN_FREE => {
             let mut ids = tx.reserve_uses(u, g.at, g.events).await?;
-            add_totals(&mut tx, u, g.events, 0).await?;
+            deltas.add(u, g.events, 0);
             let id = ids.pop().ok_or_else(|| tx.error("no row was reserved"))?;
             let slice = UseSlice {
                 ids,
@@ -134,10 +136,11 @@ pub(crate) async fn record_use<T: LimitsTx + LeaseTx + Tx>(
         }
         _ => {
             let id = tx.insert_use(u).await?;
-            add_totals(&mut tx, u, 1, 0).await?;
+            deltas.add(u, 1, 0);
             (id, None)
         }
     };
+    deltas.apply(&mut tx).await?;
     tx.commit().await?;
     Ok(Ok(taken))
 }
@@ -151,31 +154,23 @@ pub(crate) async fn give_back<T: LimitsTx + LeaseTx + Tx>(
     for (key, s) in rates {
         tx.give_back_rate(key, s.lease, s.left).await?;
     }
-    give_back_uses(&mut tx, uses).await?;
+    let mut deltas = Deltas::default();
+    give_back_uses(&mut tx, uses, &mut deltas).await?;
+    deltas.apply(&mut tx).await?;
     tx.commit().await
 }
 
-/// Forget the reserved rows `ids` and take them off the running totals.
-async fn give_back_uses<T: LimitsTx + LeaseTx>(tx: &mut T, ids: &[i64]) -> Result<(), StateError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let mut by_call: std::collections::HashMap<(String, String, String, bool), i64> =
-        std::collections::HashMap::new();
-    for u in tx.give_back_uses(ids).await? {
-        *by_call
-            .entry((u.task, u.agent, u.tool, u.high))
-            .or_default() += 1;
-    }
-    for ((task, agent, tool, high), n) in by_call {
-        let u = CallUse {
-            task,
-            agent,
-            tool,
-            high,
-            at: 0,
-        };
-        add_totals(tx, &u, -n, 0).await?;
+/// Forget the reserved rows `ids`, taking them off the running totals
+/// (in `deltas`, written at the transaction's end).
+async fn give_back_uses<T: LeaseTx>(
+    tx: &mut T,
+    ids: &[i64],
+    deltas: &mut Deltas,
+) -> Result<(), StateError> {
+    if !ids.is_empty() {
+        for u in tx.give_back_uses(ids).await? {
+            deltas.add(&u, -1, 0);
+        }
     }
     Ok(())
 }

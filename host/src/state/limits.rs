@@ -189,45 +189,77 @@ pub(crate) async fn record_use<T: LimitsTx + Tx>(
 ) -> Result<Result<i64, UseHit>, StateError> {
     let keys: Vec<String> = limits.iter().map(UseLimit::lock_key).collect();
     lock_all(&mut tx, Lock::Use, keys.iter().map(String::as_str)).await?;
+    let mut deltas = Deltas::default();
     for (index, l) in limits.iter().enumerate() {
-        let used = used(&mut tx, l).await?;
+        let used = used(&mut tx, l, &deltas).await?;
         if l.reached(&used, u.high) {
             return Ok(Err(UseHit { index, used }));
         }
     }
     let id = tx.insert_use(u).await?;
-    add_totals(&mut tx, u, 1, 0).await?;
+    deltas.add(u, 1, 0);
+    deltas.apply(&mut tx).await?;
     tx.commit().await?;
     Ok(Ok(id))
 }
 
 /// What was used of limit `l`: a budget without a window from its running
-/// total (one row, however long the history), one with a window counted.
-pub(crate) async fn used<T: LimitsTx>(tx: &mut T, l: &UseLimit) -> Result<Usage, StateError> {
-    if l.since_ms <= 0 {
-        tx.use_total(&l.lock_key()).await
-    } else {
-        tx.usage(&l.scope, l.since_ms).await
+/// total (one row, however long the history) with what this transaction
+/// has yet to add to it, one with a window counted.
+pub(crate) async fn used<T: LimitsTx>(
+    tx: &mut T,
+    l: &UseLimit,
+    pending: &Deltas,
+) -> Result<Usage, StateError> {
+    if l.since_ms > 0 {
+        return tx.usage(&l.scope, l.since_ms).await;
     }
+    let key = l.lock_key();
+    let total = tx.use_total(&key).await?;
+    let (calls, high, output) = pending.0.get(&key).copied().unwrap_or_default();
+    let plus = |n: u64, d: i64| {
+        u64::try_from(i64::try_from(n).unwrap_or(i64::MAX).saturating_add(d)).unwrap_or(0)
+    };
+    Ok(Usage {
+        calls: plus(total.calls, calls),
+        high_impact_calls: plus(total.high_impact_calls, high),
+        output: plus(total.output, output),
+    })
 }
 
-/// Add `calls` calls like `u` (and `output` bytes) to the running totals
-/// of its task, agent and tool.
-pub(crate) async fn add_totals<T: LimitsTx>(
-    tx: &mut T,
-    u: &CallUse,
-    calls: i64,
-    output: i64,
-) -> Result<(), StateError> {
-    let high = if u.high { calls } else { 0 };
-    for key in [
-        format!("task:{}", u.task),
-        format!("agent:{}", u.agent),
-        format!("tool:{}", u.tool),
-    ] {
-        tx.add_total(&key, calls, high, output).await?;
+/// What a transaction adds to the running totals (calls, high-impact
+/// calls, bytes of output) by scope key, written in one sorted pass at
+/// its end — every transaction takes the totals' rows in the same order,
+/// so two never wait on each other in a circle.
+#[derive(Debug, Default)]
+pub(crate) struct Deltas(std::collections::BTreeMap<String, (i64, i64, i64)>);
+
+impl Deltas {
+    /// Add `calls` calls like `u`, and `output` bytes, to its task's, its
+    /// agent's and its tool's totals.
+    pub(crate) fn add(&mut self, u: &CallUse, calls: i64, output: i64) {
+        let high = if u.high { calls } else { 0 };
+        for key in [
+            format!("agent:{}", u.agent),
+            format!("task:{}", u.task),
+            format!("tool:{}", u.tool),
+        ] {
+            let e = self.0.entry(key).or_default();
+            e.0 += calls;
+            e.1 += high;
+            e.2 += output;
+        }
     }
-    Ok(())
+
+    /// Write them, in key order.
+    pub(crate) async fn apply<T: LimitsTx>(self, tx: &mut T) -> Result<(), StateError> {
+        for (key, (calls, high, output)) in self.0 {
+            if (calls, high, output) != (0, 0, 0) {
+                tx.add_total(&key, calls, high, output).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// [`Limits::finish_use`] in `tx`.
@@ -239,7 +271,9 @@ pub(crate) async fn finish_use<T: LimitsTx + Tx>(
 ) -> Result<(), StateError> {
     let output = i64::try_from(output).unwrap_or(i64::MAX);
     if let Some(u) = tx.finish_use(id, ok, output).await? {
-        add_totals(&mut tx, &u, 0, output).await?;
+        let mut deltas = Deltas::default();
+        deltas.add(&u, 0, output);
+        deltas.apply(&mut tx).await?;
     }
     tx.commit().await
 }
