@@ -31,6 +31,23 @@ pub struct Admission {
     state: Arc<dyn SharedState>,
 }
 
+/// Outcomes this process has still to write after their calls' answers.
+static DEFERRED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Wait until every outcome written after its answer is written, for at
+/// most `limit` (a process stopping: a one-shot command must not exit
+/// before them); whether none is left.
+pub async fn deferred_written(limit: std::time::Duration) -> bool {
+    let until = tokio::time::Instant::now() + limit;
+    while DEFERRED.load(std::sync::atomic::Ordering::Acquire) > 0 {
+        if tokio::time::Instant::now() >= until {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    true
+}
+
 impl Admission {
     /// The call ran: give its slots back and complete its counted use
     /// with whether it succeeded and the bytes it returned — before the
@@ -49,7 +66,13 @@ impl Admission {
             }
         };
         match tokio::runtime::Handle::try_current() {
-            Ok(rt) if self.later => drop(rt.spawn(write)),
+            Ok(rt) if self.later => {
+                DEFERRED.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                drop(rt.spawn(async move {
+                    write.await;
+                    DEFERRED.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+                }));
+            }
             _ => write.await,
         }
     }

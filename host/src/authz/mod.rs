@@ -60,7 +60,7 @@ use crate::state::{RateRule, SharedState, StopState};
 use crate::statedir::{StateDir, StateDirError};
 use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
 
-pub use admission::Admission;
+pub use admission::{Admission, deferred_written};
 pub use admit::{Stoppable, stopped};
 pub use binding::{Confirmation, DPOP_ALGORITHMS, Sender};
 use decide::PolicyLayer;

@@ -218,6 +218,10 @@ impl Host {
                 .unwrap_or_else(|p| p.into_inner())
                 .take(),
         );
+        // Outcomes written after their answers are written before it stops.
+        if !crate::authz::deferred_written(std::time::Duration::from_secs(5)).await {
+            tracing::warn!("some calls' outcomes were not written before the host stopped");
+        }
         // What this host took ahead of rate windows and budgets and did not
         // use goes back to the others.
         if let Err(e) = self.state().give_back_leases().await {

@@ -68,3 +68,39 @@ async fn sqlite_budgets_without_a_window_count_from_running_totals() {
 async fn postgres_budgets_without_a_window_count_from_running_totals() {
     budgets_without_a_window_count_from_running_totals(Backend::Postgres).await;
 }
+
+/// A one-shot `warrant call` writes its call's outcome (deferred past the
+/// answer when nothing decides on it) before the process exits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_shot_call_writes_its_outcome_before_it_exits() {
+    let fx = warrant_tests::Fixture::builder()
+        .plugin(warrant_tests::PluginSpec::new("adversary"))
+        .agent("bot", &["adversary.*"])
+        .config("[[budgets]]\nname = \"plenty\"\nper = \"agent\"\ncalls = 100\n")
+        .build()
+        .await;
+    let t = fx.token("bot", "T-ONE", &[]).await;
+    let out = fx.cli(&[
+        "call",
+        "adversary.echo",
+        "--input",
+        r#"{"text":"x"}"#,
+        "--token",
+        &t,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = rusqlite::Connection::open(fx.path("state/state.db")).unwrap();
+    let (ok, output): (Option<bool>, Option<i64>) = db
+        .query_row(
+            "SELECT ok, output FROM call_uses WHERE task = 'T-ONE'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(ok, Some(true));
+    assert!(output.unwrap_or(0) > 0, "{output:?}");
+}
