@@ -219,10 +219,11 @@ async fn step_up(
     let loaded = s.host.loaded();
     loaded.registry.resolve(&call.tool)?;
     let asked = call.tool.clone();
-    if t.tools
+    let outside = !t
+        .tools
         .iter()
-        .any(|p| crate::authz::tool_matches(p, &asked))
-    {
+        .any(|p| crate::authz::tool_matches(p, &asked));
+    if !outside {
         let now = chrono::Utc::now();
         loaded
             .authz
@@ -230,10 +231,15 @@ async fn step_up(
             .await?;
     }
     let resp = s.host.call(call).await;
-    if let Err(crate::CallError::Refused(r)) = &resp.outcome
-        && let Some(scopes) = step_up_scopes(r, &asked)
-    {
-        return Some(insufficient_scope(s, headers, &scopes, &r.to_string()));
+    match &resp.outcome {
+        Err(crate::CallError::Refused(r)) if let Some(scopes) = step_up_scopes(r, &asked) => {
+            return Some(insufficient_scope(s, headers, &scopes, &r.to_string()));
+        }
+        // Outside the token's scope, whatever else refused it first.
+        Err(e) if outside => {
+            return Some(insufficient_scope(s, headers, &[asked], &e.to_string()));
+        }
+        _ => {}
     }
     // The rules changed between the dry run and the call (a reload): the
     // call is answered as it was decided.
@@ -241,7 +247,8 @@ async fn step_up(
         .ok()
         .and_then(|v| v.get("id").cloned())
         .unwrap_or(Value::Null);
-    let result = crate::api::mcp_view::tool_result(resp);
+    let mut result = serde_json::to_value(crate::api::mcp_view::tool_result(resp)).ok()?;
+    result["resultType"] = json!("complete");
     Some(axum::Json(json!({"jsonrpc": "2.0", "id": id, "result": result})).into_response())
 }
 
