@@ -23,7 +23,7 @@ impl Authz {
         input: &str,
         now: DateTime<Utc>,
     ) -> Option<Vec<String>> {
-        if self.policy.step_up_scopes().is_empty() {
+        if !self.policy.has_step_up() {
             return None;
         }
         let agent = self.config.agent(&token.agent)?;

@@ -13,6 +13,15 @@ use crate::api::support::{serve, soc};
 
 /// Read the session's GET stream until `needle` or `wait` passes.
 async fn heard(stream: &mut reqwest::Response, needle: &str, wait: Duration) -> bool {
+    heard_text(stream, needle, wait).await.is_some()
+}
+
+/// [`heard`]: what was read, up to and with `needle`.
+async fn heard_text(
+    stream: &mut reqwest::Response,
+    needle: &str,
+    wait: Duration,
+) -> Option<String> {
     let mut text = String::new();
     let deadline = tokio::time::Instant::now() + wait;
     loop {
@@ -20,10 +29,10 @@ async fn heard(stream: &mut reqwest::Response, needle: &str, wait: Duration) -> 
             Ok(Ok(Some(c))) => {
                 text.push_str(&String::from_utf8_lossy(&c));
                 if text.contains(needle) {
-                    return true;
+                    return Some(text);
                 }
             }
-            _ => return false,
+            _ => return None,
         }
     }
 }
@@ -160,14 +169,13 @@ async fn a_stateless_client_listens_for_tool_list_changes() {
     fx.stop("carol", &Stop::Disable("ioc-extract".into()), "suspicious")
         .await
         .unwrap();
-    let mut text = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !text.contains("notifications/tools/list_changed") {
-        match tokio::time::timeout_at(deadline, stream.chunk()).await {
-            Ok(Ok(Some(c))) => text.push_str(&String::from_utf8_lossy(&c)),
-            _ => panic!("not told its tools changed: {text}"),
-        }
-    }
+    let text = heard_text(
+        &mut stream,
+        "notifications/tools/list_changed",
+        Duration::from_secs(10),
+    )
+    .await
+    .expect("not told its tools changed");
     let line = text
         .lines()
         .find(|l| l.contains("notifications/tools/list_changed"))

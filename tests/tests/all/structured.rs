@@ -4,41 +4,10 @@
 //! `structuredContent`; one that does not is withheld, answered as a tool
 //! error, and recorded.
 
-use serde_json::{Value, json};
+use serde_json::json;
 use warrant_tests::{Fixture, PluginSpec};
 
-use crate::api::support::{records, serve};
-
-async fn rpc(base: &str, token: &str, method: &str, params: Value) -> Value {
-    let mut params = params;
-    params["_meta"] = json!({
-        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-        "io.modelcontextprotocol/clientCapabilities": {}
-    });
-    let mut r = reqwest::Client::new()
-        .post(format!("{base}/mcp"))
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", method);
-    if let Some(n) = params["name"].as_str() {
-        r = r.header("mcp-name", n);
-    }
-    let text = r
-        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let body = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(&text);
-    serde_json::from_str(body).unwrap_or(Value::Null)
-}
+use crate::api::support::{records, rpc, serve};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outputs_are_held_to_their_signed_schema() {

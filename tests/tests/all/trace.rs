@@ -6,38 +6,14 @@
 use serde_json::{Value, json};
 use warrant_tests::{Fixture, PluginSpec};
 
-use crate::api::support::{records, serve};
+use crate::api::support::{records, rpc, serve};
 
 const MCP_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const HTTP_TRACE: &str = "0af7651916cd43dd8448eb211c80319c";
 
 async fn mcp_echo(base: &str, token: &str, meta: Value) -> Value {
-    let mut meta = meta;
-    meta["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
-    meta["io.modelcontextprotocol/clientCapabilities"] = json!({});
-    let text = reqwest::Client::new()
-        .post(format!("{base}/mcp"))
-        .bearer_auth(token)
-        .header("accept", "application/json, text/event-stream")
-        .header("mcp-protocol-version", "2026-07-28")
-        .header("mcp-method", "tools/call")
-        .header("mcp-name", "adversary__echo")
-        .json(
-            &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {
-            "name": "adversary__echo", "arguments": {"text": "traced"}, "_meta": meta}}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let body = text
-        .lines()
-        .filter_map(|l| l.strip_prefix("data: "))
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or(&text);
-    serde_json::from_str(body).unwrap_or(Value::Null)
+    let params = json!({"name": "adversary__echo", "arguments": {"text": "traced"}, "_meta": meta});
+    rpc(base, token, "tools/call", params).await
 }
 
 /// The `trace` of every record of the call `call_id`.

@@ -61,6 +61,12 @@ pub fn is_scope_name(s: &str) -> bool {
 }
 
 impl PolicyEngine {
+    /// Whether any policy names a step-up scope (a check on every OAuth
+    /// client's MCP call, so it allocates nothing).
+    pub fn has_step_up(&self) -> bool {
+        !self.step_up.is_empty()
+    }
+
     /// Every step-up scope the policies name, sorted.
     pub fn step_up_scopes(&self) -> Vec<String> {
         let mut v: Vec<String> = self.step_up.values().cloned().collect();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use warrant::Host;
 use warrant::api::{Running, ServeOptions, serve_http};
 use warrant::audit::{AuditPaths, Filter, Record, read_records};
@@ -208,4 +208,38 @@ pub fn names(result: &Value) -> Vec<String> {
         .collect();
     v.sort();
     v
+}
+
+/// A 2026-07-28 JSON-RPC request to `/mcp` (the protocol version and
+/// client capabilities added to any `_meta` in `params`); its answer.
+pub async fn rpc(base: &str, token: &str, method: &str, params: Value) -> Value {
+    let mut params = params;
+    if !params["_meta"].is_object() {
+        params["_meta"] = json!({});
+    }
+    params["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2026-07-28");
+    params["_meta"]["io.modelcontextprotocol/clientCapabilities"] = json!({});
+    let mut r = reqwest::Client::new()
+        .post(format!("{base}/mcp"))
+        .bearer_auth(token)
+        .header("accept", "application/json, text/event-stream")
+        .header("mcp-protocol-version", "2026-07-28")
+        .header("mcp-method", method);
+    if let Some(n) = params["name"].as_str() {
+        r = r.header("mcp-name", n);
+    }
+    let text = r
+        .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let body = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(&text);
+    serde_json::from_str(body).unwrap_or(Value::Null)
 }
