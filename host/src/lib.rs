@@ -63,6 +63,7 @@ pub mod registry;
 pub mod sandbox;
 pub mod state;
 pub mod statedir;
+pub mod telemetry;
 pub mod vocab;
 
 pub use config::HostConfig;

@@ -18,31 +18,7 @@ use std::sync::OnceLock;
 pub fn haproxy() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let found = || {
-            ["/usr/sbin/haproxy", "/usr/bin/haproxy"]
-                .into_iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        };
-        if let Some(p) = found() {
-            return p;
-        }
-        let lock = std::fs::File::create(std::env::temp_dir().join("warrant-apt.lock")).unwrap();
-        lock.lock().unwrap();
-        if found().is_none() {
-            let ok = Command::new("sh")
-                .args([
-                    "-c",
-                    "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy",
-                ])
-                .status()
-                .expect("apt-get runs");
-            assert!(
-                ok.success(),
-                "apt-get install haproxy failed (the fleet tests need Debian's haproxy)"
-            );
-        }
-        found().expect("haproxy after installing it")
+        crate::debian::binary("haproxy", &["/usr/sbin/haproxy", "/usr/bin/haproxy"])
     })
     .clone()
 }

@@ -4,13 +4,17 @@
 
 pub mod authors;
 mod cli;
+pub mod debian;
+pub mod exposition;
 mod fixture;
 mod fork;
 mod governors;
 pub mod haproxy;
 mod operators;
+pub mod otlp;
 pub mod postgres;
 mod probe;
+pub mod prometheus;
 mod proxy;
 mod volume;
 mod wait;

@@ -3,14 +3,12 @@
 use std::sync::Arc;
 
 use crate::Host;
-use crate::api::metrics::Metrics;
 use crate::audit::CallIndex;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
 pub(crate) struct AppState {
     pub(crate) host: Host,
-    pub(crate) metrics: Arc<Metrics>,
     pub(crate) admin_token: Arc<str>,
     /// The read credentials of the fleet's hosts.
     pub(crate) readers: Arc<crate::api::readers::Readers>,

@@ -2,12 +2,8 @@
 //! so that it always finishes and is audited, and cancelled when the client
 //! goes away (its request future is dropped) or asks to cancel.
 
-use std::sync::Arc;
-use std::time::Instant;
-
 use tokio::task::JoinHandle;
 
-use crate::api::metrics::Metrics;
 use crate::authz::Refusal;
 use crate::vocab::CancelToken;
 use crate::{CallError, CallRequest, CallResponse, Host};
@@ -24,28 +20,20 @@ pub(crate) struct RunningCall {
 }
 
 /// Start `req` through the host's mediated path.
-pub(crate) fn spawn(host: &Host, metrics: &Arc<Metrics>, req: CallRequest) -> RunningCall {
+/// (The host counts the call in its metrics; the task runs in the
+/// caller's span, so the call's span is a child of the server's.)
+pub(crate) fn spawn(host: &Host, req: CallRequest) -> RunningCall {
     let cancel = CancelToken::new();
-    let plugin = plugin_label(host, &req.tool);
-    let (host, metrics, token) = (host.clone(), Arc::clone(metrics), cancel.clone());
-    let handle = tokio::spawn(async move {
-        let started = Instant::now();
-        let resp = host.call_cancellable(req, token).await;
-        metrics.record(&plugin, &resp.outcome, started.elapsed());
-        resp
-    });
+    let (host, token) = (host.clone(), cancel.clone());
+    let span = tracing::Span::current();
+    let handle = tokio::spawn(tracing::Instrument::instrument(
+        async move { host.call_cancellable(req, token).await },
+        span,
+    ));
     RunningCall {
         cancel,
         handle: Some(handle),
     }
-}
-
-/// The plugin label for metrics: a loaded plugin's id, else `unknown` (so
-/// that made-up tool names cannot grow the metric set).
-fn plugin_label(host: &Host, tool: &str) -> String {
-    host.registry()
-        .resolve(tool)
-        .map_or_else(|| "unknown".to_owned(), |(p, _)| p.id().to_owned())
 }
 
 impl RunningCall {

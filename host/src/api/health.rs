@@ -45,7 +45,7 @@ pub(crate) async fn metrics_text(
             axum::http::header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        s.metrics.render(&s.host).await,
+        crate::api::metrics::render(&s.host).await,
     )
         .into_response()
 }

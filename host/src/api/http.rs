@@ -25,7 +25,6 @@ use tokio::task::JoinHandle;
 use crate::Host;
 use crate::api::app::AppState;
 use crate::api::mcp::McpServer;
-use crate::api::metrics::Metrics;
 use crate::api::security::{Guard, check_origin};
 use crate::api::{ApiError, oauth, operator_api, v1};
 use crate::audit::CallIndex;
@@ -175,7 +174,6 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         .map_err(bind_err)?;
     let addr = listener.local_addr().map_err(bind_err)?;
     let guard = Arc::new(Guard::new(addr, &opts.allowed_hosts, &opts.allowed_origins));
-    let metrics = Arc::new(Metrics::default());
 
     let shared_sessions = Arc::new(crate::api::mcp_sessions::SharedSessions::new(Arc::clone(
         host.state(),
@@ -188,15 +186,14 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     // restores one it does not hold.
     mcp_config.session_store = Some(Arc::clone(&shared_sessions) as _);
     let mcp_stop = mcp_config.cancellation_token.clone();
-    let (h, m) = (host.clone(), Arc::clone(&metrics));
+    let h = host.clone();
     let sessions = Arc::new(LocalSessionManager::default());
     let tasks = Arc::new(crate::api::tasks::Tasks::shared(Arc::clone(host.state())));
     let t = Arc::clone(&tasks);
     let lists = Arc::new(crate::api::lists::ListWatch::default());
     let mcp = StreamableHttpService::new(
         move || {
-            Ok(McpServer::per_request(h.clone(), Arc::clone(&m))
-                .with_shared(Arc::clone(&t), Arc::clone(&lists)))
+            Ok(McpServer::per_request(h.clone()).with_shared(Arc::clone(&t), Arc::clone(&lists)))
         },
         Arc::clone(&sessions),
         mcp_config,
@@ -205,7 +202,6 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     let state = AppState {
         index: Arc::new(CallIndex::new(host.audit().paths().log.clone())),
         host: host.clone(),
-        metrics,
         admin_token: admin_token.into(),
         readers: Arc::default(),
         metrics_token,

@@ -23,7 +23,6 @@ use crate::api::call;
 use crate::api::lists::ListWatch;
 use crate::api::mcp_task_view::{created, detailed};
 use crate::api::mcp_view::{REFUSED, mcp_tool, tool_result};
-use crate::api::metrics::Metrics;
 use crate::api::security::bearer;
 use crate::api::tasks::{Started, Tasks};
 use crate::authz::Refusal;
@@ -64,9 +63,26 @@ fn agent_meta(meta: &JsonObject) -> (Option<String>, Option<Value>) {
 /// The caller's W3C trace context from a request's `_meta` (`traceparent`,
 /// `tracestate`, as MCP's 2026-07-28 revision and OpenTelemetry's MCP
 /// conventions place it).
-fn trace_meta(meta: &JsonObject) -> Option<crate::audit::event::TraceRef> {
+pub(crate) fn trace_meta(meta: &JsonObject) -> Option<crate::audit::event::TraceRef> {
     let text = |k: &str| meta.get(k).and_then(Value::as_str);
     crate::audit::event::TraceRef::parse(text("traceparent")?, text("tracestate"))
+}
+
+/// The caller's correlation id: `_meta` `warrant/correlation_id` (or
+/// `correlation_id`), else the HTTP request's `X-Correlation-ID` or
+/// `X-Request-ID`.
+fn correlation_meta(meta: Option<&JsonObject>, ctx: &RequestContext<RoleServer>) -> Option<String> {
+    let from = |m: &JsonObject| {
+        m.get("warrant/correlation_id")
+            .or_else(|| m.get("correlation_id"))
+            .and_then(Value::as_str)
+            .and_then(crate::mediation::correlation_id)
+    };
+    meta.and_then(from).or_else(|| from(&ctx.meta)).or_else(|| {
+        ctx.extensions
+            .get::<http::request::Parts>()
+            .and_then(|p| crate::api::v1::correlation_of(&p.headers))
+    })
 }
 
 /// Where the task token of a request comes from.
@@ -82,7 +98,6 @@ enum TokenSource {
 #[derive(Debug, Clone)]
 pub struct McpServer {
     host: Host,
-    metrics: Arc<Metrics>,
     token: TokenSource,
     /// Held calls as tasks, shared by every request of one server.
     tasks: Arc<Tasks>,
@@ -92,10 +107,9 @@ pub struct McpServer {
 
 impl McpServer {
     /// A server whose every request acts under `token` (stdio).
-    pub fn with_token(host: Host, metrics: Arc<Metrics>, token: String) -> Self {
+    pub fn with_token(host: Host, token: String) -> Self {
         Self {
             host,
-            metrics,
             token: TokenSource::Fixed(token),
             tasks: Arc::default(),
             lists: Arc::default(),
@@ -104,10 +118,9 @@ impl McpServer {
 
     /// A server that reads the task token from each HTTP request's
     /// `Authorization: Bearer` header (streamable HTTP).
-    pub fn per_request(host: Host, metrics: Arc<Metrics>) -> Self {
+    pub fn per_request(host: Host) -> Self {
         Self {
             host,
-            metrics,
             token: TokenSource::PerRequest,
             tasks: Arc::default(),
             lists: Arc::default(),
@@ -209,76 +222,11 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         ctx: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, ErrorData> {
-        let (mut prompt, mut context) = agent_meta(&ctx.meta);
-        if let Some(m) = &request.meta {
-            let (p, c) = agent_meta(m);
-            prompt = prompt.or(p);
-            context = context.or(c);
-        }
-        let token = self.token(&ctx);
-        let trace = request
-            .meta
-            .as_ref()
-            .and_then(|m| trace_meta(m))
-            .or_else(|| trace_meta(&ctx.meta));
-        let req = CallRequest {
-            token: token.clone(),
-            tool: self
-                .host
-                .registry()
-                .qualified_of_mcp(&request.name)
-                .unwrap_or_else(|| request.name.to_string()),
-            input: Value::Object(request.arguments.unwrap_or_default()).to_string(),
-            prompt,
-            context,
-            channel: "mcp",
-            progress: None,
-            wait: None,
-            // What the HTTP server found of the request's DPoP proof.
-            sender: ctx
-                .extensions
-                .get::<http::request::Parts>()
-                .and_then(|p| p.extensions.get::<crate::authz::Sender>())
-                .cloned()
-                .unwrap_or_default(),
-            trace,
-        };
-        // A client that speaks the tasks extension gets a held call as a
-        // task at once; the call waits for its decision meanwhile.
-        if ctx
-            .client_capabilities()
-            .is_some_and(|c| c.supports_tasks())
-            && let Ok(agent) = self.host.token_agent(&token).await
-        {
-            let started = self
-                .tasks
-                .start(&self.host, &self.metrics, agent, req, ctx.ct.cancelled())
-                .await;
-            return Ok(match started {
-                Started::Done(resp) => CallToolResponse::Complete(tool_result(resp)),
-                Started::Task(view) => CallToolResponse::Task(created(&view)),
-            });
-        }
-        // Otherwise a client that sent a progress token hears, about once
-        // a second, that its call is held and for which approval.
-        let progress = ctx.meta.get_progress_token().map(|token| {
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            (
-                tx,
-                tokio::spawn(forward_progress(ctx.peer.clone(), token, rx)),
-            )
-        });
-        let req = CallRequest {
-            progress: progress.as_ref().map(|(tx, _)| tx.clone()),
-            ..req
-        };
-        let resp = call::spawn(&self.host, &self.metrics, req)
-            .finish_unless(ctx.ct.cancelled(), "the client cancelled the request")
-            .await;
-        if let Some((_, task)) = progress {
-            task.abort();
-        }
-        Ok(CallToolResponse::Complete(tool_result(resp)))
+        let served = crate::api::mcp_observe::Served::start(&self.host, &request, &ctx);
+        let result =
+            tracing::Instrument::instrument(self.run_tool(request, ctx), served.span()).await;
+        served.finish(&result);
+        result
     }
 
     async fn initialize(
@@ -379,5 +327,89 @@ mod tests {
         assert_eq!(qualified_tool_name("nounderscores"), None);
         let longest = format!("{}.{}", "p".repeat(32), "t".repeat(30));
         assert!(mcp_tool_name(&longest).len() <= 64);
+    }
+}
+
+impl McpServer {
+    /// `tools/call`, inside its server span.
+    async fn run_tool(
+        &self,
+        request: CallToolRequestParams,
+        ctx: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, ErrorData> {
+        let (mut prompt, mut context) = agent_meta(&ctx.meta);
+        if let Some(m) = &request.meta {
+            let (p, c) = agent_meta(m);
+            prompt = prompt.or(p);
+            context = context.or(c);
+        }
+        let token = self.token(&ctx);
+        let trace = request
+            .meta
+            .as_ref()
+            .and_then(|m| trace_meta(m))
+            .or_else(|| trace_meta(&ctx.meta));
+        let req = CallRequest {
+            token: token.clone(),
+            tool: self
+                .host
+                .registry()
+                .qualified_of_mcp(&request.name)
+                .unwrap_or_else(|| request.name.to_string()),
+            input: Value::Object(request.arguments.unwrap_or_default()).to_string(),
+            prompt,
+            context,
+            channel: "mcp",
+            progress: None,
+            wait: None,
+            // What the HTTP server found of the request's DPoP proof.
+            sender: ctx
+                .extensions
+                .get::<http::request::Parts>()
+                .and_then(|p| p.extensions.get::<crate::authz::Sender>())
+                .cloned()
+                .unwrap_or_default(),
+            trace,
+            correlation: correlation_meta(
+                request.meta.as_ref().map(|m| -> &JsonObject { m }),
+                &ctx,
+            ),
+        };
+        // A client that speaks the tasks extension gets a held call as a
+        // task at once; the call waits for its decision meanwhile.
+        if ctx
+            .client_capabilities()
+            .is_some_and(|c| c.supports_tasks())
+            && let Ok(agent) = self.host.token_agent(&token).await
+        {
+            let started = self
+                .tasks
+                .start(&self.host, agent, req, ctx.ct.cancelled())
+                .await;
+            return Ok(match started {
+                Started::Done(resp) => CallToolResponse::Complete(tool_result(resp)),
+                Started::Task(view) => CallToolResponse::Task(created(&view)),
+            });
+        }
+        // Otherwise a client that sent a progress token hears, about once
+        // a second, that its call is held and for which approval.
+        let progress = ctx.meta.get_progress_token().map(|token| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            (
+                tx,
+                tokio::spawn(forward_progress(ctx.peer.clone(), token, rx)),
+            )
+        });
+        let req = CallRequest {
+            progress: progress.as_ref().map(|(tx, _)| tx.clone()),
+            ..req
+        };
+        let resp = call::spawn(&self.host, req)
+            .finish_unless(ctx.ct.cancelled(), "the client cancelled the request")
+            .await;
+        if let Some((_, task)) = progress {
+            task.abort();
+        }
+        Ok(CallToolResponse::Complete(tool_result(resp)))
     }
 }

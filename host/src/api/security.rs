@@ -227,6 +227,11 @@ pub(crate) struct ApiFault {
 }
 
 impl ApiFault {
+    /// The status it answers with.
+    pub(crate) fn status(&self) -> StatusCode {
+        self.status
+    }
+
     pub(crate) fn new(status: StatusCode, layer: &str, message: impl Into<String>) -> Self {
         Self {
             status,

@@ -2,8 +2,6 @@
 //! itself: stdout carries only the protocol (logs go to stderr), and every
 //! request acts under the one task token the process was given.
 
-use std::sync::Arc;
-
 use rmcp::ServiceExt as _;
 
 use crate::Host;
@@ -26,7 +24,7 @@ pub async fn serve_stdio(host: Host, token: String) -> Result<(), ApiError> {
         // Not fatal: tools/list will tell the client the same.
         tracing::warn!("the task token is not accepted now: {r}");
     }
-    let server = McpServer::with_token(host.clone(), Arc::default(), token);
+    let server = McpServer::with_token(host.clone(), token);
     let (transport, writer) = framed_stdio();
     let result = match server.serve(transport).await {
         Ok(running) => {

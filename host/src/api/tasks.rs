@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::api::call;
-use crate::api::metrics::Metrics;
 use crate::authz::Refusal;
 use crate::state::{SharedState, doc, now_ms};
 use crate::vocab::CancelToken;
@@ -85,19 +84,18 @@ impl Tasks {
     pub(crate) async fn start(
         self: &Arc<Self>,
         host: &Host,
-        metrics: &Arc<Metrics>,
         agent: String,
         mut req: CallRequest,
         stop: impl Future<Output = ()>,
     ) -> Started {
         if self.len() >= MAX_TASKS {
-            return Started::Done(call::spawn(host, metrics, req).finish().await);
+            return Started::Done(call::spawn(host, req).finish().await);
         }
         // The call waits as long as its approval request lives.
         req.wait = Some(host.config().approvals.expiry + Duration::from_secs(5));
         let (tx, mut held) = tokio::sync::mpsc::unbounded_channel();
         req.progress = Some(tx);
-        let running = call::spawn(host, metrics, req);
+        let running = call::spawn(host, req);
         let cancel = running.cancel_token();
         let mut done = tokio::spawn(running.finish());
         // Until the call is answered or handed to a task, dropping this

@@ -95,9 +95,42 @@ fn empty_object() -> Value {
     Value::Object(serde_json::Map::new())
 }
 
+/// `POST /v1/tools/{tool}/call`, in its server span (HTTP semantic
+/// conventions; the parent is the caller's `traceparent`).
 async fn call_tool(
-    State(s): State<AppState>,
+    state: State<AppState>,
     Path(tool): Path<String>,
+    sender: Option<axum::Extension<crate::authz::Sender>>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiFault> {
+    let span = crate::telemetry::spans::http_server(
+        "POST",
+        "/v1/tools/{tool}/call",
+        &tool,
+        trace_of(&headers).as_ref(),
+    );
+    let answer = tracing::Instrument::instrument(
+        serve_call(state, tool, sender, headers, body),
+        span.clone(),
+    )
+    .await;
+    if !span.is_none() {
+        let status = match &answer {
+            Ok(r) => r.status(),
+            Err(f) => f.status(),
+        };
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_client_error() || status.is_server_error() {
+            crate::telemetry::spans::failed(&span, status.as_str());
+        }
+    }
+    answer
+}
+
+async fn serve_call(
+    State(s): State<AppState>,
+    tool: String,
     sender: Option<axum::Extension<crate::authz::Sender>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
@@ -128,6 +161,7 @@ async fn call_tool(
         wait: None,
         sender: sender.clone(),
         trace: trace_of(&headers),
+        correlation: correlation_of(&headers),
     };
     // A held call is answered at once, as a task to poll (202); the call
     // waits for its decision meanwhile. If the client disconnects before
@@ -141,18 +175,14 @@ async fn call_tool(
     let resp = match s.host.token_agent(&req.token).await {
         Ok(agent) => {
             let pending = std::future::pending();
-            match s
-                .tasks
-                .start(&s.host, &s.metrics, agent, req, pending)
-                .await
-            {
+            match s.tasks.start(&s.host, agent, req, pending).await {
                 Started::Done(resp) => resp,
                 Started::Task(view) => {
                     return Ok(crate::api::v1_tasks::accepted(&s, &headers, &view));
                 }
             }
         }
-        Err(_) => call::spawn(&s.host, &s.metrics, req).finish().await,
+        Err(_) => call::spawn(&s.host, req).finish().await,
     };
     // A token its sender may not present: RFC 9449's 401 (the refusal is
     // recorded like any refused call).
@@ -247,6 +277,14 @@ async fn call_records(
             })
             .collect(),
     }))
+}
+
+/// The caller's correlation id (`X-Correlation-ID`, else `X-Request-ID`).
+pub(crate) fn correlation_of(headers: &HeaderMap) -> Option<String> {
+    ["x-correlation-id", "x-request-id"]
+        .iter()
+        .find_map(|n| headers.get(*n).and_then(|v| v.to_str().ok()))
+        .and_then(crate::mediation::correlation_id)
 }
 
 /// The caller's W3C trace context (`traceparent`, `tracestate` headers).

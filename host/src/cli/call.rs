@@ -27,6 +27,10 @@ pub struct Args {
     /// More context, as JSON; recorded in the audit chain.
     #[arg(long)]
     pub context: Option<String>,
+    /// A correlation id (e.g. the ticket or request that caused this
+    /// call), recorded with it: 1–128 printable ASCII characters.
+    #[arg(long, env = "WARRANT_CORRELATION_ID")]
+    pub correlation_id: Option<String>,
     /// DEVELOPMENT ONLY: load unsigned manifests. Never on a real host.
     #[arg(long)]
     pub insecure: bool,
@@ -77,6 +81,10 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                     std::env::var("TRACESTATE").ok().as_deref(),
                 )
             }),
+            correlation: a
+                .correlation_id
+                .as_deref()
+                .and_then(crate::mediation::correlation_id),
         })
         .await;
     host.shutdown("the command finished").await;

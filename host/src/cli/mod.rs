@@ -33,6 +33,7 @@ mod fleet;
 mod fleet_verify;
 mod inspect;
 mod keygen;
+mod logging;
 mod new;
 mod policy;
 mod policy_replay;
@@ -230,7 +231,7 @@ pub fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => e.exit(),
     };
-    init_tracing(args.verbose);
+    let telemetry = logging::telemetry_of(&args.command);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -241,7 +242,14 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(args)) {
+    let done = runtime.block_on(async {
+        logging::init_tracing(args.verbose, &telemetry);
+        let done = run(args).await;
+        // The last spans go out before the process ends.
+        let _ = tokio::task::spawn_blocking(crate::telemetry::shutdown).await;
+        done
+    });
+    match done {
         Ok(code) => code,
         // A reader that went away (`| head`) is not an error.
         Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
@@ -296,21 +304,4 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
     })
-}
-
-/// Log to stderr, never stdout (stdout carries results and, for `serve
-/// --stdio`, the MCP protocol).
-pub fn init_tracing(verbose: u8) {
-    let default = match verbose {
-        0 => "warn",
-        1 => "info,warrant=info",
-        _ => "debug,wasmtime=info,cranelift_codegen=info",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
 }

@@ -60,6 +60,8 @@ pub struct HostConfig {
     pub state: StateSettings,
     /// Who may change the rules.
     pub governance: Governance,
+    /// OpenTelemetry export (`[telemetry]` and the `OTEL_*` environment).
+    pub telemetry: crate::config::Telemetry,
     /// Where the files the rules name were read from: the operator's disk,
     /// or a release's archive.
     pub files: RuleFiles,
@@ -173,6 +175,8 @@ impl HostConfig {
             console::console(&file.console, &dir).map_err(|(f, why)| invalid(&f, why))?,
             state::state(&file.state, &dir).map_err(|(f, why)| invalid(&f, why))?,
         );
+        let telemetry = super::telemetry::telemetry(&file.telemetry, |k| std::env::var(k).ok())
+            .map_err(|(f, why)| invalid(&f, why))?;
         let ap = &file.approvals;
         for (k, n) in &ap.required {
             if *n == 0 || (k.parse::<Impact>().is_err() && !k.contains('.')) {
@@ -236,6 +240,7 @@ impl HostConfig {
             webhooks,
             console,
             state,
+            telemetry,
             file,
             path: path.to_owned(),
             dir,

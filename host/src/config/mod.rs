@@ -18,6 +18,7 @@ mod sandbox;
 pub mod schema;
 mod sources;
 mod state;
+mod telemetry;
 mod trust;
 mod webhooks;
 mod witnesses;
@@ -52,6 +53,7 @@ pub use provision::{
 pub use sandbox::{SandboxSection, SandboxSettings};
 pub use sources::RuleFiles;
 pub use state::{PostgresSettings, StateSection, StateSettings};
+pub use telemetry::{OtlpProtocol, Telemetry, TelemetrySection, telemetry as telemetry_settings};
 pub(crate) use trust::secret_digest;
 pub use webhooks::{Webhook, WebhookEntry, WebhookFormat};
 pub use witnesses::{Witness, WitnessEntry};

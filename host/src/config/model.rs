@@ -73,6 +73,10 @@ pub struct ConfigFile {
     /// release (default: unsigned, a developer's machine).
     #[serde(default)]
     pub governance: crate::config::GovernanceSection,
+    /// OpenTelemetry traces and metrics over OTLP (default: off, unless the
+    /// `OTEL_*` environment names a collector).
+    #[serde(default)]
+    pub telemetry: crate::config::TelemetrySection,
 }
 
 /// `[audit]`

@@ -7,6 +7,9 @@
 //! leaves.
 
 use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tracing::Instrument as _;
 
 use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
 use crate::audit::{AuditError, Reservation};
@@ -16,7 +19,9 @@ use crate::mediation::Host;
 use crate::mediation::approval::Approved;
 use crate::mediation::context::{CallContext, InputFacts, refused};
 use crate::mediation::inflight::{Entry, Running};
+use crate::mediation::observe::{Observed, gate_ended};
 use crate::mediation::request::{CallError, CallRequest, CallResponse};
+use crate::telemetry::spans::stage;
 use crate::vocab::CancelToken;
 
 /// How far a call got: what to record, and what to run.
@@ -52,20 +57,18 @@ impl Decided<'_> {
 }
 
 impl Host {
-    /// Make one call through the whole mediated path.
-    pub async fn call(&self, req: CallRequest) -> CallResponse {
-        self.call_cancellable(req, CancelToken::new()).await
-    }
-
-    /// [`Host::call`] that the caller can also stop through `cancel` (a
-    /// client that went away): a cancelled call is stopped in the approval
-    /// gate or the sandbox and audited like any other. Drive the future to
-    /// completion (e.g. in its own task) so that its outcome is recorded.
-    pub async fn call_cancellable(&self, req: CallRequest, cancel: CancelToken) -> CallResponse {
+    /// The mediated path of call number `n` (`call_id`), inside its span
+    /// (`observe.rs` makes the span and counts the call).
+    pub(crate) async fn mediate(
+        &self,
+        req: CallRequest,
+        cancel: CancelToken,
+        n: u64,
+        call_id: String,
+    ) -> (CallResponse, Observed) {
         let inner = &self.inner;
-        let n = inner.next_call.fetch_add(1, Ordering::Relaxed);
         let mut ctx = CallContext::new(
-            format!("call-{}-{n}", inner.call_prefix),
+            call_id,
             req.channel,
             req.prompt.as_deref(),
             req.context.as_ref(),
@@ -73,6 +76,7 @@ impl Host {
         ctx.progress = req.progress.clone();
         ctx.wait = req.wait;
         ctx.trace.clone_from(&req.trace);
+        ctx.correlation.clone_from(&req.correlation);
         let loaded = self.loaded();
         ctx.release = Some(loaded.release.clone());
         let decided = self.decide(&loaded, &req, &ctx, &cancel, n).await;
@@ -91,6 +95,7 @@ impl Host {
         } = decided;
         // The decision is written, with room reserved for the outcome,
         // before the tool runs; if it cannot be, the tool does not run.
+        let observed = Observed::of(&who, &decision);
         let event = ctx.decided(
             who.clone(),
             &input,
@@ -99,8 +104,10 @@ impl Host {
             approval_id.clone(),
             args,
         );
+        crate::telemetry::spans::attribute(&who);
         if let Some(s) = &shadow {
             inner.shadow_differences.fetch_add(1, Ordering::Relaxed);
+            inner.meters.shadow_difference();
             let _ = inner
                 .audit
                 .append(
@@ -109,35 +116,48 @@ impl Host {
                 )
                 .await;
         }
-        let (outcome, uses, reservation) =
-            match (inner.audit.append_reserving(&event), run, refusal) {
-                (Err(e), _, _) => (
-                    Err(CallError::Refused(Refusal::Host(format!(
-                        "the audit chain cannot be written ({e}), so no call runs"
-                    )))),
-                    Vec::new(),
-                    None,
-                ),
-                (Ok((_, reservation)), Some((grant, admission)), _) => {
-                    let (outcome, uses) = self.run(&grant, &cancel).await;
-                    let bytes = outcome.as_ref().map_or(0, |o| o.len() as u64);
-                    admission.finish(outcome.is_ok(), bytes).await;
-                    (outcome, uses, Some(reservation))
-                }
-                (Ok((_, reservation)), None, refusal) => (
-                    Err(CallError::Refused(refusal.unwrap_or_else(|| {
-                        Refusal::Host("the call was neither allowed nor refused".into())
-                    }))),
-                    Vec::new(),
-                    Some(reservation),
-                ),
-            };
+        let appending = Instant::now();
+        let appended = {
+            let _s = stage("warrant.audit.append").entered();
+            inner.audit.append_reserving(&event)
+        };
+        inner.meters.audit_appended("decision", appending.elapsed());
+        let (outcome, uses, reservation) = match (appended, run, refusal) {
+            (Err(e), _, _) => (
+                Err(CallError::Refused(Refusal::Host(format!(
+                    "the audit chain cannot be written ({e}), so no call runs"
+                )))),
+                Vec::new(),
+                None,
+            ),
+            (Ok((_, reservation)), Some((grant, admission)), _) => {
+                let (outcome, uses) = self
+                    .run(&grant, &cancel)
+                    .instrument(stage("warrant.sandbox"))
+                    .await;
+                let bytes = outcome.as_ref().map_or(0, |o| o.len() as u64);
+                admission.finish(outcome.is_ok(), bytes).await;
+                (outcome, uses, Some(reservation))
+            }
+            (Ok((_, reservation)), None, refusal) => (
+                Err(CallError::Refused(refusal.unwrap_or_else(|| {
+                    Refusal::Host("the call was neither allowed nor refused".into())
+                }))),
+                Vec::new(),
+                Some(reservation),
+            ),
+        };
         let done = ctx.completed(who, &input, &outcome, uses, approval_id);
-        let recorded = self.record_outcome(&done, reservation).await;
+        let appending = Instant::now();
+        let recorded = self
+            .record_outcome(&done, reservation)
+            .instrument(stage("warrant.audit.append"))
+            .await;
+        inner.meters.audit_appended("outcome", appending.elapsed());
         // In flight until its outcome is recorded (the entry also goes if
         // this future is dropped).
         drop(entry);
-        match recorded {
+        let resp = match recorded {
             Ok(seq) => CallResponse {
                 call_id: ctx.call_id,
                 audit_seq: Some(seq),
@@ -155,7 +175,8 @@ impl Host {
                 audit_seq: None,
                 outcome,
             },
-        }
+        };
+        (resp, observed)
     }
 
     async fn record_outcome(
@@ -201,7 +222,10 @@ impl Host {
                 None,
             );
         }
-        let stops = match inner.stops.get().await {
+        let reading = Instant::now();
+        let stops = inner.stops.get().await;
+        inner.meters.state_operation("stops", reading.elapsed());
+        let stops = match stops {
             Ok(s) => s,
             Err(e) => return deny(Refusal::Host(e.to_string()), fallback(), raw, None),
         };
@@ -214,7 +238,12 @@ impl Host {
             sender: &req.sender,
             degraded: degraded.as_deref(),
         };
-        let grant = match loaded.authz.authorize(&loaded.registry, &stops, ask).await {
+        let authorized = loaded
+            .authz
+            .authorize(&loaded.registry, &stops, ask)
+            .instrument(stage("warrant.authorize"))
+            .await;
+        let grant = match authorized {
             Ok(g) => g,
             Err(d) => {
                 let who = d.known.attribution(&req.tool);
@@ -245,7 +274,15 @@ impl Host {
         );
         let mut approved: Option<Approved> = None;
         if grant.approval.is_some() {
-            match self.approval_gate(&grant, ctx, cancel).await {
+            let waiting = Instant::now();
+            let gate = self
+                .approval_gate(&grant, ctx, cancel)
+                .instrument(stage("warrant.approval.wait"))
+                .await;
+            inner
+                .meters
+                .approval_waited(gate_ended(&gate, cancel), waiting.elapsed());
+            match gate {
                 Ok(a) => approved = Some(a),
                 Err(r) => {
                     let id = approval_of(&r);
@@ -264,6 +301,7 @@ impl Host {
         // Whatever happened while it waited — revocation, expiry, a stop
         // button — is checked again before it runs; then its slots are
         // taken and its use counted (authz: the admission holds them).
+        let admitting = Instant::now();
         let admitted = match self.stops_for_call().await {
             Ok(stops) => {
                 loaded
@@ -275,10 +313,12 @@ impl Host {
                         &inner.owner,
                         inner.stops.degraded().as_deref(),
                     )
+                    .instrument(stage("warrant.admit"))
                     .await
             }
             Err(r) => Err(r),
         };
+        inner.meters.state_operation("admit", admitting.elapsed());
         let admission = match admitted {
             Ok(a) => a,
             Err(r) => {

@@ -38,6 +38,8 @@ pub(crate) struct CallContext {
     pub(crate) release: Option<crate::governance::ReleaseRef>,
     /// The caller's trace context.
     pub(crate) trace: Option<crate::audit::event::TraceRef>,
+    /// The caller's correlation id.
+    pub(crate) correlation: Option<String>,
 }
 
 /// The input as it was recorded: its digest and size.
@@ -84,6 +86,7 @@ impl CallContext {
             degraded: None,
             release: None,
             trace: None,
+            correlation: None,
         }
     }
 
@@ -93,6 +96,7 @@ impl CallContext {
         a.channel = Some(self.channel.to_owned());
         a.release.clone_from(&self.release);
         a.trace.clone_from(&self.trace);
+        a.correlation_id.clone_from(&self.correlation);
         a
     }
 

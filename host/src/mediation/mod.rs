@@ -17,6 +17,7 @@ mod inflight;
 mod listing;
 mod loading;
 mod notify;
+mod observe;
 mod open;
 mod options;
 mod output;
@@ -43,7 +44,7 @@ pub use drain::NotReady;
 pub use listing::ToolView;
 pub use options::{HostError, HostOptions, sandbox_config};
 pub use reload::ReloadReport;
-pub use request::{CallError, CallProgress, CallRequest, CallResponse};
+pub use request::{CallError, CallProgress, CallRequest, CallResponse, correlation_id};
 
 /// What a host is running with: its config, the plugins loaded under it,
 /// and the authorization built from both. Replaced as a whole on reload;
@@ -85,6 +86,8 @@ pub(crate) struct Inner {
     next_call: AtomicU64,
     /// Calls the shadow policies would have decided otherwise.
     shadow_differences: AtomicU64,
+    /// This host's metrics.
+    meters: Arc<crate::telemetry::Meters>,
     /// Random per host process, so call ids from different processes never
     /// collide: `call-<prefix>-<n>`.
     call_prefix: String,
@@ -190,6 +193,11 @@ impl Host {
             .load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// This host's metrics (`/metrics`, and OTLP when telemetry is on).
+    pub fn meters(&self) -> &Arc<crate::telemetry::Meters> {
+        &self.inner.meters
+    }
+
     /// Calls in flight now.
     pub fn inflight(&self) -> usize {
         self.inner.inflight.len()
@@ -227,6 +235,9 @@ impl Host {
         if let Err(e) = self.state().give_back_leases().await {
             tracing::warn!("unused slices of rate windows and budgets not given back: {e}");
         }
+        // The last metrics go out (blocking: off the async threads).
+        let meters = Arc::clone(&self.inner.meters);
+        let _ = tokio::task::spawn_blocking(move || meters.shutdown()).await;
         // The chain is complete now: publish its end, and leave the fleet.
         if let Some(p) = &self.inner.fleet {
             p.step(&self.inner).await;

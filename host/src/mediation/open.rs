@@ -28,6 +28,10 @@ impl Host {
         let state_dir = StateDir::create(&config.state_dir)?;
         let state: Arc<dyn SharedState> = crate::operator::open_state(&config, &state_dir)?;
         let keys = AuditKeys::load_or_create(&state_dir)?;
+        let meters = Arc::new(
+            crate::telemetry::Meters::new(&config.telemetry)
+                .map_err(|e| HostError::Io(e.to_string()))?,
+        );
         let audit = Arc::new(AuditLog::open(
             &config.audit.dir,
             keys.clone(),
@@ -37,6 +41,7 @@ impl Host {
                 witness: config.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
                 witnesses: crate::audit::tlog::WitnessEndpoint::of(&config.audit.witnesses),
+                fsync_seconds: Some((*meters.audit_fsync()).clone()),
                 ..AuditOptions::default()
             },
         )?);
@@ -116,6 +121,7 @@ impl Host {
                 inflight: inflight::Inflight::default(),
                 next_call: AtomicU64::new(1),
                 shadow_differences: AtomicU64::new(0),
+                meters,
                 owner: format!("{}/{prefix}", keys.host_id()),
                 alive: std::sync::Mutex::new(Some(alive)),
                 refused_release,

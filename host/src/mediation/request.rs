@@ -34,6 +34,18 @@ pub struct CallRequest {
     pub sender: crate::authz::Sender,
     /// The caller's W3C trace context, recorded with the call.
     pub trace: Option<crate::audit::event::TraceRef>,
+    /// The caller's correlation id (`X-Correlation-ID` / `X-Request-ID`,
+    /// MCP `_meta` `warrant/correlation_id`), recorded with the call:
+    /// printable ASCII, at most 128 characters ([`correlation_id`]).
+    pub correlation: Option<String>,
+}
+
+/// A correlation id as sent, kept when it is 1–128 printable ASCII
+/// characters (anything else is ignored, like an invalid `traceparent`).
+pub fn correlation_id(sent: &str) -> Option<String> {
+    let t = sent.trim();
+    (!t.is_empty() && t.len() <= 128 && t.bytes().all(|b| b.is_ascii_graphic()))
+        .then(|| t.to_owned())
 }
 
 /// What a caller hears while its call is held.

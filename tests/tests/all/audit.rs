@@ -47,6 +47,7 @@ pub(crate) async fn call(
         wait: None,
         sender: warrant::authz::Sender::default(),
         trace: None,
+        correlation: None,
     })
     .await
     .outcome

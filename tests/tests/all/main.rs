@@ -33,6 +33,7 @@ mod limits;
 mod lists;
 mod manifests;
 mod notifications;
+mod observability;
 mod operators;
 mod protocol;
 mod sandbox;

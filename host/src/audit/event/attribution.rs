@@ -79,6 +79,10 @@ pub struct Attribution {
     /// trace meet (from format 8).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trace: Option<TraceRef>,
+    /// The caller's correlation id (`X-Correlation-ID`, `X-Request-ID`, or
+    /// MCP `_meta` `warrant/correlation_id`), as sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
 }
 
 /// A caller's W3C Trace Context (`traceparent`, `tracestate`), as sent.

@@ -40,6 +40,8 @@ pub(super) struct Shared {
     waiting: AtomicUsize,
     path: PathBuf,
     fsync: bool,
+    /// Each fsync's duration goes here.
+    fsync_seconds: Option<opentelemetry::metrics::Histogram<f64>>,
     /// The sync thread: each job is one fsync, answered when done.
     syncer: Mutex<Option<Sender<SyncJob>>>,
 }
@@ -51,6 +53,7 @@ impl Shared {
     pub(super) fn new(w: Writer, path: PathBuf) -> Result<Self, String> {
         let sync_file = w.file.try_clone().map_err(|e| e.to_string())?;
         let fsync = w.opts.fsync;
+        let fsync_seconds = w.opts.fsync_seconds.clone();
         Ok(Self {
             writer: Mutex::new(w),
             sync_file,
@@ -59,6 +62,7 @@ impl Shared {
             waiting: AtomicUsize::new(0),
             path,
             fsync,
+            fsync_seconds,
             syncer: Mutex::new(None),
         })
     }
@@ -190,10 +194,14 @@ impl Shared {
     /// `in_progress`).
     fn sync_all(&self) -> Result<(), AuditError> {
         let target = self.writer().known_len;
+        let started = std::time::Instant::now();
         let result = self.sync_file.sync_data().map_err(|e| AuditError::Io {
             path: self.path.clone(),
             why: format!("cannot sync to disk: {e}"),
         });
+        if let Some(h) = &self.fsync_seconds {
+            h.record(started.elapsed().as_secs_f64(), &[]);
+        }
         let mut s = self.sync.lock().unwrap_or_else(|p| p.into_inner());
         s.in_progress = false;
         if result.is_ok() {

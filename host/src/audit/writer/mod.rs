@@ -98,6 +98,9 @@ pub struct AuditOptions {
     pub host_id: Option<String>,
     /// Witnesses asked to cosign every checkpoint (`c2sp.org/tlog-witness`).
     pub witnesses: Vec<crate::audit::tlog::WitnessEndpoint>,
+    /// Where each fsync's duration is recorded (the host's
+    /// `warrant.audit.fsync.duration`).
+    pub fsync_seconds: Option<opentelemetry::metrics::Histogram<f64>>,
 }
 
 impl Default for AuditOptions {
@@ -112,6 +115,7 @@ impl Default for AuditOptions {
             witness: None,
             host_id: None,
             witnesses: Vec::new(),
+            fsync_seconds: None,
         }
     }
 }

@@ -75,6 +75,7 @@ async fn show(
             wait: None,
             sender: crate::authz::Sender::default(),
             trace: None,
+            correlation: None,
         })
         .await;
     let seq = r

@@ -20,6 +20,7 @@ mod raw;
 mod scenarios;
 mod stats;
 mod targets;
+mod telemetry;
 
 use std::path::PathBuf;
 

@@ -172,6 +172,8 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     let languages = crate::languages::languages(opts).await?;
     let stops = crate::load::stop_latency(&fx_durable, &durable, opts).await?;
     let fleet = crate::fleet::fleet(opts, (&fast, &t_fast)).await?;
+    // Last: it installs the span exporter in this process for good.
+    let telemetry = crate::telemetry::telemetry((&fast, &t_fast), opts).await?;
 
     let measured = crate::targets::Measured {
         raw: &raw_s,
@@ -204,6 +206,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         "languages": languages,
         "stop_buttons": stops,
         "fleet": fleet,
+        "telemetry": telemetry,
     }))
 }
 

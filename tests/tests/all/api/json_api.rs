@@ -109,19 +109,44 @@ async fn http_json_api_calls_tools_and_finds_their_audit_records() {
         .text()
         .await
         .unwrap();
-    for line in [
-        "warrant_calls_total{plugin=\"ioc-extract\",decision=\"allow\",outcome=\"ok\"} 1",
-        "warrant_calls_total{plugin=\"ioc-extract\",decision=\"allow\",outcome=\"invalid-input\"} 1",
-        "warrant_calls_total{plugin=\"ioc-extract\",decision=\"deny\",outcome=\"refused\"} 1",
-        "warrant_call_duration_seconds_count 3",
-        "warrant_approvals_pending 1",
-        // The held call waits for its decision as a task.
-        "warrant_calls_in_flight 1",
+    // Every call counts, with its plugin, tool, decision, layer, outcome
+    // and channel (the OpenTelemetry instruments, read by the SDK's
+    // Prometheus exporter).
+    use warrant_tests::exposition::sum;
+    let ioc = ("plugin", "ioc-extract");
+    for (labels, n) in [
+        (
+            vec![
+                ioc,
+                ("decision", "allow"),
+                ("outcome", "ok"),
+                ("channel", "http"),
+            ],
+            1.0,
+        ),
+        (
+            vec![
+                ioc,
+                ("tool", "ioc-extract.extract"),
+                ("outcome", "invalid-input"),
+            ],
+            1.0,
+        ),
+        (vec![ioc, ("decision", "deny"), ("outcome", "refused")], 1.0),
     ] {
-        assert!(
-            metrics.lines().any(|l| l == line),
-            "missing {line}:\n{metrics}"
+        assert_eq!(
+            sum(&metrics, "warrant_calls_total", &labels),
+            Some(n),
+            "{labels:?}:\n{metrics}"
         );
+    }
+    for (name, n) in [
+        ("warrant_call_duration_seconds_count", 3.0),
+        ("warrant_approvals_pending", 1.0),
+        // The held call waits for its decision as a task.
+        ("warrant_calls_in_flight", 1.0),
+    ] {
+        assert_eq!(sum(&metrics, name, &[]), Some(n), "{name}:\n{metrics}");
     }
     // Many calls at once, each through the whole path, each on record.
     let mut calls = tokio::task::JoinSet::new();

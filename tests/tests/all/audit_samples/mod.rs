@@ -111,6 +111,7 @@ fn who() -> Attribution {
         impact: Some(Impact::High),
         claimed: None,
         trace: None,
+        correlation_id: None,
     }
 }
 
