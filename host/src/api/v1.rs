@@ -120,7 +120,7 @@ async fn call_tool(
             Ok(r) => r.status(),
             Err(f) => f.status(),
         };
-        span.record("http.response.status_code", status.as_u16());
+        span.record("http.response.status_code", i64::from(status.as_u16()));
         if status.is_client_error() || status.is_server_error() {
             crate::telemetry::spans::failed(&span, status.as_str());
         }

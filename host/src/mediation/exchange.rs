@@ -29,6 +29,10 @@ impl Host {
     ) -> Result<Exchanged, ExchangeError> {
         let loaded = self.loaded();
         let result = loaded.authz.exchange(req, Utc::now()).await;
+        self.meters().exchange(match &result {
+            Ok(_) => "issued",
+            Err(e) => e.code,
+        });
         let event = match &result {
             Ok(x) => {
                 let t = &x.claims;

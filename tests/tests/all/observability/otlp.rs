@@ -158,8 +158,9 @@ async fn an_mcp_call_is_a_span_tree_under_the_clients_trace_and_its_record_names
     for r in &recs {
         assert_eq!(r.data["trace"]["trace_id"], TRACE, "{:?}", r.data);
     }
-    let shown = fx.cli(&["audit", "show", "--trace", TRACE]);
-    assert!(String::from_utf8_lossy(&shown.stdout).contains(&call_id));
+    let shown = fx.cli(&["audit", "show", "--trace", TRACE, "--json"]);
+    let shown = String::from_utf8_lossy(&shown.stdout);
+    assert!(shown.contains(&call_id), "{shown}");
 
     // Metrics over OTLP too: the calls and the MCP operation histogram.
     let points = rx
