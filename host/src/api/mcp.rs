@@ -19,14 +19,13 @@ use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler};
 use serde_json::{Value, json};
 
-use crate::api::call;
+use crate::Host;
 use crate::api::lists::ListWatch;
-use crate::api::mcp_task_view::{created, detailed};
-use crate::api::mcp_view::{REFUSED, mcp_tool, tool_result};
+use crate::api::mcp_task_view::detailed;
+use crate::api::mcp_view::{REFUSED, mcp_tool};
 use crate::api::security::bearer;
-use crate::api::tasks::{Started, Tasks};
+use crate::api::tasks::Tasks;
 use crate::authz::Refusal;
-use crate::{CallRequest, Host};
 
 const INSTRUCTIONS: &str = "warrant runs each tool as a sandboxed WebAssembly plugin and checks every call: \
 your task token (it decides which tools you see here), your agent's grant, the operator's policy on the \
@@ -51,7 +50,7 @@ pub fn qualified_tool_name(mcp: &str) -> Option<String> {
 
 /// The agent's prompt and context from a request's `_meta`
 /// (`warrant/prompt`, `warrant/context`; also `prompt`, `context`).
-fn agent_meta(meta: &JsonObject) -> (Option<String>, Option<Value>) {
+pub(crate) fn agent_meta(meta: &JsonObject) -> (Option<String>, Option<Value>) {
     let pick = |k: &str| meta.get(&format!("warrant/{k}")).or_else(|| meta.get(k));
     let prompt = pick("prompt").map(|p| match p {
         Value::String(s) => s.clone(),
@@ -68,23 +67,6 @@ pub(crate) fn trace_meta(meta: &JsonObject) -> Option<crate::audit::event::Trace
     crate::audit::event::TraceRef::parse(text("traceparent")?, text("tracestate"))
 }
 
-/// The caller's correlation id: `_meta` `warrant/correlation_id` (or
-/// `correlation_id`), else the HTTP request's `X-Correlation-ID` or
-/// `X-Request-ID`.
-fn correlation_meta(meta: Option<&JsonObject>, ctx: &RequestContext<RoleServer>) -> Option<String> {
-    let from = |m: &JsonObject| {
-        m.get("warrant/correlation_id")
-            .or_else(|| m.get("correlation_id"))
-            .and_then(Value::as_str)
-            .and_then(crate::mediation::correlation_id)
-    };
-    meta.and_then(from).or_else(|| from(&ctx.meta)).or_else(|| {
-        ctx.extensions
-            .get::<http::request::Parts>()
-            .and_then(|p| crate::api::v1::correlation_of(&p.headers))
-    })
-}
-
 /// Where the task token of a request comes from.
 #[derive(Debug, Clone)]
 enum TokenSource {
@@ -97,10 +79,10 @@ enum TokenSource {
 /// An MCP server over a [`Host`]. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct McpServer {
-    host: Host,
+    pub(crate) host: Host,
     token: TokenSource,
     /// Held calls as tasks, shared by every request of one server.
-    tasks: Arc<Tasks>,
+    pub(crate) tasks: Arc<Tasks>,
     /// Sessions told when their tool list changes.
     lists: Arc<ListWatch>,
 }
@@ -144,7 +126,7 @@ impl McpServer {
             .map_err(refused)
     }
 
-    fn token(&self, ctx: &RequestContext<RoleServer>) -> String {
+    pub(crate) fn token(&self, ctx: &RequestContext<RoleServer>) -> String {
         self.token_in(&ctx.extensions)
     }
 
@@ -290,7 +272,7 @@ fn refused(r: Refusal) -> ErrorData {
 
 /// Turn a held call's progress into MCP progress notifications: the
 /// seconds waited of the most it waits, and which approval it waits for.
-async fn forward_progress(
+pub(crate) async fn forward_progress(
     peer: rmcp::Peer<RoleServer>,
     token: rmcp::model::ProgressToken,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<crate::mediation::CallProgress>,
@@ -327,89 +309,5 @@ mod tests {
         assert_eq!(qualified_tool_name("nounderscores"), None);
         let longest = format!("{}.{}", "p".repeat(32), "t".repeat(30));
         assert!(mcp_tool_name(&longest).len() <= 64);
-    }
-}
-
-impl McpServer {
-    /// `tools/call`, inside its server span.
-    async fn run_tool(
-        &self,
-        request: CallToolRequestParams,
-        ctx: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, ErrorData> {
-        let (mut prompt, mut context) = agent_meta(&ctx.meta);
-        if let Some(m) = &request.meta {
-            let (p, c) = agent_meta(m);
-            prompt = prompt.or(p);
-            context = context.or(c);
-        }
-        let token = self.token(&ctx);
-        let trace = request
-            .meta
-            .as_ref()
-            .and_then(|m| trace_meta(m))
-            .or_else(|| trace_meta(&ctx.meta));
-        let req = CallRequest {
-            token: token.clone(),
-            tool: self
-                .host
-                .registry()
-                .qualified_of_mcp(&request.name)
-                .unwrap_or_else(|| request.name.to_string()),
-            input: Value::Object(request.arguments.unwrap_or_default()).to_string(),
-            prompt,
-            context,
-            channel: "mcp",
-            progress: None,
-            wait: None,
-            // What the HTTP server found of the request's DPoP proof.
-            sender: ctx
-                .extensions
-                .get::<http::request::Parts>()
-                .and_then(|p| p.extensions.get::<crate::authz::Sender>())
-                .cloned()
-                .unwrap_or_default(),
-            trace,
-            correlation: correlation_meta(
-                request.meta.as_ref().map(|m| -> &JsonObject { m }),
-                &ctx,
-            ),
-        };
-        // A client that speaks the tasks extension gets a held call as a
-        // task at once; the call waits for its decision meanwhile.
-        if ctx
-            .client_capabilities()
-            .is_some_and(|c| c.supports_tasks())
-            && let Ok(agent) = self.host.token_agent(&token).await
-        {
-            let started = self
-                .tasks
-                .start(&self.host, agent, req, ctx.ct.cancelled())
-                .await;
-            return Ok(match started {
-                Started::Done(resp) => CallToolResponse::Complete(tool_result(resp)),
-                Started::Task(view) => CallToolResponse::Task(created(&view)),
-            });
-        }
-        // Otherwise a client that sent a progress token hears, about once
-        // a second, that its call is held and for which approval.
-        let progress = ctx.meta.get_progress_token().map(|token| {
-            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-            (
-                tx,
-                tokio::spawn(forward_progress(ctx.peer.clone(), token, rx)),
-            )
-        });
-        let req = CallRequest {
-            progress: progress.as_ref().map(|(tx, _)| tx.clone()),
-            ..req
-        };
-        let resp = call::spawn(&self.host, req)
-            .finish_unless(ctx.ct.cancelled(), "the client cancelled the request")
-            .await;
-        if let Some((_, task)) = progress {
-            task.abort();
-        }
-        Ok(CallToolResponse::Complete(tool_result(resp)))
     }
 }

@@ -33,6 +33,7 @@ mod health;
 mod http;
 mod lists;
 mod mcp;
+mod mcp_call;
 mod mcp_http;
 mod mcp_observe;
 mod mcp_sessions;

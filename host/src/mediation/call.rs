@@ -14,7 +14,6 @@ use tracing::Instrument as _;
 use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
 use crate::audit::{AuditError, Reservation};
 use crate::authz::{CallAsk, Grant, Refusal};
-use crate::capability::CapabilityUse;
 use crate::mediation::Host;
 use crate::mediation::approval::Approved;
 use crate::mediation::context::{CallContext, InputFacts, refused};
@@ -374,26 +373,6 @@ impl Host {
     ) -> Result<(), Refusal> {
         let stops = self.stops_for_call().await?;
         loaded.authz.recheck(grant, &stops, chrono::Utc::now())
-    }
-
-    /// Run the granted call in a fresh sandbox, on the canonical input.
-    async fn run(
-        &self,
-        grant: &Grant<'_>,
-        cancel: &CancelToken,
-    ) -> (Result<String, CallError>, Vec<CapabilityUse>) {
-        let report = grant
-            .plugin
-            .plugin
-            .call(&grant.tool.name, &grant.input, cancel)
-            .await;
-        let outcome = report.outcome.map_err(CallError::Failed).and_then(|out| {
-            match grant.plugin.outputs.get(&grant.tool.name) {
-                Some(schema) => crate::mediation::output::check_output(schema, out),
-                None => Ok(out),
-            }
-        });
-        (outcome, report.uses)
     }
 }
 

@@ -53,7 +53,7 @@ pub(super) async fn http_traces(
             store.add_traces(request, "http");
             protobuf(&ExportTraceServiceResponse::default())
         }
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
@@ -67,13 +67,16 @@ pub(super) async fn http_metrics(
             store.add_metrics(request, "http");
             protobuf(&ExportMetricsServiceResponse::default())
         }
-        Err(refusal) => refusal,
+        Err(refusal) => refusal.into_response(),
     }
 }
 
 /// An OTLP/HTTP request's protobuf body; 415 for another content type or
 /// an encoding, 400 for a body that does not decode.
-fn decode<M: prost::Message + Default>(headers: &HeaderMap, body: &[u8]) -> Result<M, Response> {
+fn decode<M: prost::Message + Default>(
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<M, (StatusCode, String)> {
     let text = |name| {
         headers
             .get(name)
@@ -86,19 +89,16 @@ fn decode<M: prost::Message + Default>(headers: &HeaderMap, body: &[u8]) -> Resu
         return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("this test receiver takes application/x-protobuf, not {content_type:?}"),
-        )
-            .into_response());
+        ));
     }
     let encoding = text(header::CONTENT_ENCODING);
     if !encoding.is_empty() && encoding != "identity" {
         return Err((
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             format!("this test receiver takes uncompressed bodies, not {encoding:?}"),
-        )
-            .into_response());
+        ));
     }
-    M::decode(body)
-        .map_err(|e| (StatusCode::BAD_REQUEST, format!("bad OTLP protobuf: {e}")).into_response())
+    M::decode(body).map_err(|e| (StatusCode::BAD_REQUEST, format!("bad OTLP protobuf: {e}")))
 }
 
 fn protobuf(message: &impl prost::Message) -> Response {

@@ -71,11 +71,7 @@ async fn show(
             prompt: Some(prompt.into()),
             context: None,
             channel: "cli",
-            progress: None,
-            wait: None,
-            sender: crate::authz::Sender::default(),
-            trace: None,
-            correlation: None,
+            ..CallRequest::default()
         })
         .await;
     let seq = r
