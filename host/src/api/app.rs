@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::Host;
-use crate::audit::CallIndex;
+use crate::audit::{CallIndex, Tally};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -16,6 +16,8 @@ pub(crate) struct AppState {
     pub(crate) metrics_token: Option<Arc<str>>,
     /// The audit chain by call id.
     pub(crate) index: Arc<CallIndex>,
+    /// The audit chain's last 24 hours, counted (the console's overview).
+    pub(crate) tally: Arc<Tally>,
     /// The console's sessions and logins under way.
     pub(crate) console: Arc<ConsoleState>,
     /// Held calls as tasks (MCP and `/v1/tasks`).

@@ -27,7 +27,7 @@ use crate::api::app::AppState;
 use crate::api::mcp::McpServer;
 use crate::api::security::{Guard, check_origin};
 use crate::api::{ApiError, oauth, operator_api, v1};
-use crate::audit::CallIndex;
+use crate::audit::{CallIndex, Tally};
 use crate::vocab::CancelToken;
 
 /// How long a stopping server waits for open connections to finish.
@@ -199,8 +199,18 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
         mcp_config,
     );
 
+    // The tally begins now: its totals count from this server's start,
+    // and its read-back (bounded) is done before the first page needs it.
+    let tally = Arc::new(Tally::new(host.audit().paths().log.clone()));
+    let first = Arc::clone(&tally);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = first.refresh() {
+            tracing::warn!("the audit chain's tally could not read it: {e}");
+        }
+    });
     let state = AppState {
         index: Arc::new(CallIndex::new(host.audit().paths().log.clone())),
+        tally,
         host: host.clone(),
         admin_token: admin_token.into(),
         readers: Arc::default(),

@@ -18,9 +18,11 @@ mod index;
 mod keys;
 mod ocsf;
 mod query;
+mod recent;
 mod record;
 mod rules_check;
 mod signatures;
+pub mod tally;
 mod timeline;
 pub mod tlog;
 mod verify;
@@ -36,11 +38,13 @@ pub use ocsf::{
     CATEGORY_UID, CLASS_UID, OCSF_VERSION, OcsfEvent, REQUIRED as OCSF_REQUIRED, to_ocsf,
 };
 pub use query::{Filter, read_records};
+pub use recent::{Recent, read_recent};
 pub use record::{COMMITTED_FROM, GENESIS, REDACTABLE, Record, committed, value_digest};
 pub(crate) use rules_check::RulesSeen;
 pub use rules_check::{RuleBook, VerifiedRelease};
 pub(crate) use signatures::Checked;
 pub use signatures::{SignedRecord, is_operator_kind};
+pub use tally::{CallKey, CallTotals, Tally};
 pub(crate) use timeline::summary as record_summary;
 pub use timeline::{timeline, timeline_under};
 pub use verify::{ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain};

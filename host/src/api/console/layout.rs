@@ -30,6 +30,7 @@ pub(crate) fn frame(title: &str, a: &Authed, stops: &StopState, body: &Markup) -
                         span.brand { "warrant" }
                         nav {
                             a href="/console" { "Approvals" }
+                            a href="/console/overview" { "Overview" }
                             a href="/console/agents" { "Agents, tokens, plugins" }
                             form.inline method="get" action="/console/tasks" {
                                 input type="search" name="task" placeholder="task id" aria-label="task id";

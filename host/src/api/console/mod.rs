@@ -1,5 +1,6 @@
-//! The operator console at `/console`: the approvals inbox, task
-//! timelines, agents, tokens and plugins, and the stop buttons, as
+//! The operator console at `/console`: the approvals inbox, an overview
+//! of the last hour or day as charts, task timelines, agents, tokens and
+//! plugins, and the stop buttons, as
 //! server-rendered HTML (maud escapes every value it renders) with one
 //! small script for live updates and confirmations. Everything — styles and
 //! script — is embedded in the binary; nothing is loaded from elsewhere.
@@ -21,11 +22,14 @@
 
 mod actions;
 mod agents;
+mod calls;
+mod charts;
 mod inbox;
 mod layout;
 mod live;
 mod login;
 mod oidc;
+mod overview;
 mod shared;
 mod timeline;
 
@@ -56,6 +60,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/console/tasks/{task}", get(timeline::page))
         .route("/console/tasks/{task}/export", get(timeline::export))
         .route("/console/agents", get(agents::page))
+        .route("/console/overview", get(overview::page))
+        .route("/console/calls", get(calls::calls))
+        .route("/console/stops", get(calls::stops))
         .route("/console/assets/console.css", get(css))
         .route("/console/assets/console.js", get(js))
         .route("/console/assets/icon.svg", get(icon))

@@ -79,7 +79,7 @@ pub(crate) fn driver() -> PathBuf {
                 .expect("npm runs");
             assert!(ok.success(), "npm install playwright-core failed");
         }
-        for f in ["browser.mjs", "oidc-login.mjs", "tls.mjs"] {
+        for f in ["browser.mjs", "oidc-login.mjs", "tls.mjs", "overview.mjs"] {
             std::fs::copy(workspace_root().join("tests/console").join(f), dir.join(f)).unwrap();
         }
         dir

@@ -1,9 +1,11 @@
-//! The operator console: its security over real HTTP (`security`) and the
-//! whole approval loop in a real browser (`browser`).
+//! The operator console: its security over real HTTP (`security`), the
+//! whole approval loop in a real browser (`browser`), and the overview's
+//! charts and the lists behind them (`overview`).
 
 pub(crate) mod browser;
 mod demo;
 mod oidc;
+mod overview;
 mod security;
 
 use reqwest::header;
