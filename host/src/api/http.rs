@@ -202,6 +202,10 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
     // The tally begins now: its totals count from this server's start,
     // and its read-back (bounded) is done before the first page needs it.
     let tally = Arc::new(Tally::new(host.audit().paths().log.clone()));
+    if let Err(e) = tally.begin_now() {
+        tracing::warn!("the audit chain's tally cannot see the chain: {e}");
+    }
+    host.meters().observe_chain(Arc::clone(&tally));
     let first = Arc::clone(&tally);
     tokio::task::spawn_blocking(move || {
         if let Err(e) = first.refresh() {

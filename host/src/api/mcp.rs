@@ -59,14 +59,6 @@ pub(crate) fn agent_meta(meta: &JsonObject) -> (Option<String>, Option<Value>) {
     (prompt, pick("context").cloned())
 }
 
-/// The caller's W3C trace context from a request's `_meta` (`traceparent`,
-/// `tracestate`, as MCP's 2026-07-28 revision and OpenTelemetry's MCP
-/// conventions place it).
-pub(crate) fn trace_meta(meta: &JsonObject) -> Option<crate::audit::event::TraceRef> {
-    let text = |k: &str| meta.get(k).and_then(Value::as_str);
-    crate::audit::event::TraceRef::parse(text("traceparent")?, text("tracestate"))
-}
-
 /// Where the task token of a request comes from.
 #[derive(Debug, Clone)]
 enum TokenSource {

@@ -10,7 +10,8 @@ use serde_json::Value;
 
 use crate::CallRequest;
 use crate::api::call;
-use crate::api::mcp::{McpServer, agent_meta, forward_progress, trace_meta};
+use crate::api::mcp::{McpServer, agent_meta, forward_progress};
+use crate::api::mcp_observe::trace_meta;
 use crate::api::mcp_task_view::created;
 use crate::api::mcp_view::tool_result;
 use crate::api::tasks::Started;

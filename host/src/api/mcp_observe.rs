@@ -42,8 +42,8 @@ impl<'h> Served<'h> {
             let caller = request
                 .meta
                 .as_ref()
-                .and_then(|m| crate::api::mcp::trace_meta(m))
-                .or_else(|| crate::api::mcp::trace_meta(&ctx.meta));
+                .and_then(|m| trace_meta(m))
+                .or_else(|| trace_meta(&ctx.meta));
             spans::mcp_server(
                 &tool,
                 &ctx.id.to_string(),
@@ -86,4 +86,12 @@ impl<'h> Served<'h> {
             self.started.elapsed(),
         );
     }
+}
+
+/// The caller's W3C trace context from a request's `_meta` (`traceparent`,
+/// `tracestate`, as MCP's 2026-07-28 revision and OpenTelemetry's MCP
+/// conventions place it).
+pub(crate) fn trace_meta(meta: &rmcp::model::JsonObject) -> Option<crate::audit::event::TraceRef> {
+    let text = |k: &str| meta.get(k).and_then(serde_json::Value::as_str);
+    crate::audit::event::TraceRef::parse(text("traceparent")?, text("tracestate"))
 }

@@ -4,13 +4,16 @@
 //! the book (`observability.md`); Prometheus sees each with `_` for `.`,
 //! the unit as a suffix (`_seconds`) and `_total` on counters.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
-use opentelemetry::metrics::{Counter, Gauge, Histogram, Meter, MeterProvider as _};
+use opentelemetry::metrics::{
+    Counter, Gauge, Histogram, Meter, MeterProvider as _, ObservableCounter,
+};
 use opentelemetry_sdk::metrics::SdkMeterProvider;
 
+use crate::audit::Tally;
 use crate::config::Telemetry;
 use crate::telemetry::TelemetryError;
 
@@ -61,6 +64,10 @@ pub struct Meters {
     in_flight: Gauge<u64>,
     pending: Gauge<u64>,
     degraded: Gauge<u64>,
+    /// The chain this host serves, counted (set by the server): read by
+    /// `warrant.audit.calls` and `warrant.audit.stops` at each collection.
+    chain: Arc<OnceLock<Arc<Tally>>>,
+    _chain_instruments: (ObservableCounter<u64>, ObservableCounter<u64>),
 }
 
 impl std::fmt::Debug for Meters {
@@ -100,7 +107,11 @@ impl Meters {
         }
         let provider = builder.build();
         let m = provider.meter("warrant");
+        let chain: Arc<OnceLock<Arc<Tally>>> = Arc::default();
+        let _chain_instruments = chain_counters(&m, &chain);
         Ok(Self {
+            chain,
+            _chain_instruments,
             calls: m
                 .u64_counter("warrant.calls")
                 .with_description("Tool calls this host mediated, by plugin, tool, decision, deciding layer, outcome and channel (CLI, MCP, HTTP, library).")
@@ -135,6 +146,13 @@ impl Meters {
             registry,
             encoding: Mutex::new(()),
         })
+    }
+
+    /// Count the calls and stop buttons recorded in the chain `tally`
+    /// reads, by any process (a `warrant call` beside the server too), as
+    /// `warrant.audit.calls` and `warrant.audit.stops`. Once per host.
+    pub fn observe_chain(&self, tally: Arc<Tally>) {
+        let _ = self.chain.set(tally);
     }
 
     /// Count one finished call.
@@ -246,6 +264,54 @@ impl Meters {
             tracing::debug!("metrics: shutdown: {e}");
         }
     }
+}
+
+/// `warrant.audit.calls` and `warrant.audit.stops`, observed from the
+/// chain's tally when one is set (the calls' callback reads what was
+/// appended since the last collection first).
+fn chain_counters(
+    m: &Meter,
+    chain: &Arc<OnceLock<Arc<Tally>>>,
+) -> (ObservableCounter<u64>, ObservableCounter<u64>) {
+    let calls_of = Arc::clone(chain);
+    let calls = m
+        .u64_observable_counter("warrant.audit.calls")
+        .with_description("Calls recorded in the audit chain this host serves since it started, by any process (CLI, other hosts on the same state directory), by plugin, tool, decision and layer.")
+        .with_callback(move |o| {
+            let Some(tally) = calls_of.get() else { return };
+            if let Err(e) = tally.refresh() {
+                tracing::debug!("metrics: the chain's tally: {e}");
+            }
+            for (k, n) in &tally.totals().calls {
+                let decision = match k.decision.as_str() {
+                    "allow-with-approval" => "allow",
+                    other => other,
+                };
+                let plugin = if k.plugin.is_empty() { "unknown" } else { k.plugin.as_str() };
+                o.observe(
+                    *n,
+                    &[
+                        KeyValue::new("plugin", plugin.to_owned()),
+                        KeyValue::new("tool", k.tool.clone()),
+                        KeyValue::new("decision", decision),
+                        KeyValue::new("layer", k.layer.clone()),
+                    ],
+                );
+            }
+        })
+        .build();
+    let stops_of = Arc::clone(chain);
+    let stops = m
+        .u64_observable_counter("warrant.audit.stops")
+        .with_description("Stop buttons (halt, quarantine, revoke, disable) and their releases recorded in the chain since this host started, by action.")
+        .with_callback(move |o| {
+            let Some(tally) = stops_of.get() else { return };
+            for (action, n) in &tally.totals().stops {
+                o.observe(*n, &[KeyValue::new("action", action.clone())]);
+            }
+        })
+        .build();
+    (calls, stops)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["manifest", "config", "state"],
     &["governance"],
     &["sandbox", "audit"],
-    &["registry", "identity", "evidence"],
+    &["registry", "identity", "evidence", "telemetry"],
     &["authz"],
     &["operator"],
     &["mediation", "publish"],

@@ -1,7 +1,8 @@
 //! Trace context: a caller's W3C `traceparent` (MCP `params._meta`, HTTP
 //! header) is recorded with the call, so the chain and the trace meet;
 //! `warrant audit show --trace ID` finds the call's records; an invalid
-//! one is ignored, as the W3C standard says.
+//! one is ignored, as the W3C standard says; the console's timeline links
+//! a call's trace to the calls recorded under it.
 
 use serde_json::{Value, json};
 use warrant_tests::{Fixture, PluginSpec};
@@ -90,6 +91,26 @@ async fn a_callers_trace_context_is_recorded_with_its_call() {
     .await;
     let bad_call = bad["result"]["_meta"]["warrant/call_id"].as_str().unwrap();
     assert!(traces(&fx, bad_call).iter().all(Value::is_null));
+
+    // The console's timeline shows the call's trace, linked to the calls
+    // recorded under it.
+    let c = crate::console::login(&fx, &srv.base, "carol").await;
+    let (status, page) = c.get("/console/tasks/T-TRACE").await;
+    assert_eq!(status, 200);
+    let start = format!("href=\"/console/calls?trace={MCP_TRACE}&amp;since=");
+    let at = page.find(&start).expect("the timeline links the trace id") + "href=\"".len();
+    let link = page[at..at + page[at..].find('"').unwrap()].replace("&amp;", "&");
+    assert!(
+        page[at..].contains(&format!("<code>{MCP_TRACE}</code>")),
+        "{page}"
+    );
+    let (status, list) = c.get(&link).await;
+    assert_eq!(status, 200, "{list}");
+    assert!(list.contains(&format!("trace {MCP_TRACE}")), "{list}");
+    assert!(
+        list.contains("<strong id=\"calls-count\">1</strong>"),
+        "{list}"
+    );
     srv.running.shutdown().await.unwrap();
 
     // The analyst goes from the trace to the records.

@@ -35,6 +35,8 @@ pub(crate) struct ListQuery {
     tool: Option<String>,
     /// A stop button: `halt`, `quarantine`, `revoke`, `disable`, …
     action: Option<String>,
+    /// A W3C trace id: the calls recorded under that trace.
+    trace: Option<String>,
     /// RFC 3339; default the start of `window`.
     since: Option<String>,
     /// RFC 3339, excluded; default none.
@@ -93,6 +95,10 @@ impl ListQuery {
             && is(&self.layer, Some(&d.decision.layer))
             && is(&self.agent, d.who.agent.as_deref())
             && is(&self.tool, d.who.tool.as_deref())
+            && is(
+                &self.trace,
+                d.who.trace.as_ref().map(|t| t.trace_id.as_str()),
+            )
     }
 
     /// What is asked for, in words.
@@ -104,6 +110,7 @@ impl ListQuery {
             ("agent", &self.agent),
             ("tool", &self.tool),
             ("action", &self.action),
+            ("trace", &self.trace),
         ] {
             if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
                 w.push(format!("{name} {v}"));

@@ -186,6 +186,9 @@ fn what(r: &Record) -> Markup {
                     " signed by " (w.signer.as_deref().unwrap_or("-")) }
                 @if let Some(c) = &w.claimed { br; small.claimed { "the token did not verify: it claimed task " (c.task)
                     ", agent " (c.agent.as_deref().unwrap_or("-")) ", token " (c.token_id.as_deref().unwrap_or("-")) " (not believed)" } }
+                @if let Some(t) = &w.trace { br; small.trace { "trace "
+                    a href=(trace_link(r, &t.trace_id)) { code { (t.trace_id) } }
+                    @if let Some(c) = &w.correlation_id { "; correlation id " code { (c) } } } }
                 @if let Some(p) = &d.prompt { br; small.prompt { "prompt: " (p) } }
                 @if let Some(a) = &d.approval { br; "under approval " (a.id) " by " strong.approver { (a.approver) } }
             }
@@ -217,6 +220,19 @@ fn what(r: &Record) -> Markup {
         },
         other => html! { (record_summary(&other.data())) },
     }
+}
+
+/// The console's list of the calls recorded under trace `id`, from a
+/// minute before `r` (the list reads the chain back only that far).
+fn trace_link(r: &Record, id: &str) -> String {
+    let since = chrono::DateTime::parse_from_rfc3339(&r.time)
+        .map(|t| {
+            crate::api::console::calls::stamp(
+                t.with_timezone(&chrono::Utc) - chrono::Duration::minutes(1),
+            )
+        })
+        .unwrap_or_default();
+    crate::api::console::calls::href("/console/calls", &[("trace", id), ("since", &since)])
 }
 
 fn uses(u: &CapabilityUse) -> String {

@@ -65,8 +65,10 @@ struct State {
     /// Bytes of the log counted so far (always at a line boundary).
     scanned: u64,
     /// Records from here on go into the totals: the end of the log at the
-    /// first refresh.
+    /// first refresh, or when [`Tally::begin_now`] was called.
     began: u64,
+    /// The end of the log when [`Tally::begin_now`] was called.
+    begin_at: Option<u64>,
     /// The oldest record's time when the read-back stopped at its cap.
     covered_from: Option<DateTime<Utc>>,
     /// Minutes since the epoch → what they hold.
@@ -126,7 +128,8 @@ impl Tally {
                 st.scanned = start;
             } else {
                 st.started = true;
-                (st.start, st.scanned, st.began) = (start, start, end);
+                let began = st.begin_at.map_or(end, |b| b.min(end));
+                (st.start, st.scanned, st.began) = (start, start, began);
                 st.totals.began = Some(now);
             }
             st.covered_from = covered;
@@ -147,6 +150,22 @@ impl Tally {
         }
         st.scanned = at;
         st.minutes = st.minutes.split_off(&floor);
+        Ok(())
+    }
+
+    /// Make the totals begin with what is appended from now on (the end
+    /// of the log now: one `stat`), however late the first refresh runs —
+    /// e.g. a server's, whose read-back runs off its start-up path.
+    ///
+    /// # Errors
+    ///
+    /// When the log's size cannot be read.
+    pub fn begin_now(&self) -> std::io::Result<()> {
+        let len = std::fs::metadata(&self.log)?.len();
+        let mut st = self.state();
+        if !st.started {
+            st.begin_at = Some(len);
+        }
         Ok(())
     }
 
