@@ -1,7 +1,8 @@
 //! `warrant demo` prints the console's URL and a one-time login link for
 //! the approver while its high-impact call is held; logged in with that
 //! link, the held call is approved in the console and runs, and the chain
-//! verifies the approval as dave's, signed in his console session.
+//! verifies the approval as dave's, signed in his console session; its
+//! own calls count in its `/metrics`.
 
 use std::io::BufRead as _;
 use std::process::{Command, Stdio};
@@ -105,6 +106,33 @@ async fn the_demos_held_call_is_approved_in_the_console() {
     assert_eq!(r.status(), 303, "{:?}", r.text().await);
     // The held note runs at once.
     next_until("case-note.append: ok").await;
+    // The demo's own calls count in its metrics, like any channel's.
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let count = |name, labels: &[(&str, &str)]| {
+        warrant_tests::exposition::sum(&metrics, name, labels).unwrap_or(0.0)
+    };
+    assert!(
+        count("warrant_calls_total", &[("channel", "cli")]) >= 3.0,
+        "{metrics}"
+    );
+    assert!(
+        count("warrant_call_duration_seconds_count", &[]) >= 3.0,
+        "{metrics}"
+    );
+    assert!(
+        count(
+            "warrant_calls_total",
+            &[("tool", "case-note.append"), ("outcome", "ok")]
+        ) >= 1.0,
+        "{metrics}"
+    );
     let _ = Command::new("kill")
         .arg("-TERM")
         .arg(demo.id().to_string())
