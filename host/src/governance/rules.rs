@@ -11,7 +11,7 @@
 //! | `[[agents]]`, `[[issuers]]`, `[[operators]]` | `[audit]` (witness, reserve, arguments) |
 //! | `[approvals]`, `[policy] files` and `shadow` | `[policy] tests` |
 //! | `[rates]`, `[ceilings]`, `[[budgets]]` | `[api] public-url`, `metrics-token-file` |
-//! | `[console]` (session, OpenID provider) | `[[webhooks]]`, `[state]` |
+//! | `[console]` (session, OpenID provider) | `[[webhooks]]`, `[state]`, `[telemetry]` |
 //! | `[host] max-token-ttl`, `clock-skew` | |
 //! | `[sandbox] fuel`, `max-memory`, `max-instances`, `max-core-instances` | |
 //! | `[egress] ca-files`, `[api] resource` | |
