@@ -26,24 +26,22 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 use crate::audit::event::TraceRef;
 use crate::telemetry::{SPAN_TARGET, tracing_on};
 
-/// Make `span`'s parent the caller's trace context, when one was sent.
-fn adopt(span: &Span, traceparent: Option<&str>, tracestate: Option<&str>) {
-    let Some(parent) = traceparent else { return };
+/// Make `span`'s parent the caller's trace context, when one was sent (a
+/// caller that sent one wants the call traced: it is taken as sampled).
+fn adopt(span: &Span, caller: Option<&TraceRef>) {
+    let Some(t) = caller else { return };
     let mut carrier = std::collections::HashMap::new();
-    carrier.insert("traceparent".to_owned(), parent.to_owned());
-    if let Some(s) = tracestate {
-        carrier.insert("tracestate".to_owned(), s.to_owned());
+    carrier.insert(
+        "traceparent".to_owned(),
+        format!("00-{}-{}-01", t.trace_id, t.parent_id),
+    );
+    if let Some(s) = &t.state {
+        carrier.insert("tracestate".to_owned(), s.clone());
     }
     let cx = TraceContextPropagator::new().extract(&carrier);
     if cx.span().span_context().is_valid() {
         let _ = span.set_parent(cx);
     }
-}
-
-/// The `traceparent` of a [`TraceRef`] (sampled: a caller that sent one
-/// wants the call traced).
-fn traceparent(t: &TraceRef) -> String {
-    format!("00-{}-{}-01", t.trace_id, t.parent_id)
 }
 
 /// The server span of an MCP `tools/call`.
@@ -71,9 +69,7 @@ pub fn mcp_server(
         error.type = Empty,
         otel.status_code = Empty,
     );
-    if let Some(t) = caller {
-        adopt(&span, Some(&traceparent(t)), t.state.as_deref());
-    }
+    adopt(&span, caller);
     span
 }
 
@@ -99,9 +95,7 @@ pub fn http_server(
         error.type = Empty,
         otel.status_code = Empty,
     );
-    if let Some(t) = caller {
-        adopt(&span, Some(&traceparent(t)), t.state.as_deref());
-    }
+    adopt(&span, caller);
     span
 }
 
@@ -133,8 +127,8 @@ pub fn call(tool: &str, channel: &'static str, call_id: &str, caller: Option<&Tr
         error.type = Empty,
         otel.status_code = Empty,
     );
-    if root && let Some(t) = caller {
-        adopt(&span, Some(&traceparent(t)), t.state.as_deref());
+    if root {
+        adopt(&span, caller);
     }
     span
 }

@@ -25,25 +25,10 @@ const TASK: &str = "INC-2026-0107";
 pub(crate) fn chromium() -> PathBuf {
     static PATH: OnceLock<PathBuf> = OnceLock::new();
     PATH.get_or_init(|| {
-        let found = || {
-            ["/usr/lib/chromium/chromium", "/usr/bin/chromium"]
-                .into_iter()
-                .map(PathBuf::from)
-                .find(|p| p.exists())
-        };
-        if let Some(p) = found() {
-            return p;
-        }
-        let lock = std::fs::File::create(std::env::temp_dir().join("warrant-apt.lock")).unwrap();
-        lock.lock().unwrap();
-        if found().is_none() {
-            let ok = Command::new("sh")
-                .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium"])
-                .status()
-                .expect("apt-get runs");
-            assert!(ok.success(), "apt-get install chromium failed (the browser tests need Debian's chromium)");
-        }
-        found().expect("chromium after installing it")
+        warrant_tests::debian::binary(
+            "chromium",
+            &["/usr/lib/chromium/chromium", "/usr/bin/chromium"],
+        )
     })
     .clone()
 }
