@@ -24,6 +24,7 @@ use std::path::{Path, PathBuf};
 mod cases;
 mod evaluate;
 mod replay;
+mod request;
 mod schema;
 mod source;
 mod step_up;
@@ -32,7 +33,7 @@ pub use cases::{CaseOutcome, PolicyCase, deciding, decision_name, describe, read
 pub use replay::{
     ReplayChange, ReplayEngines, ReplayReport, engines_for as replay_engines, replay,
 };
-use schema::{ArgType, arg_types, entities, schema_json};
+use schema::{arg_types, entities, schema_json};
 use source::{first_line, first_message, policy_start_line};
 use std::str::FromStr;
 pub use step_up::is_scope_name;
@@ -158,11 +159,12 @@ pub struct PolicyInput<'a> {
 /// Loaded, validated policies and the entities they speak of.
 #[derive(Debug)]
 pub struct PolicyEngine {
-    types: EntityTypes,
     set: PolicySet,
     entities: Entities,
     authorizer: Authorizer,
-    args: HashMap<String, BTreeMap<String, ArgType>>,
+    /// What every request of a configured agent and tool shares, dropped
+    /// with the engine on a reload.
+    prepared: request::Prepared,
     empty: bool,
     schema: Value,
     history: bool,
@@ -294,14 +296,19 @@ impl PolicyEngine {
             }
         })?;
         let entities = entities(&agents, &plugins, &schema)?;
+        let prepared = request::Prepared::new(
+            EntityTypes::new()?,
+            agents.iter().map(|a| a.id.as_str()),
+            plugins.iter().map(|p| p.id.as_str()),
+            args,
+        );
         Ok(Self {
             step_up,
-            types: EntityTypes::new()?,
             empty: set.is_empty(),
             set,
             entities,
             authorizer: Authorizer::new(),
-            args,
+            prepared,
             schema: schema_value,
             history,
         })
@@ -366,5 +373,7 @@ fn file_stem(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+#[cfg(test)]
+mod request_tests;
 #[cfg(test)]
 mod tests;

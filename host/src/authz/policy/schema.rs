@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use cedar_policy::{Entities, Entity, RestrictedExpression, Schema};
+use cedar_policy_core::ast::Value as CedarValue;
 use serde_json::{Value, json};
 
 use super::{PolicyEntity, PolicyError, uid};
@@ -61,47 +62,32 @@ fn json_type(p: &Value) -> Option<&str> {
 }
 
 /// The arguments that have a policy type and a value of that type, as a
-/// Cedar record.
-pub(super) fn typed_args(
-    args: &Value,
-    types: &BTreeMap<String, ArgType>,
-) -> Result<RestrictedExpression, String> {
+/// Cedar record value, converted straight from the parsed input.
+pub(super) fn typed_args(args: &Value, types: &BTreeMap<String, ArgType>) -> CedarValue {
+    let string = |x: &Value| x.as_str().map(CedarValue::from);
+    let long = |x: &Value| x.as_i64().map(CedarValue::from);
+    let set = |v: &Value, each: &dyn Fn(&Value) -> Option<CedarValue>| {
+        v.as_array()
+            .and_then(|a| a.iter().map(each).collect::<Option<Vec<_>>>())
+            .map(|items| CedarValue::set(items, None))
+    };
     let mut fields = Vec::new();
     if let Some(obj) = args.as_object() {
         for (name, ty) in types {
             let Some(v) = obj.get(name) else { continue };
             let value = match ty {
-                ArgType::String => v
-                    .as_str()
-                    .map(|s| RestrictedExpression::new_string(s.to_owned())),
-                ArgType::Long => v.as_i64().map(RestrictedExpression::new_long),
-                ArgType::Bool => v.as_bool().map(RestrictedExpression::new_bool),
-                ArgType::SetString => v
-                    .as_array()
-                    .and_then(|a| {
-                        a.iter()
-                            .map(|x| {
-                                x.as_str()
-                                    .map(|s| RestrictedExpression::new_string(s.to_owned()))
-                            })
-                            .collect::<Option<Vec<_>>>()
-                    })
-                    .map(RestrictedExpression::new_set),
-                ArgType::SetLong => v
-                    .as_array()
-                    .and_then(|a| {
-                        a.iter()
-                            .map(|x| x.as_i64().map(RestrictedExpression::new_long))
-                            .collect::<Option<Vec<_>>>()
-                    })
-                    .map(RestrictedExpression::new_set),
+                ArgType::String => string(v),
+                ArgType::Long => long(v),
+                ArgType::Bool => v.as_bool().map(CedarValue::from),
+                ArgType::SetString => set(v, &string),
+                ArgType::SetLong => set(v, &long),
             };
             if let Some(value) = value {
-                fields.push((name.clone(), value));
+                fields.push((name.as_str(), value));
             }
         }
     }
-    RestrictedExpression::new_record(fields).map_err(|e| e.to_string())
+    CedarValue::record(fields, None)
 }
 
 pub(super) fn schema_json(
