@@ -21,7 +21,7 @@ use crate::vocab::CancelToken;
 pub(crate) struct Observed {
     /// The plugin's id, when the tool resolved to a loaded plugin.
     plugin: Option<String>,
-    /// `plugin.tool`, when it did.
+    /// The tool as recorded (`plugin.tool`, or the name asked for).
     tool: Option<String>,
     /// The layer that decided.
     layer: String,
@@ -30,13 +30,11 @@ pub(crate) struct Observed {
 }
 
 impl Observed {
-    /// What `who` and `decision` say (the tool only when its plugin is
-    /// known: made-up names never become metric labels).
+    /// What `who` and `decision` say.
     pub(crate) fn of(who: &Attribution, decision: &Decision) -> Self {
-        let known = who.plugin.is_some();
         Self {
             plugin: who.plugin.clone(),
-            tool: who.tool.clone().filter(|_| known),
+            tool: who.tool.clone(),
             layer: decision.layer.clone(),
             decision: match decision.result {
                 DecisionResult::Allow | DecisionResult::AllowWithApproval => "allow",
@@ -79,7 +77,6 @@ impl Host {
         let n = inner.next_call.fetch_add(1, Ordering::Relaxed);
         let call_id = format!("call-{}-{n}", inner.call_prefix);
         let channel = req.channel;
-        let asked = req.tool.clone();
         let span = spans::call(&req.tool, channel, &call_id, req.trace.as_ref());
         // The record names the trace its span is in, when the caller sent
         // none.
@@ -97,18 +94,23 @@ impl Host {
             Ok(_) => "ok",
             Err(e) => e.kind(),
         };
-        // A call refused before its tool was resolved (a bad token) is
-        // still counted under the tool it named, when that tool exists.
-        let resolved = match (&seen.plugin, &seen.tool) {
-            (Some(p), Some(t)) => Some((p.clone(), t.clone())),
-            _ => self
-                .registry()
-                .resolve(&asked)
-                .map(|(p, t)| (p.id().to_owned(), format!("{}.{}", p.id(), t.name))),
+        // Labels are loaded plugins' names only (made-up names never grow
+        // the metric set); a call refused before its tool was resolved (a
+        // bad token) still counts under the tool it named, if that exists.
+        let resolved;
+        let (plugin, tool) = match (&seen.plugin, &seen.tool) {
+            (Some(p), Some(t)) => (p.as_str(), t.as_str()),
+            (_, asked) => {
+                let registry = self.registry();
+                resolved = asked.as_deref().and_then(|a| {
+                    let (p, t) = registry.resolve(a)?;
+                    Some((p.id().to_owned(), format!("{}.{}", p.id(), t.name)))
+                });
+                resolved
+                    .as_ref()
+                    .map_or(("unknown", "unknown"), |(p, t)| (p.as_str(), t.as_str()))
+            }
         };
-        let (plugin, tool) = resolved
-            .as_ref()
-            .map_or(("unknown", "unknown"), |(p, t)| (p.as_str(), t.as_str()));
         inner.meters.call(
             &CallLabels {
                 plugin,
