@@ -76,9 +76,12 @@ where
         .with_threads(false)
         .with_tracked_inactivity(false)
         .with_target(false)
-        .with_filter(tracing_subscriber::filter::filter_fn(|m| {
-            m.target() == SPAN_TARGET
-        }));
+        // A target filter (not a closure): callsites of other targets are
+        // never interesting to it, so they keep the log filter's level.
+        .with_filter(
+            tracing_subscriber::filter::Targets::new()
+                .with_target(SPAN_TARGET, tracing::Level::INFO),
+        );
     Ok(Some(layer))
 }
 
