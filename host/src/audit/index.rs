@@ -3,7 +3,7 @@
 //! `GET /v1/calls/{id}` does not re-read the whole log.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -98,47 +98,25 @@ impl CallIndex {
             // The log was replaced or cut: start again.
             *st = IndexState::default();
         }
-        f.seek(SeekFrom::Start(st.scanned))?;
-        let mut reader = BufReader::new(&mut f);
-        let mut line = Vec::new();
-        let mut at = st.scanned;
-        loop {
-            line.clear();
-            let n = reader.read_until(b'\n', &mut line)?;
-            if n == 0 || line.last() != Some(&b'\n') {
-                break;
-            }
-            if let Some(e) = serde_json::from_slice::<Record>(&line)
+        let from = st.scanned;
+        let keys = &mut st.keys;
+        let scanned = crate::audit::tail::appended(&mut f, from, |at, line| {
+            if let Some(e) = serde_json::from_slice::<Record>(line)
                 .ok()
                 .and_then(|r| r.event())
             {
-                let spot = (at, n as u64);
+                let spot = (at, line.len() as u64);
                 if let Some(id) = e.call_id() {
-                    st.keys
-                        .entry(Key::Call(id.to_owned()))
-                        .or_default()
-                        .push(spot);
+                    keys.entry(Key::Call(id.to_owned())).or_default().push(spot);
                 }
                 if let Some(t) = e.task() {
-                    st.keys
-                        .entry(Key::Task(t.to_owned()))
-                        .or_default()
-                        .push(spot);
+                    keys.entry(Key::Task(t.to_owned())).or_default().push(spot);
                 }
                 if matches!(e, Event::TokenIssued(_) | Event::TokenExchanged(_)) {
-                    st.keys.entry(Key::Tokens).or_default().push(spot);
+                    keys.entry(Key::Tokens).or_default().push(spot);
                 }
-                if matches!(
-                    e,
-                    Event::HostHalted(_)
-                        | Event::HostResumed(_)
-                        | Event::AgentQuarantined(_)
-                        | Event::AgentReleased(_)
-                        | Event::TokenRevoked(_)
-                        | Event::PluginDisabled(_)
-                        | Event::PluginEnabled(_)
-                ) {
-                    st.keys.entry(Key::Stops).or_default().push(spot);
+                if crate::audit::tally::is_stop(&e) {
+                    keys.entry(Key::Stops).or_default().push(spot);
                 }
                 let approval = match &e {
                     Event::CallDecided(d) => d.approval_id.as_ref(),
@@ -146,15 +124,11 @@ impl CallIndex {
                     _ => None,
                 };
                 if let Some(a) = approval {
-                    st.keys
-                        .entry(Key::Approval(a.clone()))
-                        .or_default()
-                        .push(spot);
+                    keys.entry(Key::Approval(a.clone())).or_default().push(spot);
                 }
             }
-            at += n as u64;
-        }
-        st.scanned = at;
+        })?;
+        st.scanned = scanned;
         let spots = st.keys.get(key).cloned().unwrap_or_default();
         drop(st);
         let mut out = Vec::new();

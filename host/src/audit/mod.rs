@@ -22,6 +22,7 @@ mod recent;
 mod record;
 mod rules_check;
 mod signatures;
+mod tail;
 pub mod tally;
 mod timeline;
 pub mod tlog;

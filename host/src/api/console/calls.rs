@@ -15,7 +15,7 @@ use serde::Deserialize;
 use crate::api::app::AppState;
 use crate::api::console::inbox::urlenc;
 use crate::api::console::layout::frame;
-use crate::api::console::{page_auth, refusal};
+use crate::api::console::{Authed, page_auth, refusal};
 use crate::audit::event::{CallDecided, Event};
 use crate::audit::tally::{READ_BACK, stop_action};
 use crate::audit::{Recent, Record, read_recent};
@@ -160,19 +160,29 @@ fn bound_note(found: &Recent) -> Markup {
     }
 }
 
+/// The operator's session and the times a list asks for, or the answer
+/// refusing them (the login page; a 400 naming a time that does not read).
+async fn session_and_span(
+    s: &AppState,
+    headers: &HeaderMap,
+    q: &ListQuery,
+) -> Result<(Authed, DateTime<Utc>, Option<DateTime<Utc>>), Response> {
+    let a = page_auth(s, headers).await?;
+    let (since, until) = q
+        .span()
+        .map_err(|why| refusal(StatusCode::BAD_REQUEST, &why))?;
+    Ok((a, since, until))
+}
+
 /// `GET /console/calls`: the calls that match, newest first.
 pub(crate) async fn calls(
     State(s): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let a = match page_auth(&s, &headers).await {
-        Ok(a) => a,
+    let (a, since, until) = match session_and_span(&s, &headers, &q).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let (since, until) = match q.span() {
-        Ok(t) => t,
-        Err(why) => return refusal(StatusCode::BAD_REQUEST, &why),
     };
     let f = q.clone();
     let keep = move |r: &Record| {
@@ -236,13 +246,9 @@ pub(crate) async fn stops(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let a = match page_auth(&s, &headers).await {
-        Ok(a) => a,
+    let (a, since, until) = match session_and_span(&s, &headers, &q).await {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let (since, until) = match q.span() {
-        Ok(t) => t,
-        Err(why) => return refusal(StatusCode::BAD_REQUEST, &why),
     };
     let want = q.action.clone().filter(|w| !w.is_empty());
     let keep = move |r: &Record| {

@@ -29,7 +29,6 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Seek, SeekFrom};
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
@@ -112,7 +111,7 @@ impl Tally {
     /// When the log cannot be read.
     pub fn refresh(&self) -> std::io::Result<()> {
         let mut st = self.state();
-        let mut f = File::open(&self.log)?;
+        let f = File::open(&self.log)?;
         let len = f.metadata()?.len();
         if len < st.scanned {
             *st = State::default();
@@ -134,21 +133,10 @@ impl Tally {
             }
             st.covered_from = covered;
         }
-        f.seek(SeekFrom::Start(st.scanned))?;
-        let mut reader = BufReader::new(f);
-        let mut line = Vec::new();
-        let mut at = st.scanned;
-        loop {
-            line.clear();
-            let n = reader.read_until(b'\n', &mut line)?;
-            if n == 0 || line.last() != Some(&b'\n') {
-                break;
-            }
-            let counted = at >= st.began;
-            at += n as u64;
-            st.count(&line, counted, floor);
-        }
-        st.scanned = at;
+        let (from, began) = (st.scanned, st.began);
+        st.scanned = crate::audit::tail::appended(f, from, |at, line| {
+            st.count(line, at >= began, floor);
+        })?;
         st.minutes = st.minutes.split_off(&floor);
         Ok(())
     }
@@ -244,16 +232,26 @@ impl State {
 /// The stop button (or its release) a record stands for: `halt`,
 /// `resume`, `quarantine`, `release`, `revoke`, `disable` or `enable`.
 pub fn stop_action(e: &Event) -> Option<&'static str> {
-    match e {
-        Event::HostHalted(_)
-        | Event::HostResumed(_)
-        | Event::AgentQuarantined(_)
-        | Event::AgentReleased(_)
-        | Event::TokenRevoked(_)
-        | Event::PluginDisabled(_)
-        | Event::PluginEnabled(_) => e.operator_action().map(crate::keys::ActionKind::as_str),
-        _ => None,
+    if is_stop(e) {
+        e.operator_action().map(crate::keys::ActionKind::as_str)
+    } else {
+        None
     }
+}
+
+/// Whether `e` is a stop button or its release: halt, resume,
+/// quarantine, release, revoke, disable, enable.
+pub fn is_stop(e: &Event) -> bool {
+    matches!(
+        e,
+        Event::HostHalted(_)
+            | Event::HostResumed(_)
+            | Event::AgentQuarantined(_)
+            | Event::AgentReleased(_)
+            | Event::TokenRevoked(_)
+            | Event::PluginDisabled(_)
+            | Event::PluginEnabled(_)
+    )
 }
 
 /// Where a window that begins at `since` begins in a log `len` bytes long:

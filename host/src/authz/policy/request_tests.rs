@@ -18,16 +18,7 @@ fn engine(policy: &str) -> PolicyEngine {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("p.cedar");
     std::fs::write(&path, policy).unwrap();
-    let agent = Agent {
-        id: "bot".into(),
-        owner: "alice".into(),
-        model: "m".into(),
-        model_owner: "vendor".into(),
-        tools: vec![],
-        rate: None,
-        max_concurrent: None,
-        require_dpop: false,
-    };
+    let agent = super::tests::bot();
     let tool = |name: &str, schema: &str| PolicyTool {
         qualified: format!("x.{name}"),
         input_schema: schema.into(),

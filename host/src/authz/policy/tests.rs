@@ -5,11 +5,9 @@ use super::*;
 use crate::registry::{PolicyPlugin, PolicyTool};
 use serde_json::json;
 
-fn engine(policy: &str) -> Result<PolicyEngine, PolicyError> {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.cedar");
-    std::fs::write(&path, policy).unwrap();
-    let agent = Agent {
+/// The agent every policy test decides for.
+pub(super) fn bot() -> Agent {
+    Agent {
         id: "bot".into(),
         owner: "alice".into(),
         model: "m".into(),
@@ -18,7 +16,14 @@ fn engine(policy: &str) -> Result<PolicyEngine, PolicyError> {
         rate: None,
         max_concurrent: None,
         require_dpop: false,
-    };
+    }
+}
+
+fn engine(policy: &str) -> Result<PolicyEngine, PolicyError> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.cedar");
+    std::fs::write(&path, policy).unwrap();
+    let agent = bot();
     let view = PolicyView {
         plugins: vec![PolicyPlugin {
             id: "case-note".into(),
