@@ -64,7 +64,7 @@ impl ChainFacts {
 
     fn count(&mut self, r: &Record) {
         match r.kind.as_str() {
-            "call.decided" if r.str("impact") == Some("high") => {
+            "call" | "call.decided" if r.str("impact") == Some("high") => {
                 let d = r.data["decision"]["result"].as_str().unwrap_or_default();
                 if d.starts_with("allow") {
                     self.high_allowed.0 += 1;

@@ -119,6 +119,7 @@ impl CallIndex {
                     keys.entry(Key::Stops).or_default().push(spot);
                 }
                 let approval = match &e {
+                    Event::Call(c) => c.decided.approval_id.as_ref(),
                     Event::CallDecided(d) => d.approval_id.as_ref(),
                     Event::ApprovalRequested(a) => Some(&a.approval_id),
                     _ => None,

@@ -121,7 +121,9 @@ pub fn to_ocsf(r: &Record) -> OcsfEvent {
             d.decision.result != DecisionResult::Allow
                 && d.decision.result != DecisionResult::AllowWithApproval
         }
-        Some(Event::CallCompleted(c)) => c.outcome != "ok",
+        Some(e @ (Event::Call(_) | Event::CallCompleted(_))) => {
+            e.ended().is_some_and(|(_, c)| c.outcome != "ok")
+        }
         Some(Event::ApprovalDenied(_) | Event::PluginRefused(_)) => true,
         _ => false,
     };
@@ -129,7 +131,7 @@ pub fn to_ocsf(r: &Record) -> OcsfEvent {
     let by = r.str("by").map(str::to_owned);
     let actor_name = agent.clone().or(by).unwrap_or_else(|| "warrant".into());
     let operation = match who.and_then(|w| w.tool.clone()) {
-        Some(tool) if r.kind.starts_with("call.") => tool,
+        Some(tool) if r.kind == "call" || r.kind.starts_with("call.") => tool,
         _ => r.kind.clone(),
     };
     let message = match &event {
@@ -138,7 +140,17 @@ pub fn to_ocsf(r: &Record) -> OcsfEvent {
             d.decision.result.as_str(),
             d.decision.reason
         ),
-        Some(Event::CallCompleted(c)) => format!("{actor_name} {operation} {}", c.outcome),
+        Some(Event::Call(c)) => format!(
+            "{actor_name} {} {operation}: {}{}",
+            c.decided.decision.result.as_str(),
+            c.ended.outcome,
+            c.ended
+                .error
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ),
+        Some(Event::CallCompleted(c)) => format!("{actor_name} {operation} {}", c.ended.outcome),
         _ => r.kind.clone(),
     };
     let plugin = who

@@ -164,13 +164,13 @@ fn the_reserve_bounds_the_calls_that_may_start() {
             .len()
             >= 32 * 1024
     );
-    let (_, r1) = log.append_reserving(&event(1)).unwrap();
-    let (_, r2) = log.append_reserving(&event(2)).unwrap();
+    let r1 = log.reserve().unwrap();
+    let r2 = log.reserve().unwrap();
     assert_eq!(log.reserved(), 2);
-    let err = log.append_reserving(&event(3)).unwrap_err();
+    let err = log.reserve().unwrap_err();
     assert!(matches!(err, AuditError::Full { .. }), "{err}");
     drop(r1);
-    let (_, r3) = log.append_reserving(&event(4)).unwrap();
+    let r3 = log.reserve().unwrap();
     drop((r2, r3));
     assert_eq!(log.reserved(), 0);
 }

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use crate::audit::RuleBook;
-use crate::audit::event::{CallCompleted, CallDecided, Event};
+use crate::audit::event::{Attribution, CallDecided, CallEnded, Event};
 use crate::audit::record::Record;
 use crate::audit::signatures::{Checked, is_operator_kind};
 use crate::config::Operator;
@@ -60,16 +60,28 @@ pub fn timeline_under(
         let head = format!("{when}  #{:<5}", r.seq);
         let proof = proof(r, operators, book);
         match r.event() {
+            Some(Event::Call(c)) => {
+                decided(&mut out, &head, &c.decided);
+                completed(&mut out, &head, &c.decided.who, c.decided.input_size, &c.ended);
+            }
             Some(Event::CallDecided(d)) => decided(&mut out, &head, &d),
-            Some(Event::CallCompleted(c)) => completed(&mut out, &head, &c),
+            Some(Event::CallCompleted(c)) => {
+                completed(&mut out, &head, &c.who, c.input_size, &c.ended);
+            }
             Some(Event::CallInterrupted(c)) => {
                 let _ = writeln!(
                     out,
-                    "{head} INTERRUPT {} {} ({}, record #{}): no outcome — {}",
+                    "{head} INTERRUPT {} {} ({}, {}): no outcome — {}",
                     or_dash(c.who.call_id.as_deref()),
                     or_dash(c.who.tool.as_deref()),
                     safe(&c.decision),
-                    c.decided_seq,
+                    c.decided_seq.map_or_else(
+                        || c
+                            .decided
+                            .as_ref()
+                            .map_or_else(String::new, |d| format!("decided {}", safe(&d.at))),
+                        |s| format!("record #{s}")
+                    ),
                     safe(&c.reason)
                 );
             }
@@ -244,14 +256,14 @@ fn decided(out: &mut String, head: &str, d: &CallDecided) {
     }
 }
 
-fn completed(out: &mut String, head: &str, c: &CallCompleted) {
+fn completed(out: &mut String, head: &str, who: &Attribution, input_size: u64, c: &CallEnded) {
     let _ = writeln!(
         out,
         "{head} OUTCOME   {} {} after {} ms; input {} B, output {} B{}",
-        or_dash(c.who.tool.as_deref()),
+        or_dash(who.tool.as_deref()),
         safe(&c.outcome),
         c.duration_ms,
-        c.input_size,
+        input_size,
         c.output_size,
         c.error
             .as_deref()

@@ -276,7 +276,7 @@ pub fn verify_chain(
                     open_calls.insert(c);
                 }
             }
-            "call.completed" | "call.interrupted" => {
+            "call" | "call.completed" | "call.interrupted" => {
                 if let Some(c) = call() {
                     open_calls.remove(&c);
                 }

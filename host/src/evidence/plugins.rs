@@ -25,7 +25,10 @@ pub(crate) fn check_plugins(
     archive: &ReleaseArchive,
 ) -> Result<Vec<String>, String> {
     let mut ran: BTreeMap<String, (String, Vec<u64>)> = BTreeMap::new();
-    for r in all.iter().filter(|r| r.kind == "call.decided") {
+    for r in all
+        .iter()
+        .filter(|r| crate::audit::event::is_decision_kind(&r.kind))
+    {
         let Some(manifest) = r.str("manifest_digest") else {
             continue;
         };

@@ -267,11 +267,13 @@ fn describe(r: &Record) -> String {
 }
 
 /// Nothing the records refer to is missing: each call decided has its
-/// outcome, each call allowed with an approval has that approval's record.
+/// outcome (a format 9 `call` record holds both), each call held for an
+/// approval has its record, each call allowed with an approval has that
+/// approval's record.
 fn complete(all: &[&Record]) -> Result<(), String> {
     let ended: BTreeSet<&str> = all
         .iter()
-        .filter(|r| r.kind == "call.completed" || r.kind == "call.interrupted")
+        .filter(|r| crate::audit::event::is_end_kind(&r.kind))
         .filter_map(|r| r.str("call_id"))
         .collect();
     let approved: BTreeSet<&str> = all
@@ -279,7 +281,22 @@ fn complete(all: &[&Record]) -> Result<(), String> {
         .filter(|r| r.kind == "approval.approved")
         .filter_map(|r| r.str("approval_id"))
         .collect();
-    for r in all.iter().filter(|r| r.kind == "call.decided") {
+    for r in all.iter().filter(|r| r.kind == "approval.requested") {
+        if let Some(call) = r.str("call_id")
+            && !ended.contains(call)
+        {
+            return Err(format!(
+                "call {call} was held for approval {} (seq {} on {}), and its outcome is not in the evidence: a record is missing",
+                r.str("approval_id").unwrap_or("?"),
+                r.seq,
+                r.host.as_deref().unwrap_or("?")
+            ));
+        }
+    }
+    for r in all
+        .iter()
+        .filter(|r| crate::audit::event::is_decision_kind(&r.kind))
+    {
         let call = r.str("call_id").unwrap_or_default();
         let allowed = r.data["decision"]["result"]
             .as_str()

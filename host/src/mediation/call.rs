@@ -2,16 +2,19 @@
 //! tool, input, rate, budget, policy), wait for a human's approval where
 //! needed, be admitted (authz again: stops, caps, budgets counted — the
 //! admission holds the slots and the use), run in a fresh sandbox on
-//! exactly the arguments policy saw, and record both the decision and the
-//! outcome in the audit chain — the outcome durable before the answer
-//! leaves.
+//! exactly the arguments policy saw, and record the call — its decision
+//! and its outcome — in one audit record, durable before the answer
+//! leaves (an allowed call's decision is written ahead to this process's
+//! journal before the tool runs: `intents`).
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use tracing::Instrument as _;
 
-use crate::audit::event::{ApprovalRef, Attribution, Decision, DecisionResult, Event};
+use crate::audit::event::{
+    ApprovalRef, Attribution, CallDecided, CallRecord, Decision, DecisionResult, Event,
+};
 use crate::audit::{AuditError, Reservation};
 use crate::authz::{CallAsk, Grant, Refusal};
 use crate::mediation::Host;
@@ -92,36 +95,28 @@ impl Host {
             args,
             shadow,
         } = decided;
-        // The decision is written, with room reserved for the outcome,
-        // before the tool runs; if it cannot be, the tool does not run.
         let observed = Observed::of(&who, &decision);
-        let event = ctx.decided(
-            who.clone(),
-            &input,
-            decision,
-            approval,
-            approval_id.clone(),
-            args,
-        );
-        crate::telemetry::spans::attribute(&who);
+        let decided = ctx.decided(who, &input, decision, approval, approval_id, args);
+        crate::telemetry::spans::attribute(&decided.who);
         if let Some(s) = &shadow {
             inner.shadow_differences.fetch_add(1, Ordering::Relaxed);
             inner.meters.shadow_difference();
             let _ = inner
                 .audit
                 .append(
-                    &crate::mediation::context::shadow_record(who.clone(), s),
+                    &crate::mediation::context::shadow_record(decided.who.clone(), s),
                     false,
                 )
                 .await;
         }
-        let appending = Instant::now();
-        let appended = {
-            let _s = stage("warrant.audit.append").entered();
-            inner.audit.append_reserving(&event)
+        // A call allowed to run takes room for its record and is written
+        // ahead to this process's journal before the tool runs; if either
+        // fails, the tool does not run.
+        let ahead = match &run {
+            Some(_) => self.write_ahead(&decided).map(Some),
+            None => Ok(None),
         };
-        inner.meters.audit_appended("decision", appending.elapsed());
-        let (outcome, uses, reservation) = match (appended, run, refusal) {
+        let (outcome, uses, reservation) = match (ahead, run, refusal) {
             (Err(e), _, _) => (
                 Err(CallError::Refused(Refusal::Host(format!(
                     "the audit chain cannot be written ({e}), so no call runs"
@@ -129,31 +124,40 @@ impl Host {
                 Vec::new(),
                 None,
             ),
-            (Ok((_, reservation)), Some((grant, admission)), _) => {
+            (Ok(reservation), Some((grant, admission)), _) => {
                 let (outcome, uses) = self
                     .run(&grant, &cancel)
                     .instrument(stage("warrant.sandbox"))
                     .await;
                 let bytes = outcome.as_ref().map_or(0, |o| o.len() as u64);
                 admission.finish(outcome.is_ok(), bytes).await;
-                (outcome, uses, Some(reservation))
+                (outcome, uses, reservation)
             }
-            (Ok((_, reservation)), None, refusal) => (
+            (Ok(_), None, refusal) => (
                 Err(CallError::Refused(refusal.unwrap_or_else(|| {
                     Refusal::Host("the call was neither allowed nor refused".into())
                 }))),
                 Vec::new(),
-                Some(reservation),
+                None,
             ),
         };
-        let done = ctx.completed(who, &input, &outcome, uses, approval_id);
+        let ahead = reservation.is_some();
+        // The call's one record: its decision and its outcome, durable
+        // before the answer leaves.
+        let record = Event::Call(Box::new(CallRecord {
+            decided,
+            ended: ctx.ended(&outcome, uses),
+        }));
         let appending = Instant::now();
         let recorded = self
-            .record_outcome(&done, reservation)
+            .record(&record, reservation)
             .instrument(stage("warrant.audit.append"))
             .await;
-        inner.meters.audit_appended("outcome", appending.elapsed());
-        // In flight until its outcome is recorded (the entry also goes if
+        inner.meters.audit_appended("call", appending.elapsed());
+        if ahead && recorded.is_ok() {
+            inner.intents.recorded();
+        }
+        // In flight until its record is written (the entry also goes if
         // this future is dropped).
         drop(entry);
         let resp = match recorded {
@@ -178,14 +182,29 @@ impl Host {
         (resp, observed)
     }
 
-    async fn record_outcome(
+    /// Take room in the audit volume for the record of a call about to
+    /// run, and write its decision ahead to the journal.
+    fn write_ahead(&self, decided: &CallDecided) -> Result<Reservation, AuditError> {
+        let _s = stage("warrant.audit.ahead").entered();
+        let reservation = self.inner.audit.reserve()?;
+        self.inner
+            .intents
+            .intend(decided)
+            .map_err(|e| AuditError::Io {
+                path: self.inner.audit.paths().log.clone(),
+                why: format!("the journal of calls about to run cannot be written: {e}"),
+            })?;
+        Ok(reservation)
+    }
+
+    async fn record(
         &self,
-        done: &Event,
+        record: &Event,
         reservation: Option<Reservation>,
     ) -> Result<u64, AuditError> {
         match reservation {
-            Some(r) => self.inner.audit.append_reserved(done, r, true).await,
-            None => self.inner.audit.append(done, true).await,
+            Some(r) => self.inner.audit.append_reserved(record, r, true).await,
+            None => self.inner.audit.append(record, true).await,
         }
     }
 

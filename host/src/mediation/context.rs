@@ -1,13 +1,13 @@
 //! One call's context on its way through the mediated path: its id, where
 //! it came from, what the agent said, when it started — and the two audit
-//! records built from it.
+//! record built from it.
 
 use std::time::Instant;
 
 use serde_json::Value;
 
 use crate::audit::event::{
-    ApprovalRef, Attribution, CallCompleted, CallDecided, Decision, DecisionResult, Event,
+    ApprovalRef, Attribution, CallDecided, CallEnded, Decision, DecisionResult, Event,
 };
 use crate::authz::Refusal;
 use crate::capability::CapabilityUse;
@@ -100,7 +100,8 @@ impl CallContext {
         a
     }
 
-    /// The `call.decided` record.
+    /// The decision part of the call's record (written ahead, to the
+    /// journal, before an allowed call runs).
     pub(crate) fn decided(
         &self,
         who: Attribution,
@@ -109,8 +110,8 @@ impl CallContext {
         approval: Option<ApprovalRef>,
         approval_id: Option<String>,
         args: Option<Value>,
-    ) -> Event {
-        Event::CallDecided(Box::new(CallDecided {
+    ) -> CallDecided {
+        CallDecided {
             degraded: self.degraded.clone(),
             who,
             input_digest: input.digest.clone(),
@@ -121,18 +122,15 @@ impl CallContext {
             decision,
             approval,
             approval_id,
-        }))
+        }
     }
 
-    /// The `call.completed` record.
-    pub(crate) fn completed(
+    /// The outcome part of the call's record.
+    pub(crate) fn ended(
         &self,
-        who: Attribution,
-        input: &InputFacts,
         outcome: &Result<String, CallError>,
         mut uses: Vec<CapabilityUse>,
-        approval_id: Option<String>,
-    ) -> Event {
+    ) -> CallEnded {
         let uses_dropped = uses.len().saturating_sub(MAX_USES) as u64;
         uses.truncate(MAX_USES);
         let (output_digest, output_size) = match outcome {
@@ -142,10 +140,7 @@ impl CallContext {
             ),
             Err(_) => (None, 0),
         };
-        Event::CallCompleted(Box::new(CallCompleted {
-            who,
-            input_digest: input.digest.clone(),
-            input_size: input.size,
+        CallEnded {
             outcome: match outcome {
                 Ok(_) => "ok".into(),
                 Err(e) => e.kind().into(),
@@ -156,8 +151,7 @@ impl CallContext {
             output_size,
             uses,
             uses_dropped,
-            approval_id,
-        }))
+        }
     }
 }
 

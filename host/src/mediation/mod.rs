@@ -14,6 +14,7 @@ mod drain;
 mod exchange;
 mod fleet;
 mod inflight;
+mod intents;
 mod listing;
 mod loading;
 mod notify;
@@ -41,6 +42,7 @@ use crate::vocab::CancelToken;
 
 pub use context::MAX_PROMPT;
 pub use drain::NotReady;
+pub use intents::pending as pending_calls;
 pub use listing::ToolView;
 pub use options::{HostError, HostOptions, sandbox_config};
 pub use reload::ReloadReport;
@@ -95,6 +97,8 @@ pub(crate) struct Inner {
     owner: String,
     /// This process's claim to be alive (see `recovery`).
     alive: std::sync::Mutex<Option<recovery::Alive>>,
+    /// This process's journal of calls about to run (see `intents`).
+    intents: intents::Journal,
     shutdown: CancelToken,
     /// Stopping: not ready for new requests (see `drain`).
     draining: std::sync::atomic::AtomicBool,

@@ -99,7 +99,18 @@ impl Host {
             .map_err(|e| HostError::Io(format!("the state directory's live/ folder: {e}")))?;
         let (alive, dead) = recovery::claim(live, &prefix)
             .map_err(|e| HostError::Io(format!("the state directory's live/ folder: {e}")))?;
-        recovery::recover(dead, &live_again, &audit, state.as_ref(), &keys.host_id()).await;
+        let intents = alive
+            .journal(keys.mac.clone())
+            .map_err(|e| HostError::Io(format!("the state directory's live/ folder: {e}")))?;
+        recovery::recover(
+            dead,
+            &live_again,
+            &audit,
+            state.as_ref(),
+            &keys.host_id(),
+            &keys.mac,
+        )
+        .await;
         let (reloaded, _) = state.reload_request().await?;
         let fleet = state.fleet().map(|_| {
             // The admin read credential reads on every host of the fleet.
@@ -124,6 +135,7 @@ impl Host {
                 meters,
                 owner: format!("{}/{prefix}", keys.host_id()),
                 alive: std::sync::Mutex::new(Some(alive)),
+                intents,
                 refused_release,
                 call_prefix: prefix,
                 shutdown: CancelToken::new(),

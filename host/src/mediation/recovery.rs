@@ -7,7 +7,11 @@
 //!
 //! * records each call that process decided but never finished as
 //!   `call.interrupted` — the tool may have run and had its effect, or
-//!   not; the chain says so instead of staying silent — and
+//!   not; the chain says so instead of staying silent. The lock file is
+//!   also the process's journal of calls about to run (`intents`): a call
+//!   written ahead there with no record in the chain was cut short. (A
+//!   chain written by format 8 or earlier holds the decision itself, as
+//!   `call.decided` without `call.completed`.) And it
 //! * gives back the in-flight slots it held in a fleet's shared state at
 //!   once, instead of when their leases expire.
 //!
@@ -19,7 +23,7 @@ use std::fs::File;
 
 use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
 
-use crate::audit::event::{CallInterrupted, Event};
+use crate::audit::event::{Attribution, CallInterrupted, DecidedAhead, Event};
 use crate::audit::{AuditLog, Filter, read_records};
 use crate::state::SharedState;
 
@@ -30,7 +34,18 @@ const SUFFIX: &str = ".lock";
 pub(crate) struct Alive {
     dir: Dir,
     name: String,
-    _file: File,
+    file: File,
+}
+
+impl Alive {
+    /// This process's journal of calls about to run, MACed with `key`.
+    ///
+    /// # Errors
+    ///
+    /// When the lock file cannot be opened again.
+    pub(crate) fn journal(&self, key: Vec<u8>) -> std::io::Result<super::intents::Journal> {
+        Ok(super::intents::Journal::new(self.file.try_clone()?, key))
+    }
 }
 
 impl Drop for Alive {
@@ -58,8 +73,12 @@ pub(crate) fn claim(dir: Dir, prefix: &str) -> std::io::Result<(Alive, Vec<Dead>
     let name = format!("{prefix}{SUFFIX}");
     let mut o = OpenOptions::new();
     o.write(true).create(true).mode(0o600);
-    let mine = dir.open_with(&name, &o)?.into_std();
+    let mut append = o.clone();
+    append.append(true);
+    let mine = dir.open_with(&name, &append)?.into_std();
     mine.lock()?;
+    // A journal of this process's own, from empty.
+    mine.set_len(0)?;
     let mut dead = Vec::new();
     for entry in dir.entries()? {
         let Ok(entry) = entry else { continue };
@@ -89,7 +108,7 @@ pub(crate) fn claim(dir: Dir, prefix: &str) -> std::io::Result<(Alive, Vec<Dead>
         Alive {
             dir,
             name,
-            _file: mine,
+            file: mine,
         },
         dead,
     ))
@@ -97,35 +116,50 @@ pub(crate) fn claim(dir: Dir, prefix: &str) -> std::io::Result<(Alive, Vec<Dead>
 
 /// Record the calls the `dead` processes left without an outcome as
 /// interrupted, give back their fleet slots (`host_id/prefix` owns them),
-/// and remove their lock files from `dir`.
+/// and remove their lock files from `dir`. `key` is the audit MAC key
+/// their journals were written with.
 pub(crate) async fn recover(
     dead: Vec<Dead>,
     dir: &Dir,
     audit: &AuditLog,
     state: &dyn SharedState,
     host_id: &str,
+    key: &[u8],
 ) {
     if dead.is_empty() {
         return;
     }
     let prefixes: Vec<String> = dead.iter().map(|d| format!("call-{}-", d.prefix)).collect();
+    let mut ahead = Vec::new();
+    for d in &dead {
+        let bytes = dir.read(&d.name).unwrap_or_default();
+        let (intents, forged) = super::intents::read(&bytes, key);
+        if forged > 0 {
+            tracing::error!(
+                "{forged} line(s) of the journal {} do not verify under this host's audit key: ignored",
+                d.name
+            );
+        }
+        ahead.extend(intents);
+    }
     let open = match read_records(&audit.paths().log, &Filter::default()) {
-        Ok(records) => open_calls(&records, &prefixes),
+        Ok(records) => open_calls(&records, &prefixes, ahead),
         Err(e) => {
             tracing::error!("cannot read the audit chain to find calls a crash interrupted: {e}");
             return;
         }
     };
-    for (seq, who, decision) in open {
+    for open in open {
         tracing::warn!(
-            "call {} (record {seq}) was decided but its process ended before its outcome was recorded: recorded as interrupted",
-            who.call_id.as_deref().unwrap_or("-")
+            "call {} was decided but its process ended before its outcome was recorded: recorded as interrupted",
+            open.who.call_id.as_deref().unwrap_or("-")
         );
         let event = Event::CallInterrupted(Box::new(CallInterrupted {
-            who,
-            decided_seq: seq,
-            decision,
+            who: open.who,
+            decided_seq: open.seq,
+            decision: open.decision,
             reason: "the host process ended (a crash or a kill) after the call was decided and before its outcome was recorded; the tool may or may not have run".into(),
+            decided: open.ahead,
         }));
         if let Err(e) = audit.append(&event, true).await {
             tracing::error!("an interrupted call could not be recorded: {e}");
@@ -145,36 +179,75 @@ pub(crate) async fn recover(
     }
 }
 
-/// The calls with one of `prefixes` decided in `records` and never
-/// completed nor marked interrupted: (seq, attribution, decision).
+/// A call decided and never ended.
+#[derive(Debug)]
+struct Open {
+    who: Attribution,
+    /// Its `call.decided` record (formats up to 8).
+    seq: Option<u64>,
+    decision: String,
+    /// Its decision as written ahead (format 9).
+    ahead: Option<Box<DecidedAhead>>,
+}
+
+/// The calls decided and never ended nor marked interrupted: those with
+/// one of `prefixes` decided in `records` (formats up to 8), and those
+/// written `ahead` to a dead process's journal (format 9), in the order
+/// they were decided.
 fn open_calls(
     records: &[crate::audit::Record],
     prefixes: &[String],
-) -> Vec<(u64, crate::audit::event::Attribution, String)> {
+    ahead: Vec<super::intents::Intent>,
+) -> Vec<Open> {
     let mut open = BTreeMap::new();
+    for (n, i) in ahead.into_iter().enumerate() {
+        let Some(id) = i.call.who.call_id.clone() else {
+            continue;
+        };
+        let d = i.call;
+        let decided = DecidedAhead {
+            at: i.at,
+            input_digest: d.input_digest,
+            input_size: d.input_size,
+            decision: d.decision,
+            approval: d.approval,
+        };
+        let order = (0, n as u64);
+        open.insert(
+            id,
+            (
+                order,
+                Open {
+                    who: d.who,
+                    seq: None,
+                    decision: decided.decision.result.as_str().to_owned(),
+                    ahead: Some(Box::new(decided)),
+                },
+            ),
+        );
+    }
     for r in records {
         let Some(event) = r.event() else { continue };
-        let Some(id) = event
-            .call_id()
-            .filter(|id| prefixes.iter().any(|p| id.starts_with(p.as_str())))
-            .map(str::to_owned)
-        else {
+        let Some(id) = event.call_id().map(str::to_owned) else {
             continue;
         };
         match event {
-            Event::CallDecided(d) => {
-                open.insert(
-                    id,
-                    (r.seq, d.who.clone(), d.decision.result.as_str().to_owned()),
-                );
+            Event::CallDecided(d) if prefixes.iter().any(|p| id.starts_with(p.as_str())) => {
+                let open_call = Open {
+                    who: d.who.clone(),
+                    seq: Some(r.seq),
+                    decision: d.decision.result.as_str().to_owned(),
+                    ahead: None,
+                };
+                open.insert(id, ((1, r.seq), open_call));
             }
-            Event::CallCompleted(_) | Event::CallInterrupted(_) => {
+            Event::Call(_) | Event::CallCompleted(_) | Event::CallInterrupted(_) => {
                 open.remove(&id);
             }
             _ => {}
         }
     }
     let mut out: Vec<_> = open.into_values().collect();
-    out.sort_by_key(|(seq, _, _)| *seq);
-    out
+    out.sort_by_key(|(order, _)| *order);
+    out.into_iter().map(|(_, o)| o).collect()
 }

@@ -119,7 +119,7 @@ impl Meters {
             call_duration: seconds(&m, "warrant.call.duration", "How long calls took, from the request to the audited answer, by plugin and decision.", &SECONDS),
             mcp_duration: seconds(&m, "mcp.server.operation.duration", "MCP requests served (OpenTelemetry MCP semantic conventions).", &SECONDS),
             approval_wait: seconds(&m, "warrant.approval.wait", "How long held calls waited for a human, by how the wait ended.", &SECONDS),
-            audit_append: seconds(&m, "warrant.audit.append.duration", "Appending a call's record to the audit chain (decision before the tool runs; outcome, durable, before the answer).", &FAST_SECONDS),
+            audit_append: seconds(&m, "warrant.audit.append.duration", "Appending a call's one record (its decision and outcome) to the audit chain, durable, before the answer.", &FAST_SECONDS),
             audit_fsync: Arc::new(seconds(&m, "warrant.audit.fsync.duration", "One fsync of the audit chain (one may cover many records).", &FAST_SECONDS)),
             exchanges: m
                 .u64_counter("warrant.token.exchanges")
@@ -339,7 +339,7 @@ mod tests {
             Duration::ZERO,
         );
         m.approval_waited("approved", Duration::from_secs(2));
-        m.audit_appended("decision", Duration::from_micros(40));
+        m.audit_appended("call", Duration::from_micros(40));
         m.audit_fsync().record(0.002, &[]);
         m.exchange("issued");
         m.shadow_difference();

@@ -72,9 +72,9 @@ fn check_session(fx: &warrant_tests::Fixture, out: &Value) -> String {
     let recs = call_records(fx, call_id);
     assert!(
         recs.iter()
-            .any(|x| x.seq == seq && x.kind == "call.completed")
+            .any(|x| x.seq == seq && x.kind == "call")
     );
-    let decided = recs.iter().find(|x| x.kind == "call.decided").unwrap();
+    let decided = recs.iter().find(|x| x.kind == "call").unwrap();
     assert_eq!(decided.data["prompt"], "triage alert 7");
     assert_eq!(decided.data["channel"], "mcp");
     assert!(
@@ -258,7 +258,7 @@ async fn a_token_never_shows_or_runs_a_tool_outside_its_scope() {
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     }
     // Nothing outside the scope ran: every such call was refused, on record.
-    for rec in records(&fx).iter().filter(|r| r.kind == "call.completed") {
+    for rec in records(&fx).iter().filter(|r| r.kind == "call") {
         if rec.str("tool") != Some("ioc-extract.extract") {
             assert_eq!(rec.str("outcome"), Some("refused"), "{:?}", rec.data);
         }
@@ -298,7 +298,7 @@ async fn an_mcp_client_that_abandons_a_call_cancels_it() {
     }
     let cancelled: Vec<_> = records(&fx)
         .into_iter()
-        .filter(|r| r.kind == "call.completed" && r.str("tool") == Some("adversary.spin"))
+        .filter(|r| r.kind == "call" && r.str("tool") == Some("adversary.spin"))
         .collect();
     assert_eq!(cancelled.len(), 2);
     for r in cancelled {

@@ -194,8 +194,7 @@ async fn the_chain_of_real_calls_verifies_and_every_tampering_is_named() {
     for k in [
         "token.issued",
         "plugin.loaded",
-        "call.decided",
-        "call.completed",
+        "call",
         "approval.requested",
         "approval.approved",
         "host.halted",
@@ -384,7 +383,7 @@ async fn the_ocsf_export_has_the_fields_of_api_activity() {
     }
     let denied = events
         .iter()
-        .find(|e| e["metadata"]["event_code"] == "call.decided" && e["status"] == "Failure")
+        .find(|e| e["metadata"]["event_code"] == "call" && e["status"] == "Failure")
         .unwrap();
     assert_eq!(denied["api"]["operation"], "adversary.fs");
 }

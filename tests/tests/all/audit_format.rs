@@ -82,7 +82,7 @@ fn every_record_kind_matches_its_golden_record_byte_for_byte() {
         MAC_KEY,
     );
     let line = r.line() + "\n";
-    let path = dir.join("call.decided.claimed.jsonl");
+    let path = dir.join("call.claimed.jsonl");
     if bless {
         std::fs::write(&path, &line).unwrap();
         return;
@@ -123,7 +123,7 @@ fn golden_records_of_every_format_version_still_verify() {
 #[test]
 fn a_record_with_its_arguments_and_prompt_withheld_keeps_its_hash() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("golden/audit/v{FORMAT_VERSION}"));
-    let text = std::fs::read_to_string(dir.join("call.decided.jsonl")).unwrap();
+    let text = std::fs::read_to_string(dir.join("call.jsonl")).unwrap();
     let r: Record = serde_json::from_str(text.trim_end()).unwrap();
     assert!(r.data.get("args").is_some() && r.data.get("prompt").is_some());
     let withheld = r.redacted(&["arguments", "prompts"]);

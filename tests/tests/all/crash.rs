@@ -93,18 +93,24 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
                 .await
         })
     };
-    let log = fx.path("state/audit/audit.jsonl");
+    // The spinning call is decided and written ahead to the server's
+    // journal before its tool runs.
+    let state = fx.path("state");
     let spin_decided = || {
-        std::fs::read_to_string(&log)
-            .unwrap()
-            .lines()
-            .any(|l| l.contains("\"call.decided\"") && l.contains("\"adversary.spin\""))
+        crate::hardening::written_ahead(&state)
+            .iter()
+            .any(|(_, tool)| tool == "adversary.spin")
     };
     while !spin_decided() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // Every call the dead server decided and let run: in its journal.
+    let decided: BTreeSet<String> = crate::hardening::written_ahead(&state)
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     for w in workers {
         let _ = w.await;
     }
@@ -134,7 +140,7 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
     );
     let completed: BTreeSet<String> = crate::hardening::records(&fx)
         .into_iter()
-        .filter(|r| r.kind == "call.completed" && r.str("outcome") == Some("ok"))
+        .filter(|r| r.kind == "call" && r.str("outcome") == Some("ok"))
         .filter_map(|r| r.str("call_id").map(str::to_owned))
         .collect();
     let missing: Vec<&String> = acked.difference(&completed).collect();
@@ -142,20 +148,17 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
         missing.is_empty(),
         "acknowledged but without an outcome record: {missing:?}"
     );
-    // No call is left silent: each decided call has its outcome, or is
-    // recorded as interrupted by the crash — the spinning one among them.
+    // No call is left silent: each call decided and written ahead has its
+    // record, or is recorded as interrupted by the crash — the spinning one
+    // among them.
     let records = crate::hardening::records(&fx);
     let ended: BTreeSet<String> = records
         .iter()
-        .filter(|r| r.kind == "call.completed" || r.kind == "call.interrupted")
+        .filter(|r| r.kind == "call" || r.kind == "call.interrupted")
         .filter_map(|r| r.str("call_id").map(str::to_owned))
         .collect();
-    let silent: Vec<String> = records
-        .iter()
-        .filter(|r| r.kind == "call.decided")
-        .filter_map(|r| r.str("call_id").map(str::to_owned))
-        .filter(|c| !ended.contains(c))
-        .collect();
+    assert!(!decided.is_empty());
+    let silent: Vec<&String> = decided.iter().filter(|c| !ended.contains(*c)).collect();
     assert!(silent.is_empty(), "decided, and then nothing: {silent:?}");
     let interrupted: Vec<_> = records
         .iter()

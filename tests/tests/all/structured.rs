@@ -66,7 +66,7 @@ async fn outputs_are_held_to_their_signed_schema() {
     assert!(result.get("structuredContent").is_none(), "{bad}");
     let outcome = records(&fx)
         .into_iter()
-        .find(|r| r.kind == "call.completed" && r.str("tool") == Some("adversary.mislabelled"))
+        .find(|r| r.kind == "call" && r.str("tool") == Some("adversary.mislabelled"))
         .unwrap();
     assert_eq!(outcome.str("outcome"), Some("invalid-output"));
     assert_eq!(outcome.data["output_size"], 0, "nothing released");

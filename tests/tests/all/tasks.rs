@@ -184,7 +184,7 @@ async fn a_held_call_is_a_task_that_the_decision_completes_fails_or_cancels() {
         .filter(|r| r.str("tool") == Some("case-note.append"))
         .map(|r| format!("{}:{}", r.kind, r.str("outcome").unwrap_or("-")))
         .collect();
-    assert!(kinds.iter().any(|k| k == "call.completed:ok"), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k == "call:ok"), "{kinds:?}");
     srv.running.shutdown().await.unwrap();
 }
 

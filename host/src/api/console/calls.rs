@@ -186,7 +186,7 @@ pub(crate) async fn calls(
     };
     let f = q.clone();
     let keep = move |r: &Record| {
-        r.kind == "call.decided"
+        crate::audit::event::is_decision_kind(&r.kind)
             && serde_json::from_value::<CallDecided>(r.data.clone())
                 .is_ok_and(|d| f.call_matches(&d))
     };
@@ -214,7 +214,10 @@ fn when(r: &Record) -> String {
 }
 
 fn call_row(r: &Record) -> Markup {
-    let Some(Event::CallDecided(d)) = r.event() else {
+    let Some(event) = r.event() else {
+        return html! {};
+    };
+    let Some(d) = event.decided() else {
         return html! {};
     };
     let w = &d.who;

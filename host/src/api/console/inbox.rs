@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::api::app::AppState;
 use crate::api::console::layout::{frame, when};
 use crate::api::console::{Authed, page_auth, part_auth, refusal};
-use crate::audit::event::{ApprovalRequested, CallCompleted, CallDecided, Event};
+use crate::audit::event::{ApprovalRequested, CallDecided, CallEnded, Event};
 use crate::state::{Approval, ApprovalStatus, now_ms};
 
 /// What the chain says about a held call.
@@ -23,7 +23,7 @@ use crate::state::{Approval, ApprovalStatus, now_ms};
 struct Held {
     requested: Option<ApprovalRequested>,
     decided: Option<CallDecided>,
-    completed: Option<CallCompleted>,
+    completed: Option<CallEnded>,
 }
 
 fn held(s: &AppState, a: &Approval) -> Held {
@@ -34,7 +34,9 @@ fn held(s: &AppState, a: &Approval) -> Held {
     for r in &records {
         match r.event() {
             Some(Event::ApprovalRequested(a)) => out.requested = Some(*a),
-            Some(Event::CallDecided(d)) if out.decided.is_none() => out.decided = Some(*d),
+            Some(e) if out.decided.is_none() && e.decided().is_some() => {
+                out.decided = e.decided().cloned();
+            }
             _ => {}
         }
     }
@@ -42,10 +44,10 @@ fn held(s: &AppState, a: &Approval) -> Held {
     if let Some(call) = call.or_else(|| out.decided.as_ref().and_then(|d| d.who.call_id.clone()))
         && let Ok(rs) = s.index.records_of(&call)
     {
-        out.completed = rs.iter().rev().find_map(|r| match r.event() {
-            Some(Event::CallCompleted(c)) => Some(*c),
-            _ => None,
-        });
+        out.completed = rs
+            .iter()
+            .rev()
+            .find_map(|r| r.event().and_then(|e| e.ended().map(|(_, c)| c.clone())));
     }
     out
 }

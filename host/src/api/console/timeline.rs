@@ -16,7 +16,7 @@ use crate::api::console::inbox::urlenc;
 use crate::api::console::layout::frame;
 use crate::api::console::{page_auth, part_auth, refusal};
 use crate::api::operator_api::verify_now;
-use crate::audit::event::Event;
+use crate::audit::event::{Attribution, CallDecided, CallEnded, Event};
 use crate::audit::{Checked, Record, record_summary, to_ocsf};
 use crate::capability::CapabilityUse;
 
@@ -170,38 +170,15 @@ fn what(r: &Record) -> Markup {
         return html! { "(details not readable)" };
     };
     match e {
-        Event::CallDecided(d) => {
-            let w = &d.who;
-            let dec = &d.decision;
-            html! {
-                strong { (w.agent.as_deref().unwrap_or("-")) " → " (w.tool.as_deref().unwrap_or("-")) }
-                " [" (w.impact.map_or("-", |i| i.as_str())) "] "
-                span.decision.(dec.result.as_str()) { (dec.result.as_str()) }
-                " by " (dec.layer)
-                @if !dec.policies.is_empty() { ", policy " (dec.policies.join(", ")) }
-                @if !dec.reason.is_empty() { ": " (dec.reason) }
-                br;
-                small { "token " (w.token_id.as_deref().unwrap_or("-")) "; owner " (w.agent_owner.as_deref().unwrap_or("-"))
-                    "; model " (w.model.as_deref().unwrap_or("-")) "; plugin " (w.plugin_version.as_deref().unwrap_or("-"))
-                    " signed by " (w.signer.as_deref().unwrap_or("-")) }
-                @if let Some(c) = &w.claimed { br; small.claimed { "the token did not verify: it claimed task " (c.task)
-                    ", agent " (c.agent.as_deref().unwrap_or("-")) ", token " (c.token_id.as_deref().unwrap_or("-")) " (not believed)" } }
-                @if let Some(t) = &w.trace { br; small.trace { "trace "
-                    a href=(trace_link(r, &t.trace_id)) { code { (t.trace_id) } }
-                    @if let Some(c) = &w.correlation_id { "; correlation id " code { (c) } } } }
-                @if let Some(p) = &d.prompt { br; small.prompt { "prompt: " (p) } }
-                @if let Some(a) = &d.approval { br; "under approval " (a.id) " by " strong.approver { (a.approver) } }
-            }
-        }
-        Event::CallCompleted(c) => html! {
-            strong { (c.who.tool.as_deref().unwrap_or("-")) } " " span.outcome { (c.outcome) } " after " (c.duration_ms) " ms"
-            @if let Some(e) = &c.error { ": " (e) }
-            @for u in &c.uses { br; small.use { (uses(u)) } }
-            @if c.uses_dropped > 0 { br; small { "and " (c.uses_dropped) " more uses" } }
-        },
+        Event::Call(c) => html! { (decided(r, &c.decided)) br; (ended(&c.decided.who, &c.ended)) },
+        Event::CallDecided(d) => decided(r, &d),
+        Event::CallCompleted(c) => ended(&c.who, &c.ended),
         Event::CallInterrupted(c) => html! {
             strong { (c.who.tool.as_deref().unwrap_or("-")) } " " span.outcome { "interrupted" }
-            " (" (c.decision) ", record #" (c.decided_seq) "): " (c.reason)
+            " (" (c.decision)
+            @if let Some(seq) = c.decided_seq { ", record #" (seq) }
+            @if let Some(d) = &c.decided { ", decided " (d.at) }
+            "): " (c.reason)
         },
         Event::ApprovalRequested(a) => html! {
             "held: approval " (a.approval_id) " requested for " (a.who.tool.as_deref().unwrap_or("-"))
@@ -300,4 +277,39 @@ pub(crate) async fn export(
         body.unwrap_or_default(),
     )
         .into_response()
+}
+
+/// A call's decision.
+fn decided(r: &Record, d: &CallDecided) -> Markup {
+            let w = &d.who;
+            let dec = &d.decision;
+            html! {
+                strong { (w.agent.as_deref().unwrap_or("-")) " → " (w.tool.as_deref().unwrap_or("-")) }
+                " [" (w.impact.map_or("-", |i| i.as_str())) "] "
+                span.decision.(dec.result.as_str()) { (dec.result.as_str()) }
+                " by " (dec.layer)
+                @if !dec.policies.is_empty() { ", policy " (dec.policies.join(", ")) }
+                @if !dec.reason.is_empty() { ": " (dec.reason) }
+                br;
+                small { "token " (w.token_id.as_deref().unwrap_or("-")) "; owner " (w.agent_owner.as_deref().unwrap_or("-"))
+                    "; model " (w.model.as_deref().unwrap_or("-")) "; plugin " (w.plugin_version.as_deref().unwrap_or("-"))
+                    " signed by " (w.signer.as_deref().unwrap_or("-")) }
+                @if let Some(c) = &w.claimed { br; small.claimed { "the token did not verify: it claimed task " (c.task)
+                    ", agent " (c.agent.as_deref().unwrap_or("-")) ", token " (c.token_id.as_deref().unwrap_or("-")) " (not believed)" } }
+                @if let Some(t) = &w.trace { br; small.trace { "trace "
+                    a href=(trace_link(r, &t.trace_id)) { code { (t.trace_id) } }
+                    @if let Some(c) = &w.correlation_id { "; correlation id " code { (c) } } } }
+                @if let Some(p) = &d.prompt { br; small.prompt { "prompt: " (p) } }
+                @if let Some(a) = &d.approval { br; "under approval " (a.id) " by " strong.approver { (a.approver) } }
+            }
+}
+
+/// How a call ended.
+fn ended(who: &Attribution, c: &CallEnded) -> Markup {
+    html! {
+        strong { (who.tool.as_deref().unwrap_or("-")) } " " span.outcome { (c.outcome) } " after " (c.duration_ms) " ms"
+        @if let Some(e) = &c.error { ": " (e) }
+        @for u in &c.uses { br; small.use { (uses(u)) } }
+        @if c.uses_dropped > 0 { br; small { "and " (c.uses_dropped) " more uses" } }
+    }
 }

@@ -1,5 +1,9 @@
-//! The two records of every call: the decision, written before the tool
-//! runs, and the outcome, durable before the answer leaves.
+//! The record of every call. From format 9 one record, `call`, holds the
+//! decision and the outcome, durable before the answer leaves (the
+//! decision of a call allowed to run is first written ahead, outside the
+//! chain, to its process's journal — see `mediation::intents`). Formats up
+//! to 8 wrote two: `call.decided` before the tool ran and `call.completed`
+//! after; both are still read.
 
 use serde::{Deserialize, Serialize};
 
@@ -91,16 +95,9 @@ pub struct ApprovalRef {
     pub reason: Option<String>,
 }
 
-/// `call.completed`: how the call ended.
+/// How a call ended: `ok`, or the kind of failure or refusal.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CallCompleted {
-    /// The same attribution as the decision.
-    #[serde(flatten)]
-    pub who: Attribution,
-    /// The same input digest as the decision.
-    pub input_digest: String,
-    /// Its size in bytes.
-    pub input_size: u64,
+pub struct CallEnded {
     /// `ok`, or the kind of failure or refusal (`refused`, `held`,
     /// `timeout`, `trap`, `cancelled`, …).
     pub outcome: String,
@@ -119,6 +116,33 @@ pub struct CallCompleted {
     /// Uses beyond the first 16, counted.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub uses_dropped: u64,
+}
+
+/// `call` (from format 9): one call, its decision and its outcome in one
+/// record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallRecord {
+    /// Who, what, the input, and what was decided.
+    #[serde(flatten)]
+    pub decided: CallDecided,
+    /// How it ended.
+    #[serde(flatten)]
+    pub ended: CallEnded,
+}
+
+/// `call.completed` (formats up to 8): how the call ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallCompleted {
+    /// The same attribution as the decision.
+    #[serde(flatten)]
+    pub who: Attribution,
+    /// The same input digest as the decision.
+    pub input_digest: String,
+    /// Its size in bytes.
+    pub input_size: u64,
+    /// How it ended.
+    #[serde(flatten)]
+    pub ended: CallEnded,
     /// The approval request of a held call.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_id: Option<String>,
@@ -128,18 +152,43 @@ pub struct CallCompleted {
 /// ended — a crash, a kill — before its outcome was recorded. Written by
 /// the next process of the same host at its start, so that the chain
 /// never leaves such a call silent: the tool may have run (and had its
-/// effect) or not.
+/// effect) or not. In format 9 the decision was written ahead to the
+/// dead process's journal, not to the chain: the record then carries it
+/// (`decided`) instead of a `decided_seq`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallInterrupted {
     /// The same attribution as the decision.
     #[serde(flatten)]
     pub who: Attribution,
-    /// The seq of its `call.decided` record.
-    pub decided_seq: u64,
+    /// The seq of its `call.decided` record (formats up to 8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_seq: Option<u64>,
     /// What its decision was (`allow`, `allow-with-approval`, `deny`, …).
     pub decision: String,
     /// Why it has no outcome, in words.
     pub reason: String,
+    /// The decision as its process wrote it ahead, before the tool ran
+    /// (from format 9): when, the input, the deciding layer and policies,
+    /// the approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided: Option<Box<DecidedAhead>>,
+}
+
+/// What a `call.interrupted` record of format 9 keeps of the decision its
+/// process wrote ahead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecidedAhead {
+    /// When it was decided (RFC 3339, ms).
+    pub at: String,
+    /// `sha256:` of the input the plugin was to receive.
+    pub input_digest: String,
+    /// Its size in bytes.
+    pub input_size: u64,
+    /// The decision.
+    pub decision: Decision,
+    /// The approval it was to run under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalRef>,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -22,8 +22,8 @@ use crate::keys::{ActionKind, SignedAction};
 
 pub use attribution::{Attribution, Claimed, TraceRef};
 pub use call::{
-    ApprovalRef, CallCompleted, CallDecided, CallInterrupted, Decision, DecisionResult,
-    PolicyShadow, PolicySide,
+    ApprovalRef, CallCompleted, CallDecided, CallEnded, CallInterrupted, CallRecord,
+    DecidedAhead, Decision, DecisionResult, PolicyShadow, PolicySide,
 };
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{
@@ -34,16 +34,32 @@ pub use rules::{ConfigApplied, ConfigRefused};
 
 /// The version of the record format this host writes (the `v` field of
 /// every record).
-pub const FORMAT_VERSION: u32 = 8;
+pub const FORMAT_VERSION: u32 = 9;
+
+/// Whether records of `kind` hold a call's decision: `call` (format 9),
+/// `call.decided` (formats up to 8).
+pub fn is_decision_kind(kind: &str) -> bool {
+    matches!(kind, "call" | "call.decided")
+}
+
+/// Whether records of `kind` end a call: `call` (format 9),
+/// `call.completed` (formats up to 8), `call.interrupted`.
+pub fn is_end_kind(kind: &str) -> bool {
+    matches!(kind, "call" | "call.completed" | "call.interrupted")
+}
 
 /// One thing the host decided or did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data")]
 pub enum Event {
-    /// A call was decided: allowed, held for approval, or refused.
+    /// A call: its decision and its outcome (from format 9).
+    #[serde(rename = "call")]
+    Call(Box<CallRecord>),
+    /// A call was decided: allowed, held for approval, or refused
+    /// (formats up to 8).
     #[serde(rename = "call.decided")]
     CallDecided(Box<CallDecided>),
-    /// A call that was decided has ended: its outcome.
+    /// A call that was decided has ended: its outcome (formats up to 8).
     #[serde(rename = "call.completed")]
     CallCompleted(Box<CallCompleted>),
     /// A decided call's process ended before its outcome was recorded.
@@ -126,6 +142,7 @@ pub enum Event {
 impl Event {
     /// Every record kind this format version defines.
     pub const KINDS: &'static [&'static str] = &[
+        "call",
         "call.decided",
         "call.completed",
         "call.interrupted",
@@ -158,6 +175,7 @@ impl Event {
     /// The record kind, e.g. `call.decided`.
     pub fn kind(&self) -> &'static str {
         match self {
+            Self::Call(_) => "call",
             Self::CallDecided(_) => "call.decided",
             Self::CallCompleted(_) => "call.completed",
             Self::CallInterrupted(_) => "call.interrupted",
@@ -210,6 +228,7 @@ impl Event {
     /// The attribution of a call, an approval request or a decision.
     pub fn attribution(&self) -> Option<&Attribution> {
         match self {
+            Self::Call(c) => Some(&c.decided.who),
             Self::CallDecided(c) => Some(&c.who),
             Self::CallCompleted(c) => Some(&c.who),
             Self::CallInterrupted(c) => Some(&c.who),
@@ -323,6 +342,26 @@ impl Event {
             Self::VersionReset(v) => v.release.as_ref(),
             Self::SessionOpened(s) | Self::SessionClosed(s) => s.release.as_ref(),
             _ => self.attribution().and_then(|a| a.release.as_ref()),
+        }
+    }
+
+    /// A call's decision: the `call` record (format 9) or `call.decided`
+    /// (formats up to 8).
+    pub fn decided(&self) -> Option<&CallDecided> {
+        match self {
+            Self::Call(c) => Some(&c.decided),
+            Self::CallDecided(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// How a call ended, with its attribution: the `call` record (format
+    /// 9) or `call.completed` (formats up to 8).
+    pub fn ended(&self) -> Option<(&Attribution, &CallEnded)> {
+        match self {
+            Self::Call(c) => Some((&c.decided.who, &c.ended)),
+            Self::CallCompleted(c) => Some((&c.who, &c.ended)),
+            _ => None,
         }
     }
 

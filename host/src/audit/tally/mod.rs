@@ -193,7 +193,9 @@ impl State {
         let Ok(r) = serde_json::from_slice::<Record>(line) else {
             return;
         };
-        if r.kind != "call.decided" && !crate::audit::is_operator_kind(&r.kind) {
+        if !crate::audit::event::is_decision_kind(&r.kind)
+            && !crate::audit::is_operator_kind(&r.kind)
+        {
             return;
         }
         let minute = DateTime::parse_from_rfc3339(&r.time)
@@ -206,8 +208,8 @@ impl State {
             return;
         };
         let mut bucket = minute.map(|m| self.minutes.entry(m).or_default());
-        match &e {
-            Event::CallDecided(d) => {
+        match e.decided() {
+            Some(d) => {
                 if let Some(b) = bucket.as_mut() {
                     b.call(d);
                 }

@@ -130,7 +130,15 @@ impl Shared {
 
     /// A claim on the reserve for one call's outcome.
     pub(super) fn reserve(&self) -> Result<Reservation, AuditError> {
-        let w = self.writer();
+        let mut w = self.writer();
+        // No new call runs while the reserve itself cannot be kept (the
+        // volume is full).
+        if !w.reserve.restore() {
+            return Err(AuditError::Full {
+                path: self.path.clone(),
+                why: "the reserve for the records of running calls cannot be kept".into(),
+            });
+        }
         let capacity = w.reserve.capacity();
         Reservation::take(&w.reserve.claims, capacity).ok_or_else(|| AuditError::Full {
             path: self.path.clone(),

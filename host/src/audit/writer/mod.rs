@@ -226,23 +226,21 @@ impl AuditLog {
         Ok(seq)
     }
 
-    /// Append the decision of a call and reserve room for its outcome: if
-    /// this succeeds, [`AuditLog::append_reserved`] can record the outcome
-    /// even when the volume fills up meanwhile.
+    /// Reserve room for the record of a call about to run: if this
+    /// succeeds, [`AuditLog::append_reserved`] can record the call even
+    /// when the volume fills up while it runs.
     ///
     /// # Errors
     ///
     /// [`AuditError`] (e.g. [`AuditError::Full`]): the call must not run.
-    pub fn append_reserving(&self, event: &Event) -> Result<(u64, Reservation), AuditError> {
+    pub fn reserve(&self) -> Result<Reservation, AuditError> {
         if self.closed() {
             return Err(AuditError::Closed);
         }
-        let reservation = self.shared.reserve()?;
-        let (seq, _) = self.shared.write(event, None)?;
-        Ok((seq, reservation))
+        self.shared.reserve()
     }
 
-    /// Append a call's outcome under the reservation its decision took.
+    /// Append a call's record under the reservation taken before it ran.
     ///
     /// # Errors
     ///

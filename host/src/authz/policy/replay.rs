@@ -98,8 +98,11 @@ pub fn replay(records: &[Record], engines: &ReplayEngines) -> ReplayReport {
     let mut scopes: std::collections::HashMap<String, Vec<String>> =
         std::collections::HashMap::new();
     for r in records {
-        let token_kind = matches!(r.kind.as_str(), "token.issued" | "token.exchanged");
-        match r.event().filter(|_| token_kind) {
+        let wanted = matches!(r.kind.as_str(), "token.issued" | "token.exchanged")
+            || crate::audit::event::is_decision_kind(&r.kind)
+            || crate::audit::event::is_end_kind(&r.kind);
+        let event = if wanted { r.event() } else { None };
+        match &event {
             Some(Event::TokenIssued(t)) => {
                 scopes.insert(t.token_id.clone(), t.tools.clone());
             }
@@ -108,77 +111,84 @@ pub fn replay(records: &[Record], engines: &ReplayEngines) -> ReplayReport {
             }
             _ => {}
         }
-        if r.kind == "call.completed"
-            && let Some(Event::CallCompleted(c)) = r.event()
+        // The decision is replayed on the history before it, then its
+        // outcome joins the history.
+        'decision: {
+            let Some(d) = event.as_ref().and_then(Event::decided) else {
+                break 'decision;
+            };
+            let Some(was) = recorded(d.decision.result, &d.decision.layer) else {
+                break 'decision;
+            };
+            let w = &d.who;
+            let (Some(args), Some(agent), Some(tool), Some(plugin)) =
+                (&d.args, &w.agent, &w.tool, &w.plugin)
+            else {
+                report.skipped += 1;
+                break 'decision;
+            };
+            // A format 9 record is written when the call ended: it was
+            // decided its duration earlier.
+            let took = event.as_ref().and_then(Event::ended).map_or(0, |(_, c)| {
+                i64::try_from(c.duration_ms).unwrap_or(i64::MAX)
+            });
+            let now = DateTime::parse_from_rfc3339(&r.time).map_or_else(
+                |_| Utc::now(),
+                |t| t.with_timezone(&Utc) - chrono::Duration::milliseconds(took),
+            );
+            let empty = TaskHistory::default();
+            let history = w
+                .task
+                .as_deref()
+                .and_then(|t| histories.get(t))
+                .unwrap_or(&empty);
+            let (version, candidate) = engines.for_record(&d);
+            *report.by_release.entry(version).or_default() += 1;
+            let decision = candidate.decide(&PolicyInput {
+                agent,
+                plugin,
+                tool,
+                task: w.task.as_deref().unwrap_or_default(),
+                impact: w.impact.map_or("read", |i| i.as_str()),
+                action_owner: w.action_owner.as_deref().unwrap_or_default(),
+                token_id: w.token_id.as_deref().unwrap_or_default(),
+                scopes: w
+                    .token_id
+                    .as_deref()
+                    .and_then(|t| scopes.get(t))
+                    .map_or(&[], Vec::as_slice),
+                args,
+                now,
+                history,
+            });
+            report.replayed += 1;
+            let now_kind = decision_name(&decision);
+            if now_kind != was {
+                report.changed.push(ReplayChange {
+                    time: r.time.clone(),
+                    call_id: w.call_id.clone().unwrap_or_default(),
+                    agent: agent.clone(),
+                    tool: tool.clone(),
+                    task: w.task.clone().unwrap_or_default(),
+                    recorded: was.to_owned(),
+                    candidate: describe(&decision),
+                    candidate_kind: now_kind.to_owned(),
+                });
+            }
+        }
+        if let Some((who, c)) = event.as_ref().and_then(Event::ended)
             && !matches!(c.outcome.as_str(), "refused" | "held")
-            && let (Some(task), Some(tool)) = (&c.who.task, &c.who.tool)
+            && let (Some(task), Some(tool)) = (&who.task, &who.tool)
         {
             let h = histories.entry(task.clone()).or_default();
             h.calls += 1;
-            if c.who.impact == Some(crate::vocab::Impact::High) {
+            if who.impact == Some(crate::vocab::Impact::High) {
                 h.high_impact_calls += 1;
             }
             if c.outcome == "ok" {
                 h.succeeded.insert(tool.clone());
             }
             h.tools.insert(tool.clone());
-        }
-        if r.kind != "call.decided" {
-            continue;
-        }
-        let Some(Event::CallDecided(d)) = r.event() else {
-            continue;
-        };
-        let Some(was) = recorded(d.decision.result, &d.decision.layer) else {
-            continue;
-        };
-        let w = &d.who;
-        let (Some(args), Some(agent), Some(tool), Some(plugin)) =
-            (&d.args, &w.agent, &w.tool, &w.plugin)
-        else {
-            report.skipped += 1;
-            continue;
-        };
-        let now = DateTime::parse_from_rfc3339(&r.time)
-            .map_or_else(|_| Utc::now(), |t| t.with_timezone(&Utc));
-        let empty = TaskHistory::default();
-        let history = w
-            .task
-            .as_deref()
-            .and_then(|t| histories.get(t))
-            .unwrap_or(&empty);
-        let (version, candidate) = engines.for_record(&d);
-        *report.by_release.entry(version).or_default() += 1;
-        let decision = candidate.decide(&PolicyInput {
-            agent,
-            plugin,
-            tool,
-            task: w.task.as_deref().unwrap_or_default(),
-            impact: w.impact.map_or("read", |i| i.as_str()),
-            action_owner: w.action_owner.as_deref().unwrap_or_default(),
-            token_id: w.token_id.as_deref().unwrap_or_default(),
-            scopes: w
-                .token_id
-                .as_deref()
-                .and_then(|t| scopes.get(t))
-                .map_or(&[], Vec::as_slice),
-            args,
-            now,
-            history,
-        });
-        report.replayed += 1;
-        let now_kind = decision_name(&decision);
-        if now_kind != was {
-            report.changed.push(ReplayChange {
-                time: r.time.clone(),
-                call_id: w.call_id.clone().unwrap_or_default(),
-                agent: agent.clone(),
-                tool: tool.clone(),
-                task: w.task.clone().unwrap_or_default(),
-                recorded: was.to_owned(),
-                candidate: describe(&decision),
-                candidate_kind: now_kind.to_owned(),
-            });
         }
     }
     report
@@ -200,8 +210,14 @@ pub fn engines_for(
     use crate::config::{ConfigFile, RuleFiles, operators_and_agents};
     let mut by_release = std::collections::HashMap::new();
     let archive = crate::audit::ReleaseArchive::existing(audit_dir).ok();
-    for r in records.iter().filter(|r| r.kind == "call.decided") {
-        let Some(Event::CallDecided(d)) = r.event() else {
+    for r in records
+        .iter()
+        .filter(|r| crate::audit::event::is_decision_kind(&r.kind))
+    {
+        let Some(event) = r.event() else {
+            continue;
+        };
+        let Some(d) = event.decided() else {
             continue;
         };
         let (Some(rel), Some(archive)) = (&d.who.release, &archive) else {

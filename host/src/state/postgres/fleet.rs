@@ -195,7 +195,7 @@ impl FleetRegistry for PostgresState {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT host, COUNT(*) FROM fleet_records WHERE kind = 'call.completed' AND at >= $1 GROUP BY host",
+                "SELECT host, COUNT(*) FROM fleet_records WHERE kind IN ('call', 'call.completed') AND at >= $1 GROUP BY host",
                 &[&since_ms],
             )
             .await

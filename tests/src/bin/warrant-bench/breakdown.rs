@@ -31,10 +31,10 @@ pub fn policy_input<'a>(
     }
 }
 
-/// A `call.decided` record the size of a real one.
+/// A call's one record (`call`, format 9) the size of a real one.
 pub fn sample_record() -> anyhow::Result<Event> {
     Ok(Event::from_parts(
-        "call.decided",
+        "call",
         &json!({
             "call_id": "call-bench-1", "channel": "lib", "tool": "adversary.echo", "token_id": "tok-0123456789abcdef01",
             "agent": "bench", "agent_owner": "bench-owner", "model": "test-model", "model_owner": "test-model-owner",
@@ -44,6 +44,8 @@ pub fn sample_record() -> anyhow::Result<Event> {
             "input_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "input_size": 15,
             "decision": {"result": "allow", "layer": "policy", "policies": ["test-permit-all"], "reason": ""},
             "prompt": null, "context": null,
+            "outcome": "ok", "duration_ms": 0, "output_size": 17, "uses": [],
+            "output_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
         }),
     )?)
 }

@@ -202,7 +202,7 @@ async fn main() -> anyhow::Result<()> {
     let records = warrant::audit::read_records(&paths.log, &warrant::audit::Filter::default())?;
     let completed: BTreeSet<String> = records
         .iter()
-        .filter(|r| r.kind == "call.completed" && r.str("outcome") == Some("ok"))
+        .filter(|r| r.kind == "call" && r.str("outcome") == Some("ok"))
         .filter_map(|r| r.str("call_id").map(str::to_owned))
         .collect();
     let acked = tally.acked.lock().unwrap().clone();

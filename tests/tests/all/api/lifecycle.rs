@@ -50,7 +50,7 @@ async fn a_client_that_goes_away_cancels_its_call_and_shutdown_cancels_the_rest(
     assert_eq!(srv.host.inflight(), 0, "no call is left running");
     let cancelled = records(&fx)
         .into_iter()
-        .find(|r| r.kind == "call.completed" && r.str("outcome") == Some("cancelled"))
+        .find(|r| r.kind == "call" && r.str("outcome") == Some("cancelled"))
         .expect("audited");
     assert!(
         cancelled.str("error").unwrap().contains("went away"),

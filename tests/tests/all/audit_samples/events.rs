@@ -3,9 +3,10 @@
 use warrant::audit::Event;
 use warrant::audit::event::{
     ApprovalRef, ApprovalRequested, Attribution, AuditRecovered, CallCompleted, CallDecided,
-    CallInterrupted, Claimed, ConfigApplied, ConfigRefused, ConfigReloaded, CredentialRef,
-    Decision, DecisionResult, ExchangeRefused, OperatorAction, PluginLoaded, PluginRefused,
-    PolicyShadow, PolicySide, TokenExchanged, TokenIssued, VersionReset,
+    CallEnded, CallInterrupted, CallRecord, Claimed, ConfigApplied, ConfigRefused, ConfigReloaded,
+    CredentialRef, DecidedAhead, Decision, DecisionResult, ExchangeRefused, OperatorAction,
+    PluginLoaded, PluginRefused, PolicyShadow, PolicySide, TokenExchanged, TokenIssued,
+    VersionReset,
 };
 use warrant::capability::CapabilityUse;
 use warrant::capability::http::HttpUse;
@@ -18,6 +19,52 @@ use super::{DIGEST, act, decided, delegated, release, session, signed, who};
 /// One event of every kind.
 pub(crate) fn samples() -> Vec<Event> {
     vec![
+        Event::Call(Box::new(CallRecord {
+            decided: CallDecided {
+                degraded: None,
+                who: who(),
+                input_digest: DIGEST.into(),
+                input_size: 64,
+                args: Some(serde_json::json!({"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45"})),
+                prompt: Some("record the containment".into()),
+                context: None,
+                decision: Decision {
+                    result: DecisionResult::AllowWithApproval,
+                    layer: "approval".into(),
+                    policies: vec!["baseline-permit".into()],
+                    reason: String::new(),
+                },
+                approval: Some(ApprovalRef {
+                    id: "apr-a1b2c3d4e5f6".into(),
+                    approver: "carol".into(),
+                    reason: Some("containment confirmed".into()),
+                }),
+                approval_id: Some("apr-a1b2c3d4e5f6".into()),
+            },
+            ended: CallEnded {
+                outcome: "ok".into(),
+                error: None,
+                duration_ms: 12,
+                output_digest: Some(DIGEST.into()),
+                output_size: 40,
+                uses: vec![
+                    CapabilityUse::Http(HttpUse {
+                        method: "GET".into(),
+                        origin: "https://intel.example:443".into(),
+                        path: "/v1/indicators/ip/203.0.113.45".into(),
+                        status: Some(200),
+                        bytes: 312,
+                        refused: None,
+                        scrubbed: Vec::new(),
+                    }),
+                    CapabilityUse::Secrets(SecretUse {
+                        name: "INTEL_API_KEY".into(),
+                        granted: true,
+                    }),
+                ],
+                uses_dropped: 0,
+            },
+        })),
         Event::CallDecided(Box::new(CallDecided {
             degraded: None,
             who: who(),
@@ -43,34 +90,52 @@ pub(crate) fn samples() -> Vec<Event> {
             who: who(),
             input_digest: DIGEST.into(),
             input_size: 64,
-            outcome: "ok".into(),
-            error: None,
-            duration_ms: 12,
-            output_digest: Some(DIGEST.into()),
-            output_size: 40,
-            uses: vec![
-                CapabilityUse::Http(HttpUse {
-                    method: "GET".into(),
-                    origin: "https://intel.example:443".into(),
-                    path: "/v1/indicators/ip/203.0.113.45".into(),
-                    status: Some(200),
-                    bytes: 312,
-                    refused: None,
-                    scrubbed: Vec::new(),
-                }),
-                CapabilityUse::Secrets(SecretUse {
-                    name: "INTEL_API_KEY".into(),
-                    granted: true,
-                }),
-            ],
-            uses_dropped: 0,
+            ended: CallEnded {
+                outcome: "ok".into(),
+                error: None,
+                duration_ms: 12,
+                output_digest: Some(DIGEST.into()),
+                output_size: 40,
+                uses: vec![
+                    CapabilityUse::Http(HttpUse {
+                        method: "GET".into(),
+                        origin: "https://intel.example:443".into(),
+                        path: "/v1/indicators/ip/203.0.113.45".into(),
+                        status: Some(200),
+                        bytes: 312,
+                        refused: None,
+                        scrubbed: Vec::new(),
+                    }),
+                    CapabilityUse::Secrets(SecretUse {
+                        name: "INTEL_API_KEY".into(),
+                        granted: true,
+                    }),
+                ],
+                uses_dropped: 0,
+            },
             approval_id: Some("apr-a1b2c3d4e5f6".into()),
         })),
         Event::CallInterrupted(Box::new(CallInterrupted {
             who: who(),
-            decided_seq: 41,
+            decided_seq: None,
             decision: "allow-with-approval".into(),
             reason: "the host process ended (a crash or a kill) after the call was decided and before its outcome was recorded; the tool may or may not have run".into(),
+            decided: Some(Box::new(DecidedAhead {
+                at: "2026-12-01T11:59:58.120Z".into(),
+                input_digest: DIGEST.into(),
+                input_size: 64,
+                decision: Decision {
+                    result: DecisionResult::AllowWithApproval,
+                    layer: "approval".into(),
+                    policies: vec!["baseline-permit".into()],
+                    reason: String::new(),
+                },
+                approval: Some(ApprovalRef {
+                    id: "apr-a1b2c3d4e5f6".into(),
+                    approver: "carol".into(),
+                    reason: Some("containment confirmed".into()),
+                }),
+            })),
         })),
         Event::PolicyShadow(Box::new(PolicyShadow {
             who: who(),
@@ -240,10 +305,11 @@ pub(crate) fn samples() -> Vec<Event> {
 }
 
 /// A call refused before its token verified: the task, agent and token id
-/// the token claimed, never believed (`claimed`, format 8). The golden
-/// `call.decided.claimed.jsonl` continues the chain of `samples()`.
+/// the token claimed, never believed (`claimed`, format 8), in its one
+/// record (format 9). The golden `call.claimed.jsonl` continues the chain
+/// of `samples()`.
 pub(crate) fn claimed_refusal() -> Event {
-    Event::CallDecided(Box::new(CallDecided {
+    Event::Call(Box::new(CallRecord { decided: CallDecided {
         degraded: None,
         who: Attribution {
             release: Some(release()),
@@ -270,5 +336,13 @@ pub(crate) fn claimed_refusal() -> Event {
         },
         approval: None,
         approval_id: None,
-    }))
+    }, ended: CallEnded {
+        outcome: "refused".into(),
+        error: Some("the token is signed by key wtk-5f1d0c3a9e7b2d48, which no host of this fleet published (a token of another fleet, or forged)".into()),
+        duration_ms: 0,
+        output_digest: None,
+        output_size: 0,
+        uses: Vec::new(),
+        uses_dropped: 0,
+    } }))
 }

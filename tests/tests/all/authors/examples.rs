@@ -91,7 +91,7 @@ async fn python_and_typescript_examples_run_in_the_host_and_answer_an_agent_over
     );
     let completed = call_records(&fx, &id)
         .into_iter()
-        .find(|r| r.kind == "call.completed")
+        .find(|r| r.kind == "call")
         .unwrap();
     assert_eq!(completed.data["uses"][0]["status"], 200);
     assert_eq!(completed.data["uses"][0]["origin"], api.as_str());

@@ -55,7 +55,7 @@ async fn fixture() -> (Fixture, Host, String) {
     (fx, host, t)
 }
 
-/// The call's outcome, and its `call.completed` record's outcome and uses.
+/// The call's outcome, and its `call` record's outcome and uses.
 async fn run(
     fx: &Fixture,
     host: &Host,
@@ -74,8 +74,8 @@ async fn run(
         .await;
     let completed = call_records(fx, &r.call_id)
         .into_iter()
-        .find(|r| r.kind == "call.completed")
-        .expect("a call.completed record");
+        .find(|r| r.kind == "call")
+        .expect("a call record");
     let outcome = completed.str("outcome").unwrap_or_default().to_owned();
     let uses = completed.data["uses"].clone();
     let result = r.outcome.map_err(|e| match e {

@@ -59,7 +59,7 @@ async fn the_official_conformance_suite_passes_every_applicable_scenario() {
     // error tool failed as a tool, not as a refusal).
     let outcomes: Vec<(String, String)> = records(&fx)
         .iter()
-        .filter(|r| r.kind == "call.completed")
+        .filter(|r| r.kind == "call")
         .map(|r| {
             (
                 r.str("tool").unwrap_or_default().to_owned(),

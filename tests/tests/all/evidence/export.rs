@@ -167,7 +167,7 @@ async fn a_tasks_evidence_verifies_with_public_keys_only_and_tampering_is_named(
         (
             "an edited record",
             Box::new(|b| {
-                records_mut(b, "call.completed")[0]["record"]["data"]["output_size"] = json!(1);
+                records_mut(b, "call")[0]["record"]["data"]["output_size"] = json!(1);
             }),
             "was altered",
         ),
@@ -175,9 +175,12 @@ async fn a_tasks_evidence_verifies_with_public_keys_only_and_tampering_is_named(
             "a removed outcome",
             Box::new(|b| {
                 let rs = b["chains"][0]["records"].as_array_mut().unwrap();
+                // The held call's one record.
                 let i = rs
                     .iter()
-                    .rposition(|p| p["record"]["kind"] == "call.completed")
+                    .position(|p| {
+                        p["record"]["kind"] == "call" && p["record"]["data"]["outcome"] == "held"
+                    })
                     .unwrap();
                 rs.remove(i);
             }),
@@ -195,8 +198,8 @@ async fn a_tasks_evidence_verifies_with_public_keys_only_and_tampering_is_named(
             "a swapped plugin digest",
             Box::new(|b| {
                 let other =
-                    records_mut(b, "call.decided")[0]["record"]["data"]["manifest_digest"].clone();
-                let mut ds = records_mut(b, "call.decided");
+                    records_mut(b, "call")[0]["record"]["data"]["manifest_digest"].clone();
+                let mut ds = records_mut(b, "call");
                 let last = ds.last_mut().unwrap();
                 last["record"]["data"]["manifest_digest"] = other;
                 rehash(last);
@@ -215,7 +218,7 @@ async fn a_tasks_evidence_verifies_with_public_keys_only_and_tampering_is_named(
         (
             "a withheld field with another digest",
             Box::new(|b| {
-                let mut ds = records_mut(b, "call.decided");
+                let mut ds = records_mut(b, "call");
                 ds[0]["record"]["data"]["redacted"]["args"] =
                     json!(format!("sha256:{}", "0".repeat(64)));
             }),

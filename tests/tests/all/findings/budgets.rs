@@ -61,7 +61,7 @@ async fn concurrent_processes_never_run_more_than_the_budget_on_sqlite() {
     assert!(why.contains("3 of 3 calls made in task T-1"), "{why}");
     let allowed = crate::hardening::records(&fx)
         .iter()
-        .filter(|r| r.kind == "call.completed" && r.data["outcome"] == "ok")
+        .filter(|r| r.kind == "call" && r.data["outcome"] == "ok")
         .count();
     assert_eq!(allowed, 3);
     // Another task is not affected; the chain verifies.

@@ -26,12 +26,11 @@ async fn a_killed_hosts_running_call_is_marked_and_its_slot_freed_on_restart() {
     let (ab, tab) = (a.base.clone(), ta.clone());
     let spinning =
         tokio::spawn(async move { call(&ab, &tab, "adversary.spin", json!({"n": 0})).await });
-    let log = fx.path("state-a/audit/audit.jsonl");
+    let state = fx.path("state-a");
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.contains("\"call.decided\"") && l.contains("\"adversary.spin\""))
+    while !crate::hardening::written_ahead(&state)
+        .iter()
+        .any(|(_, tool)| tool == "adversary.spin")
     {
         assert!(
             std::time::Instant::now() < deadline,

@@ -164,7 +164,7 @@ async fn a_record_that_says_more_than_its_signed_action_is_reported() {
     // Records that misstate the rules they were made under.
     let rules: Vec<(&str, Forgery, &str)> = vec![
         (
-            "call.decided",
+            "call",
             Box::new(|d| d["release"]["digest"] = json!(format!("sha256:{}", "0".repeat(64)))),
             "was not made under the rules in force",
         ),

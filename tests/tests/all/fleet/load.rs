@@ -79,7 +79,7 @@ fn chain_calls(f: &Fleet, h: usize) -> BTreeSet<String> {
     read_records(&paths.log, &Filter::default())
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| r.kind == "call.completed")
+        .filter(|r| r.kind == "call")
         .filter_map(|r| r.str("call_id").map(str::to_owned))
         .collect()
 }

@@ -131,7 +131,7 @@ async fn signatures_are_checked_against_the_rules_of_their_time() {
 
     // Every decision names its release; `audit show` says which.
     let recs = crate::hardening::records(&fx);
-    let decided: Vec<_> = recs.iter().filter(|r| r.kind == "call.decided").collect();
+    let decided: Vec<_> = recs.iter().filter(|r| r.kind == "call").collect();
     assert!(!decided.is_empty());
     assert!(
         decided

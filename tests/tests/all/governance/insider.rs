@@ -72,7 +72,7 @@ async fn a_hand_edit_that_adds_an_approver_is_not_applied() {
     );
     assert!(
         !recs.iter().any(|r| r.kind == "approval.approved"
-            || r.kind == "call.completed"
+            || r.kind == "call"
                 && r.str("outcome") == Some("ok")
                 && r.str("tool") == Some("case-note.append")),
         "the held call ran"

@@ -11,7 +11,7 @@ use super::{call, echo, records, still_serves_and_verifies};
 
 fn decided<'a>(recs: &'a [warrant::audit::Record], call_id: &str) -> &'a warrant::audit::Record {
     recs.iter()
-        .find(|r| r.kind == "call.decided" && r.str("call_id") == Some(call_id))
+        .find(|r| r.kind == "call" && r.str("call_id") == Some(call_id))
         .unwrap_or_else(|| panic!("no decision for {call_id}"))
 }
 
@@ -109,7 +109,7 @@ async fn refusals_are_attributed_like_allowed_calls() {
     assert_eq!(r.data["decision"]["layer"], "revoked");
     let completed = recs
         .iter()
-        .find(|x| x.kind == "call.completed" && x.str("call_id") == Some(revoked.call_id.as_str()))
+        .find(|x| x.kind == "call" && x.str("call_id") == Some(revoked.call_id.as_str()))
         .unwrap();
     assert_eq!(completed.str("token_id"), Some(claims.id.as_str()));
     let host = fx.host().await;

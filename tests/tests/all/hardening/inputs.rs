@@ -117,7 +117,7 @@ async fn duplicate_keys_are_refused_and_cannot_ride_on_an_approval() {
     let want = format!("sha256:{}", warrant::keys::sha256_hex(canonical.as_bytes()));
     let rec = records(&fx)
         .into_iter()
-        .find(|r| r.kind == "call.decided" && r.str("call_id") == Some(spaced.call_id.as_str()))
+        .find(|r| r.kind == "call" && r.str("call_id") == Some(spaced.call_id.as_str()))
         .unwrap();
     assert_eq!(rec.str("input_digest"), Some(want.as_str()));
     still_serves_and_verifies(&fx, &host, &t, "adversary.echo", echo()).await;

@@ -62,6 +62,31 @@ pub(crate) fn echo() -> Value {
     json!({"text": "still here"})
 }
 
+/// The calls written ahead (before their tools ran) to the journals in a
+/// state directory's `live/` — every host process's, alive or dead — as
+/// (call id, tool): the lines' JSON after their MAC (see
+/// `mediation::intents`).
+pub(crate) fn written_ahead(state_dir: &std::path::Path) -> Vec<(String, String)> {
+    let Ok(dir) = std::fs::read_dir(state_dir.join("live")) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for f in dir.flatten() {
+        let text = std::fs::read_to_string(f.path()).unwrap_or_default();
+        for line in text.lines() {
+            let Some(v) = line
+                .get(65..)
+                .and_then(|j| serde_json::from_str::<serde_json::Value>(j).ok())
+            else {
+                continue;
+            };
+            let s = |k: &str| v["call"][k].as_str().unwrap_or_default().to_owned();
+            out.push((s("call_id"), s("tool")));
+        }
+    }
+    out
+}
+
 /// The audit records of the fixture's chain.
 pub(crate) fn records(fx: &Fixture) -> Vec<warrant::audit::Record> {
     let paths = warrant::audit::AuditPaths::in_dir(&fx.config().audit_dir());

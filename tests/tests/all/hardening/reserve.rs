@@ -51,7 +51,7 @@ async fn a_tool_that_fills_the_volume_still_has_its_outcome_recorded() {
                 r.outcome
             );
             let done = records(&fx).into_iter().find(|x| {
-                x.kind == "call.completed" && x.str("call_id") == Some(r.call_id.as_str())
+                x.kind == "call" && x.str("call_id") == Some(r.call_id.as_str())
             });
             assert!(done.is_some(), "no outcome record for {}", r.call_id);
         } else {

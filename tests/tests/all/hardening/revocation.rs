@@ -165,7 +165,7 @@ async fn a_held_call_under_a_revoked_token_never_runs() {
     );
     tokio::time::sleep(Duration::from_millis(200)).await;
     let ran = records(&fx).into_iter().any(|r| {
-        r.kind == "call.completed"
+        r.kind == "call"
             && r.str("tool") == Some("adversary.first-arg")
             && r.str("outcome") == Some("ok")
     });

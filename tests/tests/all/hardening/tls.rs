@@ -177,7 +177,7 @@ async fn a_certificate_for_another_name_or_an_untrusted_ca_is_refused() {
     let done = recs
         .iter()
         .rev()
-        .find(|r| r.kind == "call.completed")
+        .find(|r| r.kind == "call")
         .unwrap();
     let uses = done.data["uses"].as_array().unwrap();
     assert!(

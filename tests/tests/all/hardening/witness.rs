@@ -111,7 +111,7 @@ async fn a_rewritten_history_is_caught_by_the_witness_even_with_the_mac_key() {
         .collect();
     let victim = recs
         .iter()
-        .position(|r| r.kind == "call.completed")
+        .position(|r| r.kind == "call")
         .unwrap();
     recs[victim].data["outcome"] = json!("refused");
     for i in victim..recs.len() {

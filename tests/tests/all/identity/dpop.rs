@@ -217,7 +217,7 @@ async fn a_bound_token_works_only_with_fresh_proofs_by_its_key() {
     let refused = records(&fx)
         .into_iter()
         .filter(|r| {
-            r.kind == "call.decided"
+            r.kind == "call"
                 && r.data["decision"]["layer"] == "token"
                 && r.data["decision"]["reason"]
                     .as_str()

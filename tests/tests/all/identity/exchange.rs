@@ -77,7 +77,7 @@ async fn a_workload_credential_becomes_a_task_token_and_the_chain_names_it() {
         !exchanged.data.to_string().contains(&jwt),
         "the credential itself is never recorded"
     );
-    let decided = recs.iter().find(|r| r.kind == "call.decided").unwrap();
+    let decided = recs.iter().find(|r| r.kind == "call").unwrap();
     assert_eq!(
         decided.data["credential"], exchanged.data["credential"],
         "{decided:?}"

@@ -198,7 +198,7 @@ async fn a_workload_of_a_real_openid_provider_calls_its_tools_over_mcp() {
     assert_eq!(exchanged.data["task"], "INC-2026-0042");
     let calls: Vec<&Value> = recs
         .iter()
-        .filter(|r| r.kind == "call.decided")
+        .filter(|r| r.kind == "call")
         .map(|r| &r.data)
         .collect();
     assert_eq!(calls.len(), 2);

@@ -142,7 +142,7 @@ async fn mcp_challenges_every_unaccepted_credential_and_serves_its_metadata() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    assert_eq!(claimed.kind, "call.decided");
+    assert_eq!(claimed.kind, "call");
     assert!(claimed.data.get("task").is_none(), "{}", claimed.data);
     assert_eq!(claimed.data["decision"]["layer"], "token");
 
@@ -378,7 +378,7 @@ async fn access_tokens_of_the_organisations_server_are_accepted_like_task_tokens
     host.shutdown("done").await;
     let decided = records(&fx)
         .into_iter()
-        .find(|r| r.kind == "call.decided")
+        .find(|r| r.kind == "call")
         .unwrap();
     assert_eq!(decided.data["credential"]["kind"], "access-token");
     assert_eq!(decided.data["task"], "INC-9");

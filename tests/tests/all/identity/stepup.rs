@@ -120,7 +120,7 @@ async fn a_missing_scope_is_403_naming_it_and_a_token_for_it_succeeds() {
     // Both refusals are in the chain.
     let scoped = records(&fx)
         .into_iter()
-        .filter(|r| r.kind == "call.decided" && r.data["decision"]["layer"] == "scope")
+        .filter(|r| r.kind == "call" && r.data["decision"]["layer"] == "scope")
         .count();
     assert_eq!(scoped, 2);
 
@@ -196,7 +196,7 @@ async fn a_scope_policy_derives_from_the_arguments_is_named_and_a_token_with_it_
     let refused: Vec<_> = records(&fx)
         .into_iter()
         .filter(|r| {
-            r.kind == "call.decided"
+            r.kind == "call"
                 && r.data["decision"]["layer"] == "policy"
                 && r.data["decision"]["result"] == "deny"
         })

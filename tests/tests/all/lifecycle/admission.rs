@@ -88,7 +88,7 @@ async fn caps_and_counted_budgets_refuse_with_their_layer_in_the_decision() {
     let recs = crate::hardening::records(&fx);
     let decided = |task: &str| -> Vec<(String, String)> {
         recs.iter()
-            .filter(|r| r.kind == "call.decided" && r.data["task"] == task)
+            .filter(|r| r.kind == "call" && r.data["task"] == task)
             .map(|r| {
                 (
                     r.data["decision"]["result"]

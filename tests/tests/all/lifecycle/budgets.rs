@@ -78,7 +78,7 @@ async fn each_budget_refuses_the_call_that_exceeds_it_and_allows_those_before() 
     host.shutdown("done").await;
     let refusal = crate::hardening::records(&fx)
         .into_iter()
-        .filter(|r| r.kind == "call.decided")
+        .filter(|r| r.kind == "call")
         .find(|r| r.data["decision"]["layer"] == "budget")
         .expect("a budget refusal is recorded");
     assert_eq!(refusal.data["decision"]["result"], "deny");

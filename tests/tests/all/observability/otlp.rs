@@ -48,9 +48,10 @@ fn attr<'a>(s: &'a Span, k: &str) -> &'a Value {
 }
 
 /// Every stage of an allowed call, each a child of `call`.
-const STAGES: [&str; 4] = [
+const STAGES: [&str; 5] = [
     "warrant.authorize",
     "warrant.admit",
+    "warrant.audit.ahead",
     "warrant.sandbox",
     "warrant.audit.append",
 ];
