@@ -62,7 +62,13 @@ pub fn timeline_under(
         match r.event() {
             Some(Event::Call(c)) => {
                 decided(&mut out, &head, &c.decided);
-                completed(&mut out, &head, &c.decided.who, c.decided.input_size, &c.ended);
+                completed(
+                    &mut out,
+                    &head,
+                    &c.decided.who,
+                    c.decided.input_size,
+                    &c.ended,
+                );
             }
             Some(Event::CallDecided(d)) => decided(&mut out, &head, &d),
             Some(Event::CallCompleted(c)) => {
@@ -76,8 +82,7 @@ pub fn timeline_under(
                     or_dash(c.who.tool.as_deref()),
                     safe(&c.decision),
                     c.decided_seq.map_or_else(
-                        || c
-                            .decided
+                        || c.decided
                             .as_ref()
                             .map_or_else(String::new, |d| format!("decided {}", safe(&d.at))),
                         |s| format!("record #{s}")

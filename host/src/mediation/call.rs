@@ -12,9 +12,7 @@ use std::time::Instant;
 
 use tracing::Instrument as _;
 
-use crate::audit::event::{
-    ApprovalRef, Attribution, CallDecided, CallRecord, Decision, DecisionResult, Event,
-};
+use crate::audit::event::{ApprovalRef, Attribution, CallRecord, Decision, DecisionResult, Event};
 use crate::audit::{AuditError, Reservation};
 use crate::authz::{CallAsk, Grant, Refusal};
 use crate::mediation::Host;
@@ -180,21 +178,6 @@ impl Host {
             },
         };
         (resp, observed)
-    }
-
-    /// Take room in the audit volume for the record of a call about to
-    /// run, and write its decision ahead to the journal.
-    fn write_ahead(&self, decided: &CallDecided) -> Result<Reservation, AuditError> {
-        let _s = stage("warrant.audit.ahead").entered();
-        let reservation = self.inner.audit.reserve()?;
-        self.inner
-            .intents
-            .intend(decided)
-            .map_err(|e| AuditError::Io {
-                path: self.inner.audit.paths().log.clone(),
-                why: format!("the journal of calls about to run cannot be written: {e}"),
-            })?;
-        Ok(reservation)
     }
 
     async fn record(

@@ -33,6 +33,8 @@ use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 
 use crate::audit::event::CallDecided;
+use crate::audit::{AuditError, Reservation};
+use crate::telemetry::spans::stage;
 
 /// Empty the journal once it is this large and no call is in flight.
 pub(crate) const EMPTY_AFTER: u64 = 1024 * 1024;
@@ -99,11 +101,8 @@ impl Journal {
         let o = &mut *o;
         o.buf.clear();
         o.buf.resize(65, b' ');
-        serde_json::to_writer(
-            &mut o.buf,
-            &IntentRef { at: &at, call },
-        )
-        .map_err(std::io::Error::other)?;
+        serde_json::to_writer(&mut o.buf, &IntentRef { at: &at, call })
+            .map_err(std::io::Error::other)?;
         let mac = hex::encode(mac_of(&self.key, &o.buf[65..]).finalize().into_bytes());
         o.buf[..64].copy_from_slice(mac.as_bytes());
         o.buf.push(b'\n');
@@ -126,6 +125,23 @@ impl Journal {
         if o.in_flight == 0 && o.len > EMPTY_AFTER && o.file.set_len(0).is_ok() {
             o.len = 0;
         }
+    }
+}
+
+impl crate::mediation::Host {
+    /// Take room in the audit volume for the record of a call about to
+    /// run, and write its decision ahead to the journal.
+    pub(super) fn write_ahead(&self, decided: &CallDecided) -> Result<Reservation, AuditError> {
+        let _s = stage("warrant.audit.ahead").entered();
+        let reservation = self.inner.audit.reserve()?;
+        self.inner
+            .intents
+            .intend(decided)
+            .map_err(|e| AuditError::Io {
+                path: self.inner.audit.paths().log.clone(),
+                why: format!("the journal of calls about to run cannot be written: {e}"),
+            })?;
+        Ok(reservation)
     }
 }
 

@@ -70,10 +70,7 @@ fn check_session(fx: &warrant_tests::Fixture, out: &Value) -> String {
     let call_id = r[1]["meta"]["warrant/call_id"].as_str().unwrap();
     let seq = r[1]["meta"]["warrant/audit_seq"].as_u64().unwrap();
     let recs = call_records(fx, call_id);
-    assert!(
-        recs.iter()
-            .any(|x| x.seq == seq && x.kind == "call")
-    );
+    assert!(recs.iter().any(|x| x.seq == seq && x.kind == "call"));
     let decided = recs.iter().find(|x| x.kind == "call").unwrap();
     assert_eq!(decided.data["prompt"], "triage alert 7");
     assert_eq!(decided.data["channel"], "mcp");

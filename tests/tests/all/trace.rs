@@ -50,7 +50,7 @@ async fn a_callers_trace_context_is_recorded_with_its_call() {
         .unwrap()
         .to_owned();
     let t = traces(&fx, &mcp_call);
-    assert!(t.len() >= 2, "{t:?}");
+    assert_eq!(t.len(), 1, "the call's one record: {t:?}");
     for one in &t {
         assert_eq!(
             one,
@@ -121,7 +121,7 @@ async fn a_callers_trace_context_is_recorded_with_its_call() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert!(lines.len() >= 2, "{lines:?}");
+    assert_eq!(lines.len(), 1, "the call's one record: {lines:?}");
     assert!(
         lines
             .iter()

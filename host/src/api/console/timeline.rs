@@ -281,27 +281,27 @@ pub(crate) async fn export(
 
 /// A call's decision.
 fn decided(r: &Record, d: &CallDecided) -> Markup {
-            let w = &d.who;
-            let dec = &d.decision;
-            html! {
-                strong { (w.agent.as_deref().unwrap_or("-")) " → " (w.tool.as_deref().unwrap_or("-")) }
-                " [" (w.impact.map_or("-", |i| i.as_str())) "] "
-                span.decision.(dec.result.as_str()) { (dec.result.as_str()) }
-                " by " (dec.layer)
-                @if !dec.policies.is_empty() { ", policy " (dec.policies.join(", ")) }
-                @if !dec.reason.is_empty() { ": " (dec.reason) }
-                br;
-                small { "token " (w.token_id.as_deref().unwrap_or("-")) "; owner " (w.agent_owner.as_deref().unwrap_or("-"))
-                    "; model " (w.model.as_deref().unwrap_or("-")) "; plugin " (w.plugin_version.as_deref().unwrap_or("-"))
-                    " signed by " (w.signer.as_deref().unwrap_or("-")) }
-                @if let Some(c) = &w.claimed { br; small.claimed { "the token did not verify: it claimed task " (c.task)
-                    ", agent " (c.agent.as_deref().unwrap_or("-")) ", token " (c.token_id.as_deref().unwrap_or("-")) " (not believed)" } }
-                @if let Some(t) = &w.trace { br; small.trace { "trace "
-                    a href=(trace_link(r, &t.trace_id)) { code { (t.trace_id) } }
-                    @if let Some(c) = &w.correlation_id { "; correlation id " code { (c) } } } }
-                @if let Some(p) = &d.prompt { br; small.prompt { "prompt: " (p) } }
-                @if let Some(a) = &d.approval { br; "under approval " (a.id) " by " strong.approver { (a.approver) } }
-            }
+    let w = &d.who;
+    let dec = &d.decision;
+    html! {
+        strong { (w.agent.as_deref().unwrap_or("-")) " → " (w.tool.as_deref().unwrap_or("-")) }
+        " [" (w.impact.map_or("-", |i| i.as_str())) "] "
+        span.decision.(dec.result.as_str()) { (dec.result.as_str()) }
+        " by " (dec.layer)
+        @if !dec.policies.is_empty() { ", policy " (dec.policies.join(", ")) }
+        @if !dec.reason.is_empty() { ": " (dec.reason) }
+        br;
+        small { "token " (w.token_id.as_deref().unwrap_or("-")) "; owner " (w.agent_owner.as_deref().unwrap_or("-"))
+            "; model " (w.model.as_deref().unwrap_or("-")) "; plugin " (w.plugin_version.as_deref().unwrap_or("-"))
+            " signed by " (w.signer.as_deref().unwrap_or("-")) }
+        @if let Some(c) = &w.claimed { br; small.claimed { "the token did not verify: it claimed task " (c.task)
+            ", agent " (c.agent.as_deref().unwrap_or("-")) ", token " (c.token_id.as_deref().unwrap_or("-")) " (not believed)" } }
+        @if let Some(t) = &w.trace { br; small.trace { "trace "
+            a href=(trace_link(r, &t.trace_id)) { code { (t.trace_id) } }
+            @if let Some(c) = &w.correlation_id { "; correlation id " code { (c) } } } }
+        @if let Some(p) = &d.prompt { br; small.prompt { "prompt: " (p) } }
+        @if let Some(a) = &d.approval { br; "under approval " (a.id) " by " strong.approver { (a.approver) } }
+    }
 }
 
 /// How a call ended.

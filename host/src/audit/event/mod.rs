@@ -22,8 +22,8 @@ use crate::keys::{ActionKind, SignedAction};
 
 pub use attribution::{Attribution, Claimed, TraceRef};
 pub use call::{
-    ApprovalRef, CallCompleted, CallDecided, CallEnded, CallInterrupted, CallRecord,
-    DecidedAhead, Decision, DecisionResult, PolicyShadow, PolicySide,
+    ApprovalRef, CallCompleted, CallDecided, CallEnded, CallInterrupted, CallRecord, DecidedAhead,
+    Decision, DecisionResult, PolicyShadow, PolicySide,
 };
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{

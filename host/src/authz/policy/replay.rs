@@ -129,9 +129,10 @@ pub fn replay(records: &[Record], engines: &ReplayEngines) -> ReplayReport {
             };
             // A format 9 record is written when the call ended: it was
             // decided its duration earlier.
-            let took = event.as_ref().and_then(Event::ended).map_or(0, |(_, c)| {
-                i64::try_from(c.duration_ms).unwrap_or(i64::MAX)
-            });
+            let took = event
+                .as_ref()
+                .and_then(Event::ended)
+                .map_or(0, |(_, c)| i64::try_from(c.duration_ms).unwrap_or(i64::MAX));
             let now = DateTime::parse_from_rfc3339(&r.time).map_or_else(
                 |_| Utc::now(),
                 |t| t.with_timezone(&Utc) - chrono::Duration::milliseconds(took),

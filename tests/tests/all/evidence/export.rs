@@ -197,8 +197,7 @@ async fn a_tasks_evidence_verifies_with_public_keys_only_and_tampering_is_named(
         (
             "a swapped plugin digest",
             Box::new(|b| {
-                let other =
-                    records_mut(b, "call")[0]["record"]["data"]["manifest_digest"].clone();
+                let other = records_mut(b, "call")[0]["record"]["data"]["manifest_digest"].clone();
                 let mut ds = records_mut(b, "call");
                 let last = ds.last_mut().unwrap();
                 last["record"]["data"]["manifest_digest"] = other;

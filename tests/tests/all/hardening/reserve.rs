@@ -50,9 +50,9 @@ async fn a_tool_that_fills_the_volume_still_has_its_outcome_recorded() {
                 "{:?}",
                 r.outcome
             );
-            let done = records(&fx).into_iter().find(|x| {
-                x.kind == "call" && x.str("call_id") == Some(r.call_id.as_str())
-            });
+            let done = records(&fx)
+                .into_iter()
+                .find(|x| x.kind == "call" && x.str("call_id") == Some(r.call_id.as_str()));
             assert!(done.is_some(), "no outcome record for {}", r.call_id);
         } else {
             // Or it did not run at all, refused before it started.

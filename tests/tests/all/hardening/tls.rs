@@ -174,11 +174,7 @@ async fn a_certificate_for_another_name_or_an_untrusted_ca_is_refused() {
     // The refusal is in the chain as a use that got no response.
     host.shutdown("done").await;
     let recs = super::records(&fx);
-    let done = recs
-        .iter()
-        .rev()
-        .find(|r| r.kind == "call")
-        .unwrap();
+    let done = recs.iter().rev().find(|r| r.kind == "call").unwrap();
     let uses = done.data["uses"].as_array().unwrap();
     assert!(
         uses.iter()

@@ -109,10 +109,7 @@ async fn a_rewritten_history_is_caught_by_the_witness_even_with_the_mac_key() {
         .iter()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let victim = recs
-        .iter()
-        .position(|r| r.kind == "call")
-        .unwrap();
+    let victim = recs.iter().position(|r| r.kind == "call").unwrap();
     recs[victim].data["outcome"] = json!("refused");
     for i in victim..recs.len() {
         if i > 0 {

@@ -376,10 +376,7 @@ async fn access_tokens_of_the_organisations_server_are_accepted_like_task_tokens
     assert!(challenge(&r).contains("revoked"));
     srv.running.shutdown().await.unwrap();
     host.shutdown("done").await;
-    let decided = records(&fx)
-        .into_iter()
-        .find(|r| r.kind == "call")
-        .unwrap();
+    let decided = records(&fx).into_iter().find(|r| r.kind == "call").unwrap();
     assert_eq!(decided.data["credential"]["kind"], "access-token");
     assert_eq!(decided.data["task"], "INC-9");
 }
