@@ -68,7 +68,8 @@ pub mod vocab;
 
 pub use config::HostConfig;
 pub use mediation::{
-    CallError, CallProgress, CallRequest, CallResponse, Host, HostError, HostOptions, ToolView,
+    CallError, CallInput, CallProgress, CallRequest, CallResponse, Host, HostError, HostOptions,
+    ToolView,
 };
 pub use registry::{LoadOptions, RegisteredPlugin, Registry, RegistryError};
 pub use sandbox::{

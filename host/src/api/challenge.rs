@@ -190,11 +190,12 @@ fn tool_call(
         .registry()
         .qualified_of_mcp(name)
         .unwrap_or_else(|| name.to_owned());
-    let input = params
-        .get("arguments")
-        .cloned()
-        .unwrap_or_else(|| json!({}))
-        .to_string();
+    let input = crate::CallInput::from_value(
+        params
+            .get("arguments")
+            .cloned()
+            .unwrap_or_else(|| json!({})),
+    );
     Some(crate::CallRequest {
         token: token.to_owned(),
         tool,

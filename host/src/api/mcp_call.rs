@@ -59,7 +59,11 @@ impl McpServer {
                 .registry()
                 .qualified_of_mcp(&request.name)
                 .unwrap_or_else(|| request.name.to_string()),
-            input: Value::Object(request.arguments.unwrap_or_default()).to_string(),
+            // Parsed once, by rmcp, from a message already checked for
+            // keys named twice.
+            input: crate::CallInput::from_value(Value::Object(
+                request.arguments.unwrap_or_default(),
+            )),
             prompt,
             context,
             channel: "mcp",

@@ -153,7 +153,7 @@ async fn serve_call(
     let req = CallRequest {
         token: token(&headers),
         tool,
-        input: body.input.to_string(),
+        input: crate::CallInput::from_value(body.input),
         prompt: body.prompt,
         context: body.context,
         channel: "http",

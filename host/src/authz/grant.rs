@@ -3,10 +3,10 @@
 //! refusing layer — both with everything learnt on the way ([`Known`]), so
 //! that a refusal is recorded as fully attributed as an allowed call.
 
-use serde_json::Value;
+use std::sync::Arc;
 
 use crate::audit::event::Attribution;
-use crate::authz::{Refusal, TaskToken};
+use crate::authz::{Arguments, Refusal, TaskToken};
 use crate::config::Agent;
 use crate::manifest::ManifestTool;
 use crate::registry::RegisteredPlugin;
@@ -73,9 +73,9 @@ pub struct Denied<'r> {
     pub refusal: Refusal,
     /// What was known.
     pub known: Known<'r>,
-    /// The parsed arguments, when the refusal came after they were read
-    /// (the policy layer): what the audit record may keep for replay.
-    pub args: Option<Value>,
+    /// The arguments, when the refusal came after they were read (the
+    /// policy layer): what the audit record may keep for replay.
+    pub args: Option<Arc<Arguments>>,
     /// The shadow policies' decision, when it differs from the live one.
     pub shadow: Option<Box<crate::authz::ShadowDecision>>,
 }
@@ -106,11 +106,11 @@ pub struct Grant<'r> {
     pub tool: &'r ManifestTool,
     /// `plugin.tool`.
     pub qualified: String,
-    /// The parsed arguments: what policy saw, what an approval is bound to,
-    /// and — as [`Grant::input`] — what the plugin receives.
-    pub args: Value,
-    /// The canonical JSON of `args`, exactly as the plugin receives it.
-    pub input: String,
+    /// The arguments, read once where the call arrived: what policy saw
+    /// (their value), what an approval is bound to and the audit record
+    /// keeps (their digest), and what the plugin receives (their canonical
+    /// JSON).
+    pub input: Arc<Arguments>,
     /// The policies that permitted it.
     pub policies: Vec<String>,
     /// When a human must approve it first.

@@ -40,6 +40,7 @@ mod budget;
 mod decide;
 mod exchange;
 mod grant;
+mod input;
 mod issue;
 mod keyring;
 mod policy;
@@ -58,7 +59,7 @@ use crate::config::{Agent, HostConfig};
 use crate::registry::{PolicyView, Registry};
 use crate::state::{RateRule, SharedState, StopState};
 use crate::statedir::{StateDir, StateDirError};
-use crate::vocab::{Impact, Rate, parse_strict, to_canonical};
+use crate::vocab::{Impact, Rate};
 
 pub use admission::{Admission, deferred_written};
 pub use admit::{Stoppable, stopped};
@@ -67,6 +68,7 @@ use decide::PolicyLayer;
 pub use decide::ShadowDecision;
 pub use exchange::{ExchangeError, ExchangeRequest, Exchanged};
 pub use grant::{ApprovalNeed, Denied, Grant, Known};
+pub use input::{Arguments, CallInput, MAX_INPUT};
 pub use issue::{IssueError, Issuer, TokenOrigin};
 pub use policy::{
     CaseOutcome, PolicyCase, PolicyDecision, PolicyEngine, PolicyError, PolicyInput, ReplayChange,
@@ -79,9 +81,6 @@ pub use token::{
     KID_PREFIX, TaskToken, TokenFormatError, TokenSigner, decode as decode_token, key_id,
     new_token_id, tool_matches, warrant_kid, within,
 };
-
-/// Longest input accepted, in bytes.
-pub const MAX_INPUT: usize = 1024 * 1024;
 
 /// Why the accountability configuration cannot be used: a start-up error.
 #[derive(Debug, thiserror::Error)]
@@ -104,8 +103,8 @@ pub struct CallAsk<'a> {
     pub token: &'a str,
     /// `plugin.tool`.
     pub tool: &'a str,
-    /// The input, JSON text.
-    pub input: &'a str,
+    /// The input, read where the call arrived.
+    pub input: &'a CallInput,
     /// Now.
     pub now: DateTime<Utc>,
     /// What the caller proved about its key (DPoP).
@@ -265,9 +264,9 @@ impl Authz {
             let why = why.to_owned();
             return Err(deny(Refusal::Degraded { why }, &known));
         }
-        let args = match input(ask.input) {
-            Ok(v) => v,
-            Err(r) => return Err(deny(r, &known)),
+        let args = match ask.input.arguments() {
+            Ok(a) => Arc::clone(a),
+            Err(why) => return Err(deny(Refusal::Input(why.to_owned()), &known)),
         };
         let rules = self.rate_rules(agent, plugin.id(), ask.tool);
         match self.state.admit(&rules, ask.now.timestamp_millis()).await {
@@ -294,7 +293,7 @@ impl Authz {
             tool,
             qualified: ask.tool,
             token: &token,
-            args: &args,
+            args: args.value(),
             now: ask.now,
             history: &history,
         });
@@ -309,15 +308,13 @@ impl Authz {
                 }));
             }
         };
-        let input = String::from_utf8(to_canonical(&args)).unwrap_or_default();
         Ok(Grant {
             token,
             agent,
             plugin,
             tool,
             qualified: ask.tool.to_owned(),
-            args,
-            input,
+            input: args,
             policies,
             approval,
             shadow,
@@ -367,19 +364,4 @@ impl Authz {
     pub fn approvers(&self, tool: &str, impact: Impact) -> Vec<String> {
         self.config.approvers(tool, impact)
     }
-}
-
-/// The input layer: size, strict JSON (no duplicate keys), an object.
-fn input(text: &str) -> Result<serde_json::Value, Refusal> {
-    if text.len() > MAX_INPUT {
-        return Err(Refusal::Input(format!(
-            "it is {} bytes; the host accepts at most {MAX_INPUT}",
-            text.len()
-        )));
-    }
-    let args = parse_strict(text).map_err(|e| Refusal::Input(e.to_string()))?;
-    if !args.is_object() {
-        return Err(Refusal::Input("it must be a JSON object".into()));
-    }
-    Ok(args)
 }

@@ -20,7 +20,7 @@ impl Authz {
         registry: &Registry,
         token: &TaskToken,
         tool: &str,
-        input: &str,
+        input: &crate::authz::CallInput,
         now: DateTime<Utc>,
     ) -> Option<Vec<String>> {
         if !self.policy.has_step_up() {
@@ -28,7 +28,7 @@ impl Authz {
         }
         let agent = self.config.agent(&token.agent)?;
         let (plugin, manifest_tool) = registry.resolve(tool)?;
-        let args = super::input(input).ok()?;
+        let args = input.arguments().ok()?;
         let history = if self.policy.uses_history() {
             self.state.task_history(&token.task).await.ok()?
         } else {
@@ -40,7 +40,7 @@ impl Authz {
             tool: manifest_tool,
             qualified: tool,
             token,
-            args: &args,
+            args: args.value(),
             now,
             history: &history,
         };

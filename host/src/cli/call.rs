@@ -67,7 +67,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         .call(CallRequest {
             token: a.token,
             tool: a.tool,
-            input: a.input,
+            input: a.input.into(),
             prompt: a.prompt,
             context,
             channel: "cli",

@@ -9,7 +9,7 @@ use crate::authz::{Grant, Refusal};
 use crate::mediation::Host;
 use crate::mediation::context::CallContext;
 use crate::state::{ApprovalBinding, ApprovalStatus, NewApproval, StateError, now_ms};
-use crate::vocab::{CancelToken, cap, cap_at, to_canonical};
+use crate::vocab::{CancelToken, cap, cap_at};
 
 /// How often a waiting call looks at the request again.
 const POLL: Duration = Duration::from_millis(50);
@@ -31,7 +31,7 @@ pub(crate) fn binding(grant: &Grant<'_>) -> ApprovalBinding {
         agent: grant.agent.id.clone(),
         task: grant.token.task.clone(),
         tool: grant.qualified.clone(),
-        args_digest: crate::keys::sha256_hex(&to_canonical(&grant.args)),
+        args_digest: grant.input.hex().to_owned(),
         plugin_version: m.plugin.version.clone(),
         component_digest: grant.plugin.manifest.component_digest(),
         tool_digest: grant
@@ -95,7 +95,7 @@ impl Host {
                             bound.component_digest,
                             &bound.tool_digest
                         ),
-                        summary: cap_at(&grant.args.to_string(), 2048),
+                        summary: cap_at(&grant.input.value().to_string(), 2048),
                         expires_at: now_ms()
                             + i64::try_from(approvals.expiry.as_millis()).unwrap_or(i64::MAX / 4),
                     };

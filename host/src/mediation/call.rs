@@ -201,7 +201,7 @@ impl Host {
         n: u64,
     ) -> Decided<'r> {
         let inner = &self.inner;
-        let raw = InputFacts::of(&req.input);
+        let raw = || InputFacts::arrived(&req.input);
         let deny = |r: Refusal, who: Attribution, input: InputFacts, approval_id| Decided {
             who: ctx.who(who),
             input,
@@ -219,7 +219,7 @@ impl Host {
             return deny(
                 Refusal::Host("the host is shutting down".into()),
                 fallback(),
-                raw,
+                raw(),
                 None,
             );
         }
@@ -228,7 +228,7 @@ impl Host {
         inner.meters.state_operation("stops", reading.elapsed());
         let stops = match stops {
             Ok(s) => s,
-            Err(e) => return deny(Refusal::Host(e.to_string()), fallback(), raw, None),
+            Err(e) => return deny(Refusal::Host(e.to_string()), fallback(), raw(), None),
         };
         let degraded = inner.stops.degraded();
         let ask = CallAsk {
@@ -248,19 +248,19 @@ impl Host {
             Ok(g) => g,
             Err(d) => {
                 let who = d.known.attribution(&req.tool);
-                let keep = raw.size <= loaded.config.audit.arguments;
-                let (args, shadow) = (d.args.filter(|_| keep), d.shadow);
-                let mut denied = deny(d.refusal, who, raw, None);
+                let keep = req.input.arrived_size() <= loaded.config.audit.arguments;
+                let args = d.args.filter(|_| keep).map(|a| a.value().clone());
+                let mut denied = deny(d.refusal, who, raw(), None);
                 denied.args = args;
-                denied.shadow = shadow;
+                denied.shadow = d.shadow;
                 return denied;
             }
         };
-        let keep = (grant.input.len() as u64) <= loaded.config.audit.arguments;
-        let args = keep.then(|| grant.args.clone());
+        let keep = grant.input.size() <= loaded.config.audit.arguments;
+        let args = keep.then(|| grant.input.value().clone());
         let shadow = grant.shadow.clone();
         let who = grant.known().attribution(&grant.qualified);
-        let input = InputFacts::of(&grant.input);
+        let input = InputFacts::granted(&grant.input);
         // From here the call can be stopped by halt, quarantine, disable
         // and revocation.
         let entry = inner.inflight.enter(

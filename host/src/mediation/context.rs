@@ -50,10 +50,17 @@ pub(crate) struct InputFacts {
 }
 
 impl InputFacts {
-    pub(crate) fn of(text: &str) -> Self {
+    /// The input as it arrived (a call refused before it was granted).
+    pub(crate) fn arrived(input: &crate::authz::CallInput) -> Self {
+        let (digest, size) = input.arrived();
+        Self { digest, size }
+    }
+
+    /// The granted arguments, as the plugin receives them.
+    pub(crate) fn granted(args: &crate::authz::Arguments) -> Self {
         Self {
-            digest: format!("sha256:{}", sha256_hex(text.as_bytes())),
-            size: text.len() as u64,
+            digest: args.digest().to_owned(),
+            size: args.size(),
         }
     }
 }

@@ -40,6 +40,7 @@ use crate::state::SharedState;
 use crate::statedir::StateDir;
 use crate::vocab::CancelToken;
 
+pub use crate::authz::CallInput;
 pub use context::MAX_PROMPT;
 pub use drain::NotReady;
 pub use intents::pending as pending_calls;

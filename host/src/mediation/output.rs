@@ -34,7 +34,7 @@ impl crate::mediation::Host {
         let report = grant
             .plugin
             .plugin
-            .call(&grant.tool.name, &grant.input, cancel)
+            .call(&grant.tool.name, grant.input.canonical(), cancel)
             .await;
         let outcome = report.outcome.map_err(CallError::Failed).and_then(|out| {
             match grant.plugin.outputs.get(&grant.tool.name) {

@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use crate::audit::AuditError;
-use crate::authz::Refusal;
+use crate::authz::{CallInput, Refusal};
 use crate::sandbox::CallFailure;
 
 /// A call as an agent makes it.
@@ -13,8 +13,9 @@ pub struct CallRequest {
     pub token: String,
     /// `plugin.tool`.
     pub tool: String,
-    /// The input, a JSON object as text.
-    pub input: String,
+    /// The input, read once where the call arrived (from text:
+    /// [`CallInput::from_text`], or `"{…}".into()`).
+    pub input: CallInput,
     /// What the agent says it is doing (recorded, bounded; never trusted).
     pub prompt: Option<String>,
     /// More context from the agent (recorded, bounded; never trusted).

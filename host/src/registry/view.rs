@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use crate::registry::Registry;
-use crate::vocab::Rate;
+use crate::vocab::{Impact, Rate};
 
 /// A plugin as policy sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,11 @@ pub struct PolicyTool {
     pub qualified: String,
     /// The tool's input JSON Schema (text).
     pub input_schema: String,
+    /// Its impact level (`context.impact`).
+    pub impact: Impact,
+    /// Its action owner, after the operator's override
+    /// (`context.action_owner`).
+    pub action_owner: String,
 }
 
 /// The plugins and tools policies are checked against.
@@ -49,6 +54,7 @@ impl PolicyView {
         m: &crate::manifest::Manifest,
         rate: Option<Rate>,
         signer: &str,
+        owners: Option<&std::collections::BTreeMap<String, String>>,
     ) {
         if !seen.insert(m.plugin.id.clone()) {
             return;
@@ -61,9 +67,12 @@ impl PolicyView {
             rate,
         });
         for t in &m.tools {
+            let owner = owners.and_then(|o| o.get(&t.name));
             self.tools.push(PolicyTool {
                 qualified: format!("{}.{}", m.plugin.id, t.name),
                 input_schema: t.input_schema.clone(),
+                impact: t.impact,
+                action_owner: owner.unwrap_or(&t.action_owner).clone(),
             });
         }
     }
@@ -77,7 +86,7 @@ impl PolicyView {
         let mut seen = BTreeSet::new();
         for (m, terms) in manifests {
             let signer = m.signature.as_ref().map_or("", |s| s.key.as_str());
-            view.add(&mut seen, m, terms.rate.clone(), signer);
+            view.add(&mut seen, m, terms.rate.clone(), signer, None);
         }
         view
     }
@@ -88,23 +97,22 @@ impl Registry {
     pub fn policy_view(&self) -> PolicyView {
         let mut view = PolicyView::default();
         let mut seen = BTreeSet::new();
-        let mut add = |m: &crate::manifest::Manifest, rate: Option<Rate>, signer: &str| {
-            view.add(&mut seen, m, rate, signer);
-        };
         for p in self.plugins() {
-            add(
+            view.add(
+                &mut seen,
                 p.manifest.manifest(),
                 p.manifest.terms().rate.clone(),
                 p.manifest.signer().unwrap_or(""),
+                Some(&p.action_owners),
             );
         }
         for r in self.refusals() {
             if let Some(m) = &r.manifest {
-                add(&m.0, m.1.rate.clone(), "");
+                view.add(&mut seen, &m.0, m.1.rate.clone(), "", None);
             }
         }
         for (m, terms) in &self.disabled {
-            add(m, terms.rate.clone(), "");
+            view.add(&mut seen, m, terms.rate.clone(), "", None);
         }
         view
     }

@@ -35,6 +35,8 @@ static ENGINE: LazyLock<PolicyEngine> = LazyLock::new(|| {
         tools: vec![PolicyTool {
             qualified: "x.t".into(),
             input_schema: r#"{"type":"object","properties":{"s":{"type":"string"},"n":{"type":["integer","null"]},"b":{"type":"boolean"},"l":{"type":"array","items":{"type":"string"}}}}"#.into(),
+            impact: warrant::Impact::Read,
+            action_owner: "o".into(),
         }],
     };
     PolicyEngine::load(&[path], &[agent], &view).expect("engine")

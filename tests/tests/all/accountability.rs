@@ -55,7 +55,7 @@ pub(crate) async fn call(host: &Host, token: &str, tool: &str, input: Value) -> 
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
-        input: input.to_string(),
+        input: input.into(),
         channel: "lib",
         ..CallRequest::default()
     })

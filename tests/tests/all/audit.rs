@@ -39,7 +39,7 @@ pub(crate) async fn call(
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
-        input: input.to_string(),
+        input: input.into(),
         prompt: Some(prompt.into()),
         context: Some(json!({"ticket": "SOC-1"})),
         channel: "lib",

@@ -27,7 +27,7 @@ async fn call(host: &Host, token: &str, tool: &str, input: Value) -> Result<Valu
         .call(CallRequest {
             token: token.into(),
             tool: tool.into(),
-            input: input.to_string(),
+            input: input.into(),
             channel: "lib",
             ..CallRequest::default()
         })

@@ -15,7 +15,7 @@ pub(crate) async fn call(
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
-        input: input.to_string(),
+        input: input.into(),
         channel: "lib",
         ..CallRequest::default()
     })

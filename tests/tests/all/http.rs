@@ -101,7 +101,7 @@ async fn lookup_call(host: &Host, t: &str, indicator: &str) -> Result<Value, Cal
         .call(CallRequest {
             token: t.into(),
             tool: "http-lookup.lookup".into(),
-            input: json!({"indicator": indicator}).to_string(),
+            input: json!({"indicator": indicator}).into(),
             channel: "lib",
             ..CallRequest::default()
         })

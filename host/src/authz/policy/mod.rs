@@ -206,6 +206,7 @@ impl PolicyEngine {
         agents: &[Agent],
         view: &PolicyView,
     ) -> Result<Self, PolicyError> {
+        let configured = agents;
         let attrs = |pairs: &[(&str, &str)]| {
             pairs
                 .iter()
@@ -298,8 +299,9 @@ impl PolicyEngine {
         let entities = entities(&agents, &plugins, &schema)?;
         let prepared = request::Prepared::new(
             EntityTypes::new()?,
-            agents.iter().map(|a| a.id.as_str()),
+            configured,
             plugins.iter().map(|p| p.id.as_str()),
+            tools,
             args,
         );
         Ok(Self {
@@ -373,6 +375,8 @@ fn file_stem(p: &Path) -> String {
         .unwrap_or_default()
 }
 
+#[cfg(test)]
+mod request_fixed_tests;
 #[cfg(test)]
 mod request_tests;
 #[cfg(test)]

@@ -2,12 +2,17 @@
 //!
 //! What does not change between calls — the entity uids of every
 //! configured agent, plugin and tool, each tool's name and argument types,
-//! the empty scopes, arguments and history — is prepared once, when the
-//! engine is built, and dropped with it on a reload. Per call only the
-//! rest is built (task, token, scopes, impact, action owner, time,
-//! arguments, history), each straight from the parsed input, and the
-//! approved variant of a denied call copies that context with one entry
-//! changed.
+//! the empty scopes, arguments and history, and for every configured agent
+//! and each configured tool its grant names the static part of the
+//! request (principal, action, resource, and the context's `tool`,
+//! `impact` and `action_owner`, the operator's override of the owner
+//! included) — is prepared once, when the engine is built, and dropped
+//! with it on a reload. Per call only the rest is built (task, token,
+//! scopes, time, arguments, history), each straight from the parsed input,
+//! and the approved variant of a denied call copies that context with one
+//! entry changed. A call whose agent, plugin, tool, impact or owner is not
+//! the prepared one (a made-up name, a replayed record) has its static
+//! part built for it, and nothing is kept.
 //!
 //! Cedar's public API builds a context only from restricted expressions,
 //! which it evaluates on every call (`Context::from_pairs`; `merge` is
@@ -26,6 +31,8 @@ use smol_str::SmolStr;
 
 use super::schema::{ArgType, typed_args};
 use super::{EntityTypes, PolicyInput};
+use crate::config::Agent;
+use crate::registry::PolicyTool;
 use crate::state::TaskHistory;
 
 /// A context's attributes.
@@ -41,6 +48,9 @@ pub(super) struct Prepared {
     agents: HashMap<String, EntityUIDEntry>,
     plugins: HashMap<String, EntityUIDEntry>,
     tools: HashMap<String, PreparedTool>,
+    /// The static part of each configured agent's requests, by agent and
+    /// then by each configured tool its grant names.
+    fixed: HashMap<String, HashMap<String, PreparedPair>>,
     empty_set: Value,
     empty_record: Value,
     empty_history: Value,
@@ -51,7 +61,31 @@ pub(super) struct Prepared {
 struct PreparedTool {
     action: EntityUIDEntry,
     name: Value,
-    args: BTreeMap<String, ArgType>,
+    args: Arc<BTreeMap<String, ArgType>>,
+}
+
+/// The static part of one configured agent's requests of one configured
+/// tool, and what it was prepared for.
+#[derive(Debug)]
+struct PreparedPair {
+    plugin: String,
+    impact: String,
+    action_owner: String,
+    fixed: Fixed,
+}
+
+/// The part of a request that is the same for every call of one agent,
+/// plugin and tool at one impact, with one action owner.
+#[derive(Debug, Clone)]
+struct Fixed {
+    principal: EntityUIDEntry,
+    action: EntityUIDEntry,
+    resource: EntityUIDEntry,
+    tool: Value,
+    impact: Value,
+    action_owner: Value,
+    /// The tool's argument types (none for a tool not configured).
+    args: Option<Arc<BTreeMap<String, ArgType>>>,
 }
 
 /// One call's request, built once per decision.
@@ -66,57 +100,132 @@ pub(super) struct CallRequest {
 
 impl Prepared {
     /// Prepare the uids of `agents`, `plugins` and `tools` (with each
-    /// tool's argument types).
+    /// tool's argument types, `args`), and the static part of each agent's
+    /// requests of each tool its grant names.
     pub(super) fn new<'a>(
         types: EntityTypes,
-        agents: impl IntoIterator<Item = &'a str>,
+        agents: &[Agent],
         plugins: impl IntoIterator<Item = &'a str>,
-        tools: HashMap<String, BTreeMap<String, ArgType>>,
+        tools: &[PolicyTool],
+        args: HashMap<String, BTreeMap<String, ArgType>>,
     ) -> Self {
-        let agents = agents
-            .into_iter()
-            .map(|a| (a.to_owned(), entry(&types.agent, a)))
+        let ids = agents
+            .iter()
+            .map(|a| (a.id.clone(), entry(&types.agent, &a.id)))
             .collect();
         let plugins = plugins
             .into_iter()
             .map(|p| (p.to_owned(), entry(&types.plugin, p)))
             .collect();
-        let tools = tools
+        let prepared_tools = args
             .into_iter()
             .map(|(name, args)| {
                 let tool = PreparedTool {
                     action: entry(&types.action, &name),
                     name: Value::from(name.as_str()),
-                    args,
+                    args: Arc::new(args),
                 };
                 (name, tool)
             })
             .collect();
-        Self {
+        let mut prepared = Self {
             types,
-            agents,
+            agents: ids,
             plugins,
-            tools,
+            tools: prepared_tools,
+            fixed: HashMap::new(),
             empty_set: Value::empty_set(None),
             empty_record: Value::empty_record(None),
             empty_history: history(&TaskHistory::default()),
+        };
+        prepared.fixed = prepared.prepare(agents, tools);
+        prepared
+    }
+
+    /// The static part of each agent's requests of each tool its grant
+    /// names (of a plugin prepared).
+    fn prepare(
+        &self,
+        agents: &[Agent],
+        tools: &[PolicyTool],
+    ) -> HashMap<String, HashMap<String, PreparedPair>> {
+        let mut fixed: HashMap<String, HashMap<String, PreparedPair>> = HashMap::new();
+        for agent in agents {
+            let of_agent = fixed.entry(agent.id.clone()).or_default();
+            for t in tools {
+                let granted = agent
+                    .tools
+                    .iter()
+                    .any(|p| crate::authz::tool_matches(p, &t.qualified));
+                let Some((plugin, _)) = t.qualified.split_once('.') else {
+                    continue;
+                };
+                if !granted || !self.plugins.contains_key(plugin) {
+                    continue;
+                }
+                let (impact, owner) = (t.impact.as_str(), t.action_owner.as_str());
+                of_agent.insert(
+                    t.qualified.clone(),
+                    PreparedPair {
+                        plugin: plugin.to_owned(),
+                        impact: impact.to_owned(),
+                        action_owner: owner.to_owned(),
+                        fixed: self.build(&agent.id, plugin, &t.qualified, impact, owner),
+                    },
+                );
+            }
         }
+        fixed
+    }
+
+    /// The static part of a request, built.
+    fn build(&self, agent: &str, plugin: &str, tool: &str, impact: &str, owner: &str) -> Fixed {
+        let known = |map: &HashMap<String, EntityUIDEntry>, kind: &EntityTypeName, id: &str| {
+            map.get(id).cloned().unwrap_or_else(|| entry(kind, id))
+        };
+        let prepared = self.tools.get(tool);
+        let (action, name) = match prepared {
+            Some(t) => (t.action.clone(), t.name.clone()),
+            None => (entry(&self.types.action, tool), Value::from(tool)),
+        };
+        Fixed {
+            principal: known(&self.agents, &self.types.agent, agent),
+            action,
+            resource: known(&self.plugins, &self.types.plugin, plugin),
+            tool: name,
+            impact: Value::from(impact),
+            action_owner: Value::from(owner),
+            args: prepared.map(|t| Arc::clone(&t.args)),
+        }
+    }
+
+    /// The prepared static part of `i`'s request, when `i` is a configured
+    /// agent's call of a configured tool it is granted, at the tool's impact
+    /// and with its action owner.
+    fn prepared(&self, i: &PolicyInput<'_>) -> Option<&Fixed> {
+        let p = self.fixed.get(i.agent)?.get(i.tool)?;
+        (p.plugin == i.plugin && p.impact == i.impact && p.action_owner == i.action_owner)
+            .then_some(&p.fixed)
     }
 
     /// The request of one call, not approved.
     pub(super) fn call(&self, i: &PolicyInput<'_>) -> CallRequest {
-        let known = |map: &HashMap<String, EntityUIDEntry>, kind: &EntityTypeName, id: &str| {
-            map.get(id).cloned().unwrap_or_else(|| entry(kind, id))
-        };
-        let principal = known(&self.agents, &self.types.agent, i.agent);
-        let resource = known(&self.plugins, &self.types.plugin, i.plugin);
-        let tool = self.tools.get(i.tool);
-        let (action, name) = match tool {
-            Some(t) => (t.action.clone(), t.name.clone()),
-            None => (entry(&self.types.action, i.tool), Value::from(i.tool)),
-        };
-        let args = match tool {
-            Some(t) if !t.args.is_empty() => typed_args(i.args, &t.args),
+        match self.prepared(i) {
+            Some(fixed) => self.with(fixed.clone(), i),
+            None => self.uncached(i),
+        }
+    }
+
+    /// The request of one call, its static part built for it.
+    fn uncached(&self, i: &PolicyInput<'_>) -> CallRequest {
+        let fixed = self.build(i.agent, i.plugin, i.tool, i.impact, i.action_owner);
+        self.with(fixed, i)
+    }
+
+    /// The request of one call: its static part and what changes.
+    fn with(&self, fixed: Fixed, i: &PolicyInput<'_>) -> CallRequest {
+        let args = match &fixed.args {
+            Some(types) if !types.is_empty() => typed_args(i.args, types),
             _ => self.empty_record.clone(),
         };
         let scopes = if i.scopes.is_empty() {
@@ -132,9 +241,9 @@ impl Prepared {
         let long = |n: i64| Value::from(n);
         let context: Attrs = [
             ("task", Value::from(i.task)),
-            ("tool", name),
-            ("impact", Value::from(i.impact)),
-            ("action_owner", Value::from(i.action_owner)),
+            ("tool", fixed.tool),
+            ("impact", fixed.impact),
+            ("action_owner", fixed.action_owner),
             ("token_id", Value::from(i.token_id)),
             ("scopes", scopes),
             ("approved", Value::from(false)),
@@ -151,9 +260,9 @@ impl Prepared {
         .map(|(k, v)| (SmolStr::new_static(k), v))
         .collect();
         CallRequest {
-            principal,
-            action,
-            resource,
+            principal: fixed.principal,
+            action: fixed.action,
+            resource: fixed.resource,
             context: Arc::new(context),
         }
     }
@@ -168,7 +277,29 @@ impl Prepared {
 
     /// A prepared tool's argument types.
     pub(super) fn arg_types(&self, tool: &str) -> Option<&BTreeMap<String, ArgType>> {
-        self.tools.get(tool).map(|t| &t.args)
+        self.tools.get(tool).map(|t| &*t.args)
+    }
+
+    /// The agents and tools whose requests' static part is prepared.
+    pub(super) fn prepared_pairs(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .fixed
+            .iter()
+            .flat_map(|(a, tools)| tools.keys().map(|t| (a.clone(), t.clone())))
+            .collect();
+        pairs.sort();
+        pairs
+    }
+
+    /// Whether `i`'s request uses a prepared static part.
+    pub(super) fn is_prepared(&self, i: &PolicyInput<'_>) -> bool {
+        self.prepared(i).is_some()
+    }
+
+    /// `i`'s request with its static part built for it, as for a call not
+    /// prepared.
+    pub(super) fn call_uncached(&self, i: &PolicyInput<'_>) -> CallRequest {
+        self.uncached(i)
     }
 }
 

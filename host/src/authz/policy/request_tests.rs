@@ -15,14 +15,28 @@ const TYPED: &str = r#"{"type":"object","properties":{
     "l":{"type":"array","items":{"type":"string"}}, "ln":{"type":"array","items":{"type":"integer"}}}}"#;
 
 fn engine(policy: &str) -> PolicyEngine {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.cedar");
-    std::fs::write(&path, policy).unwrap();
-    let agent = super::tests::bot();
     let tool = |name: &str, schema: &str| PolicyTool {
         qualified: format!("x.{name}"),
         input_schema: schema.into(),
+        impact: crate::vocab::Impact::High,
+        action_owner: "an-action-owner-longer-than-23-bytes".into(),
     };
+    // Granted every tool: the static parts of its requests are prepared.
+    let agent = Agent {
+        tools: vec!["x.*".into()],
+        ..super::tests::bot()
+    };
+    engine_with(
+        policy,
+        &[agent],
+        vec![tool("typed", TYPED), tool("plain", "{}")],
+    )
+}
+
+pub(super) fn engine_with(policy: &str, agents: &[Agent], tools: Vec<PolicyTool>) -> PolicyEngine {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.cedar");
+    std::fs::write(&path, policy).unwrap();
     let view = PolicyView {
         plugins: vec![PolicyPlugin {
             id: "x".into(),
@@ -31,15 +45,15 @@ fn engine(policy: &str) -> PolicyEngine {
             signer: "k".into(),
             rate: None,
         }],
-        tools: vec![tool("typed", TYPED), tool("plain", "{}")],
+        tools,
     };
-    PolicyEngine::load(&[path], &[agent], &view).unwrap()
+    PolicyEngine::load(&[path], agents, &view).unwrap()
 }
 
 /// The request as Cedar's public API builds it: every entry a restricted
 /// expression, the context evaluated by `Context::from_pairs` (what the
 /// engine did on every call before the prepared parts).
-fn reference(e: &PolicyEngine, i: &PolicyInput<'_>, approved: bool) -> Request {
+pub(super) fn reference(e: &PolicyEngine, i: &PolicyInput<'_>, approved: bool) -> Request {
     let uid = |kind: &str, id: &str| {
         EntityUid::from_type_name_and_id(EntityTypeName::from_str(kind).unwrap(), EntityId::new(id))
     };
@@ -117,7 +131,11 @@ fn reference(e: &PolicyEngine, i: &PolicyInput<'_>, approved: bool) -> Request {
     .unwrap()
 }
 
-fn call<'a>(tool: &'a str, args: &'a Value, history: &'a TaskHistory) -> PolicyInput<'a> {
+pub(super) fn call<'a>(
+    tool: &'a str,
+    args: &'a Value,
+    history: &'a TaskHistory,
+) -> PolicyInput<'a> {
     PolicyInput {
         agent: "bot",
         plugin: "x",

@@ -32,7 +32,7 @@ fn engine(policy: &str) -> Result<PolicyEngine, PolicyError> {
             signer: "k".into(),
             rate: None,
         }],
-        tools: vec![PolicyTool { qualified: "case-note.append".into(), input_schema: r#"{"type":"object","properties":{"case_id":{"type":"string"},"n":{"type":["integer","null"]}}}"#.into() }],
+        tools: vec![PolicyTool { qualified: "case-note.append".into(), input_schema: r#"{"type":"object","properties":{"case_id":{"type":"string"},"n":{"type":["integer","null"]}}}"#.into(), impact: crate::vocab::Impact::Write, action_owner: "o".into() }],
     };
     PolicyEngine::load(&[path], &[agent], &view)
 }

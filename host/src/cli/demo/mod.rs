@@ -67,7 +67,7 @@ async fn show(
         .call(CallRequest {
             token: token.into(),
             tool: tool.into(),
-            input: input.to_string(),
+            input: input.into(),
             prompt: Some(prompt.into()),
             context: None,
             channel: "cli",

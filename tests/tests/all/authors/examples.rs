@@ -46,7 +46,7 @@ async fn call(
         .call(CallRequest {
             token: t.into(),
             tool: tool.into(),
-            input: input.to_string(),
+            input: input.into(),
             channel: "lib",
             ..CallRequest::default()
         })

@@ -67,7 +67,7 @@ async fn run(
         .call(CallRequest {
             token: t.into(),
             tool: tool.into(),
-            input: input.to_string(),
+            input: input.into(),
             channel: "lib",
             ..CallRequest::default()
         })

@@ -167,7 +167,7 @@ async fn the_approval_loop_in_a_real_browser() {
         .call(CallRequest {
             token: token.clone(),
             tool: "ioc-extract.extract".into(),
-            input: json!({"text": "1.2.3.4"}).to_string(),
+            input: json!({"text": "1.2.3.4"}).into(),
             channel: "lib",
             ..CallRequest::default()
         })

@@ -25,7 +25,7 @@ async fn call(host: &Host, token: &str, tool: &str, input: Value) -> Result<Stri
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
-        input: input.to_string(),
+        input: input.into(),
         channel: "lib",
         ..CallRequest::default()
     })

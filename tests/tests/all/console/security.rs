@@ -171,7 +171,7 @@ async fn a_non_approver_sees_the_request_but_cannot_decide_and_html_stays_text()
         host.call(CallRequest {
             token,
             tool: "case-note.append".into(),
-            input: json!({"case_id": "INC-7", "note": note}).to_string(),
+            input: json!({"case_id": "INC-7", "note": note}).into(),
             prompt: Some("<b onmouseover=alert(4)>contain</b>".into()),
             channel: "lib",
             ..CallRequest::default()

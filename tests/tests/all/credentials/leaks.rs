@@ -16,7 +16,7 @@ async fn leak(host: &Host, t: &str, name: &str, into: &str) -> Result<String, Ca
     host.call(CallRequest {
         token: t.into(),
         tool: "fetcher.leak".into(),
-        input: json!({"name": name, "into": into}).to_string(),
+        input: json!({"name": name, "into": into}).into(),
         channel: "lib",
         ..CallRequest::default()
     })

@@ -60,7 +60,7 @@ pub(crate) async fn fetch(
         .call(CallRequest {
             token: token.into(),
             tool: "fetcher.fetch".into(),
-            input: json!({"method": method, "url": url, "headers": headers}).to_string(),
+            input: json!({"method": method, "url": url, "headers": headers}).into(),
             channel: "lib",
             ..CallRequest::default()
         })

@@ -17,7 +17,7 @@ async fn the_timeline_offers_evidence_that_verifies() {
         .call(CallRequest {
             token: t,
             tool: "ioc-extract.extract".into(),
-            input: json!({"text": "198.51.100.7"}).to_string(),
+            input: json!({"text": "198.51.100.7"}).into(),
             channel: "lib",
             ..CallRequest::default()
         })

@@ -21,7 +21,7 @@ async fn call(
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
-        input: input.to_string(),
+        input: input.into(),
         channel: "lib",
         ..CallRequest::default()
     })

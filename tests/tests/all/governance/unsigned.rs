@@ -20,7 +20,7 @@ async fn every_change_is_recorded_and_verify_says_unsigned() {
     let echo = warrant::CallRequest {
         token: t.clone(),
         tool: "adversary.echo".into(),
-        input: json!({"text": "x"}).to_string(),
+        input: json!({"text": "x"}).into(),
         channel: "lib",
         ..warrant::CallRequest::default()
     };

@@ -55,7 +55,7 @@ fn spawn(
         CallRequest {
             token: token.into(),
             tool: tool.into(),
-            input: input.to_string(),
+            input: input.into(),
             channel: "lib",
             ..CallRequest::default()
         },

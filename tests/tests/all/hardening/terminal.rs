@@ -32,7 +32,7 @@ async fn audit_show_approvals_and_call_escape_what_agents_and_plugins_send() {
         .call(warrant::CallRequest {
             token: t.clone(),
             tool: "adversary.echo".into(),
-            input: serde_json::json!({"text": EVIL}).to_string(),
+            input: serde_json::json!({"text": EVIL}).into(),
             prompt: Some(EVIL.into()),
             channel: "lib",
             ..warrant::CallRequest::default()

@@ -127,7 +127,7 @@ async fn lookup(host: &Host, t: &str) -> (Result<String, CallError>, String) {
         .call(CallRequest {
             token: t.into(),
             tool: "http-lookup.lookup".into(),
-            input: json!({"indicator": "203.0.113.45"}).to_string(),
+            input: json!({"indicator": "203.0.113.45"}).into(),
             channel: "lib",
             ..CallRequest::default()
         })

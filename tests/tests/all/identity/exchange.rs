@@ -30,7 +30,7 @@ pub(crate) async fn call_tool(host: &Host, token: &str, tool: &str) -> warrant::
     host.call(CallRequest {
         token: token.into(),
         tool: tool.into(),
-        input: json!({"text": "203.0.113.9"}).to_string(),
+        input: json!({"text": "203.0.113.9"}).into(),
         channel: "lib",
         ..CallRequest::default()
     })

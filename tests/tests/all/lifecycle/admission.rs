@@ -31,7 +31,7 @@ async fn caps_and_counted_budgets_refuse_with_their_layer_in_the_decision() {
             CallRequest {
                 token: spin_token,
                 tool: "adversary.spin".into(),
-                input: json!({"n": 0}).to_string(),
+                input: json!({"n": 0}).into(),
                 channel: "lib",
                 ..CallRequest::default()
             },
