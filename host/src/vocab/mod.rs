@@ -8,6 +8,7 @@
 
 mod access;
 mod cancel;
+pub mod canon;
 mod ids;
 mod invalid;
 mod json;

@@ -143,3 +143,44 @@ fn a_record_with_its_arguments_and_prompt_withheld_keeps_its_hash() {
     edited.data["args"]["note"] = serde_json::json!("nothing to see");
     assert_ne!(edited.compute_hash(), r.hash);
 }
+
+/// The writer serialises each record straight from its typed event (no
+/// `serde_json::Value`): every kind it writes is byte for byte the record
+/// `Record::seal` — the definition the goldens pin — makes of the same
+/// values, line, hash and MAC.
+#[test]
+fn the_writer_writes_every_kind_exactly_as_the_definition() {
+    use warrant::audit::{AuditKeys, AuditLog, AuditOptions, AuditPaths};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = AuditKeys {
+        mac: MAC_KEY.to_vec(),
+        checkpoint: ed25519_dalek::SigningKey::from_bytes(&[5; 32]),
+    };
+    let host = "host-0a1b2c3d4e5f6789";
+    let log = AuditLog::open(
+        &dir.path().join("audit"),
+        keys,
+        AuditOptions {
+            fsync: false,
+            host_id: Some(host.into()),
+            ..AuditOptions::default()
+        },
+    )
+    .unwrap();
+    let mut events = samples();
+    events.push(claimed_refusal());
+    for e in &events {
+        log.append_blocking(e, false).unwrap();
+    }
+    log.close();
+    let text = std::fs::read_to_string(AuditPaths::in_dir(&dir.path().join("audit")).log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), events.len());
+    let mut prev = GENESIS.to_owned();
+    for (line, e) in lines.iter().zip(&events) {
+        let written: Record = serde_json::from_str(line).unwrap();
+        let defined = Record::seal(written.seq, &written.time, Some(host), &prev, e, MAC_KEY);
+        assert_eq!(*line, defined.line(), "{}", e.kind());
+        prev = defined.hash;
+    }
+}

@@ -11,6 +11,7 @@
 
 mod attribution;
 mod call;
+mod data;
 mod exchange;
 mod other;
 mod rules;
@@ -25,6 +26,7 @@ pub use call::{
     ApprovalRef, CallCompleted, CallDecided, CallEnded, CallInterrupted, CallRecord, DecidedAhead,
     Decision, DecisionResult, PolicyShadow, PolicySide,
 };
+pub use data::Data;
 pub use exchange::{CredentialRef, ExchangeRefused, TokenExchanged};
 pub use other::{
     ApprovalDecided, ApprovalRequested, AuditRecovered, ConfigReloaded, ConsoleSession,

@@ -10,10 +10,11 @@ use chrono::{SecondsFormat, Utc};
 
 use super::reserve::{Reservation, Reserve};
 use super::{AuditError, AuditOptions, AuditPaths};
-use crate::audit::event::{Event, FORMAT_VERSION};
+use crate::audit::event::{Data, Event, FORMAT_VERSION};
 use crate::audit::keys::AuditKeys;
-use crate::audit::record::{GENESIS, Head, committed, encode_line, hash_parts, mac};
-use crate::vocab::write_canonical;
+use crate::audit::record::{GENESIS, Head, REDACTABLE, committed, encode_line, hash_parts, mac};
+use crate::keys::sha256_hex;
+use crate::vocab::canon::{canonical_entries, write_entries};
 
 /// The log file and where the chain stands.
 pub(super) struct Writer {
@@ -33,6 +34,8 @@ pub(super) struct Writer {
     /// Reused for every line.
     buf: Vec<u8>,
     data: Vec<u8>,
+    /// The data as hashed (redactable fields by digest), when it differs.
+    committed: Vec<u8>,
 }
 
 impl Writer {
@@ -65,6 +68,7 @@ impl Writer {
             witnesses: None,
             buf: Vec::with_capacity(4096),
             data: Vec::with_capacity(2048),
+            committed: Vec::with_capacity(2048),
         })
     }
 
@@ -119,9 +123,9 @@ impl Writer {
         }
         let seq = self.last_seq + 1;
         let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        self.data.clear();
-        let data = event.data();
-        write_canonical(&data, &mut self.data);
+        let committed = self
+            .canonical(event)
+            .map_err(|e| self.io(format!("cannot serialise a {} record: {e}", event.kind())))?;
         let head = Head {
             v: Some(FORMAT_VERSION),
             seq,
@@ -131,10 +135,14 @@ impl Writer {
             prev: &self.last_hash,
         };
         // From format 8 the hash commits to redactable fields by digest.
-        let hash = match committed(&data) {
-            Some(c) => hash_parts(head, &crate::vocab::to_canonical(&c)),
-            None => hash_parts(head, &self.data),
-        };
+        let hash = hash_parts(
+            head,
+            if committed {
+                &self.committed
+            } else {
+                &self.data
+            },
+        );
         let mac = mac(&self.keys.mac, &hash);
         self.buf.clear();
         encode_line(head, &self.data, &hash, &mac, &mut self.buf);
@@ -163,6 +171,46 @@ impl Writer {
         self.last_hash = hash;
         self.since_checkpoint += 1;
         Ok(seq)
+    }
+
+    /// Write the canonical JSON of `event`'s data into `data`, straight
+    /// from the typed event, and — when it holds a redactable field — the
+    /// data as hashed into `committed` (each such field replaced by the
+    /// digest of its canonical JSON: `record::committed`, without building
+    /// a `Value`). Returns whether `committed` is the one hashed.
+    fn canonical(&mut self, event: &Event) -> Result<bool, String> {
+        self.data.clear();
+        self.committed.clear();
+        let Some(mut entries) = canonical_entries(&Data(event)).map_err(|e| e.to_string())? else {
+            crate::vocab::canon::write_canonical_of(&Data(event), &mut self.data)
+                .map_err(|e| e.to_string())?;
+            return Ok(false);
+        };
+        write_entries(&entries, &mut self.data);
+        let redactable = |k: &str| REDACTABLE.iter().any(|(f, _)| *f == k);
+        if !entries
+            .iter()
+            .any(|(k, _)| redactable(k) || k == "redacted")
+        {
+            return Ok(false);
+        }
+        if entries.iter().any(|(k, _)| k == "redacted") {
+            // Never written by a host; kept exact by the definition.
+            let data: serde_json::Value =
+                serde_json::from_slice(&self.data).map_err(|e| e.to_string())?;
+            if let Some(c) = committed(&data) {
+                crate::vocab::write_canonical(&c, &mut self.committed);
+            }
+            return Ok(true);
+        }
+        for (k, v) in &mut entries {
+            if redactable(k) {
+                let digest = format!("\"sha256:{}\"", sha256_hex(v));
+                *v = digest.into_bytes();
+            }
+        }
+        write_entries(&entries, &mut self.committed);
+        Ok(true)
     }
 
     /// Append the line; on failure leave no partial line behind.

@@ -143,7 +143,7 @@ pub fn replay(records: &[Record], engines: &ReplayEngines) -> ReplayReport {
                 .as_deref()
                 .and_then(|t| histories.get(t))
                 .unwrap_or(&empty);
-            let (version, candidate) = engines.for_record(&d);
+            let (version, candidate) = engines.for_record(d);
             *report.by_release.entry(version).or_default() += 1;
             let decision = candidate.decide(&PolicyInput {
                 agent,
