@@ -1,6 +1,13 @@
-//! One mediated call on behalf of a remote client: run in a task of its own
-//! so that it always finishes and is audited, and cancelled when the client
-//! goes away (its request future is dropped) or asks to cancel.
+//! One mediated call on behalf of a remote client, run inline in the
+//! request's own task — no task of its own, no thread hop — yet always
+//! finished and audited: if the request future is dropped (the client went
+//! away, the connection closed) while the call is unfinished, the call is
+//! cancelled and what is left of it is handed to a task of its own, which
+//! ends it and records it. The call is boxed so that it can move to that
+//! task without being polled anywhere else first.
+
+use std::future::Future;
+use std::pin::Pin;
 
 use tokio::task::JoinHandle;
 
@@ -11,52 +18,73 @@ use crate::{CallError, CallRequest, CallResponse, Host};
 /// Why a call is stopped when the client's request is dropped mid-call.
 pub(crate) const CLIENT_GONE: &str = "the client went away before the call finished";
 
-/// A call running in its own task. Dropping it before it finished cancels
-/// the call (which then ends, is audited, and frees its instance).
-#[derive(Debug)]
-pub(crate) struct RunningCall {
+type Running = Pin<Box<dyn Future<Output = CallResponse> + Send>>;
+
+/// A call being run by whoever awaits it. Dropping it unfinished cancels
+/// the call and hands it to a task of its own, which ends it (audited) and
+/// frees its instance.
+pub(crate) struct InlineCall {
     cancel: CancelToken,
-    handle: Option<JoinHandle<CallResponse>>,
+    call: Option<Running>,
 }
 
-/// Start `req` through the host's mediated path.
-/// (The host counts the call in its metrics; the task runs in the
-/// caller's span, so the call's span is a child of the server's.)
-pub(crate) fn spawn(host: &Host, req: CallRequest) -> RunningCall {
-    let cancel = CancelToken::new();
-    let (host, token) = (host.clone(), cancel.clone());
-    let span = tracing::Span::current();
-    let handle = tokio::spawn(tracing::Instrument::instrument(
-        async move { host.call_cancellable(req, token).await },
-        span,
-    ));
-    RunningCall {
-        cancel,
-        handle: Some(handle),
+impl std::fmt::Debug for InlineCall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InlineCall")
+            .field("finished", &self.call.is_none())
+            .finish_non_exhaustive()
     }
 }
 
-impl RunningCall {
-    /// Wait for the call's answer; if `stop` resolves first, cancel the call
-    /// with `why` and wait for it to end.
+/// Make `req`'s call through the host's mediated path, to be run by
+/// whoever awaits it. (The host counts the call in its metrics; the call
+/// runs in the caller's span, so its span is a child of the server's.)
+pub(crate) fn start(host: &Host, req: CallRequest) -> InlineCall {
+    let cancel = CancelToken::new();
+    let (host, token) = (host.clone(), cancel.clone());
+    let span = tracing::Span::current();
+    let call: Running = Box::pin(tracing::Instrument::instrument(
+        async move { host.call_cancellable(req, token).await },
+        span,
+    ));
+    InlineCall {
+        cancel,
+        call: Some(call),
+    }
+}
+
+impl InlineCall {
+    /// Run the call to its answer (cancel-safe: dropped unfinished, the
+    /// call goes on in a task of its own, cancelled).
+    pub(crate) async fn answer(&mut self) -> CallResponse {
+        let Some(call) = self.call.as_mut() else {
+            return lost("the call was already collected");
+        };
+        let resp = call.await;
+        self.call = None;
+        resp
+    }
+
+    /// Run the call to its answer; if `stop` resolves first, cancel the
+    /// call with `why` and run it until it ends.
     pub(crate) async fn finish_unless(
         mut self,
         stop: impl Future<Output = ()>,
         why: &str,
     ) -> CallResponse {
-        let Some(handle) = self.handle.as_mut() else {
-            return lost("the call was already collected");
-        };
         tokio::pin!(stop);
-        let joined = tokio::select! {
-            r = &mut *handle => r,
+        tokio::select! {
+            r = self.answer() => r,
             () = &mut stop => {
                 self.cancel.cancel(why);
-                (&mut *handle).await
+                self.answer().await
             }
-        };
-        self.handle = None;
-        joined.unwrap_or_else(|e| lost(&format!("the call's task failed: {e}")))
+        }
+    }
+
+    /// Run the call to its answer.
+    pub(crate) async fn finish(mut self) -> CallResponse {
+        self.answer().await
     }
 
     /// What cancels the call.
@@ -64,16 +92,29 @@ impl RunningCall {
         self.cancel.clone()
     }
 
-    /// Wait for the call's answer.
-    pub(crate) async fn finish(self) -> CallResponse {
-        self.finish_unless(std::future::pending(), "").await
+    /// Hand the rest of the call to a task of its own (a call that goes
+    /// on after its request was answered, e.g. held for approval as a
+    /// task); it is not cancelled.
+    pub(crate) fn detach(mut self) -> JoinHandle<CallResponse> {
+        match self.call.take() {
+            Some(call) => tokio::spawn(call),
+            None => tokio::spawn(async { lost("the call was already collected") }),
+        }
     }
 }
 
-impl Drop for RunningCall {
+impl Drop for InlineCall {
     fn drop(&mut self) {
-        if self.handle.is_some() {
-            self.cancel.cancel(CLIENT_GONE);
+        let Some(call) = self.call.take() else { return };
+        self.cancel.cancel(CLIENT_GONE);
+        // The call ends, cancelled, and is recorded in a task of its own.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(call);
+            }
+            Err(_) => tracing::error!(
+                "a call dropped outside the runtime could not be finished; its host records it as interrupted at its next start"
+            ),
         }
     }
 }
@@ -84,4 +125,9 @@ fn lost(why: &str) -> CallResponse {
         audit_seq: None,
         outcome: Err(CallError::Refused(Refusal::Host(why.to_owned()))),
     }
+}
+
+/// The answer of a call handed to a task of its own.
+pub(crate) fn joined(r: Result<CallResponse, tokio::task::JoinError>) -> CallResponse {
+    r.unwrap_or_else(|e| lost(&format!("the call's task failed: {e}")))
 }

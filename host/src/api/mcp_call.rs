@@ -111,7 +111,7 @@ impl McpServer {
             progress: progress.as_ref().map(|(tx, _)| tx.clone()),
             ..req
         };
-        let resp = call::spawn(&self.host, req)
+        let resp = call::start(&self.host, req)
             .finish_unless(ctx.ct.cancelled(), "the client cancelled the request")
             .await;
         if let Some((_, task)) = progress {

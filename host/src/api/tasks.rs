@@ -21,10 +21,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::api::call;
-use crate::authz::Refusal;
 use crate::state::{SharedState, doc, now_ms};
 use crate::vocab::CancelToken;
-use crate::{CallError, CallRequest, CallResponse, Host};
+use crate::{CallRequest, CallResponse, Host};
 
 pub(crate) use crate::api::task_view::{Ended, Kept, POLL_MS, Status, TaskView, status_of};
 
@@ -89,29 +88,31 @@ impl Tasks {
         stop: impl Future<Output = ()>,
     ) -> Started {
         if self.len() >= MAX_TASKS {
-            return Started::Done(call::spawn(host, req).finish().await);
+            return Started::Done(call::start(host, req).finish().await);
         }
         // The call waits as long as its approval request lives.
         req.wait = Some(host.config().approvals.expiry + Duration::from_secs(5));
         let (tx, mut held) = tokio::sync::mpsc::unbounded_channel();
         req.progress = Some(tx);
-        let running = call::spawn(host, req);
+        // The call runs here, in the request's task, until it is answered
+        // or held; dropping this future unfinished (the client went away)
+        // cancels it and hands it to a task of its own to end it.
+        let mut running = call::start(host, req);
         let cancel = running.cancel_token();
-        let mut done = tokio::spawn(running.finish());
-        // Until the call is answered or handed to a task, dropping this
-        // future (the client went away) cancels it.
-        let guard = Disarm(Some(cancel.clone()));
         tokio::pin!(stop);
-        let answer = tokio::select! {
-            r = &mut done => Started::Done(joined(r)),
+        tokio::select! {
+            r = running.answer() => Started::Done(r),
             Some(p) = held.recv() => {
+                // Held: the call goes on in a task of its own, as a task
+                // (dropped before that, it is cancelled and ended as any).
                 let view = self.create(agent, p, cancel.clone(), host).await;
+                let done = running.detach();
                 let (tasks, id) = (Arc::clone(self), view.id.clone());
                 tokio::spawn(async move {
                     // Progress keeps coming while it waits; nobody listens.
                     let drain = tokio::spawn(async move { while held.recv().await.is_some() {} });
                     let watch = tokio::spawn(Arc::clone(&tasks).watch_cancel(id.clone()));
-                    let resp = joined(done.await);
+                    let resp = call::joined(done.await);
                     drain.abort();
                     watch.abort();
                     tasks.finish(&id, resp).await;
@@ -120,11 +121,9 @@ impl Tasks {
             }
             () = &mut stop => {
                 cancel.cancel(call::CLIENT_GONE);
-                Started::Done(joined(done.await))
+                Started::Done(running.answer().await)
             }
-        };
-        guard.disarm();
-        answer
+        }
     }
 
     async fn create(
@@ -293,32 +292,5 @@ impl Tasks {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-fn joined(r: Result<CallResponse, tokio::task::JoinError>) -> CallResponse {
-    r.unwrap_or_else(|e| CallResponse {
-        call_id: String::new(),
-        audit_seq: None,
-        outcome: Err(CallError::Refused(Refusal::Host(format!(
-            "the call's task failed: {e}"
-        )))),
-    })
-}
-
-/// Cancels the call when dropped, unless disarmed.
-struct Disarm(Option<CancelToken>);
-
-impl Disarm {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
-
-impl Drop for Disarm {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.take() {
-            c.cancel(call::CLIENT_GONE);
-        }
     }
 }

@@ -182,7 +182,7 @@ async fn serve_call(
                 }
             }
         }
-        Err(_) => call::spawn(&s.host, req).finish().await,
+        Err(_) => call::start(&s.host, req).finish().await,
     };
     // A token its sender may not present: RFC 9449's 401 (the refusal is
     // recorded like any refused call).
