@@ -202,9 +202,24 @@ pub(crate) struct Head<'a> {
 /// sorted: `data`, `host`, `kind`, `prev`, `seq`, `time`, `v` — written
 /// without building the object.
 pub(crate) fn hash_parts(h: Head<'_>, canonical_data: &[u8]) -> String {
-    let mut b = Vec::with_capacity(canonical_data.len() + 200);
-    b.extend_from_slice(b"{\"data\":");
-    b.extend_from_slice(canonical_data);
+    finish_hash(data_hasher(canonical_data), h)
+}
+
+/// SHA-256 fed with the part of a record's hashed form that comes before
+/// its head fields (`data` sorts first): a writer computes it before it
+/// knows the record's place in the chain, and [`finish_hash`] ends it.
+pub(crate) fn data_hasher(canonical_data: &[u8]) -> sha2::Sha256 {
+    use sha2::Digest as _;
+    let mut hasher = sha2::Sha256::new();
+    hasher.update(b"{\"data\":");
+    hasher.update(canonical_data);
+    hasher
+}
+
+/// End the hash [`data_hasher`] began with the record's head fields.
+pub(crate) fn finish_hash(mut hasher: sha2::Sha256, h: Head<'_>) -> String {
+    use sha2::Digest as _;
+    let mut b = Vec::with_capacity(200);
     if let Some(host) = h.host {
         b.extend_from_slice(b",\"host\":");
         write_json_str(host, &mut b);
@@ -219,7 +234,8 @@ pub(crate) fn hash_parts(h: Head<'_>, canonical_data: &[u8]) -> String {
         b.extend_from_slice(format!(",\"v\":{v}").as_bytes());
     }
     b.push(b'}');
-    sha256_hex(&b)
+    hasher.update(&b);
+    hex::encode(hasher.finalize())
 }
 
 /// One stored line (without the newline), reusing the canonical data.

@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 
 use super::AuditError;
 use super::file::Writer;
+use super::prepared::Prepared;
 use super::reserve::Reservation;
 use crate::audit::event::Event;
 
@@ -121,8 +122,14 @@ impl Shared {
         event: &Event,
         reservation: Option<Reservation>,
     ) -> Result<(u64, u64), AuditError> {
+        // Serialised and half hashed before the lock: concurrent callers
+        // wait for each other only for the chain's part.
+        let prepared = Prepared::of(event).map_err(|e| AuditError::Io {
+            path: self.path.clone(),
+            why: format!("cannot serialise a {} record: {e}", event.kind()),
+        })?;
         let mut w = self.writer();
-        let seq = w.write_event(event, reservation.as_ref())?;
+        let seq = w.write_prepared(&prepared, reservation.as_ref())?;
         drop(reservation);
         w.maybe_checkpoint(false);
         Ok((seq, w.known_len))

@@ -8,13 +8,12 @@ use std::time::Instant;
 use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
 use chrono::{SecondsFormat, Utc};
 
+use super::prepared::Prepared;
 use super::reserve::{Reservation, Reserve};
 use super::{AuditError, AuditOptions, AuditPaths};
-use crate::audit::event::{Data, Event, FORMAT_VERSION};
+use crate::audit::event::{Event, FORMAT_VERSION};
 use crate::audit::keys::AuditKeys;
-use crate::audit::record::{GENESIS, Head, REDACTABLE, committed, encode_line, hash_parts, mac};
-use crate::keys::sha256_hex;
-use crate::vocab::canon::{canonical_entries, write_entries};
+use crate::audit::record::{GENESIS, Head, encode_line, finish_hash, mac};
 
 /// The log file and where the chain stands.
 pub(super) struct Writer {
@@ -33,9 +32,6 @@ pub(super) struct Writer {
     pub(super) witnesses: Option<tokio::sync::mpsc::UnboundedSender<crate::audit::Checkpoint>>,
     /// Reused for every line.
     buf: Vec<u8>,
-    data: Vec<u8>,
-    /// The data as hashed (redactable fields by digest), when it differs.
-    committed: Vec<u8>,
 }
 
 impl Writer {
@@ -67,8 +63,6 @@ impl Writer {
             dir: dir.try_clone().map_err(|e| e.to_string())?,
             witnesses: None,
             buf: Vec::with_capacity(4096),
-            data: Vec::with_capacity(2048),
-            committed: Vec::with_capacity(2048),
         })
     }
 
@@ -93,17 +87,28 @@ impl Writer {
         event: &Event,
         reservation: Option<&Reservation>,
     ) -> Result<u64, AuditError> {
+        let prepared = Prepared::of(event)
+            .map_err(|e| self.io(format!("cannot serialise a {} record: {e}", event.kind())))?;
+        self.write_prepared(&prepared, reservation)
+    }
+
+    /// [`Writer::write_event`] of a record made ready beforehand.
+    pub(super) fn write_prepared(
+        &mut self,
+        record: &Prepared,
+        reservation: Option<&Reservation>,
+    ) -> Result<u64, AuditError> {
         self.file
             .lock()
             .map_err(|e| self.io(format!("cannot lock: {e}")))?;
-        let result = self.write_locked(event, reservation);
+        let result = self.write_locked(record, reservation);
         let _ = self.file.unlock();
         result
     }
 
     fn write_locked(
         &mut self,
-        event: &Event,
+        record: &Prepared,
         reservation: Option<&Reservation>,
     ) -> Result<u64, AuditError> {
         let len = self
@@ -123,29 +128,19 @@ impl Writer {
         }
         let seq = self.last_seq + 1;
         let time = Utc::now().to_rfc3339_opts(SecondsFormat::Millis, true);
-        let committed = self
-            .canonical(event)
-            .map_err(|e| self.io(format!("cannot serialise a {} record: {e}", event.kind())))?;
         let head = Head {
             v: Some(FORMAT_VERSION),
             seq,
             time: &time,
             host: self.opts.host_id.as_deref(),
-            kind: event.kind(),
+            kind: record.kind,
             prev: &self.last_hash,
         };
-        // From format 8 the hash commits to redactable fields by digest.
-        let hash = hash_parts(
-            head,
-            if committed {
-                &self.committed
-            } else {
-                &self.data
-            },
-        );
+        // The data's part of the hash was computed before the lock.
+        let hash = finish_hash(record.hasher.clone(), head);
         let mac = mac(&self.keys.mac, &hash);
         self.buf.clear();
-        encode_line(head, &self.data, &hash, &mac, &mut self.buf);
+        encode_line(head, &record.data, &hash, &mac, &mut self.buf);
         self.buf.push(b'\n');
         if let Err(e) = self.append_buf() {
             let full = e.kind() == ErrorKind::StorageFull;
@@ -171,46 +166,6 @@ impl Writer {
         self.last_hash = hash;
         self.since_checkpoint += 1;
         Ok(seq)
-    }
-
-    /// Write the canonical JSON of `event`'s data into `data`, straight
-    /// from the typed event, and — when it holds a redactable field — the
-    /// data as hashed into `committed` (each such field replaced by the
-    /// digest of its canonical JSON: `record::committed`, without building
-    /// a `Value`). Returns whether `committed` is the one hashed.
-    fn canonical(&mut self, event: &Event) -> Result<bool, String> {
-        self.data.clear();
-        self.committed.clear();
-        let Some(mut entries) = canonical_entries(&Data(event)).map_err(|e| e.to_string())? else {
-            crate::vocab::canon::write_canonical_of(&Data(event), &mut self.data)
-                .map_err(|e| e.to_string())?;
-            return Ok(false);
-        };
-        write_entries(&entries, &mut self.data);
-        let redactable = |k: &str| REDACTABLE.iter().any(|(f, _)| *f == k);
-        if !entries
-            .iter()
-            .any(|(k, _)| redactable(k) || k == "redacted")
-        {
-            return Ok(false);
-        }
-        if entries.iter().any(|(k, _)| k == "redacted") {
-            // Never written by a host; kept exact by the definition.
-            let data: serde_json::Value =
-                serde_json::from_slice(&self.data).map_err(|e| e.to_string())?;
-            if let Some(c) = committed(&data) {
-                crate::vocab::write_canonical(&c, &mut self.committed);
-            }
-            return Ok(true);
-        }
-        for (k, v) in &mut entries {
-            if redactable(k) {
-                let digest = format!("\"sha256:{}\"", sha256_hex(v));
-                *v = digest.into_bytes();
-            }
-        }
-        write_entries(&entries, &mut self.committed);
-        Ok(true)
     }
 
     /// Append the line; on failure leave no partial line behind.

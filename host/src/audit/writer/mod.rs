@@ -13,6 +13,7 @@
 mod checkpoint;
 mod commit;
 mod file;
+mod prepared;
 mod recovery;
 mod reserve;
 
