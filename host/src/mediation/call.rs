@@ -13,7 +13,6 @@ use std::time::Instant;
 use tracing::Instrument as _;
 
 use crate::audit::event::{ApprovalRef, Attribution, CallRecord, Decision, DecisionResult, Event};
-use crate::audit::{AuditError, Reservation};
 use crate::authz::{CallAsk, Grant, Refusal};
 use crate::mediation::Host;
 use crate::mediation::approval::Approved;
@@ -114,7 +113,7 @@ impl Host {
             Some(_) => self.write_ahead(&decided).map(Some),
             None => Ok(None),
         };
-        let (outcome, uses, reservation) = match (ahead, run, refusal) {
+        let (outcome, uses, written_ahead) = match (ahead, run, refusal) {
             (Err(e), _, _) => (
                 Err(CallError::Refused(Refusal::Host(format!(
                     "the audit chain cannot be written ({e}), so no call runs"
@@ -122,14 +121,14 @@ impl Host {
                 Vec::new(),
                 None,
             ),
-            (Ok(reservation), Some((grant, admission)), _) => {
+            (Ok(written), Some((grant, admission)), _) => {
                 let (outcome, uses) = self
                     .run(&grant, &cancel)
                     .instrument(stage("warrant.sandbox"))
                     .await;
                 let bytes = outcome.as_ref().map_or(0, |o| o.len() as u64);
                 admission.finish(outcome.is_ok(), bytes).await;
-                (outcome, uses, reservation)
+                (outcome, uses, written)
             }
             (Ok(_), None, refusal) => (
                 Err(CallError::Refused(refusal.unwrap_or_else(|| {
@@ -139,18 +138,27 @@ impl Host {
                 None,
             ),
         };
-        let ahead = reservation.is_some();
+        let ahead = written_ahead.is_some();
         // The call's one record: its decision and its outcome, durable
-        // before the answer leaves.
-        let record = Event::Call(Box::new(CallRecord {
-            decided,
-            ended: ctx.ended(&outcome, uses),
-        }));
+        // before the answer leaves (a call written ahead reuses its
+        // decision's serialised entries).
+        let ended = ctx.ended(&outcome, uses);
         let appending = Instant::now();
-        let recorded = self
-            .record(&record, reservation)
-            .instrument(stage("warrant.audit.append"))
-            .await;
+        let recorded = match written_ahead {
+            Some((reservation, entries)) => {
+                self.record_ahead(entries, &ended, reservation)
+                    .instrument(stage("warrant.audit.append"))
+                    .await
+            }
+            None => {
+                let record = Event::Call(Box::new(CallRecord { decided, ended }));
+                self.inner
+                    .audit
+                    .append(&record, true)
+                    .instrument(stage("warrant.audit.append"))
+                    .await
+            }
+        };
         inner.meters.audit_appended("call", appending.elapsed());
         if ahead && recorded.is_ok() {
             inner.intents.recorded();
@@ -178,17 +186,6 @@ impl Host {
             },
         };
         (resp, observed)
-    }
-
-    async fn record(
-        &self,
-        record: &Event,
-        reservation: Option<Reservation>,
-    ) -> Result<u64, AuditError> {
-        match reservation {
-            Some(r) => self.inner.audit.append_reserved(record, r, true).await,
-            None => self.inner.audit.append(record, true).await,
-        }
     }
 
     /// Authorize, register in flight, wait for approval, check again.

@@ -32,9 +32,10 @@ use serde::{Deserialize, Serialize};
 use hmac::{Hmac, KeyInit as _, Mac as _};
 use sha2::Sha256;
 
-use crate::audit::event::CallDecided;
+use crate::audit::event::{CallDecided, CallEnded};
 use crate::audit::{AuditError, Reservation};
 use crate::telemetry::spans::stage;
+use crate::vocab::canon::{Entries, canonical_entries, merge, write_entries};
 
 /// Empty the journal once it is this large and no call is in flight.
 pub(crate) const EMPTY_AFTER: u64 = 1024 * 1024;
@@ -90,22 +91,29 @@ impl Journal {
         }
     }
 
-    /// Write `call` ahead, before its tool runs.
+    /// Write a call ahead, before its tool runs: its decision, as the
+    /// canonical entries its record will hold (`vocab::canon`).
     ///
     /// # Errors
     ///
     /// When the line cannot be written: the call must not run.
-    pub(crate) fn intend(&self, call: &CallDecided) -> std::io::Result<()> {
+    pub(crate) fn intend(&self, call: &Entries) -> std::io::Result<()> {
         let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        // The line is made and MACed before the lock; only its write is
+        // under it.
+        let mut line = Vec::with_capacity(2048);
+        line.resize(65, b' ');
+        line.extend_from_slice(b"{\"at\":");
+        let _ = serde_json::to_writer(&mut line, &at);
+        line.extend_from_slice(b",\"call\":");
+        write_entries(call, &mut line);
+        line.push(b'}');
+        let mac = hex::encode(mac_of(&self.key, &line[65..]).finalize().into_bytes());
+        line[..64].copy_from_slice(mac.as_bytes());
+        line.push(b'\n');
         let mut o = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let o = &mut *o;
-        o.buf.clear();
-        o.buf.resize(65, b' ');
-        serde_json::to_writer(&mut o.buf, &IntentRef { at: &at, call })
-            .map_err(std::io::Error::other)?;
-        let mac = hex::encode(mac_of(&self.key, &o.buf[65..]).finalize().into_bytes());
-        o.buf[..64].copy_from_slice(mac.as_bytes());
-        o.buf.push(b'\n');
+        o.buf = line;
         if let Err(e) = o.file.write_all(&o.buf) {
             // No torn line stays behind to be mistaken for a call.
             let _ = o.file.set_len(o.len);
@@ -130,25 +138,50 @@ impl Journal {
 
 impl crate::mediation::Host {
     /// Take room in the audit volume for the record of a call about to
-    /// run, and write its decision ahead to the journal.
-    pub(super) fn write_ahead(&self, decided: &CallDecided) -> Result<Reservation, AuditError> {
+    /// run, and write its decision ahead to the journal; returns the
+    /// reservation and the decision's canonical entries, which the call's
+    /// record reuses.
+    pub(super) fn write_ahead(
+        &self,
+        decided: &CallDecided,
+    ) -> Result<(Reservation, Entries), AuditError> {
         let _s = stage("warrant.audit.ahead").entered();
+        let io = |why: String| AuditError::Io {
+            path: self.inner.audit.paths().log.clone(),
+            why,
+        };
+        let entries = canonical_entries(decided)
+            .map_err(|e| io(format!("cannot serialise the decision: {e}")))?
+            .ok_or_else(|| io("a decision is an object".into()))?;
         let reservation = self.inner.audit.reserve()?;
-        self.inner
-            .intents
-            .intend(decided)
-            .map_err(|e| AuditError::Io {
-                path: self.inner.audit.paths().log.clone(),
-                why: format!("the journal of calls about to run cannot be written: {e}"),
-            })?;
-        Ok(reservation)
+        self.inner.intents.intend(&entries).map_err(|e| {
+            io(format!(
+                "the journal of calls about to run cannot be written: {e}"
+            ))
+        })?;
+        Ok((reservation, entries))
     }
-}
 
-#[derive(Serialize)]
-struct IntentRef<'a> {
-    at: &'a str,
-    call: &'a CallDecided,
+    /// The one record of a call written ahead: the decision's entries and
+    /// the outcome's, durable, under the call's reservation.
+    pub(super) async fn record_ahead(
+        &self,
+        decided: Entries,
+        ended: &CallEnded,
+        reservation: Reservation,
+    ) -> Result<u64, AuditError> {
+        let ended = canonical_entries(ended)
+            .ok()
+            .flatten()
+            .ok_or_else(|| AuditError::Io {
+                path: self.inner.audit.paths().log.clone(),
+                why: "cannot serialise the outcome".into(),
+            })?;
+        self.inner
+            .audit
+            .append_entries("call", merge(decided, ended), Some(reservation), true)
+            .await
+    }
 }
 
 /// The calls written ahead in a journal's bytes whose MAC verifies under
@@ -242,6 +275,10 @@ mod tests {
         }
     }
 
+    fn entries(c: &CallDecided) -> Entries {
+        canonical_entries(c).unwrap().unwrap()
+    }
+
     #[test]
     fn lines_written_ahead_read_back_and_forgeries_do_not() {
         let dir = tempfile::tempdir().unwrap();
@@ -252,8 +289,8 @@ mod tests {
             .open(&path)
             .unwrap();
         let j = Journal::new(file, b"key".to_vec());
-        j.intend(&call("call-a-1")).unwrap();
-        j.intend(&call("call-a-2")).unwrap();
+        j.intend(&entries(&call("call-a-1"))).unwrap();
+        j.intend(&entries(&call("call-a-2"))).unwrap();
         let bytes = std::fs::read(&path).unwrap();
         let (read_back, forged) = read(&bytes, b"key");
         assert_eq!(forged, 0);
@@ -281,10 +318,10 @@ mod tests {
         let j = Journal::new(file, b"key".to_vec());
         let mut n = 0;
         while std::fs::metadata(&path).unwrap().len() <= EMPTY_AFTER {
-            j.intend(&call(&format!("call-a-{n}"))).unwrap();
+            j.intend(&entries(&call(&format!("call-a-{n}")))).unwrap();
             n += 1;
         }
-        j.intend(&call("call-a-last")).unwrap();
+        j.intend(&entries(&call("call-a-last"))).unwrap();
         for _ in 0..n {
             j.recorded();
         }
@@ -292,7 +329,7 @@ mod tests {
         assert!(std::fs::metadata(&path).unwrap().len() > EMPTY_AFTER);
         j.recorded();
         assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
-        j.intend(&call("call-a-next")).unwrap();
+        j.intend(&entries(&call("call-a-next"))).unwrap();
         let (after, _) = read(&std::fs::read(&path).unwrap(), b"key");
         assert_eq!(after.len(), 1);
     }

@@ -128,6 +128,15 @@ impl Shared {
             path: self.path.clone(),
             why: format!("cannot serialise a {} record: {e}", event.kind()),
         })?;
+        self.write_prepared(&prepared, reservation)
+    }
+
+    /// [`Shared::write`] of a record made ready beforehand.
+    pub(super) fn write_prepared(
+        &self,
+        prepared: &Prepared,
+        reservation: Option<Reservation>,
+    ) -> Result<(u64, u64), AuditError> {
         let mut w = self.writer();
         let seq = w.write_prepared(&prepared, reservation.as_ref())?;
         drop(reservation);

@@ -259,6 +259,36 @@ impl AuditLog {
         Ok(seq)
     }
 
+    /// Append a record of `kind` whose data is the object of `entries`
+    /// (each key with its value's canonical JSON, sorted: `vocab::canon`),
+    /// under `reservation` when given — for a record whose parts were
+    /// serialised before (a call's decision, written ahead).
+    ///
+    /// # Errors
+    ///
+    /// [`AuditError`]: the caller must fail closed.
+    pub(crate) async fn append_entries(
+        &self,
+        kind: &'static str,
+        entries: crate::vocab::canon::Entries,
+        reservation: Option<Reservation>,
+        durable: bool,
+    ) -> Result<u64, AuditError> {
+        if reservation.is_none() && self.closed() {
+            return Err(AuditError::Closed);
+        }
+        let prepared =
+            prepared::Prepared::from_entries(kind, entries).map_err(|why| AuditError::Io {
+                path: self.paths.log.clone(),
+                why: format!("cannot serialise a {kind} record: {why}"),
+            })?;
+        let (seq, end) = self.shared.write_prepared(&prepared, reservation)?;
+        if durable {
+            self.shared.durable(end).await?;
+        }
+        Ok(seq)
+    }
+
     /// [`AuditLog::append`] for code that is not async.
     ///
     /// # Errors

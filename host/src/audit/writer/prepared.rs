@@ -9,7 +9,7 @@
 use crate::audit::event::{Data, Event};
 use crate::audit::record::{REDACTABLE, committed, data_hasher};
 use crate::keys::sha256_hex;
-use crate::vocab::canon::{canonical_entries, write_canonical_of, write_entries};
+use crate::vocab::canon::{Entries, canonical_entries, write_canonical_of, write_entries};
 
 /// A record's kind, canonical data and half-computed hash.
 pub(crate) struct Prepared {
@@ -27,13 +27,27 @@ impl Prepared {
     ///
     /// When the event cannot be serialised (it always can: plain data).
     pub(crate) fn of(event: &Event) -> Result<Self, String> {
-        let mut data = Vec::with_capacity(2048);
         let kind = event.kind();
-        let Some(mut entries) = canonical_entries(&Data(event)).map_err(|e| e.to_string())? else {
-            write_canonical_of(&Data(event), &mut data).map_err(|e| e.to_string())?;
-            let hasher = data_hasher(&data);
-            return Ok(Self { kind, data, hasher });
-        };
+        match canonical_entries(&Data(event)).map_err(|e| e.to_string())? {
+            Some(entries) => Self::from_entries(kind, entries),
+            None => {
+                let mut data = Vec::with_capacity(2048);
+                write_canonical_of(&Data(event), &mut data).map_err(|e| e.to_string())?;
+                let hasher = data_hasher(&data);
+                Ok(Self { kind, data, hasher })
+            }
+        }
+    }
+
+    /// A record of `kind` whose data is the object of `entries`, each a
+    /// key and its value's canonical JSON, sorted by key (as
+    /// `vocab::canon` makes them).
+    ///
+    /// # Errors
+    ///
+    /// When withheld fields (`redacted`) cannot be read back.
+    pub(crate) fn from_entries(kind: &'static str, mut entries: Entries) -> Result<Self, String> {
+        let mut data = Vec::with_capacity(2048);
         write_entries(&entries, &mut data);
         let redactable = |k: &str| REDACTABLE.iter().any(|(f, _)| *f == k);
         if !entries
