@@ -27,6 +27,9 @@ pub mod tally;
 mod timeline;
 pub mod tlog;
 mod verify;
+mod verify_checkpoints;
+mod verify_hash;
+mod verify_line;
 mod writer;
 
 pub use archive::{ArchiveError, ReleaseArchive};
@@ -48,7 +51,9 @@ pub use signatures::{SignedRecord, is_operator_kind};
 pub use tally::{CallKey, CallTotals, Tally};
 pub(crate) use timeline::summary as record_summary;
 pub use timeline::{timeline, timeline_under};
-pub use verify::{ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain};
+pub use verify::{
+    ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain, verify_chain_by_definition,
+};
 pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};
 
 #[cfg(test)]
