@@ -60,3 +60,5 @@ pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verify_tests;

@@ -13,7 +13,7 @@ use crate::audit::rules_check::RulesSeen;
 use crate::audit::signatures::{Checked, SignedRecord};
 use crate::audit::tlog::check::NoteCheck;
 use crate::audit::verify_checkpoints::{checked, heads, split_view};
-use crate::audit::verify_line::LineReader;
+use crate::audit::verify_line::{LineReader, Parsed};
 use crate::config::Operator;
 
 /// What a successful verification covered.
@@ -21,6 +21,9 @@ use crate::config::Operator;
 pub struct ChainSummary {
     /// Records checked.
     pub records: u64,
+    /// Records whose stored bytes reproduced their hash (the fast path);
+    /// the others were judged by the definition.
+    pub by_stored_bytes: u64,
     /// MACs checked (0 without the key).
     pub macs_checked: u64,
     /// Checkpoints checked (0 without the public key).
@@ -270,6 +273,9 @@ fn verify(
             });
         }
         newest = v;
+        if matches!(r, Parsed::Fast(_)) {
+            summary.by_stored_bytes += 1;
+        }
         notes.record(seq, r.hash())?;
         if r.needs_rules(current.as_deref()) {
             let record = r.record(line_no)?;

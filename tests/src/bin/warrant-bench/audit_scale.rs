@@ -59,10 +59,13 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
         .map_err(|e| anyhow::anyhow!("the synthetic chain does not verify: {e}"))?;
     let verify_s = t.elapsed().as_secs_f64();
     anyhow::ensure!(
-        summary.records == records && summary.macs_checked == records,
-        "verified {} records ({} MACs) of {records}",
+        summary.records == records
+            && summary.macs_checked == records
+            && summary.by_stored_bytes == records,
+        "verified {} records ({} MACs, {} by their stored bytes) of {records}",
         summary.records,
-        summary.macs_checked
+        summary.macs_checked,
+        summary.by_stored_bytes
     );
     let slow_s = if records <= SLOW_UP_TO {
         let t = Instant::now();
