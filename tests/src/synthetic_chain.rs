@@ -111,7 +111,8 @@ pub fn write_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow
     let mut bytes = 0u64;
     for seq in 1..=records {
         // A year of records, evenly spread.
-        let at = start + chrono::Duration::milliseconds((seq * 31_536_000_000 / records.max(1)) as i64);
+        let at =
+            start + chrono::Duration::milliseconds((seq * 31_536_000_000 / records.max(1)) as i64);
         let time = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let t = if seq % 500 == 0 {
             &reloaded

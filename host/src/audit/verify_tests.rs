@@ -75,7 +75,7 @@ fn call_event(i: u64) -> Event {
         "prompt": "record the containment", "context": null,
         "outcome": "ok", "duration_ms": 12, "output_size": 40, "uses": [], "output_digest": null,
     });
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         data["prompt"] = json!(null);
     }
     Event::from_parts("call", &data).unwrap()
@@ -97,7 +97,10 @@ fn both(
     keys: &AuditKeys,
     log: &Path,
     cps: &Path,
-) -> (Result<ChainSummary, ChainFault>, Result<ChainSummary, ChainFault>) {
+) -> (
+    Result<ChainSummary, ChainFault>,
+    Result<ChainSummary, ChainFault>,
+) {
     let k = VerifyKeys {
         mac: Some(keys.mac.clone()),
         checkpoint: Some(keys.checkpoint.verifying_key()),
@@ -125,14 +128,44 @@ fn edit_line(log: &Path, seq: usize, edit: impl Fn(&str) -> String) {
 fn every_edit_is_the_same_fault_on_either_path() {
     type Edit = fn(&str) -> String;
     let edits: [(&str, Edit, bool); 7] = [
-        ("a value changed", |l| l.replacen("\"outcome\":\"ok\"", "\"outcome\":\"no\"", 1), false),
-        ("a redactable value changed", |l| l.replacen("Blocked", "Allowed", 1), false),
-        ("a field added", |l| l.replacen("\"channel\"", "\"extra\":1,\"channel\"", 1), false),
+        (
+            "a value changed",
+            |l| l.replacen("\"outcome\":\"ok\"", "\"outcome\":\"no\"", 1),
+            false,
+        ),
+        (
+            "a redactable value changed",
+            |l| l.replacen("Blocked", "Allowed", 1),
+            false,
+        ),
+        (
+            "a field added",
+            |l| l.replacen("\"channel\"", "\"extra\":1,\"channel\"", 1),
+            false,
+        ),
         // The same values, not stored canonically: the definition decides.
-        ("keys reordered", |l| l.replacen("\"channel\":\"mcp\",", "", 1).replacen("\"data\":{", "\"data\":{\"channel\":\"mcp\",", 1), true),
-        ("whitespace added", |l| l.replacen(",\"outcome\":", ", \"outcome\" : ", 1), true),
+        (
+            "keys reordered",
+            |l| {
+                l.replacen("\"channel\":\"mcp\",", "", 1).replacen(
+                    "\"data\":{",
+                    "\"data\":{\"channel\":\"mcp\",",
+                    1,
+                )
+            },
+            true,
+        ),
+        (
+            "whitespace added",
+            |l| l.replacen(",\"outcome\":", ", \"outcome\" : ", 1),
+            true,
+        ),
         ("the arguments withheld", |l| redact(l, None), true),
-        ("the arguments withheld, a wrong digest", |l| redact(l, Some("sha256:00")), false),
+        (
+            "the arguments withheld, a wrong digest",
+            |l| redact(l, Some("sha256:00")),
+            false,
+        ),
     ];
     for (what, edit, holds) in edits {
         let dir = tempfile::tempdir().unwrap();

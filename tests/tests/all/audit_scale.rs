@@ -59,7 +59,13 @@ fn a_synthetic_chain_verifies_on_either_path_and_an_edit_is_caught() {
     ] {
         let err = result.unwrap_err();
         assert!(
-            matches!(err, ChainFault::Edited { seq: 701, line: 701 }),
+            matches!(
+                err,
+                ChainFault::Edited {
+                    seq: 701,
+                    line: 701
+                }
+            ),
             "{err}"
         );
     }
