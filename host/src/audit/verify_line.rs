@@ -12,9 +12,10 @@
 //! whose checks read it (operator records, releases, a release not in
 //! force).
 
+use std::borrow::Cow;
+
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
-use std::borrow::Cow;
 
 use crate::audit::fault::ChainFault;
 use crate::audit::record::Record;
