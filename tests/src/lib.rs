@@ -16,6 +16,7 @@ pub mod postgres;
 mod probe;
 pub mod prometheus;
 mod proxy;
+mod synthetic_chain;
 mod volume;
 mod wait;
 
@@ -26,6 +27,7 @@ pub use probe::probe_tools;
 
 pub use operators::OPERATORS;
 pub use proxy::Proxy;
+pub use synthetic_chain::{SYNTHETIC_HOST, Written, write_synthetic_chain};
 pub use volume::SmallVolume;
 pub use wait::stops_seen;
 

@@ -21,12 +21,16 @@ mod query;
 mod recent;
 mod record;
 mod rules_check;
+mod seal;
 mod signatures;
 mod tail;
 pub mod tally;
 mod timeline;
 pub mod tlog;
 mod verify;
+mod verify_checkpoints;
+mod verify_hash;
+mod verify_line;
 mod writer;
 
 pub use archive::{ArchiveError, ReleaseArchive};
@@ -43,13 +47,18 @@ pub use recent::{Recent, read_recent};
 pub use record::{COMMITTED_FROM, GENESIS, REDACTABLE, Record, committed, value_digest};
 pub(crate) use rules_check::RulesSeen;
 pub use rules_check::{RuleBook, VerifiedRelease};
+pub use seal::{Sealing, seal_line};
 pub(crate) use signatures::Checked;
 pub use signatures::{SignedRecord, is_operator_kind};
 pub use tally::{CallKey, CallTotals, Tally};
 pub(crate) use timeline::summary as record_summary;
 pub use timeline::{timeline, timeline_under};
-pub use verify::{ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain};
+pub use verify::{
+    ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain, verify_chain_by_definition,
+};
 pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verify_tests;

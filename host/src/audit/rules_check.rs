@@ -78,6 +78,11 @@ impl RulesSeen {
         self.people.get(digest).cloned()
     }
 
+    /// The digest of the release in force: the one applied last.
+    pub(crate) fn current(&self) -> Option<String> {
+        self.last.as_ref().map(Release::digest)
+    }
+
     /// Check one `config.applied` record; `Err` says why it does not hold.
     pub(crate) fn applied(&mut self, a: &ConfigApplied) -> Result<(), String> {
         let archive = ReleaseArchive::existing(&self.archive).map_err(|e| e.to_string())?;

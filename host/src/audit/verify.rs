@@ -7,12 +7,13 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use crate::audit::checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use crate::audit::fault::ChainFault;
 use crate::audit::record::{GENESIS, Record};
 use crate::audit::rules_check::RulesSeen;
 use crate::audit::signatures::{Checked, SignedRecord};
 use crate::audit::tlog::check::NoteCheck;
+use crate::audit::verify_checkpoints::{checked, heads, split_view};
+use crate::audit::verify_line::{LineReader, Parsed};
 use crate::config::Operator;
 
 /// What a successful verification covered.
@@ -20,6 +21,9 @@ use crate::config::Operator;
 pub struct ChainSummary {
     /// Records checked.
     pub records: u64,
+    /// Records whose stored bytes reproduced their hash (the fast path);
+    /// the others were judged by the definition.
+    pub by_stored_bytes: u64,
     /// MACs checked (0 without the key).
     pub macs_checked: u64,
     /// Checkpoints checked (0 without the public key).
@@ -85,6 +89,10 @@ pub struct VerifyOptions {
 /// Verify the chain in `log` and the checkpoints in `checkpoints`, calling
 /// `progress(bytes_done, bytes_total)` now and then.
 ///
+/// Each record's stored `data` is hashed as it is first; a record whose
+/// stored bytes do not reproduce its hash is judged by the definition
+/// ([`Record::compute_hash`]), so the faults are those the definition finds.
+///
 /// # Errors
 ///
 /// The first [`ChainFault`].
@@ -94,6 +102,34 @@ pub fn verify_chain(
     keys: &VerifyKeys,
     opts: &VerifyOptions,
     progress: &mut dyn FnMut(u64, u64),
+) -> Result<ChainSummary, ChainFault> {
+    verify(log, checkpoints, keys, opts, progress, true)
+}
+
+/// [`verify_chain`] by the definition alone: every record parsed to a
+/// [`Record`] and its hash recomputed from the canonical form of its data
+/// (the verifier before the fast path; for comparison and tests).
+///
+/// # Errors
+///
+/// The first [`ChainFault`].
+pub fn verify_chain_by_definition(
+    log: &Path,
+    checkpoints: &Path,
+    keys: &VerifyKeys,
+    opts: &VerifyOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<ChainSummary, ChainFault> {
+    verify(log, checkpoints, keys, opts, progress, false)
+}
+
+fn verify(
+    log: &Path,
+    checkpoints: &Path,
+    keys: &VerifyKeys,
+    opts: &VerifyOptions,
+    progress: &mut dyn FnMut(u64, u64),
+    fast: bool,
 ) -> Result<ChainSummary, ChainFault> {
     let mut notes = NoteCheck::new(keys.checkpoint, &keys.witnesses);
     let (cps, witness) = match &keys.checkpoint {
@@ -146,12 +182,14 @@ pub fn verify_chain(
     let file =
         std::fs::File::open(log).map_err(|e| ChainFault::Io(format!("{}: {e}", log.display())))?;
     let total = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let mut reader = BufReader::new(file);
+    let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut summary = ChainSummary::default();
     let mut prev = GENESIS.to_owned();
     let mut newest = 0u32;
     let mut open_calls = std::collections::BTreeSet::new();
     let mut rules = RulesSeen::new(log, keys.governors.clone());
+    let mut current = rules.current();
+    let mut lines = LineReader::new(fast, keys.mac.as_deref());
     let (mut line_no, mut done) = (0u64, 0u64);
     let mut line = String::new();
     loop {
@@ -167,14 +205,10 @@ pub fn verify_chain(
         if line_no % 5000 == 0 {
             progress(done, total);
         }
-        let r: Record = serde_json::from_str(line.trim_end_matches('\n')).map_err(|e| {
-            ChainFault::Unreadable {
-                line: line_no,
-                why: e.to_string(),
-            }
-        })?;
+        let r = lines.read(line.trim_end_matches('\n'), line_no)?;
+        let seq = r.seq();
         let expected = summary.records + 1;
-        if r.seq > expected {
+        if seq > expected {
             // A gap: the expected record is either later in the file
             // (reordered) or gone (deleted).
             let later = (&mut reader)
@@ -183,107 +217,102 @@ pub fn verify_chain(
                 .any(|l| serde_json::from_str::<Record>(&l).is_ok_and(|x| x.seq == expected));
             if later {
                 return Err(ChainFault::Reordered {
-                    seq: r.seq,
+                    seq,
                     line: line_no,
                     expected,
                 });
             }
             return Err(ChainFault::Missing {
-                seq: r.seq,
+                seq,
                 line: line_no,
                 expected,
             });
         }
-        if r.seq < expected {
+        if seq < expected {
             return Err(ChainFault::Reordered {
-                seq: r.seq,
+                seq,
                 line: line_no,
                 expected,
             });
         }
-        if r.compute_hash() != r.hash {
-            return Err(ChainFault::Edited {
-                seq: r.seq,
-                line: line_no,
-            });
+        if !r.hash_holds() {
+            return Err(ChainFault::Edited { seq, line: line_no });
         }
-        if r.prev != prev {
-            return Err(ChainFault::BrokenLink {
-                seq: r.seq,
-                line: line_no,
-            });
+        if r.prev() != prev {
+            return Err(ChainFault::BrokenLink { seq, line: line_no });
         }
         if let Some(k) = &keys.mac {
-            if r.compute_mac(k) != r.mac {
-                return Err(ChainFault::BadMac {
-                    seq: r.seq,
-                    line: line_no,
-                });
+            if !lines.mac_holds(k, r.hash(), r.mac()) {
+                return Err(ChainFault::BadMac { seq, line: line_no });
             }
             summary.macs_checked += 1;
         }
-        if let Some(head) = wanted.get(&r.seq)
-            && *head != r.hash
+        if let Some(head) = wanted.get(&seq)
+            && *head != r.hash()
         {
-            return Err(ChainFault::CheckpointMismatch { checkpoint: r.seq });
+            return Err(ChainFault::CheckpointMismatch { checkpoint: seq });
         }
-        if let Some(head) = witnessed.get(&r.seq)
-            && *head != r.hash
+        if let Some(head) = witnessed.get(&seq)
+            && *head != r.hash()
         {
             return Err(ChainFault::Witness {
                 witness: witness_name,
-                checkpoint: r.seq,
+                checkpoint: seq,
                 why:
                     "contradicts (another record has that seq): the history forked or was rewritten"
                         .into(),
             });
         }
-        let v = r.v.unwrap_or(1);
+        let v = r.v().unwrap_or(1);
         if v < newest {
             return Err(ChainFault::Downgraded {
-                seq: r.seq,
+                seq,
                 line: line_no,
                 v,
                 newest,
             });
         }
         newest = v;
-        notes.record(&r)?;
-        let checked = rules.check(&r, line_no, v, keys)?;
-        match checked {
-            Ok(Checked::NotOperator) => {}
-            Ok(Checked::Legacy) => summary.legacy_unsigned += 1,
-            Ok(Checked::Unchecked) => summary.unchecked += 1,
-            Ok(Checked::Signed(s)) => summary.signed.push(s),
-            Err(why) => {
-                return Err(ChainFault::Unsigned {
-                    seq: r.seq,
-                    line: line_no,
-                    kind: r.kind.clone(),
-                    why,
-                });
+        if matches!(r, Parsed::Fast(_)) {
+            summary.by_stored_bytes += 1;
+        }
+        notes.record(seq, r.hash())?;
+        if r.needs_rules(current.as_deref()) {
+            let record = r.record(line_no)?;
+            let checked = rules.check(&record, line_no, v, keys)?;
+            if v >= 7 && record.kind == "config.applied" {
+                current = rules.current();
+            }
+            match checked {
+                Ok(Checked::NotOperator) => {}
+                Ok(Checked::Legacy) => summary.legacy_unsigned += 1,
+                Ok(Checked::Unchecked) => summary.unchecked += 1,
+                Ok(Checked::Signed(s)) => summary.signed.push(s),
+                Err(why) => {
+                    return Err(ChainFault::Unsigned {
+                        seq,
+                        line: line_no,
+                        kind: record.kind.clone(),
+                        why,
+                    });
+                }
             }
         }
-        let call = || {
-            r.data
-                .get("call_id")
-                .and_then(|c| c.as_str())
-                .map(str::to_owned)
-        };
-        match r.kind.as_str() {
+        match r.kind() {
             "call.decided" => {
-                if let Some(c) = call() {
-                    open_calls.insert(c);
+                if let Some(c) = r.call_id() {
+                    open_calls.insert(c.to_owned());
                 }
             }
             "call" | "call.completed" | "call.interrupted" => {
-                if let Some(c) = call() {
-                    open_calls.remove(&c);
+                if let Some(c) = r.call_id() {
+                    open_calls.remove(c);
                 }
             }
             _ => {}
         }
-        prev = r.hash;
+        prev.clear();
+        prev.push_str(r.hash());
         summary.records += 1;
     }
     summary.open_calls = open_calls.into_iter().collect();
@@ -335,44 +364,4 @@ pub fn verify_chain(
         });
     }
     Ok(summary)
-}
-
-/// The first seq for which `cps` holds two different heads.
-fn split_view(cps: &[(u64, String)]) -> Option<u64> {
-    let mut seen: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
-    cps.iter()
-        .find_map(|(seq, head)| match seen.insert(*seq, head) {
-            Some(other) if other != head => Some(*seq),
-            _ => None,
-        })
-}
-
-fn heads(cps: Vec<Checkpoint>) -> Vec<(u64, String)> {
-    cps.into_iter()
-        .filter(|c| c.seq > 0)
-        .map(|c| (c.seq, c.head))
-        .collect()
-}
-
-/// Read and check the signature of every checkpoint in `path`.
-fn checked(path: &Path, pk: &ed25519_dalek::VerifyingKey) -> Result<Vec<Checkpoint>, ChainFault> {
-    let file = path.display().to_string();
-    let cps: Vec<Checkpoint> = read_checkpoints(path).map_err(|e| match e {
-        CheckpointsError::Line(line) => ChainFault::BadCheckpoint {
-            file: file.clone(),
-            line,
-        },
-        CheckpointsError::Io(why) => ChainFault::Io(why),
-    })?;
-    let mut out = Vec::new();
-    for (i, cp) in cps.into_iter().enumerate() {
-        if !cp.verifies(pk) {
-            return Err(ChainFault::BadCheckpoint {
-                file,
-                line: i as u64 + 1,
-            });
-        }
-        out.push(cp);
-    }
-    Ok(out)
 }

@@ -8,6 +8,7 @@ mod audit;
 mod audit_faults;
 mod audit_format;
 mod audit_samples;
+mod audit_scale;
 mod authors;
 mod authz_order;
 mod backends;

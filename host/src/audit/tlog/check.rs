@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::audit::checkpoint::Checkpoint;
 use crate::audit::fault::ChainFault;
-use crate::audit::record::Record;
 use crate::audit::tlog::note::{WitnessKey, open_checkpoint};
 use crate::audit::tlog::tree::{Frontier, leaf};
 
@@ -49,15 +48,15 @@ impl NoteCheck {
     }
 
     /// The next record: into the tree, and the notes of its size checked.
-    pub(crate) fn record(&mut self, r: &Record) -> Result<(), ChainFault> {
+    pub(crate) fn record(&mut self, seq: u64, hash: &str) -> Result<(), ChainFault> {
         let bad = |file: &str, why: String| ChainFault::BadNote {
             file: file.to_owned(),
-            seq: r.seq,
+            seq,
             why,
         };
         self.frontier
-            .push(&leaf(&r.hash).map_err(|why| bad("the chain", why))?);
-        let Some(notes) = self.pending.remove(&r.seq) else {
+            .push(&leaf(hash).map_err(|why| bad("the chain", why))?);
+        let Some(notes) = self.pending.remove(&seq) else {
             return Ok(());
         };
         let Some(key) = self.key else {
@@ -67,7 +66,7 @@ impl NoteCheck {
         for (file, note) in notes {
             let opened =
                 open_checkpoint(&note, &key, &self.witnesses).map_err(|why| bad(&file, why))?;
-            if opened.size != r.seq || opened.root != root {
+            if opened.size != seq || opened.root != root {
                 return Err(bad(
                     &file,
                     format!(

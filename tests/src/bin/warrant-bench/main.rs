@@ -10,6 +10,7 @@
 //! alike; the table prints p50/p99 and the ratios against the targets, and a
 //! JSON result is written beside it.
 
+mod audit_scale;
 mod breakdown;
 mod fleet;
 mod instr;
@@ -47,6 +48,9 @@ pub struct Opts {
     pub instructions: Option<usize>,
     /// The child of `--instructions` (run under callgrind).
     pub instructions_child: Option<usize>,
+    /// Only the audit chain at scale: verify a synthetic chain of this
+    /// many records.
+    pub audit_scale: Option<u64>,
 }
 
 fn parse() -> Result<Opts, String> {
@@ -58,6 +62,7 @@ fn parse() -> Result<Opts, String> {
     let mut profile = None;
     let mut instructions = None;
     let mut instructions_child = None;
+    let mut audit_scale = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -93,9 +98,16 @@ fn parse() -> Result<Opts, String> {
                         .ok_or("--instructions-child needs a number")?,
                 )
             }
+            "--audit-scale" => {
+                audit_scale = Some(
+                    args.next()
+                        .and_then(|v| v.parse().ok())
+                        .ok_or("--audit-scale needs a number of records")?,
+                )
+            }
             "-h" | "--help" => {
                 println!(
-                    "warrant-bench [--smoke] [--fleet] [--rounds N] [--per-round N] [--out FILE] [--profile SECS] [--instructions]\n\nMeasures the plain-wasmtime floor (typed calls, the host's engine settings) against\nthe mediated call (library, HTTP/JSON, MCP, and a raw loopback echo as the HTTP floor),\nthe cost of each stage against its budget, throughput at 1/2/64 callers, cold load\nfrom cache vs compile, the same tool in Rust, Python and TypeScript (compile, cached load, call), halt/quarantine latency from another process, and the fleet on\nPostgreSQL (a throwaway cluster: the PostgreSQL backend against SQLite, halt propagation\nacross two hosts).\n\n  --smoke          a few hundred iterations: proves it works (CI)\n  --fleet          only the fleet measurements (PostgreSQL against SQLite)\n  --profile SECS   only loop mediated calls, for `perf record`\n  --instructions   also count instructions per stage under valgrind's callgrind\n                   (repeatable on a noisy machine; needs valgrind)"
+                    "warrant-bench [--smoke] [--fleet] [--rounds N] [--per-round N] [--out FILE] [--profile SECS] [--instructions] [--audit-scale N]\n\nMeasures the plain-wasmtime floor (typed calls, the host's engine settings) against\nthe mediated call (library, HTTP/JSON, MCP, and a raw loopback echo as the HTTP floor),\nthe cost of each stage against its budget, throughput at 1/2/64 callers, cold load\nfrom cache vs compile, the same tool in Rust, Python and TypeScript (compile, cached load, call), halt/quarantine latency from another process, and the fleet on\nPostgreSQL (a throwaway cluster: the PostgreSQL backend against SQLite, halt propagation\nacross two hosts).\n\n  --smoke          a few hundred iterations: proves it works (CI)\n  --fleet          only the fleet measurements (PostgreSQL against SQLite)\n  --profile SECS   only loop mediated calls, for `perf record`\n  --instructions   also count instructions per stage under valgrind's callgrind\n                   (repeatable on a noisy machine; needs valgrind)\n  --audit-scale N  only `audit verify` of a synthetic chain of N records\n                   (20 000 with --smoke)"
                 );
                 std::process::exit(0);
             }
@@ -108,6 +120,7 @@ fn parse() -> Result<Opts, String> {
         profile,
         instructions,
         instructions_child,
+        audit_scale,
         rounds: rounds.unwrap_or(if smoke { 2 } else { 12 }),
         per_round: per_round.unwrap_or(if smoke { 60 } else { 400 }),
         out,
@@ -154,7 +167,10 @@ fn main() -> std::process::ExitCode {
         };
     }
     let run = async {
-        if opts.fleet_only {
+        if opts.audit_scale.is_some() {
+            let n = audit_scale::records(opts.audit_scale, opts.smoke);
+            Ok(json!({"audit_scale": audit_scale::measure(n)?}))
+        } else if opts.fleet_only {
             scenarios::fleet_only(&opts).await
         } else {
             scenarios::run(&opts).await

@@ -1,0 +1,138 @@
+//! A synthetic audit chain: real records — chained, hashed and MACed
+//! exactly as the writer makes them ([`warrant::audit::seal_line`]) —
+//! written as fast as they can be, for measuring `audit verify` at a
+//! year's scale (`warrant-bench --audit-scale N`) without making the calls.
+//!
+//! Mostly `call` records the size of a real one (~1 KB, with arguments and
+//! a prompt, so each commits to redactable fields by digest), each with
+//! its own call id; one in 500 is a `config.reloaded`.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use serde_json::json;
+use warrant::audit::{Event, GENESIS, Sealing, committed, seal_line};
+use warrant::vocab::to_canonical;
+
+/// The host every synthetic record names.
+pub const SYNTHETIC_HOST: &str = "host-0a1b2c3d4e5f6789";
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Written {
+    /// Records.
+    pub records: u64,
+    /// Bytes of the log.
+    pub bytes: u64,
+}
+
+/// One kind of record, as templates of its canonical data and of the form
+/// its hash commits to, with where the call id's digits sit in each.
+struct Template {
+    kind: &'static str,
+    data: Vec<u8>,
+    hashed: Vec<u8>,
+    /// The offsets of the call id's digits in `data` and `hashed`.
+    digits: Option<(usize, usize)>,
+}
+
+const PLACEHOLDER: &str = "call-000000000000";
+
+impl Template {
+    fn of(event: &Event) -> Self {
+        let value = event.data();
+        let data = to_canonical(&value);
+        let hashed = committed(&value).map_or_else(|| data.clone(), |c| to_canonical(&c));
+        let at = |b: &[u8]| {
+            b.windows(PLACEHOLDER.len())
+                .position(|w| w == PLACEHOLDER.as_bytes())
+                .map(|p| p + "call-".len())
+        };
+        let digits = at(&data).zip(at(&hashed));
+        Self {
+            kind: event.kind(),
+            data,
+            hashed,
+            digits,
+        }
+    }
+
+    /// Put `id` (12 digits) in as the call id.
+    fn set_call(&mut self, id: u64) {
+        if let Some((d, h)) = self.digits {
+            let digits = format!("{:012}", id % 1_000_000_000_000);
+            self.data[d..d + 12].copy_from_slice(digits.as_bytes());
+            self.hashed[h..h + 12].copy_from_slice(digits.as_bytes());
+        }
+    }
+}
+
+fn call() -> anyhow::Result<Event> {
+    Ok(Event::from_parts(
+        "call",
+        &json!({
+            "call_id": PLACEHOLDER, "channel": "mcp", "tool": "case-note.append", "token_id": "tok-0123456789abcdef01",
+            "agent": "triage-bot", "agent_owner": "alice@soc.example", "model": "claude-sonnet-4-5", "model_owner": "soc-platform-team",
+            "task": "INC-2026-0042", "plugin": "case-note", "plugin_version": "0.1.0",
+            "component_digest": "sha256:9d73ef75979f09a87825b6a1cc97f53c509c6bc6b56396d63c63ea718eab1b93",
+            "manifest_digest": "sha256:9d73ef75979f09a87825b6a1cc97f53c509c6bc6b56396d63c63ea718eab1b93",
+            "signer": "example-secops-2026", "action_owner": "soc-tier2", "impact": "read",
+            "input_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000", "input_size": 64,
+            "args": {"case_id": "INC-2026-0042", "note": "Blocked 203.0.113.45 at the edge"},
+            "decision": {"result": "allow", "layer": "policy", "policies": ["baseline-permit"], "reason": ""},
+            "prompt": "record the containment step on the case", "context": null,
+            "outcome": "ok", "duration_ms": 12, "output_size": 40, "uses": [],
+            "output_digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000",
+        }),
+    )?)
+}
+
+fn reloaded() -> anyhow::Result<Event> {
+    Ok(Event::from_parts(
+        "config.reloaded",
+        &json!({"trigger": "signal", "loaded": ["case-note"], "unloaded": [], "cancelled_calls": 0, "applied": true}),
+    )?)
+}
+
+/// Write a chain of `records` records to `log` (replacing it), MACed
+/// under `mac_key`.
+///
+/// # Errors
+///
+/// When the file cannot be written.
+pub fn write_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow::Result<Written> {
+    let mut call = Template::of(&call()?);
+    let reloaded = Template::of(&reloaded()?);
+    anyhow::ensure!(call.digits.is_some(), "the call template has no call id");
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(log)?);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00.000Z")?;
+    let mut prev = GENESIS.to_owned();
+    let mut line = Vec::with_capacity(2048);
+    let mut bytes = 0u64;
+    for seq in 1..=records {
+        // A year of records, evenly spread.
+        let at =
+            start + chrono::Duration::milliseconds((seq * 31_536_000_000 / records.max(1)) as i64);
+        let time = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let t = if seq % 500 == 0 {
+            &reloaded
+        } else {
+            call.set_call(seq);
+            &call
+        };
+        line.clear();
+        let s = Sealing {
+            seq,
+            time: &time,
+            host: Some(SYNTHETIC_HOST),
+            kind: t.kind,
+            prev: &prev,
+        };
+        prev = seal_line(s, &t.data, &t.hashed, mac_key, &mut line);
+        line.push(b'\n');
+        out.write_all(&line)?;
+        bytes += line.len() as u64;
+    }
+    out.flush()?;
+    Ok(Written { records, bytes })
+}
