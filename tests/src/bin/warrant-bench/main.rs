@@ -173,7 +173,11 @@ fn main() -> std::process::ExitCode {
         } else if opts.fleet_only {
             scenarios::fleet_only(&opts).await
         } else {
-            scenarios::run(&opts).await
+            // The chain at scale (issue #33) closes every full run.
+            let mut result = scenarios::run(&opts).await?;
+            let n = audit_scale::records(None, opts.smoke);
+            result["audit_scale"] = audit_scale::measure(n)?;
+            Ok(result)
         }
     };
     match rt.block_on(run) {
