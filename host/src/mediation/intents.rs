@@ -275,12 +275,9 @@ mod tests {
         }
     }
 
-    fn entries(c: &CallDecided) -> Entries {
-        canonical_entries(c).unwrap().unwrap()
-    }
-
-    #[test]
-    fn lines_written_ahead_read_back_and_forgeries_do_not() {
+    /// A journal in a fresh folder (kept alive by the first value), and
+    /// its file.
+    fn journal() -> (tempfile::TempDir, std::path::PathBuf, Journal) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.lock");
         let file = std::fs::OpenOptions::new()
@@ -288,7 +285,16 @@ mod tests {
             .append(true)
             .open(&path)
             .unwrap();
-        let j = Journal::new(file, b"key".to_vec());
+        (dir, path, Journal::new(file, b"key".to_vec()))
+    }
+
+    fn entries(c: &CallDecided) -> Entries {
+        canonical_entries(c).unwrap().unwrap()
+    }
+
+    #[test]
+    fn lines_written_ahead_read_back_and_forgeries_do_not() {
+        let (_dir, path, j) = journal();
         j.intend(&entries(&call("call-a-1"))).unwrap();
         j.intend(&entries(&call("call-a-2"))).unwrap();
         let bytes = std::fs::read(&path).unwrap();
@@ -308,14 +314,7 @@ mod tests {
 
     #[test]
     fn the_journal_empties_when_idle_and_large() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("j.lock");
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .unwrap();
-        let j = Journal::new(file, b"key".to_vec());
+        let (_dir, path, j) = journal();
         let mut n = 0;
         while std::fs::metadata(&path).unwrap().len() <= EMPTY_AFTER {
             j.intend(&entries(&call(&format!("call-a-{n}")))).unwrap();

@@ -138,7 +138,7 @@ impl Shared {
         reservation: Option<Reservation>,
     ) -> Result<(u64, u64), AuditError> {
         let mut w = self.writer();
-        let seq = w.write_prepared(&prepared, reservation.as_ref())?;
+        let seq = w.write_prepared(prepared, reservation.as_ref())?;
         drop(reservation);
         w.maybe_checkpoint(false);
         Ok((seq, w.known_len))

@@ -90,32 +90,23 @@ impl ser::SerializeMap for Object<'_> {
     }
 }
 
-impl ser::SerializeStruct for Object<'_> {
-    type Ok = ();
-    type Error = CanonError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        k: &'static str,
-        v: &T,
-    ) -> Result<(), CanonError> {
-        self.value(Cow::Borrowed(k), v)
-    }
-    fn end(self) -> Result<(), CanonError> {
-        self.finish()
-    }
+/// A struct's fields and a struct variant's are entries alike.
+macro_rules! struct_impl {
+    ($($tr:ident),*) => {
+        $(impl ser::$tr for Object<'_> {
+            type Ok = ();
+            type Error = CanonError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                k: &'static str,
+                v: &T,
+            ) -> Result<(), CanonError> {
+                self.value(Cow::Borrowed(k), v)
+            }
+            fn end(self) -> Result<(), CanonError> {
+                self.finish()
+            }
+        })*
+    };
 }
-
-impl ser::SerializeStructVariant for Object<'_> {
-    type Ok = ();
-    type Error = CanonError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        k: &'static str,
-        v: &T,
-    ) -> Result<(), CanonError> {
-        self.value(Cow::Borrowed(k), v)
-    }
-    fn end(self) -> Result<(), CanonError> {
-        self.finish()
-    }
-}
+struct_impl!(SerializeStruct, SerializeStructVariant);
