@@ -73,7 +73,6 @@ struct Open {
     file: File,
     len: u64,
     in_flight: usize,
-    buf: Vec<u8>,
 }
 
 impl Journal {
@@ -85,7 +84,6 @@ impl Journal {
                 file,
                 len: 0,
                 in_flight: 0,
-                buf: Vec::with_capacity(2048),
             }),
             key,
         }
@@ -112,14 +110,12 @@ impl Journal {
         line[..64].copy_from_slice(mac.as_bytes());
         line.push(b'\n');
         let mut o = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let o = &mut *o;
-        o.buf = line;
-        if let Err(e) = o.file.write_all(&o.buf) {
+        if let Err(e) = o.file.write_all(&line) {
             // No torn line stays behind to be mistaken for a call.
             let _ = o.file.set_len(o.len);
             return Err(e);
         }
-        o.len += o.buf.len() as u64;
+        o.len += line.len() as u64;
         o.in_flight += 1;
         Ok(())
     }
