@@ -191,9 +191,9 @@ struct Open {
 }
 
 /// The calls decided and never ended nor marked interrupted: those with
-/// one of `prefixes` decided in `records` (formats up to 8), and those
-/// written `ahead` to a dead process's journal (format 9), in the order
-/// they were decided.
+/// one of `prefixes` decided in `records` (formats up to 8) or held for an
+/// approval there, and those written `ahead` to a dead process's journal
+/// (format 9), in the order they were decided.
 fn open_calls(
     records: &[crate::audit::Record],
     prefixes: &[String],
@@ -241,6 +241,19 @@ fn open_calls(
                 };
                 open.insert(id, ((1, r.seq), open_call));
             }
+            // A call held for approval when its process died has no
+            // record yet (it is written ahead only once it may run).
+            Event::ApprovalRequested(a) if prefixes.iter().any(|p| id.starts_with(p.as_str())) => {
+                open.entry(id).or_insert((
+                    (1, r.seq),
+                    Open {
+                        who: a.who.clone(),
+                        seq: None,
+                        decision: "held".into(),
+                        ahead: None,
+                    },
+                ));
+            }
             Event::Call(_) | Event::CallCompleted(_) | Event::CallInterrupted(_) => {
                 open.remove(&id);
             }
@@ -250,4 +263,106 @@ fn open_calls(
     let mut out: Vec<_> = open.into_values().collect();
     out.sort_by_key(|(order, _)| *order);
     out.into_iter().map(|(_, o)| o).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::Record;
+    use crate::audit::event::{ApprovalRequested, CallEnded, CallRecord, Decision, DecisionResult};
+
+    fn who(id: &str) -> Attribution {
+        Attribution {
+            call_id: Some(id.into()),
+            tool: Some("case-note.append".into()),
+            ..Attribution::default()
+        }
+    }
+
+    fn held(id: &str) -> Event {
+        Event::ApprovalRequested(Box::new(ApprovalRequested {
+            approval_id: format!("apr-{id}"),
+            who: who(id),
+            args_digest: String::new(),
+            tool_digest: String::new(),
+            approvers: vec!["carol".into()],
+            why: "high impact".into(),
+            policies: Vec::new(),
+            prompt: None,
+            context: None,
+        }))
+    }
+
+    fn decided(id: &str) -> crate::audit::event::CallDecided {
+        crate::audit::event::CallDecided {
+            who: who(id),
+            input_digest: "sha256:00".into(),
+            input_size: 2,
+            args: None,
+            prompt: None,
+            context: None,
+            decision: Decision {
+                result: DecisionResult::AllowWithApproval,
+                layer: "approval".into(),
+                policies: Vec::new(),
+                reason: String::new(),
+            },
+            approval: None,
+            approval_id: None,
+            degraded: None,
+        }
+    }
+
+    /// A call held for approval when its process died is open (recorded
+    /// as interrupted, `held`); one that ended is not; one written ahead
+    /// keeps the decision it was written with.
+    #[test]
+    fn held_calls_of_a_dead_process_are_open_and_written_ahead_ones_keep_their_decision() {
+        let ended = Event::Call(Box::new(CallRecord {
+            decided: decided("call-dead-2"),
+            ended: CallEnded {
+                outcome: "held".into(),
+                error: None,
+                duration_ms: 1,
+                output_digest: None,
+                output_size: 0,
+                uses: Vec::new(),
+                uses_dropped: 0,
+            },
+        }));
+        let events = [
+            held("call-dead-1"),
+            held("call-dead-2"),
+            ended,
+            held("call-dead-3"),
+            held("call-live-1"),
+        ];
+        let records: Vec<Record> = events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| Record::seal(i as u64 + 1, "2026-12-06T00:00:00.000Z", None, "", e, b"k"))
+            .collect();
+        let ahead = vec![super::super::intents::Intent {
+            at: "2026-12-06T00:00:00.000Z".into(),
+            call: decided("call-dead-3"),
+        }];
+        let open = open_calls(&records, &["call-dead-".into()], ahead);
+        let ids: Vec<(&str, &str, bool)> = open
+            .iter()
+            .map(|o| {
+                (
+                    o.who.call_id.as_deref().unwrap_or(""),
+                    o.decision.as_str(),
+                    o.ahead.is_some(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("call-dead-3", "allow-with-approval", true),
+                ("call-dead-1", "held", false)
+            ]
+        );
+    }
 }
