@@ -5,7 +5,8 @@
 //!
 //! Mostly `call` records the size of a real one (~1 KB, with arguments and
 //! a prompt, so each commits to redactable fields by digest), each with
-//! its own call id; one in 500 is a `config.reloaded`.
+//! its own call id, [`TASK_RECORDS`] consecutive ones to a task
+//! ([`synthetic_task`]); one in 500 is a `config.reloaded`.
 
 use std::io::Write as _;
 use std::path::Path;
@@ -34,26 +35,54 @@ struct Template {
     hashed: Vec<u8>,
     /// The offsets of the call id's digits in `data` and `hashed`.
     digits: Option<(usize, usize)>,
+    /// The offsets of the task's digits.
+    task_digits: Option<(usize, usize)>,
 }
 
 const PLACEHOLDER: &str = "call-000000000000";
+const TASK_PLACEHOLDER: &str = "task-000000000000";
+
+/// The calls of one synthetic task.
+pub const TASK_RECORDS: u64 = 50;
+
+/// The task of the synthetic record `seq` (a `call`): every
+/// [`TASK_RECORDS`] records make one.
+pub fn synthetic_task(seq: u64) -> String {
+    format!("task-{:012}", seq / TASK_RECORDS)
+}
+
+/// The call id of the synthetic record `seq` (a `call`).
+pub fn synthetic_call_id(seq: u64) -> String {
+    format!("call-{:012}", seq % 1_000_000_000_000)
+}
 
 impl Template {
     fn of(event: &Event) -> Self {
         let value = event.data();
         let data = to_canonical(&value);
         let hashed = committed(&value).map_or_else(|| data.clone(), |c| to_canonical(&c));
-        let at = |b: &[u8]| {
-            b.windows(PLACEHOLDER.len())
-                .position(|w| w == PLACEHOLDER.as_bytes())
+        let at = |b: &[u8], what: &str| {
+            b.windows(what.len())
+                .position(|w| w == what.as_bytes())
                 .map(|p| p + "call-".len())
         };
-        let digits = at(&data).zip(at(&hashed));
+        let digits = at(&data, PLACEHOLDER).zip(at(&hashed, PLACEHOLDER));
+        let task_digits = at(&data, TASK_PLACEHOLDER).zip(at(&hashed, TASK_PLACEHOLDER));
         Self {
             kind: event.kind(),
             data,
             hashed,
             digits,
+            task_digits,
+        }
+    }
+
+    /// Put the task of record `seq` in.
+    fn set_task(&mut self, seq: u64) {
+        if let Some((d, h)) = self.task_digits {
+            let digits = format!("{:012}", (seq / TASK_RECORDS) % 1_000_000_000_000);
+            self.data[d..d + 12].copy_from_slice(digits.as_bytes());
+            self.hashed[h..h + 12].copy_from_slice(digits.as_bytes());
         }
     }
 
@@ -73,7 +102,7 @@ fn call() -> anyhow::Result<Event> {
         &json!({
             "call_id": PLACEHOLDER, "channel": "mcp", "tool": "case-note.append", "token_id": "tok-0123456789abcdef01",
             "agent": "triage-bot", "agent_owner": "alice@soc.example", "model": "claude-sonnet-4-5", "model_owner": "soc-platform-team",
-            "task": "INC-2026-0042", "plugin": "case-note", "plugin_version": "0.1.0",
+            "task": TASK_PLACEHOLDER, "plugin": "case-note", "plugin_version": "0.1.0",
             "component_digest": "sha256:9d73ef75979f09a87825b6a1cc97f53c509c6bc6b56396d63c63ea718eab1b93",
             "manifest_digest": "sha256:9d73ef75979f09a87825b6a1cc97f53c509c6bc6b56396d63c63ea718eab1b93",
             "signer": "example-secops-2026", "action_owner": "soc-tier2", "impact": "read",
@@ -118,6 +147,7 @@ pub fn write_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow
             &reloaded
         } else {
             call.set_call(seq);
+            call.set_task(seq);
             &call
         };
         line.clear();

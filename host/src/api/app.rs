@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::Host;
-use crate::audit::{CallIndex, Tally};
+use crate::audit::{AuditIndex, Tally};
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -15,7 +15,7 @@ pub(crate) struct AppState {
     /// `/metrics`' bearer token, when the config asks for one.
     pub(crate) metrics_token: Option<Arc<str>>,
     /// The audit chain by call id.
-    pub(crate) index: Arc<CallIndex>,
+    pub(crate) index: Arc<AuditIndex>,
     /// The audit chain's last 24 hours, counted (the console's overview).
     pub(crate) tally: Arc<Tally>,
     /// The console's sessions and logins under way.

@@ -27,7 +27,7 @@ use crate::api::app::AppState;
 use crate::api::mcp::McpServer;
 use crate::api::security::{Guard, check_origin};
 use crate::api::{ApiError, oauth, operator_api, v1};
-use crate::audit::{CallIndex, Tally};
+use crate::audit::{AuditIndex, Tally};
 use crate::vocab::CancelToken;
 
 /// How long a stopping server waits for open connections to finish.
@@ -212,8 +212,12 @@ pub async fn serve_http(host: Host, opts: ServeOptions) -> Result<Running, ApiEr
             tracing::warn!("the audit chain's tally could not read it: {e}");
         }
     });
+    // The chain's index is kept up to date by a thread of its own, off
+    // the calls' path; lookups read what it has not seen from the chain.
+    let index = Arc::new(AuditIndex::beside(&host.audit().paths().log));
+    AuditIndex::follow(&index, std::time::Duration::from_secs(1));
     let state = AppState {
-        index: Arc::new(CallIndex::new(host.audit().paths().log.clone())),
+        index,
         tally,
         host: host.clone(),
         admin_token: admin_token.into(),

@@ -37,7 +37,7 @@ pub use archive::{ArchiveError, ReleaseArchive};
 pub use checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use delegation::{DelegationProof, check_delegation};
 pub use event::{Event, FORMAT_VERSION};
-pub use index::CallIndex;
+pub use index::{AuditIndex, INDEX_FILE, IndexError, Query};
 pub use keys::{AuditKeys, parse_public_key};
 pub use ocsf::{
     CATEGORY_UID, CLASS_UID, OCSF_VERSION, OcsfEvent, REQUIRED as OCSF_REQUIRED, to_ocsf,

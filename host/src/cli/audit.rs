@@ -4,7 +4,7 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::audit::{Filter, read_records, to_ocsf};
+use crate::audit::{AuditIndex, Filter, read_records, to_ocsf};
 use crate::cli::audit_paths::{paths, progress};
 use crate::vocab::safe_json;
 use anyhow::{Context as _, anyhow};
@@ -21,7 +21,10 @@ pub enum Command {
     /// between two checkpoints, as JSON.
     Prove(crate::cli::audit_prove::Args),
     /// A readable timeline: prompt → decision (policy ids) → approval (who)
-    /// → capability uses → outcome.
+    /// → capability uses → outcome. A lookup by task, agent, call, trace or
+    /// time reads only the records it needs, through the chain's index
+    /// (`index.sqlite` beside the log, brought up to date first; without
+    /// it, the whole chain is read).
     Show {
         /// Only this task.
         #[arg(long)]
@@ -29,6 +32,9 @@ pub enum Command {
         /// Only this agent.
         #[arg(long)]
         agent: Option<String>,
+        /// Only this call (its call id).
+        #[arg(long)]
+        call: Option<String>,
         /// Only records at or after this time (RFC 3339).
         #[arg(long)]
         since: Option<String>,
@@ -54,6 +60,11 @@ pub enum Command {
         )]
         config: PathBuf,
     },
+    /// Rebuild the chain's index (`index.sqlite` beside the log) from the
+    /// chain, or with --check say whether it matches the chain. The index
+    /// only points into the chain — every record it finds is read back
+    /// from the chain — so rebuilding it loses nothing.
+    Reindex(crate::cli::audit_reindex::Args),
     /// Export for a SIEM, one event per line.
     Export {
         /// The format: ocsf (OCSF 1.3.0 API Activity events).
@@ -80,9 +91,11 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
     match c {
         Command::Verify(a) => crate::cli::audit_verify::run(a).await,
         Command::Prove(a) => crate::cli::audit_prove::run(a),
+        Command::Reindex(a) => crate::cli::audit_reindex::run(a),
         Command::Show {
             task,
             agent,
+            call,
             since,
             trace,
             json,
@@ -102,17 +115,16 @@ pub async fn run(c: Command) -> anyhow::Result<ExitCode> {
                 })
                 .transpose()
                 .context("--since must be an RFC 3339 time, e.g. 2026-11-28T08:00:00Z")?;
-            let records = read_records(
-                &paths.log,
-                &Filter {
-                    task,
-                    agent,
-                    since,
-                    call_id: None,
-                    trace: trace.map(|t| t.to_ascii_lowercase()),
-                },
-            )
-            .with_context(|| format!("cannot read {}", paths.log.display()))?;
+            let filter = Filter {
+                task,
+                agent,
+                since,
+                call_id: call,
+                trace: trace.map(|t| t.to_ascii_lowercase()),
+            };
+            let records = AuditIndex::beside(&paths.log)
+                .records(&filter)
+                .with_context(|| format!("cannot read {}", paths.log.display()))?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if json {
                 for r in &records {

@@ -20,6 +20,7 @@ mod assure;
 mod audit;
 mod audit_paths;
 mod audit_prove;
+mod audit_reindex;
 mod audit_verify;
 pub mod book;
 mod call;

@@ -6,7 +6,6 @@
 //! records name, from each chain's archive.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 
 use base64::Engine as _;
@@ -14,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use cap_std::fs::Dir;
 
 use crate::audit::tlog::TreeFile;
-use crate::audit::{Record, ReleaseArchive, read_checkpoints};
+use crate::audit::{ReleaseArchive, read_checkpoints};
 use crate::evidence::bundle::{Bundle, ChainEvidence, EVIDENCE_FORMAT, ProvenRecord};
 use crate::governance::Release;
 
@@ -99,14 +98,17 @@ fn chain(dir: &Path, task: &str, withheld: &[&str]) -> Result<Option<ChainEviden
     };
     let size = cp.seq;
     let log = dir.join("audit.jsonl");
-    let file = std::fs::File::open(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    // Only the task's records and the releases of the rules, through the
+    // chain's index (each read back from the chain).
+    let index = crate::audit::AuditIndex::beside(&log);
+    let read = |e: std::io::Error| format!("{}: {e}", log.display());
+    let mut wanted = index.records_of_task(task).map_err(read)?;
+    wanted.extend(index.rules_records().map_err(read)?);
+    wanted.sort_by_key(|r| r.seq);
+    wanted.dedup_by_key(|r| r.seq);
     let mut records = Vec::new();
     let mut of_task = 0;
-    for line in BufReader::new(file).lines() {
-        let line = line.map_err(|e| e.to_string())?;
-        let Ok(r) = serde_json::from_str::<Record>(&line) else {
-            continue;
-        };
+    for r in wanted {
         let mine = r.event().is_some_and(|e| e.task() == Some(task));
         if !(mine || r.kind == "config.applied") {
             continue;

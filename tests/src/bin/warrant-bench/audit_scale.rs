@@ -75,6 +75,7 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
     } else {
         None
     };
+    let lookups = crate::audit_index::measure(&log, records)?;
     drop(dir);
     let per_s = |s: f64| (records as f64 / s.max(1e-9)).round();
     let verify_rate = per_s(verify_s);
@@ -103,6 +104,9 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
         "generate_s": round(generate_s), "verify_s": round(verify_s),
         "verify_records_per_s": verify_rate,
     });
+    for (k, v) in lookups {
+        out[k] = v;
+    }
     if let Some(s) = slow_s {
         out["slow_verify_s"] = json!(round(s));
         out["slow_verify_records_per_s"] = json!(per_s(s));

@@ -10,6 +10,7 @@
 //! alike; the table prints p50/p99 and the ratios against the targets, and a
 //! JSON result is written beside it.
 
+mod audit_index;
 mod audit_scale;
 mod breakdown;
 mod fleet;
