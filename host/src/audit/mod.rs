@@ -10,6 +10,7 @@
 //! `host/docs/audit-format.md`. The audit module knows nothing of wasmtime.
 
 mod archive;
+mod chain_file;
 mod checkpoint;
 mod delegation;
 pub mod event;
@@ -34,6 +35,7 @@ mod verify_line;
 mod writer;
 
 pub use archive::{ArchiveError, ReleaseArchive};
+pub use chain_file::{ChainFile, SEGMENTS_DIR, Segment, segment_name};
 pub use checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use delegation::{DelegationProof, check_delegation};
 pub use event::{Event, FORMAT_VERSION};
@@ -59,6 +61,17 @@ pub use verify::{
 pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};
 
 #[cfg(test)]
+mod segment_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod verify_tests;
+
+/// For crash tests only: when the environment's `WARRANT_TEST_CRASH_AT`
+/// names this point, the process dies here at once, as a kill -9 would
+/// leave it (no destructor runs, nothing more is written or flushed).
+pub(crate) fn fault_point(name: &str) {
+    if std::env::var_os("WARRANT_TEST_CRASH_AT").is_some_and(|v| v == name) {
+        std::process::abort();
+    }
+}

@@ -75,7 +75,7 @@ impl Filter {
 ///
 /// When the log cannot be opened.
 pub fn read_records(log: &Path, filter: &Filter) -> std::io::Result<Vec<Record>> {
-    let f = std::fs::File::open(log)?;
+    let f = crate::audit::ChainFile::open(log)?;
     Ok(BufReader::new(f)
         .lines()
         .map_while(Result::ok)

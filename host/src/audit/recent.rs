@@ -3,12 +3,12 @@
 //! reading a log that may hold years from its start. Every read here is
 //! bounded by a number of bytes given by the caller.
 
-use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::ChainFile;
 use crate::audit::record::Record;
 
 /// How much is read at a time.
@@ -18,7 +18,7 @@ const CHUNK: u64 = 64 * 1024;
 /// line boundary (a torn or unfinished last line is left out).
 #[derive(Debug)]
 pub(crate) struct Backwards {
-    file: File,
+    file: ChainFile,
     /// Where the bytes held in `pending` begin.
     pos: u64,
     /// The bytes `[pos, pos + pending.len())` not yet returned; empty, or
@@ -40,7 +40,7 @@ impl Backwards {
     /// # Errors
     ///
     /// When the file cannot be read.
-    pub(crate) fn from_end(file: File, len: u64, cap: u64) -> std::io::Result<Self> {
+    pub(crate) fn from_end(file: ChainFile, len: u64, cap: u64) -> std::io::Result<Self> {
         let mut b = Self {
             file,
             pos: len,
@@ -75,8 +75,8 @@ impl Backwards {
     ///
     /// When the log cannot be opened or read.
     pub(crate) fn open(path: &Path, cap: u64) -> std::io::Result<Self> {
-        let file = File::open(path)?;
-        let len = file.metadata()?.len();
+        let file = ChainFile::open(path)?;
+        let len = file.len();
         Self::from_end(file, len, cap)
     }
 

@@ -179,9 +179,9 @@ fn verify(
         .as_ref()
         .map(|w| w.display().to_string())
         .unwrap_or_default();
-    let file =
-        std::fs::File::open(log).map_err(|e| ChainFault::Io(format!("{}: {e}", log.display())))?;
-    let total = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let file = crate::audit::ChainFile::open(log)
+        .map_err(|e| ChainFault::Io(format!("{}: {e}", log.display())))?;
+    let total = file.len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
     let mut summary = ChainSummary::default();
     let mut prev = GENESIS.to_owned();

@@ -223,6 +223,12 @@ impl HostConfig {
                 Some(r) => parse_size(r).map_err(|e| invalid("audit.reserve", e.to_string()))?,
                 None => 4 * crate::vocab::MIB,
             },
+            segment_size: match &file.audit.segment_size {
+                Some(r) => {
+                    parse_size(r).map_err(|e| invalid("audit.segment-size", e.to_string()))?
+                }
+                None => 256 * crate::vocab::MIB,
+            },
             arguments: match &file.audit.arguments {
                 Some(r) => parse_size(r).map_err(|e| invalid("audit.arguments", e.to_string()))?,
                 None => 16 * 1024,

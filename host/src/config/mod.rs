@@ -172,6 +172,8 @@ pub struct AuditSettings {
     pub witness: Option<PathBuf>,
     /// Disk space held back for the outcomes of running calls.
     pub reserve: u64,
+    /// The size past which the open segment is sealed (0: never).
+    pub segment_size: u64,
     /// The largest input whose arguments a call record keeps.
     pub arguments: u64,
     /// Witnesses asked to cosign every checkpoint.

@@ -90,6 +90,10 @@ pub struct AuditSection {
     /// Disk space held back for the outcomes of running calls. Default
     /// `4MiB`.
     pub reserve: Option<String>,
+    /// Seal the open segment of the chain (`audit.jsonl`) into
+    /// `segments/` once it has grown past this size, at the next
+    /// checkpoint; `0` never. Default `256MiB`.
+    pub segment_size: Option<String>,
     /// Record a call's arguments (for `warrant policy replay`) when its
     /// input is at most this big; `0` never. Default `16KiB`.
     pub arguments: Option<String>,

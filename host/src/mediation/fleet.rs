@@ -139,7 +139,7 @@ fn new_records(
     offset: u64,
     host: &str,
 ) -> std::io::Result<(Vec<IndexedRecord>, u64)> {
-    let mut f = match std::fs::File::open(log) {
+    let mut f = match crate::audit::ChainFile::open(log) {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), offset)),
         Err(e) => return Err(e),

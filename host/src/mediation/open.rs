@@ -38,6 +38,7 @@ impl Host {
             AuditOptions {
                 fsync: !opts.unsafe_no_fsync,
                 reserve: config.audit.reserve,
+                segment_bytes: config.audit.segment_size,
                 witness: config.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
                 witnesses: crate::audit::tlog::WitnessEndpoint::of(&config.audit.witnesses),

@@ -139,6 +139,7 @@ impl OperatorActions {
             keys.clone(),
             AuditOptions {
                 reserve: config.audit.reserve,
+                segment_bytes: config.audit.segment_size,
                 witness: config.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
                 ..AuditOptions::default()

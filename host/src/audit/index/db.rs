@@ -1,16 +1,17 @@
-//! The index database: its schema, where it stands in the chain, and
+//! The index database: its schema, where it stands in the chain (offsets
+//! are the chain's, across its segments: see `ChainFile`), and
 //! catching up with what was appended — in batches, each one transaction
 //! that moves the rows and the position together, so that a process killed
 //! mid-update leaves an index that is complete up to its position.
 
-use std::fs::File;
-use std::io::{BufRead as _, BufReader, Read as _, Seek as _, SeekFrom};
+use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom};
 use std::path::Path;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension as _, TransactionBehavior, params};
 
 use super::entry::Entry;
+use crate::audit::ChainFile;
 
 /// The schema's version: an index of another version is rebuilt.
 const SCHEMA: i64 = 1;
@@ -18,14 +19,10 @@ const SCHEMA: i64 = 1;
 /// Records indexed per transaction.
 pub(super) const BATCH: usize = 20_000;
 
-/// The chain file the records are in (the one file, until segments).
-pub(super) const SEGMENT: &str = "audit.jsonl";
-
 const CREATE: &str = "
 CREATE TABLE IF NOT EXISTS position (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     schema INTEGER NOT NULL,
-    segment TEXT NOT NULL,
     scanned INTEGER NOT NULL,
     last_at INTEGER,
     last_len INTEGER,
@@ -34,7 +31,6 @@ CREATE TABLE IF NOT EXISTS position (
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY,
     seq INTEGER NOT NULL,
-    segment TEXT NOT NULL,
     at INTEGER NOT NULL,
     len INTEGER NOT NULL,
     kind TEXT NOT NULL,
@@ -110,7 +106,7 @@ pub(super) fn position(conn: &Connection) -> rusqlite::Result<Position> {
 
 /// Whether the chain in `f` (of `len` bytes) still holds, where the index
 /// says, the last record it indexed.
-fn still_holds(f: &mut File, len: u64, p: &Position) -> bool {
+fn still_holds(f: &mut ChainFile, len: u64, p: &Position) -> bool {
     if p.scanned > len {
         return false;
     }
@@ -119,8 +115,7 @@ fn still_holds(f: &mut File, len: u64, p: &Position) -> bool {
         return true;
     };
     let mut line = vec![0; usize::try_from(*n).unwrap_or(0)];
-    f.seek(SeekFrom::Start(*at)).is_ok()
-        && f.read_exact(&mut line).is_ok()
+    f.read_exact_at(&mut line, *at).is_ok()
         && Entry::of(*at, &line).is_some_and(|e| e.hash == *hash)
 }
 
@@ -134,14 +129,14 @@ pub(super) fn catch_up(
     forget: bool,
     batches: usize,
 ) -> Result<(u64, bool), String> {
-    let mut f = File::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let mut f = ChainFile::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
     let mut indexed = 0;
     for _ in 0..batches {
         let tx = conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|e| e.to_string())?;
         let mut p = position(&tx).map_err(|e| e.to_string())?;
-        let len = f.metadata().map_err(|e| e.to_string())?.len();
+        let len = f.len();
         if (forget && indexed == 0) || !still_holds(&mut f, len, &p) {
             // A chain replaced or cut under the index: index it anew.
             tx.execute_batch("DELETE FROM records; DELETE FROM position;")
@@ -150,13 +145,12 @@ pub(super) fn catch_up(
         }
         let (n, end) = batch(&tx, &mut f, &mut p)?;
         tx.execute(
-            "INSERT INTO position (id, schema, segment, scanned, last_at, last_len, last_hash)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (id) DO UPDATE SET scanned = ?3, last_at = ?4, last_len = ?5,
-                 last_hash = ?6",
+            "INSERT INTO position (id, schema, scanned, last_at, last_len, last_hash)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO UPDATE SET scanned = ?2, last_at = ?3, last_len = ?4,
+                 last_hash = ?5",
             params![
                 SCHEMA,
-                SEGMENT,
                 i64::try_from(p.scanned).unwrap_or(i64::MAX),
                 p.last.as_ref().map(|l| l.0 as i64),
                 p.last.as_ref().map(|l| l.1 as i64),
@@ -176,7 +170,7 @@ pub(super) fn catch_up(
 /// Index up to [`BATCH`] whole lines of `f` from `p`'s position, moving it.
 fn batch(
     tx: &rusqlite::Transaction<'_>,
-    f: &mut File,
+    f: &mut ChainFile,
     p: &mut Position,
 ) -> Result<(u64, bool), String> {
     f.seek(SeekFrom::Start(p.scanned))
@@ -184,9 +178,9 @@ fn batch(
     let mut reader = BufReader::with_capacity(1 << 20, &mut *f);
     let mut insert = tx
         .prepare_cached(
-            "INSERT INTO records (seq, segment, at, len, kind, time_ms, agent, task, call_id,
-                 approval, trace, flags)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT INTO records (seq, at, len, kind, time_ms, agent, task, call_id, approval,
+                 trace, flags)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         )
         .map_err(|e| e.to_string())?;
     let mut line = Vec::with_capacity(4096);
@@ -207,8 +201,8 @@ fn batch(
         };
         insert
             .execute(params![
-                e.seq, SEGMENT, e.at, e.len, e.kind, e.time_ms, e.agent, e.task, e.call_id,
-                e.approval, e.trace, e.flags
+                e.seq, e.at, e.len, e.kind, e.time_ms, e.agent, e.task, e.call_id, e.approval,
+                e.trace, e.flags
             ])
             .map_err(|e| e.to_string())?;
         p.last = Some((at, read as u64, e.hash));
@@ -222,12 +216,12 @@ fn batch(
 pub(super) fn digest(conn: &Connection) -> rusqlite::Result<String> {
     let mut text = String::new();
     let mut st = conn.prepare(
-        "SELECT seq, segment, at, len, kind, time_ms, agent, task, call_id, approval, trace,
-             flags FROM records ORDER BY id",
+        "SELECT seq, at, len, kind, time_ms, agent, task, call_id, approval, trace, flags
+             FROM records ORDER BY id",
     )?;
     let mut rows = st.query([])?;
     while let Some(r) = rows.next()? {
-        for i in 0..12 {
+        for i in 0..11 {
             let v: rusqlite::types::Value = r.get(i)?;
             text.push_str(&format!("{v:?}\t"));
         }

@@ -1,8 +1,6 @@
 //! A lookup: which records, asked of the database and of the chain's tail
 //! the database has not seen yet.
 
-use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::Path;
 
 use rusqlite::Connection;
@@ -10,6 +8,7 @@ use rusqlite::types::Value as Sql;
 
 use super::db;
 use super::entry::Entry;
+use crate::audit::ChainFile;
 use crate::audit::query::Filter;
 use crate::audit::record::Record;
 
@@ -76,8 +75,8 @@ impl Query {
     pub(super) fn rows(&self, conn: &mut Connection) -> rusqlite::Result<(Vec<Spot>, u64)> {
         let tx = conn.transaction()?;
         let scanned = db::position(&tx)?.scanned;
-        let mut sql = String::from("SELECT at, len, seq FROM records WHERE segment = ?");
-        let mut args: Vec<Sql> = vec![Sql::Text(db::SEGMENT.into())];
+        let mut sql = String::from("SELECT at, len, seq FROM records WHERE 1 = 1");
+        let mut args: Vec<Sql> = Vec::new();
         for (column, value) in [
             ("call_id", &self.call_id),
             ("task", &self.task),
@@ -123,14 +122,12 @@ impl Query {
         spots: &[Spot],
         scanned: u64,
     ) -> std::io::Result<Vec<Record>> {
-        let mut f = File::open(log)?;
+        let mut f = ChainFile::open(log)?;
         let mut out = Vec::with_capacity(spots.len());
         let mut line = Vec::new();
         for &(at, len, seq) in spots {
             line.resize(usize::try_from(len).unwrap_or(0), 0);
-            let read = f
-                .seek(SeekFrom::Start(at))
-                .and_then(|_| f.read_exact(&mut line));
+            let read = f.read_exact_at(&mut line, at);
             let record = read
                 .ok()
                 .and_then(|()| serde_json::from_slice::<Record>(&line).ok())
@@ -151,7 +148,7 @@ impl Query {
 
     /// The records of the chain from byte `from` that the lookup asks for.
     pub(super) fn scan(&self, log: &Path, from: u64) -> std::io::Result<Vec<Record>> {
-        let f = File::open(log)?;
+        let f = ChainFile::open(log)?;
         let mut out = Vec::new();
         crate::audit::tail::appended(f, from, |at, line| {
             if let Ok(r) = serde_json::from_slice::<Record>(line)

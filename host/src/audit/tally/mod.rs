@@ -27,8 +27,8 @@ mod counts;
 #[cfg(test)]
 mod tests;
 
+use crate::audit::ChainFile;
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
 
@@ -111,8 +111,8 @@ impl Tally {
     /// When the log cannot be read.
     pub fn refresh(&self) -> std::io::Result<()> {
         let mut st = self.state();
-        let f = File::open(&self.log)?;
-        let len = f.metadata()?.len();
+        let f = ChainFile::open(&self.log)?;
+        let len = f.len();
         if len < st.scanned {
             *st = State::default();
         }
@@ -120,7 +120,8 @@ impl Tally {
         let floor = now.timestamp().div_euclid(60) - WINDOW_MINUTES + 1;
         if !st.started || len - st.scanned > self.read_back {
             let since = counts::minute_start(floor);
-            let (start, end, covered) = start_of(f.try_clone()?, len, since, self.read_back)?;
+            let (start, end, covered) =
+                start_of(ChainFile::open(&self.log)?, len, since, self.read_back)?;
             if st.started {
                 let start = start.max(st.scanned);
                 st.totals.skipped_bytes += start - st.scanned;
@@ -149,7 +150,7 @@ impl Tally {
     ///
     /// When the log's size cannot be read.
     pub fn begin_now(&self) -> std::io::Result<()> {
-        let len = std::fs::metadata(&self.log)?.len();
+        let len = ChainFile::open(&self.log)?.len();
         let mut st = self.state();
         if !st.started {
             st.begin_at = Some(len);
@@ -261,7 +262,7 @@ pub fn is_stop(e: &Event) -> bool {
 /// at most `cap` bytes; the end it read back from (a line boundary); and,
 /// when the cap came first, the time of the oldest line read.
 fn start_of(
-    file: File,
+    file: ChainFile,
     len: u64,
     since: DateTime<Utc>,
     cap: u64,

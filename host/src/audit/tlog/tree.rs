@@ -16,6 +16,8 @@ use std::io::{BufRead as _, BufReader, Seek as _, SeekFrom};
 use std::os::unix::fs::FileExt as _;
 
 use cap_std::fs::{Dir, OpenOptions, OpenOptionsExt as _};
+
+use crate::audit::ChainFile;
 use serde::{Deserialize, Serialize};
 use tlog_tiles::{Hash, HashReader, node_hash, record_hash};
 
@@ -165,15 +167,15 @@ impl TreeFile {
     /// # Errors
     ///
     /// I/O errors and unreadable records, as sentences.
-    pub fn catch_up(&mut self, log: &File) -> Result<(), String> {
-        let len = log.metadata().map_err(|e| e.to_string())?.len();
+    pub fn catch_up(&mut self, log: &mut ChainFile) -> Result<(), String> {
+        let len = log.len();
         if len < self.state.offset || !self.head_matches(log)? {
             self.reset()?;
         }
         if len == self.state.offset {
             return Ok(());
         }
-        let mut r = BufReader::new(log.try_clone().map_err(|e| e.to_string())?);
+        let mut r = BufReader::new(log);
         r.seek(SeekFrom::Start(self.state.offset))
             .map_err(|e| e.to_string())?;
         let mut hashes: Vec<Hash> = Vec::new();
@@ -229,7 +231,7 @@ impl TreeFile {
 
     /// Whether the record ending at the state's offset is still the one
     /// the tree ends with.
-    fn head_matches(&self, log: &File) -> Result<bool, String> {
+    fn head_matches(&self, log: &mut ChainFile) -> Result<bool, String> {
         if self.state.leaves == 0 {
             return Ok(true);
         }

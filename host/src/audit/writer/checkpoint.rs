@@ -29,6 +29,7 @@ impl Writer {
         }
         self.since_checkpoint = 0;
         self.last_checkpoint = Instant::now();
+        self.maybe_rotate();
     }
 
     fn checkpoint(&mut self) -> Result<(), String> {
@@ -85,7 +86,9 @@ impl Writer {
     fn note(&mut self) -> Result<String, String> {
         self.file.lock().map_err(|e| format!("cannot lock: {e}"))?;
         let root = TreeFile::open(&self.dir).and_then(|mut t| {
-            t.catch_up(&self.file)?;
+            let mut chain = crate::audit::ChainFile::open(&self.paths.log)
+                .map_err(|e| format!("{}: {e}", self.paths.log.display()))?;
+            t.catch_up(&mut chain)?;
             t.root(self.last_seq)
         });
         let _ = self.file.unlock();

@@ -9,7 +9,6 @@
 //! its own: the soak's peak memory doubled. One long-lived thread keeps the
 //! number of threads fixed.)
 
-use std::fs::File;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Sender, channel};
@@ -33,8 +32,6 @@ struct SyncState {
 /// What the appending callers and the checkpoint thread share.
 pub(super) struct Shared {
     pub(super) writer: Mutex<Writer>,
-    /// A second handle on the log, for fsync without holding the writer.
-    sync_file: File,
     sync: Mutex<SyncState>,
     synced: Notify,
     /// Callers waiting for the disk now.
@@ -52,12 +49,10 @@ type SyncJob = tokio::sync::oneshot::Sender<Result<(), AuditError>>;
 
 impl Shared {
     pub(super) fn new(w: Writer, path: PathBuf) -> Result<Self, String> {
-        let sync_file = w.file.try_clone().map_err(|e| e.to_string())?;
         let fsync = w.opts.fsync;
         let fsync_seconds = w.opts.fsync_seconds.clone();
         Ok(Self {
             writer: Mutex::new(w),
-            sync_file,
             sync: Mutex::new(SyncState::default()),
             synced: Notify::new(),
             waiting: AtomicUsize::new(0),
@@ -141,7 +136,7 @@ impl Shared {
         let seq = w.write_prepared(prepared, reservation.as_ref())?;
         drop(reservation);
         w.maybe_checkpoint(false);
-        Ok((seq, w.known_len))
+        Ok((seq, w.end()))
     }
 
     /// A claim on the reserve for one call's outcome.
@@ -217,9 +212,14 @@ impl Shared {
     /// One fsync covering everything written so far (the caller has set
     /// `in_progress`).
     fn sync_all(&self) -> Result<(), AuditError> {
-        let target = self.writer().known_len;
+        // The open segment's handle (a segment sealed meanwhile was synced
+        // before it was sealed).
+        let (target, file) = {
+            let w = self.writer();
+            (w.end(), Arc::clone(&w.sync_file))
+        };
         let started = std::time::Instant::now();
-        let result = self.sync_file.sync_data().map_err(|e| AuditError::Io {
+        let result = file.sync_data().map_err(|e| AuditError::Io {
             path: self.path.clone(),
             why: format!("cannot sync to disk: {e}"),
         });

@@ -18,7 +18,12 @@ use crate::audit::record::{GENESIS, Head, encode_line, finish_hash, mac};
 /// The log file and where the chain stands.
 pub(super) struct Writer {
     pub(super) file: File,
+    /// A second handle on the open segment, for fsync without the writer.
+    pub(super) sync_file: std::sync::Arc<File>,
     pub(super) paths: AuditPaths,
+    /// The chain's offset of the open segment (the sealed ones' length).
+    pub(super) base: u64,
+    /// The open segment's length as this writer knows it.
     pub(super) known_len: u64,
     pub(super) last_seq: u64,
     pub(super) last_hash: String,
@@ -42,15 +47,12 @@ impl Writer {
         keys: AuditKeys,
         opts: AuditOptions,
     ) -> Result<Self, String> {
-        let mut o = OpenOptions::new();
-        o.read(true).append(true).create(true).mode(0o600);
-        let file = dir
-            .open_with("audit.jsonl", &o)
-            .map_err(|e| e.to_string())?
-            .into_std();
+        let file = open_segment(dir)?;
         let reserve = Reserve::open(dir, opts.reserve)?;
         Ok(Self {
+            sync_file: std::sync::Arc::new(file.try_clone().map_err(|e| e.to_string())?),
             file,
+            base: super::rotate::sealed_len(dir)?,
             paths,
             known_len: 0,
             last_seq: 0,
@@ -64,6 +66,11 @@ impl Writer {
             witnesses: None,
             buf: Vec::with_capacity(4096),
         })
+    }
+
+    /// Where the chain ends: the offset after the last record written.
+    pub(super) fn end(&self) -> u64 {
+        self.base.saturating_add(self.known_len)
     }
 
     /// Recover a torn tail left by a crash; returns the bytes cut.
@@ -98,9 +105,7 @@ impl Writer {
         record: &Prepared,
         reservation: Option<&Reservation>,
     ) -> Result<u64, AuditError> {
-        self.file
-            .lock()
-            .map_err(|e| self.io(format!("cannot lock: {e}")))?;
+        self.lock_open_segment().map_err(|e| self.io(e))?;
         let result = self.write_locked(record, reservation);
         let _ = self.file.unlock();
         result
@@ -177,10 +182,33 @@ impl Writer {
         Ok(())
     }
 
+    /// Lock the open segment — after another process sealed the one this
+    /// writer had open, the new one, found where the chain now ends.
+    pub(super) fn lock_open_segment(&mut self) -> Result<(), String> {
+        loop {
+            self.file.lock().map_err(|e| format!("cannot lock: {e}"))?;
+            if self.is_open_segment()? {
+                return Ok(());
+            }
+            let _ = self.file.unlock();
+            self.reopen()?;
+        }
+    }
+
     pub(super) fn io(&self, why: String) -> AuditError {
         AuditError::Io {
             path: self.paths.log.clone(),
             why,
         }
     }
+}
+
+/// Open (creating, mode 0600) the open segment in `dir`.
+pub(super) fn open_segment(dir: &Dir) -> Result<File, String> {
+    let mut o = OpenOptions::new();
+    o.read(true).append(true).create(true).mode(0o600);
+    Ok(dir
+        .open_with("audit.jsonl", &o)
+        .map_err(|e| e.to_string())?
+        .into_std())
 }

@@ -16,6 +16,7 @@ mod file;
 mod prepared;
 mod recovery;
 mod reserve;
+mod rotate;
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Sender, channel};
@@ -102,11 +103,15 @@ pub struct AuditOptions {
     /// Where each fsync's duration is recorded (the host's
     /// `warrant.audit.fsync.duration`).
     pub fsync_seconds: Option<opentelemetry::metrics::Histogram<f64>>,
+    /// Seal the open segment once it has grown past this many bytes (at
+    /// the next checkpoint); 0 never.
+    pub segment_bytes: u64,
 }
 
 impl Default for AuditOptions {
     /// A checkpoint every 256 records or 5 seconds; fsync on; a 4 MiB
-    /// reserve; no witness file, no witnesses; no host id.
+    /// reserve; no witness file, no witnesses; no host id; segments of
+    /// 256 MiB.
     fn default() -> Self {
         Self {
             every: 256,
@@ -117,6 +122,7 @@ impl Default for AuditOptions {
             host_id: None,
             witnesses: Vec::new(),
             fsync_seconds: None,
+            segment_bytes: 256 * crate::vocab::MIB,
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::io::{Read, Seek, SeekFrom};
 
 use super::file::Writer;
-use crate::audit::record::{GENESIS, Record};
+use crate::audit::record::Record;
 
 impl Writer {
     /// Find the last complete record. With `repair`, cut a torn final line
@@ -13,8 +13,7 @@ impl Writer {
         let len = self.file.metadata().map_err(|e| e.to_string())?.len();
         if len == 0 {
             self.known_len = 0;
-            self.last_seq = 0;
-            self.last_hash = GENESIS.to_owned();
+            (self.last_seq, self.last_hash) = self.sealed_head()?;
             return Ok(0);
         }
         let mut window: u64 = 64 * 1024;
@@ -58,8 +57,7 @@ impl Writer {
 
     fn cut(&mut self, len: u64, keep: u64, repair: bool) -> Result<u64, String> {
         if keep == 0 {
-            self.last_seq = 0;
-            self.last_hash = GENESIS.to_owned();
+            (self.last_seq, self.last_hash) = self.sealed_head()?;
         }
         if repair && keep < len {
             self.file

@@ -43,6 +43,7 @@ impl RulesDesk {
             keys.clone(),
             AuditOptions {
                 reserve: files.audit.reserve,
+                segment_bytes: files.audit.segment_size,
                 witness: files.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
                 ..AuditOptions::default()

@@ -1,0 +1,246 @@
+//! The chain as one file. A chain rotates into segments: each sealed one
+//! is `segments/<first seq, 20 digits>.jsonl` beside the open one
+//! (`audit.jsonl`), and may be moved on to an archive folder. Read
+//! through [`ChainFile`], the sealed segments (in seq order) and the open
+//! one are one stream of bytes, at offsets that never change — a record's
+//! offset is the same before and after its segment is sealed — so every
+//! reader of the chain (whole, from an offset, or back from the end) reads
+//! a segmented chain as it read one file.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::FileExt as _;
+use std::path::{Path, PathBuf};
+
+/// The folder of the sealed segments, beside the open one.
+pub const SEGMENTS_DIR: &str = "segments";
+
+/// The file name of the sealed segment whose first record is `first_seq`.
+pub fn segment_name(first_seq: u64) -> String {
+    format!("{first_seq:020}.jsonl")
+}
+
+/// One sealed segment, or the open one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Segment {
+    /// Where it is.
+    pub path: PathBuf,
+    /// The seq of its first record (from its name; `None` for the open
+    /// segment).
+    pub first_seq: Option<u64>,
+    /// Its offset in the chain.
+    pub start: u64,
+    /// Its length when the chain was opened.
+    pub len: u64,
+}
+
+/// The chain's segments read as one file.
+#[derive(Debug)]
+pub struct ChainFile {
+    parts: Vec<Segment>,
+    /// The open segment, opened with the listing (a rotation after that
+    /// leaves this handle on what became a sealed segment: still the same
+    /// bytes at the same offsets); `None` when there is none (a crash
+    /// right after sealing the last one).
+    open: Option<File>,
+    pos: u64,
+    /// The sealed segment being read, and its index.
+    current: Option<(usize, File)>,
+}
+
+/// The sealed segments in `dirs` (the chain's own folder first, then
+/// archives), by first seq; a name in more than one is taken from the
+/// first.
+fn sealed(dirs: &[PathBuf]) -> std::io::Result<Vec<(u64, PathBuf)>> {
+    let mut found = std::collections::BTreeMap::new();
+    for dir in dirs {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e),
+        };
+        for e in entries {
+            let e = e?;
+            let name = e.file_name();
+            let Some(seq) = name
+                .to_str()
+                .and_then(|n| n.strip_suffix(".jsonl"))
+                .filter(|n| n.len() == 20)
+                .and_then(|n| n.parse::<u64>().ok())
+            else {
+                continue;
+            };
+            found.entry(seq).or_insert_with(|| e.path());
+        }
+    }
+    Ok(found.into_iter().collect())
+}
+
+impl ChainFile {
+    /// The chain whose open segment is `log`, its sealed segments beside
+    /// it in [`SEGMENTS_DIR`].
+    ///
+    /// # Errors
+    ///
+    /// When the open segment or a folder cannot be read.
+    pub fn open(log: &Path) -> std::io::Result<Self> {
+        Self::open_with(log, &[])
+    }
+
+    /// [`ChainFile::open`], sealed segments also looked for in
+    /// `archives` (where retention moved them).
+    ///
+    /// # Ambient Authority
+    ///
+    /// Reads the folders of a chain the caller names (an auditor's copy
+    /// may be anywhere).
+    ///
+    /// # Errors
+    ///
+    /// As [`ChainFile::open`].
+    pub fn open_with(log: &Path, archives: &[PathBuf]) -> std::io::Result<Self> {
+        let mut dirs = vec![log.with_file_name(SEGMENTS_DIR)];
+        dirs.extend(archives.iter().cloned());
+        // A rotation between the listing and the opening would leave the
+        // segment it sealed out: list again until the two agree.
+        let mut listed = sealed(&dirs)?;
+        loop {
+            let open = match File::open(log) {
+                Ok(f) => Some(f),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !listed.is_empty() => None,
+                Err(e) => return Err(e),
+            };
+            let again = sealed(&dirs)?;
+            if again == listed {
+                return Self::assemble(listed, open, log);
+            }
+            listed = again;
+        }
+    }
+
+    fn assemble(
+        listed: Vec<(u64, PathBuf)>,
+        open: Option<File>,
+        log: &Path,
+    ) -> std::io::Result<Self> {
+        let mut parts = Vec::with_capacity(listed.len() + 1);
+        let mut start = 0;
+        for (seq, path) in listed {
+            let len = std::fs::metadata(&path)?.len();
+            parts.push(Segment {
+                path,
+                first_seq: Some(seq),
+                start,
+                len,
+            });
+            start += len;
+        }
+        parts.push(Segment {
+            path: log.to_owned(),
+            first_seq: None,
+            start,
+            len: match &open {
+                Some(f) => f.metadata()?.len(),
+                None => 0,
+            },
+        });
+        Ok(Self {
+            parts,
+            open,
+            pos: 0,
+            current: None,
+        })
+    }
+
+    /// The chain's length when it was opened (the open segment may have
+    /// grown since: reading goes on to its end).
+    pub fn len(&self) -> u64 {
+        self.parts.last().map_or(0, |p| p.start + p.len)
+    }
+
+    /// Whether the chain was empty when opened.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The segments, sealed ones first, the open one last.
+    pub fn segments(&self) -> &[Segment] {
+        &self.parts
+    }
+
+    /// The segment holding offset `at` (the open one beyond the others).
+    fn part_of(&self, at: u64) -> usize {
+        let last = self.parts.len() - 1;
+        self.parts[..last]
+            .iter()
+            .position(|p| at < p.start + p.len)
+            .unwrap_or(last)
+    }
+
+    /// Read at most `buf.len()` bytes at `at`, within one segment.
+    fn read_part(&mut self, at: u64, buf: &mut [u8]) -> std::io::Result<usize> {
+        let i = self.part_of(at);
+        let p = &self.parts[i];
+        let within = at - p.start;
+        if i == self.parts.len() - 1 {
+            return self.open.as_ref().map_or(Ok(0), |f| f.read_at(buf, within));
+        }
+        let n = usize::try_from(p.len - within)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        if self.current.as_ref().is_none_or(|(c, _)| *c != i) {
+            let f = File::open(&p.path).map_err(|e| {
+                std::io::Error::new(e.kind(), format!("segment {}: {e}", p.path.display()))
+            })?;
+            self.current = Some((i, f));
+        }
+        let (_, f) = self.current.as_ref().expect("opened above");
+        f.read_at(&mut buf[..n], within)
+    }
+
+    /// Fill `buf` from offset `at`.
+    ///
+    /// # Errors
+    ///
+    /// When the bytes are not there.
+    pub fn read_exact_at(&mut self, mut buf: &mut [u8], mut at: u64) -> std::io::Result<()> {
+        while !buf.is_empty() {
+            let n = self.read_part(at, buf)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::UnexpectedEof.into());
+            }
+            buf = &mut buf[n..];
+            at += n as u64;
+        }
+        Ok(())
+    }
+}
+
+impl Read for ChainFile {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.read_part(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Seek for ChainFile {
+    fn seek(&mut self, to: SeekFrom) -> std::io::Result<u64> {
+        let base = match to {
+            SeekFrom::Start(n) => {
+                self.pos = n;
+                return Ok(n);
+            }
+            SeekFrom::End(_) => self.len() as i128,
+            SeekFrom::Current(_) => self.pos as i128,
+        };
+        let delta = match to {
+            SeekFrom::End(d) | SeekFrom::Current(d) => i128::from(d),
+            SeekFrom::Start(_) => 0,
+        };
+        let at = u64::try_from(base + delta)
+            .map_err(|_| std::io::Error::other("seek before the chain's start"))?;
+        self.pos = at;
+        Ok(at)
+    }
+}

@@ -1,0 +1,183 @@
+//! Sealing the open segment: when it has grown past the configured size,
+//! right after a checkpoint covers its last record, it is renamed into
+//! `segments/` under the seq of its first record and a new open segment
+//! begins. The chain goes on across the boundary (the next record's `prev`
+//! is the sealed one's last hash) and keeps its offsets (see
+//! [`ChainFile`](crate::audit::ChainFile)).
+//!
+//! Crash-safe by order: the segment is synced and checkpointed before it
+//! is renamed, the rename is atomic, and a writer that finds no open
+//! segment, or an empty one, takes the chain's head from the last sealed
+//! one. A writer of another process notices the rename when it next locks
+//! (its handle is no longer the open segment) and moves to the new one.
+
+use std::fs::File;
+use std::io::{BufRead as _, BufReader, Read as _, Seek as _, SeekFrom};
+use std::os::unix::fs::MetadataExt as _;
+
+use cap_std::fs::{Dir, MetadataExt as _};
+
+use super::file::{Writer, open_segment};
+use crate::audit::chain_file::{SEGMENTS_DIR, segment_name};
+use crate::audit::record::{GENESIS, Record};
+use crate::privfs::private_subdir;
+
+/// The sealed segments in `dir`'s `segments/`, by name (first seq).
+fn sealed(dir: &Dir) -> Result<Vec<(String, u64)>, String> {
+    let segs = match dir.open_dir(SEGMENTS_DIR) {
+        Ok(d) => d,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("{SEGMENTS_DIR}: {e}")),
+    };
+    let mut out = Vec::new();
+    for e in segs.entries().map_err(|e| e.to_string())? {
+        let e = e.map_err(|e| e.to_string())?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".jsonl") && name.len() == 26 {
+            out.push((name, e.metadata().map_err(|e| e.to_string())?.len()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// The sealed segments' length: the open segment's offset in the chain.
+pub(super) fn sealed_len(dir: &Dir) -> Result<u64, String> {
+    Ok(sealed(dir)?.iter().map(|(_, len)| len).sum())
+}
+
+/// The last line of `f` (`len` bytes, ending with a newline).
+fn last_line(f: &mut File, len: u64) -> Result<Vec<u8>, String> {
+    let mut window: u64 = 64 * 1024;
+    loop {
+        let start = len.saturating_sub(window);
+        let mut tail = Vec::new();
+        f.seek(SeekFrom::Start(start)).map_err(|e| e.to_string())?;
+        f.take(len - start)
+            .read_to_end(&mut tail)
+            .map_err(|e| e.to_string())?;
+        let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+        match body.iter().rposition(|b| *b == b'\n') {
+            Some(i) => return Ok(body[i + 1..].to_vec()),
+            None if start == 0 => return Ok(body.to_vec()),
+            None => window *= 4,
+        }
+    }
+}
+
+impl Writer {
+    /// The chain's head in its sealed segments (the genesis when there
+    /// are none): where an empty open segment goes on from.
+    pub(super) fn sealed_head(&self) -> Result<(u64, String), String> {
+        let Some((name, len)) = sealed(&self.dir)?.pop() else {
+            return Ok((0, GENESIS.to_owned()));
+        };
+        let mut f = self
+            .dir
+            .open(format!("{SEGMENTS_DIR}/{name}"))
+            .map_err(|e| format!("{SEGMENTS_DIR}/{name}: {e}"))?
+            .into_std();
+        let line = last_line(&mut f, len)?;
+        let r: Record = serde_json::from_slice(&line).map_err(|e| {
+            format!("the last record of the sealed segment {name} is corrupt: {e}; run `warrant audit verify`")
+        })?;
+        Ok((r.seq, r.hash))
+    }
+
+    /// Whether this writer's handle is still the open segment.
+    pub(super) fn is_open_segment(&self) -> Result<bool, String> {
+        let mine = self.file.metadata().map_err(|e| e.to_string())?;
+        match self.dir.metadata("audit.jsonl") {
+            Ok(now) => Ok(now.ino() == mine.ino() && now.dev() == mine.dev()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(format!("audit.jsonl: {e}")),
+        }
+    }
+
+    /// Move to the open segment another process began.
+    pub(super) fn reopen(&mut self) -> Result<(), String> {
+        self.file = open_segment(&self.dir)?;
+        self.sync_file = std::sync::Arc::new(self.file.try_clone().map_err(|e| e.to_string())?);
+        self.base = sealed_len(&self.dir)?;
+        // Its end is found under the lock, as after any other writer.
+        self.known_len = u64::MAX;
+        Ok(())
+    }
+
+    /// Seal the open segment if it has grown past the segment size (called
+    /// right after a checkpoint, which then covers its last record).
+    pub(super) fn maybe_rotate(&mut self) {
+        let size = self.opts.segment_bytes;
+        if size == 0 || self.known_len < size {
+            return;
+        }
+        if let Err(e) = self.file.lock() {
+            tracing::error!("audit segment: cannot lock: {e}");
+            return;
+        }
+        match self.rotate_locked() {
+            // The handle locked is the sealed segment's now.
+            Ok(Some(old)) => {
+                let _ = old.unlock();
+            }
+            Ok(None) => {
+                let _ = self.file.unlock();
+            }
+            Err(e) => {
+                let _ = self.file.unlock();
+                tracing::error!(
+                    "audit segment: cannot seal the open segment: {e}; it goes on growing until the next checkpoint"
+                );
+            }
+        }
+    }
+
+    /// Seal the open segment (under its lock) unless another process has
+    /// appended or sealed meanwhile; returns the sealed segment's handle,
+    /// still locked.
+    fn rotate_locked(&mut self) -> Result<Option<File>, String> {
+        let len = self.file.metadata().map_err(|e| e.to_string())?.len();
+        if len != self.known_len || !self.is_open_segment()? {
+            // Not what this writer's checkpoint covers: at the next one.
+            return Ok(None);
+        }
+        self.file.sync_data().map_err(|e| e.to_string())?;
+        let first = first_seq(&mut self.file)?;
+        let segs = private_subdir(&self.dir, SEGMENTS_DIR).map_err(|e| e.to_string())?;
+        let name = segment_name(first);
+        self.dir
+            .rename("audit.jsonl", &segs, &name)
+            .map_err(|e| format!("cannot move audit.jsonl to {SEGMENTS_DIR}/{name}: {e}"))?;
+        sync_dir(&segs)?;
+        crate::audit::fault_point("rotation");
+        let new = open_segment(&self.dir)?;
+        sync_dir(&self.dir)?;
+        let old = std::mem::replace(&mut self.file, new);
+        self.sync_file = std::sync::Arc::new(self.file.try_clone().map_err(|e| e.to_string())?);
+        self.base += self.known_len;
+        self.known_len = 0;
+        tracing::info!("audit: sealed segment {SEGMENTS_DIR}/{name} ({len} bytes)");
+        Ok(Some(old))
+    }
+}
+
+/// The seq of the first record in `f`.
+fn first_seq(f: &mut File) -> Result<u64, String> {
+    f.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
+    let mut line = Vec::new();
+    BufReader::new(&mut *f)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| e.to_string())?;
+    serde_json::from_slice::<Record>(&line)
+        .map(|r| r.seq)
+        .map_err(|e| format!("the open segment's first record: {e}"))
+}
+
+/// Make the entries of `dir` durable.
+fn sync_dir(dir: &Dir) -> Result<(), String> {
+    // A handle of the folder opened for reading: the `Dir` itself may be
+    // a path-only handle, which cannot be synced.
+    dir.open(".")
+        .and_then(|f| f.sync_all())
+        .map_err(|e| format!("cannot sync a folder: {e}"))
+}
