@@ -39,6 +39,7 @@ mod observability;
 mod operators;
 mod protocol;
 mod sandbox;
+mod segments;
 mod stops;
 mod structured;
 mod tasks;
