@@ -32,6 +32,8 @@ pub struct Segment {
     pub start: u64,
     /// Its length when the chain was opened.
     pub len: u64,
+    /// Whether retention moved it to an archive (`path` is there).
+    pub archived: bool,
 }
 
 /// The chain's segments read as one file.
@@ -48,11 +50,44 @@ pub struct ChainFile {
     current: Option<(usize, File)>,
 }
 
+/// What is left in `segments/` of a sealed segment that retention moved
+/// to an archive: `<first seq>.archived`, naming where it went and what
+/// it was, so that the chain keeps its offsets (and says where to look)
+/// whether or not the archive is at hand.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Archived {
+    /// The folder it was moved to (its file keeps its name).
+    pub moved_to: PathBuf,
+    /// Its length.
+    pub len: u64,
+    /// The SHA-256 of its bytes, hex.
+    pub sha256: String,
+    /// Its first and last records.
+    pub first_seq: u64,
+    /// Its last record.
+    pub last_seq: u64,
+    /// When it was moved (RFC 3339).
+    pub time: String,
+}
+
+/// A sealed segment found: where its bytes are, and their length when an
+/// archive stub says it.
+type Found = (PathBuf, Option<u64>);
+
+/// The seq a segment file name (with `ext`) begins with.
+fn seq_of(name: &str, ext: &str) -> Option<u64> {
+    name.strip_suffix(ext)
+        .filter(|n| n.len() == 20)
+        .and_then(|n| n.parse::<u64>().ok())
+}
+
 /// The sealed segments in `dirs` (the chain's own folder first, then
-/// archives), by first seq; a name in more than one is taken from the
-/// first.
-fn sealed(dirs: &[PathBuf]) -> std::io::Result<Vec<(u64, PathBuf)>> {
-    let mut found = std::collections::BTreeMap::new();
+/// archives), by first seq: a segment file found first wins, then a stub
+/// of one moved to an archive.
+fn sealed(dirs: &[PathBuf]) -> std::io::Result<Vec<(u64, Found)>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut stubs = std::collections::BTreeMap::new();
     for dir in dirs {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
@@ -62,18 +97,23 @@ fn sealed(dirs: &[PathBuf]) -> std::io::Result<Vec<(u64, PathBuf)>> {
         for e in entries {
             let e = e?;
             let name = e.file_name();
-            let Some(seq) = name
-                .to_str()
-                .and_then(|n| n.strip_suffix(".jsonl"))
-                .filter(|n| n.len() == 20)
-                .and_then(|n| n.parse::<u64>().ok())
-            else {
-                continue;
-            };
-            found.entry(seq).or_insert_with(|| e.path());
+            let name = name.to_str().unwrap_or_default();
+            if let Some(seq) = seq_of(name, ".jsonl") {
+                files.entry(seq).or_insert_with(|| (e.path(), None));
+            } else if let Some(seq) = seq_of(name, ".archived") {
+                let a: Archived =
+                    serde_json::from_slice(&std::fs::read(e.path())?).map_err(|why| {
+                        std::io::Error::other(format!("{}: {why}", e.path().display()))
+                    })?;
+                let path = a.moved_to.join(segment_name(seq));
+                stubs.entry(seq).or_insert((path, Some(a.len)));
+            }
         }
     }
-    Ok(found.into_iter().collect())
+    for (seq, found) in stubs {
+        files.entry(seq).or_insert(found);
+    }
+    Ok(files.into_iter().collect())
 }
 
 impl ChainFile {
@@ -119,19 +159,25 @@ impl ChainFile {
     }
 
     fn assemble(
-        listed: Vec<(u64, PathBuf)>,
+        listed: Vec<(u64, Found)>,
         open: Option<File>,
         log: &Path,
     ) -> std::io::Result<Self> {
         let mut parts = Vec::with_capacity(listed.len() + 1);
         let mut start = 0;
-        for (seq, path) in listed {
-            let len = std::fs::metadata(&path)?.len();
+        for (seq, (path, stub_len)) in listed {
+            let len = match stub_len {
+                // Moved to an archive: its length is known whether or not
+                // the archive is at hand.
+                Some(n) => n,
+                None => std::fs::metadata(&path)?.len(),
+            };
             parts.push(Segment {
                 path,
                 first_seq: Some(seq),
                 start,
                 len,
+                archived: stub_len.is_some(),
             });
             start += len;
         }
@@ -139,6 +185,7 @@ impl ChainFile {
             path: log.to_owned(),
             first_seq: None,
             start,
+            archived: false,
             len: match &open {
                 Some(f) => f.metadata()?.len(),
                 None => 0,
@@ -190,7 +237,15 @@ impl ChainFile {
             .min(buf.len());
         if self.current.as_ref().is_none_or(|(c, _)| *c != i) {
             let f = File::open(&p.path).map_err(|e| {
-                std::io::Error::new(e.kind(), format!("segment {}: {e}", p.path.display()))
+                let moved = if p.archived {
+                    " (moved there by retention: is the archive at hand?)"
+                } else {
+                    ""
+                };
+                std::io::Error::new(
+                    e.kind(),
+                    format!("segment {}{moved}: {e}", p.path.display()),
+                )
             })?;
             self.current = Some((i, f));
         }

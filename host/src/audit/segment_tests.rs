@@ -212,3 +212,58 @@ fn an_edited_sealed_segment_a_removed_one_and_one_moved_away_are_caught() {
         without.len() + std::fs::metadata(&kept).unwrap().len()
     );
 }
+
+#[test]
+fn retention_moves_sealed_segments_to_the_archive_and_the_chain_still_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keys(dir.path());
+    let archive = dir.path().join("archive");
+    let opts = AuditOptions {
+        every: 3,
+        interval: std::time::Duration::from_secs(60),
+        reserve: 64 * 1024,
+        segment_bytes: 2048,
+        retain: Some(std::time::Duration::ZERO),
+        archive: Some(archive.clone()),
+        ..AuditOptions::default()
+    };
+    let log = AuditLog::open(&dir.path().join("audit"), k.clone(), opts).unwrap();
+    for i in 0..60 {
+        log.append_blocking(&event(i), false).unwrap();
+    }
+    drop(log);
+    // Moved by a thread of its own: wait for it.
+    let stubs = || {
+        segments(dir.path())
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "archived"))
+            .count()
+    };
+    for _ in 0..500 {
+        if stubs() >= 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(stubs() >= 3, "{:?}", segments(dir.path()));
+    let log_path = dir.path().join("audit/audit.jsonl");
+    let chain = ChainFile::open(&log_path).unwrap();
+    let archived: Vec<_> = chain.segments().iter().filter(|s| s.archived).collect();
+    assert!(
+        archived
+            .iter()
+            .all(|s| s.path.starts_with(std::fs::canonicalize(&archive).unwrap()))
+    );
+    assert_eq!(seqs(dir.path()), (1..=60).collect::<Vec<_>>());
+    assert_eq!(verify(dir.path(), &k).unwrap().records, 60);
+    // An edit in an archived segment is caught.
+    let moved = archived[0].path.clone();
+    let original = std::fs::read_to_string(&moved).unwrap();
+    std::fs::write(&moved, original.replacen("op-", "op_", 1)).unwrap();
+    let err = verify(dir.path(), &k).unwrap_err();
+    assert!(matches!(err, ChainFault::Edited { seq: 1, .. }), "{err}");
+    // The archive out of reach: verification says where it looked.
+    std::fs::remove_file(&moved).unwrap();
+    let err = verify(dir.path(), &k).unwrap_err().to_string();
+    assert!(err.contains("moved there by retention"), "{err}");
+}

@@ -229,6 +229,19 @@ impl HostConfig {
                 }
                 None => 256 * crate::vocab::MIB,
             },
+            retain: match (&file.audit.retain, &file.audit.archive) {
+                (Some(r), Some(_)) => {
+                    Some(parse_duration(r).map_err(|e| invalid("audit.retain", e.to_string()))?)
+                }
+                (Some(_), None) => {
+                    return Err(invalid(
+                        "audit.retain",
+                        "needs audit.archive: the folder to move sealed segments to".into(),
+                    ));
+                }
+                (None, _) => None,
+            },
+            archive: file.audit.archive.as_ref().map(|a| dir.join(a)),
             arguments: match &file.audit.arguments {
                 Some(r) => parse_size(r).map_err(|e| invalid("audit.arguments", e.to_string()))?,
                 None => 16 * 1024,

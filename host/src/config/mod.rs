@@ -174,6 +174,10 @@ pub struct AuditSettings {
     pub reserve: u64,
     /// The size past which the open segment is sealed (0: never).
     pub segment_size: u64,
+    /// Sealed segments older than this are moved to `archive`.
+    pub retain: Option<std::time::Duration>,
+    /// Where retention moves sealed segments.
+    pub archive: Option<PathBuf>,
     /// The largest input whose arguments a call record keeps.
     pub arguments: u64,
     /// Witnesses asked to cosign every checkpoint.

@@ -94,6 +94,13 @@ pub struct AuditSection {
     /// `segments/` once it has grown past this size, at the next
     /// checkpoint; `0` never. Default `256MiB`.
     pub segment_size: Option<String>,
+    /// Move sealed segments older than this (e.g. `90d`) to `archive`, at
+    /// each seal; each leaves a stub in `segments/` naming where it went.
+    /// Default: never.
+    pub retain: Option<String>,
+    /// Where retention moves sealed segments (a folder on another volume
+    /// or a mounted share), relative to the config file unless absolute.
+    pub archive: Option<String>,
     /// Record a call's arguments (for `warrant policy replay`) when its
     /// input is at most this big; `0` never. Default `16KiB`.
     pub arguments: Option<String>,

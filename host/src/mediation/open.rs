@@ -39,6 +39,8 @@ impl Host {
                 fsync: !opts.unsafe_no_fsync,
                 reserve: config.audit.reserve,
                 segment_bytes: config.audit.segment_size,
+                retain: config.audit.retain,
+                archive: config.audit.archive.clone(),
                 witness: config.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
                 witnesses: crate::audit::tlog::WitnessEndpoint::of(&config.audit.witnesses),

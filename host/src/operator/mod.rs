@@ -140,6 +140,8 @@ impl OperatorActions {
             AuditOptions {
                 reserve: config.audit.reserve,
                 segment_bytes: config.audit.segment_size,
+                retain: config.audit.retain,
+                archive: config.audit.archive.clone(),
                 witness: config.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
                 ..AuditOptions::default()

@@ -46,7 +46,7 @@ pub fn parse_size(text: &str) -> Result<u64, UnitError> {
     n.checked_mul(mult).ok_or_else(err)
 }
 
-/// Parse a duration: a whole number with a unit `ms`, `s`, `m` or `h`.
+/// Parse a duration: a whole number with a unit `ms`, `s`, `m`, `h` or `d`.
 ///
 /// # Errors
 ///
@@ -55,7 +55,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
     let err = || UnitError {
         value: text.to_owned(),
         kind: "duration",
-        hint: "write a whole number with a unit, e.g. \"250ms\", \"2s\", \"15m\", \"1h\"",
+        hint: "write a whole number with a unit, e.g. \"250ms\", \"2s\", \"15m\", \"1h\", \"90d\"",
     };
     let t = text.trim();
     let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
@@ -66,6 +66,7 @@ pub fn parse_duration(text: &str) -> Result<Duration, UnitError> {
         "s" => Duration::from_secs(n),
         "m" | "min" => Duration::from_secs(n.checked_mul(60).ok_or_else(err)?),
         "h" => Duration::from_secs(n.checked_mul(3600).ok_or_else(err)?),
+        "d" => Duration::from_secs(n.checked_mul(86_400).ok_or_else(err)?),
         _ => return Err(err()),
     };
     Ok(d)

@@ -16,6 +16,7 @@ mod file;
 mod prepared;
 mod recovery;
 mod reserve;
+mod retain;
 mod rotate;
 
 use std::path::{Path, PathBuf};
@@ -106,12 +107,17 @@ pub struct AuditOptions {
     /// Seal the open segment once it has grown past this many bytes (at
     /// the next checkpoint); 0 never.
     pub segment_bytes: u64,
+    /// Move sealed segments older than this to [`AuditOptions::archive`]
+    /// (at each seal); never when either is unset.
+    pub retain: Option<Duration>,
+    /// Where retention moves sealed segments.
+    pub archive: Option<PathBuf>,
 }
 
 impl Default for AuditOptions {
     /// A checkpoint every 256 records or 5 seconds; fsync on; a 4 MiB
     /// reserve; no witness file, no witnesses; no host id; segments of
-    /// 256 MiB.
+    /// 256 MiB, kept where they are.
     fn default() -> Self {
         Self {
             every: 256,
@@ -123,6 +129,8 @@ impl Default for AuditOptions {
             witnesses: Vec::new(),
             fsync_seconds: None,
             segment_bytes: 256 * crate::vocab::MIB,
+            retain: None,
+            archive: None,
         }
     }
 }

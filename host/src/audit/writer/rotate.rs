@@ -119,6 +119,7 @@ impl Writer {
             // The handle locked is the sealed segment's now.
             Ok(Some(old)) => {
                 let _ = old.unlock();
+                self.retain();
             }
             Ok(None) => {
                 let _ = self.file.unlock();

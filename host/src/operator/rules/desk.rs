@@ -44,6 +44,8 @@ impl RulesDesk {
             AuditOptions {
                 reserve: files.audit.reserve,
                 segment_bytes: files.audit.segment_size,
+                retain: files.audit.retain,
+                archive: files.audit.archive.clone(),
                 witness: files.audit.witness.clone(),
                 host_id: Some(keys.host_id()),
                 ..AuditOptions::default()
