@@ -27,7 +27,7 @@ pub use probe::probe_tools;
 
 pub use operators::OPERATORS;
 pub use proxy::Proxy;
-pub use synthetic_chain::{SYNTHETIC_HOST, Written, write_synthetic_chain};
+pub use synthetic_chain::{SYNTHETIC_HOST, Written, append_synthetic_chain, write_synthetic_chain};
 pub use volume::SmallVolume;
 pub use wait::stops_seen;
 
