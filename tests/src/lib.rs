@@ -28,7 +28,8 @@ pub use probe::probe_tools;
 pub use operators::OPERATORS;
 pub use proxy::Proxy;
 pub use synthetic_chain::{
-    SYNTHETIC_HOST, TASK_RECORDS, Written, synthetic_call_id, synthetic_task, write_synthetic_chain,
+    SYNTHETIC_HOST, TASK_RECORDS, Written, append_synthetic_chain, synthetic_call_id,
+    synthetic_task, write_synthetic_chain,
 };
 pub use volume::SmallVolume;
 pub use wait::stops_seen;

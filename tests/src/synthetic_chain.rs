@@ -166,3 +166,53 @@ pub fn write_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow
     out.flush()?;
     Ok(Written { records, bytes })
 }
+
+/// Append `records` more records to the synthetic chain in `log`, going on
+/// from its last record (its seq, hash and time, a millisecond apart), as
+/// a host appends to a chain already verified.
+///
+/// # Errors
+///
+/// When the file cannot be read or written, or its last line is not a
+/// record.
+pub fn append_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow::Result<Written> {
+    let text = std::fs::read(log)?;
+    let body = text.strip_suffix(b"\n").unwrap_or(&text);
+    let last = body.rsplit(|b| *b == b'\n').next().unwrap_or_default();
+    let last: warrant::audit::Record = serde_json::from_slice(last)?;
+    let mut call = Template::of(&call()?);
+    let reloaded = Template::of(&reloaded()?);
+    let mut out = std::io::BufWriter::with_capacity(
+        1 << 20,
+        std::fs::OpenOptions::new().append(true).open(log)?,
+    );
+    let start = chrono::DateTime::parse_from_rfc3339(&last.time)?;
+    let mut prev = last.hash;
+    let mut line = Vec::with_capacity(2048);
+    let mut bytes = 0u64;
+    for k in 1..=records {
+        let seq = last.seq + k;
+        let at = start + chrono::Duration::milliseconds(k as i64);
+        let time = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let t = if seq.is_multiple_of(500) {
+            &reloaded
+        } else {
+            call.set_call(seq);
+            &call
+        };
+        line.clear();
+        let s = Sealing {
+            seq,
+            time: &time,
+            host: Some(SYNTHETIC_HOST),
+            kind: t.kind,
+            prev: &prev,
+        };
+        prev = seal_line(s, &t.data, &t.hashed, mac_key, &mut line);
+        line.push(b'\n');
+        out.write_all(&line)?;
+        bytes += line.len() as u64;
+    }
+    out.flush()?;
+    Ok(Written { records, bytes })
+}

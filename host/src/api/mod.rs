@@ -53,6 +53,7 @@ mod tasks;
 mod tls;
 mod v1;
 mod v1_tasks;
+mod verify_api;
 mod witness;
 
 use std::net::SocketAddr;

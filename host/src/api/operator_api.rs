@@ -18,7 +18,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::app::AppState;
 use crate::api::security::{ApiFault, bearer};
-use crate::audit::{AuditPaths, VerifyKeys, VerifyOptions, verify_chain};
 use crate::keys::{ActionKind, SignedAction};
 use crate::operator::{OperatorError, Stop};
 use crate::state::{Approval, now_ms};
@@ -42,7 +41,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/resume", post(resume))
         .route("/reload", post(reload))
         .route("/config/apply", post(crate::api::rules_api::apply))
-        .route("/audit/verify", get(verify))
+        .route("/audit/verify", get(crate::api::verify_api::verify))
         .layer(middleware::from_fn_with_state(state, require_reader))
 }
 
@@ -323,78 +322,4 @@ async fn reset_version(
     let a = signed(&body)?;
     let from = s.host.operator().reset_version(&id, &a).await?;
     Ok(axum::Json(Reset { from }))
-}
-
-#[derive(Debug, Serialize)]
-struct Verified {
-    ok: bool,
-    records: u64,
-    macs_checked: u64,
-    checkpoints: u64,
-    last_checkpoint: u64,
-    uncovered: u64,
-    operator_signatures: usize,
-}
-
-#[derive(Debug, Serialize)]
-struct Tampered {
-    ok: bool,
-    fault: String,
-}
-
-/// Verify the whole chain with the host's keys (and witness) and the
-/// operators' public keys, holding a shared lock on the log so that no
-/// half-written record is read.
-pub(crate) async fn verify_now(
-    host: &crate::Host,
-) -> Result<Result<crate::audit::ChainSummary, crate::audit::ChainFault>, ApiFault> {
-    let mut keys = VerifyKeys::from_state_dir(host.state_dir(), true)
-        .map_err(|e| ApiFault::new(StatusCode::INTERNAL_SERVER_ERROR, "audit", e.to_string()))?;
-    let config = host.config();
-    keys.operators = Some(config.operators.clone());
-    keys.agents = Some(config.agents.clone());
-    keys.witnesses = crate::audit::tlog::WitnessKey::of(&config.audit.witnesses);
-    let paths = AuditPaths::in_dir(&config.audit.dir);
-    let opts = VerifyOptions {
-        witness: config.audit.witness.clone(),
-        ..VerifyOptions::default()
-    };
-    tokio::task::spawn_blocking(move || {
-        let lock = std::fs::File::open(&paths.log).and_then(|f| f.lock_shared().map(|()| f));
-        let out = verify_chain(&paths.log, &paths.checkpoints, &keys, &opts, &mut |_, _| {});
-        drop(lock);
-        out
-    })
-    .await
-    .map_err(|e| {
-        ApiFault::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "audit",
-            format!("verification did not finish: {e}"),
-        )
-    })
-}
-
-async fn verify(State(s): State<AppState>) -> Result<Response, ApiFault> {
-    let result = verify_now(&s.host).await?;
-    Ok(match result {
-        Ok(sum) => axum::Json(Verified {
-            ok: true,
-            records: sum.records,
-            macs_checked: sum.macs_checked,
-            checkpoints: sum.checkpoints + sum.witness_checkpoints,
-            last_checkpoint: sum.last_checkpoint,
-            uncovered: sum.uncovered,
-            operator_signatures: sum.signed.len(),
-        })
-        .into_response(),
-        Err(fault) => (
-            StatusCode::CONFLICT,
-            axum::Json(Tampered {
-                ok: false,
-                fault: fault.to_string(),
-            }),
-        )
-            .into_response(),
-    })
 }

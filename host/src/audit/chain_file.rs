@@ -253,6 +253,16 @@ impl ChainFile {
         f.read_at(&mut buf[..n], within)
     }
 
+    /// Read at most `buf.len()` bytes at offset `at` (fewer at a
+    /// segment's end).
+    ///
+    /// # Errors
+    ///
+    /// When the segment holding `at` cannot be read.
+    pub fn read_at(&mut self, buf: &mut [u8], at: u64) -> std::io::Result<usize> {
+        self.read_part(at, buf)
+    }
+
     /// Fill `buf` from offset `at`.
     ///
     /// # Errors

@@ -111,10 +111,38 @@ pub fn read_checkpoints(path: &Path) -> Result<Vec<Checkpoint>, CheckpointsError
     let mut out = Vec::new();
     for (i, l) in BufReader::new(f).lines().enumerate() {
         let l = l.map_err(|e| CheckpointsError::Io(e.to_string()))?;
-        if l.trim().is_empty() {
-            continue;
+        if let Some(cp) = parse_line(&l, i)? {
+            out.push(cp);
         }
-        out.push(serde_json::from_str(&l).map_err(|_| CheckpointsError::Line(i as u64 + 1))?);
     }
     Ok(out)
+}
+
+/// The checkpoints in the text of a checkpoints file, each with the byte
+/// offset where its line ends.
+///
+/// # Errors
+///
+/// [`CheckpointsError::Line`]: the 1-based number of an unreadable line.
+pub(crate) fn parse_checkpoints(text: &[u8]) -> Result<Vec<(Checkpoint, u64)>, CheckpointsError> {
+    let mut out = Vec::new();
+    let mut end = 0u64;
+    for (i, l) in text.split_inclusive(|b| *b == b'\n').enumerate() {
+        end += l.len() as u64;
+        let l = std::str::from_utf8(l).map_err(|_| CheckpointsError::Line(i as u64 + 1))?;
+        if let Some(cp) = parse_line(l, i)? {
+            out.push((cp, end));
+        }
+    }
+    Ok(out)
+}
+
+/// Line `i` (0-based) of a checkpoints file: blank, or a checkpoint.
+fn parse_line(l: &str, i: usize) -> Result<Option<Checkpoint>, CheckpointsError> {
+    if l.trim().is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_str(l)
+        .map(Some)
+        .map_err(|_| CheckpointsError::Line(i as u64 + 1))
 }

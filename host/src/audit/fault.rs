@@ -198,6 +198,32 @@ pub enum ChainFault {
         /// The newest format before it.
         newest: u32,
     },
+    /// The chain contradicts the host's signed mark of what it verified
+    /// before: the record at the mark's seq is another record now.
+    #[error(
+        "record {seq} (line {line}): not the record verified at that seq before (the host's signed verified mark names another hash) — history was rewritten after it was verified"
+    )]
+    MarkContradicted {
+        /// Sequence number.
+        seq: u64,
+        /// Line number.
+        line: u64,
+    },
+    /// The log ends before the records the host's signed mark says were
+    /// verified.
+    #[error(
+        "truncated below the verified mark: records 1..{seq} ({offset} bytes) were verified on {time}, but the log {now}"
+    )]
+    BelowMark {
+        /// The mark's last seq.
+        seq: u64,
+        /// The byte offset the mark ends at.
+        offset: u64,
+        /// When the mark was made.
+        time: String,
+        /// What the log holds now.
+        now: String,
+    },
     /// The files could not be read.
     #[error("cannot read {0}")]
     Io(String),

@@ -70,6 +70,21 @@ impl VerifyKeys {
     }
 }
 
+/// The checkpoint signing key of a state directory, if it has one (for
+/// signing the verified mark; nothing is created).
+///
+/// # Errors
+///
+/// [`StateDirError`] when the key exists but cannot be read.
+pub fn checkpoint_signer(
+    dir: &StateDir,
+) -> Result<Option<ed25519_dalek::SigningKey>, StateDirError> {
+    Ok(match dir.read_host_key(HostKey::AuditCheckpoint)? {
+        Some(SigningKey::Ed25519(k)) => Some(k),
+        _ => None,
+    })
+}
+
 /// Read a checkpoint public key: base64 text, or a file holding it (raw or
 /// as the `public-key = "…"` line that `warrant keygen` writes).
 ///

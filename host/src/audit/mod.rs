@@ -17,6 +17,7 @@ pub mod event;
 mod fault;
 mod index;
 mod keys;
+mod mark;
 mod ocsf;
 mod query;
 mod recent;
@@ -31,7 +32,11 @@ pub mod tlog;
 mod verify;
 mod verify_checkpoints;
 mod verify_hash;
+mod verify_incremental;
 mod verify_line;
+mod verify_resume;
+mod verify_run;
+mod verify_walk;
 mod writer;
 
 pub use archive::{ArchiveError, ReleaseArchive};
@@ -40,7 +45,7 @@ pub use checkpoint::{Checkpoint, CheckpointsError, read_checkpoints};
 pub use delegation::{DelegationProof, check_delegation};
 pub use event::{Event, FORMAT_VERSION};
 pub use index::{AuditIndex, INDEX_FILE, IndexError, Query};
-pub use keys::{AuditKeys, parse_public_key};
+pub use keys::{AuditKeys, checkpoint_signer, parse_public_key};
 pub use ocsf::{
     CATEGORY_UID, CLASS_UID, OCSF_VERSION, OcsfEvent, REQUIRED as OCSF_REQUIRED, to_ocsf,
 };
@@ -58,12 +63,15 @@ pub use timeline::{timeline, timeline_under};
 pub use verify::{
     ChainFault, ChainSummary, VerifyKeys, VerifyOptions, verify_chain, verify_chain_by_definition,
 };
+pub use verify_incremental::{MarkOptions, Marked, Start, Verification, verify_incremental};
 pub use writer::{AuditError, AuditLog, AuditOptions, AuditPaths, Reservation};
 
 #[cfg(test)]
 mod segment_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod verify_incremental_tests;
 #[cfg(test)]
 mod verify_tests;
 

@@ -4,16 +4,11 @@
 //! after a checkpoint, a forked history, and how much of the chain's end no
 //! checkpoint covers.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 pub use crate::audit::fault::ChainFault;
-use crate::audit::record::{GENESIS, Record};
-use crate::audit::rules_check::RulesSeen;
-use crate::audit::signatures::{Checked, SignedRecord};
-use crate::audit::tlog::check::NoteCheck;
-use crate::audit::verify_checkpoints::{checked, heads, split_view};
-use crate::audit::verify_line::{LineReader, Parsed};
+use crate::audit::signatures::SignedRecord;
+use crate::audit::verify_run::{Begin, run};
 use crate::config::Operator;
 
 /// What a successful verification covered.
@@ -131,237 +126,17 @@ fn verify(
     progress: &mut dyn FnMut(u64, u64),
     fast: bool,
 ) -> Result<ChainSummary, ChainFault> {
-    let mut notes = NoteCheck::new(keys.checkpoint, &keys.witnesses);
-    let (cps, witness) = match &keys.checkpoint {
-        Some(pk) => {
-            let own = checked(checkpoints, pk)?;
-            notes.add(&checkpoints.display().to_string(), &own);
-            let copy = match &opts.witness {
-                Some(w) => checked(w, pk)?,
-                None => Vec::new(),
-            };
-            if let Some(w) = &opts.witness {
-                notes.add(&w.display().to_string(), &copy);
-            }
-            (heads(own), heads(copy))
-        }
-        None => (Vec::new(), Vec::new()),
-    };
-    // Two validly signed heads for one seq: the chain forked and both
-    // forks checkpointed. Whichever fork is being verified, that is the
-    // split view a witness exists to expose.
-    if let Some(seq) = split_view(&witness) {
-        return Err(ChainFault::SplitView {
-            file: opts
-                .witness
-                .as_ref()
-                .map(|w| w.display().to_string())
-                .unwrap_or_default(),
-            seq,
-        });
+    match run(
+        log,
+        checkpoints,
+        keys,
+        opts,
+        progress,
+        fast,
+        Begin::Start(None),
+    )? {
+        Ok(ran) => Ok(ran.walk.summary),
+        // Only going on from a mark can be impossible.
+        Err(why) => Err(ChainFault::Io(why)),
     }
-    if let Some(seq) = split_view(&cps) {
-        return Err(ChainFault::SplitView {
-            file: checkpoints.display().to_string(),
-            seq,
-        });
-    }
-    let mut wanted: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
-    for (seq, head) in &cps {
-        wanted.insert(*seq, head.as_str());
-    }
-    let mut witnessed: std::collections::HashMap<u64, &str> = std::collections::HashMap::new();
-    for (seq, head) in &witness {
-        witnessed.insert(*seq, head.as_str());
-    }
-    let witness_name = opts
-        .witness
-        .as_ref()
-        .map(|w| w.display().to_string())
-        .unwrap_or_default();
-    let file = crate::audit::ChainFile::open(log)
-        .map_err(|e| ChainFault::Io(format!("{}: {e}", log.display())))?;
-    let total = file.len();
-    let mut reader = BufReader::with_capacity(1 << 20, file);
-    let mut summary = ChainSummary::default();
-    let mut prev = GENESIS.to_owned();
-    let mut newest = 0u32;
-    let mut open_calls = std::collections::BTreeSet::new();
-    let mut rules = RulesSeen::new(log, keys.governors.clone());
-    let mut current = rules.current();
-    let mut lines = LineReader::new(fast, keys.mac.as_deref());
-    let (mut line_no, mut done) = (0u64, 0u64);
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = reader
-            .read_line(&mut line)
-            .map_err(|e| ChainFault::Io(e.to_string()))?;
-        if n == 0 {
-            break;
-        }
-        line_no += 1;
-        done += n as u64;
-        if line_no % 5000 == 0 {
-            progress(done, total);
-        }
-        let r = lines.read(line.trim_end_matches('\n'), line_no)?;
-        let seq = r.seq();
-        let expected = summary.records + 1;
-        if seq > expected {
-            // A gap: the expected record is either later in the file
-            // (reordered) or gone (deleted).
-            let later = (&mut reader)
-                .lines()
-                .map_while(Result::ok)
-                .any(|l| serde_json::from_str::<Record>(&l).is_ok_and(|x| x.seq == expected));
-            if later {
-                return Err(ChainFault::Reordered {
-                    seq,
-                    line: line_no,
-                    expected,
-                });
-            }
-            return Err(ChainFault::Missing {
-                seq,
-                line: line_no,
-                expected,
-            });
-        }
-        if seq < expected {
-            return Err(ChainFault::Reordered {
-                seq,
-                line: line_no,
-                expected,
-            });
-        }
-        if !r.hash_holds() {
-            return Err(ChainFault::Edited { seq, line: line_no });
-        }
-        if r.prev() != prev {
-            return Err(ChainFault::BrokenLink { seq, line: line_no });
-        }
-        if let Some(k) = &keys.mac {
-            if !lines.mac_holds(k, r.hash(), r.mac()) {
-                return Err(ChainFault::BadMac { seq, line: line_no });
-            }
-            summary.macs_checked += 1;
-        }
-        if let Some(head) = wanted.get(&seq)
-            && *head != r.hash()
-        {
-            return Err(ChainFault::CheckpointMismatch { checkpoint: seq });
-        }
-        if let Some(head) = witnessed.get(&seq)
-            && *head != r.hash()
-        {
-            return Err(ChainFault::Witness {
-                witness: witness_name,
-                checkpoint: seq,
-                why:
-                    "contradicts (another record has that seq): the history forked or was rewritten"
-                        .into(),
-            });
-        }
-        let v = r.v().unwrap_or(1);
-        if v < newest {
-            return Err(ChainFault::Downgraded {
-                seq,
-                line: line_no,
-                v,
-                newest,
-            });
-        }
-        newest = v;
-        if matches!(r, Parsed::Fast(_)) {
-            summary.by_stored_bytes += 1;
-        }
-        notes.record(seq, r.hash())?;
-        if r.needs_rules(current.as_deref()) {
-            let record = r.record(line_no)?;
-            let checked = rules.check(&record, line_no, v, keys)?;
-            if v >= 7 && record.kind == "config.applied" {
-                current = rules.current();
-            }
-            match checked {
-                Ok(Checked::NotOperator) => {}
-                Ok(Checked::Legacy) => summary.legacy_unsigned += 1,
-                Ok(Checked::Unchecked) => summary.unchecked += 1,
-                Ok(Checked::Signed(s)) => summary.signed.push(s),
-                Err(why) => {
-                    return Err(ChainFault::Unsigned {
-                        seq,
-                        line: line_no,
-                        kind: record.kind.clone(),
-                        why,
-                    });
-                }
-            }
-        }
-        match r.kind() {
-            "call.decided" => {
-                if let Some(c) = r.call_id() {
-                    open_calls.insert(c.to_owned());
-                }
-            }
-            "call" | "call.completed" | "call.interrupted" => {
-                if let Some(c) = r.call_id() {
-                    open_calls.remove(c);
-                }
-            }
-            _ => {}
-        }
-        prev.clear();
-        prev.push_str(r.hash());
-        summary.records += 1;
-    }
-    summary.open_calls = open_calls.into_iter().collect();
-    summary.releases = rules.releases;
-    progress(total, total);
-    for (seq, _) in &cps {
-        if *seq > summary.records {
-            return Err(ChainFault::Truncated {
-                checkpoint: *seq,
-                last: summary.records,
-            });
-        }
-        summary.checkpoints += 1;
-        summary.last_checkpoint = summary.last_checkpoint.max(*seq);
-    }
-    for (seq, _) in &witness {
-        if *seq > summary.records {
-            return Err(ChainFault::Witness {
-                witness: witness_name,
-                checkpoint: *seq,
-                why: format!(
-                    "does not reach (it ends at seq {}): records were deleted from its end",
-                    summary.records
-                ),
-            });
-        }
-        summary.witness_checkpoints += 1;
-        summary.last_checkpoint = summary.last_checkpoint.max(*seq);
-    }
-    summary.uncovered = summary.records - summary.last_checkpoint.min(summary.records);
-    summary.notes = notes.checked;
-    summary.cosigned = std::mem::take(&mut notes.cosigned);
-    if opts.require_witnesses > 0 {
-        let (seq, names) = notes.newest.clone().unwrap_or_default();
-        if names.len() < opts.require_witnesses {
-            return Err(ChainFault::Unwitnessed {
-                seq,
-                have: names.len(),
-                need: opts.require_witnesses,
-                names,
-            });
-        }
-    }
-    if opts.require_checkpoint && summary.uncovered > 0 {
-        return Err(ChainFault::Uncovered {
-            uncovered: summary.uncovered,
-            last: summary.records,
-            last_checkpoint: summary.last_checkpoint,
-        });
-    }
-    Ok(summary)
 }

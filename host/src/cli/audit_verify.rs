@@ -1,6 +1,8 @@
 //! `warrant audit verify`: the chain's hashes, links, MACs, checkpoints
 //! and their notes (the Merkle root of the records, the witnesses'
-//! cosignatures), operator signatures and releases of the rules.
+//! cosignatures), operator signatures and releases of the rules — from
+//! the host's signed mark of what it verified before, or (`--full`) from
+//! the first record.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +10,9 @@ use std::process::ExitCode;
 use anyhow::{Context as _, anyhow};
 
 use crate::audit::tlog::WitnessKey;
-use crate::audit::{VerifyKeys, VerifyOptions, parse_public_key, verify_chain};
+use crate::audit::{
+    MarkOptions, Marked, Start, VerifyKeys, VerifyOptions, parse_public_key, verify_incremental,
+};
 use crate::cli::audit_paths::{paths, progress};
 use crate::statedir::StateDir;
 
@@ -54,6 +58,15 @@ pub struct Args {
     /// of those witnesses.
     #[arg(long, default_value_t = 0)]
     pub require_witnesses: usize,
+    /// Verify every record from the first. Without it, verification goes
+    /// on from the host's signed mark of what it verified before
+    /// (verified.json beside the log): only the records appended since
+    /// are read, with every check, and bound to the record the mark ends
+    /// at — an edit before the mark that keeps every byte offset is found
+    /// only with --full. Either way a verification with the host's keys
+    /// leaves a new mark.
+    #[arg(long)]
+    pub full: bool,
     /// The host config.
     #[arg(
         long,
@@ -75,6 +88,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         fleet,
         witness_keys,
         require_witnesses,
+        full,
         config,
     } = a;
     if fleet {
@@ -85,8 +99,10 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let state_dir = cfg
         .as_ref()
         .and_then(|c| StateDir::open_existing(&c.state_dir).ok());
+    let mut how = MarkOptions { full, signer: None };
     if let Some(dir) = &state_dir {
         keys = VerifyKeys::from_state_dir(dir, !no_mac)?;
+        how.signer = crate::audit::checkpoint_signer(dir)?;
     }
     if let Some(k) = key {
         keys.checkpoint = Some(parse_public_key(&k).map_err(|e| anyhow!(e))?);
@@ -111,14 +127,16 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         require_checkpoint,
         require_witnesses,
     };
-    match verify_chain(
+    match verify_incremental(
         &paths.log,
         &paths.checkpoints,
         &keys,
         &opts,
+        &how,
         &mut progress("verifying"),
     ) {
-        Ok(mut s) => {
+        Ok(v) => {
+            let mut s = v.summary;
             // Calls written ahead to a journal (format 9) and not yet
             // recorded in the chain are open too.
             if let (Some(dir), Some(mac)) = (&state_dir, &keys.mac)
@@ -149,6 +167,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 },
                 s.last_checkpoint
             );
+            let signed_before = print_start(&v.start, s.records, full)?;
             for r in &s.signed {
                 out!(
                     "  seq {} {}: signed by {} with key {} at {} — signature verified",
@@ -160,8 +179,13 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 );
             }
             out!(
-                "{} operator signature(s) verified against the operators' public keys",
-                s.signed.len()
+                "{} operator signature(s) verified against the operators' public keys{}",
+                s.signed.len() as u64 + signed_before,
+                if signed_before > 0 {
+                    format!(" ({signed_before} of them under the mark)")
+                } else {
+                    String::new()
+                }
             );
             if s.legacy_unsigned > 0 {
                 out!(
@@ -215,6 +239,9 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                         ""
                     }
                 );
+            }
+            if let Marked::Not(why) = &v.marked {
+                out!("note: this run left no verified mark ({why})");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -276,4 +303,36 @@ fn print_releases(releases: &[crate::audit::VerifiedRelease]) -> std::io::Result
         );
     }
     Ok(())
+}
+
+/// What `audit verify` says of where it started; the operator signatures
+/// the mark covers.
+fn print_start(start: &Start, records: u64, full: bool) -> std::io::Result<u64> {
+    match start {
+        Start::Mark {
+            records: before,
+            time,
+            signed,
+        } => {
+            let now = if records > *before {
+                format!("verified records {}..{records}", before + 1)
+            } else {
+                "no records appended since the mark".to_owned()
+            };
+            out!(
+                "{now}; records 1..{before} verified on {time}, mark signed by the host's checkpoint key (--full reads them again)"
+            );
+            Ok(*signed)
+        }
+        Start::First { why: Some(why) } => {
+            out!("note: {}; verified every record", crate::vocab::safe(why));
+            Ok(0)
+        }
+        Start::First { why: None } => {
+            if full {
+                out!("verified every record (--full)");
+            }
+            Ok(0)
+        }
+    }
 }

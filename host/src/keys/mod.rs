@@ -76,6 +76,8 @@ pub enum Purpose {
     OperatorAction,
     /// A governor's signature over a release of the rules.
     Release,
+    /// The host's mark of how far it has verified its audit chain.
+    AuditVerified,
 }
 
 impl Purpose {
@@ -86,6 +88,7 @@ impl Purpose {
             Self::AuditCheckpoint => b"warrant/v1 audit-checkpoint\n",
             Self::OperatorAction => b"warrant/v1 operator-action\n",
             Self::Release => b"warrant/v1 rules-release\n",
+            Self::AuditVerified => b"warrant/v1 audit-verified\n",
         }
     }
 }

@@ -70,3 +70,38 @@ fn a_synthetic_chain_verifies_on_either_path_and_an_edit_is_caught() {
         );
     }
 }
+
+#[test]
+fn records_appended_to_a_synthetic_chain_verify_from_the_mark() {
+    use warrant::audit::{MarkOptions, Marked, Start, verify_incremental};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    let cps = dir.path().join("checkpoints.jsonl");
+    warrant_tests::write_synthetic_chain(&log, 1200, KEY).unwrap();
+    let signer = ed25519_dalek::SigningKey::from_bytes(&[9; 32]);
+    let keys = VerifyKeys {
+        mac: Some(KEY.to_vec()),
+        checkpoint: Some(signer.verifying_key()),
+        ..VerifyKeys::default()
+    };
+    let how = MarkOptions {
+        full: false,
+        signer: Some(signer),
+    };
+    let o = VerifyOptions::default();
+    let first = verify_incremental(&log, &cps, &keys, &o, &how, &mut |_, _| {}).unwrap();
+    assert_eq!(first.marked, Marked::Written);
+    let added = warrant_tests::append_synthetic_chain(&log, 300, KEY).unwrap();
+    assert_eq!(added.records, 300);
+    let v = verify_incremental(&log, &cps, &keys, &o, &how, &mut |_, _| {}).unwrap();
+    assert!(
+        matches!(v.start, Start::Mark { records: 1200, .. }),
+        "{:?}",
+        v.start
+    );
+    assert_eq!(v.verified_now(), 300);
+    assert_eq!(
+        v.summary,
+        verify_chain(&log, &cps, &keys, &o, &mut |_, _| {}).unwrap()
+    );
+}

@@ -7,6 +7,7 @@ mod approvals;
 mod audit;
 mod audit_faults;
 mod audit_format;
+mod audit_incremental;
 mod audit_index;
 mod audit_samples;
 mod audit_scale;

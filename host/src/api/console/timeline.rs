@@ -15,7 +15,7 @@ use crate::api::app::AppState;
 use crate::api::console::inbox::urlenc;
 use crate::api::console::layout::frame;
 use crate::api::console::{page_auth, part_auth, refusal};
-use crate::api::operator_api::verify_now;
+use crate::api::verify_api::verify_now;
 use crate::audit::event::{Attribution, CallDecided, CallEnded, Event};
 use crate::audit::{Checked, Record, record_summary, to_ocsf};
 use crate::capability::CapabilityUse;
@@ -95,14 +95,21 @@ pub(crate) async fn page(
         }
     };
     let integrity = match verify_now(&s.host).await {
-        Ok(Ok(sum)) => html! {
-            p.integrity.ok #integrity {
-                "Chain verified: " (sum.records) " records, hashes and " (sum.macs_checked) " MACs; "
-                (sum.checkpoints + sum.witness_checkpoints) " signed checkpoints (last at #" (sum.last_checkpoint) "); "
-                (sum.signed.len()) " operator signatures verified."
-                @if sum.uncovered > 0 { " " (sum.uncovered) " newest records are not yet under a checkpoint." }
+        Ok(Ok(v)) => {
+            let sum = &v.summary;
+            html! {
+                p.integrity.ok #integrity {
+                    "Chain verified: " (sum.records) " records, hashes and " (sum.macs_checked) " MACs; "
+                    (sum.checkpoints + sum.witness_checkpoints) " signed checkpoints (last at #" (sum.last_checkpoint) "); "
+                    (v.signatures()) " operator signatures verified."
+                    @if let crate::audit::Start::Mark { records, time, .. } = &v.start {
+                        " Records 1–" (records) " as verified on " (time) " (the host's signed mark); "
+                        (v.verified_now()) " since then now."
+                    }
+                    @if sum.uncovered > 0 { " " (sum.uncovered) " newest records are not yet under a checkpoint." }
+                }
             }
-        },
+        }
         Ok(Err(fault)) => {
             html! { p.integrity.danger #integrity { "CHAIN DOES NOT VERIFY: " (fault.to_string()) } }
         }

@@ -61,6 +61,35 @@ impl Frontier {
         self.size
     }
 
+    /// The perfect subtrees of the right edge, largest first, as hex: with
+    /// [`Frontier::size`], all a verifier needs to go on adding leaves.
+    pub fn subtrees(&self) -> Vec<String> {
+        self.stack.iter().map(|(_, h)| hex::encode(h.0)).collect()
+    }
+
+    /// The frontier of a tree of `size` leaves whose right edge is
+    /// `subtrees` (as [`Frontier::subtrees`] gives it).
+    ///
+    /// # Errors
+    ///
+    /// When the hashes are not one per perfect subtree of a tree of that
+    /// size (one per bit set in `size`), or not hex hashes.
+    pub fn resume(size: u64, subtrees: &[String]) -> Result<Self, String> {
+        if subtrees.len() != size.count_ones() as usize {
+            return Err(format!(
+                "{} subtree hashes for a tree of {size} leaves, which has {}",
+                subtrees.len(),
+                size.count_ones()
+            ));
+        }
+        let heights = (0..64u32).rev().filter(|b| size & (1u64 << b) != 0);
+        let stack = heights
+            .zip(subtrees)
+            .map(|(height, h)| leaf(h).map(|bytes| (height, Hash(bytes))))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { stack, size })
+    }
+
     /// The root of the tree of the leaves so far.
     pub fn root(&self) -> Hash {
         let mut it = self.stack.iter().rev();

@@ -4,12 +4,18 @@
 //! `audit verify` of it — every hash, link, MAC and the Merkle tree — by
 //! the library's `verify_chain`, and, up to a million records, by the
 //! definition alone (`verify_chain_by_definition`, the verifier before its
-//! fast path) for comparison. The file is deleted after measuring.
+//! fast path) for comparison; then, from the signed mark that full
+//! verification leaves, the incremental verification of the records a
+//! host appends after it (`verify_incremental`). The file is deleted after
+//! measuring.
 
 use std::time::Instant;
 
 use serde_json::{Value, json};
-use warrant::audit::{VerifyKeys, VerifyOptions, verify_chain, verify_chain_by_definition};
+use warrant::audit::{
+    MarkOptions, Marked, Start, VerifyKeys, VerifyOptions, verify_chain,
+    verify_chain_by_definition, verify_incremental,
+};
 
 use crate::stats::round;
 
@@ -37,6 +43,13 @@ const SLOW_UP_TO: u64 = 1_000_000;
 const TARGET_RECORDS_PER_S: f64 = 250_000.0;
 
 const MAC_KEY: &[u8] = b"warrant-bench synthetic chain key";
+
+/// Records appended after the mark, verified incrementally.
+const APPENDED: u64 = 10_000;
+
+/// What `incremental_verify_ms` should stay under (after [`APPENDED`]
+/// records, on a chain of any size).
+const TARGET_INCREMENTAL_MS: f64 = 100.0;
 
 /// Generate a chain of `records` records, verify it, and return the
 /// `audit_scale` result.
@@ -76,6 +89,7 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
         None
     };
     let lookups = crate::audit_index::measure(&log, records)?;
+    let incremental_ms = incremental(&log, &checkpoints, records)?;
     drop(dir);
     let per_s = |s: f64| (records as f64 / s.max(1e-9)).round();
     let verify_rate = per_s(verify_s);
@@ -99,10 +113,20 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
         "≥ 250000",
         verify_rate >= TARGET_RECORDS_PER_S,
     );
+    println!(
+        "  incremental verify of {APPENDED} records appended after the mark: {incremental_ms:.1} ms"
+    );
+    crate::stats::ratio(
+        "audit verify: incremental ms",
+        incremental_ms,
+        "≤ 100",
+        incremental_ms <= TARGET_INCREMENTAL_MS,
+    );
     let mut out = json!({
         "records": records, "bytes": written.bytes,
         "generate_s": round(generate_s), "verify_s": round(verify_s),
         "verify_records_per_s": verify_rate,
+        "incremental_records": APPENDED, "incremental_verify_ms": round(incremental_ms),
     });
     for (k, v) in lookups {
         out[k] = v;
@@ -112,4 +136,51 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
         out["slow_verify_records_per_s"] = json!(per_s(s));
     }
     Ok(out)
+}
+
+/// Leave a signed mark at the end of the chain of `records` records in
+/// `log` (a full verification under a generated checkpoint key: the
+/// synthetic chain has none of its own), append [`APPENDED`] records, and
+/// time the verification that goes on from the mark, in milliseconds.
+fn incremental(
+    log: &std::path::Path,
+    checkpoints: &std::path::Path,
+    records: u64,
+) -> anyhow::Result<f64> {
+    let generated = warrant::keys::generate("bench-mark", warrant::keys::Algorithm::Ed25519)?;
+    let warrant::keys::SigningKey::Ed25519(signer) = generated.signing_key()? else {
+        anyhow::bail!("an Ed25519 key was asked for");
+    };
+    let keys = VerifyKeys {
+        mac: Some(MAC_KEY.to_vec()),
+        checkpoint: Some(signer.verifying_key()),
+        ..VerifyKeys::default()
+    };
+    let how = MarkOptions {
+        full: true,
+        signer: Some(signer),
+    };
+    let opts = VerifyOptions::default();
+    let marked = verify_incremental(log, checkpoints, &keys, &opts, &how, &mut |_, _| {})
+        .map_err(|e| anyhow::anyhow!("the synthetic chain does not verify: {e}"))?;
+    anyhow::ensure!(
+        marked.marked == Marked::Written,
+        "no mark: {:?}",
+        marked.marked
+    );
+    warrant_tests::append_synthetic_chain(log, APPENDED, MAC_KEY)?;
+    let how = MarkOptions { full: false, ..how };
+    let t = Instant::now();
+    let v = verify_incremental(log, checkpoints, &keys, &opts, &how, &mut |_, _| {})
+        .map_err(|e| anyhow::anyhow!("the appended records do not verify: {e}"))?;
+    let ms = t.elapsed().as_secs_f64() * 1e3;
+    anyhow::ensure!(
+        matches!(v.start, Start::Mark { records: r, .. } if r == records)
+            && v.verified_now() == APPENDED
+            && v.summary.macs_checked == records + APPENDED,
+        "the incremental verification started at {:?} and read {} records",
+        v.start,
+        v.verified_now()
+    );
+    Ok(ms)
 }
