@@ -4,7 +4,8 @@
 //! begun — it loses nothing it acknowledged: restarted, it goes on from
 //! the sealed segment, `audit verify` passes across every segment, every
 //! acknowledged call has its record, the index matches the chain, and a
-//! task's story reads the same through it as through the whole chain.
+//! task's story reads the same through it (`audit show --task`, the
+//! console's timeline) as through the whole chain.
 
 use std::collections::BTreeSet;
 use std::io::BufRead as _;
@@ -116,6 +117,19 @@ async fn a_host_killed_while_sealing_a_segment_loses_nothing_and_its_chain_verif
     let (mut child, base) = serve(&fx, None);
     let more = load(&base, &token, 400).await;
     assert!(more.len() >= 400);
+    // The console's timeline of the task, across the segments: verified,
+    // and its export the story the chain tells (compared below).
+    let console = crate::console::login(&fx, &base, "carol").await;
+    let (status, page) = console.get("/console/tasks/T-SEG").await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Chain verified:"), "{page}");
+    let (status, export) = console.get("/console/tasks/T-SEG/export?format=json").await;
+    assert_eq!(status, 200);
+    let on_console: Vec<u64> = serde_json::from_str::<Vec<Value>>(&export)
+        .unwrap()
+        .iter()
+        .map(|r| r["seq"].as_u64().unwrap())
+        .collect();
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
@@ -162,8 +176,9 @@ async fn a_host_killed_while_sealing_a_segment_loses_nothing_and_its_chain_verif
         .filter(|r| r.event().is_some_and(|e| e.task() == Some("T-SEG")))
         .map(|r| r.seq)
         .collect();
-    assert!(whole.len() > 120);
+    assert!(whole.len() > 400);
     assert_eq!(through_index, whole);
+    assert_eq!(on_console, whole);
     let check = fx.cli(&["audit", "reindex", "--check"]);
     assert!(
         check.status.success(),
