@@ -76,7 +76,7 @@ fn retain_in(segs: &cap_std::fs::Dir, period: Duration, archive: &Path) -> Resul
         let text = serde_json::to_vec(&stub).map_err(|e| e.to_string())?;
         let tmp = format!("{stub_name}.tmp");
         segs.write(&tmp, &text)
-            .and_then(|()| segs.rename(&tmp, &segs, &stub_name))
+            .and_then(|()| segs.rename(&tmp, segs, &stub_name))
             .map_err(|e| format!("{stub_name}: {e}"))?;
         segs.open(".")
             .and_then(|d| d.sync_all())

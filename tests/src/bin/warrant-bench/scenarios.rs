@@ -98,6 +98,15 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     let fx_fast = fixture().await;
     let durable = open(&fx_durable, false).await?;
     let fast = open(&fx_fast, true).await?;
+    // The same as `fast`, with the chain's index kept up to date beside it
+    // as `warrant serve` keeps it (a follower thread; here every 100 ms).
+    let fx_indexed = fixture().await;
+    let indexed = open(&fx_indexed, true).await?;
+    let t_indexed = fx_indexed.token("bench", "BENCH-1", &[]).await;
+    let index = std::sync::Arc::new(warrant::audit::AuditIndex::beside(
+        &indexed.audit().paths().log,
+    ));
+    warrant::audit::AuditIndex::follow(&index, std::time::Duration::from_millis(100));
     let t_durable = fx_durable.token("bench", "BENCH-1", &[]).await;
     let t_fast = fx_fast.token("bench", "BENCH-1", &[]).await;
     let raw = Raw::new(&warrant_tests::component_bytes("adversary"))?;
@@ -112,6 +121,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
     raw.call("echo", INPUT).await?;
     mediated(&fast, &t_fast).await?;
     mediated(&durable, &t_durable).await?;
+    mediated(&indexed, &t_indexed).await?;
 
     let names = [
         "raw",
@@ -119,6 +129,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         "mediated_nofsync",
         "mediated_durable",
         "fsync",
+        "mediated_indexed",
     ];
     let mut samples: Vec<Samples> = vec![Samples::default(); names.len()];
     for _ in 0..opts.rounds {
@@ -136,14 +147,15 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
                     }
                     2 => mediated(&fast, &t_fast).await?,
                     3 => mediated(&durable, &t_durable).await?,
-                    _ => fsync_once(&fsync_file)?,
+                    4 => fsync_once(&fsync_file)?,
+                    _ => mediated(&indexed, &t_indexed).await?,
                 }
                 samples[i].push(start.elapsed());
             }
         }
     }
-    let [raw_s, sandbox_s, fast_s, durable_s, fsync_s] =
-        [0, 1, 2, 3, 4].map(|i| samples[i].clone());
+    let [raw_s, sandbox_s, fast_s, durable_s, fsync_s, indexed_s] =
+        [0, 1, 2, 3, 4, 5].map(|i| samples[i].clone());
 
     println!(
         "\nlatency per call (µs)                                         p50        p99        n"
@@ -159,6 +171,20 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         &durable_s,
     );
     row("this disk: write + fdatasync", &fsync_s);
+    row(
+        "mediated, not fsynced, chain index kept up to date",
+        &indexed_s,
+    );
+    index.catch_up()?;
+    let index_ratio = indexed_s.p50() / fast_s.p50().max(1e-9);
+    crate::stats::ratio(
+        "mediated with the index kept ÷ without, p50",
+        index_ratio,
+        "≈ 1 (noise)",
+        index_ratio <= 1.1,
+    );
+    drop(index);
+    indexed.shutdown("bench done").await;
 
     let stages = crate::breakdown::breakdown(&fast, &durable, &t_fast, opts.per_round * 2).await?;
 
@@ -197,6 +223,7 @@ pub async fn run(opts: &Opts) -> anyhow::Result<Value> {
         "latency": {
             "raw": raw_s.json(), "sandbox": sandbox_s.json(),
             "mediated_nofsync": fast_s.json(), "mediated_durable": durable_s.json(), "fsync": fsync_s.json(),
+            "mediated_indexed": indexed_s.json(), "index_maintained_ratio": crate::stats::round(index_ratio),
             "loopback": { "echo": lo.echo.json(), "http_json": lo.http_json.json(), "mcp": lo.mcp.json() },
         },
         "ratios": ratios,
