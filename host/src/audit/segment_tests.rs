@@ -267,3 +267,38 @@ fn retention_moves_sealed_segments_to_the_archive_and_the_chain_still_verifies()
     let err = verify(dir.path(), &k).unwrap_err().to_string();
     assert!(err.contains("moved there by retention"), "{err}");
 }
+
+#[test]
+fn a_segment_is_also_sealed_by_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keys(dir.path());
+    let opts = |age| AuditOptions {
+        every: 3,
+        interval: std::time::Duration::from_secs(60),
+        reserve: 64 * 1024,
+        segment_bytes: 0,
+        segment_age: age,
+        ..AuditOptions::default()
+    };
+    // Never by size, not yet by age: one open segment.
+    let hour = Some(std::time::Duration::from_secs(3600));
+    let log = AuditLog::open(&dir.path().join("audit"), k.clone(), opts(hour)).unwrap();
+    for i in 0..9 {
+        log.append_blocking(&event(i), false).unwrap();
+    }
+    drop(log);
+    assert!(segments(dir.path()).is_empty());
+    // Every first record old enough: sealed at each checkpoint.
+    let now = Some(std::time::Duration::ZERO);
+    let log = AuditLog::open(&dir.path().join("audit"), k.clone(), opts(now)).unwrap();
+    for i in 9..18 {
+        log.append_blocking(&event(i), false).unwrap();
+    }
+    drop(log);
+    assert!(
+        segments(dir.path()).len() >= 3,
+        "{:?}",
+        segments(dir.path())
+    );
+    assert_eq!(verify(dir.path(), &k).unwrap().records, 18);
+}

@@ -229,6 +229,13 @@ impl HostConfig {
                 }
                 None => 256 * crate::vocab::MIB,
             },
+            segment_age: file
+                .audit
+                .segment_age
+                .as_deref()
+                .map(parse_duration)
+                .transpose()
+                .map_err(|e| invalid("audit.segment-age", e.to_string()))?,
             retain: match (&file.audit.retain, &file.audit.archive) {
                 (Some(r), Some(_)) => {
                     Some(parse_duration(r).map_err(|e| invalid("audit.retain", e.to_string()))?)

@@ -174,6 +174,8 @@ pub struct AuditSettings {
     pub reserve: u64,
     /// The size past which the open segment is sealed (0: never).
     pub segment_size: u64,
+    /// The age past which the open segment is sealed, if any.
+    pub segment_age: Option<std::time::Duration>,
     /// Sealed segments older than this are moved to `archive`.
     pub retain: Option<std::time::Duration>,
     /// Where retention moves sealed segments.

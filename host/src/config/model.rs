@@ -94,6 +94,10 @@ pub struct AuditSection {
     /// `segments/` once it has grown past this size, at the next
     /// checkpoint; `0` never. Default `256MiB`.
     pub segment_size: Option<String>,
+    /// Also seal the open segment once its first record is older than
+    /// this (e.g. `1d`: a segment a day), at the next checkpoint. Default:
+    /// by size only.
+    pub segment_age: Option<String>,
     /// Move sealed segments older than this (e.g. `90d`) to `archive`, at
     /// each seal; each leaves a stub in `segments/` naming where it went.
     /// Default: never.

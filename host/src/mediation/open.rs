@@ -39,6 +39,7 @@ impl Host {
                 fsync: !opts.unsafe_no_fsync,
                 reserve: config.audit.reserve,
                 segment_bytes: config.audit.segment_size,
+                segment_age: config.audit.segment_age,
                 retain: config.audit.retain,
                 archive: config.audit.archive.clone(),
                 witness: config.audit.witness.clone(),

@@ -140,6 +140,7 @@ impl OperatorActions {
             AuditOptions {
                 reserve: config.audit.reserve,
                 segment_bytes: config.audit.segment_size,
+                segment_age: config.audit.segment_age,
                 retain: config.audit.retain,
                 archive: config.audit.archive.clone(),
                 witness: config.audit.witness.clone(),

@@ -31,7 +31,11 @@ fn event(i: u64) -> Event {
         _ => ("call", golden(9, "call")),
     };
     let o = data.as_object_mut().unwrap();
-    let agent = if i.is_multiple_of(2) { "triage-bot" } else { "hunt-bot" };
+    let agent = if i.is_multiple_of(2) {
+        "triage-bot"
+    } else {
+        "hunt-bot"
+    };
     for (k, v) in [
         ("task", format!("INC-{}", i % 3)),
         ("agent", agent.to_owned()),

@@ -107,6 +107,9 @@ pub struct AuditOptions {
     /// Seal the open segment once it has grown past this many bytes (at
     /// the next checkpoint); 0 never.
     pub segment_bytes: u64,
+    /// Also seal it once its first record is older than this (at the next
+    /// checkpoint).
+    pub segment_age: Option<Duration>,
     /// Move sealed segments older than this to [`AuditOptions::archive`]
     /// (at each seal); never when either is unset.
     pub retain: Option<Duration>,
@@ -129,6 +132,7 @@ impl Default for AuditOptions {
             witnesses: Vec::new(),
             fsync_seconds: None,
             segment_bytes: 256 * crate::vocab::MIB,
+            segment_age: None,
             retain: None,
             archive: None,
         }

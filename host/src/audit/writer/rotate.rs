@@ -1,5 +1,5 @@
-//! Sealing the open segment: when it has grown past the configured size,
-//! right after a checkpoint covers its last record, it is renamed into
+//! Sealing the open segment: when it has grown past the configured size
+//! (or its first record is older than the configured age), right after a checkpoint covers its last record, it is renamed into
 //! `segments/` under the seq of its first record and a new open segment
 //! begins. The chain goes on across the boundary (the next record's `prev`
 //! is the sealed one's last hash) and keeps its offsets (see
@@ -108,7 +108,8 @@ impl Writer {
     /// right after a checkpoint, which then covers its last record).
     pub(super) fn maybe_rotate(&mut self) {
         let size = self.opts.segment_bytes;
-        if size == 0 || self.known_len < size {
+        let big = size > 0 && self.known_len >= size;
+        if !big && !self.old_enough() {
             return;
         }
         if let Err(e) = self.file.lock() {
@@ -133,6 +134,24 @@ impl Writer {
         }
     }
 
+    /// Whether the open segment's first record is older than the segment
+    /// age (its time read from the segment's first line).
+    fn old_enough(&mut self) -> bool {
+        let Some(age) = self.opts.segment_age else {
+            return false;
+        };
+        if self.known_len == 0 {
+            return false;
+        }
+        let began = first_record(&mut self.file)
+            .ok()
+            .and_then(|r| chrono::DateTime::parse_from_rfc3339(&r.time).ok());
+        began.is_some_and(|t| {
+            let since = chrono::Utc::now().signed_duration_since(t);
+            since.to_std().is_ok_and(|s| s >= age)
+        })
+    }
+
     /// Seal the open segment (under its lock) unless another process has
     /// appended or sealed meanwhile; returns the sealed segment's handle,
     /// still locked.
@@ -143,7 +162,7 @@ impl Writer {
             return Ok(None);
         }
         self.file.sync_data().map_err(|e| e.to_string())?;
-        let first = first_seq(&mut self.file)?;
+        let first = first_record(&mut self.file)?.seq;
         let segs = private_subdir(&self.dir, SEGMENTS_DIR).map_err(|e| e.to_string())?;
         let name = segment_name(first);
         self.dir
@@ -162,15 +181,14 @@ impl Writer {
     }
 }
 
-/// The seq of the first record in `f`.
-fn first_seq(f: &mut File) -> Result<u64, String> {
+/// The first record in `f`.
+fn first_record(f: &mut File) -> Result<Record, String> {
     f.seek(SeekFrom::Start(0)).map_err(|e| e.to_string())?;
     let mut line = Vec::new();
     BufReader::new(&mut *f)
         .read_until(b'\n', &mut line)
         .map_err(|e| e.to_string())?;
     serde_json::from_slice::<Record>(&line)
-        .map(|r| r.seq)
         .map_err(|e| format!("the open segment's first record: {e}"))
 }
 

@@ -44,6 +44,7 @@ impl RulesDesk {
             AuditOptions {
                 reserve: files.audit.reserve,
                 segment_bytes: files.audit.segment_size,
+                segment_age: files.audit.segment_age,
                 retain: files.audit.retain,
                 archive: files.audit.archive.clone(),
                 witness: files.audit.witness.clone(),
