@@ -105,22 +105,18 @@ impl Writer {
         record: &Prepared,
         reservation: Option<&Reservation>,
     ) -> Result<u64, AuditError> {
-        self.lock_open_segment().map_err(|e| self.io(e))?;
-        let result = self.write_locked(record, reservation);
+        let len = self.lock_open_segment().map_err(|e| self.io(e))?;
+        let result = self.write_locked(len, record, reservation);
         let _ = self.file.unlock();
         result
     }
 
     fn write_locked(
         &mut self,
+        len: u64,
         record: &Prepared,
         reservation: Option<&Reservation>,
     ) -> Result<u64, AuditError> {
-        let len = self
-            .file
-            .metadata()
-            .map_err(|e| self.io(e.to_string()))?
-            .len();
         if len != self.known_len {
             // Another process appended since our last write.
             self.resync(false).map_err(|e| self.io(e))?;
@@ -183,12 +179,12 @@ impl Writer {
     }
 
     /// Lock the open segment — after another process sealed the one this
-    /// writer had open, the new one, found where the chain now ends.
-    pub(super) fn lock_open_segment(&mut self) -> Result<(), String> {
+    /// writer had open, the new one — and return its length.
+    pub(super) fn lock_open_segment(&mut self) -> Result<u64, String> {
         loop {
             self.file.lock().map_err(|e| format!("cannot lock: {e}"))?;
-            if self.is_open_segment()? {
-                return Ok(());
+            if let Some(len) = self.open_segment_len()? {
+                return Ok(len);
             }
             let _ = self.file.unlock();
             self.reopen()?;

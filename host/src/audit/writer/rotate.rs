@@ -84,12 +84,14 @@ impl Writer {
         Ok((r.seq, r.hash))
     }
 
-    /// Whether this writer's handle is still the open segment.
-    pub(super) fn is_open_segment(&self) -> Result<bool, String> {
+    /// The length of this writer's file if it is still the open segment
+    /// (one `fstat` of the handle, one `stat` of the name).
+    pub(super) fn open_segment_len(&self) -> Result<Option<u64>, String> {
         let mine = self.file.metadata().map_err(|e| e.to_string())?;
         match self.dir.metadata("audit.jsonl") {
-            Ok(now) => Ok(now.ino() == mine.ino() && now.dev() == mine.dev()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Ok(now) if now.ino() == mine.ino() && now.dev() == mine.dev() => Ok(Some(mine.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(format!("audit.jsonl: {e}")),
         }
     }
@@ -156,8 +158,8 @@ impl Writer {
     /// appended or sealed meanwhile; returns the sealed segment's handle,
     /// still locked.
     fn rotate_locked(&mut self) -> Result<Option<File>, String> {
-        let len = self.file.metadata().map_err(|e| e.to_string())?.len();
-        if len != self.known_len || !self.is_open_segment()? {
+        let len = self.open_segment_len()?;
+        if len != Some(self.known_len) {
             // Not what this writer's checkpoint covers: at the next one.
             return Ok(None);
         }
@@ -174,9 +176,10 @@ impl Writer {
         sync_dir(&self.dir)?;
         let old = std::mem::replace(&mut self.file, new);
         self.sync_file = std::sync::Arc::new(self.file.try_clone().map_err(|e| e.to_string())?);
-        self.base += self.known_len;
+        let bytes = self.known_len;
+        self.base += bytes;
         self.known_len = 0;
-        tracing::info!("audit: sealed segment {SEGMENTS_DIR}/{name} ({len} bytes)");
+        tracing::info!("audit: sealed segment {SEGMENTS_DIR}/{name} ({bytes} bytes)");
         Ok(Some(old))
     }
 }
