@@ -302,3 +302,64 @@ fn a_segment_is_also_sealed_by_age() {
     );
     assert_eq!(verify(dir.path(), &k).unwrap().records, 18);
 }
+
+#[test]
+fn a_verified_mark_holds_across_segments_sealed_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let k = keys(dir.path());
+    let paths = AuditPaths::in_dir(&dir.path().join("audit"));
+    let vk = VerifyKeys {
+        mac: Some(k.mac.clone()),
+        checkpoint: Some(k.checkpoint.verifying_key()),
+        ..VerifyKeys::default()
+    };
+    let how = MarkOptions {
+        full: false,
+        signer: Some(k.checkpoint.clone()),
+    };
+    let run = || {
+        verify_incremental(
+            &paths.log,
+            &paths.checkpoints,
+            &vk,
+            &VerifyOptions::default(),
+            &how,
+            &mut |_, _| {},
+        )
+    };
+    let log = open(dir.path(), &k);
+    for i in 0..10 {
+        log.append_blocking(&event(i), false).unwrap();
+    }
+    drop(log);
+    let first = run().unwrap();
+    assert_eq!(first.summary.records, 10);
+    // Sealed after the mark: the record it ends at is now in a sealed
+    // segment, at the same offset.
+    let before = segments(dir.path()).len();
+    let log = open(dir.path(), &k);
+    for i in 10..60 {
+        log.append_blocking(&event(i), false).unwrap();
+    }
+    drop(log);
+    assert!(segments(dir.path()).len() > before + 2);
+    let next = run().unwrap();
+    assert!(
+        matches!(next.start, Start::Mark { records: 10, .. }),
+        "{:?}",
+        next.start
+    );
+    assert_eq!((next.summary.records, next.verified_now()), (60, 50));
+    // An edit after the new mark, in a segment sealed later, is caught
+    // going on from it.
+    let log = open(dir.path(), &k);
+    for i in 60..90 {
+        log.append_blocking(&event(i), false).unwrap();
+    }
+    drop(log);
+    let last = segments(dir.path()).pop().unwrap();
+    let text = std::fs::read_to_string(&last).unwrap();
+    std::fs::write(&last, text.replacen("op-", "op_", 1)).unwrap();
+    let err = run().unwrap_err();
+    assert!(matches!(err, ChainFault::Edited { .. }), "{err}");
+}
