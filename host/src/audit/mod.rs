@@ -76,10 +76,14 @@ mod verify_incremental_tests;
 mod verify_tests;
 
 /// For crash tests only: when the environment's `WARRANT_TEST_CRASH_AT`
-/// names this point, the process dies here at once, as a kill -9 would
-/// leave it (no destructor runs, nothing more is written or flushed).
+/// names this point, the process is killed here with SIGKILL (`kill -9`,
+/// sent by `kill(1)`: no destructor runs, nothing more is written or
+/// flushed); if that fails, it aborts.
 pub(crate) fn fault_point(name: &str) {
     if std::env::var_os("WARRANT_TEST_CRASH_AT").is_some_and(|v| v == name) {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &std::process::id().to_string()])
+            .status();
         std::process::abort();
     }
 }

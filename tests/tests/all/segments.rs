@@ -1,5 +1,5 @@
 //! The chain in segments on a serving host: under a load of durable
-//! calls it seals segments as it goes; killed (as by kill -9) in the
+//! calls it seals segments as it goes; killed (kill -9) in the
 //! middle of sealing one — the open segment renamed, the next not yet
 //! begun — it loses nothing it acknowledged: restarted, it goes on from
 //! the sealed segment, `audit verify` passes across every segment, every
@@ -105,7 +105,11 @@ async fn a_host_killed_while_sealing_a_segment_loses_nothing_and_its_chain_verif
         .await
         .expect("the host died at its first seal");
     let status = child.wait().unwrap();
-    assert!(!status.success(), "killed, not stopped: {status:?}");
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "killed (kill -9), not stopped: {status:?}"
+    );
     let audit = fx.config().audit_dir();
     assert!(!audit.join("audit.jsonl").exists(), "killed mid-seal");
     assert_eq!(
