@@ -7,10 +7,13 @@
 //! reader of the chain (whole, from an offset, or back from the end) reads
 //! a segmented chain as it read one file.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::FileExt as _;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 /// The folder of the sealed segments, beside the open one.
 pub const SEGMENTS_DIR: &str = "segments";
@@ -85,9 +88,9 @@ fn seq_of(name: &str, ext: &str) -> Option<u64> {
 /// The sealed segments in `dirs` (the chain's own folder first, then
 /// archives), by first seq: a segment file found first wins, then a stub
 /// of one moved to an archive.
-fn sealed(dirs: &[PathBuf]) -> std::io::Result<Vec<(u64, Found)>> {
-    let mut files = std::collections::BTreeMap::new();
-    let mut stubs = std::collections::BTreeMap::new();
+fn sealed(dirs: &[PathBuf]) -> std::io::Result<Vec<Segment>> {
+    let mut files: std::collections::BTreeMap<u64, Found> = std::collections::BTreeMap::new();
+    let mut stubs: std::collections::BTreeMap<u64, Found> = std::collections::BTreeMap::new();
     for dir in dirs {
         let entries = match std::fs::read_dir(dir) {
             Ok(e) => e,
@@ -113,7 +116,73 @@ fn sealed(dirs: &[PathBuf]) -> std::io::Result<Vec<(u64, Found)>> {
     for (seq, found) in stubs {
         files.entry(seq).or_insert(found);
     }
-    Ok(files.into_iter().collect())
+    let mut parts = Vec::with_capacity(files.len());
+    let mut start = 0;
+    for (seq, (path, stub_len)) in files {
+        let len = match stub_len {
+            // Moved to an archive: its length is known whether or not the
+            // archive is at hand.
+            Some(n) => n,
+            None => std::fs::metadata(&path)?.len(),
+        };
+        parts.push(Segment {
+            path,
+            first_seq: Some(seq),
+            start,
+            len,
+            archived: stub_len.is_some(),
+        });
+        start += len;
+    }
+    Ok(parts)
+}
+
+/// The sealed segments of `dirs` as last listed, while no entry of any of
+/// the folders changed (their modification times): a sealed segment and a
+/// stub never change, so a chain of many segments is listed again only
+/// when one is sealed or moved — not at every read.
+fn listing(dirs: &[PathBuf]) -> std::io::Result<Arc<Vec<Segment>>> {
+    type Listings = HashMap<Vec<PathBuf>, (Vec<Option<SystemTime>>, Arc<Vec<Segment>>)>;
+    static CACHE: OnceLock<Mutex<Listings>> = OnceLock::new();
+    let stamp = |dirs: &[PathBuf]| -> Vec<Option<SystemTime>> {
+        dirs.iter()
+            .map(|d| std::fs::metadata(d).and_then(|m| m.modified()).ok())
+            .collect()
+    };
+    let cache = CACHE.get_or_init(Mutex::default);
+    let before = stamp(dirs);
+    // A folder changed within the last two seconds may change again
+    // within the same tick of its clock (file times are coarse): not
+    // cached until it has been still for longer — as git does with its
+    // index.
+    let now = SystemTime::now();
+    let settled = before.iter().flatten().all(|t| {
+        now.duration_since(*t)
+            .is_ok_and(|d| d > std::time::Duration::from_secs(2))
+    });
+    if settled
+        && let Some((at, listed)) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(dirs)
+        && *at == before
+    {
+        return Ok(Arc::clone(listed));
+    }
+    // A segment moved to an archive between the listing and its `stat`:
+    // list again (the move leaves its stub first).
+    let mut tries = 0;
+    let listed = loop {
+        match sealed(dirs) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && tries < 10 => tries += 1,
+            other => break Arc::new(other?),
+        }
+    };
+    if settled && stamp(dirs) == before {
+        let mut c = cache.lock().unwrap_or_else(|p| p.into_inner());
+        if c.len() >= 256 {
+            c.clear();
+        }
+        c.insert(dirs.to_vec(), (before, Arc::clone(&listed)));
+    }
+    Ok(listed)
 }
 
 impl ChainFile {
@@ -143,44 +212,25 @@ impl ChainFile {
         dirs.extend(archives.iter().cloned());
         // A rotation between the listing and the opening would leave the
         // segment it sealed out: list again until the two agree.
-        let mut listed = sealed(&dirs)?;
+        let mut listed = listing(&dirs)?;
         loop {
             let open = match File::open(log) {
                 Ok(f) => Some(f),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && !listed.is_empty() => None,
                 Err(e) => return Err(e),
             };
-            let again = sealed(&dirs)?;
+            let again = listing(&dirs)?;
             if again == listed {
-                return Self::assemble(listed, open, log);
+                return Self::assemble(&listed, open, log);
             }
             listed = again;
         }
     }
 
-    fn assemble(
-        listed: Vec<(u64, Found)>,
-        open: Option<File>,
-        log: &Path,
-    ) -> std::io::Result<Self> {
-        let mut parts = Vec::with_capacity(listed.len() + 1);
-        let mut start = 0;
-        for (seq, (path, stub_len)) in listed {
-            let len = match stub_len {
-                // Moved to an archive: its length is known whether or not
-                // the archive is at hand.
-                Some(n) => n,
-                None => std::fs::metadata(&path)?.len(),
-            };
-            parts.push(Segment {
-                path,
-                first_seq: Some(seq),
-                start,
-                len,
-                archived: stub_len.is_some(),
-            });
-            start += len;
-        }
+    fn assemble(sealed: &[Segment], open: Option<File>, log: &Path) -> std::io::Result<Self> {
+        let mut parts = Vec::with_capacity(sealed.len() + 1);
+        parts.extend_from_slice(sealed);
+        let start = sealed.last().map_or(0, |p| p.start + p.len);
         parts.push(Segment {
             path: log.to_owned(),
             first_seq: None,
