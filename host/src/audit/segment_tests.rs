@@ -227,7 +227,7 @@ fn retention_moves_sealed_segments_to_the_archive_and_the_chain_still_verifies()
         archive: Some(archive.clone()),
         ..AuditOptions::default()
     };
-    let log = AuditLog::open(&dir.path().join("audit"), k.clone(), opts).unwrap();
+    let log = AuditLog::open(&dir.path().join("audit"), k.clone(), opts.clone()).unwrap();
     for i in 0..60 {
         log.append_blocking(&event(i), false).unwrap();
     }
@@ -256,6 +256,12 @@ fn retention_moves_sealed_segments_to_the_archive_and_the_chain_still_verifies()
     );
     assert_eq!(seqs(dir.path()), (1..=60).collect::<Vec<_>>());
     assert_eq!(verify(dir.path(), &k).unwrap().records, 60);
+    // Reopened, the writer counts the archived segments in the chain's
+    // offsets and goes on from its end.
+    let log = AuditLog::open(&dir.path().join("audit"), k.clone(), opts.clone()).unwrap();
+    assert_eq!(log.append_blocking(&event(60), true).unwrap(), 61);
+    drop(log);
+    assert_eq!(verify(dir.path(), &k).unwrap().records, 61);
     // An edit in an archived segment is caught.
     let moved = archived[0].path.clone();
     let original = std::fs::read_to_string(&moved).unwrap();

@@ -52,7 +52,7 @@ impl Writer {
         Ok(Self {
             sync_file: std::sync::Arc::new(file.try_clone().map_err(|e| e.to_string())?),
             file,
-            base: super::rotate::sealed_len(dir)?,
+            base: super::rotate::sealed_len(&paths.log)?,
             paths,
             known_len: 0,
             last_seq: 0,

@@ -14,36 +14,30 @@
 use std::fs::File;
 use std::io::{BufRead as _, BufReader, Read as _, Seek as _, SeekFrom};
 use std::os::unix::fs::MetadataExt as _;
+use std::path::Path;
 
 use cap_std::fs::{Dir, MetadataExt as _};
 
 use super::file::{Writer, open_segment};
-use crate::audit::chain_file::{SEGMENTS_DIR, segment_name};
+use crate::audit::chain_file::{ChainFile, SEGMENTS_DIR, Segment, segment_name};
 use crate::audit::record::{GENESIS, Record};
 use crate::privfs::private_subdir;
 
-/// The sealed segments in `dir`'s `segments/`, by name (first seq).
-fn sealed(dir: &Dir) -> Result<Vec<(String, u64)>, String> {
-    let segs = match dir.open_dir(SEGMENTS_DIR) {
-        Ok(d) => d,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(format!("{SEGMENTS_DIR}: {e}")),
-    };
-    let mut out = Vec::new();
-    for e in segs.entries().map_err(|e| e.to_string())? {
-        let e = e.map_err(|e| e.to_string())?;
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".jsonl") && name.len() == 26 {
-            out.push((name, e.metadata().map_err(|e| e.to_string())?.len()));
-        }
-    }
-    out.sort();
-    Ok(out)
+/// The sealed segments of the chain whose open segment is `log` — those
+/// retention moved to an archive included (their stubs say their length).
+fn sealed(log: &Path) -> Result<Vec<Segment>, String> {
+    let chain = ChainFile::open(log).map_err(|e| format!("{}: {e}", log.display()))?;
+    Ok(chain
+        .segments()
+        .iter()
+        .filter(|s| s.first_seq.is_some())
+        .cloned()
+        .collect())
 }
 
 /// The sealed segments' length: the open segment's offset in the chain.
-pub(super) fn sealed_len(dir: &Dir) -> Result<u64, String> {
-    Ok(sealed(dir)?.iter().map(|(_, len)| len).sum())
+pub(super) fn sealed_len(log: &Path) -> Result<u64, String> {
+    Ok(sealed(log)?.iter().map(|s| s.len).sum())
 }
 
 /// The last line of `f` (`len` bytes, ending with a newline).
@@ -69,15 +63,13 @@ impl Writer {
     /// The chain's head in its sealed segments (the genesis when there
     /// are none): where an empty open segment goes on from.
     pub(super) fn sealed_head(&self) -> Result<(u64, String), String> {
-        let Some((name, len)) = sealed(&self.dir)?.pop() else {
+        let Some(last) = sealed(&self.paths.log)?.pop() else {
             return Ok((0, GENESIS.to_owned()));
         };
-        let mut f = self
-            .dir
-            .open(format!("{SEGMENTS_DIR}/{name}"))
-            .map_err(|e| format!("{SEGMENTS_DIR}/{name}: {e}"))?
-            .into_std();
-        let line = last_line(&mut f, len)?;
+        let name = last.path.display();
+        // The chain's own segment, or where retention moved it.
+        let mut f = File::open(&last.path).map_err(|e| format!("{name}: {e}"))?;
+        let line = last_line(&mut f, last.len)?;
         let r: Record = serde_json::from_slice(&line).map_err(|e| {
             format!("the last record of the sealed segment {name} is corrupt: {e}; run `warrant audit verify`")
         })?;
@@ -100,7 +92,7 @@ impl Writer {
     pub(super) fn reopen(&mut self) -> Result<(), String> {
         self.file = open_segment(&self.dir)?;
         self.sync_file = std::sync::Arc::new(self.file.try_clone().map_err(|e| e.to_string())?);
-        self.base = sealed_len(&self.dir)?;
+        self.base = sealed_len(&self.paths.log)?;
         // Its end is found under the lock, as after any other writer.
         self.known_len = u64::MAX;
         Ok(())
