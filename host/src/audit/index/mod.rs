@@ -206,9 +206,10 @@ impl AuditIndex {
             return q.scan(&self.log, 0);
         };
         if !self.followed.load(Ordering::Relaxed) {
-            // A reader without a follower brings the index up to date
-            // (a few batches: a long backlog is read from the chain).
-            if let Err(e) = self.update(false, 4, &mut |_| {}) {
+            // A reader without a follower (the CLI) brings the index up
+            // to date — all of it: a backlog indexed once is not read
+            // again by the next lookup.
+            if let Err(e) = self.update(false, usize::MAX, &mut |_| {}) {
                 tracing::debug!("{e}; reading the chain's tail instead");
             }
         }
