@@ -130,20 +130,78 @@ fn reloaded() -> anyhow::Result<Event> {
 ///
 /// When the file cannot be written.
 pub fn write_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow::Result<Written> {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00.000Z")?;
+    let out = std::fs::File::create(log)?;
+    // A year of records, evenly spread.
+    let time = |seq: u64| {
+        start + chrono::Duration::milliseconds((seq * 31_536_000_000 / records.max(1)) as i64)
+    };
+    seal_records(out, 1..=records, GENESIS.to_owned(), time, mac_key)
+}
+
+/// Append `records` more records to the synthetic chain in `log`, going on
+/// from its last record (its seq, hash and time, a millisecond apart), as
+/// a host appends to a chain already verified.
+///
+/// # Errors
+///
+/// When the file cannot be read or written, or its last line is not a
+/// record.
+pub fn append_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow::Result<Written> {
+    let last = last_record(log)?;
+    let start = chrono::DateTime::parse_from_rfc3339(&last.time)?;
+    let out = std::fs::OpenOptions::new().append(true).open(log)?;
+    let time = |seq: u64| start + chrono::Duration::milliseconds((seq - last.seq) as i64);
+    seal_records(
+        out,
+        last.seq + 1..=last.seq + records,
+        last.hash.clone(),
+        time,
+        mac_key,
+    )
+}
+
+/// The last record of the chain in `log`, read from its end.
+fn last_record(log: &Path) -> anyhow::Result<warrant::audit::Record> {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    let mut f = std::fs::File::open(log)?;
+    let len = f.metadata()?.len();
+    let mut window = 64 * 1024u64;
+    loop {
+        let from = len.saturating_sub(window);
+        let mut tail = Vec::new();
+        f.seek(SeekFrom::Start(from))?;
+        (&mut f).take(len - from).read_to_end(&mut tail)?;
+        let body = tail.strip_suffix(b"\n").unwrap_or(&tail);
+        match body.iter().rposition(|b| *b == b'\n') {
+            Some(i) => return Ok(serde_json::from_slice(&body[i + 1..])?),
+            None if from == 0 => return Ok(serde_json::from_slice(body)?),
+            None => window *= 4,
+        }
+    }
+}
+
+/// Seal the records `seqs` after the one whose hash is `prev`, each at
+/// `time(seq)`, onto `out`.
+fn seal_records<T: chrono::TimeZone>(
+    out: std::fs::File,
+    seqs: std::ops::RangeInclusive<u64>,
+    mut prev: String,
+    time: impl Fn(u64) -> chrono::DateTime<T>,
+    mac_key: &[u8],
+) -> anyhow::Result<Written>
+where
+    T::Offset: std::fmt::Display,
+{
     let mut call = Template::of(&call()?);
     let reloaded = Template::of(&reloaded()?);
     anyhow::ensure!(call.digits.is_some(), "the call template has no call id");
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(log)?);
-    let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00.000Z")?;
-    let mut prev = GENESIS.to_owned();
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     let mut line = Vec::with_capacity(2048);
-    let mut bytes = 0u64;
-    for seq in 1..=records {
-        // A year of records, evenly spread.
-        let at =
-            start + chrono::Duration::milliseconds((seq * 31_536_000_000 / records.max(1)) as i64);
-        let time = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let t = if seq % 500 == 0 {
+    let (mut records, mut bytes) = (0u64, 0u64);
+    for seq in seqs {
+        let time = time(seq).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let t = if seq.is_multiple_of(500) {
             &reloaded
         } else {
             call.set_call(seq);
@@ -161,56 +219,7 @@ pub fn write_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow
         prev = seal_line(s, &t.data, &t.hashed, mac_key, &mut line);
         line.push(b'\n');
         out.write_all(&line)?;
-        bytes += line.len() as u64;
-    }
-    out.flush()?;
-    Ok(Written { records, bytes })
-}
-
-/// Append `records` more records to the synthetic chain in `log`, going on
-/// from its last record (its seq, hash and time, a millisecond apart), as
-/// a host appends to a chain already verified.
-///
-/// # Errors
-///
-/// When the file cannot be read or written, or its last line is not a
-/// record.
-pub fn append_synthetic_chain(log: &Path, records: u64, mac_key: &[u8]) -> anyhow::Result<Written> {
-    let text = std::fs::read(log)?;
-    let body = text.strip_suffix(b"\n").unwrap_or(&text);
-    let last = body.rsplit(|b| *b == b'\n').next().unwrap_or_default();
-    let last: warrant::audit::Record = serde_json::from_slice(last)?;
-    let mut call = Template::of(&call()?);
-    let reloaded = Template::of(&reloaded()?);
-    let mut out = std::io::BufWriter::with_capacity(
-        1 << 20,
-        std::fs::OpenOptions::new().append(true).open(log)?,
-    );
-    let start = chrono::DateTime::parse_from_rfc3339(&last.time)?;
-    let mut prev = last.hash;
-    let mut line = Vec::with_capacity(2048);
-    let mut bytes = 0u64;
-    for k in 1..=records {
-        let seq = last.seq + k;
-        let at = start + chrono::Duration::milliseconds(k as i64);
-        let time = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let t = if seq.is_multiple_of(500) {
-            &reloaded
-        } else {
-            call.set_call(seq);
-            &call
-        };
-        line.clear();
-        let s = Sealing {
-            seq,
-            time: &time,
-            host: Some(SYNTHETIC_HOST),
-            kind: t.kind,
-            prev: &prev,
-        };
-        prev = seal_line(s, &t.data, &t.hashed, mac_key, &mut line);
-        line.push(b'\n');
-        out.write_all(&line)?;
+        records += 1;
         bytes += line.len() as u64;
     }
     out.flush()?;

@@ -13,17 +13,23 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use warrant_tests::{Fixture, PluginSpec};
 
-/// Start `warrant serve`; the caller kills or stops, and waits for, it.
+/// Start `warrant serve`, killed at the crash point `crash_at` if given
+/// (`WARRANT_TEST_CRASH_AT`); the caller kills or stops, and waits for, it.
 #[allow(clippy::zombie_processes)]
-fn serve(fx: &Fixture) -> (Child, String) {
-    let mut child = Command::new(warrant_tests::fixture_cli())
-        .args(["serve", "--listen", "127.0.0.1:0"])
+pub(crate) fn serve(fx: &Fixture, crash_at: Option<&str>) -> (Child, String) {
+    let mut c = Command::new(warrant_tests::fixture_cli());
+    c.args(["serve", "--listen", "127.0.0.1:0"])
         .env("WARRANT_CONFIG", fx.config_path())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stderr(Stdio::piped());
+    if warrant_tests::embeds_cli() {
+        c.env(warrant_tests::EMBEDDED_CLI_ENV, "1");
+    }
+    if let Some(at) = crash_at {
+        c.env("WARRANT_TEST_CRASH_AT", at);
+    }
+    let mut child = c.spawn().unwrap();
     let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut line = String::new();
     loop {
@@ -48,7 +54,7 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
         .build()
         .await;
     let token = fx.token("bot", "T-1", &[]).await;
-    let (mut child, base) = serve(&fx);
+    let (mut child, base) = serve(&fx, None);
     let acked: Arc<Mutex<BTreeSet<String>>> = Arc::default();
     let http = reqwest::Client::new();
     let mut workers = Vec::new();
@@ -118,7 +124,7 @@ async fn a_host_killed_mid_load_loses_no_acknowledged_outcome() {
     let acked = acked.lock().unwrap().clone();
     assert!(acked.len() >= 40);
     // Restart: the writer recovers a torn tail, then serves again.
-    let (mut child, base) = serve(&fx);
+    let (mut child, base) = serve(&fx, None);
     let r = http
         .post(format!("{base}/v1/tools/adversary.echo/call"))
         .bearer_auth(&token)

@@ -8,45 +8,12 @@
 //! console's timeline) as through the whole chain.
 
 use std::collections::BTreeSet;
-use std::io::BufRead as _;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use warrant_tests::{Fixture, PluginSpec};
-
-/// Start `warrant serve`, crashing at `crash_at` if given.
-#[allow(clippy::zombie_processes)]
-fn serve(fx: &Fixture, crash_at: Option<&str>) -> (Child, String) {
-    let mut c = Command::new(warrant_tests::fixture_cli());
-    c.args(["serve", "--listen", "127.0.0.1:0"])
-        .env("WARRANT_CONFIG", fx.config_path())
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    if warrant_tests::embeds_cli() {
-        c.env(warrant_tests::EMBEDDED_CLI_ENV, "1");
-    }
-    if let Some(at) = crash_at {
-        c.env("WARRANT_TEST_CRASH_AT", at);
-    }
-    let mut child = c.spawn().unwrap();
-    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    loop {
-        line.clear();
-        assert!(
-            err.read_line(&mut line).unwrap() > 0,
-            "serve exited before listening"
-        );
-        if let Some(rest) = line.trim().strip_prefix("warrant: serving on ") {
-            let base = rest.to_owned();
-            std::thread::spawn(move || for _ in err.lines() {});
-            return (child, base);
-        }
-    }
-}
 
 /// Calls from 4 clients until the host stops answering (or `until` are
 /// acknowledged); the ids of those acknowledged.
@@ -100,7 +67,7 @@ async fn a_host_killed_while_sealing_a_segment_loses_nothing_and_its_chain_verif
     let token = fx.token("bot", "T-SEG", &[]).await;
     // The first seal kills the host between the rename and the next
     // segment.
-    let (mut child, base) = serve(&fx, Some("rotation"));
+    let (mut child, base) = crate::crash::serve(&fx, Some("rotation"));
     let acked = tokio::time::timeout(Duration::from_secs(120), load(&base, &token, usize::MAX))
         .await
         .expect("the host died at its first seal");
@@ -118,7 +85,7 @@ async fn a_host_killed_while_sealing_a_segment_loses_nothing_and_its_chain_verif
     );
     assert!(acked.len() > 5, "{} calls answered", acked.len());
     // Restarted: it goes on, sealing more segments as the load goes on.
-    let (mut child, base) = serve(&fx, None);
+    let (mut child, base) = crate::crash::serve(&fx, None);
     let more = load(&base, &token, 400).await;
     assert!(more.len() >= 400);
     // The console's timeline of the task, across the segments: verified,
