@@ -57,6 +57,8 @@ pub(crate) async fn verify_now(
     let paths = AuditPaths::in_dir(&config.audit.dir);
     let opts = VerifyOptions {
         witness: config.audit.witness.clone(),
+        // One core: the others go on serving calls.
+        threads: 1,
         ..VerifyOptions::default()
     };
     tokio::task::spawn_blocking(move || {

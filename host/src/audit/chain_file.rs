@@ -249,6 +249,20 @@ impl ChainFile {
         })
     }
 
+    /// Another reader of the same segments, at the same offsets.
+    ///
+    /// # Errors
+    ///
+    /// When the open segment's handle cannot be duplicated.
+    pub fn try_clone(&self) -> std::io::Result<Self> {
+        Ok(Self {
+            parts: self.parts.clone(),
+            open: self.open.as_ref().map(File::try_clone).transpose()?,
+            pos: 0,
+            current: None,
+        })
+    }
+
     /// The chain's length when it was opened (the open segment may have
     /// grown since: reading goes on to its end).
     pub fn len(&self) -> u64 {

@@ -34,6 +34,7 @@ mod verify_checkpoints;
 mod verify_hash;
 mod verify_incremental;
 mod verify_line;
+mod verify_par;
 mod verify_resume;
 mod verify_run;
 mod verify_walk;
@@ -72,6 +73,8 @@ mod segment_tests;
 mod tests;
 #[cfg(test)]
 mod verify_incremental_tests;
+#[cfg(test)]
+mod verify_par_tests;
 #[cfg(test)]
 mod verify_tests;
 

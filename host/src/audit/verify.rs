@@ -79,6 +79,10 @@ pub struct VerifyOptions {
     /// Fail unless the newest checkpoint note is cosigned by this many of
     /// the witnesses given.
     pub require_witnesses: usize,
+    /// Threads reading records (parsing, hashing, checking MACs) while
+    /// one walks them in order: 0 for one per core. A walk of less than
+    /// 16 MiB is made by one thread.
+    pub threads: usize,
 }
 
 /// Verify the chain in `log` and the checkpoints in `checkpoints`, calling

@@ -22,27 +22,54 @@ use crate::audit::record::Record;
 use crate::audit::signatures::is_operator_kind;
 use crate::audit::verify_hash::{ReleaseDigest, Scratch, Stored, hex_eq};
 
+/// The bytes `start..end` of a line.
+type Span = (usize, usize);
+
 /// The release a record's data names at its top level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Named<'a> {
+enum Named {
     None,
-    Digest(&'a str),
+    Digest(Span),
     /// A `release` whose digest is not a plain string.
     Unreadable,
+}
+
+/// Where a line read on the fast path has its fields, and what was found
+/// of it: its hash held on its stored bytes, and whether its MAC held
+/// under the reader's key. Positions, not borrowed text, so that a line
+/// can be read on one thread and walked on another
+/// ([`crate::audit::verify_par`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    v: Option<u32>,
+    seq: u64,
+    kind: Span,
+    prev: Span,
+    hash: Span,
+    mac: Span,
+    call_id: Option<Span>,
+    release: Named,
+    /// The MAC held under the reader's key (false without one, or when
+    /// only the definition can tell).
+    mac_held: bool,
 }
 
 /// A line read on the fast path: its hash held.
 #[derive(Debug)]
 pub(crate) struct Fast<'a> {
     line: &'a str,
-    v: Option<u32>,
-    seq: u64,
-    kind: &'a str,
-    prev: &'a str,
-    hash: &'a str,
-    mac: &'a str,
-    call_id: Option<Cow<'a, str>>,
-    release: Named<'a>,
+    f: Fields,
+}
+
+impl<'a> Fast<'a> {
+    /// The line `line` (without its newline) whose fields are `f`, as
+    /// [`LineReader::fields`] found them.
+    pub(crate) fn new(line: &'a str, f: Fields) -> Self {
+        Self { line, f }
+    }
+    fn at(&self, (start, end): Span) -> &'a str {
+        &self.line[start..end]
+    }
 }
 
 /// A line as read: on the fast path, or by the definition.
@@ -57,38 +84,46 @@ pub(crate) enum Parsed<'a> {
 impl Parsed<'_> {
     pub(crate) fn seq(&self) -> u64 {
         match self {
-            Self::Fast(f) => f.seq,
+            Self::Fast(f) => f.f.seq,
             Self::Slow(r, _) => r.seq,
         }
     }
     pub(crate) fn v(&self) -> Option<u32> {
         match self {
-            Self::Fast(f) => f.v,
+            Self::Fast(f) => f.f.v,
             Self::Slow(r, _) => r.v,
         }
     }
     pub(crate) fn kind(&self) -> &str {
         match self {
-            Self::Fast(f) => f.kind,
+            Self::Fast(f) => f.at(f.f.kind),
             Self::Slow(r, _) => &r.kind,
         }
     }
     pub(crate) fn prev(&self) -> &str {
         match self {
-            Self::Fast(f) => f.prev,
+            Self::Fast(f) => f.at(f.f.prev),
             Self::Slow(r, _) => &r.prev,
         }
     }
     pub(crate) fn hash(&self) -> &str {
         match self {
-            Self::Fast(f) => f.hash,
+            Self::Fast(f) => f.at(f.f.hash),
             Self::Slow(r, _) => &r.hash,
         }
     }
     pub(crate) fn mac(&self) -> &str {
         match self {
-            Self::Fast(f) => f.mac,
+            Self::Fast(f) => f.at(f.f.mac),
             Self::Slow(r, _) => &r.mac,
+        }
+    }
+    /// Whether the MAC was found to hold where the line was read (if not,
+    /// [`LineReader::mac_holds`] decides).
+    pub(crate) fn mac_held(&self) -> bool {
+        match self {
+            Self::Fast(f) => f.f.mac_held,
+            Self::Slow(..) => false,
         }
     }
     pub(crate) fn hash_holds(&self) -> bool {
@@ -100,7 +135,7 @@ impl Parsed<'_> {
     /// The `call_id` string of the data.
     pub(crate) fn call_id(&self) -> Option<&str> {
         match self {
-            Self::Fast(f) => f.call_id.as_deref(),
+            Self::Fast(f) => f.f.call_id.map(|c| f.at(c)),
             Self::Slow(r, _) => r.data.get("call_id").and_then(|c| c.as_str()),
         }
     }
@@ -112,13 +147,14 @@ impl Parsed<'_> {
         let Self::Fast(f) = self else {
             return true;
         };
-        let v = f.v.unwrap_or(1);
-        is_operator_kind(f.kind)
+        let v = f.f.v.unwrap_or(1);
+        let kind = f.at(f.f.kind);
+        is_operator_kind(kind)
             || (v >= 7
-                && (f.kind == "config.applied"
-                    || match f.release {
+                && (kind == "config.applied"
+                    || match f.f.release {
                         Named::None => false,
-                        Named::Digest(d) => Some(d) != current,
+                        Named::Digest(d) => Some(f.at(d)) != current,
                         Named::Unreadable => true,
                     }))
     }
@@ -163,9 +199,9 @@ impl LineReader {
         line_no: u64,
     ) -> Result<Parsed<'a>, ChainFault> {
         if self.fast
-            && let Some(f) = self.fast_path(line)
+            && let Some(f) = self.fields(line)
         {
-            return Ok(Parsed::Fast(f));
+            return Ok(Parsed::Fast(Fast::new(line, f)));
         }
         let r: Record = serde_json::from_str(line).map_err(|e| ChainFault::Unreadable {
             line: line_no,
@@ -177,50 +213,63 @@ impl LineReader {
 
     /// Whether `mac` is the MAC of `hash` under `key` (the reader's key).
     pub(crate) fn mac_holds(&self, key: &[u8], hash: &str, mac: &str) -> bool {
-        if self.fast
-            && let Some(keyed) = &self.mac
-        {
-            let mut m = keyed.clone();
-            m.update(b"warrant/v1 audit-record\n");
-            m.update(hash.as_bytes());
-            if hex_eq(&m.finalize().into_bytes(), mac) {
-                return true;
-            }
+        if self.fast_mac(hash, mac) {
+            return true;
         }
         // The definition decides every MAC the fast check did not pass.
         crate::audit::record::mac(key, hash) == mac
     }
 
-    fn fast_path<'a>(&mut self, line: &'a str) -> Option<Fast<'a>> {
-        let s: Stored<'a> = serde_json::from_str(line).ok()?;
+    /// The fast check of a MAC under the reader's key.
+    fn fast_mac(&self, hash: &str, mac: &str) -> bool {
+        let Some(keyed) = self.mac.as_ref().filter(|_| self.fast) else {
+            return false;
+        };
+        let mut m = keyed.clone();
+        m.update(b"warrant/v1 audit-record\n");
+        m.update(hash.as_bytes());
+        hex_eq(&m.finalize().into_bytes(), mac)
+    }
+
+    /// The fast path: the fields of `line` (without its newline) when its
+    /// stored bytes reproduce its hash; `None` when only the definition can
+    /// judge it.
+    pub(crate) fn fields(&mut self, line: &str) -> Option<Fields> {
+        let base = line.as_ptr() as usize;
+        let span = |s: &str| {
+            let start = (s.as_ptr() as usize).wrapping_sub(base);
+            (start, start + s.len())
+        };
+        let s: Stored<'_> = serde_json::from_str(line).ok()?;
         let data = s.data.get();
         self.scratch.read(data)?;
         if !self.scratch.hash_holds(&s)? {
             return None;
         }
-        let call_id = self.scratch.get(data, "call_id").and_then(|c| {
-            serde_json::from_str::<&'a str>(c)
-                .map(Cow::Borrowed)
-                .or_else(|_| serde_json::from_str::<String>(c).map(Cow::Owned))
-                .ok()
-        });
+        let call_id = match self.scratch.get(data, "call_id") {
+            Some(c) if c.starts_with('"') => {
+                // A call id with an escape is left to the definition.
+                Some(span(serde_json::from_str::<&str>(c).ok()?))
+            }
+            _ => None,
+        };
         let release = match self.scratch.get(data, "release") {
             None => Named::None,
-            Some(r) => match serde_json::from_str::<ReleaseDigest<'a>>(r) {
-                Ok(d) => Named::Digest(d.digest),
+            Some(r) => match serde_json::from_str::<ReleaseDigest<'_>>(r) {
+                Ok(d) => Named::Digest(span(d.digest)),
                 Err(_) => Named::Unreadable,
             },
         };
-        Some(Fast {
-            line,
+        Some(Fields {
             v: s.v,
             seq: s.seq,
-            kind: s.kind,
-            prev: s.prev,
-            hash: s.hash,
-            mac: s.mac,
+            kind: span(s.kind),
+            prev: span(s.prev),
+            hash: span(s.hash),
+            mac: span(s.mac),
             call_id,
             release,
+            mac_held: self.fast_mac(s.hash, s.mac),
         })
     }
 }

@@ -11,7 +11,7 @@ use crate::audit::mark::MarkBody;
 use crate::audit::rules_check::RulesSeen;
 use crate::audit::tlog::check::NoteCheck;
 use crate::audit::verify_checkpoints::{Loaded, heads, load, split_view};
-use crate::audit::verify_walk::Walk;
+use crate::audit::verify_walk::{Walk, reordered};
 use crate::audit::{ChainSummary, VerifyKeys, VerifyOptions};
 
 /// A verification that held.
@@ -138,6 +138,35 @@ pub(crate) fn run<'k>(
         Begin::Start(Some(m)) if m.seq > 0 => walk.must_find = Some((m.seq, m.head.clone(), false)),
         Begin::Start(_) => {}
     }
+    let parallel = fast
+        .then(|| crate::audit::verify_par::workers(total.saturating_sub(walk.offset), opts.threads))
+        .flatten();
+    let walked = match parallel {
+        Some(n) => crate::audit::verify_par::walk_chunks(&mut walk, &file, n, progress)?,
+        None => None,
+    };
+    let whole = match walked {
+        Some(whole) => whole,
+        None => walk_alone(&mut walk, file, progress)?,
+    };
+    progress(total, total);
+    finish(&mut walk, &own_heads, &copy_heads, opts, from)?;
+    Ok(Ok(Ran {
+        walk,
+        own,
+        copy,
+        whole,
+    }))
+}
+
+/// Walk from `walk.offset` to the end of `file` on this thread alone;
+/// whether the last line ended with a newline.
+fn walk_alone(
+    walk: &mut Walk<'_>,
+    file: crate::audit::ChainFile,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<bool, ChainFault> {
+    let total = file.len();
     let mut reader = BufReader::with_capacity(1 << 20, file);
     reader
         .seek(SeekFrom::Start(walk.offset))
@@ -150,22 +179,15 @@ pub(crate) fn run<'k>(
             .read_line(&mut line)
             .map_err(|e| ChainFault::Io(e.to_string()))?;
         if n == 0 {
-            break;
+            return Ok(whole);
         }
         whole = line.ends_with('\n');
-        walk.step(&line, &mut reader)?;
+        walk.step(&line)
+            .map_err(|fault| reordered(fault, &mut reader))?;
         if walk.line_no.is_multiple_of(5000) {
             progress(walk.offset, total);
         }
     }
-    progress(total, total);
-    finish(&mut walk, &own_heads, &copy_heads, opts, from)?;
-    Ok(Ok(Ran {
-        walk,
-        own,
-        copy,
-        whole,
-    }))
 }
 
 /// On from mark `m`: the notes of the checkpoints of `loaded` that the

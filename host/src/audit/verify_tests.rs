@@ -65,12 +65,17 @@ fn the_fast_path_agrees_with_the_definition_on_every_golden_record() {
     assert!(fast > 50, "most goldens are stored canonically ({fast})");
 }
 
-fn call_event(i: u64) -> Event {
+pub(super) fn call_event(i: u64) -> Event {
+    call_with_note(i, "Blocked 203.0.113.45")
+}
+
+/// A call record whose arguments carry `note`.
+pub(super) fn call_with_note(i: u64, note: &str) -> Event {
     let mut data = json!({
         "call_id": format!("call-{i}"), "channel": "mcp", "tool": "case-note.append", "agent": "triage-bot",
         "task": "INC-1", "plugin": "case-note", "impact": "read",
         "input_digest": "sha256:00", "input_size": 64,
-        "args": {"case_id": "INC-1", "note": "Blocked 203.0.113.45"},
+        "args": {"case_id": "INC-1", "note": note},
         "decision": {"result": "allow", "layer": "policy", "policies": ["p"], "reason": ""},
         "prompt": "record the containment", "context": null,
         "outcome": "ok", "duration_ms": 12, "output_size": 40, "uses": [], "output_digest": null,

@@ -13,7 +13,7 @@ use crate::audit::record::{GENESIS, Record};
 use crate::audit::rules_check::RulesSeen;
 use crate::audit::signatures::Checked;
 use crate::audit::tlog::check::NoteCheck;
-use crate::audit::verify_line::{LineReader, Parsed};
+use crate::audit::verify_line::{Fast, Fields, LineReader, Parsed};
 use crate::audit::{ChainSummary, VerifyKeys};
 
 /// A release of the rules applied in the chain (a `config.applied` record
@@ -90,31 +90,42 @@ impl<'k> Walk<'k> {
         }
     }
 
-    /// Check the next record, `line` (with its newline, if any); `rest`
-    /// is the log after it (read to tell a gap from a reordering).
-    pub(crate) fn step(&mut self, line: &str, rest: &mut dyn BufRead) -> Result<(), ChainFault> {
+    /// Check the next record, `line` (with its newline, if any). A gap
+    /// is named [`ChainFault::Missing`]; [`reordered`] tells it from a
+    /// reordering by the log after the line.
+    pub(crate) fn step(&mut self, line: &str) -> Result<(), ChainFault> {
+        let text = line.trim_end_matches('\n');
+        let r = self.lines.read(text, self.line_no + 1)?;
+        self.check(line.len(), &r)
+    }
+
+    /// [`Walk::step`] for a line already read where its `fields` were
+    /// found (on another thread).
+    pub(crate) fn step_read(
+        &mut self,
+        line: &str,
+        fields: Option<Fields>,
+    ) -> Result<(), ChainFault> {
+        let text = line.trim_end_matches('\n');
+        let r = match fields {
+            Some(f) => Parsed::Fast(Fast::new(text, f)),
+            None => self.lines.read(text, self.line_no + 1)?,
+        };
+        self.check(line.len(), &r)
+    }
+
+    /// Check the next record, read as `r` from a line of `len` bytes.
+    fn check(&mut self, len: usize, r: &Parsed<'_>) -> Result<(), ChainFault> {
         self.line_no += 1;
         let line_no = self.line_no;
         let at = self.offset;
-        self.offset += line.len() as u64;
+        self.offset += len as u64;
         let keys = self.keys;
-        let r = self.lines.read(line.trim_end_matches('\n'), line_no)?;
         let seq = r.seq();
         let expected = self.summary.records + 1;
         if seq > expected {
             // A gap: the expected record is either later in the file
-            // (reordered) or gone (deleted).
-            let later = rest
-                .lines()
-                .map_while(Result::ok)
-                .any(|l| serde_json::from_str::<Record>(&l).is_ok_and(|x| x.seq == expected));
-            if later {
-                return Err(ChainFault::Reordered {
-                    seq,
-                    line: line_no,
-                    expected,
-                });
-            }
+            // (reordered) or gone (deleted); `reordered` tells which.
             return Err(ChainFault::Missing {
                 seq,
                 line: line_no,
@@ -135,7 +146,7 @@ impl<'k> Walk<'k> {
             return Err(ChainFault::BrokenLink { seq, line: line_no });
         }
         if let Some(k) = &keys.mac {
-            if !self.lines.mac_holds(k, r.hash(), r.mac()) {
+            if !(r.mac_held() || self.lines.mac_holds(k, r.hash(), r.mac())) {
                 return Err(ChainFault::BadMac { seq, line: line_no });
             }
             self.summary.macs_checked += 1;
@@ -233,5 +244,28 @@ impl<'k> Walk<'k> {
             kind: record.kind.clone(),
             why,
         })
+    }
+}
+
+/// `fault` as named once the log after its line, `rest`, is known: a
+/// record missing at a gap that is found later in the file was reordered.
+pub(crate) fn reordered(fault: ChainFault, rest: &mut dyn BufRead) -> ChainFault {
+    match fault {
+        ChainFault::Missing {
+            seq,
+            line,
+            expected,
+        } if rest
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| serde_json::from_str::<Record>(&l).is_ok_and(|x| x.seq == expected)) =>
+        {
+            ChainFault::Reordered {
+                seq,
+                line,
+                expected,
+            }
+        }
+        other => other,
     }
 }

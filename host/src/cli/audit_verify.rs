@@ -67,6 +67,11 @@ pub struct Args {
     /// leaves a new mark.
     #[arg(long)]
     pub full: bool,
+    /// Threads that read records (parse, hash, check MACs) while one
+    /// walks them in order. Default: one per core; 1 to leave the other
+    /// cores to a serving host.
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
+    pub threads: usize,
     /// The host config.
     #[arg(
         long,
@@ -89,6 +94,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         witness_keys,
         require_witnesses,
         full,
+        threads,
         config,
     } = a;
     if fleet {
@@ -126,6 +132,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         witness: witness.or_else(|| cfg.as_ref().and_then(|c| c.audit.witness.clone())),
         require_checkpoint,
         require_witnesses,
+        threads,
     };
     match verify_incremental(
         &paths.log,

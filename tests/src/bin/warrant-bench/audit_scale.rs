@@ -2,12 +2,12 @@
 //! (chained, hashed and MACed as the writer makes them; made by
 //! `warrant_tests::write_synthetic_chain`, not by calls), then the full
 //! `audit verify` of it — every hash, link, MAC and the Merkle tree — by
-//! the library's `verify_chain`, and, up to a million records, by the
-//! definition alone (`verify_chain_by_definition`, the verifier before its
-//! fast path) for comparison; then, from the signed mark that full
-//! verification leaves, the incremental verification of the records a
-//! host appends after it (`verify_incremental`). The file is deleted after
-//! measuring.
+//! the library's `verify_chain` on every core and on one, and, up to a
+//! million records, by the definition alone (`verify_chain_by_definition`,
+//! the verifier before its fast path) for comparison; then, from the
+//! signed mark that full verification leaves, the incremental
+//! verification of the records a host appends after it
+//! (`verify_incremental`). The file is deleted after measuring.
 
 use std::time::Instant;
 
@@ -80,6 +80,16 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
         summary.macs_checked,
         summary.by_stored_bytes
     );
+    // The same on one thread: what the other cores add.
+    let one = VerifyOptions {
+        threads: 1,
+        ..VerifyOptions::default()
+    };
+    let t = Instant::now();
+    verify_chain(&log, &checkpoints, &keys, &one, &mut |_, _| {})
+        .map_err(|e| anyhow::anyhow!("the synthetic chain does not verify: {e}"))?;
+    let one_thread_s = t.elapsed().as_secs_f64();
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let slow_s = if records <= SLOW_UP_TO {
         let t = Instant::now();
         verify_chain_by_definition(&log, &checkpoints, &keys, &opts, &mut |_, _| {})
@@ -100,6 +110,11 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
     println!(
         "  full verify (hash, link, MAC, Merkle tree): {verify_s:.2} s, {verify_rate} records/s, {:.0} MB/s",
         written.bytes as f64 / 1e6 / verify_s.max(1e-9)
+    );
+    println!(
+        "  the same on one thread: {one_thread_s:.2} s, {} records/s ({:.2}× faster on {cores} threads)",
+        per_s(one_thread_s),
+        one_thread_s / verify_s.max(1e-9)
     );
     if let Some(s) = slow_s {
         println!(
@@ -125,7 +140,9 @@ pub fn measure(records: u64) -> anyhow::Result<Value> {
     let mut out = json!({
         "records": records, "bytes": written.bytes,
         "generate_s": round(generate_s), "verify_s": round(verify_s),
-        "verify_records_per_s": verify_rate,
+        "verify_records_per_s": verify_rate, "verify_threads": cores,
+        "verify_one_thread_s": round(one_thread_s),
+        "verify_one_thread_records_per_s": per_s(one_thread_s),
         "incremental_records": APPENDED, "incremental_verify_ms": round(incremental_ms),
     });
     for (k, v) in lookups {
