@@ -68,6 +68,7 @@ pub(crate) fn walk_chunks(
     let (from, total) = (walk.offset, file.len());
     let chunks = usize::try_from((total - from).div_ceil(CHUNK)).unwrap_or(usize::MAX);
     let mac = walk.keys.mac.as_deref();
+    let workers = workers.min(chunks);
     std::thread::scope(|s| {
         let mut queues = Vec::with_capacity(workers);
         for first in 0..workers {

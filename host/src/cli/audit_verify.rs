@@ -70,8 +70,8 @@ pub struct Args {
     /// Threads that read records (parse, hash, check MACs) while one
     /// walks them in order. Default: one per core; 1 to leave the other
     /// cores to a serving host.
-    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
-    pub threads: usize,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     /// The host config.
     #[arg(
         long,
@@ -132,7 +132,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
         witness: witness.or_else(|| cfg.as_ref().and_then(|c| c.audit.witness.clone())),
         require_checkpoint,
         require_witnesses,
-        threads,
+        threads: threads.map_or(0, usize::from),
     };
     match verify_incremental(
         &paths.log,

@@ -68,9 +68,16 @@ async fn audit_verify_goes_on_from_its_signed_mark() {
         ok && out.contains("no records appended since the mark"),
         "{out}"
     );
-    let (ok, out) = verify(&fx, &["--full"]);
+    for threads in ["1", "3"] {
+        let (ok, out) = verify(&fx, &["--full", "--threads", threads]);
+        assert!(
+            !ok && out.contains(&format!("record {} (line {}): edited", at + 1, at + 1)),
+            "{out}"
+        );
+    }
+    let (ok, out) = verify(&fx, &["--full", "--threads", "0"]);
     assert!(
-        !ok && out.contains(&format!("record {} (line {}): edited", at + 1, at + 1)),
+        !ok && out.contains("invalid value '0' for '--threads <N>'"),
         "{out}"
     );
     std::fs::write(log_path(&fx), &original).unwrap();
