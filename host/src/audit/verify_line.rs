@@ -37,8 +37,8 @@ enum Named {
 /// Where a line read on the fast path has its fields, and what was found
 /// of it: its hash held on its stored bytes, and whether its MAC held
 /// under the reader's key. Positions, not borrowed text, so that a line
-/// can be read on one thread and walked on another
-/// ([`crate::audit::verify_par`]).
+/// can be read on one thread and walked on another (`audit verify` on
+/// every core).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Fields {
     v: Option<u32>,
