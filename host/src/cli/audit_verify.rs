@@ -175,6 +175,7 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
                 s.last_checkpoint
             );
             let signed_before = print_start(&v.start, s.records, full)?;
+            crate::cli::audit_segments::print(&paths.log, s.records)?;
             for r in &s.signed {
                 out!(
                     "  seq {} {}: signed by {} with key {} at {} — signature verified",

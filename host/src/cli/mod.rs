@@ -21,6 +21,7 @@ mod audit;
 mod audit_paths;
 mod audit_prove;
 mod audit_reindex;
+mod audit_segments;
 mod audit_verify;
 pub mod book;
 mod call;

@@ -108,11 +108,18 @@ async fn a_host_killed_while_sealing_a_segment_loses_nothing_and_its_chain_verif
     let sealed = std::fs::read_dir(audit.join("segments")).unwrap().count();
     assert!(sealed >= 3, "{sealed} segments sealed");
     let out = fx.cli(&["audit", "verify"]);
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    // It says which segments it read, where, and what each held.
+    let sealed_line = format!(
+        "{sealed} sealed segment(s) in {}: records 1..",
+        audit.join("segments").display()
+    );
+    assert!(said.contains(&sealed_line), "{said}");
     assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        said.contains(&format!("the open segment in {}", audit.display())),
+        "{said}"
     );
     // Every acknowledged call has its record, across the segments.
     let records = crate::hardening::records(&fx);
