@@ -120,7 +120,7 @@ impl Parsed<'_> {
     }
     /// Whether the MAC was found to hold where the line was read (if not,
     /// [`LineReader::mac_holds`] decides).
-    pub(crate) fn mac_held(&self) -> bool {
+    fn mac_held(&self) -> bool {
         match self {
             Self::Fast(f) => f.f.mac_held,
             Self::Slow(..) => false,
@@ -211,9 +211,11 @@ impl LineReader {
         Ok(Parsed::Slow(Box::new(r), ok))
     }
 
-    /// Whether `mac` is the MAC of `hash` under `key` (the reader's key).
-    pub(crate) fn mac_holds(&self, key: &[u8], hash: &str, mac: &str) -> bool {
-        if self.fast_mac(hash, mac) {
+    /// Whether the MAC of `r` holds under `key` (the reader's key): as
+    /// found where the line was read, else checked now.
+    pub(crate) fn mac_holds(&self, key: &[u8], r: &Parsed<'_>) -> bool {
+        let (hash, mac) = (r.hash(), r.mac());
+        if r.mac_held() || self.fast_mac(hash, mac) {
             return true;
         }
         // The definition decides every MAC the fast check did not pass.

@@ -82,7 +82,7 @@ impl Walk<'_> {
                 .keys
                 .mac
                 .as_ref()
-                .is_none_or(|k| r.mac_held() || self.lines.mac_holds(k, r.hash(), r.mac()))
+                .is_none_or(|k| self.lines.mac_holds(k, &r))
     }
 }
 

@@ -94,13 +94,11 @@ impl<'k> Walk<'k> {
     /// is named [`ChainFault::Missing`]; [`reordered`] tells it from a
     /// reordering by the log after the line.
     pub(crate) fn step(&mut self, line: &str) -> Result<(), ChainFault> {
-        let text = line.trim_end_matches('\n');
-        let r = self.lines.read(text, self.line_no + 1)?;
-        self.check(line.len(), &r)
+        self.step_read(line, None)
     }
 
-    /// [`Walk::step`] for a line already read where its `fields` were
-    /// found (on another thread).
+    /// [`Walk::step`] for a line whose `fields` were already found (on
+    /// another thread); `None` reads it here.
     pub(crate) fn step_read(
         &mut self,
         line: &str,
@@ -146,7 +144,7 @@ impl<'k> Walk<'k> {
             return Err(ChainFault::BrokenLink { seq, line: line_no });
         }
         if let Some(k) = &keys.mac {
-            if !(r.mac_held() || self.lines.mac_holds(k, r.hash(), r.mac())) {
+            if !self.lines.mac_holds(k, r) {
                 return Err(ChainFault::BadMac { seq, line: line_no });
             }
             self.summary.macs_checked += 1;
